@@ -1,0 +1,252 @@
+/// The type of a field, with the parameters Milvus attaches to it.
+public indirect enum DataType: Sendable, Hashable, CustomStringConvertible {
+    case bool, int8, int16, int32, int64, float, double
+    /// UTF-8 text of at most `maxLength` bytes (Milvus counts bytes).
+    case varchar(maxLength: Int)
+    /// Any JSON value.
+    case json
+    /// An array of scalars of one element type, at most `maxCapacity` long.
+    case array(elementType: DataType, maxCapacity: Int)
+    /// A dense vector of 32-bit floats.
+    case floatVector(dimension: Int)
+
+    /// `true` for vector types.
+    public var isVector: Bool {
+        if case .floatVector = self { return true }
+        return false
+    }
+
+    /// The dimension of a vector type, `nil` for scalars.
+    public var dimension: Int? {
+        if case .floatVector(let d) = self { return d }
+        return nil
+    }
+
+    /// `true` for bool, the integer types, float, double and varchar: the types an array may hold.
+    public var isScalar: Bool {
+        switch self {
+        case .bool, .int8, .int16, .int32, .int64, .float, .double, .varchar: true
+        default: false
+        }
+    }
+
+    /// `true` for the integer types.
+    public var isInteger: Bool {
+        switch self {
+        case .int8, .int16, .int32, .int64: true
+        default: false
+        }
+    }
+
+    /// The name used in schema files and `describe` output (pymilvus's spelling).
+    public var name: String {
+        switch self {
+        case .bool: "bool"
+        case .int8: "int8"
+        case .int16: "int16"
+        case .int32: "int32"
+        case .int64: "int64"
+        case .float: "float"
+        case .double: "double"
+        case .varchar: "varchar"
+        case .json: "json"
+        case .array: "array"
+        case .floatVector: "float_vector"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .varchar(let n): "varchar(\(n))"
+        case .array(let e, let c): "array<\(e)>[\(c)]"
+        case .floatVector(let d): "float_vector(\(d))"
+        default: name
+        }
+    }
+
+    /// The integer range a value must fall in for this integer type.
+    var integerRange: ClosedRange<Int64>? {
+        switch self {
+        case .int8: Int64(Int8.min)...Int64(Int8.max)
+        case .int16: Int64(Int16.min)...Int64(Int16.max)
+        case .int32: Int64(Int32.min)...Int64(Int32.max)
+        case .int64: Int64.min...Int64.max
+        default: nil
+        }
+    }
+}
+
+/// How vectors are compared. Results follow Milvus: `l2` is the squared Euclidean distance
+/// (smaller is closer); `ip` and `cosine` are similarities (larger is closer).
+public enum MetricType: String, Sendable, Hashable, CaseIterable, Codable {
+    case l2 = "L2"
+    case ip = "IP"
+    case cosine = "COSINE"
+
+    /// `true` when a larger score means a closer match (IP, COSINE).
+    public var higherIsBetter: Bool { self != .l2 }
+
+    /// Parses `l2`, `L2`, `ip`, `cosine`, … (any case).
+    public init?(name: String) {
+        self.init(rawValue: name.uppercased())
+    }
+}
+
+/// One field of a collection's schema.
+public struct FieldSchema: Sendable, Hashable {
+    public var name: String
+    public var dataType: DataType
+    /// Exactly one field of a schema is the primary key; it must be `int64` or `varchar`.
+    public var isPrimaryKey: Bool
+    /// For an `int64` primary key: Quiver generates the ids and rows must not carry them.
+    public var autoID: Bool
+    /// The field may hold null (a missing value in an inserted row is stored as null, or as
+    /// ``defaultValue`` when one is set).
+    public var nullable: Bool
+    /// The value stored when a row omits the field (or gives null for a non-nullable field with a default).
+    public var defaultValue: Value?
+    public var description: String
+
+    public init(
+        name: String, dataType: DataType, isPrimaryKey: Bool = false, autoID: Bool = false,
+        nullable: Bool = false, defaultValue: Value? = nil, description: String = ""
+    ) {
+        self.name = name
+        self.dataType = dataType
+        self.isPrimaryKey = isPrimaryKey
+        self.autoID = autoID
+        self.nullable = nullable
+        self.defaultValue = defaultValue
+        self.description = description
+    }
+}
+
+/// The name of the hidden JSON column that holds dynamic fields (as in Milvus).
+public let dynamicFieldName = "$meta"
+
+/// The fields of a collection and whether it accepts dynamic fields.
+///
+/// ```swift
+/// let schema = try CollectionSchema(fields: [
+///     FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true),
+///     FieldSchema(name: "vector", dataType: .floatVector(dimension: 384)),
+///     FieldSchema(name: "title", dataType: .varchar(maxLength: 256), nullable: true),
+/// ], enableDynamicField: true)
+/// ```
+public struct CollectionSchema: Sendable, Hashable {
+    public private(set) var fields: [FieldSchema]
+    public var enableDynamicField: Bool
+    public var description: String
+
+    /// Creates and validates a schema.
+    ///
+    /// - Throws: `.invalidArgument` when there is not exactly one primary key, the key is not
+    ///   `int64`/`varchar`, `autoID` is set on a varchar key, names repeat or are invalid, a vector
+    ///   field is nullable or has no dimension, there is no vector field, or a default value does
+    ///   not fit its field.
+    public init(fields: [FieldSchema], enableDynamicField: Bool = false, description: String = "") throws {
+        self.fields = fields
+        self.enableDynamicField = enableDynamicField
+        self.description = description
+        try validate()
+    }
+
+    /// The primary key field.
+    public var primaryField: FieldSchema { fields.first(where: \.isPrimaryKey)! }
+
+    /// The vector fields, in schema order.
+    public var vectorFields: [FieldSchema] { fields.filter { $0.dataType.isVector } }
+
+    /// The field named `name`, if any.
+    public func field(named name: String) -> FieldSchema? { fields.first { $0.name == name } }
+
+    private func validate() throws {
+        var seen = Set<String>()
+        for field in fields {
+            try Names.validateField(field.name)
+            guard seen.insert(field.name).inserted else {
+                throw QuiverError.invalidArgument("field '\(field.name)' appears twice in the schema")
+            }
+            switch field.dataType {
+            case .varchar(let n) where n < 1 || n > 65_535:
+                throw QuiverError.invalidArgument("varchar field '\(field.name)' needs a max_length in 1...65535, got \(n)")
+            case .array(let element, let capacity):
+                guard element.isScalar else {
+                    throw QuiverError.invalidArgument("array field '\(field.name)' has element type \(element); use a scalar type (bool, intN, float, double, varchar)")
+                }
+                if case .varchar(let n) = element, n < 1 || n > 65_535 {
+                    throw QuiverError.invalidArgument("array field '\(field.name)' needs an element max_length in 1...65535, got \(n)")
+                }
+                guard (1...4096).contains(capacity) else {
+                    throw QuiverError.invalidArgument("array field '\(field.name)' needs a max_capacity in 1...4096, got \(capacity)")
+                }
+            case .floatVector(let d):
+                guard (1...32_768).contains(d) else {
+                    throw QuiverError.invalidArgument("vector field '\(field.name)' needs a dimension in 1...32768, got \(d)")
+                }
+                guard !field.nullable else {
+                    throw QuiverError.invalidArgument("vector field '\(field.name)' cannot be nullable")
+                }
+            default: break
+            }
+            if field.autoID && !field.isPrimaryKey {
+                throw QuiverError.invalidArgument("field '\(field.name)' sets auto_id but is not the primary key")
+            }
+            if let value = field.defaultValue, !value.isNull {
+                if field.isPrimaryKey || field.dataType.isVector || field.dataType == .json {
+                    throw QuiverError.invalidArgument("field '\(field.name)' of type \(field.dataType.name) cannot have a default value")
+                }
+                _ = try FieldValidator.coerce(value, to: field, row: nil)
+            }
+        }
+        let keys = fields.filter(\.isPrimaryKey)
+        guard keys.count == 1 else {
+            throw QuiverError.invalidArgument("a schema needs exactly one primary key field, found \(keys.count)")
+        }
+        let key = keys[0]
+        switch key.dataType {
+        case .int64: break
+        case .varchar:
+            if key.autoID { throw QuiverError.invalidArgument("auto_id needs an int64 primary key; '\(key.name)' is varchar") }
+        default:
+            throw QuiverError.invalidArgument("primary key '\(key.name)' must be int64 or varchar, not \(key.dataType.name)")
+        }
+        if key.nullable { throw QuiverError.invalidArgument("primary key '\(key.name)' cannot be nullable") }
+        guard !vectorFields.isEmpty else {
+            throw QuiverError.invalidArgument("a schema needs at least one vector field")
+        }
+    }
+}
+
+/// The primary key type for the quick-setup `createCollection`.
+public enum IDType: Sendable, Hashable {
+    case int64
+    case varchar(maxLength: Int)
+}
+
+enum Names {
+    /// Collection names follow Milvus: a letter or `_` first, then letters, digits and `_`, at most 255.
+    static func validateCollection(_ name: String) throws {
+        try validate(name, what: "collection")
+    }
+
+    static func validateField(_ name: String) throws {
+        try validate(name, what: "field")
+    }
+
+    private static func validate(_ name: String, what: String) throws {
+        guard !name.isEmpty else { throw QuiverError.invalidArgument("\(what) name is empty") }
+        guard name.utf8.count <= 255 else {
+            throw QuiverError.invalidArgument("\(what) name '\(name.prefix(32))…' is longer than 255 characters")
+        }
+        let bytes = Array(name.utf8)
+        let first = bytes[0]
+        let isLetter = { (c: UInt8) in (c >= 65 && c <= 90) || (c >= 97 && c <= 122) }
+        guard isLetter(first) || first == UInt8(ascii: "_") else {
+            throw QuiverError.invalidArgument("\(what) name '\(name)' must start with a letter or '_'")
+        }
+        for c in bytes where !(isLetter(c) || (c >= 48 && c <= 57) || c == UInt8(ascii: "_")) {
+            throw QuiverError.invalidArgument("\(what) name '\(name)' may contain only letters, digits and '_'")
+        }
+    }
+}

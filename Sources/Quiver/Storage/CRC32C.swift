@@ -1,0 +1,50 @@
+/// CRC-32C (Castagnoli, polynomial 0x1EDC6F41 reflected as 0x82F63B78), slice-by-8.
+///
+/// The checksum of WAL records, segment blocks and manifests (as in leveldb's `crc32c`).
+enum CRC32C {
+    static let tables: [[UInt32]] = {
+        var t = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
+        for i in 0..<256 {
+            var c = UInt32(i)
+            for _ in 0..<8 { c = c & 1 != 0 ? (c >> 1) ^ 0x82F6_3B78 : c >> 1 }
+            t[0][i] = c
+        }
+        for i in 0..<256 {
+            for s in 1..<8 { t[s][i] = (t[s - 1][i] >> 8) ^ t[0][Int(t[s - 1][i] & 0xFF)] }
+        }
+        return t
+    }()
+
+    static let flat: [UInt32] = tables.flatMap { $0 }
+
+    /// The checksum of `bytes`, continuing from `crc` (0 to start).
+    static func checksum(_ bytes: UnsafeRawBufferPointer, crc: UInt32 = 0) -> UInt32 {
+        var c = ~crc
+        flat.withUnsafeBufferPointer { t in
+            var p = bytes.baseAddress.map { $0.assumingMemoryBound(to: UInt8.self) }
+            var n = bytes.count
+            guard var ptr = p else { return }
+            while n >= 8 {
+                let lo = UnsafeRawPointer(ptr).loadUnaligned(as: UInt32.self).littleEndian ^ c
+                let hi = UnsafeRawPointer(ptr + 4).loadUnaligned(as: UInt32.self).littleEndian
+                c = t[7 * 256 + Int(lo & 0xFF)] ^ t[6 * 256 + Int((lo >> 8) & 0xFF)]
+                    ^ t[5 * 256 + Int((lo >> 16) & 0xFF)] ^ t[4 * 256 + Int(lo >> 24)]
+                    ^ t[3 * 256 + Int(hi & 0xFF)] ^ t[2 * 256 + Int((hi >> 8) & 0xFF)]
+                    ^ t[1 * 256 + Int((hi >> 16) & 0xFF)] ^ t[Int(hi >> 24)]
+                ptr += 8
+                n -= 8
+            }
+            while n > 0 {
+                c = t[Int((c ^ UInt32(ptr.pointee)) & 0xFF)] ^ (c >> 8)
+                ptr += 1
+                n -= 1
+            }
+            p = ptr
+        }
+        return ~c
+    }
+
+    static func checksum(_ bytes: [UInt8], crc: UInt32 = 0) -> UInt32 {
+        bytes.withUnsafeBytes { checksum($0, crc: crc) }
+    }
+}

@@ -1,0 +1,134 @@
+/// The values of one scalar field across the rows of a segment, in a typed array.
+///
+/// Integer types are widened to `Int64`; float fields are `Float`; JSON, array and the dynamic
+/// `$meta` column hold `Value`s. Null rows are marked in ``nulls`` and hold a zero value in
+/// typed storage (or `.null` in `.value` storage).
+struct Column: Sendable {
+    enum Storage: Sendable {
+        case bool([Bool])
+        case int([Int64])
+        case float([Float])
+        case double([Double])
+        case string([String])
+        case value([Value])
+    }
+
+    var storage: Storage
+    /// Rows that are null; `nil` when the field is not nullable or no row is null.
+    var nulls: Bitset?
+
+    var count: Int {
+        switch storage {
+        case .bool(let a): a.count
+        case .int(let a): a.count
+        case .float(let a): a.count
+        case .double(let a): a.count
+        case .string(let a): a.count
+        case .value(let a): a.count
+        }
+    }
+
+    /// An empty column for values of `type`.
+    init(emptyFor type: DataType) {
+        switch type {
+        case .bool: storage = .bool([])
+        case .int8, .int16, .int32, .int64: storage = .int([])
+        case .float: storage = .float([])
+        case .double: storage = .double([])
+        case .varchar: storage = .string([])
+        case .json, .array, .floatVector: storage = .value([])
+        }
+        nulls = nil
+    }
+
+    init(storage: Storage, nulls: Bitset?) {
+        self.storage = storage
+        self.nulls = nulls
+    }
+
+    func isNull(_ row: Int) -> Bool {
+        if let nulls, nulls[row] { return true }
+        if case .value(let a) = storage, a[row].isNull { return true }
+        return false
+    }
+
+    /// The value at `row` in its stored form (`.null` for null rows).
+    func value(at row: Int) -> Value {
+        if let nulls, nulls[row] { return .null }
+        switch storage {
+        case .bool(let a): return .bool(a[row])
+        case .int(let a): return .int(a[row])
+        case .float(let a): return .double(Double(a[row]))
+        case .double(let a): return .double(a[row])
+        case .string(let a): return .string(a[row])
+        case .value(let a): return a[row]
+        }
+    }
+
+    /// Appends a value already coerced by `FieldValidator` (or `.null`).
+    mutating func append(_ value: Value) {
+        let row = count
+        var isTypedNull = value.isNull
+        if case .value = storage { isTypedNull = false }
+        if isTypedNull, nulls == nil { nulls = Bitset(count: row) }
+        nulls?.append(isTypedNull)
+        // Swap the array out of the enum so the append is in place, not a copy.
+        switch storage {
+        case .bool(var a):
+            storage = .bool([]); a.append(value.boolValue ?? false); storage = .bool(a)
+        case .int(var a):
+            storage = .int([]); a.append(value.intValue ?? 0); storage = .int(a)
+        case .float(var a):
+            storage = .float([]); a.append(Float(value.doubleValue ?? 0)); storage = .float(a)
+        case .double(var a):
+            storage = .double([]); a.append(value.doubleValue ?? 0); storage = .double(a)
+        case .string(var a):
+            storage = .string([]); a.append(value.stringValue ?? ""); storage = .string(a)
+        case .value(var a):
+            storage = .value([]); a.append(value); storage = .value(a)
+        }
+    }
+
+    /// A new column holding the rows `rows`, in that order.
+    func gather(_ rows: [Int]) -> Column {
+        var newNulls: Bitset? = nil
+        if let nulls {
+            var b = Bitset(count: rows.count)
+            for (i, r) in rows.enumerated() where nulls[r] { b[i] = true }
+            newNulls = b.isEmpty ? nil : b
+        }
+        switch storage {
+        case .bool(let a): return Column(storage: .bool(rows.map { a[$0] }), nulls: newNulls)
+        case .int(let a): return Column(storage: .int(rows.map { a[$0] }), nulls: newNulls)
+        case .float(let a): return Column(storage: .float(rows.map { a[$0] }), nulls: newNulls)
+        case .double(let a): return Column(storage: .double(rows.map { a[$0] }), nulls: newNulls)
+        case .string(let a): return Column(storage: .string(rows.map { a[$0] }), nulls: newNulls)
+        case .value(let a): return Column(storage: .value(rows.map { a[$0] }), nulls: newNulls)
+        }
+    }
+}
+
+/// Min/max statistics of a block of rows of a numeric or string column in a sealed segment.
+struct BlockStats: Sendable, Hashable {
+    /// The first row of the block.
+    var firstRow: Int
+    /// The number of rows in the block.
+    var rowCount: Int
+    /// Smallest and largest non-null value; `nil` when every row of the block is null
+    /// or the column type has no order (bool, JSON, arrays).
+    var min: Value?
+    var max: Value?
+    /// The number of null rows in the block.
+    var nullCount: Int
+}
+
+/// Read access to the scalar columns of one segment (growing or sealed), as the filter
+/// evaluator and result materialization see it.
+protocol SegmentColumns: Sendable {
+    /// The number of rows, including deleted ones.
+    var rowCount: Int { get }
+    /// The column of a schema field (not vectors), or `$meta` for the dynamic fields.
+    func column(named name: String) -> Column?
+    /// The block statistics of a column, when the segment is sealed.
+    func blockStats(named name: String) -> [BlockStats]?
+}
