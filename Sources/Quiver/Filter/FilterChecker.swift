@@ -324,6 +324,8 @@ struct FilterChecker {
             case .arrayColumn, .path: return .arrayLength(a)
             default: throw fail("array_length needs an array field or a JSON path, got \(describe(a))", args[0])
             }
+        case .unary(.not, _):
+            throw fail("NOT needs a condition, and it binds tighter than comparisons: write NOT (a == b), not NOT a == b", node)
         case .call(let name, _) where Self.containsFunctions[name] == nil:
             throw fail("unknown function '\(name)'", node)
         default:

@@ -301,7 +301,7 @@ struct FilterEvaluator<Segment: SegmentColumns> {
     private func candidateBlocks(_ name: String, _ op: FilterCompareOp, _ c: Double) -> [Range<Int>]? {
         guard let stats = segment.blockStats(named: name), !stats.isEmpty else { return nil }
         var ranges = [Range<Int>]()
-        for block in stats {
+        for block in stats where block.firstRow >= 0 && block.firstRow < rowCount && block.rowCount > 0 {
             let range = block.firstRow..<Swift.min(block.firstRow + block.rowCount, rowCount)
             guard !range.isEmpty else { continue }
             guard let lo = block.min?.doubleValue, let hi = block.max?.doubleValue else {
