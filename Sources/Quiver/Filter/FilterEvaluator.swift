@@ -34,8 +34,9 @@ struct FilterEvaluator<Segment: SegmentColumns> {
         case floats([Float], nulls: Bitset?)
         case doubles([Double], nulls: Bitset?)
         case strings([String], nulls: Bitset?)
-        /// `.null` for null or missing.
-        case values([Value])
+        /// JSON or array values, read at `path` (empty: the values themselves); `.null` for
+        /// null or missing. Paths resolve on access, so no per-row array is built.
+        case values([Value], path: [FilterNode.PathKey])
         case constant(Value)
 
         @inline(__always) func value(at row: Int) -> Value {
@@ -45,7 +46,7 @@ struct FilterEvaluator<Segment: SegmentColumns> {
             case .floats(let a, let n): return n?[row] == true ? .null : .double(Double(a[row]))
             case .doubles(let a, let n): return n?[row] == true ? .null : .double(a[row])
             case .strings(let a, let n): return n?[row] == true ? .null : .string(a[row])
-            case .values(let a): return a[row]
+            case .values(let a, let path): return path.isEmpty ? a[row] : FilterValues.resolve(a[row], path)
             case .constant(let v): return v
             }
         }
@@ -142,32 +143,27 @@ struct FilterEvaluator<Segment: SegmentColumns> {
         case .constant(let v):
             return .constant(v)
         case .column(let name, _):
-            guard let column = segment.column(named: name) else { return .values(Array(repeating: .null, count: rowCount)) }
+            guard let column = segment.column(named: name) else { return allNull }
             switch column.storage {
             case .bool(let a): return .bools(a, nulls: column.nulls)
             case .int(let a): return .ints(a, nulls: column.nulls)
             case .float(let a): return .floats(a, nulls: column.nulls)
             case .double(let a): return .doubles(a, nulls: column.nulls)
             case .string(let a): return .strings(a, nulls: column.nulls)
-            case .value(let a): return .values(a)
+            case .value(let a): return .values(a, path: [])
             }
         case .path(let name, let path):
-            let values = rawValues(name)
-            if path.isEmpty { return .values(values) }
-            return .values(values.map { FilterValues.resolve($0, path) })
+            return .values(rawValues(name), path: path)
         case .arrayColumn(let name, _):
-            return .values(rawValues(name))
+            return .values(rawValues(name), path: [])
         case .arrayElement(let name, let index, _):
-            return .values(rawValues(name).map { v in
-                if case .array(let a) = v, index < a.count { return a[index] }
-                return .null
-            })
+            return .values(rawValues(name), path: [.index(index)])
         case .arrayLength(let inner):
-            guard case .values(let values) = vector(inner) else { return .values(Array(repeating: .null, count: rowCount)) }
-            var nulls = Bitset(count: rowCount)
+            let values = vector(inner)
             var lengths = [Int64](repeating: 0, count: rowCount)
-            for (i, v) in values.enumerated() {
-                if case .array(let a) = v { lengths[i] = Int64(a.count) } else { nulls[i] = true }
+            let nulls = fill(nil) { i in
+                if case .array(let a) = values.value(at: i) { lengths[i] = Int64(a.count); return false }
+                return true
             }
             return .ints(lengths, nulls: nulls.isEmpty ? nil : nulls)
         case .negate(let inner):
@@ -186,6 +182,7 @@ struct FilterEvaluator<Segment: SegmentColumns> {
             nulls.forEachSet { copy[$0] = .null }
             return copy
         }
+        // Typed storage (never for JSON and array fields, but be total).
         return (0..<rowCount).map { column.value(at: $0) }
     }
 
@@ -214,7 +211,7 @@ struct FilterEvaluator<Segment: SegmentColumns> {
             }
             return .doubles(out, nulls: nulls.isEmpty ? nil : nulls)
         }
-        return .values((0..<rowCount).map { FilterValues.arith(op, a.value(at: $0), b.value(at: $0)) })
+        return .values((0..<rowCount).map { FilterValues.arith(op, a.value(at: $0), b.value(at: $0)) }, path: [])
     }
 
     private func intView(_ v: Vector) -> ((Int) -> Int64, Bitset?)? {
@@ -238,8 +235,8 @@ struct FilterEvaluator<Segment: SegmentColumns> {
 
     private func nullRows(of v: Vector) -> Bitset {
         switch v {
-        case .values(let a):
-            return fill(nil) { a[$0].isNull }
+        case .values:
+            return fill(nil) { v.value(at: $0).isNull }
         case .constant(let c):
             return Bitset(count: rowCount, allSet: c.isNull)
         default:
@@ -272,17 +269,35 @@ struct FilterEvaluator<Segment: SegmentColumns> {
 
     /// Three-valued result of `test` on each row's value (`nil` = unknown).
     private func rowwise(_ v: Vector, _ test: (Value) -> Bool?) -> Truth {
+        rowwise { test(v.value(at: $0)) }
+    }
+
+    /// Three-valued result of `test` on each row (`nil` = unknown), built a word at a time.
+    @inline(__always) private func rowwise(_ test: (Int) -> Bool?) -> Truth {
         var matches = Bitset(count: rowCount)
         var unknown = Bitset(count: rowCount)
-        for i in 0..<rowCount {
-            switch test(v.value(at: i)) {
-            case .some(true): matches[i] = true
-            case .some(false): break
-            case .none: unknown[i] = true
+        var anyUnknown = false
+        var i = 0
+        while i < rowCount {
+            let w = i >> 6
+            let end = Swift.min(rowCount, (w + 1) << 6)
+            var t: UInt64 = 0, u: UInt64 = 0
+            while i < end {
+                switch test(i) {
+                case .some(true): t |= 1 << UInt64(i & 63)
+                case .some(false): break
+                case .none: u |= 1 << UInt64(i & 63)
+                }
+                i += 1
             }
+            matches.words[w] = t
+            unknown.words[w] = u
+            if u != 0 { anyUnknown = true }
         }
-        return Truth(matches: matches, unknown: unknown.isEmpty ? nil : unknown)
+        return Truth(matches: matches, unknown: anyUnknown ? unknown : nil)
     }
+
+    private var allNull: Vector { .values(Array(repeating: .null, count: rowCount), path: []) }
 
     @inline(__always) private func compareKernel<T: Comparable>(
         _ a: UnsafeBufferPointer<T>, _ op: FilterCompareOp, _ c: T, _ ranges: [Range<Int>]?
@@ -363,7 +378,14 @@ struct FilterEvaluator<Segment: SegmentColumns> {
                 return withNulls(x.withUnsafeBufferPointer { compareKernel($0, op, cd, blocks) }, n)
             }
         case (.strings(let x, let n), .constant(.string(let c))):
-            let m = fill(nil) { op.holds(FilterValues.compareUTF8(x[$0], c)) }
+            let bytes = Array(c.utf8)
+            let m = bytes.withUnsafeBufferPointer { cb in
+                if op.isEquality {
+                    let want = op == .eq
+                    return fill(nil) { (x[$0].utf8.count == cb.count && FilterValues.compareUTF8(x[$0], cb) == 0) == want }
+                }
+                return fill(nil) { op.holds(FilterValues.compareUTF8(x[$0], cb)) }
+            }
             return withNulls(m, n)
         case (.bools(let x, let n), .constant(.bool(let c))):
             return withNulls(fill(nil) { op == .eq ? x[$0] == c : x[$0] != c }, n)
@@ -388,23 +410,22 @@ struct FilterEvaluator<Segment: SegmentColumns> {
     }
 
     private func compareRowwise(_ op: FilterCompareOp, _ a: Vector, _ b: Vector) -> Truth {
-        var matches = Bitset(count: rowCount)
-        var unknown = Bitset(count: rowCount)
-        for i in 0..<rowCount {
-            switch FilterValues.compare(a.value(at: i), op, b.value(at: i)) {
-            case .some(true): matches[i] = true
-            case .some(false): break
-            case .none: unknown[i] = true
-            }
+        if case .constant(let c) = b {
+            return rowwise { FilterValues.compare(a.value(at: $0), op, c) }
         }
-        return Truth(matches: matches, unknown: unknown.isEmpty ? nil : unknown)
+        return rowwise { FilterValues.compare(a.value(at: $0), op, b.value(at: $0)) }
     }
 
     private func inSet(_ ao: FilterOperand, _ values: [Value]) -> Truth {
         let a = vector(ao)
         switch a {
         case .ints(let x, let n):
-            let set = Set(values.compactMap { v -> Int64? in if case .int(let i) = v { i } else { nil } })
+            let wanted = values.compactMap { v -> Int64? in if case .int(let i) = v { i } else { nil } }
+            if wanted.count <= 8 {
+                // A short list: a linear scan beats hashing.
+                return withNulls(fill(nil) { row in let v = x[row]; return wanted.contains { $0 == v } }, n)
+            }
+            let set = Set(wanted)
             return withNulls(fill(nil) { set.contains(x[$0]) }, n)
         case .floats(let x, let n):
             let set = Set(values.compactMap { $0.doubleValue.map { Float($0) } })

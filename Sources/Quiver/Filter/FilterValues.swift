@@ -69,6 +69,22 @@ enum FilterValues {
         }
     }
 
+    /// Byte-wise comparison of the UTF-8 of a string with bytes.
+    @inline(__always) static func compareUTF8(_ a: String, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        if let r = a.utf8.withContiguousStorageIfAvailable({ compareBytes($0, b) }) { return r }
+        var a = a
+        return a.withUTF8 { compareBytes($0, b) }
+    }
+
+    @inline(__always) static func compareBytes(_ pa: UnsafeBufferPointer<UInt8>, _ pb: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = min(pa.count, pb.count)
+        if n > 0, let ba = pa.baseAddress, let bb = pb.baseAddress {
+            let r = memcmp(ba, bb, n)
+            if r != 0 { return r < 0 ? -1 : 1 }
+        }
+        return pa.count < pb.count ? -1 : (pa.count == pb.count ? 0 : 1)
+    }
+
     /// Byte-wise comparison of the UTF-8 of two strings.
     @inline(__always) static func compareUTF8(_ a: String, _ b: String) -> Int {
         var a = a, b = b

@@ -62,6 +62,7 @@ struct LikePattern: Sendable, Hashable {
     }
 
     func matches(_ s: String) -> Bool {
+        if let r = s.utf8.withContiguousStorageIfAvailable({ matches(bytes: $0) }) { return r }
         var s = s
         return s.withUTF8 { matches(bytes: $0) }
     }
