@@ -381,8 +381,9 @@ struct FilterEvaluator<Segment: SegmentColumns> {
             let bytes = Array(c.utf8)
             let m = bytes.withUnsafeBufferPointer { cb in
                 if op.isEquality {
+                    // String equality is Swift's (Unicode canonical equivalence), as for IN.
                     let want = op == .eq
-                    return fill(nil) { (x[$0].utf8.count == cb.count && FilterValues.compareUTF8(x[$0], cb) == 0) == want }
+                    return fill(nil) { (x[$0] == c) == want }
                 }
                 return fill(nil) { op.holds(FilterValues.compareUTF8(x[$0], cb)) }
             }
@@ -457,7 +458,13 @@ struct FilterEvaluator<Segment: SegmentColumns> {
     private func contains(_ mode: FilterContainsMode, _ ao: FilterOperand, _ values: [Value]) -> Truth {
         rowwise(vector(ao)) { v in
             guard case .array(let items) = v else { return v.isNull ? nil : false }
-            let has: (Value) -> Bool = { needle in items.contains { FilterValues.equal($0, needle) } }
+            let has: (Value) -> Bool = { needle in
+                switch needle {
+                case .string(let n): return items.contains { if case .string(let x) = $0 { x == n } else { false } }
+                case .int(let n): return items.contains { if case .int(let x) = $0 { x == n } else { FilterValues.equal($0, needle) } }
+                default: return items.contains { FilterValues.equal($0, needle) }
+                }
+            }
             switch mode {
             case .one: return has(values[0])
             case .all: return values.allSatisfy(has)

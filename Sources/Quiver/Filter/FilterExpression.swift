@@ -69,7 +69,8 @@ extension FilterDiagnostic {
         let clamped = Swift.min(Swift.max(offset, 0), utf8.count)
         let prefix = String(decoding: utf8[..<clamped], as: UTF8.self)
         let column = prefix.count + 1
-        let oneLine = text.map { $0.isNewline ? " " : $0 }
+        // Newlines and tabs become spaces so that the caret lines up under the column.
+        let oneLine = text.map { $0.isNewline || $0 == "\t" ? " " : $0 }
         return QuiverError(
             code,
             "\(message) at column \(column) of filter: \(String(oneLine))\n" + String(repeating: " ", count: column - 1) + "^")

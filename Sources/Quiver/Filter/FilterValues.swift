@@ -9,7 +9,8 @@ import Darwin
 /// Value-level semantics of the filter language: ordering, equality, arithmetic and JSON paths.
 enum FilterValues {
     /// Numbers compare by value (an integer equals the double with the same value), strings by
-    /// their UTF-8 bytes (as Milvus does), bools and lists by equality only.
+    /// their UTF-8 bytes (as Milvus does; equality is Swift's, which also equates canonically
+    /// equivalent spellings), bools and lists by equality only.
     ///
     /// - Returns: the ordering (-1, 0, 1) of `a` against `b`; `nil` when either is null or the
     ///   two cannot be ordered (different kinds, or kinds without order under `op`).
@@ -22,7 +23,7 @@ enum FilterValues {
             if x == y { return 0 }
             if x > y { return 1 }
             return nil
-        case (.string(let x), .string(let y)): return compareUTF8(x, y)
+        case (.string(let x), .string(let y)): return x == y ? 0 : compareUTF8(x, y)
         case (.bool(let x), .bool(let y)): return equalityOnly ? (x == y ? 0 : 1) : nil
         case (.array, .array), (.object, .object):
             return equalityOnly ? (equal(a, b) ? 0 : 1) : nil
