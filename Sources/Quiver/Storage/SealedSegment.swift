@@ -24,6 +24,7 @@ final class SealedSegment: SegmentColumns {
         guard Array(bytes[0..<8]) == SegmentFormat.magic else { throw bad("bad magic number") }
         let version = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
         guard version == SegmentFormat.version else { throw bad("unsupported version \(version)") }
+        guard bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self) == 0 else { throw bad("reserved header bytes are not zero") }
         let t = bytes.count - SegmentFormat.trailerSize
         guard Array(bytes[(t + 8)..<(t + 16)]) == SegmentFormat.endMagic else { throw bad("bad trailer magic") }
         let footerLength = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: t, as: UInt32.self)))
@@ -94,6 +95,18 @@ final class SealedSegment: SegmentColumns {
             let failed = Self.firstBadChunk(region, crcs: section.chunkCRCs)
             if let failed { throw bad("vector field '\(section.name)' chunk \(failed) checksum mismatch") }
             offsets[section.name] = (start, d)
+        }
+        // Every byte is accounted for: blocks, vectors and footer tile the file, and the only gaps
+        // are the zero padding before vector sections. So any flipped byte is detected.
+        var covered = footer.scalars.flatMap { $0.blocks.map { (Int($0.offset), Int($0.offset) + Int($0.storedLength)) } }
+        let rows = footer.rowCount
+        covered += footer.vectors.map { (Int($0.offset), Int($0.offset) + rows * ($0.dimension + 1) * 4) }
+        covered.sort { $0.0 < $1.0 }
+        var position = SegmentFormat.headerSize
+        for (start, end) in covered + [(dataEnd, dataEnd)] {
+            guard start >= position, start - position < 64 else { throw bad("unexpected bytes at \(position)") }
+            for i in position..<start where bytes[i] != 0 { throw bad("padding byte \(i) is not zero") }
+            position = max(position, end)
         }
         self.columns = columns
         self.stats = stats
