@@ -31,6 +31,7 @@ let package = Package(
         ),
         .executableTarget(name: "QuiverCrashHarness", dependencies: ["Quiver"]),
         .testTarget(name: "QuiverTests", dependencies: ["Quiver"]),
+        .testTarget(name: "QuiverCLITests", dependencies: ["Quiver"]),
     ],
     swiftLanguageModes: [.v6]
 )
