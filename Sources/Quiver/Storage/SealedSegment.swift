@@ -49,7 +49,7 @@ final class SealedSegment: SegmentColumns {
         var columns = [String: Column]()
         var stats = [String: [BlockStats]]()
         for section in footer.scalars {
-            var column: Column? = nil
+            var builder = SegmentFormat.ColumnBuilder(capacity: rowCount)
             var blockStats = [BlockStats]()
             var rows = 0
             for (i, block) in section.blocks.enumerated() {
@@ -65,7 +65,7 @@ final class SealedSegment: SegmentColumns {
                 }
                 let raw = try LZ4.decompress(stored, rawLength: Int(block.rawLength), context: context)
                 try raw.withUnsafeBytes {
-                    try SegmentFormat.decodeBlock($0, rows: Int(block.rowCount), into: &column, context: context)
+                    try builder.decodeBlock($0, rows: Int(block.rowCount), context: context)
                 }
                 blockStats.append(BlockStats(
                     firstRow: rows, rowCount: Int(block.rowCount), min: block.min, max: block.max,
@@ -75,7 +75,7 @@ final class SealedSegment: SegmentColumns {
             guard rows == rowCount else { throw bad("column '\(section.name)' has \(rows) rows, expected \(rowCount)") }
             let field = schema.field(named: section.name)
             let fieldType = field?.dataType ?? .json
-            columns[section.name] = try Self.checkStorage(column ?? Column(emptyFor: fieldType), type: fieldType, name: section.name, file: name)
+            columns[section.name] = try Self.checkStorage(builder.build() ?? Column(emptyFor: fieldType), type: fieldType, name: section.name, file: name)
             stats[section.name] = blockStats
         }
 
@@ -140,7 +140,7 @@ final class SealedSegment: SegmentColumns {
             var i = w
             while i < crcs.count {
                 let s = i * chunk, e = min(s + chunk, region.count)
-                if CRC32C.checksum(UnsafeRawBufferPointer(rebasing: region[s..<e])) != crcs[i] { bad[i] = true }
+                if VectorChecksum.checksum(UnsafeRawBufferPointer(rebasing: region[s..<e])) != crcs[i] { bad[i] = true }
                 i += workers
             }
         }
