@@ -104,6 +104,18 @@ public final class Database: Sendable {
         if let firstError { throw firstError }
     }
 
+    /// Test hook: closes like a crashed process would leave things — no flush, no sync — and
+    /// releases the lock, so the directory can be reopened and recovered.
+    func abandonForTesting() {
+        let engines: [CollectionEngine] = state.withLock { s in
+            s.closed = true
+            return Array(s.engines.values)
+        }
+        syncTimer?.value.cancel()
+        for engine in engines { try? engine.close(flush: false) }
+        fileLock.release()
+    }
+
     deinit {
         do { try close() } catch { options.logHandler(.error, "closing '\(path)' on deinit failed: \(error)") }
     }

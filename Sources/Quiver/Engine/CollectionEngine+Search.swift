@@ -37,8 +37,13 @@ extension CollectionEngine {
                     }
                 }
             }
+            let clamp = metric == .cosine
             for (q, hits) in results.enumerated() {
-                for hit in hits { candidates[q].append((index, hit.row, hit.distance)) }
+                for hit in hits {
+                    // Rounding can put a cosine a hair outside [-1, 1]; Milvus's range is closed.
+                    let distance = clamp ? min(1, max(-1, hit.distance)) : hit.distance
+                    candidates[q].append((index, hit.row, distance))
+                }
             }
         }
         let pk = schema.primaryField.name

@@ -36,7 +36,7 @@ final class CollectionEngine: Sendable {
         /// Sealed segments whose deletes changed since the manifest was written.
         var dirtyDeletes: Set<UInt64> = []
         var growing: GrowingSegment
-        var pkIndex: [PrimaryKey: RowLocation] = [:]
+        var pkIndex = PrimaryKeyIndex()
         var lastSequence: UInt64 = 0
         var wal: WALWriter?
         var closed = false
@@ -73,6 +73,9 @@ final class CollectionEngine: Sendable {
 
     private static func loadSegments(_ s: inout State, directory: String, schema: CollectionSchema) throws {
         let pkName = schema.primaryField.name
+        s.pkIndex.reserveCapacity(
+            s.manifest.segments.reduce(0) { $0 + $1.rowCount - $1.deletedCount },
+            strings: schema.primaryField.dataType != .int64)
         for entry in s.manifest.segments {
             let path = directory + "/" + FileNames.segment(entry.id)
             let segment = try SealedSegment(path: path, id: entry.id, schema: schema)
@@ -91,13 +94,8 @@ final class CollectionEngine: Sendable {
             s.sealed.append(segment)
             s.sealedDeletes.append(deletes)
             s.segmentIndex[entry.id] = index
-            let keys = segment.columns[pkName]!
-            for row in 0..<segment.rowCount where !deletes[row] {
-                let key = Self.primaryKey(keys, row)
-                let location = RowLocation(segment: entry.id, row: Int32(row))
-                if s.pkIndex.updateValue(location, forKey: key) != nil {
-                    throw QuiverError.corruption("primary key \(key) is live in two rows (segment '\(path)')")
-                }
+            if let key = s.pkIndex.addSegment(id: entry.id, keys: segment.columns[pkName]!, deleted: deletes) {
+                throw QuiverError.corruption("primary key \(key) is live in two rows (segment '\(path)')")
             }
         }
     }

@@ -24,6 +24,7 @@ final class SealedSegment: SegmentColumns {
         guard Array(bytes[0..<8]) == SegmentFormat.magic else { throw bad("bad magic number") }
         let version = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
         guard version == SegmentFormat.version else { throw bad("unsupported version \(version)") }
+        guard bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self) == 0 else { throw bad("reserved header bytes are not zero") }
         let t = bytes.count - SegmentFormat.trailerSize
         guard Array(bytes[(t + 8)..<(t + 16)]) == SegmentFormat.endMagic else { throw bad("bad trailer magic") }
         let footerLength = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: t, as: UInt32.self)))
@@ -48,7 +49,7 @@ final class SealedSegment: SegmentColumns {
         var columns = [String: Column]()
         var stats = [String: [BlockStats]]()
         for section in footer.scalars {
-            var column: Column? = nil
+            var builder = SegmentFormat.ColumnBuilder(capacity: rowCount)
             var blockStats = [BlockStats]()
             var rows = 0
             for (i, block) in section.blocks.enumerated() {
@@ -64,7 +65,7 @@ final class SealedSegment: SegmentColumns {
                 }
                 let raw = try LZ4.decompress(stored, rawLength: Int(block.rawLength), context: context)
                 try raw.withUnsafeBytes {
-                    try SegmentFormat.decodeBlock($0, rows: Int(block.rowCount), into: &column, context: context)
+                    try builder.decodeBlock($0, rows: Int(block.rowCount), context: context)
                 }
                 blockStats.append(BlockStats(
                     firstRow: rows, rowCount: Int(block.rowCount), min: block.min, max: block.max,
@@ -74,7 +75,7 @@ final class SealedSegment: SegmentColumns {
             guard rows == rowCount else { throw bad("column '\(section.name)' has \(rows) rows, expected \(rowCount)") }
             let field = schema.field(named: section.name)
             let fieldType = field?.dataType ?? .json
-            columns[section.name] = try Self.checkStorage(column ?? Column(emptyFor: fieldType), type: fieldType, name: section.name, file: name)
+            columns[section.name] = try Self.checkStorage(builder.build() ?? Column(emptyFor: fieldType), type: fieldType, name: section.name, file: name)
             stats[section.name] = blockStats
         }
 
@@ -94,6 +95,18 @@ final class SealedSegment: SegmentColumns {
             let failed = Self.firstBadChunk(region, crcs: section.chunkCRCs)
             if let failed { throw bad("vector field '\(section.name)' chunk \(failed) checksum mismatch") }
             offsets[section.name] = (start, d)
+        }
+        // Every byte is accounted for: blocks, vectors and footer tile the file, and the only gaps
+        // are the zero padding before vector sections. So any flipped byte is detected.
+        var covered = footer.scalars.flatMap { $0.blocks.map { (Int($0.offset), Int($0.offset) + Int($0.storedLength)) } }
+        let rows = footer.rowCount
+        covered += footer.vectors.map { (Int($0.offset), Int($0.offset) + rows * ($0.dimension + 1) * 4) }
+        covered.sort { $0.0 < $1.0 }
+        var position = SegmentFormat.headerSize
+        for (start, end) in covered + [(dataEnd, dataEnd)] {
+            guard start >= position, start - position < 64 else { throw bad("unexpected bytes at \(position)") }
+            for i in position..<start where bytes[i] != 0 { throw bad("padding byte \(i) is not zero") }
+            position = max(position, end)
         }
         self.columns = columns
         self.stats = stats
@@ -127,7 +140,7 @@ final class SealedSegment: SegmentColumns {
             var i = w
             while i < crcs.count {
                 let s = i * chunk, e = min(s + chunk, region.count)
-                if CRC32C.checksum(UnsafeRawBufferPointer(rebasing: region[s..<e])) != crcs[i] { bad[i] = true }
+                if VectorChecksum.checksum(UnsafeRawBufferPointer(rebasing: region[s..<e])) != crcs[i] { bad[i] = true }
                 i += workers
             }
         }

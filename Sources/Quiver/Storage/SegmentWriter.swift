@@ -81,7 +81,7 @@ enum SegmentWriter {
                 var s = 0
                 while s < raw.count {
                     let e = min(s + SegmentFormat.vectorChunkBytes, raw.count)
-                    crcs.append(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[s..<e])))
+                    crcs.append(VectorChecksum.checksum(UnsafeRawBufferPointer(rebasing: raw[s..<e])))
                     s = e
                 }
             }
