@@ -29,9 +29,9 @@ import Testing
             #expect(error.message.contains(c.message), "\(c.expression): \(error.message)")
             #expect(error.message.contains(c.expression.replacingOccurrences(of: "\n", with: " ")), "quotes the expression")
             if let column = c.column {
-                #expect(error.message.contains("at column \(column) of filter"), "\(c.expression): \(error.message)")
+                #expect(error.message.contains("at column \(column) of filter:\n    \(c.expression)\n"), "\(c.expression): \(error.message)")
                 let caretLine = error.message.split(separator: "\n", omittingEmptySubsequences: false).last ?? ""
-                #expect(caretLine == String(repeating: " ", count: column - 1) + "^", "\(c.expression): caret")
+                #expect(caretLine == "    " + String(repeating: " ", count: column - 1) + "^", "\(c.expression): caret")
             }
         } catch {
             Issue.record("unexpected error type \(error)")

@@ -62,8 +62,13 @@ struct FilterExpression: Sendable {
 }
 
 extension FilterDiagnostic {
-    /// The error to throw: the message, the column (1-based, in characters) and the expression
-    /// with a caret under the column.
+    /// The error to throw: the message, the column (1-based, in characters), then the
+    /// expression and a caret under the column on two indented lines:
+    /// ```
+    /// unknown field 'colr'; … at column 13 of filter:
+    ///     age > 1 and colr == "x"
+    ///                 ^
+    /// ```
     func error(in text: String) -> QuiverError {
         let utf8 = Array(text.utf8)
         let clamped = Swift.min(Swift.max(offset, 0), utf8.count)
@@ -73,7 +78,7 @@ extension FilterDiagnostic {
         let oneLine = text.map { $0.isNewline || $0 == "\t" ? " " : $0 }
         return QuiverError(
             code,
-            "\(message) at column \(column) of filter: \(String(oneLine))\n" + String(repeating: " ", count: column - 1) + "^")
+            "\(message) at column \(column) of filter:\n    \(String(oneLine))\n    " + String(repeating: " ", count: column - 1) + "^")
     }
 }
 
