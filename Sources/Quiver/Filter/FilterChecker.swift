@@ -26,6 +26,9 @@ struct FilterChecker {
                 case let p: out.append(p)
                 }
             }
+            // AND is commutative (also in three-valued logic): run cheap conjuncts first, so
+            // that dear ones only see the rows still open (see FilterEvaluator's mask).
+            out = out.enumerated().sorted { ($0.element.cost, $0.offset) < ($1.element.cost, $1.offset) }.map(\.element)
             return out.isEmpty ? .constant(true) : (out.count == 1 ? out[0] : .and(out))
         case .or(let items):
             var out = [FilterPredicate]()

@@ -7,6 +7,9 @@
 struct FilterEvaluator<Segment: SegmentColumns> {
     let segment: Segment
     let rowCount: Int
+    /// When set, only these rows need correct results; others may hold anything. `AND` sets it
+    /// to the rows still true or unknown, so later conjuncts only look at those rows.
+    var mask: Bitset? = nil
 
     init(segment: Segment) {
         self.segment = segment
@@ -71,8 +74,15 @@ struct FilterEvaluator<Segment: SegmentColumns> {
         case .and(let items):
             var acc = evaluate(items[0])
             for item in items.dropFirst() {
-                if acc.matches.isEmpty && (acc.unknown?.isEmpty ?? true) { break }
-                let t = evaluate(item)
+                // Rows false so far stay false: evaluate the rest only where the result is open.
+                var open = acc.matches
+                if let u = acc.unknown { open.formUnion(u) }
+                if let mask { open.formIntersection(mask) }
+                let openCount = open.cardinality
+                if openCount == 0 { break }
+                var sub = self
+                sub.mask = openCount * 8 <= rowCount ? open : mask
+                let t = sub.evaluate(item)
                 // unknown = (uA | uB) minus rows false on either side.
                 var unknown: Bitset? = nil
                 if acc.unknown != nil || t.unknown != nil {
@@ -249,6 +259,12 @@ struct FilterEvaluator<Segment: SegmentColumns> {
     /// A bitset with bit `i` set where `test(i)`, for the rows in `ranges` (all rows when nil).
     @inline(__always) private func fill(_ ranges: [Range<Int>]?, _ test: (Int) -> Bool) -> Bitset {
         var out = Bitset(count: rowCount)
+        if let mask {
+            out.words.withUnsafeMutableBufferPointer { words in
+                mask.forEachSet { i in if test(i) { words[i >> 6] |= 1 << UInt64(i & 63) } }
+            }
+            return out
+        }
         out.words.withUnsafeMutableBufferPointer { words in
             for range in ranges ?? [0..<rowCount] {
                 var i = range.lowerBound
@@ -277,6 +293,16 @@ struct FilterEvaluator<Segment: SegmentColumns> {
         var matches = Bitset(count: rowCount)
         var unknown = Bitset(count: rowCount)
         var anyUnknown = false
+        if let mask {
+            mask.forEachSet { i in
+                switch test(i) {
+                case .some(true): matches[i] = true
+                case .some(false): break
+                case .none: unknown[i] = true; anyUnknown = true
+                }
+            }
+            return Truth(matches: matches, unknown: anyUnknown ? unknown : nil)
+        }
         var i = 0
         while i < rowCount {
             let w = i >> 6
@@ -397,6 +423,12 @@ struct FilterEvaluator<Segment: SegmentColumns> {
         default:
             break
         }
+        if case .values(let values, let path) = a, case .constant(let c) = b {
+            // JSON path against a constant: one loop, no per-row dispatch on the vector kind.
+            return values.withUnsafeBufferPointer { p in
+                rowwise { i in FilterValues.compare(path.isEmpty ? p[i] : FilterValues.resolve(p[i], path), op, c) }
+            }
+        }
         if let (x, xn) = doubleView(a), let (y, yn) = doubleView(b) {
             var nulls = xn ?? Bitset(count: rowCount)
             if let yn { nulls.formUnion(yn) }
@@ -435,7 +467,11 @@ struct FilterEvaluator<Segment: SegmentColumns> {
             let set = Set(values.compactMap(\.doubleValue))
             return withNulls(fill(nil) { set.contains(x[$0]) }, n)
         case .strings(let x, let n):
-            let set = Set(values.compactMap(\.stringValue))
+            let wanted = values.compactMap(\.stringValue)
+            if wanted.count <= 8 {
+                return withNulls(fill(nil) { row in let v = x[row]; return wanted.contains { $0 == v } }, n)
+            }
+            let set = Set(wanted)
             return withNulls(fill(nil) { set.contains(x[$0]) }, n)
         default:
             let set = Set(values)

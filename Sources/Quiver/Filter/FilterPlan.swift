@@ -132,3 +132,36 @@ extension FilterOperand {
         }
     }
 }
+
+extension FilterPredicate {
+    /// A rough relative cost per row, used to evaluate cheap conjuncts first: typed columns
+    /// are cheap, JSON and array values (dictionary lookups per row) are dear.
+    var cost: Int {
+        switch self {
+        case .constant: 0
+        case .isNull(let o, _): o.isTypedColumn ? 0 : 8
+        case .compare(_, let a, let b): a.cost + b.cost
+        case .inSet(let o, let values, _): o.cost + (values.count > 8 ? 2 : 1)
+        case .like(let o, _): o.cost + 2
+        case .exists(let o), .truthy(let o): o.cost
+        case .contains(_, let o, _): o.cost + 4
+        case .not(let p): p.cost
+        case .and(let items), .or(let items): items.reduce(0) { $0 + $1.cost }
+        }
+    }
+}
+
+extension FilterOperand {
+    var isTypedColumn: Bool { if case .column = self { true } else { false } }
+
+    var cost: Int {
+        switch self {
+        case .constant: 0
+        case .column(_, let k): k == .string ? 3 : 1
+        case .path, .arrayColumn, .arrayElement: 20
+        case .arith(_, let a, let b): a.cost + b.cost + 2
+        case .negate(let a): a.cost + 1
+        case .arrayLength(let a): a.cost + 1
+        }
+    }
+}
