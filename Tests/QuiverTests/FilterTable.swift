@@ -141,6 +141,14 @@ enum FilterTable {
         .init(#"color == "red" AND age > 30 AND meta["lang"] == "EN""#, [10]),
         .init("age > 20 AND age < 30 AND small > 0", [1, 9]),
         .init("id > 5 and id < 8", [6, 7]),
+        // A selective first conjunct: later conjuncts are evaluated only on the open rows.
+        .init(#"id == 6 and not (meta["lang"] == "en")"#, []),
+        .init(#"id == 2 and not (meta["lang"] == "en")"#, [2]),
+        .init(#"not (meta["lang"] == "en") and id == 2"#, [2]),
+        .init("id == 4 and meta is null", [4]),
+        .init("id == 8 and json_contains(meta, 3)", [8]),
+        .init(#"id == 7 and (meta["price"] > 70 or age > 100)"#, [7]),
+        .init("id == 3 and not (age > 1)", []),
         .init("id in []", []),
         .init("id not in []", all),
         // Chained ranges.
@@ -334,6 +342,8 @@ enum FilterTable {
         .init("array_length(tags)", .filterSyntax, "not a condition", column: 1),
         .init("tags > 1", .filterSyntax, "cannot compare array field 'tags'", column: 1),
         .init("tags in [1]", .filterSyntax, "list element 1 (integer) does not match array field 'tags'", column: 9),
+        .init("age == null", .filterSyntax, "there is no null literal", column: 8),
+        .init("age != NULL", .filterSyntax, "write 'x IS NULL'", column: 8),
         .init("age > $foo", .filterSyntax, "the only name starting with '$' is $meta", column: 7),
         .init("age > 1 #", .filterSyntax, "unexpected character '#'", column: 9),
         .init("名前 == 1", .filterSyntax, "unexpected character '名'", column: 1),

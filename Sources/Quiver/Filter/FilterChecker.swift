@@ -373,6 +373,9 @@ struct FilterChecker {
             return .path(dynamicFieldName, [])
         }
         guard let f = schema.field(named: name) else {
+            if name.lowercased() == "null" {
+                throw fail("there is no null literal: a comparison with null is never true; write 'x IS NULL' or 'x IS NOT NULL'", node)
+            }
             if schema.enableDynamicField { return .path(dynamicFieldName, [.key(name)]) }
             throw fail("unknown field '\(name)'; the collection has \(schema.fields.filter { !$0.dataType.isVector }.map(\.name).joined(separator: ", ")) and does not enable dynamic fields", node)
         }
