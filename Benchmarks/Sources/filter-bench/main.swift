@@ -1,6 +1,6 @@
 // Filter evaluation throughput through the public API, on a growing and on a sealed segment.
 //
-//     cd Benchmarks && swift run -c release FilterBenchmark [rows]
+//     swift run -c release --package-path Benchmarks filter-bench [rows]
 //
 // Each filter is run as `query(outputFields: ["count(*)"])`, so the time is compiling (a cache
 // hit after the first run) plus evaluating over every row plus counting. Reports the median
