@@ -149,6 +149,13 @@ enum FilterTable {
         .init("id == 8 and json_contains(meta, 3)", [8]),
         .init(#"id == 7 and (meta["price"] > 70 or age > 100)"#, [7]),
         .init("id == 3 and not (age > 1)", []),
+        // Equalities on one field are fused into one membership test (same meaning).
+        .init("id == 1 or id == 3 or id in [5, 7] or age == 40", [1, 3, 4, 5, 7]),
+        .init(#"color != "red" and color != "blue" and color not in ["green"]"#, [5, 7, 9]),
+        .init(#"meta["lang"] == "en" or meta["lang"] == "fr""#, [1, 2, 3, 9]),
+        .init("age == 30 or age == 40 or not (age > 0)", [2, 4, 7]),
+        .init("not (age == 25 or age == 30)", [4, 5, 6, 9, 10]),
+        .init("tags[0] == 'a' or tags[0] == 'b'", [1, 2, 8, 9, 10]),
         .init("id in []", []),
         .init("id not in []", all),
         // Chained ranges.

@@ -106,6 +106,20 @@ import Testing
         #expect(FilterTestData.ids(g.evaluate(on: plain), in: plain) == [1, 2, 4, 5, 6, 7, 9, 10])
     }
 
+    @Test func equalitiesOnOneFieldAreFused() throws {
+        let f = try FilterExpression.compile("id == 1 or id == 2 or age > 3 or id == 1", params: [:], schema: FilterTestData.schema)
+        guard case .or(let items)? = f.predicate, items.count == 2, case .inSet(_, let values, false) = items[0] else {
+            Issue.record("not fused: \(String(describing: f.predicate))")
+            return
+        }
+        #expect(Set(values) == [1, 2])
+        let g = try FilterExpression.compile("id != 1 and age > 3 and id != 2", params: [:], schema: FilterTestData.schema)
+        guard case .and(let conj)? = g.predicate, conj.count == 2, conj.contains(where: { if case .inSet(_, _, true) = $0 { true } else { false } }) else {
+            Issue.record("not fused: \(String(describing: g.predicate))")
+            return
+        }
+    }
+
     @Test func deepNestingIsAnErrorNotACrash() {
         let deep = [
             String(repeating: "(", count: 100_000) + "age > 1" + String(repeating: ")", count: 100_000),

@@ -26,6 +26,7 @@ struct FilterChecker {
                 case let p: out.append(p)
                 }
             }
+            out = Self.fuseMemberships(out, negated: true)
             // AND is commutative (also in three-valued logic): run cheap conjuncts first, so
             // that dear ones only see the rows still open (see FilterEvaluator's mask).
             out = out.enumerated().sorted { ($0.element.cost, $0.offset) < ($1.element.cost, $1.offset) }.map(\.element)
@@ -40,6 +41,7 @@ struct FilterChecker {
                 case let p: out.append(p)
                 }
             }
+            out = Self.fuseMemberships(out, negated: false)
             return out.isEmpty ? .constant(false) : (out.count == 1 ? out[0] : .or(out))
         case .unary(.not, let inner):
             let p: FilterPredicate
@@ -110,6 +112,43 @@ struct FilterChecker {
                 throw fail("not a condition: \(describe(value)) is \(typeName(value.type)); compare it with something", node)
             }
         }
+    }
+
+    /// Rewrites `x == a OR x == b OR x IN [c]` as `x IN [a, b, c]`, and (with `negated`, for
+    /// AND) `x != a AND x NOT IN [b]` as `x NOT IN [a, b]`: one pass over the column instead of
+    /// one per term, which matters for generated filters with hundreds of ids. Equivalent also
+    /// for null `x` (every term unknown, and so is the membership test).
+    static func fuseMemberships(_ items: [FilterPredicate], negated: Bool) -> [FilterPredicate] {
+        // Members of one group after the first are dropped; the first becomes the fused test.
+        var groups = [String: (operand: FilterOperand, values: [Value], position: Int, count: Int)]()
+        var out = [FilterPredicate]()
+        for item in items {
+            var member: (FilterOperand, [Value])? = nil
+            switch item {
+            case .compare(let op, let x, .constant(let v)) where op == (negated ? .ne : .eq):
+                member = (x, [FilterValues.normalize(v)])
+            case .inSet(let x, let values, let n) where n == negated:
+                member = (x, values)
+            default: break
+            }
+            guard let (x, values) = member, let key = x.referenceKey else {
+                out.append(item)
+                continue
+            }
+            if var g = groups[key] {
+                g.values += values
+                g.count += 1
+                groups[key] = g
+            } else {
+                groups[key] = (x, values, out.count, 1)
+                out.append(item)
+            }
+        }
+        for g in groups.values where g.count > 1 {
+            var seen = Set<Value>()
+            out[g.position] = .inSet(g.operand, g.values.filter { seen.insert($0).inserted }, negated: negated)
+        }
+        return out
     }
 
     private static func conjoin(_ a: FilterPredicate, _ b: FilterPredicate) -> FilterPredicate {

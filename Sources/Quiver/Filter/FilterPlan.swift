@@ -154,6 +154,17 @@ extension FilterPredicate {
 extension FilterOperand {
     var isTypedColumn: Bool { if case .column = self { true } else { false } }
 
+    /// Identifies a scalar reference (a field, a JSON path, an array element) for fusing
+    /// membership tests; `nil` for other operands.
+    var referenceKey: String? {
+        switch self {
+        case .column(let name, _): "c:\(name)"
+        case .path(let column, let path): "p:\(column):\(path)"
+        case .arrayElement(let name, let index, _): "e:\(name):\(index)"
+        default: nil
+        }
+    }
+
     var cost: Int {
         switch self {
         case .constant: 0
