@@ -304,6 +304,8 @@ enum FilterTable {
         .init(#"age > 1 and name * 2 == 4"#, .filterSyntax, "arithmetic '*' needs numbers", column: 13),
         .init("foo(age) > 1", .filterSyntax, "unknown function 'foo'", column: 1),
         .init("foo(age)", .filterSyntax, "unknown function 'foo'", column: 1),
+        .init("text_match(name, 'x')", .unsupported, "Milvus function 'text_match' is not supported", column: 1),
+        .init("age > 1 and RANDOM_SAMPLE(0.1)", .unsupported, "'RANDOM_SAMPLE' is not supported", column: 13),
         .init("age > {missing}", .invalidArgument, "template parameter {missing} is not bound", column: 7),
         .init("age > {b}", .invalidArgument, "template parameter {b} is bytes", params: ["b": .bytes([1])]),
         .init("unknown_field > 1", .filterSyntax, "unknown field 'unknown_field'", column: 1, strict: true),

@@ -251,11 +251,21 @@ struct FilterChecker {
         "json_contains_any": .any, "JSON_CONTAINS_ANY": .any, "array_contains_any": .any, "ARRAY_CONTAINS_ANY": .any,
     ]
 
+    /// Functions of Milvus's grammar that Quiver parses but does not evaluate.
+    private static let unsupportedMilvusFunctions: Set<String> = [
+        "text_match", "phrase_match", "random_sample", "element_filter", "match_all", "match_any", "match_least",
+        "match_most", "match_exact", "st_equals", "st_touches", "st_overlaps", "st_crosses", "st_contains",
+        "st_intersects", "st_within", "st_dwithin", "st_isvalid",
+    ]
+
     private func call(_ name: String, _ args: [FilterNode], at node: FilterNode) throws(Failure) -> FilterPredicate {
         if name == "array_length" || name == "ARRAY_LENGTH" {
             throw fail("not a condition: array_length(...) is a number; compare it, e.g. array_length(tags) > 2", node)
         }
         guard let mode = Self.containsFunctions[name] else {
+            if Self.unsupportedMilvusFunctions.contains(name.lowercased()) {
+                throw fail("Milvus function '\(name)' is not supported by Quiver", node, code: .unsupported)
+            }
             throw fail("unknown function '\(name)'; filters support json_contains, json_contains_all, json_contains_any, array_contains, array_contains_all, array_contains_any and array_length", node)
         }
         guard args.count == 2 else {
