@@ -92,6 +92,10 @@ import Testing
         let f = try FilterExpression.compile("age >= 25", params: [:], schema: FilterTestData.schema)
         #expect(FilterTestData.ids(f.evaluate(on: sealed), in: sealed) == [1, 2, 4, 6, 7, 10])
         #expect(FilterTestData.ids(f.evaluate(on: lying), in: lying) == [4, 6, 7, 10])
+        // IN consults the statistics too.
+        let h = try FilterExpression.compile("age in [25, 30, 40]", params: [:], schema: FilterTestData.schema)
+        #expect(FilterTestData.ids(h.evaluate(on: sealed), in: sealed) == [1, 2, 4, 7])
+        #expect(FilterTestData.ids(h.evaluate(on: lying), in: lying) == [4, 7])
         // An all-null block is skipped, and its rows stay unknown under NOT.
         let g = try FilterExpression.compile("not (age > 0)", params: [:], schema: FilterTestData.schema)
         #expect(FilterTestData.ids(g.evaluate(on: sealed), in: sealed) == [])

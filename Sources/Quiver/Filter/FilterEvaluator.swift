@@ -340,6 +340,33 @@ struct FilterEvaluator<Segment: SegmentColumns> {
 
     /// The row ranges of blocks whose min/max admit `x op c`; `nil` when there are no statistics.
     private func candidateBlocks(_ name: String, _ op: FilterCompareOp, _ c: Double) -> [Range<Int>]? {
+        // Non-strict tests: Double rounding of 64-bit integers is monotonic but not exact.
+        candidateBlocks(name) { lo, hi in
+            switch op {
+            case .eq: lo <= c && c <= hi
+            case .ne: true
+            case .lt, .le: lo <= c
+            case .gt, .ge: hi >= c
+            }
+        }
+    }
+
+    /// The row ranges of blocks whose min/max admit one of `sorted` (ascending).
+    private func candidateBlocks(_ name: String, anyOf sorted: [Double]) -> [Range<Int>]? {
+        candidateBlocks(name) { lo, hi in
+            // The first value >= lo, by binary search; the block can match if it is <= hi.
+            var l = 0, h = sorted.count
+            while l < h {
+                let m = (l + h) / 2
+                if sorted[m] < lo { l = m + 1 } else { h = m }
+            }
+            return l < sorted.count && sorted[l] <= hi
+        }
+    }
+
+    /// The row ranges of blocks for which `possible(min, max)`; `nil` when there are no
+    /// statistics or every block qualifies.
+    private func candidateBlocks(_ name: String, _ possible: (Double, Double) -> Bool) -> [Range<Int>]? {
         guard let stats = segment.blockStats(named: name), !stats.isEmpty else { return nil }
         var ranges = [Range<Int>]()
         for block in stats where block.firstRow >= 0 && block.firstRow < rowCount && block.rowCount > 0 {
@@ -351,15 +378,7 @@ struct FilterEvaluator<Segment: SegmentColumns> {
                 ranges.append(range)
                 continue
             }
-            // Non-strict tests: Double rounding of 64-bit integers is monotonic but not exact.
-            let possible: Bool
-            switch op {
-            case .eq: possible = lo <= c && c <= hi
-            case .ne: possible = true
-            case .lt, .le: possible = lo <= c
-            case .gt, .ge: possible = hi >= c
-            }
-            if possible {
+            if possible(lo, hi) {
                 if let last = ranges.last, last.upperBound == range.lowerBound {
                     ranges[ranges.count - 1] = last.lowerBound..<range.upperBound
                 } else {
@@ -451,21 +470,25 @@ struct FilterEvaluator<Segment: SegmentColumns> {
 
     private func inSet(_ ao: FilterOperand, _ values: [Value]) -> Truth {
         let a = vector(ao)
+        let columnName: String? = if case .column(let n, _) = ao { n } else { nil }
         switch a {
         case .ints(let x, let n):
             let wanted = values.compactMap { v -> Int64? in if case .int(let i) = v { i } else { nil } }
+            let blocks = columnName.flatMap { candidateBlocks($0, anyOf: wanted.map(Double.init).sorted()) }
             if wanted.count <= 8 {
                 // A short list: a linear scan beats hashing.
-                return withNulls(fill(nil) { row in let v = x[row]; return wanted.contains { $0 == v } }, n)
+                return withNulls(fill(blocks) { row in let v = x[row]; return wanted.contains { $0 == v } }, n)
             }
             let set = Set(wanted)
-            return withNulls(fill(nil) { set.contains(x[$0]) }, n)
+            return withNulls(fill(blocks) { set.contains(x[$0]) }, n)
         case .floats(let x, let n):
             let set = Set(values.compactMap { $0.doubleValue.map { Float($0) } })
-            return withNulls(fill(nil) { set.contains(x[$0]) }, n)
+            let blocks = columnName.flatMap { candidateBlocks($0, anyOf: set.map(Double.init).sorted()) }
+            return withNulls(fill(blocks) { set.contains(x[$0]) }, n)
         case .doubles(let x, let n):
             let set = Set(values.compactMap(\.doubleValue))
-            return withNulls(fill(nil) { set.contains(x[$0]) }, n)
+            let blocks = columnName.flatMap { candidateBlocks($0, anyOf: set.sorted()) }
+            return withNulls(fill(blocks) { set.contains(x[$0]) }, n)
         case .strings(let x, let n):
             let wanted = values.compactMap(\.stringValue)
             if wanted.count <= 8 {
