@@ -38,6 +38,26 @@ import Testing
         }
     }
 
+    @Test func longExpressionsAreQuotedAroundTheColumn() {
+        let ids = (1...500).map(String.init).joined(separator: ", ")
+        let text = "id in [\(ids)] and colr == 1"
+        do {
+            _ = try FilterExpression.compile(text, params: [:], schema: FilterTestData.strictSchema)
+            Issue.record("expected an error")
+        } catch let error as QuiverError {
+            let lines = error.message.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(lines.count == 3)
+            #expect(lines[0].hasSuffix("at column \(text.count - 8) of filter:"))
+            #expect(lines[1].hasPrefix("    …") && lines[1].hasSuffix("and colr == 1"))
+            #expect(lines[1].count < 140)
+            // The caret sits under the 'c' of colr.
+            let caret = lines[2].count - 1
+            #expect(Array(lines[1])[caret] == "c")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
     @Test func emptyExpressionMatchesAll() throws {
         for text in ["", "   ", "\n\t"] {
             let f = try FilterExpression.compile(text, params: [:], schema: FilterTestData.schema)

@@ -75,10 +75,20 @@ extension FilterDiagnostic {
         let prefix = String(decoding: utf8[..<clamped], as: UTF8.self)
         let column = prefix.count + 1
         // Newlines and tabs become spaces so that the caret lines up under the column.
-        let oneLine = text.map { $0.isNewline || $0 == "\t" ? " " : $0 }
+        var line = text.map { $0.isNewline || $0 == "\t" ? " " : $0 }
+        var caret = column - 1
+        // Long expressions (generated id lists) are quoted around the column only.
+        let radius = 60
+        if line.count > 2 * radius + 40 {
+            let start = Swift.max(0, caret - radius), end = Swift.min(line.count, caret + radius)
+            let head: [Character] = start > 0 ? ["…"] : []
+            let tail: [Character] = end < line.count ? ["…"] : []
+            line = head + Array(line[start..<end]) + tail
+            caret = caret - start + head.count
+        }
         return QuiverError(
             code,
-            "\(message) at column \(column) of filter:\n    \(String(oneLine))\n    " + String(repeating: " ", count: column - 1) + "^")
+            "\(message) at column \(column) of filter:\n    \(String(line))\n    " + String(repeating: " ", count: caret) + "^")
     }
 }
 
