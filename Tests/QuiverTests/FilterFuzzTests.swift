@@ -17,7 +17,7 @@ struct SplitMix64: RandomNumberGenerator {
 @Suite struct FilterFuzzTests {
     static let fragments: [String] = [
         "age", "price", "score", "name", "color", "active", "small", "meta", "tags", "nums", "$meta", "city", "rank",
-        "id", "vec", "(", ")", "[", "]", "{", "}", "{age}", ",", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%",
+        "id", "vec", "(", ")", "[", "]", "{", "}", "{age}", "{age}", "{nope}", ",", "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%",
         "**", "<<", ">>", "&", "|", "^", "~", "!", "&&", "||", "and", "OR", "not", "NOT", "in", "not in", "like", "LIKE",
         "exists", "is null", "IS NOT NULL", "true", "False", "0", "1", "-1", "0x1F", "0b11", "017", "1.5", ".5", "1e309",
         "9223372036854775807", "\"red\"", "'a%'", "r\"x\\\"", "\"\\u00e9\"", "\"\\x\"", "\"unterminated", "[\"a\"]", "[0]",
@@ -26,10 +26,16 @@ struct SplitMix64: RandomNumberGenerator {
     ]
 
     /// Compiles (uncached) and, when that succeeds, evaluates; any outcome but a crash or hang is fine.
+    /// Template values of every kind, bound to the names the fragments use.
+    static let paramSets: [[String: Value]] = [
+        ["age": 30], ["age": 2.5], ["age": "x"], ["age": true], ["age": [1, "a", 2.5]], ["age": []],
+        ["age": .bytes([1])], ["age": nil], ["age": ["k": 1]], ["age": .vector([1, 2])], [:],
+    ]
+
     @discardableResult
-    static func exercise(_ text: String, on segment: FilterTestData.Segment) -> Bool {
+    static func exercise(_ text: String, on segment: FilterTestData.Segment, params: [String: Value] = ["age": 30]) -> Bool {
         do {
-            let f = try FilterExpression.compileUncached(text, params: ["age": 30], schema: FilterTestData.schema)
+            let f = try FilterExpression.compileUncached(text, params: params, schema: FilterTestData.schema)
             _ = f.evaluate(on: segment)
             return true
         } catch let error as QuiverError {
@@ -80,7 +86,8 @@ struct SplitMix64: RandomNumberGenerator {
                 }
                 text = String(chars)
             }
-            if Self.exercise(text, on: segment) { compiled += 1 }
+            let params = i % 7 == 0 ? Self.paramSets.randomElement(using: &rng)! : ["age": 30]
+            if Self.exercise(text, on: segment, params: params) { compiled += 1 }
         }
         // Seed \(seed): the mutations must reach the evaluator, not only the parser.
         #expect(compiled > total / 20, "seed \(seed): only \(compiled) inputs compiled")

@@ -58,6 +58,26 @@ import Testing
         }
     }
 
+    /// Many tasks compiling (through the shared cache) and evaluating at once.
+    @Test func concurrentCompileAndEvaluate() async {
+        let segment = sealed
+        let failures = await withTaskGroup(of: Int.self) { group in
+            for t in 0..<8 {
+                group.addTask {
+                    var failures = 0
+                    for (i, c) in FilterTable.cases.enumerated() where i % 8 == t || i % 3 == 0 {
+                        guard let f = try? FilterExpression.compile(c.expression, params: c.params, schema: FilterTestData.schema),
+                            FilterTestData.ids(f.evaluate(on: segment), in: segment) == c.ids
+                        else { failures += 1; continue }
+                    }
+                    return failures
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(failures == 0)
+    }
+
     @Test func emptyExpressionMatchesAll() throws {
         for text in ["", "   ", "\n\t"] {
             let f = try FilterExpression.compile(text, params: [:], schema: FilterTestData.schema)
