@@ -103,6 +103,17 @@ enum FilterValues {
 
     /// The value at `path` inside `root`; `.null` when a key or index is missing.
     @inline(__always) static func resolve(_ root: Value, _ path: [FilterNode.PathKey]) -> Value {
+        if path.count == 1 {
+            // The common `meta["key"]` / `tags[0]`, without the loop's copies.
+            switch path[0] {
+            case .key(let k):
+                if case .object(let o) = root { return o[k] ?? .null }
+                return .null
+            case .index(let i):
+                if case .array(let a) = root, i < a.count { return a[i] }
+                return .null
+            }
+        }
         var v = root
         for key in path {
             switch (key, v) {
