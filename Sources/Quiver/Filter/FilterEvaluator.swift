@@ -2,8 +2,10 @@
 ///
 /// Each predicate yields a three-valued result: `matches` (true rows) and `unknown` (rows where
 /// a null took part); every other row is false. Leaves work column-at-a-time over the typed
-/// arrays of `Column`; comparisons of a numeric field with a constant consult the sealed
-/// segment's per-block min/max statistics and skip blocks that cannot match.
+/// arrays of `Column`, building result words 64 rows at a time; comparisons and `IN` of a
+/// numeric field with constants consult the sealed segment's per-block min/max statistics and
+/// skip blocks that cannot match. `AND` narrows later conjuncts to the rows still open
+/// (``mask``). Recursion follows the tree, whose height the parser bounds.
 struct FilterEvaluator<Segment: SegmentColumns> {
     let segment: Segment
     let rowCount: Int

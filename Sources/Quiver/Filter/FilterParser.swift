@@ -249,7 +249,6 @@ struct FilterParser {
         while true {
             switch current.token {
             case .lbracket:
-                let open = current.offset
                 advance()
                 let key: FilterNode.PathKey
                 switch current.token {
@@ -261,7 +260,6 @@ struct FilterParser {
                 advance()
                 try expect(.rbracket, "']'")
                 node = try make(.subscript(node, key), at: node.offset, children: [node])
-                _ = open
             case .isNull, .isNotNull:
                 let negated = current.token == .isNotNull
                 advance()
