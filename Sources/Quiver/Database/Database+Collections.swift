@@ -106,6 +106,16 @@ extension Database {
         }
     }
 
+    /// Merges the collection's sealed segments into one, dropping deleted and replaced rows, and
+    /// switches the manifest. Writers and readers go on meanwhile; readers of an old snapshot
+    /// keep working on the old segments.
+    ///
+    /// - Returns: whether there was anything to compact.
+    @discardableResult
+    public func compact(_ name: String) throws -> Bool {
+        try engine(name).compact(.all)
+    }
+
     /// Seals the collection's growing segment into a segment file and records its deletes.
     public func flush(_ name: String) throws {
         try engine(name).flush()
