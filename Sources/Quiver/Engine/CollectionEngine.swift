@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// Where a live row is: segment id 0 is the growing segment.
@@ -27,6 +28,8 @@ final class CollectionEngine: Sendable {
     let metric: MetricType
     let options: DatabaseOptions
     let state: Mutex<State>
+    /// Entered by running compactions; `close` waits for it.
+    let compactionGroup = DispatchGroup()
 
     struct State {
         var manifest: Manifest
@@ -40,6 +43,10 @@ final class CollectionEngine: Sendable {
         var lastSequence: UInt64 = 0
         var wal: WALWriter?
         var closed = false
+        /// A compaction is between its first and last step.
+        var compacting = false
+        /// `close` has begun: no new background compaction starts.
+        var closing = false
         /// Set when a failure left memory and disk possibly out of step; writes are refused until reopen.
         var failure: QuiverError?
     }
@@ -185,6 +192,8 @@ final class CollectionEngine: Sendable {
 
     /// Flushes (when `flush`) and closes the WAL; later calls throw `.closed`.
     func close(flush: Bool) throws {
+        state.withLock { $0.closing = true }
+        compactionGroup.wait()
         try state.withLock { s in
             guard !s.closed else { return }
             defer {
