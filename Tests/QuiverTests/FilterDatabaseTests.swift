@@ -73,4 +73,46 @@ import Testing
         #expect(throws: QuiverError.self) { try db.delete(from: "t", filter: "age >") }
         try db.close()
     }
+
+    /// The examples of the Filtering DocC article, compiled and run.
+    @Test func docExamplesRun() throws {
+        let dir = TemporaryDirectory()
+        let db = try Database.open(at: dir.path, options: quietOptions())
+        try db.createCollection("products", schema: try CollectionSchema(fields: [
+            FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true),
+            FieldSchema(name: "vector", dataType: .floatVector(dimension: 3)),
+            FieldSchema(name: "title", dataType: .varchar(maxLength: 64)),
+            FieldSchema(name: "name", dataType: .varchar(maxLength: 64)),
+            FieldSchema(name: "price", dataType: .double),
+            FieldSchema(name: "color", dataType: .varchar(maxLength: 16)),
+            FieldSchema(name: "age", dataType: .int64, nullable: true),
+            FieldSchema(name: "meta", dataType: .json),
+            FieldSchema(name: "tags", dataType: .array(elementType: .varchar(maxLength: 8), maxCapacity: 4)),
+        ]), metric: .l2)
+        _ = try db.insert(into: "products", rows: [
+            ["id": 1, "vector": [0.1, 0.2, 0.3], "title": "a", "name": "tmp_1", "price": 150, "color": "red", "age": 20,
+             "meta": ["lang": "en"], "tags": ["sale"]],
+            ["id": 2, "vector": [0.3, 0.2, 0.1], "title": "b", "name": "tmpX", "price": 50, "color": "blue", "age": 40,
+             "meta": ["lang": "en"], "tags": ["old"]],
+        ])
+
+        let rows = try db.query(
+            from: "products",
+            filter: #"price > {min} AND color IN {colors} AND meta["lang"] == "en""#,
+            filterParams: ["min": 100, "colors": ["red", "blue"]],
+            outputFields: ["title"])
+
+        let count = try db.query(from: "products", filter: "18 < age <= 30", outputFields: ["count(*)"])
+
+        let hits = try db.search("products", vectors: [[0.1, 0.2, 0.3]], limit: 5,
+                                 filter: #"array_contains_any(tags, ["sale", "new"])"#)
+
+        _ = try db.delete(from: "products", filter: #"name LIKE "tmp\_%""#)
+
+        #expect(rows.compactMap { $0["id"]?.intValue } == [1])
+        #expect(count == [["count(*)": 1]])
+        #expect(hits[0].compactMap { $0.id.intValue } == [1])
+        #expect(try db.query(from: "products", filter: "id > 0", outputFields: ["id"]).compactMap { $0["id"]?.intValue } == [2])
+        try db.close()
+    }
 }
