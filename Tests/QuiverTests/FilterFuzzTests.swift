@@ -32,11 +32,24 @@ struct SplitMix64: RandomNumberGenerator {
         ["age": .bytes([1])], ["age": nil], ["age": ["k": 1]], ["age": .vector([1, 2])], [:],
     ]
 
+    static let plain = FilterTestData.segment()
+
+    /// Compiles and evaluates `text`; for what compiles, also checks two properties: block
+    /// statistics never change the result, and `NOT (text)` never matches a row `text` matches.
     @discardableResult
     static func exercise(_ text: String, on segment: FilterTestData.Segment, params: [String: Value] = ["age": 30]) -> Bool {
         do {
             let f = try FilterExpression.compileUncached(text, params: params, schema: FilterTestData.schema)
-            _ = f.evaluate(on: segment)
+            let rows = f.evaluate(on: segment)
+            if f.matchesAll { return true }
+            if rows != f.evaluate(on: plain) {
+                Issue.record("block statistics changed the result of \(text.debugDescription)")
+            }
+            if let negated = try? FilterExpression.compileUncached("not (\(text))", params: params, schema: FilterTestData.schema) {
+                var both = negated.evaluate(on: segment)
+                both.formIntersection(rows)
+                if !both.isEmpty { Issue.record("\(text.debugDescription) and its negation both match rows \(both.setRows)") }
+            }
             return true
         } catch let error as QuiverError {
             if error.message.isEmpty { Issue.record("empty error message for \(text.debugDescription)") }
