@@ -309,7 +309,7 @@ enum FilterTable {
         .init("age > {missing}", .invalidArgument, "template parameter {missing} is not bound", column: 7),
         .init("age > {b}", .invalidArgument, "template parameter {b} is bytes", params: ["b": .bytes([1])]),
         .init("unknown_field > 1", .filterSyntax, "unknown field 'unknown_field'", column: 1, strict: true),
-        .init(#"age > 1 and colr == "x""#, .filterSyntax, "unknown field 'colr'", column: 13, strict: true),
+        .init(#"age > 1 and colr == "x""#, .filterSyntax, "unknown field 'colr' (did you mean 'color'?)", column: 13, strict: true),
         .init(#"$meta["x"] == 1"#, .filterSyntax, "$meta is not available", strict: true),
         .init("age >", .filterSyntax, "unexpected end of expression", column: 6),
         .init("age == 1 AND", .filterSyntax, "unexpected end of expression", column: 13),

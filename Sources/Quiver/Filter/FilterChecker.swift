@@ -426,6 +426,12 @@ struct FilterChecker {
                 throw fail("there is no null literal: a comparison with null is never true; write 'x IS NULL' or 'x IS NOT NULL'", node)
             }
             if schema.enableDynamicField { return .path(dynamicFieldName, [.key(name)]) }
+            let candidates = schema.fields.filter { !$0.dataType.isVector }.map(\.name)
+            if let near = candidates.min(by: { Self.editDistance($0, name) < Self.editDistance($1, name) }),
+                Self.editDistance(near, name) <= 2
+            {
+                throw fail("unknown field '\(name)' (did you mean '\(near)'?); the collection does not enable dynamic fields", node)
+            }
             throw fail("unknown field '\(name)'; the collection has \(schema.fields.filter { !$0.dataType.isVector }.map(\.name).joined(separator: ", ")) and does not enable dynamic fields", node)
         }
         switch f.dataType {
@@ -435,6 +441,22 @@ struct FilterChecker {
         case .array(let e, _): return .arrayColumn(name, element: Self.kind(e))
         default: return .column(name, Self.kind(f.dataType))
         }
+    }
+
+    /// Levenshtein distance, for "did you mean" hints (names are short).
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let x = Array(a.lowercased().utf8), y = Array(b.lowercased().utf8)
+        if x.isEmpty || y.isEmpty { return max(x.count, y.count) }
+        var previous = Array(0...y.count)
+        var current = previous
+        for i in 1...x.count {
+            current[0] = i
+            for j in 1...y.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[y.count]
     }
 
     private static func kind(_ t: DataType) -> FilterScalarKind {
