@@ -107,6 +107,11 @@ import Testing
         }
     }
 
+    @Test func largeInputsBypassTheCache() {
+        #expect(FilterCache.weight(of: ["a": 1, "b": [1, 2, [3]]]) == 6)
+        #expect(FilterCache.weight(of: ["ids": .array((0..<2000).map { .int($0) })]) > FilterCache.maxParamValues)
+    }
+
     @Test func lruCacheEvictsLeastRecentlyUsed() throws {
         var cache = FilterCache(capacity: 2)
         let schema = FilterTestData.schema

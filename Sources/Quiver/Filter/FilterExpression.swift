@@ -31,6 +31,11 @@ struct FilterExpression: Sendable {
     /// - Complexity: O(length of `text`) on a cache miss.
     static func compile(_ text: String, params: [String: Value], schema: CollectionSchema) throws -> FilterExpression {
         if text.allSatisfy(\.isWhitespace) { return FilterExpression(predicate: nil, text: text) }
+        // Large expressions and parameter lists (generated id lists) bypass the cache: hashing
+        // them costs about as much as compiling, and keeping 256 of them could hold a lot of memory.
+        guard text.utf8.count <= FilterCache.maxTextBytes, FilterCache.weight(of: params) <= FilterCache.maxParamValues else {
+            return try compileUncached(text, params: params, schema: schema)
+        }
         let key = FilterCache.Key(text: text, schema: schema, params: params)
         if let hit = FilterCache.shared.withLock({ $0.get(key) }) { return hit }
         let compiled = try compileUncached(text, params: params, schema: schema)
@@ -101,6 +106,21 @@ struct FilterCache: Sendable {
     }
 
     static let shared = Mutex(FilterCache(capacity: 256))
+    static let maxTextBytes = 4096
+    static let maxParamValues = 1024
+
+    /// The number of scalar values in `params` (lists counted by their elements).
+    static func weight(of params: [String: Value]) -> Int {
+        func weight(_ v: Value) -> Int {
+            switch v {
+            case .array(let items): items.reduce(1) { $0 + weight($1) }
+            case .object(let o): o.values.reduce(1) { $0 + weight($1) }
+            case .vector(let f): 1 + f.count
+            default: 1
+            }
+        }
+        return params.values.reduce(0) { $0 + weight($1) }
+    }
 
     let capacity: Int
     private var entries: [Key: (value: FilterExpression, stamp: UInt64)] = [:]
