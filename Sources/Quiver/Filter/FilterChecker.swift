@@ -135,10 +135,10 @@ struct FilterChecker {
                 out.append(item)
                 continue
             }
-            if var g = groups[key] {
-                g.values += values
-                g.count += 1
-                groups[key] = g
+            if groups[key] != nil {
+                // In place: a copy of the group here would make long OR chains quadratic.
+                groups[key]!.values += values
+                groups[key]!.count += 1
             } else {
                 groups[key] = (x, values, out.count, 1)
                 out.append(item)
