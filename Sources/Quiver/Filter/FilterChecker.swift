@@ -241,7 +241,8 @@ struct FilterChecker {
         case .json, .list: ok = true
         }
         guard ok else {
-            throw fail("list element \(item.jsonString) (\(item.kindName)) does not match \(what) (\(typeName(type)))", node)
+            let json = item.jsonString
+            throw fail("list element \(json.count > 60 ? json.prefix(57) + "…" : json) (\(item.kindName)) does not match \(what) (\(typeName(type)))", node)
         }
     }
 
@@ -481,7 +482,9 @@ struct FilterChecker {
             return "'\(c)\(p.map { k in if case .key(let s) = k { "[\"\(s)\"]" } else if case .index(let i) = k { "[\(i)]" } else { "" } }.joined())'"
         case .arrayColumn(let n, _): return "array field '\(n)'"
         case .arrayElement(let n, let i, _): return "'\(n)[\(i)]'"
-        case .constant(let v): return "\(v.kindName) \(v.jsonString)"
+        case .constant(let v):
+            let json = v.jsonString
+            return "\(v.kindName) \(json.count > 60 ? json.prefix(57) + "…" : json)"
         case .arith: return "the arithmetic expression"
         case .negate: return "the negation"
         case .arrayLength: return "array_length(...)"
