@@ -15,8 +15,8 @@ import Testing
         let db = try Database.open(at: dir.path, options: options)
         try db.createCollection("c", dimension: 8, metric: .l2)
         let batches = 60, batchSize = 10, writers = 3
-        let torn = Mutex(0)
-        let failures = Mutex([String]())
+        let torn = Locked(0)
+        let failures = Locked([String]())
         let done = Atomic<Bool>(false)
         DispatchQueue.concurrentPerform(iterations: writers + 4) { worker in
             var g = SeededGenerator(seed: UInt64(worker + 1))

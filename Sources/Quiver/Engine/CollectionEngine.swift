@@ -27,7 +27,7 @@ final class CollectionEngine: Sendable {
     let schema: CollectionSchema
     let metric: MetricType
     let options: DatabaseOptions
-    let state: Mutex<State>
+    let state: Locked<State>
     /// Entered by running compactions; `close` waits for it.
     let compactionGroup = DispatchGroup()
 
@@ -75,7 +75,7 @@ final class CollectionEngine: Sendable {
         s.lastSequence = manifest.checkpointSequence
         try Self.replayWAL(&s, directory: directory, schema: schema, log: options.logHandler)
         try Self.removeObsoleteFiles(s, directory: directory, log: options.logHandler)
-        state = Mutex(s)
+        state = Locked(s)
     }
 
     private static func loadSegments(_ s: inout State, directory: String, schema: CollectionSchema) throws {

@@ -42,7 +42,7 @@ public final class FaultInjector: Sendable {
 
     public static let shared = FaultInjector()
 
-    private let faults = Mutex<[Fault]>([])
+    private let faults = Locked<[Fault]>([])
     private let active = Atomic<Bool>(false)
 
     public func add(_ fault: Fault) {
