@@ -1,12 +1,27 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// QuiverMiniLM's matrix kernels are SIMD8<Float> code; on x86-64 they need AVX2+FMA code
+// generation (without it `addingProduct` lowers to a libm `fmaf` call per lane), and they are
+// optimised in debug builds too (unoptimised SIMD code is ~100x slower, too slow for `swift test`).
+#if arch(x86_64)
+let miniLMSwiftSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"]), .define("QUIVER_FMA"),
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
+]
+#else
+let miniLMSwiftSettings: [SwiftSetting] = [
+    .define("QUIVER_FMA"), .unsafeFlags(["-O"], .when(configuration: .debug)),
+]
+#endif
+
 let package = Package(
     name: "Quiver",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Quiver", targets: ["Quiver"]),
         .executable(name: "quiver", targets: ["QuiverCLI"]),
+        .library(name: "QuiverMiniLM", targets: ["QuiverMiniLM"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,10 +40,13 @@ let package = Package(
             name: "QuiverCLI",
             dependencies: [
                 "Quiver",
+                "QuiverMiniLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "QuiverTests", dependencies: ["Quiver"]),
+        .target(name: "QuiverMiniLM", swiftSettings: miniLMSwiftSettings),
+        .testTarget(name: "QuiverMiniLMTests", dependencies: ["QuiverMiniLM"]),
     ],
     swiftLanguageModes: [.v6]
 )
