@@ -6,6 +6,6 @@ struct QuiverCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quiver",
         abstract: "Quiver: an embeddable vector database.",
-        subcommands: []
+        subcommands: [EmbedCommand.self, ModelCommand.self]
     )
 }

@@ -48,7 +48,7 @@ public struct MiniLMError: Error, Sendable, CustomStringConvertible, Equatable {
         MiniLMError(
             .modelNotFound,
             "\(detail). Run `quiver model fetch` to download all-MiniLM-L6-v2 into "
-                + "\(MiniLM.defaultCacheDirectory.path) (or set QUIVER_MODEL_DIR to a directory "
-                + "holding vocab.txt and model.safetensors).")
+                + "\(MiniLM.configuredModelDirectory.path) (QUIVER_MODEL_DIR, else the cache directory), "
+                + "or set QUIVER_MODEL_DIR to a directory holding vocab.txt and model.safetensors.")
     }
 }
