@@ -32,70 +32,75 @@ enum Attention {
     }
 
     /// One head of one sequence. `q` points at the head's query slice of the first token.
-    @inline(__always)
+    ///
+    /// Both products run on the GEMM micro-kernel: `S = Q Kᵀ` with `K` packed into 16-key panels
+    /// (depth 32), a row-wise softmax normalised in place, then `O = P V` with `V` packed into
+    /// two 16-dimension panels (depth = sequence length).
     static func head(qkv q: UnsafePointer<Float>, ld: Int, hidden: Int, count n: Int,
                      out: UnsafeMutablePointer<Float>, scale: Float) {
         let k = q + hidden, v = q + 2 * hidden
-        // Kᵀ as [32, np] (np = n rounded up to 32, zero-padded) so scores come 8 keys at a time.
-        let np = (n + 31) & ~31
-        let kt = UnsafeMutablePointer<Float>.allocate(capacity: headDim * np + np)
-        defer { kt.deallocate() }
-        let scores = kt + headDim * np
-        kt.initialize(repeating: 0, count: headDim * np + np)
-        for j in 0..<n {
-            let kj = k + j * ld
-            for d in 0..<headDim { kt[d * np + j] = kj[d] }
-        }
-        for i in 0..<n {
-            let qi = q + i * ld
-            // scores[j] = q_i · k_j, 32 keys per pass with 4 independent accumulators.
-            var jb = 0
-            while jb < np {
-                var s0 = F8(), s1 = F8(), s2 = F8(), s3 = F8()
-                var col = kt + jb
-                for d in 0..<headDim {
-                    let x = F8(repeating: qi[d])
-                    s0.fma(x, F8.load(col)); s1.fma(x, F8.load(col + 8))
-                    s2.fma(x, F8.load(col + 16)); s3.fma(x, F8.load(col + 24))
-                    col += np
-                }
-                s0.store(scores + jb); s1.store(scores + jb + 8)
-                s2.store(scores + jb + 16); s3.store(scores + jb + 24)
-                jb += 32
-            }
-            var m = -Float.infinity
-            for j in 0..<n {
-                scores[j] *= scale
-                m = max(m, scores[j])
-            }
-            var sum: Float = 0
-            for j in 0..<n {
-                let e = exp(scores[j] - m)
-                scores[j] = e
-                sum += e
-            }
-            // out_i = Σ_j p_j v_j / Σ_j p_j, two keys per step with 8 accumulators.
-            var a0 = F8(), a1 = F8(), a2 = F8(), a3 = F8()
-            var b0 = F8(), b1 = F8(), b2 = F8(), b3 = F8()
-            var j = 0
-            while j + 1 < n {
-                let p = F8(repeating: scores[j]), vj = v + j * ld
-                a0.fma(p, F8.load(vj)); a1.fma(p, F8.load(vj + 8))
-                a2.fma(p, F8.load(vj + 16)); a3.fma(p, F8.load(vj + 24))
-                let p2 = F8(repeating: scores[j + 1]), vj2 = vj + ld
-                b0.fma(p2, F8.load(vj2)); b1.fma(p2, F8.load(vj2 + 8))
-                b2.fma(p2, F8.load(vj2 + 16)); b3.fma(p2, F8.load(vj2 + 24))
-                j += 2
-            }
+        let np = (n + 15) & ~15
+        let total = np * headDim + headDim * n + n * np + 16
+        let buf = UnsafeMutableRawPointer.allocate(byteCount: total * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: total)
+        defer { buf.deallocate() }
+        let kp = buf, vp = buf + np * headDim, s = vp + headDim * n, zeros = s + n * np
+        zeros.initialize(repeating: 0, count: 16)
+        // kp[panel][d][j] = K[16·panel + j][d]
+        for j in 0..<np {
+            let dst = kp + (j >> 4) * (headDim * 16) + (j & 15)
             if j < n {
-                let p = F8(repeating: scores[j]), vj = v + j * ld
-                a0.fma(p, F8.load(vj)); a1.fma(p, F8.load(vj + 8))
-                a2.fma(p, F8.load(vj + 16)); a3.fma(p, F8.load(vj + 24))
+                let kj = k + j * ld
+                for d in 0..<headDim { dst[d * 16] = kj[d] }
+            } else {
+                for d in 0..<headDim { dst[d * 16] = 0 }
             }
-            let inv = F8(repeating: 1 / sum)
-            let oi = out + i * hidden
-            ((a0 + b0) * inv).store(oi); ((a1 + b1) * inv).store(oi + 8)
-            ((a2 + b2) * inv).store(oi + 16); ((a3 + b3) * inv).store(oi + 24)
+        }
+        // vp[panel][j][c] = V[j][16·panel + c]
+        for j in 0..<n {
+            let vj = v + j * ld
+            F8.load(vj).store(vp + j * 16); F8.load(vj + 8).store(vp + j * 16 + 8)
+            F8.load(vj + 16).store(vp + (n + j) * 16); F8.load(vj + 24).store(vp + (n + j) * 16 + 8)
+        }
+        // S = Q Kᵀ  ([n, np], row stride np)
+        for p in 0..<(np >> 4) {
+            var r = 0
+            while r < n {
+                GEMM.kernel6x16(q + r * ld, lda: ld, rows: min(GEMM.mr, n - r), kp + p * headDim * 16, depth: headDim,
+                                s + r * np + p * 16, ldc: np, first: true, last: true,
+                                bias: zeros, epilogue: .none, offset: 0)
+                r += GEMM.mr
+            }
+        }
+        // P = softmax(S · scale) over the n real keys, normalised in place.
+        let sc = F8(repeating: scale)
+        for i in 0..<n {
+            let row = s + i * np
+            for jb in stride(from: 0, to: np, by: 8) { (F8.load(row + jb) * sc).store(row + jb) }
+            for j in n..<np { row[j] = -.infinity }
+            var mx = F8(repeating: -.infinity)
+            for jb in stride(from: 0, to: np, by: 8) { mx = mx.maxFast(F8.load(row + jb)) }
+            let m = mx.max()
+            let mv = F8(repeating: m)
+            var sum = F8()
+            for jb in stride(from: 0, to: np, by: 8) {
+                let e = (F8.load(row + jb) - mv).exp()
+                e.store(row + jb)
+            }
+            for j in n..<np { row[j] = 0 }
+            for jb in stride(from: 0, to: np, by: 8) { sum += F8.load(row + jb) }
+            let inv = F8(repeating: 1 / sum.sum())
+            for jb in stride(from: 0, to: np, by: 8) { (F8.load(row + jb) * inv).store(row + jb) }
+        }
+        // O = P V  ([n, 32] into the head's slice of out)
+        for p in 0..<2 {
+            var r = 0
+            while r < n {
+                GEMM.kernel6x16(s + r * np, lda: np, rows: min(GEMM.mr, n - r), vp + p * n * 16, depth: n,
+                                out + r * hidden + p * 16, ldc: hidden, first: true, last: true,
+                                bias: zeros, epilogue: .none, offset: 0)
+                r += GEMM.mr
+            }
         }
     }
 }

@@ -103,7 +103,7 @@ enum GEMM {
                 switch epilogue {
                 case .none: break
                 case .gelu:
-                    for i in 0..<8 { lo[i] = gelu(lo[i]); hi[i] = gelu(hi[i]) }
+                    lo = lo.gelu(); hi = hi.gelu()
                 case .residual(let res):
                     let rp = res + offset + row * ldc
                     lo += F8.load(rp); hi += F8.load(rp + 8)

@@ -1,0 +1,65 @@
+// embed-bench: throughput of QuiverMiniLM on a JSONL file of texts (one JSON string per line).
+//
+//   swift run -c release embed-bench --file texts.jsonl --threads 1 --batch 64 --seconds 10
+//
+// Prints one JSON object: sentences per second over whole passes of the file (texts → vectors,
+// tokenization included), the number of passes, and the process's peak RSS.
+import Foundation
+import QuiverMiniLM
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func argument(_ name: String) -> String? {
+    let args = CommandLine.arguments
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+
+guard let file = argument("--file") else {
+    FileHandle.standardError.write(Data("usage: embed-bench --file TEXTS.jsonl [--threads N] [--batch B] [--seconds S]\n".utf8))
+    exit(2)
+}
+let threads = Int(argument("--threads") ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
+let batch = Int(argument("--batch") ?? "") ?? 64
+let minSeconds = Double(argument("--seconds") ?? "") ?? 5
+
+let texts = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map {
+    try JSONDecoder().decode(String.self, from: Data($0.utf8))
+}
+let model = try MiniLM.loadDefault()
+
+func pass() throws {
+    var i = 0
+    while i < texts.count {
+        let vectors = try model.embed(Array(texts[i..<min(texts.count, i + batch)]), threads: threads)
+        precondition(vectors.count == min(batch, texts.count - i))
+        i += batch
+    }
+}
+
+try pass()  // warm-up
+var passes = 0
+let start = Date()
+repeat {
+    try pass()
+    passes += 1
+} while Date().timeIntervalSince(start) < minSeconds
+let seconds = Date().timeIntervalSince(start)
+
+var usage = rusage()
+getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+let tokens = texts.reduce(0) { $0 + model.tokenize($1).count }
+let result: [String: Any] = [
+    "impl": "quiver-swift",
+    "threads": threads,
+    "batch": batch,
+    "texts": texts.count,
+    "mean_tokens": Double(tokens) / Double(texts.count),
+    "passes": passes,
+    "seconds": seconds,
+    "sentences_per_sec": Double(passes * texts.count) / seconds,
+    "peak_rss_mb": Double(usage.ru_maxrss) / 1024,
+]
+let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+print(String(decoding: json, as: UTF8.self))
