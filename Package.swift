@@ -46,7 +46,7 @@ let package = Package(
         ),
         .testTarget(name: "QuiverTests", dependencies: ["Quiver"]),
         .target(name: "QuiverMiniLM", swiftSettings: miniLMSwiftSettings),
-        .testTarget(name: "QuiverMiniLMTests", dependencies: ["QuiverMiniLM"]),
+        .testTarget(name: "QuiverMiniLMTests", dependencies: ["QuiverMiniLM"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

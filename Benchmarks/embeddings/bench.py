@@ -72,14 +72,14 @@ def bench_ort(sess, tok, texts, batch, seconds):
             out = sess.run(None, {"input_ids": ids, "attention_mask": mask})[0]
             assert out.shape == (len(enc), 384)
     one_pass()  # warm-up
-    passes, t0 = 0, time.perf_counter()
+    passes, t0, c0 = 0, time.perf_counter(), time.process_time()
     while True:
         one_pass()
         passes += 1
         if time.perf_counter() - t0 >= seconds:
             break
-    dt = time.perf_counter() - t0
-    return passes * len(texts) / dt
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    return passes * len(texts) / dt, passes * len(texts) / dc
 
 
 def main():
@@ -108,18 +108,21 @@ def main():
             so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
             so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             sess = ort.InferenceSession(args.onnx, so, providers=["CPUExecutionProvider"])
-            ort_sps = bench_ort(sess, tok, texts, args.batch, args.seconds)
+            ort_sps, ort_cps = bench_ort(sess, tok, texts, args.batch, args.seconds)
             del sess
             res = json.loads(subprocess.check_output([
                 args.swift_bin, "--file", str(ROOT / f"Benchmarks/data/{kind}.jsonl"),
                 "--threads", str(threads), "--batch", str(args.batch), "--seconds", str(args.seconds)]))
-            rows.append((kind, mean_tokens, threads, res["sentences_per_sec"], ort_sps, res["peak_rss_mb"]))
+            rows.append((kind, mean_tokens, threads, res["sentences_per_sec"], ort_sps,
+                         res["sentences_per_cpu_sec"], ort_cps, res["peak_rss_mb"]))
             print(f"{kind:5s} {mean_tokens:6.1f} tok  {threads} thr  swift {res['sentences_per_sec']:8.1f}/s"
-                  f"  onnxruntime {ort_sps:8.1f}/s  swift peak RSS {res['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True)
-    print("| input | mean tokens | threads | Quiver (Swift) sent/s | onnxruntime sent/s | Swift / ORT | Swift peak RSS |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for kind, mt, th, s, o, rss in rows:
-        print(f"| {kind} | {mt:.1f} | {th} | {s:.1f} | {o:.1f} | {s / o:.2f} | {rss:.0f} MB |")
+                  f" ({res['sentences_per_cpu_sec']:.1f}/cpu-s)  onnxruntime {ort_sps:8.1f}/s ({ort_cps:.1f}/cpu-s)"
+                  f"  swift peak RSS {res['peak_rss_mb']:.0f} MB", file=sys.stderr, flush=True)
+    print("| input | mean tokens | threads | Quiver sent/s (wall) | onnxruntime sent/s (wall) | Quiver / ORT (wall)"
+          " | Quiver sent/CPU-s | onnxruntime sent/CPU-s | Quiver / ORT (CPU) | Quiver peak RSS |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for kind, mt, th, s, o, sc, oc, rss in rows:
+        print(f"| {kind} | {mt:.1f} | {th} | {s:.1f} | {o:.1f} | {s / o:.2f} | {sc:.1f} | {oc:.1f} | {sc / oc:.2f} | {rss:.0f} MB |")
     print(f"\nonnxruntime {ort.__version__}, batch {args.batch}, {args.seconds:g} s per measurement")
 
 

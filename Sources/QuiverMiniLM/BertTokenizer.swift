@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The pipeline mirrors Hugging Face `tokenizers` (`BertNormalizer`, `BertPreTokenizer`,
 /// `WordPiece`, `TemplateProcessing`):
-/// 1. clean text: drop U+0000, U+FFFD and control/format/unassigned/private-use scalars
+/// 1. clean text: drop U+0000, U+FFFD and control/format/private-use scalars
 ///    (except tab, CR, LF); every White_Space scalar becomes a space;
 /// 2. put spaces around CJK ideographs;
 /// 3. strip accents: canonical decomposition (NFD), then drop nonspacing marks (Mn);
@@ -202,7 +202,8 @@ public struct BertTokenizer: Sendable {
         return out
     }
 
-    /// `tokenizers`' `is_control`: categories Cc, Cf, Cn, Co (and Cs), except tab, LF, CR.
+    /// `tokenizers`' `is_control`: categories Cc, Cf, Co (and Cs), except tab, LF, CR. Unassigned
+    /// scalars (Cn) are kept, as `tokenizers` 0.23 does (they end up as `[UNK]`).
     static func isControl(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
         case 9, 10, 13: return false
@@ -210,7 +211,7 @@ public struct BertTokenizer: Sendable {
         default: break
         }
         switch s.properties.generalCategory {
-        case .control, .format, .unassigned, .privateUse, .surrogate: return true
+        case .control, .format, .privateUse, .surrogate: return true
         default: return false
         }
     }

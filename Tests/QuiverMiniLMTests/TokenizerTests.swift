@@ -79,3 +79,32 @@ struct TokenizerTests {
         #expect(tok.encodeWithoutSpecialTokens(text).count == 1000)
     }
 }
+
+/// 405 generated strings (random mixes of accents, CJK, Hangul, emoji, ZWJ sequences, control
+/// and format characters, special-token literals, ligatures, full-width forms, long words) with
+/// the ids Hugging Face `tokenizers` 0.23.3 gives them (`Fixtures/tokenizer_fuzz.json`).
+@Suite(.enabled(if: TestSupport.referenceDataAvailable, "shared/data/embeddings not found above the package"))
+struct TokenizerFuzzTests {
+    struct Fixture: Decodable {
+        struct Case: Decodable {
+            let text: String
+            let ids: [Int32]
+        }
+        let cases: [Case]
+    }
+
+    @Test func matchesHuggingFaceTokenizersOnGeneratedEdgeCases() throws {
+        let tok = TestSupport.tokenizer!
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/tokenizer_fuzz.json")
+        let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+        #expect(fixture.cases.count == 405)
+        var mismatches: [String] = []
+        for (i, c) in fixture.cases.enumerated() where tok.encode(c.text) != c.ids {
+            let got = tok.encode(c.text)
+            let prefix = zip(got, c.ids).prefix { $0 == $1 }.count
+            mismatches.append("case \(i) differs at token \(prefix): got \(got.dropFirst(prefix).prefix(4).map { tok.token(for: $0) }), expected \(c.ids.dropFirst(prefix).prefix(4).map { tok.token(for: $0) })")
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.prefix(5))")
+    }
+}
