@@ -49,7 +49,7 @@ final class BertEncoder: @unchecked Sendable {
         func linear(_ name: String, out: Int, in k: Int) throws -> Linear {
             try file.withFloats(name + ".weight", shape: [out, k]) { w in
                 try file.withFloats(name + ".bias", shape: [out]) { b in
-                    Linear(weight: w, bias: b, outFeatures: out, inFeatures: k)
+                    Linear(weight: w, bias: b, outFeatures: out, inFeatures: k, width: CPUFeatures.panelWidth)
                 }
             }
         }
@@ -66,7 +66,7 @@ final class BertEncoder: @unchecked Sendable {
                 b += try file.floats(p + "attention.self.\(part).bias", shape: [h])
             }
             let qkv = w.withUnsafeBufferPointer { wp in
-                b.withUnsafeBufferPointer { bp in Linear(weight: wp, bias: bp, outFeatures: 3 * h, inFeatures: h) }
+                b.withUnsafeBufferPointer { bp in Linear(weight: wp, bias: bp, outFeatures: 3 * h, inFeatures: h, width: CPUFeatures.panelWidth) }
             }
             layers.append(Layer(
                 qkv: qkv,

@@ -1,3 +1,5 @@
+import QuiverMiniLMKernels
+
 /// Single-precision GEMM for the encoder's linear layers: `C = A Wᵀ + b` (+ epilogue).
 ///
 /// `A` is row-major `[m, k]`, `W` is a ``Linear`` packed into 16-column panels, `C` is row-major
@@ -29,8 +31,27 @@ enum GEMM {
                     into c: UnsafeMutablePointer<Float>, epilogue: Epilogue = .none, threads: Int) {
         let k = layer.inFeatures
         let n = layer.outFeatures
-        precondition(n % Linear.panelWidth == 0, "outFeatures must be a multiple of 16")
+        precondition(n % layer.width == 0, "outFeatures must be a multiple of the panel width")
         let panels = layer.panels
+        if layer.width == WideGEMM.panelWidth {
+            let perItem = panelsPerItem / 2
+            let rowBlocks = (m + rowBlock - 1) / rowBlock
+            let groups = (panels + perItem - 1) / perItem
+            let packed = UnsafePointer(layer.packed), bias = UnsafePointer(layer.bias)
+            let (wide, residual): (WideEpilogue, UnsafePointer<Float>?) = switch epilogue {
+            case .none: (.none, nil)
+            case .gelu: (.gelu, nil)
+            case .residual(let r): (.residual, r)
+            }
+            Parallel.forEach(rowBlocks * groups, threads: threads) { item in
+                let rb = item / groups, pg = item % groups
+                WideGEMM.item(a: a, k: k, packed: packed, bias: bias, c: c, n: n,
+                              rows: rb * rowBlock, min(m, rb * rowBlock + rowBlock),
+                              panels: pg * perItem, min(panels, pg * perItem + perItem),
+                              epilogue: wide, residual: residual)
+            }
+            return
+        }
         let rowBlocks = (m + rowBlock - 1) / rowBlock
         let panelGroups = (panels + panelsPerItem - 1) / panelsPerItem
         let packed = UnsafePointer(layer.packed)

@@ -1,12 +1,15 @@
 /// A linear layer `y = x Wᵀ + b` with `W` pre-packed for the GEMM micro-kernel.
 ///
 /// Packed layout: `W` (`[n, k]`, PyTorch's `[out, in]`) is cut into panels of
-/// ``Linear/panelWidth`` = 16 output columns; panel `p` stores, for each `kk` in `0..<k`, the
-/// 16 weights `W[16p + j][kk]` contiguously (zero-padded past `n`). The micro-kernel then
-/// streams one panel with two aligned `SIMD8<Float>` loads per `kk`.
+/// `width` (16, or 32 on AVX-512 CPUs) output columns; panel `p` stores, for each `kk` in
+/// `0..<k`, the `width` weights `W[width·p + j][kk]` contiguously (zero-padded past `n`). The
+/// micro-kernel then streams one panel with two aligned vector loads per `kk`.
 final class Linear: @unchecked Sendable {
     // @unchecked: the buffers are written once in init and only read afterwards.
     static let panelWidth = 16
+
+    /// Columns per panel: 16 for the AVX2 kernel, 32 for the AVX-512 one (`WideGEMM`).
+    let width: Int
 
     let inFeatures: Int
     let outFeatures: Int
@@ -17,11 +20,13 @@ final class Linear: @unchecked Sendable {
     let bias: UnsafeMutablePointer<Float>
 
     /// Packs row-major `weight` (`[outFeatures, inFeatures]`) and `bias` (`[outFeatures]`).
-    init(weight: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>, outFeatures: Int, inFeatures: Int) {
+    init(weight: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>, outFeatures: Int, inFeatures: Int,
+         width: Int = Linear.panelWidth) {
         precondition(weight.count == outFeatures * inFeatures && bias.count == outFeatures)
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        let w = Self.panelWidth
+        self.width = width
+        let w = width
         self.panels = (outFeatures + w - 1) / w
         let count = panels * inFeatures * w
         packed = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
