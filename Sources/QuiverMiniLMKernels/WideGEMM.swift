@@ -19,11 +19,11 @@ public enum WideEpilogue: Sendable {
 ///
 /// Packed layout: panel `p` holds, for each `kk` in `0..<k`, the 32 weights `W[32p + j][kk]`
 /// contiguously. Rows `r0..<r1` of `A` (row-major, `k` columns) times panels `p0..<p1` go to
-/// `C` (row-major, `n` columns). The micro-kernel keeps an 8 × 32 tile in 16 zmm accumulators.
+/// `C` (row-major, `n` columns). The micro-kernel keeps a 6 × 32 tile in 12 zmm accumulators (LLVM spilled an 8 × 32 tile).
 public enum WideGEMM {
     public static let panelWidth = 32
-    public static let mr = 8
-    public static let kc = 128
+    public static let mr = 6
+    public static let kc = 256
 
     public static func item(a: UnsafePointer<Float>, k: Int, packed: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                             c: UnsafeMutablePointer<Float>, n: Int, rows r0: Int, _ r1: Int, panels p0: Int, _ p1: Int,
@@ -36,7 +36,7 @@ public enum WideGEMM {
                 let b = packed + p * k * 32 + k0 * 32
                 var r = r0
                 while r < r1 {
-                    kernel8x32(a + r * k + k0, lda: k, rows: min(mr, r1 - r), b, depth: depth,
+                    kernel6x32(a + r * k + k0, lda: k, rows: min(mr, r1 - r), b, depth: depth,
                                c + r * n + p * 32, ldc: n, first: first, last: last, bias: bias + p * 32,
                                epilogue: epilogue, residual: residual.map { $0 + r * n + p * 32 })
                     r += mr
@@ -47,7 +47,7 @@ public enum WideGEMM {
     }
 
     @inline(__always)
-    static func kernel8x32(_ a: UnsafePointer<Float>, lda: Int, rows: Int, _ b: UnsafePointer<Float>, depth: Int,
+    static func kernel6x32(_ a: UnsafePointer<Float>, lda: Int, rows: Int, _ b: UnsafePointer<Float>, depth: Int,
                            _ c: UnsafeMutablePointer<Float>, ldc: Int, first: Bool, last: Bool,
                            bias: UnsafePointer<Float>, epilogue: WideEpilogue, residual: UnsafePointer<Float>?) {
         let a0 = a
@@ -56,10 +56,8 @@ public enum WideGEMM {
         let a3 = a + min(3, rows - 1) * lda
         let a4 = a + min(4, rows - 1) * lda
         let a5 = a + min(5, rows - 1) * lda
-        let a6 = a + min(6, rows - 1) * lda
-        let a7 = a + min(7, rows - 1) * lda
         var c00 = F16(), c01 = F16(), c10 = F16(), c11 = F16(), c20 = F16(), c21 = F16(), c30 = F16(), c31 = F16()
-        var c40 = F16(), c41 = F16(), c50 = F16(), c51 = F16(), c60 = F16(), c61 = F16(), c70 = F16(), c71 = F16()
+        var c40 = F16(), c41 = F16(), c50 = F16(), c51 = F16()
         var bp = UnsafeRawPointer(b)
         for kk in 0..<depth {
             let b0 = bp.load(as: F16.self)
@@ -76,10 +74,6 @@ public enum WideGEMM {
             c40.addProduct(x, b0); c41.addProduct(x, b1)
             x = F16(repeating: a5[kk])
             c50.addProduct(x, b0); c51.addProduct(x, b1)
-            x = F16(repeating: a6[kk])
-            c60.addProduct(x, b0); c61.addProduct(x, b1)
-            x = F16(repeating: a7[kk])
-            c70.addProduct(x, b0); c71.addProduct(x, b1)
             bp += 128
         }
         store(0, c00, c01, c, ldc, first, last, bias, epilogue, residual)
@@ -88,8 +82,6 @@ public enum WideGEMM {
         if rows > 3 { store(3, c30, c31, c, ldc, first, last, bias, epilogue, residual) }
         if rows > 4 { store(4, c40, c41, c, ldc, first, last, bias, epilogue, residual) }
         if rows > 5 { store(5, c50, c51, c, ldc, first, last, bias, epilogue, residual) }
-        if rows > 6 { store(6, c60, c61, c, ldc, first, last, bias, epilogue, residual) }
-        if rows > 7 { store(7, c70, c71, c, ldc, first, last, bias, epilogue, residual) }
     }
 
     @inline(__always)
