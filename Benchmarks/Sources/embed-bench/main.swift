@@ -56,8 +56,18 @@ repeat {
 let seconds = Date().timeIntervalSince(start)
 let cpu = cpuSeconds() - cpuStart
 
-var usage = rusage()
-getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+/// Peak RSS in MiB: VmHWM from /proc/self/status (Linux). Not `ru_maxrss`, which on Linux
+/// keeps the parent's high-water mark across fork+exec (it reported the Python driver's RSS).
+func peakRSSMiB() -> Double {
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+       let kb = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+        return kb / 1024
+    }
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
 let tokens = texts.reduce(0) { $0 + model.tokenize($1).count }
 let result: [String: Any] = [
     "impl": "quiver-swift",
@@ -70,7 +80,7 @@ let result: [String: Any] = [
     "sentences_per_sec": Double(passes * texts.count) / seconds,
     "cpu_seconds": cpu,
     "sentences_per_cpu_sec": Double(passes * texts.count) / cpu,
-    "peak_rss_mb": Double(usage.ru_maxrss) / 1024,
+    "peak_rss_mb": peakRSSMiB(),
 ]
 let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
 print(String(decoding: json, as: UTF8.self))
