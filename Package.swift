@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "Quiver", targets: ["Quiver"]),
         .executable(name: "quiver", targets: ["QuiverCLI"]),
         .library(name: "QuiverMiniLM", targets: ["QuiverMiniLM"]),
+        .executable(name: "quiver-crash", targets: ["QuiverCrashHarness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -50,7 +51,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "QuiverCrashHarness", dependencies: ["Quiver"]),
         .testTarget(name: "QuiverTests", dependencies: ["Quiver"]),
+        .testTarget(name: "QuiverCLITests", dependencies: ["Quiver"]),
         .target(name: "QuiverMiniLMKernels", swiftSettings: miniLMKernelSettings),
         .target(name: "QuiverMiniLM", dependencies: ["QuiverMiniLMKernels"], swiftSettings: miniLMSwiftSettings),
         .testTarget(name: "QuiverMiniLMTests", dependencies: ["QuiverMiniLM"], exclude: ["Fixtures"]),

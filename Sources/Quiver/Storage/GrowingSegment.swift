@@ -1,0 +1,111 @@
+/// The in-memory segment that receives new rows until a flush seals it (the memtable).
+///
+/// A value type: a read snapshot is a copy, which shares storage until the writer appends.
+struct GrowingSegment: SegmentColumns {
+    let schema: CollectionSchema
+    /// Scalar columns by field name, including the primary key and `$meta` when dynamic fields are on.
+    private(set) var columns: [String: Column]
+    /// float32 vectors by field name, row-major.
+    private(set) var vectors: [String: [Float]]
+    /// float16 and bfloat16 vectors by field name, row-major bit patterns.
+    private(set) var halfVectors: [String: [UInt16]] = [:]
+    /// Binary vectors by field name, row-major bytes.
+    private(set) var binaryVectors: [String: [UInt8]] = [:]
+    /// Euclidean norms of the float32 and half vectors, by field name.
+    private(set) var norms: [String: [Float]]
+    private(set) var rowCount = 0
+    /// Rows deleted or replaced since they were inserted.
+    private(set) var deleted = Bitset(count: 0)
+    /// A rough count of the bytes the rows take, for the flush threshold.
+    private(set) var byteEstimate = 0
+
+    init(schema: CollectionSchema) {
+        self.schema = schema
+        var columns = [String: Column]()
+        var vectors = [String: [Float]]()
+        var norms = [String: [Float]]()
+        for field in schema.fields {
+            if field.dataType.isVector {
+                switch field.dataType {
+                case .floatVector: vectors[field.name] = []
+                case .binaryVector: binaryVectors[field.name] = []
+                default: halfVectors[field.name] = []
+                }
+                if !field.dataType.isBinaryVector { norms[field.name] = [] }
+            } else {
+                columns[field.name] = Column(emptyFor: field.dataType)
+            }
+        }
+        if schema.enableDynamicField { columns[dynamicFieldName] = Column(emptyFor: .json) }
+        self.columns = columns
+        self.vectors = vectors
+        self.norms = norms
+    }
+
+    var liveCount: Int { rowCount - deleted.cardinality }
+
+    /// Appends a stored row (every schema field present, `$meta` holding dynamic fields).
+    mutating func append(_ row: Row) {
+        for field in schema.fields {
+            let value = row[field.name] ?? .null
+            if field.dataType.isVector {
+                switch (field.dataType, value) {
+                case (.floatVector, .vector(let v)):
+                    vectors[field.name]!.append(contentsOf: v)
+                    norms[field.name]!.append(v.withUnsafeBufferPointer { Kernels.norm($0.baseAddress!, v.count) })
+                case (.float16Vector, .vector(let v)), (.bfloat16Vector, .vector(let v)):
+                    let format: Kernels.HalfFormat = field.dataType == .float16Vector(dimension: v.count) ? .float16 : .bfloat16
+                    halfVectors[field.name]!.append(contentsOf: HalfConversion.narrow(v, format))
+                    norms[field.name]!.append(v.withUnsafeBufferPointer { Kernels.norm($0.baseAddress!, v.count) })
+                case (.binaryVector, .bytes(let b)):
+                    binaryVectors[field.name]!.append(contentsOf: b)
+                default: preconditionFailure("unvalidated row")
+                }
+                byteEstimate += field.dataType.vectorRowBytes + 4
+            } else {
+                columns[field.name]!.append(value)
+                byteEstimate += Self.estimate(value)
+            }
+        }
+        if schema.enableDynamicField {
+            let meta = row[dynamicFieldName] ?? .object([:])
+            columns[dynamicFieldName]!.append(meta)
+            byteEstimate += Self.estimate(meta)
+        }
+        deleted.append(false)
+        rowCount += 1
+    }
+
+    mutating func markDeleted(_ row: Int) {
+        deleted[row] = true
+    }
+
+    private static func estimate(_ value: Value) -> Int {
+        switch value {
+        case .null, .bool: 1
+        case .int, .double: 8
+        case .string(let s): s.utf8.count + 16
+        case .vector(let v): v.count * 4
+        case .bytes(let b): b.count
+        case .array(let a): a.reduce(16) { $0 + estimate($1) }
+        case .object(let o): o.reduce(16) { $0 + $1.key.utf8.count + estimate($1.value) }
+        }
+    }
+
+    /// The stored vector of `row` in `field`.
+    func vectorValue(_ field: FieldSchema, row: Int) -> Value {
+        let d = field.dataType.dimension!
+        switch field.dataType {
+        case .floatVector: return .vector(Array(vectors[field.name]![(row * d)..<((row + 1) * d)]))
+        case .binaryVector: return .bytes(Array(binaryVectors[field.name]![(row * d / 8)..<((row + 1) * d / 8)]))
+        default:
+            let format = VectorStorage.halfFormat(field.dataType)
+            return .vector(halfVectors[field.name]![(row * d)..<((row + 1) * d)].map { Kernels.widen($0, format) })
+        }
+    }
+
+    // MARK: SegmentColumns
+
+    func column(named name: String) -> Column? { columns[name] }
+    func blockStats(named name: String) -> [BlockStats]? { nil }
+}
