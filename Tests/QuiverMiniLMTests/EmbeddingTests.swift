@@ -5,7 +5,9 @@ import Testing
 @Suite(.enabled(if: TestSupport.referenceDataAvailable, "shared/data/embeddings not found above the package"),
        .enabled(if: TestSupport.modelAvailable, TestSupport.skipMessage))
 struct EmbeddingTests {
-    let model = TestSupport.model!
+    let model: MiniLM
+
+    init() throws { model = try TestSupport.loadModel() }
     static let tolerance: Float = 1e-4
 
     @Test func referenceSentencesMatch() throws {

@@ -40,6 +40,6 @@ import Testing
 
     @Test(.enabled(if: TestSupport.modelAvailable, TestSupport.skipMessage))
     func installedModelVerifies() throws {
-        try ModelFetcher.verify(directory: MiniLM.locateModelDirectory()!)
+        try ModelFetcher.verify(directory: try TestSupport.loadModel().modelDirectory)
     }
 }

@@ -25,13 +25,20 @@ enum TestSupport {
         return try? BertTokenizer(vocabURL: dir.appendingPathComponent("model/vocab.txt"))
     }()
 
-    /// The model, when its weights are installed (`scripts/fetch-model.sh`).
-    static let model: MiniLM? = {
+    /// The model, loaded once, when its weights are installed (`scripts/fetch-model.sh`).
+    /// A load failure is kept and rethrown by ``loadModel()`` so damaged weights fail the tests
+    /// instead of skipping them.
+    static let modelResult: Result<MiniLM, any Error>? = {
         guard let dir = MiniLM.locateModelDirectory() else { return nil }
-        return try? MiniLM(modelDirectory: dir)
+        return Result { try MiniLM(modelDirectory: dir) }
     }()
 
-    static var modelAvailable: Bool { model != nil }
+    static var modelAvailable: Bool { MiniLM.locateModelDirectory() != nil }
+
+    static func loadModel() throws -> MiniLM {
+        guard let modelResult else { throw MiniLMError(.modelNotFound, "weights absent") }
+        return try modelResult.get()
+    }
 
     static let skipMessage: Comment =
         "all-MiniLM-L6-v2 weights absent: run scripts/fetch-model.sh (or `quiver model fetch`), or set QUIVER_MODEL_DIR"
