@@ -105,7 +105,7 @@ struct FilterCache: Sendable {
         var params: [String: Value]
     }
 
-    static let shared = Mutex(FilterCache(capacity: 256))
+    static let shared = Locked(FilterCache(capacity: 256))
     static let maxTextBytes = 4096
     static let maxParamValues = 1024
 
