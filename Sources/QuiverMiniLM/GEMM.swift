@@ -11,6 +11,9 @@ import QuiverMiniLMKernels
 ///   stays in L1 while the 6-row micro-tiles of the row block stream past it;
 /// - the micro-kernel keeps a 6 × 16 tile of `C` in 12 `SIMD8<Float>` accumulators (AVX2 has 16
 ///   ymm registers: 12 accumulators + 2 panel vectors + 1 broadcast) and does 12 FMAs per `k`.
+///
+/// Layers packed 32 wide (``CPUFeatures/hasAVX512F``) go to `QuiverMiniLMKernels.WideGEMM`
+/// instead: the same blocking with a 6 × 32 tile of `SIMD16<Float>` (12 zmm accumulators).
 enum GEMM {
     static let mr = 6
     static let kc = 256
