@@ -24,18 +24,22 @@ extension Kernels {
 
     /// Scores `rowCount` consecutive rows against `queryCount` padded queries.
     ///
-    /// Writes `out[q * outStride + r]`: the dot product (`l2 == false`) or the squared L2 distance.
+    /// Writes the dot product (`l2 == false`) or the squared L2 distance of query `q` and row `r`
+    /// to `out[q * outStride + r]` (`interleaved == false`). With `interleaved`, the first
+    /// `4 × (queryCount / 4)` queries are written in groups of four, `out[(g * outStride + r) * 4 + j]`
+    /// for query `4g + j`, so the 4×2 kernel stores its eight results with one vector store; the
+    /// remaining queries follow row-major from `out + 4 * (queryCount / 4) * outStride`.
     @inlinable
     public static func scoreBlock(
         queries: UnsafePointer<Float>, queryCount: Int, queryStride: Int,
         rows: UnsafePointer<Float>, rowCount: Int, dimension d: Int, l2: Bool,
-        out: UnsafeMutablePointer<Float>, outStride: Int
+        out: UnsafeMutablePointer<Float>, outStride: Int, interleaved: Bool = false
     ) {
         assert(queryStride >= paddedDimension(d))
         if l2 {
-            scoreBlockImpl(queries, queryCount, queryStride, rows, rowCount, d, L2Op.self, out, outStride)
+            scoreBlockImpl(queries, queryCount, queryStride, rows, rowCount, d, L2Op.self, out, outStride, interleaved)
         } else {
-            scoreBlockImpl(queries, queryCount, queryStride, rows, rowCount, d, DotOp.self, out, outStride)
+            scoreBlockImpl(queries, queryCount, queryStride, rows, rowCount, d, DotOp.self, out, outStride, interleaved)
         }
     }
 
@@ -43,19 +47,35 @@ extension Kernels {
     static func scoreBlockImpl<Op: AccumulateOp>(
         _ queries: UnsafePointer<Float>, _ nq: Int, _ qs: Int,
         _ rows: UnsafePointer<Float>, _ nr: Int, _ d: Int, _ l2: Op.Type,
-        _ out: UnsafeMutablePointer<Float>, _ os: Int
+        _ out: UnsafeMutablePointer<Float>, _ os: Int, _ interleaved: Bool
     ) {
         var qi = 0
         while qi + 4 <= nq {
             let q = queries + qi * qs
             var r = 0
-            while r + 2 <= nr {
-                micro4x2(q, qs, rows + r * d, d, l2, out + qi * os + r, os)
-                r += 2
-            }
-            if r < nr {
-                for j in 0..<4 {
-                    out[(qi + j) * os + r] = micro1x1(q + j * qs, rows + r * d, d, l2)
+            if interleaved {
+                let o = out + qi * os  // = (g * os) * 4
+                while r + 2 <= nr {
+                    let w = micro4x2(q, qs, rows + r * d, d, l2)
+                    UnsafeMutableRawPointer(o + r * 4).storeBytes(of: w, as: SIMD8<Float>.self)
+                    r += 2
+                }
+                if r < nr {
+                    for j in 0..<4 { o[r * 4 + j] = micro1x1(q + j * qs, rows + r * d, d, l2) }
+                }
+            } else {
+                let o = out + qi * os
+                while r + 2 <= nr {
+                    // Lanes: queries 0…3 against row r, then against row r + 1.
+                    let w = micro4x2(q, qs, rows + r * d, d, l2)
+                    for j in 0..<4 {
+                        o[j * os + r] = w[j]
+                        o[j * os + r + 1] = w[4 + j]
+                    }
+                    r += 2
+                }
+                if r < nr {
+                    for j in 0..<4 { o[j * os + r] = micro1x1(q + j * qs, rows + r * d, d, l2) }
                 }
             }
             qi += 4
@@ -76,12 +96,12 @@ extension Kernels {
         }
     }
 
-    /// Four queries (stride `qs`) against two consecutive rows.
+    /// Four queries (stride `qs`) against two consecutive rows; lanes are queries 0…3 against
+    /// the first row, then queries 0…3 against the second.
     @inlinable @inline(__always)
     static func micro4x2<Op: AccumulateOp>(
-        _ q: UnsafePointer<Float>, _ qs: Int, _ row: UnsafePointer<Float>, _ d: Int, _ l2: Op.Type,
-        _ out: UnsafeMutablePointer<Float>, _ os: Int
-    ) {
+        _ q: UnsafePointer<Float>, _ qs: Int, _ row: UnsafePointer<Float>, _ d: Int, _ l2: Op.Type
+    ) -> SIMD8<Float> {
         let r0p = row, r1p = row + d
         let q0p = q, q1p = q + qs, q2p = q + 2 * qs, q3p = q + 3 * qs
         var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
@@ -108,10 +128,8 @@ extension Kernels {
             a20 = step(a20, q2, r0, l2: l2); a21 = step(a21, q2, r1, l2: l2)
             a30 = step(a30, q3, r0, l2: l2); a31 = step(a31, q3, r1, l2: l2)
         }
-        out[0] = reduce(a00); out[1] = reduce(a01)
-        out[os] = reduce(a10); out[os + 1] = reduce(a11)
-        out[2 * os] = reduce(a20); out[2 * os + 1] = reduce(a21)
-        out[3 * os] = reduce(a30); out[3 * os + 1] = reduce(a31)
+        // reduceTransposed's lane order is [a, c, e, g, b, d, f, h].
+        return reduceTransposed(a00, a01, a10, a11, a20, a21, a30, a31)
     }
 
     /// One query against four consecutive rows (four independent accumulator chains).
