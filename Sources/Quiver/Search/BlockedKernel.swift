@@ -1,8 +1,9 @@
-/// Register-blocked scoring of a block of queries against a block of stored rows, in the manner
-/// of a GEMM micro-kernel: the 4×2 kernel keeps 8 `SIMD8<Float>` accumulators (one per
-/// query/row pair) in registers and reads each query and row chunk once per 8 multiply-adds.
-/// `FlatScan` feeds it blocks of 64 rows so the rows stay in L1/L2 while every query group
-/// passes over them.
+/// Unpacked scoring of a few queries against a block of stored rows, reading rows in place: the
+/// vectors are split along the dimension into `SIMD8` chunks, one accumulator per (query, row)
+/// pair, summed horizontally at the end. The 1×4 kernel (four independent chains) is what a
+/// single query uses, and it keeps up with memory bandwidth; the 4×2 kernel keeps 8 accumulators
+/// in registers for 4–7 queries. Large batches use the packed kernels in PanelKernel.swift,
+/// which need no horizontal sums.
 ///
 /// Every pair is computed with the same sequence of operations whichever kernel handles it
 /// (4×2, 1×4 or 1×1): one accumulator over the 8-float chunks in order, the zero-padded tail
@@ -25,21 +26,18 @@ extension Kernels {
     /// Scores `rowCount` consecutive rows against `queryCount` padded queries.
     ///
     /// Writes the dot product (`l2 == false`) or the squared L2 distance of query `q` and row `r`
-    /// to `out[q * outStride + r]` (`interleaved == false`). With `interleaved`, the first
-    /// `4 × (queryCount / 4)` queries are written in groups of four, `out[(g * outStride + r) * 4 + j]`
-    /// for query `4g + j`, so the 4×2 kernel stores its eight results with one vector store; the
-    /// remaining queries follow row-major from `out + 4 * (queryCount / 4) * outStride`.
+    /// to `out[q * outStride + r]`.
     @inlinable
     public static func scoreBlock(
         queries: UnsafePointer<Float>, queryCount: Int, queryStride: Int,
         rows: UnsafePointer<Float>, rowCount: Int, dimension d: Int, l2: Bool,
-        out: UnsafeMutablePointer<Float>, outStride: Int, interleaved: Bool = false
+        out: UnsafeMutablePointer<Float>, outStride: Int
     ) {
         assert(queryStride >= paddedDimension(d))
         if l2 {
-            scoreBlockImpl(queries, queryCount, queryStride, rows, rowCount, d, L2Op.self, out, outStride, interleaved)
+            scoreBlockImpl(queries, queryCount, queryStride, rows, rowCount, d, L2Op.self, out, outStride)
         } else {
-            scoreBlockImpl(queries, queryCount, queryStride, rows, rowCount, d, DotOp.self, out, outStride, interleaved)
+            scoreBlockImpl(queries, queryCount, queryStride, rows, rowCount, d, DotOp.self, out, outStride)
         }
     }
 
@@ -47,36 +45,24 @@ extension Kernels {
     static func scoreBlockImpl<Op: AccumulateOp>(
         _ queries: UnsafePointer<Float>, _ nq: Int, _ qs: Int,
         _ rows: UnsafePointer<Float>, _ nr: Int, _ d: Int, _ l2: Op.Type,
-        _ out: UnsafeMutablePointer<Float>, _ os: Int, _ interleaved: Bool
+        _ out: UnsafeMutablePointer<Float>, _ os: Int
     ) {
         var qi = 0
         while qi + 4 <= nq {
             let q = queries + qi * qs
             var r = 0
-            if interleaved {
-                let o = out + qi * os  // = (g * os) * 4
-                while r + 2 <= nr {
-                    let w = micro4x2(q, qs, rows + r * d, d, l2)
-                    UnsafeMutableRawPointer(o + r * 4).storeBytes(of: w, as: SIMD8<Float>.self)
-                    r += 2
+            let o = out + qi * os
+            while r + 2 <= nr {
+                // Lanes: queries 0…3 against row r, then against row r + 1.
+                let w = micro4x2(q, qs, rows + r * d, d, l2)
+                for j in 0..<4 {
+                    o[j * os + r] = w[j]
+                    o[j * os + r + 1] = w[4 + j]
                 }
-                if r < nr {
-                    for j in 0..<4 { o[r * 4 + j] = micro1x1(q + j * qs, rows + r * d, d, l2) }
-                }
-            } else {
-                let o = out + qi * os
-                while r + 2 <= nr {
-                    // Lanes: queries 0…3 against row r, then against row r + 1.
-                    let w = micro4x2(q, qs, rows + r * d, d, l2)
-                    for j in 0..<4 {
-                        o[j * os + r] = w[j]
-                        o[j * os + r + 1] = w[4 + j]
-                    }
-                    r += 2
-                }
-                if r < nr {
-                    for j in 0..<4 { o[j * os + r] = micro1x1(q + j * qs, rows + r * d, d, l2) }
-                }
+                r += 2
+            }
+            if r < nr {
+                for j in 0..<4 { o[j * os + r] = micro1x1(q + j * qs, rows + r * d, d, l2) }
             }
             qi += 4
         }

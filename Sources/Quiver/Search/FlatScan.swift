@@ -76,7 +76,8 @@ import Synchronization
                 let scan = Scan(
                     queries: UnsafePointer(packed), queryStride: dp, queryNorms: qn.baseAddress,
                     vectors: base, count: count, dimension: dimension, rowNorms: norms?.baseAddress,
-                    metric: metric, k: k, allowedWords: words, lower: lower, upper: upper)
+                    metric: metric, k: k, allowedWords: words, lower: lower, upper: upper,
+                    usePanels: nq >= Scan.minimumPanelBatch)
                 return scan.run(queryCount: nq, threads: max(1, threads), minimumParallelWork: minimumParallelWork)
             }
         }
@@ -104,8 +105,14 @@ import Synchronization
     let allowedWords: UnsafePointer<UInt64>?
     let lower: Float
     let upper: Float
+    /// Batches of at least ``minimumPanelBatch`` queries use the packed panel kernel (the
+    /// packing is shared by the batch); smaller ones the unpacked kernel, which is as fast as
+    /// memory for a single query. The two sum in different orders, so a query's scores can
+    /// differ in the last bits between the two (never between thread counts).
+    let usePanels: Bool
 
     static let blockRows = 64
+    static let minimumPanelBatch = 8
 
     func run(queryCount nq: Int, threads: Int, minimumParallelWork: Int) -> [[ScoredRow]] {
         let work = Double(nq) * Double(count) * Double(dimension)
@@ -167,18 +174,16 @@ import Synchronization
     func scan(queries qr: Range<Int>, rows rr: Range<Int>, into tops: inout [TopK]) {
         precondition(rr.lowerBound & 63 == 0)
         let nq = qr.count
-        let groups = nq / 4, grouped = 4 * groups
         let bs = Scan.blockRows
-        // Tile: the first `grouped` queries interleaved by four (see Kernels.scoreBlock), the
-        // rest row-major after them.
-        let tile = UnsafeMutablePointer<Float>.allocate(capacity: nq * bs)
-        tile.initialize(repeating: 0, count: nq * bs)
-        defer { tile.deallocate() }
-        let rest = tile + grouped * bs
         let d = dimension
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: nq * bs)
+        defer { tile.deallocate() }
+        let panelBytes = usePanels ? bs * d * MemoryLayout<Float>.stride : 64
+        let panels = UnsafeMutableRawPointer.allocate(byteCount: panelBytes, alignment: 64)
+            .bindMemory(to: Float.self, capacity: bs * d)
+        defer { panels.deallocate() }
         let l2 = metric == .l2
         let q0 = queries + qr.lowerBound * queryStride
-        let qRest = q0 + grouped * queryStride
         var s = rr.lowerBound
         tops.withUnsafeMutableBufferPointer { tops in
             while s < rr.upperBound {
@@ -187,78 +192,39 @@ import Synchronization
                 if let w = allowedWords { mask &= w[s >> 6] }
                 if mask != 0 {
                     if mask.nonzeroBitCount >= 12 {
-                        Kernels.scoreBlock(
-                            queries: q0, queryCount: grouped, queryStride: queryStride, rows: vectors + s * d,
-                            rowCount: n, dimension: d, l2: l2, out: tile, outStride: bs, interleaved: true)
-                        Kernels.scoreBlock(
-                            queries: qRest, queryCount: nq - grouped, queryStride: queryStride, rows: vectors + s * d,
-                            rowCount: n, dimension: d, l2: l2, out: rest, outStride: bs)
+                        if usePanels {
+                            Kernels.packPanels(rows: vectors + s * d, rowCount: n, dimension: d, out: panels)
+                            Kernels.scorePanels(
+                                queries: q0, queryCount: nq, queryStride: queryStride, panels: panels,
+                                panelCount: (n + 7) / 8, dimension: d, l2: l2, out: tile, outStride: bs)
+                        } else {
+                            Kernels.scoreBlock(
+                                queries: q0, queryCount: nq, queryStride: queryStride, rows: vectors + s * d,
+                                rowCount: n, dimension: d, l2: l2, out: tile, outStride: bs)
+                        }
                     } else {
                         var bits = mask
                         while bits != 0 {
                             let j = bits.trailingZeroBitCount
                             bits &= bits &- 1
                             let row = vectors + (s + j) * d
-                            Kernels.scoreBlock(
-                                queries: q0, queryCount: grouped, queryStride: queryStride, rows: row,
-                                rowCount: 1, dimension: d, l2: l2, out: tile + 4 * j, outStride: bs, interleaved: true)
-                            Kernels.scoreBlock(
-                                queries: qRest, queryCount: nq - grouped, queryStride: queryStride, rows: row,
-                                rowCount: 1, dimension: d, l2: l2, out: rest + j, outStride: bs)
+                            if usePanels {
+                                for i in 0..<nq {
+                                    tile[i * bs + j] = Kernels.scoreRowSequential(q0 + i * queryStride, row, d, l2: l2)
+                                }
+                            } else {
+                                Kernels.scoreBlock(
+                                    queries: q0, queryCount: nq, queryStride: queryStride, rows: row,
+                                    rowCount: 1, dimension: d, l2: l2, out: tile + j, outStride: bs)
+                            }
                         }
                     }
-                    for g in 0..<groups {
-                        offerGroup(tile + 4 * g * bs, n, firstRow: s, mask: mask, query: qr.lowerBound + 4 * g,
-                                   into: tops.baseAddress! + 4 * g)
-                    }
-                    for i in grouped..<nq {
-                        offer(rest + (i - grouped) * bs, n, firstRow: s, mask: mask, query: qr.lowerBound + i, into: &tops[i])
+                    for i in 0..<nq {
+                        offer(tile + i * bs, n, firstRow: s, mask: mask, query: qr.lowerBound + i, into: &tops[i])
                     }
                 }
                 s += n
             }
-        }
-    }
-
-    /// Offers a group of four queries' scores in the interleaved layout: `scores[r * 4 + j]` is
-    /// row `firstRow + r` for query `query + j`.
-    @inline(__always)
-    func offerGroup(
-        _ scores: UnsafeMutablePointer<Float>, _ n: Int, firstRow: Int, mask: UInt64, query: Int,
-        into tops: UnsafeMutablePointer<TopK>
-    ) {
-        let higher = metric.higherIsBetter
-        let cosine = metric == .cosine
-        var qn8 = SIMD8<Float>()
-        if cosine, let queryNorms {
-            let qn = SIMD4(queryNorms[query], queryNorms[query + 1], queryNorms[query + 2], queryNorms[query + 3])
-            qn8 = SIMD8(lowHalf: qn, highHalf: qn)
-        }
-        @inline(__always) func moving() -> SIMD8<Float> {
-            let t = SIMD4(tops[0].threshold, tops[1].threshold, tops[2].threshold, tops[3].threshold)
-            let b = higher
-                ? t.replacing(with: lower, where: t .< lower) : t.replacing(with: upper, where: t .> upper)
-            return SIMD8(lowHalf: b, highHalf: b)
-        }
-        var bound = moving()
-        let fixed = SIMD8<Float>(repeating: higher ? upper : lower)
-        var r = 0
-        while r < n {
-            var v = Kernels.load8(scores + 4 * r)
-            if cosine, let rowNorms {
-                let n0 = rowNorms[firstRow + r], n1 = r + 1 < n ? rowNorms[firstRow + r + 1] : 0
-                v = Kernels.cosine(dot: v, qn8, SIMD8(lowHalf: SIMD4(repeating: n0), highHalf: SIMD4(repeating: n1)))
-            }
-            let pass = higher ? (v .> bound) .& (v .<= fixed) : (v .< bound) .& (v .>= fixed)
-            if any(pass) {
-                for lane in 0..<8 where pass[lane] {
-                    let rr = r + lane >> 2
-                    guard rr < n, (mask >> UInt64(rr)) & 1 != 0 else { continue }
-                    tops[lane & 3].push(row: firstRow + rr, distance: v[lane])
-                }
-                bound = moving()
-            }
-            r += 2
         }
     }
 
