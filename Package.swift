@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Quiver", targets: ["Quiver"]),
         .executable(name: "quiver", targets: ["QuiverCLI"]),
+        .executable(name: "quiver-crash", targets: ["QuiverCrashHarness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,7 +29,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "QuiverCrashHarness", dependencies: ["Quiver"]),
         .testTarget(name: "QuiverTests", dependencies: ["Quiver"]),
+        .testTarget(name: "QuiverCLITests", dependencies: ["Quiver"]),
     ],
     swiftLanguageModes: [.v6]
 )

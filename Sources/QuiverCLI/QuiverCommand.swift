@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Quiver
 
 @main
@@ -6,6 +7,295 @@ struct QuiverCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quiver",
         abstract: "Quiver: an embeddable vector database.",
-        subcommands: []
+        discussion: "JSON results go to standard output; errors go to standard error with a non-zero exit status.",
+        subcommands: [
+            Create.self, Insert.self, Upsert.self, Delete.self, Get.self, Query.self, Search.self,
+            Flush.self, List.self, Describe.self, Stats.self, Demo.self,
+        ]
     )
+}
+
+/// The database and collection arguments most verbs share.
+struct CollectionArguments: ParsableArguments {
+    @Argument(help: "The database directory.") var db: String
+    @Argument(help: "The collection name.") var collection: String
+}
+
+struct FilterOptions: ParsableArguments {
+    @Option(help: "A filter expression, e.g. 'price > 10 and color in [\"red\"]'.") var filter: String?
+    @Option(help: "Template values for the filter as a JSON object, e.g. '{\"age\": 30}'.") var filterParams: String?
+
+    func params() throws -> [String: Value] {
+        guard let filterParams else { return [:] }
+        guard case .object(let o) = try Value(json: filterParams) else {
+            throw ValidationError("--filter-params must be a JSON object")
+        }
+        return o
+    }
+}
+
+/// Opens the database for one command and closes it afterwards (flushing nothing extra).
+func withDatabase<R>(_ path: String, _ body: (Database) throws -> R) throws -> R {
+    let db = try Database.open(at: path)
+    do {
+        let result = try body(db)
+        try db.close()
+        return result
+    } catch {
+        try? db.close()
+        throw error
+    }
+}
+
+func printJSON(_ value: Value) {
+    print(value.jsonString)
+}
+
+func parseList(_ text: String) -> [String] {
+    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+}
+
+/// Reads a JSONL file: one JSON value a line, blank lines skipped.
+func readJSONLines(_ path: String) throws -> [Value] {
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw ValidationError("cannot read '\(path)'")
+    }
+    var out = [Value]()
+    for (n, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { continue }
+        do { out.append(try Value(json: trimmed)) } catch let e as QuiverError {
+            throw ValidationError("\(path):\(n + 1): \(e.message)")
+        }
+    }
+    return out
+}
+
+/// Parses `--ids 1,2,3` (or quoted strings for varchar keys) for the collection's key type.
+func parseIDs(_ text: String, db: Database, collection: String) throws -> [Value] {
+    let schema = try db.describeCollection(collection).schema
+    let isInt = schema.primaryField.dataType == .int64
+    return try parseList(text).map { item in
+        if isInt {
+            guard let v = Int64(item) else { throw ValidationError("'\(item)' is not an int64 id") }
+            return .int(v)
+        }
+        if item.hasPrefix("\""), let v = try? Value(json: item), case .string = v { return v }
+        return .string(item)
+    }
+}
+
+func hitsJSON(_ hits: [[Hit]]) -> String {
+    var out = "["
+    for (q, list) in hits.enumerated() {
+        if q > 0 { out += "," }
+        out += "["
+        for (i, hit) in list.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"id\":" + hit.id.jsonString + ",\"distance\":" + jsonNumber(hit.distance)
+                + ",\"entity\":" + Value.object(hit.entity).jsonString + "}"
+        }
+        out += "]"
+    }
+    return out + "]"
+}
+
+func jsonNumber(_ f: Float) -> String { f.isFinite ? "\(f)" : "null" }
+
+extension QuiverCommand {
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a collection (quick setup or a schema file).")
+        @OptionGroup var target: CollectionArguments
+        @Option(help: "Vector dimension (quick setup).") var dimension: Int?
+        @Option(help: "JSON schema file (pymilvus field names).") var schema: String?
+        @Option(help: "ip, l2 or cosine.") var metric: String = "cosine"
+        @Option(help: "int64 or varchar (quick setup).") var idType: String = "int64"
+        @Option(help: "Maximum length of varchar ids.") var maxLength: Int = 512
+        @Flag(help: "Generate int64 ids.") var autoId = false
+
+        func validate() throws {
+            guard (dimension == nil) != (schema == nil) else { throw ValidationError("give exactly one of --dimension and --schema") }
+            guard MetricType(name: metric) != nil else { throw ValidationError("--metric must be ip, l2 or cosine") }
+            guard ["int64", "varchar"].contains(idType) else { throw ValidationError("--id-type must be int64 or varchar") }
+        }
+
+        func run() throws {
+            let metric = MetricType(name: metric)!
+            try withDatabase(target.db) { db in
+                if let dimension {
+                    try db.createCollection(
+                        target.collection, dimension: dimension, metric: metric,
+                        idType: idType == "int64" ? .int64 : .varchar(maxLength: maxLength), autoID: autoId)
+                } else {
+                    guard let data = FileManager.default.contents(atPath: schema!) else {
+                        throw ValidationError("cannot read '\(schema!)'")
+                    }
+                    try db.createCollection(target.collection, schema: try CollectionSchema(json: try Value(jsonData: data)), metric: metric)
+                }
+                let description = try db.describeCollection(target.collection)
+                printJSON(["collection": .string(description.name), "created": true])
+            }
+        }
+    }
+
+    struct Insert: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Insert rows from a JSONL file (atomic).")
+        @OptionGroup var target: CollectionArguments
+        @Option(help: "One JSON object a line.") var file: String
+
+        func run() throws {
+            let rows = try readJSONLines(file).enumerated().map { i, v -> Row in
+                guard case .object(let o) = v else { throw ValidationError("line \(i + 1) is not a JSON object") }
+                return o
+            }
+            try withDatabase(target.db) { db in
+                let r = try db.insert(into: target.collection, rows: rows)
+                printJSON(["insert_count": .int(Int64(r.insertCount)), "ids": .array(r.ids)])
+            }
+        }
+    }
+
+    struct Upsert: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Insert or replace rows from a JSONL file (atomic).")
+        @OptionGroup var target: CollectionArguments
+        @Option(help: "One JSON object a line.") var file: String
+
+        func run() throws {
+            let rows = try readJSONLines(file).enumerated().map { i, v -> Row in
+                guard case .object(let o) = v else { throw ValidationError("line \(i + 1) is not a JSON object") }
+                return o
+            }
+            try withDatabase(target.db) { db in
+                let r = try db.upsert(into: target.collection, rows: rows)
+                printJSON(["upsert_count": .int(Int64(r.upsertCount))])
+            }
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete rows by id and/or filter.")
+        @OptionGroup var target: CollectionArguments
+        @Option(help: "Comma-separated primary keys.") var ids: String?
+        @OptionGroup var filter: FilterOptions
+
+        func validate() throws {
+            guard ids != nil || filter.filter != nil else { throw ValidationError("give --ids or --filter") }
+        }
+
+        func run() throws {
+            try withDatabase(target.db) { db in
+                let keys = try ids.map { try parseIDs($0, db: db, collection: target.collection) }
+                let r = try db.delete(from: target.collection, ids: keys, filter: filter.filter, filterParams: try filter.params())
+                printJSON(["delete_count": .int(Int64(r.deleteCount))])
+            }
+        }
+    }
+
+    struct Get: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Rows by primary key.")
+        @OptionGroup var target: CollectionArguments
+        @Option(help: "Comma-separated primary keys.") var ids: String
+        @Option(help: "Comma-separated output fields ('*' for all).") var outputFields: String?
+
+        func run() throws {
+            try withDatabase(target.db) { db in
+                let keys = try parseIDs(ids, db: db, collection: target.collection)
+                let rows = try db.get(from: target.collection, ids: keys, outputFields: outputFields.map(parseList))
+                printJSON(.array(rows.map { .object($0) }))
+            }
+        }
+    }
+
+    struct Query: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Rows by filter and/or ids, with paging; or count(*).")
+        @OptionGroup var target: CollectionArguments
+        @Option(help: "Comma-separated primary keys.") var ids: String?
+        @OptionGroup var filter: FilterOptions
+        @Option(help: "At most this many rows.") var limit: Int?
+        @Option(help: "Skip this many rows first.") var offset: Int = 0
+        @Option(help: "Comma-separated output fields, or count(*).") var outputFields: String?
+
+        func run() throws {
+            try withDatabase(target.db) { db in
+                let keys = try ids.map { try parseIDs($0, db: db, collection: target.collection) }
+                let rows = try db.query(
+                    from: target.collection, filter: filter.filter ?? "", filterParams: try filter.params(), ids: keys,
+                    limit: limit, offset: offset, outputFields: outputFields.map(parseList))
+                printJSON(.array(rows.map { .object($0) }))
+            }
+        }
+    }
+
+    struct Search: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Nearest neighbours of one or more query vectors.")
+        @OptionGroup var target: CollectionArguments
+        @Option(help: "One query vector as a JSON array.") var vector: String?
+        @Option(help: "A JSONL file of query vectors.") var vectorsFile: String?
+        @Option(help: "Results per query.") var limit: Int = 10
+        @Option(help: "Skip this many results first.") var offset: Int = 0
+        @OptionGroup var filter: FilterOptions
+        @Option(help: "Comma-separated output fields.") var outputFields: String?
+        @Option(help: "The vector field to search.") var annsField: String?
+
+        func validate() throws {
+            guard (vector == nil) != (vectorsFile == nil) else { throw ValidationError("give exactly one of --vector and --vectors-file") }
+        }
+
+        func run() throws {
+            let values = try vector.map { [try Value(json: $0)] } ?? readJSONLines(vectorsFile!)
+            let queries = try values.enumerated().map { i, v -> [Float] in
+                guard let f = v.floatVector else { throw ValidationError("query \(i) is not an array of numbers") }
+                return f
+            }
+            try withDatabase(target.db) { db in
+                let hits = try db.search(
+                    target.collection, vectors: queries, limit: limit, offset: offset, filter: filter.filter ?? "",
+                    filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField)
+                print(hitsJSON(hits))
+            }
+        }
+    }
+
+    struct Flush: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Seal the growing segment to disk.")
+        @OptionGroup var target: CollectionArguments
+        func run() throws {
+            try withDatabase(target.db) { db in
+                try db.flush(target.collection)
+                printJSON(["flushed": true])
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The collections of a database.")
+        @Argument(help: "The database directory.") var db: String
+        func run() throws {
+            try withDatabase(db) { db in printJSON(.array(try db.listCollections().map { .string($0) })) }
+        }
+    }
+
+    struct Describe: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A collection's schema and metric.")
+        @OptionGroup var target: CollectionArguments
+        func run() throws {
+            try withDatabase(target.db) { db in
+                let d = try db.describeCollection(target.collection)
+                printJSON(["collection": .string(d.name), "metric": .string(d.metric.rawValue), "schema": d.schema.jsonValue,
+                           "row_count": .int(Int64(d.rowCount))])
+            }
+        }
+    }
+
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Row and segment counts.")
+        @OptionGroup var target: CollectionArguments
+        func run() throws {
+            try withDatabase(target.db) { db in
+                let s = try db.collectionStats(target.collection)
+                printJSON(["row_count": .int(Int64(s.rowCount)), "segment_count": .int(Int64(s.segmentCount)),
+                           "growing_row_count": .int(Int64(s.growingRowCount))])
+            }
+        }
+    }
 }

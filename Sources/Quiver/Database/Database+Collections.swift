@@ -1,0 +1,112 @@
+/// Creating, listing, describing, renaming and dropping collections.
+extension Database {
+    /// Creates a collection the quick way (like pymilvus): an `id` primary key, a `vector`
+    /// field of `dimension` floats, and dynamic fields on.
+    ///
+    /// ```swift
+    /// try db.createCollection("docs", dimension: 384, metric: .cosine)
+    /// ```
+    /// - Throws: `.alreadyExists` when the name is taken; `.invalidArgument` for a bad name or dimension.
+    public func createCollection(
+        _ name: String, dimension: Int, metric: MetricType = .cosine, idType: IDType = .int64, autoID: Bool = false
+    ) throws {
+        let idField: FieldSchema
+        switch idType {
+        case .int64: idField = FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true, autoID: autoID)
+        case .varchar(let n):
+            guard !autoID else { throw QuiverError.invalidArgument("auto_id needs an int64 id; got a varchar id type") }
+            idField = FieldSchema(name: "id", dataType: .varchar(maxLength: n), isPrimaryKey: true)
+        }
+        let schema = try CollectionSchema(
+            fields: [idField, FieldSchema(name: "vector", dataType: .floatVector(dimension: dimension))],
+            enableDynamicField: true)
+        try createCollection(name, schema: schema, metric: metric)
+    }
+
+    /// Creates a collection with an explicit schema.
+    ///
+    /// - Throws: `.alreadyExists` when the name is taken; `.invalidArgument` for a bad name.
+    public func createCollection(_ name: String, schema: CollectionSchema, metric: MetricType = .cosine) throws {
+        try Names.validateCollection(name)
+        try withCatalog { s in
+            guard s.engines[name] == nil else { throw QuiverError(.alreadyExists, "collection '\(name)' already exists") }
+            var catalog = s.catalog
+            let id = catalog.nextCollectionID
+            catalog.nextCollectionID += 1
+            catalog.collections.append(Catalog.Entry(id: id, name: name, schema: schema, metric: metric))
+            let directory = path + "/" + FileNames.collectionDirectory(id)
+            try? FileSystem.removeTree(directory)  // a leftover of a create that crashed before its catalog write
+            let engine = try CollectionEngine(id: id, directory: directory, schema: schema, metric: metric, options: options, create: true)
+            do {
+                try writeCatalog(catalog)
+            } catch {
+                try? engine.close(flush: false)
+                try? FileSystem.removeTree(directory)
+                throw error
+            }
+            s.catalog = catalog
+            s.engines[name] = engine
+        }
+    }
+
+    /// `true` when a collection named `name` exists.
+    public func hasCollection(_ name: String) -> Bool {
+        (try? withCatalog { $0.engines[name] != nil }) ?? false
+    }
+
+    /// The names of the collections, sorted.
+    public func listCollections() throws -> [String] {
+        try withCatalog { $0.engines.keys.sorted() }
+    }
+
+    /// The schema, metric and row count of a collection.
+    public func describeCollection(_ name: String) throws -> CollectionDescription {
+        let e = try engine(name)
+        return CollectionDescription(name: name, schema: e.schema, metric: e.metric, rowCount: try e.stats().rowCount)
+    }
+
+    /// Row count (exact after deletes and upserts) and segment counts.
+    public func collectionStats(_ name: String) throws -> CollectionStats {
+        try engine(name).stats()
+    }
+
+    /// Deletes a collection and its files. Handles to it throw `.closed` afterwards.
+    public func dropCollection(_ name: String) throws {
+        try withCatalog { s in
+            guard let engine = s.engines[name] else { throw QuiverError.notFound("collection '\(name)' does not exist") }
+            var catalog = s.catalog
+            catalog.collections.removeAll { $0.name == name }
+            try writeCatalog(catalog)
+            s.catalog = catalog
+            s.engines[name] = nil
+            try? engine.close(flush: false)
+            do { try FileSystem.removeTree(engine.directory) } catch {
+                options.logHandler(.warning, "collection '\(name)' dropped, but removing '\(engine.directory)' failed: \(error)")
+            }
+        }
+    }
+
+    /// Renames a collection.
+    ///
+    /// - Throws: `.notFound`, `.alreadyExists`, or `.invalidArgument` for a bad new name.
+    public func renameCollection(_ name: String, to newName: String) throws {
+        try Names.validateCollection(newName)
+        try withCatalog { s in
+            guard let engine = s.engines[name] else { throw QuiverError.notFound("collection '\(name)' does not exist") }
+            guard s.engines[newName] == nil else { throw QuiverError(.alreadyExists, "collection '\(newName)' already exists") }
+            var catalog = s.catalog
+            for i in catalog.collections.indices where catalog.collections[i].name == name {
+                catalog.collections[i].name = newName
+            }
+            try writeCatalog(catalog)
+            s.catalog = catalog
+            s.engines[name] = nil
+            s.engines[newName] = engine
+        }
+    }
+
+    /// Seals the collection's growing segment into a segment file and records its deletes.
+    public func flush(_ name: String) throws {
+        try engine(name).flush()
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+
+/// The largest `limit + offset` of a search or query, as in Milvus.
+public let maxTopK = 16_384
+
+/// Inserting, upserting, deleting and reading rows.
+extension Database {
+    /// Inserts rows. Every row is validated before anything is written; the call is atomic.
+    ///
+    /// ```swift
+    /// let result = try db.insert(into: "docs", rows: [["id": 1, "vector": .vector(v), "text": "hi"]])
+    /// ```
+    /// - Throws: `.alreadyExists` naming a primary key that is taken; `.dimensionMismatch`;
+    ///   `.invalidArgument` naming the row and field for any other bad value. Nothing is applied.
+    public func insert(into collection: String, rows: [Row]) throws -> InsertResult {
+        let ids = try engine(collection).write(rows, upsert: false)
+        return InsertResult(insertCount: ids.count, ids: ids)
+    }
+
+    /// Inserts rows, replacing any live row with the same primary key. Atomic like `insert`.
+    public func upsert(into collection: String, rows: [Row]) throws -> UpsertResult {
+        let ids = try engine(collection).write(rows, upsert: true)
+        return UpsertResult(upsertCount: ids.count, ids: ids)
+    }
+
+    /// Deletes rows by primary key and/or filter.
+    ///
+    /// - Parameters:
+    ///   - ids: primary keys to delete.
+    ///   - filter: a filter expression; the rows it matches are deleted.
+    /// - Returns: the number of live rows deleted.
+    /// - Throws: `.invalidArgument` when neither `ids` nor a filter is given.
+    public func delete(
+        from collection: String, ids: [Value]? = nil, filter: String? = nil, filterParams: [String: Value] = [:]
+    ) throws -> DeleteResult {
+        let e = try engine(collection)
+        var keys = try ids.map { try $0.map { try PrimaryKey.from($0, field: e.schema.primaryField) } }
+        if let filter, !filter.allSatisfy(\.isWhitespace) {
+            let expression = try FilterExpression.compile(filter, params: filterParams, schema: e.schema)
+            let matching = try e.keys(matching: expression)
+            if let given = keys {
+                let set = Set(matching)
+                keys = given.filter(set.contains)
+            } else {
+                keys = matching
+            }
+        }
+        guard let keys else { throw QuiverError.invalidArgument("delete needs ids or a filter expression") }
+        return DeleteResult(deleteCount: try e.delete(keys: keys))
+    }
+
+    /// The rows with the given primary keys, in that order (missing keys are skipped).
+    ///
+    /// - Parameter outputFields: fields to return besides the primary key; `["*"]` for all.
+    public func get(from collection: String, ids: [Value], outputFields: [String]? = nil) throws -> [Row] {
+        let e = try engine(collection)
+        let keys = try ids.map { try PrimaryKey.from($0, field: e.schema.primaryField) }
+        let fields = try OutputFields.resolve(outputFields, schema: e.schema, includePrimaryKey: true)
+        return try e.get(keys: keys, fields: fields, filter: nil)
+    }
+
+    /// Rows by primary keys and/or a filter, with paging. `outputFields: ["count(*)"]` returns
+    /// `[["count(*)": n]]`.
+    ///
+    /// - Throws: `.invalidArgument` when there is no filter, no ids and no limit (as the Milvus
+    ///   server does), or when `limit + offset` exceeds 16384.
+    public func query(
+        from collection: String, filter: String = "", filterParams: [String: Value] = [:], ids: [Value]? = nil,
+        limit: Int? = nil, offset: Int = 0, outputFields: [String]? = nil
+    ) throws -> [Row] {
+        let e = try engine(collection)
+        let expression = try FilterExpression.compile(filter, params: filterParams, schema: e.schema)
+        guard offset >= 0 else { throw QuiverError.invalidArgument("offset must not be negative, got \(offset)") }
+        if let limit {
+            guard limit >= 1 else { throw QuiverError.invalidArgument("limit must be at least 1, got \(limit)") }
+            guard limit + offset <= maxTopK else {
+                throw QuiverError.invalidArgument("limit + offset must be at most \(maxTopK), got \(limit + offset)")
+            }
+        }
+        if outputFields == ["count(*)"] {
+            if let ids {
+                let keys = try ids.map { try PrimaryKey.from($0, field: e.schema.primaryField) }
+                let fields = try OutputFields.resolve([], schema: e.schema, includePrimaryKey: true)
+                return [["count(*)": .int(Int64(try e.get(keys: keys, fields: fields, filter: expression).count))]]
+            }
+            return [["count(*)": .int(Int64(try e.count(filter: expression)))]]
+        }
+        if outputFields?.contains("count(*)") == true {
+            throw QuiverError.invalidArgument("count(*) cannot be combined with other output fields")
+        }
+        let fields = try OutputFields.resolve(outputFields, schema: e.schema, includePrimaryKey: true)
+        if let ids {
+            let keys = try ids.map { try PrimaryKey.from($0, field: e.schema.primaryField) }
+            let rows = try e.get(keys: keys, fields: fields, filter: expression)
+            return Array(rows.dropFirst(offset).prefix(limit ?? Int.max))
+        }
+        guard limit != nil || !expression.matchesAll else {
+            throw QuiverError.invalidArgument("query needs a filter, ids or a limit; an empty filter with no limit would return the whole collection")
+        }
+        return try e.query(filter: expression, limit: limit, offset: offset, fields: fields)
+    }
+
+    /// Exact nearest-neighbour search: for each query vector, the `limit` closest live rows.
+    ///
+    /// Distances follow Milvus: L2 is the squared distance (ascending); IP and COSINE are
+    /// similarities (descending). A filter is applied before ranking, so `limit` results come
+    /// back whenever at least that many rows match. Range search, grouping and rounding are in
+    /// `options`.
+    ///
+    /// ```swift
+    /// let hits = try db.search("docs", vectors: [q], limit: 3, filter: "lang == 'en'", outputFields: ["text"])
+    /// ```
+    /// - Parameters:
+    ///   - annsField: the vector field to search (needed when the schema has several).
+    ///   - metric: when given, must equal the collection's metric.
+    /// - Throws: `.dimensionMismatch`, `.invalidArgument` (NaN, limit out of range, unknown field,
+    ///   bad options), `.filterSyntax`.
+    /// - Complexity: O(queries × rows × dimension).
+    public func search(
+        _ collection: String, vectors: [[Float]], limit: Int = 10, offset: Int = 0, filter: String = "",
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
+    ) throws -> [[Hit]] {
+        let e = try engine(collection)
+        let field = try vectorField(of: e.schema, named: annsField)
+        let d = field.dataType.dimension!
+        for (i, v) in vectors.enumerated() {
+            guard v.count == d else {
+                throw QuiverError(.dimensionMismatch, "query vector \(i) has \(v.count) dimensions, field '\(field.name)' has \(d)")
+            }
+            guard v.allSatisfy(\.isFinite) else {
+                throw QuiverError.invalidArgument("query vector \(i) has a NaN or infinite component")
+            }
+        }
+        return try search(e, queries: vectors, field: field, limit: limit, offset: offset, filter: filter,
+                          filterParams: filterParams, outputFields: outputFields, metric: metric, options: options)
+    }
+
+    /// Searches with the stored vectors of the rows `ids` as queries (one result list per id).
+    ///
+    /// - Throws: `.notFound` naming an id that has no live row; otherwise as `search(_:vectors:…)`.
+    public func search(
+        _ collection: String, ids: [Value], limit: Int = 10, offset: Int = 0, filter: String = "",
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
+    ) throws -> [[Hit]] {
+        let e = try engine(collection)
+        let field = try vectorField(of: e.schema, named: annsField)
+        let pk = e.schema.primaryField
+        let keys = try ids.map { try PrimaryKey.from($0, field: pk) }
+        let fields = try OutputFields.resolve([field.name], schema: e.schema, includePrimaryKey: true)
+        var found = [PrimaryKey: [Float]]()
+        for row in try e.get(keys: keys, fields: fields, filter: nil) {
+            if let v = row[field.name]?.floatVector { found[try PrimaryKey.from(row[pk.name]!, field: pk)] = v }
+        }
+        let queries = try keys.map { key in
+            guard let v = found[key] else { throw QuiverError.notFound("no live row has primary key \(key)") }
+            return v
+        }
+        return try search(e, queries: queries, field: field, limit: limit, offset: offset, filter: filter,
+                          filterParams: filterParams, outputFields: outputFields, metric: metric, options: options)
+    }
+
+    private func search(
+        _ e: CollectionEngine, queries: [[Float]], field: FieldSchema, limit: Int, offset: Int, filter: String,
+        filterParams: [String: Value], outputFields: [String]?, metric: MetricType?, options: SearchOptions
+    ) throws -> [[Hit]] {
+        if let metric, metric != e.metric {
+            throw QuiverError.invalidArgument("metric \(metric.rawValue) differs from the collection's \(e.metric.rawValue)")
+        }
+        guard limit >= 1 else { throw QuiverError.invalidArgument("limit must be at least 1, got \(limit)") }
+        guard offset >= 0 else { throw QuiverError.invalidArgument("offset must not be negative, got \(offset)") }
+        guard limit + offset <= maxTopK else {
+            throw QuiverError.invalidArgument("limit + offset must be at most \(maxTopK), got \(limit + offset)")
+        }
+        let groupField = try options.validate(metric: e.metric, schema: e.schema, limit: limit, offset: offset)
+        let expression = try FilterExpression.compile(filter, params: filterParams, schema: e.schema)
+        let fields = try OutputFields.resolve(outputFields, schema: e.schema, includePrimaryKey: false)
+        return try e.search(.init(
+            queries: queries, field: field, limit: limit, offset: offset, filter: expression, fields: fields,
+            threads: options.threads ?? max(1, self.options.searchThreads), radius: options.radius,
+            rangeFilter: options.rangeFilter, groupBy: groupField, groupSize: options.groupSize,
+            roundDecimal: options.roundDecimal))
+    }
+
+    func vectorField(of schema: CollectionSchema, named name: String?) throws -> FieldSchema {
+        if let name {
+            guard let f = schema.field(named: name), f.dataType.isVector else {
+                throw QuiverError.invalidArgument("'\(name)' is not a vector field of the collection")
+            }
+            return f
+        }
+        let vectors = schema.vectorFields
+        guard vectors.count == 1 else {
+            throw QuiverError.invalidArgument("the collection has several vector fields; name one with annsField")
+        }
+        return vectors[0]
+    }
+}
+
+// MARK: - Codable rows
+
+extension Database {
+    /// Inserts `Encodable` values as rows (their coding keys are the field names).
+    public func insert<T: Encodable>(into collection: String, objects: [T]) throws -> InsertResult {
+        try insert(into: collection, rows: objects.map(Self.row(from:)))
+    }
+
+    /// Upserts `Encodable` values as rows.
+    public func upsert<T: Encodable>(into collection: String, objects: [T]) throws -> UpsertResult {
+        try upsert(into: collection, rows: objects.map(Self.row(from:)))
+    }
+
+    /// The rows with the given keys decoded as `T` (all fields are read).
+    public func get<T: Decodable>(_ type: T.Type, from collection: String, ids: [Value]) throws -> [T] {
+        try get(from: collection, ids: ids, outputFields: ["*"]).map { try Self.decode(T.self, from: $0) }
+    }
+
+    static func row<T: Encodable>(from object: T) throws -> Row {
+        let data: Data
+        do { data = try JSONEncoder().encode(object) } catch {
+            throw QuiverError(.invalidArgument, "could not encode \(T.self) as a row: \(error)")
+        }
+        guard case .object(let row) = try Value(jsonData: data) else {
+            throw QuiverError.invalidArgument("\(T.self) does not encode to a keyed object")
+        }
+        return row
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from row: Row) throws -> T {
+        do { return try JSONDecoder().decode(T.self, from: Data(row.jsonString.utf8)) } catch {
+            throw QuiverError(.invalidArgument, "could not decode a row as \(T.self): \(error)")
+        }
+    }
+}

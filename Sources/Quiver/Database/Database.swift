@@ -1,0 +1,145 @@
+import Dispatch
+import Synchronization
+
+/// An open Quiver database: a directory holding collections, used by one `Database` at a time.
+///
+/// ```swift
+/// let db = try Database.open(at: "./demo.quiver")
+/// try db.createCollection("docs", dimension: 384, metric: .cosine)
+/// try db.insert(into: "docs", rows: [["id": 1, "vector": .vector(v), "text": "hello"]])
+/// let hits = try db.search("docs", vectors: [q], limit: 3, outputFields: ["text"])
+/// try db.close()
+/// ```
+///
+/// A `Database` is `Sendable`: use it from any thread or task. Writes to a collection are
+/// serialized; reads work on snapshots and never see half of a call.
+public final class Database: Sendable {
+    /// The database directory.
+    public let path: String
+    let options: DatabaseOptions
+    private let fileLock: FileLock
+    private let state: Mutex<State>
+    private let syncTimer: UncheckedBox<DispatchSourceTimer>?
+
+    struct State {
+        var catalog: Catalog
+        var engines: [String: CollectionEngine]
+        var closed = false
+    }
+
+    /// Opens the database at `path`, creating the directory when it does not exist, and recovers
+    /// every collection (segments verified, WAL replayed).
+    ///
+    /// - Throws: `.locked` when another `Database` in this or another process has it open;
+    ///   `.corruption` when a file is damaged; `.io` when the directory cannot be used.
+    public static func open(at path: String, options: DatabaseOptions = DatabaseOptions()) throws -> Database {
+        try Database(path: path, options: options)
+    }
+
+    private init(path: String, options: DatabaseOptions) throws {
+        let path = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        self.path = path
+        self.options = options
+        if !FileSystem.exists(path) {
+            try FileSystem.createDirectory(path)
+            try FileSystem.syncDirectory(FileSystem.parentDirectory(of: path))
+        } else if !FileSystem.isDirectory(path) {
+            throw QuiverError(.invalidArgument, "'\(path)' exists and is not a directory")
+        }
+        fileLock = try FileLock(path: path + "/" + FileNames.lock, databasePath: path)
+        let catalogPath = path + "/" + FileNames.catalog
+        var catalog = Catalog()
+        if FileSystem.exists(catalogPath) {
+            catalog = try Catalog.decode(try FileSystem.readFile(catalogPath), path: catalogPath)
+        }
+        var engines = [String: CollectionEngine]()
+        do {
+            for entry in catalog.collections {
+                engines[entry.name] = try CollectionEngine(
+                    id: entry.id, directory: path + "/" + FileNames.collectionDirectory(entry.id), schema: entry.schema,
+                    metric: entry.metric, options: options, create: false)
+            }
+        } catch {
+            for engine in engines.values { try? engine.close(flush: false) }
+            fileLock.release()
+            throw error
+        }
+        state = Mutex(State(catalog: catalog, engines: engines))
+        if options.durability == .batched {
+            let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global(qos: .utility))
+            let interval = options.syncInterval
+            let ms = Int(interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)
+            timer.schedule(deadline: .now() + .milliseconds(max(ms, 1)), repeating: .milliseconds(max(ms, 1)))
+            syncTimer = UncheckedBox(timer)
+        } else {
+            syncTimer = nil
+        }
+        if let timer = syncTimer?.value {
+            timer.setEventHandler { [weak self] in self?.syncAll() }
+            timer.resume()
+        }
+    }
+
+    private func syncAll() {
+        let engines = state.withLock { $0.closed ? [] : Array($0.engines.values) }
+        for engine in engines { engine.syncWAL() }
+    }
+
+    /// Flushes every collection, closes its files and releases the directory lock at once.
+    /// Later calls on this `Database` throw `.closed`. Calling `close()` twice is harmless.
+    ///
+    /// - Throws: the first error a flush hit; the lock is released all the same.
+    public func close() throws {
+        let engines: [CollectionEngine] = state.withLock { s in
+            guard !s.closed else { return [] }
+            s.closed = true
+            return Array(s.engines.values)
+        }
+        syncTimer?.value.cancel()
+        var firstError: (any Error)? = nil
+        for engine in engines {
+            do { try engine.close(flush: true) } catch { if firstError == nil { firstError = error } }
+        }
+        fileLock.release()
+        if let firstError { throw firstError }
+    }
+
+    /// Test hook: closes like a crashed process would leave things — no flush, no sync — and
+    /// releases the lock, so the directory can be reopened and recovered.
+    func abandonForTesting() {
+        let engines: [CollectionEngine] = state.withLock { s in
+            s.closed = true
+            return Array(s.engines.values)
+        }
+        syncTimer?.value.cancel()
+        for engine in engines { try? engine.close(flush: false) }
+        fileLock.release()
+    }
+
+    deinit {
+        do { try close() } catch { options.logHandler(.error, "closing '\(path)' on deinit failed: \(error)") }
+    }
+
+    /// The engine of collection `name`.
+    func engine(_ name: String) throws -> CollectionEngine {
+        try state.withLock { s in
+            guard !s.closed else { throw QuiverError(.closed, "database '\(path)' is closed") }
+            guard let e = s.engines[name] else {
+                throw QuiverError.notFound("collection '\(name)' does not exist")
+            }
+            return e
+        }
+    }
+
+    /// Runs `body` on the catalog under the lock; when it returns a new catalog, writes it atomically.
+    func withCatalog<R>(_ body: (inout State) throws -> R) throws -> R {
+        try state.withLock { s in
+            guard !s.closed else { throw QuiverError(.closed, "database '\(path)' is closed") }
+            return try body(&s)
+        }
+    }
+
+    func writeCatalog(_ catalog: Catalog) throws {
+        try FileSystem.replaceAtomically(path + "/" + FileNames.catalog, catalog.encode())
+    }
+}

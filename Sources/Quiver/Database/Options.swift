@@ -1,0 +1,85 @@
+import Foundation
+
+/// When a write is forced to stable storage.
+public enum Durability: Sendable, Hashable {
+    /// Each call writes its WAL record to the operating system before it returns, and nothing
+    /// fsyncs it until a flush or close. Survives a crash of the process; an operating-system
+    /// crash or power loss may lose every write since the last flush.
+    case none
+    /// Group commit (the default): each call writes its WAL record to the operating system
+    /// before it returns, and a background task fsyncs the WAL every `syncInterval`. Survives a
+    /// crash of the process; an operating-system crash may lose the writes of the last interval.
+    case batched
+    /// Each call fsyncs its WAL record before it returns: an acknowledged write survives any crash.
+    case always
+}
+
+/// How loud a log message is.
+public enum LogLevel: Int, Sendable, Comparable {
+    case debug, info, warning, error
+    public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Options for `Database.open(at:options:)`.
+public struct DatabaseOptions: Sendable {
+    public var durability: Durability = .batched
+    /// The fsync interval of `.batched` durability.
+    public var syncInterval: Duration = .milliseconds(100)
+    /// The growing segment is flushed when it holds this many rows…
+    public var flushRowThreshold: Int = 200_000
+    /// …or about this many bytes.
+    public var flushByteThreshold: Int = 128 << 20
+    /// Threads a search may use (default: all cores).
+    public var searchThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Receives recovery reports (such as a dropped torn WAL record) and other events.
+    /// The default writes warnings and errors to standard error.
+    public var logHandler: @Sendable (LogLevel, String) -> Void = { level, message in
+        guard level >= .warning else { return }
+        FileHandle.standardError.write(Data("quiver [\(level)] \(message)\n".utf8))
+    }
+
+    public init() {}
+}
+
+/// The result of an insert: how many rows were inserted and their primary keys
+/// (generated ones for `autoID` collections).
+public struct InsertResult: Sendable, Hashable {
+    public var insertCount: Int
+    public var ids: [Value]
+}
+
+/// The result of an upsert.
+public struct UpsertResult: Sendable, Hashable {
+    public var upsertCount: Int
+    public var ids: [Value]
+}
+
+/// The result of a delete: how many live rows were deleted (ids that matched no row are not counted).
+public struct DeleteResult: Sendable, Hashable {
+    public var deleteCount: Int
+}
+
+/// One search result: the primary key, the distance (Milvus convention), and the requested fields.
+public struct Hit: Sendable, Hashable {
+    public var id: Value
+    public var distance: Float
+    public var entity: Row
+}
+
+/// Statistics of a collection.
+public struct CollectionStats: Sendable, Hashable {
+    /// The number of live rows (exact after deletes and upserts).
+    public var rowCount: Int
+    /// Sealed segments on disk.
+    public var segmentCount: Int
+    /// Rows in the growing (not yet flushed) segment, including deleted ones.
+    public var growingRowCount: Int
+}
+
+/// A collection's name, schema and metric.
+public struct CollectionDescription: Sendable, Hashable {
+    public var name: String
+    public var schema: CollectionSchema
+    public var metric: MetricType
+    public var rowCount: Int
+}

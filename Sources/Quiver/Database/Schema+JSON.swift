@@ -1,0 +1,106 @@
+/// Schema JSON in pymilvus's words, used by the catalog file, `describe` and the CLI's `--schema`:
+///
+/// ```json
+/// {"enable_dynamic_field": true, "fields": [
+///   {"name": "id", "type": "int64", "is_primary": true, "auto_id": false},
+///   {"name": "vector", "type": "float_vector", "dim": 8},
+///   {"name": "title", "type": "varchar", "max_length": 64, "nullable": true, "default_value": "n/a"},
+///   {"name": "tags", "type": "array", "element_type": "int64", "max_capacity": 10}]}
+/// ```
+extension CollectionSchema {
+    /// The schema as a JSON-shaped `Value`.
+    public var jsonValue: Value {
+        var out: [String: Value] = [
+            "enable_dynamic_field": .bool(enableDynamicField),
+            "fields": .array(fields.map(\.jsonValue)),
+        ]
+        if !description.isEmpty { out["description"] = .string(description) }
+        return .object(out)
+    }
+
+    /// Reads a schema from its JSON form.
+    ///
+    /// - Throws: `.invalidArgument` naming the field and key that is wrong.
+    public init(json: Value) throws {
+        guard case .object(let o) = json else { throw QuiverError.invalidArgument("schema must be a JSON object") }
+        guard case .array(let items)? = o["fields"] else {
+            throw QuiverError.invalidArgument("schema needs a \"fields\" array")
+        }
+        let fields = try items.enumerated().map { i, item in try FieldSchema(json: item, index: i) }
+        var dynamic = false
+        if let d = o["enable_dynamic_field"] {
+            guard case .bool(let b) = d else { throw QuiverError.invalidArgument("\"enable_dynamic_field\" must be true or false") }
+            dynamic = b
+        }
+        try self.init(fields: fields, enableDynamicField: dynamic, description: o["description"]?.stringValue ?? "")
+    }
+}
+
+extension FieldSchema {
+    public var jsonValue: Value {
+        var out: [String: Value] = ["name": .string(name), "type": .string(dataType.name)]
+        if isPrimaryKey { out["is_primary"] = true }
+        if autoID { out["auto_id"] = true }
+        if nullable { out["nullable"] = true }
+        if let defaultValue { out["default_value"] = defaultValue }
+        if !description.isEmpty { out["description"] = .string(description) }
+        switch dataType {
+        case .varchar(let n): out["max_length"] = .int(Int64(n))
+        case .array(let element, let capacity):
+            out["element_type"] = .string(element.name)
+            out["max_capacity"] = .int(Int64(capacity))
+            if case .varchar(let n) = element { out["max_length"] = .int(Int64(n)) }
+        case .floatVector(let d): out["dim"] = .int(Int64(d))
+        default: break
+        }
+        return .object(out)
+    }
+
+    init(json: Value, index: Int) throws {
+        guard case .object(let o) = json else { throw QuiverError.invalidArgument("field \(index) must be a JSON object") }
+        guard let name = o["name"]?.stringValue else { throw QuiverError.invalidArgument("field \(index) needs a \"name\" string") }
+        func int(_ key: String) throws -> Int {
+            guard let v = o[key]?.intValue else {
+                throw QuiverError.invalidArgument("field '\(name)' needs an integer \"\(key)\"")
+            }
+            return Int(v)
+        }
+        func bool(_ key: String) throws -> Bool {
+            guard let v = o[key] else { return false }
+            guard case .bool(let b) = v else { throw QuiverError.invalidArgument("field '\(name)': \"\(key)\" must be true or false") }
+            return b
+        }
+        guard let typeName = o["type"]?.stringValue else {
+            throw QuiverError.invalidArgument("field '\(name)' needs a \"type\" string")
+        }
+        func scalar(_ t: String) throws -> DataType {
+            switch t.lowercased() {
+            case "bool": return .bool
+            case "int8": return .int8
+            case "int16": return .int16
+            case "int32": return .int32
+            case "int64": return .int64
+            case "float": return .float
+            case "double": return .double
+            case "varchar", "string": return .varchar(maxLength: try int("max_length"))
+            default:
+                throw QuiverError.invalidArgument("field '\(name)': unknown type \"\(t)\"; use bool, int8, int16, int32, int64, float, double, varchar, json, array or float_vector")
+            }
+        }
+        let type: DataType
+        switch typeName.lowercased() {
+        case "json": type = .json
+        case "array":
+            guard let element = o["element_type"]?.stringValue else {
+                throw QuiverError.invalidArgument("array field '\(name)' needs an \"element_type\"")
+            }
+            type = .array(elementType: try scalar(element), maxCapacity: try int("max_capacity"))
+        case "float_vector", "floatvector": type = .floatVector(dimension: try int("dim"))
+        default: type = try scalar(typeName)
+        }
+        self.init(
+            name: name, dataType: type, isPrimaryKey: try bool("is_primary"), autoID: try bool("auto_id"),
+            nullable: try bool("nullable"), defaultValue: o["default_value"],
+            description: o["description"]?.stringValue ?? "")
+    }
+}

@@ -1,0 +1,185 @@
+/// The fields a read returns.
+struct OutputFields {
+    var schemaFields: [FieldSchema]
+    /// Dynamic keys to copy from `$meta`; `nil` means all of them.
+    var dynamicKeys: [String]?
+    var includeDynamic: Bool
+
+    /// Resolves user output field names; `"*"` means every field (and every dynamic key).
+    static func resolve(_ names: [String]?, schema: CollectionSchema, includePrimaryKey: Bool) throws -> OutputFields {
+        var fields = [FieldSchema]()
+        var dynamic = [String]()
+        var allDynamic = false
+        var seen = Set<String>()
+        func add(_ f: FieldSchema) { if seen.insert(f.name).inserted { fields.append(f) } }
+        if includePrimaryKey { add(schema.primaryField) }
+        for name in names ?? [] {
+            if name == "*" {
+                schema.fields.forEach(add)
+                allDynamic = schema.enableDynamicField
+            } else if let f = schema.field(named: name) {
+                add(f)
+            } else if schema.enableDynamicField {
+                if name == dynamicFieldName { allDynamic = true } else { dynamic.append(name) }
+            } else {
+                throw QuiverError.invalidArgument(
+                    "unknown output field '\(name)'; the fields are \(schema.fields.map(\.name).joined(separator: ", "))")
+            }
+        }
+        return OutputFields(
+            schemaFields: fields, dynamicKeys: allDynamic ? nil : dynamic,
+            includeDynamic: allDynamic || !dynamic.isEmpty)
+    }
+}
+
+/// A segment of a snapshot, sealed or growing, seen the same way by readers.
+enum SegmentRef {
+    case sealed(SealedSegment)
+    case growing(GrowingSegment)
+
+    var rowCount: Int {
+        switch self {
+        case .sealed(let s): s.rowCount
+        case .growing(let g): g.rowCount
+        }
+    }
+
+    func column(_ name: String) -> Column? {
+        switch self {
+        case .sealed(let s): s.column(named: name)
+        case .growing(let g): g.column(named: name)
+        }
+    }
+
+    func vector(_ field: String, row: Int, dimension d: Int) -> [Float] {
+        switch self {
+        case .sealed(let s): return s.vector(field, row: row)
+        case .growing(let g): return Array(g.vectors[field]![(row * d)..<((row + 1) * d)])
+        }
+    }
+
+    func entity(row: Int, fields: OutputFields) -> Row {
+        var out = Row(minimumCapacity: fields.schemaFields.count)
+        for field in fields.schemaFields {
+            if let d = field.dataType.dimension {
+                out[field.name] = .vector(vector(field.name, row: row, dimension: d))
+            } else {
+                out[field.name] = column(field.name)!.value(at: row)
+            }
+        }
+        if fields.includeDynamic, case .object(let meta)? = column(dynamicFieldName)?.value(at: row) {
+            if let keys = fields.dynamicKeys {
+                for key in keys { if let v = meta[key] { out[key] = v } }
+            } else {
+                for (k, v) in meta where out[k] == nil { out[k] = v }
+            }
+        }
+        return out
+    }
+}
+
+extension Snapshot {
+    /// Every segment with its live-row bitmap (sealed first, in order, then growing).
+    var segments: [(segment: SegmentRef, live: Bitset)] {
+        var out = [(SegmentRef, Bitset)]()
+        for (i, s) in sealed.enumerated() {
+            var live = sealedDeletes[i]
+            live.invert()
+            out.append((.sealed(s), live))
+        }
+        var live = growing.deleted
+        live.invert()
+        out.append((.growing(growing), live))
+        return out
+    }
+
+    /// The live rows matching `filter`, per segment.
+    func matching(_ filter: FilterExpression) -> [(segment: SegmentRef, rows: Bitset)] {
+        segments.map { segment, live in
+            guard !filter.matchesAll else { return (segment, live) }
+            var rows: Bitset
+            switch segment {
+            case .sealed(let s): rows = filter.evaluate(on: s)
+            case .growing(let g): rows = filter.evaluate(on: g)
+            }
+            rows.formIntersection(live)
+            return (segment, rows)
+        }
+    }
+}
+
+extension CollectionEngine {
+    /// The live rows with `keys` (in the order of `keys`, missing ones skipped).
+    func get(keys: [PrimaryKey], fields: OutputFields, filter: FilterExpression?) throws -> [Row] {
+        let (snap, locations): (Snapshot, [RowLocation]) = try state.withLock { s in
+            guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
+            let snap = Snapshot(schema: schema, metric: metric, sealed: s.sealed, sealedDeletes: s.sealedDeletes, growing: s.growing)
+            var seen = Set<PrimaryKey>()
+            return (snap, keys.compactMap { seen.insert($0).inserted ? s.pkIndex[$0] : nil })
+        }
+        var byID = [UInt64: SegmentRef]()
+        for seg in snap.sealed { byID[seg.id] = .sealed(seg) }
+        byID[RowLocation.growing] = .growing(snap.growing)
+        var out = [Row]()
+        var matches = [UInt64: Bitset]()
+        for location in locations {
+            let segment = byID[location.segment]!
+            let row = Int(location.row)
+            if let filter, !filter.matchesAll {
+                if matches[location.segment] == nil {
+                    switch segment {
+                    case .sealed(let s): matches[location.segment] = filter.evaluate(on: s)
+                    case .growing(let g): matches[location.segment] = filter.evaluate(on: g)
+                    }
+                }
+                if !matches[location.segment]![row] { continue }
+            }
+            out.append(segment.entity(row: row, fields: fields))
+        }
+        return out
+    }
+
+    /// The number of live rows matching `filter`.
+    func count(filter: FilterExpression) throws -> Int {
+        if filter.matchesAll { return try state.withLock { s in
+            guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
+            return s.liveRowCount
+        } }
+        return try snapshot().matching(filter).reduce(0) { $0 + $1.rows.cardinality }
+    }
+
+    /// Rows matching `filter` in storage order, after skipping `offset`, at most `limit`.
+    func query(filter: FilterExpression, limit: Int?, offset: Int, fields: OutputFields) throws -> [Row] {
+        var out = [Row]()
+        var skipped = 0
+        for (segment, rows) in try snapshot().matching(filter) {
+            var done = false
+            rows.forEachSet { row in
+                guard !done else { return }
+                if skipped < offset { skipped += 1; return }
+                out.append(segment.entity(row: row, fields: fields))
+                if let limit, out.count >= limit { done = true }
+            }
+            if done { break }
+        }
+        return out
+    }
+
+    /// The primary keys of the live rows matching `filter`.
+    func keys(matching filter: FilterExpression) throws -> [PrimaryKey] {
+        let pk = schema.primaryField.name
+        var out = [PrimaryKey]()
+        for (segment, rows) in try snapshot().matching(filter) {
+            let column = segment.column(pk)!
+            rows.forEachSet { out.append(CollectionEngine.primaryKey(column, $0)) }
+        }
+        return out
+    }
+
+    func stats() throws -> CollectionStats {
+        try state.withLock { s in
+            guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
+            return CollectionStats(rowCount: s.liveRowCount, segmentCount: s.sealed.count, growingRowCount: s.growing.rowCount)
+        }
+    }
+}

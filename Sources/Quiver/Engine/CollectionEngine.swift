@@ -1,0 +1,246 @@
+import Synchronization
+
+/// Where a live row is: segment id 0 is the growing segment.
+struct RowLocation: Sendable, Hashable {
+    var segment: UInt64
+    var row: Int32
+    static let growing: UInt64 = 0
+}
+
+/// A consistent read view: the sealed segments with their delete bitmaps and a frozen copy
+/// of the growing segment. Readers work on it without holding any lock.
+struct Snapshot: Sendable {
+    let schema: CollectionSchema
+    let metric: MetricType
+    let sealed: [SealedSegment]
+    let sealedDeletes: [Bitset]
+    let growing: GrowingSegment
+}
+
+/// The storage engine of one collection: the WAL, the growing segment, the sealed segments,
+/// the manifest and the primary-key index, behind one lock. Writers are serialized by the
+/// lock; readers take a `Snapshot` under it and then work unlocked.
+final class CollectionEngine: Sendable {
+    let id: UInt64
+    let directory: String
+    let schema: CollectionSchema
+    let metric: MetricType
+    let options: DatabaseOptions
+    let state: Mutex<State>
+
+    struct State {
+        var manifest: Manifest
+        var sealed: [SealedSegment] = []
+        var sealedDeletes: [Bitset] = []
+        var segmentIndex: [UInt64: Int] = [:]
+        /// Sealed segments whose deletes changed since the manifest was written.
+        var dirtyDeletes: Set<UInt64> = []
+        var growing: GrowingSegment
+        var pkIndex = PrimaryKeyIndex()
+        var lastSequence: UInt64 = 0
+        var wal: WALWriter?
+        var closed = false
+        /// Set when a failure left memory and disk possibly out of step; writes are refused until reopen.
+        var failure: QuiverError?
+    }
+
+    // MARK: Open and recovery
+
+    /// Opens (or creates, when `create`) the collection stored in `directory`.
+    init(id: UInt64, directory: String, schema: CollectionSchema, metric: MetricType, options: DatabaseOptions, create: Bool) throws {
+        self.id = id
+        self.directory = directory
+        self.schema = schema
+        self.metric = metric
+        self.options = options
+        if create { try FileSystem.createDirectory(directory) }
+        let manifestPath = directory + "/" + FileNames.manifest
+        var manifest = Manifest()
+        if FileSystem.exists(manifestPath) {
+            manifest = try Manifest.decode(try FileSystem.readFile(manifestPath), path: manifestPath)
+        } else if !create {
+            guard FileSystem.isDirectory(directory) else {
+                throw QuiverError.corruption("collection directory '\(directory)' is missing")
+            }
+        }
+        var s = State(manifest: manifest, growing: GrowingSegment(schema: schema))
+        try Self.loadSegments(&s, directory: directory, schema: schema)
+        s.lastSequence = manifest.checkpointSequence
+        try Self.replayWAL(&s, directory: directory, schema: schema, log: options.logHandler)
+        try Self.removeObsoleteFiles(s, directory: directory, log: options.logHandler)
+        state = Mutex(s)
+    }
+
+    private static func loadSegments(_ s: inout State, directory: String, schema: CollectionSchema) throws {
+        let pkName = schema.primaryField.name
+        s.pkIndex.reserveCapacity(
+            s.manifest.segments.reduce(0) { $0 + $1.rowCount - $1.deletedCount },
+            strings: schema.primaryField.dataType != .int64)
+        for entry in s.manifest.segments {
+            let path = directory + "/" + FileNames.segment(entry.id)
+            let segment = try SealedSegment(path: path, id: entry.id, schema: schema)
+            guard segment.rowCount == entry.rowCount else {
+                throw QuiverError.corruption("segment '\(path)' has \(segment.rowCount) rows; the manifest says \(entry.rowCount)")
+            }
+            var deletes = Bitset(count: segment.rowCount)
+            if let name = entry.deleteFile {
+                let dpath = directory + "/" + name
+                deletes = try DeleteFile.decode(try FileSystem.readFile(dpath), path: dpath, segmentID: entry.id, rowCount: segment.rowCount)
+                guard deletes.cardinality == entry.deletedCount else {
+                    throw QuiverError.corruption("delete file '\(dpath)' lists \(deletes.cardinality) rows; the manifest says \(entry.deletedCount)")
+                }
+            }
+            let index = s.sealed.count
+            s.sealed.append(segment)
+            s.sealedDeletes.append(deletes)
+            s.segmentIndex[entry.id] = index
+            if let key = s.pkIndex.addSegment(id: entry.id, keys: segment.columns[pkName]!, deleted: deletes) {
+                throw QuiverError.corruption("primary key \(key) is live in two rows (segment '\(path)')")
+            }
+        }
+    }
+
+    static func primaryKey(_ column: Column, _ row: Int) -> PrimaryKey {
+        switch column.storage {
+        case .int(let a): return .int(a[row])
+        case .string(let a): return .string(a[row])
+        default: preconditionFailure("primary key column must be int64 or varchar")
+        }
+    }
+
+    private static func replayWAL(_ s: inout State, directory: String, schema: CollectionSchema, log: @Sendable (LogLevel, String) -> Void) throws {
+        let numbers = try FileSystem.listDirectory(directory).compactMap(FileNames.walNumber).filter { $0 >= s.manifest.walStart }.sorted()
+        var lastValidLength: Int? = nil
+        let pkName = schema.primaryField.name
+        for (i, number) in numbers.enumerated() {
+            let path = directory + "/" + FileNames.wal(number)
+            let result = try WALReader.read(path: path)
+            if let torn = result.tornTail {
+                guard i == numbers.count - 1 else {
+                    throw QuiverError.corruption("WAL '\(path)': \(torn), and newer WAL files follow it")
+                }
+                log(.warning, "dropped a torn record at the end of WAL '\(path)' (\(torn)); it was never acknowledged")
+                lastValidLength = result.validLength
+            }
+            for op in result.operations where op.sequence > s.lastSequence {
+                do {
+                    switch op {
+                    case .insert(_, let rows):
+                        for row in rows {
+                            let key = try PrimaryKey.from(row[pkName] ?? .null, field: schema.primaryField)
+                            guard s.pkIndex[key] == nil else {
+                                throw QuiverError.corruption("WAL '\(path)' inserts primary key \(key) twice")
+                            }
+                        }
+                        try s.apply(rows: rows, replacing: false, schema: schema)
+                    case .upsert(_, let rows):
+                        try s.apply(rows: rows, replacing: true, schema: schema)
+                    case .delete(_, let keys):
+                        _ = s.applyDelete(keys)
+                    }
+                } catch let error as QuiverError where error.code != .corruption {
+                    throw QuiverError.corruption("WAL '\(path)': a record at sequence \(op.sequence) does not fit the schema: \(error.message)")
+                }
+                s.lastSequence = op.sequence
+            }
+        }
+        let current = numbers.last ?? s.manifest.walStart
+        s.wal = try WALWriter(directory: directory, number: current, validLength: lastValidLength)
+    }
+
+    /// Removes files no manifest refers to: leftovers of a flush that crashed before its manifest switch.
+    private static func removeObsoleteFiles(_ s: State, directory: String, log: @Sendable (LogLevel, String) -> Void) throws {
+        var live = Set<String>([FileNames.manifest])
+        for e in s.manifest.segments {
+            live.insert(FileNames.segment(e.id))
+            if let d = e.deleteFile { live.insert(d) }
+        }
+        for name in try FileSystem.listDirectory(directory) where !live.contains(name) {
+            if let n = FileNames.walNumber(name), n >= s.manifest.walStart { continue }
+            do { try FileSystem.remove(directory + "/" + name) } catch {
+                log(.warning, "could not remove obsolete file '\(directory)/\(name)': \(error)")
+            }
+        }
+    }
+
+    // MARK: Access
+
+    /// Runs `body` under the lock, after checking the collection is open and healthy.
+    func withWritableState<R>(_ body: (inout State) throws -> R) throws -> R {
+        try state.withLock { s in
+            guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
+            if let failure = s.failure {
+                throw QuiverError(.io, "an earlier write failed and left the collection read-only until it is reopened: \(failure.message)", cause: failure)
+            }
+            return try body(&s)
+        }
+    }
+
+    func snapshot() throws -> Snapshot {
+        try state.withLock { s in
+            guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
+            return Snapshot(schema: schema, metric: metric, sealed: s.sealed, sealedDeletes: s.sealedDeletes, growing: s.growing)
+        }
+    }
+
+    /// Flushes (when `flush`) and closes the WAL; later calls throw `.closed`.
+    func close(flush: Bool) throws {
+        try state.withLock { s in
+            guard !s.closed else { return }
+            defer {
+                s.wal?.close()
+                s.closed = true
+            }
+            if flush && s.failure == nil {
+                try s.flush(directory: directory, schema: schema, log: options.logHandler)
+            }
+            if s.failure == nil { try s.wal?.sync() }
+        }
+    }
+
+    /// fsyncs the WAL if it has unsynced bytes (the `.batched` group commit).
+    func syncWAL() {
+        state.withLock { s in
+            guard !s.closed, s.failure == nil, let wal = s.wal else { return }
+            do { try wal.sync() } catch let error as QuiverError {
+                s.failure = error
+                options.logHandler(.error, "WAL fsync failed: \(error)")
+            } catch {}
+        }
+    }
+}
+
+// MARK: - State transitions shared by writes and WAL replay
+
+extension CollectionEngine.State {
+    /// Applies validated stored rows; with `replacing`, a row whose key is live replaces it.
+    mutating func apply(rows: [Row], replacing: Bool, schema: CollectionSchema) throws {
+        let pkField = schema.primaryField
+        for row in rows {
+            let key = try PrimaryKey.from(row[pkField.name] ?? .null, field: pkField)
+            if replacing { _ = applyDelete([key]) }
+            growing.append(row)
+            pkIndex[key] = RowLocation(segment: RowLocation.growing, row: Int32(growing.rowCount - 1))
+            if pkField.autoID, case .int(let v) = key, v >= manifest.nextAutoID { manifest.nextAutoID = v + 1 }
+        }
+    }
+
+    /// Deletes the live rows with `keys`; returns how many there were.
+    mutating func applyDelete(_ keys: [PrimaryKey]) -> Int {
+        var count = 0
+        for key in keys {
+            guard let location = pkIndex.removeValue(forKey: key) else { continue }
+            count += 1
+            if location.segment == RowLocation.growing {
+                growing.markDeleted(Int(location.row))
+            } else {
+                let i = segmentIndex[location.segment]!
+                sealedDeletes[i][Int(location.row)] = true
+                dirtyDeletes.insert(location.segment)
+            }
+        }
+        return count
+    }
+
+    var liveRowCount: Int { pkIndex.count }
+}

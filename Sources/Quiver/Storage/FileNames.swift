@@ -1,0 +1,31 @@
+/// The names of the files in a database directory (leveldb's `filename.h`).
+///
+/// ```
+/// DB/LOCK                       flock'ed while open
+/// DB/CATALOG                    the collections and their schemas (atomically replaced)
+/// DB/c<id>/MANIFEST             the collection's live segments and WAL position (atomically replaced)
+/// DB/c<id>/wal-<n>.log          write-ahead log files
+/// DB/c<id>/seg-<id>.qseg        immutable segment files
+/// DB/c<id>/seg-<id>-<v>.qdel    delete files (rows of segment <id> deleted as of manifest version <v>)
+/// ```
+enum FileNames {
+    static let lock = "LOCK"
+    static let catalog = "CATALOG"
+    static let manifest = "MANIFEST"
+
+    static func collectionDirectory(_ id: UInt64) -> String { "c\(id)" }
+    static func wal(_ n: UInt64) -> String { "wal-" + pad(n) + ".log" }
+    static func segment(_ id: UInt64) -> String { "seg-" + pad(id) + ".qseg" }
+    static func deletes(segment id: UInt64, version: UInt64) -> String { "seg-" + pad(id) + "-" + pad(version) + ".qdel" }
+
+    /// The number of a WAL file name, `nil` for other names.
+    static func walNumber(_ name: String) -> UInt64? {
+        guard name.hasPrefix("wal-"), name.hasSuffix(".log") else { return nil }
+        return UInt64(name.dropFirst(4).dropLast(4))
+    }
+
+    private static func pad(_ n: UInt64) -> String {
+        let s = String(n)
+        return s.count >= 8 ? s : String(repeating: "0", count: 8 - s.count) + s
+    }
+}

@@ -1,0 +1,234 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Thin, throwing wrappers over the POSIX calls the storage engine uses.
+///
+/// Every failure becomes `QuiverError(.io)` naming the call and the path; nothing is retried
+/// silently except `EINTR`.
+enum FileSystem {
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func createDirectory(_ path: String) throws {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw QuiverError.io("mkdir", path: path) }
+    }
+
+    static func listDirectory(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw QuiverError.io("opendir", path: path) }
+        defer { closedir(dir) }
+        var names = [String]()
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    static func remove(_ path: String) throws {
+        if unlink(path) != 0 && errno != ENOENT { throw QuiverError.io("unlink", path: path) }
+    }
+
+    /// Removes a directory tree.
+    static func removeTree(_ path: String) throws {
+        guard exists(path) else { return }
+        if isDirectory(path) {
+            for name in try listDirectory(path) { try removeTree(path + "/" + name) }
+            if rmdir(path) != 0 && errno != ENOENT { throw QuiverError.io("rmdir", path: path) }
+        } else {
+            try remove(path)
+        }
+    }
+
+    static func rename(_ from: String, _ to: String) throws {
+        if Glibc_rename(from, to) != 0 { throw QuiverError.io("rename", path: from + " → " + to) }
+    }
+
+    /// fsyncs a directory so that renames and creations in it are durable.
+    static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY)
+        guard fd >= 0 else { throw QuiverError.io("open", path: path) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw QuiverError.io("fsync", path: path) }
+    }
+
+    static func fileSize(_ path: String) throws -> Int {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw QuiverError.io("stat", path: path) }
+        return Int(st.st_size)
+    }
+
+    /// Reads a whole file.
+    static func readFile(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw QuiverError.io("open", path: path) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw QuiverError.io("fstat", path: path) }
+        let size = Int(st.st_size)
+        var out = [UInt8](repeating: 0, count: size)
+        var done = 0
+        try out.withUnsafeMutableBytes { buf in
+            while done < size {
+                let n = read(fd, buf.baseAddress! + done, size - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw QuiverError.io("read", path: path)
+                }
+                if n == 0 { break }
+                done += n
+            }
+        }
+        if done < size { out.removeLast(size - done) }
+        return out
+    }
+
+    /// Writes `bytes` to a new file at `path` (replacing it) and fsyncs it.
+    static func writeFile(_ path: String, _ bytes: [UInt8]) throws {
+        let file = try WritableFile(path: path, truncate: true)
+        defer { file.close() }
+        try file.write(bytes)
+        try file.sync()
+    }
+
+    /// Replaces `path` atomically: write `path.tmp`, fsync, rename over `path`, fsync the directory
+    /// (leveldb's `SetCurrentFile`). After a crash, either the old or the new file is there.
+    static func replaceAtomically(_ path: String, _ bytes: [UInt8]) throws {
+        let tmp = path + ".tmp"
+        try writeFile(tmp, bytes)
+        try rename(tmp, path)
+        try syncDirectory(parentDirectory(of: path))
+    }
+
+    static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}
+
+private func Glibc_rename(_ a: String, _ b: String) -> Int32 { rename(a, b) }
+
+/// An open file for appending or writing, closed explicitly.
+final class WritableFile: @unchecked Sendable {
+    // @unchecked: the descriptor is only used under the owning collection's lock.
+    let path: String
+    private(set) var fd: Int32
+    private(set) var size: Int
+
+    init(path: String, truncate: Bool) throws {
+        self.path = path
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND)
+        fd = open(path, flags, 0o644)
+        guard fd >= 0 else { throw QuiverError.io("open", path: path) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            Glibc.close(fd)
+            throw QuiverError.io("fstat", path: path, errno: e)
+        }
+        size = Int(st.st_size)
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    func write(_ buffer: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < buffer.count {
+            let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw QuiverError.io("write", path: path)
+            }
+            done += n
+        }
+        size += buffer.count
+    }
+
+    func sync() throws {
+        if fsync(fd) != 0 { throw QuiverError.io("fsync", path: path) }
+    }
+
+    /// Cuts the file back to `length` bytes (used to undo a partly written record).
+    func truncate(to length: Int) throws {
+        if ftruncate(fd, off_t(length)) != 0 { throw QuiverError.io("ftruncate", path: path) }
+        size = length
+    }
+
+    func close() {
+        if fd >= 0 { Glibc.close(fd); fd = -1 }
+    }
+
+    deinit { close() }
+}
+
+/// A read-only memory mapping of a whole file, unmapped when released.
+final class MappedFile: @unchecked Sendable {
+    // @unchecked: the mapping is read-only and immutable for its whole life.
+    let path: String
+    let bytes: UnsafeRawBufferPointer
+
+    init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw QuiverError.io("open", path: path) }
+        defer { Glibc.close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw QuiverError.io("fstat", path: path) }
+        let size = Int(st.st_size)
+        if size == 0 {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let p, p != MAP_FAILED else { throw QuiverError.io("mmap", path: path) }
+        bytes = UnsafeRawBufferPointer(start: p, count: size)
+    }
+
+    deinit {
+        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+    }
+}
+
+/// An exclusive, non-blocking `flock` on a file, held until `release()`.
+final class FileLock: @unchecked Sendable {
+    // @unchecked: `fd` is written once in init and in release(), which the owner serializes.
+    private var fd: Int32
+
+    init(path: String, databasePath: String) throws {
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw QuiverError.io("open", path: path) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let e = errno
+            Glibc.close(fd)
+            if e == EWOULDBLOCK {
+                throw QuiverError(.locked, "database '\(databasePath)' is open in another Database instance or process; close it first")
+            }
+            throw QuiverError.io("flock", path: path, errno: e)
+        }
+    }
+
+    func release() {
+        if fd >= 0 {
+            flock(fd, LOCK_UN)
+            Glibc.close(fd)
+            fd = -1
+        }
+    }
+
+    deinit { release() }
+}

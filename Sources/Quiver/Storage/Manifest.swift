@@ -1,0 +1,122 @@
+/// The list of a collection's live files, replaced atomically at every flush
+/// (write temp → fsync → rename → fsync directory). See `Documentation/FileFormats.md` § MANIFEST.
+struct Manifest: Sendable, Equatable {
+    struct SegmentEntry: Sendable, Equatable {
+        var id: UInt64
+        var rowCount: Int
+        /// The delete file of this segment, if any row of it is deleted.
+        var deleteFile: String?
+        var deletedCount: Int
+    }
+
+    /// Increases by one at each switch.
+    var version: UInt64 = 0
+    /// Every WAL operation with a sequence number up to this one is in the segments.
+    var checkpointSequence: UInt64 = 0
+    /// The first WAL file that recovery replays.
+    var walStart: UInt64 = 1
+    var nextSegmentID: UInt64 = 1
+    /// The next id handed out to rows of an `autoID` collection.
+    var nextAutoID: Int64 = 1
+    var segments: [SegmentEntry] = []
+
+    static let magic = "QVMANIF"
+    static let formatVersion: UInt32 = 1
+
+    func encode() -> [UInt8] {
+        let payload: Value = .object([
+            "version": .int(Int64(bitPattern: version)),
+            "checkpoint_sequence": .int(Int64(bitPattern: checkpointSequence)),
+            "wal_start": .int(Int64(bitPattern: walStart)),
+            "next_segment_id": .int(Int64(bitPattern: nextSegmentID)),
+            "next_auto_id": .int(nextAutoID),
+            "segments": .array(segments.map { s in
+                var o: [String: Value] = [
+                    "id": .int(Int64(bitPattern: s.id)), "rows": .int(Int64(s.rowCount)),
+                    "deleted": .int(Int64(s.deletedCount)),
+                ]
+                if let f = s.deleteFile { o["delete_file"] = .string(f) }
+                return .object(o)
+            }),
+        ])
+        return Envelope.wrap(magic: Manifest.magic, version: Manifest.formatVersion, payload: payload)
+    }
+
+    static func decode(_ bytes: [UInt8], path: String) throws -> Manifest {
+        let value = try Envelope.unwrap(bytes, magic: magic, version: formatVersion, path: path)
+        func bad(_ what: String) -> QuiverError { QuiverError.corruption("manifest '\(path)': \(what)") }
+        guard case .object(let o) = value else { throw bad("not an object") }
+        func u64(_ key: String, in o: [String: Value]) throws -> UInt64 {
+            guard case .int(let v)? = o[key] else { throw bad("missing \(key)") }
+            return UInt64(bitPattern: v)
+        }
+        var m = Manifest()
+        m.version = try u64("version", in: o)
+        m.checkpointSequence = try u64("checkpoint_sequence", in: o)
+        m.walStart = try u64("wal_start", in: o)
+        m.nextSegmentID = try u64("next_segment_id", in: o)
+        m.nextAutoID = Int64(bitPattern: try u64("next_auto_id", in: o))
+        guard case .array(let segs)? = o["segments"] else { throw bad("missing segments") }
+        for s in segs {
+            guard case .object(let so) = s else { throw bad("segment entry is not an object") }
+            let entry = SegmentEntry(
+                id: try u64("id", in: so), rowCount: Int(try u64("rows", in: so)),
+                deleteFile: so["delete_file"]?.stringValue, deletedCount: Int(try u64("deleted", in: so)))
+            guard entry.rowCount > 0, entry.deletedCount <= entry.rowCount, entry.id < m.nextSegmentID else {
+                throw bad("segment entry \(entry.id) is inconsistent")
+            }
+            m.segments.append(entry)
+        }
+        return m
+    }
+}
+
+/// The database's list of collections with their schemas, replaced atomically on every change.
+struct Catalog: Sendable, Equatable {
+    struct Entry: Sendable, Equatable {
+        var id: UInt64
+        var name: String
+        var schema: CollectionSchema
+        var metric: MetricType
+    }
+
+    var nextCollectionID: UInt64 = 1
+    var collections: [Entry] = []
+
+    static let magic = "QVCATLG"
+    static let formatVersion: UInt32 = 1
+
+    func encode() -> [UInt8] {
+        let payload: Value = .object([
+            "next_collection_id": .int(Int64(bitPattern: nextCollectionID)),
+            "collections": .array(collections.map { c in
+                .object([
+                    "id": .int(Int64(bitPattern: c.id)), "name": .string(c.name),
+                    "metric": .string(c.metric.rawValue), "schema": c.schema.jsonValue,
+                ])
+            }),
+        ])
+        return Envelope.wrap(magic: Catalog.magic, version: Catalog.formatVersion, payload: payload)
+    }
+
+    static func decode(_ bytes: [UInt8], path: String) throws -> Catalog {
+        let value = try Envelope.unwrap(bytes, magic: magic, version: formatVersion, path: path)
+        func bad(_ what: String) -> QuiverError { QuiverError.corruption("catalog '\(path)': \(what)") }
+        guard case .object(let o) = value, case .int(let next)? = o["next_collection_id"],
+            case .array(let items)? = o["collections"]
+        else { throw bad("missing keys") }
+        var c = Catalog(nextCollectionID: UInt64(bitPattern: next))
+        for item in items {
+            guard case .object(let e) = item, case .int(let id)? = e["id"], let name = e["name"]?.stringValue,
+                let metricName = e["metric"]?.stringValue, let metric = MetricType(rawValue: metricName),
+                let schemaValue = e["schema"]
+            else { throw bad("bad collection entry") }
+            let schema: CollectionSchema
+            do { schema = try CollectionSchema(json: schemaValue) } catch {
+                throw bad("schema of '\(name)' is invalid: \(error)")
+            }
+            c.collections.append(Entry(id: UInt64(bitPattern: id), name: name, schema: schema, metric: metric))
+        }
+        return c
+    }
+}

@@ -1,0 +1,173 @@
+import Dispatch
+
+/// An immutable, flushed segment: scalar columns decoded in memory, vectors memory-mapped.
+///
+/// Opening verifies every checksum (blocks, footer and vector chunks); any mismatch or
+/// structural problem throws `.corruption` naming the file.
+final class SealedSegment: SegmentColumns {
+    let id: UInt64
+    let path: String
+    let rowCount: Int
+    let columns: [String: Column]
+    let stats: [String: [BlockStats]]
+    private let file: MappedFile
+    private let vectorOffsets: [String: (offset: Int, dimension: Int)]
+
+    init(path: String, id: UInt64, schema: CollectionSchema) throws {
+        self.path = path
+        self.id = id
+        file = try MappedFile(path: path)
+        let bytes = file.bytes
+        let name = "segment '\(path)'"
+        func bad(_ what: String) -> QuiverError { QuiverError.corruption("\(name): \(what)") }
+        guard bytes.count >= SegmentFormat.headerSize + SegmentFormat.trailerSize else { throw bad("file too short") }
+        guard Array(bytes[0..<8]) == SegmentFormat.magic else { throw bad("bad magic number") }
+        let version = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        guard version == SegmentFormat.version else { throw bad("unsupported version \(version)") }
+        guard bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self) == 0 else { throw bad("reserved header bytes are not zero") }
+        let t = bytes.count - SegmentFormat.trailerSize
+        guard Array(bytes[(t + 8)..<(t + 16)]) == SegmentFormat.endMagic else { throw bad("bad trailer magic") }
+        let footerLength = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: t, as: UInt32.self)))
+        let footerCRC = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: t + 4, as: UInt32.self))
+        guard footerLength <= t - SegmentFormat.headerSize else { throw bad("footer length \(footerLength) is too large") }
+        let footerBytes = UnsafeRawBufferPointer(rebasing: bytes[(t - footerLength)..<t])
+        guard CRC32C.checksum(footerBytes) == footerCRC else { throw bad("footer checksum mismatch") }
+        var reader = ByteReader(footerBytes, context: "\(name) footer")
+        let footer = try SegmentFormat.Footer.decode(&reader)
+        guard footer.segmentID == id else { throw bad("segment id \(footer.segmentID) differs from the manifest's \(id)") }
+        rowCount = footer.rowCount
+        let dataEnd = t - footerLength
+
+        // The sections must be exactly the schema's.
+        var expectedScalars = Set(schema.fields.filter { !$0.dataType.isVector }.map(\.name))
+        if schema.enableDynamicField { expectedScalars.insert(dynamicFieldName) }
+        let expectedVectors = Set(schema.vectorFields.map(\.name))
+        guard Set(footer.scalars.map(\.name)) == expectedScalars, footer.scalars.count == expectedScalars.count,
+            Set(footer.vectors.map(\.name)) == expectedVectors, footer.vectors.count == expectedVectors.count
+        else { throw bad("its columns do not match the collection's schema") }
+
+        var columns = [String: Column]()
+        var stats = [String: [BlockStats]]()
+        for section in footer.scalars {
+            var builder = SegmentFormat.ColumnBuilder(capacity: rowCount)
+            var blockStats = [BlockStats]()
+            var rows = 0
+            for (i, block) in section.blocks.enumerated() {
+                let context = "\(name) column '\(section.name)' block \(i)"
+                let start = Int(block.offset), length = Int(block.storedLength)
+                guard start >= SegmentFormat.headerSize, length >= 0, start + length <= dataEnd else {
+                    throw QuiverError.corruption("\(context): offset out of range")
+                }
+                let stored = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
+                guard CRC32C.checksum(stored) == block.crc else { throw QuiverError.corruption("\(context): checksum mismatch") }
+                guard Int(block.rowCount) <= rowCount - rows, block.rawLength <= UInt32(1 << 30) else {
+                    throw QuiverError.corruption("\(context): row count out of range")
+                }
+                let raw = try LZ4.decompress(stored, rawLength: Int(block.rawLength), context: context)
+                try raw.withUnsafeBytes {
+                    try builder.decodeBlock($0, rows: Int(block.rowCount), context: context)
+                }
+                blockStats.append(BlockStats(
+                    firstRow: rows, rowCount: Int(block.rowCount), min: block.min, max: block.max,
+                    nullCount: Int(block.nullCount)))
+                rows += Int(block.rowCount)
+            }
+            guard rows == rowCount else { throw bad("column '\(section.name)' has \(rows) rows, expected \(rowCount)") }
+            let field = schema.field(named: section.name)
+            let fieldType = field?.dataType ?? .json
+            columns[section.name] = try Self.checkStorage(builder.build() ?? Column(emptyFor: fieldType), type: fieldType, name: section.name, file: name)
+            stats[section.name] = blockStats
+        }
+
+        var offsets = [String: (offset: Int, dimension: Int)]()
+        for section in footer.vectors {
+            let d = schema.field(named: section.name)!.dataType.dimension!
+            guard rowCount == 0 || section.dimension == d else { throw bad("vector field '\(section.name)' has dimension \(section.dimension), expected \(d)") }
+            let start = Int(section.offset)
+            let length = rowCount * (d + 1) * 4
+            guard start % 64 == 0, start >= SegmentFormat.headerSize, start + length <= dataEnd else {
+                throw bad("vector field '\(section.name)' is out of range")
+            }
+            let chunk = SegmentFormat.vectorChunkBytes
+            let chunks = (length + chunk - 1) / chunk
+            guard section.chunkCRCs.count == chunks else { throw bad("vector field '\(section.name)' has a bad checksum count") }
+            let region = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
+            let failed = Self.firstBadChunk(region, crcs: section.chunkCRCs)
+            if let failed { throw bad("vector field '\(section.name)' chunk \(failed) checksum mismatch") }
+            offsets[section.name] = (start, d)
+        }
+        // Every byte is accounted for: blocks, vectors and footer tile the file, and the only gaps
+        // are the zero padding before vector sections. So any flipped byte is detected.
+        var covered = footer.scalars.flatMap { $0.blocks.map { (Int($0.offset), Int($0.offset) + Int($0.storedLength)) } }
+        let rows = footer.rowCount
+        covered += footer.vectors.map { (Int($0.offset), Int($0.offset) + rows * ($0.dimension + 1) * 4) }
+        covered.sort { $0.0 < $1.0 }
+        var position = SegmentFormat.headerSize
+        for (start, end) in covered + [(dataEnd, dataEnd)] {
+            guard start >= position, start - position < 64 else { throw bad("unexpected bytes at \(position)") }
+            for i in position..<start where bytes[i] != 0 { throw bad("padding byte \(i) is not zero") }
+            position = max(position, end)
+        }
+        self.columns = columns
+        self.stats = stats
+        vectorOffsets = offsets
+    }
+
+    /// Checks that a decoded column has the storage its field type needs.
+    private static func checkStorage(_ column: Column, type: DataType, name: String, file: String) throws -> Column {
+        let ok: Bool
+        switch (type, column.storage) {
+        case (.bool, .bool), (.float, .float), (.double, .double), (.varchar, .string),
+            (.json, .value), (.array, .value): ok = true
+        case (let t, .int) where t.isInteger: ok = true
+        default: ok = false
+        }
+        guard ok else { throw QuiverError.corruption("\(file): column '\(name)' has the wrong storage for \(type)") }
+        return column
+    }
+
+    /// Verifies vector chunk checksums on all cores; returns the first failing chunk.
+    private static func firstBadChunk(_ region: UnsafeRawBufferPointer, crcs: [UInt32]) -> Int? {
+        let chunk = SegmentFormat.vectorChunkBytes
+        let bad = UnsafeMutableBufferPointer<Bool>.allocate(capacity: crcs.count)
+        bad.initialize(repeating: false)
+        defer { bad.deallocate() }
+        let workers = min(crcs.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        // Each worker writes only its own indices of `bad`; `region` outlives the call.
+        let regionBox = UncheckedBox(region), badBox = UncheckedBox(bad)
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let region = regionBox.value, bad = badBox.value
+            var i = w
+            while i < crcs.count {
+                let s = i * chunk, e = min(s + chunk, region.count)
+                if VectorChecksum.checksum(UnsafeRawBufferPointer(rebasing: region[s..<e])) != crcs[i] { bad[i] = true }
+                i += workers
+            }
+        }
+        return bad.firstIndex(of: true)
+    }
+
+    /// The vectors of field `name`, row-major, in the mapped file (not copied).
+    func vectors(_ name: String) -> UnsafeBufferPointer<Float> {
+        let (offset, d) = vectorOffsets[name]!
+        let p = (file.bytes.baseAddress! + offset).assumingMemoryBound(to: Float.self)
+        return UnsafeBufferPointer(start: p, count: rowCount * d)
+    }
+
+    /// The Euclidean norms of the vectors of field `name`.
+    func norms(_ name: String) -> UnsafeBufferPointer<Float> {
+        let (offset, d) = vectorOffsets[name]!
+        let p = (file.bytes.baseAddress! + offset + rowCount * d * 4).assumingMemoryBound(to: Float.self)
+        return UnsafeBufferPointer(start: p, count: rowCount)
+    }
+
+    func vector(_ name: String, row: Int) -> [Float] {
+        let d = vectorOffsets[name]!.dimension
+        return Array(vectors(name)[(row * d)..<((row + 1) * d)])
+    }
+
+    func column(named name: String) -> Column? { columns[name] }
+    func blockStats(named name: String) -> [BlockStats]? { stats[name] }
+}
+
+import class Foundation.ProcessInfo

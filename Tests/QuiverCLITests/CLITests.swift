@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+import Quiver
+
+/// Runs the built `quiver` executable the way a user would.
+@Suite struct CLITests {
+    static var binary: String? {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
+        for candidate in [dir + "/quiver", dir + "/../quiver"] where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return nil
+    }
+
+    struct Output {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func run(_ args: [String]) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(Self.binary, "the quiver executable must be built"))
+        process.arguments = args
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func json(_ args: [String]) throws -> Value {
+        let r = try run(args)
+        #expect(r.status == 0, "quiver \(args.joined(separator: " ")): \(r.stderr)")
+        return try Value(json: r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    @Test func walkThroughEveryVerb() throws {
+        let base = FileManager.default.temporaryDirectory.path + "/quiver-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let db = base + "/db"
+        let schema = base + "/schema.json"
+        try #"""
+        {"enable_dynamic_field": true, "fields": [
+          {"name": "id", "type": "int64", "is_primary": true, "auto_id": false},
+          {"name": "vector", "type": "float_vector", "dim": 2},
+          {"name": "price", "type": "int64", "nullable": true}, {"name": "title", "type": "varchar", "max_length": 64},
+          {"name": "tags", "type": "array", "element_type": "int64", "max_capacity": 10}, {"name": "meta", "type": "json"}]}
+        """#.write(toFile: schema, atomically: true, encoding: .utf8)
+        _ = try json(["create", db, "items", "--schema", schema, "--metric", "l2"])
+        let rows = base + "/rows.jsonl"
+        try """
+        {"id": 1, "vector": [0, 0], "price": 10, "title": "a", "tags": [1], "meta": {"k": 1}, "extra": "x"}
+        {"id": 2, "vector": [1, 0], "title": "b", "tags": [], "meta": {}}
+        {"id": 3, "vector": [5, 5], "price": 30, "title": "c", "tags": [2, 3], "meta": [1, 2]}
+        """.write(toFile: rows, atomically: true, encoding: .utf8)
+        #expect(try json(["insert", db, "items", "--file", rows]) == ["insert_count": 3, "ids": [1, 2, 3]])
+        // A duplicate key fails with a message on stderr and a non-zero status.
+        let dup = try run(["insert", db, "items", "--file", rows])
+        #expect(dup.status != 0)
+        #expect(dup.stderr.contains("already exists"))
+        let hits = try json(["search", db, "items", "--vector", "[0.9, 0.1]", "--limit", "2", "--output-fields", "title,extra"])
+        let list = try #require(hits.arrayValue?.first?.arrayValue)
+        #expect(list.map { $0.objectValue!["id"]! } == [2, 1])
+        #expect(list.map { $0.objectValue!["entity"]! } == [["title": "b"], ["title": "a", "extra": "x"]])
+        let distances = list.map { $0.objectValue!["distance"]!.doubleValue! }
+        #expect(abs(distances[0] - 0.02) < 1e-6 && abs(distances[1] - 0.82) < 1e-6)
+        #expect(try json(["get", db, "items", "--ids", "3,1", "--output-fields", "price"]) == [["id": 3, "price": 30], ["id": 1, "price": 10]])
+        #expect(try json(["query", db, "items", "--output-fields", "count(*)"]) == [["count(*)": 3]])
+        #expect(try json(["delete", db, "items", "--ids", "2,9"]) == ["delete_count": 1])
+        #expect(try json(["flush", db, "items"]) == ["flushed": true])
+        let upserts = base + "/up.jsonl"
+        try #"{"id": 1, "vector": [2, 2], "title": "z", "tags": [], "meta": {}}"#.write(toFile: upserts, atomically: true, encoding: .utf8)
+        #expect(try json(["upsert", db, "items", "--file", upserts]) == ["upsert_count": 1])
+        #expect(try json(["query", db, "items", "--limit", "10", "--output-fields", "title"]) == [["id": 3, "title": "c"], ["id": 1, "title": "z"]])
+        #expect(try json(["stats", db, "items"]) == ["row_count": 2, "segment_count": 2, "growing_row_count": 0])
+        #expect(try json(["list", db]) == ["items"])
+        let described = try json(["describe", db, "items"])
+        #expect(described.objectValue?["metric"] == "L2")
+        let quick = try json(["create", db, "quick", "--dimension", "3", "--id-type", "varchar", "--metric", "ip"])
+        #expect(quick == ["collection": "quick", "created": true])
+        let bad = try run(["search", db, "items", "--vector", "[1, 2, 3]", "--limit", "1"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("dimension"))
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+@testable import Quiver
+
+/// A fresh temporary directory path (not created) removed when the value is released.
+final class TemporaryDirectory: @unchecked Sendable {
+    let path: String
+    init(_ name: String = "db") {
+        let base = FileManager.default.temporaryDirectory.path + "/quiver-tests-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        path = base + "/" + name
+    }
+    deinit { try? FileManager.default.removeItem(atPath: FileSystem.parentDirectory(of: path)) }
+}
+
+/// A small deterministic random generator (SplitMix64), so failures reproduce from the seed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+func randomVector(_ d: Int, using g: inout SeededGenerator) -> [Float] {
+    (0..<d).map { _ in Float.random(in: -1...1, using: &g) }
+}
+
+/// Options that keep tests quiet and deterministic.
+func quietOptions(_ durability: Durability = .none) -> DatabaseOptions {
+    var o = DatabaseOptions()
+    o.durability = durability
+    o.logHandler = { _, _ in }
+    return o
+}
+
+/// Brute-force reference distances in Double precision, Milvus conventions.
+func referenceDistance(_ metric: MetricType, _ a: [Float], _ b: [Float]) -> Double {
+    var dot = 0.0, na = 0.0, nb = 0.0, l2 = 0.0
+    for i in a.indices {
+        let x = Double(a[i]), y = Double(b[i])
+        dot += x * y; na += x * x; nb += y * y; l2 += (x - y) * (x - y)
+    }
+    switch metric {
+    case .ip: return dot
+    case .l2: return l2
+    case .cosine: return na == 0 || nb == 0 ? 0 : dot / (na.squareRoot() * nb.squareRoot())
+    }
+}
