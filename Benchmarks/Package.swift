@@ -14,6 +14,7 @@ let package = Package(
     dependencies: [
         .package(name: "Quiver", path: "../"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         .executableTarget(
@@ -28,6 +29,13 @@ let package = Package(
         .executableTarget(
             name: "flatscan-bench",
             dependencies: [.product(name: "Quiver", package: "Quiver")]
+        ),
+        .executableTarget(
+            name: "quiver-bench",
+            dependencies: [
+                .product(name: "Quiver", package: "Quiver"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
