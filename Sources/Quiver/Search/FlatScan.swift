@@ -46,6 +46,7 @@ import Synchronization
         precondition(metric != .cosine || (norms?.count ?? 0) >= count, "cosine needs the row norms")
         precondition(allowed == nil || allowed!.count >= count)
         guard count > 0, k > 0, let base = vectors.baseAddress else { return Array(repeating: [], count: nq) }
+        let k = min(k, count)  // heaps reserve k entries; never more than the segment has rows
 
         let dp = Kernels.paddedDimension(dimension)
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: nq * dp)
