@@ -75,7 +75,7 @@ import Testing
                 ("blocks", blocks), ("none", Bitset(count: count))]
     }
 
-    @Test(arguments: MetricType.allCases, [1, 2])
+    @Test(arguments: MetricType.allCases, [1, 2, 3])
     func matchesBruteForce(metric: MetricType, threads: Int) {
         // (count, dimension, queries): sizes on both sides of the threading cut-off, query split
         // (many queries) and row split (few queries), dimensions with tails.
@@ -101,7 +101,8 @@ import Testing
         let seed: UInt64 = 77
         var rng = SeededRandom(seed: seed)
         let seg = Segment(count: 600, dimension: 33, rng: &rng, integers: true)
-        let queries = (0..<3).map { _ in rng.smallInts(33) }
+        // 9 queries: the packed batch kernel; the first 3 alone: the single-query kernel.
+        let queries = (0..<9).map { _ in rng.smallInts(33) }
         // Bounds from the score distribution of the first query.
         let scores = seg.model(queries[0], metric: metric, k: seg.count).map(\.distance)
         let sorted = scores.sorted()
@@ -112,8 +113,10 @@ import Testing
         for (radius, rangeFilter) in bounds {
             for k in [5, 10_000] {
                 let got = seg.search(queries, metric: metric, k: k, threads: threads, radius: radius, rangeFilter: rangeFilter)
-                for q in 0..<queries.count {
-                    let want = seg.model(queries[q], metric: metric, k: k, radius: radius, rangeFilter: rangeFilter)
+                    + seg.search(Array(queries[0..<3]), metric: metric, k: k, threads: threads, radius: radius, rangeFilter: rangeFilter)
+                for q in 0..<got.count {
+                    let query = queries[q < queries.count ? q : q - queries.count]
+                    let want = seg.model(query, metric: metric, k: k, radius: radius, rangeFilter: rangeFilter)
                     #expect(got[q] == want, "seed \(seed) radius \(String(describing: radius)) filter \(String(describing: rangeFilter)) k \(k)")
                 }
             }
