@@ -91,7 +91,7 @@ import Testing
             let stride = np * 8 + 1
             var out = [Float](repeating: .nan, count: nq * stride)
             let q = qs.flatMap { $0 }
-            for l2 in [false, true] {
+            for (l2, wide) in [(false, false), (false, true), (true, false), (true, true)] {
                 flat.withUnsafeBufferPointer { pr in
                     panels.withUnsafeMutableBufferPointer { pp in
                         Kernels.packPanels(rows: pr.baseAddress!, rowCount: nr, dimension: d, out: pp.baseAddress!)
@@ -102,7 +102,7 @@ import Testing
                         out.withUnsafeMutableBufferPointer { po in
                             Kernels.scorePanels(
                                 queries: pq.baseAddress!, queryCount: nq, queryStride: d, panels: pp.baseAddress!,
-                                panelCount: np, dimension: d, l2: l2, out: po.baseAddress!, outStride: stride)
+                                panelCount: np, dimension: d, l2: l2, out: po.baseAddress!, outStride: stride, wide: wide)
                         }
                     }
                 }

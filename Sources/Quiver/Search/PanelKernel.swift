@@ -59,16 +59,18 @@ extension Kernels {
     ///
     /// Writes the dot product (`l2 == false`) or the squared L2 distance of query `q` and row
     /// `r` (row `r` of the packed block) to `out[q * outStride + r]`, for `r < 8 × panelCount`.
+    /// `wide` picks the 4×16 micro-kernel (default: where it fits the registers); the result
+    /// is the same either way.
     @inlinable
     public static func scorePanels(
         queries: UnsafePointer<Float>, queryCount: Int, queryStride: Int,
         panels: UnsafePointer<Float>, panelCount: Int, dimension d: Int, l2: Bool,
-        out: UnsafeMutablePointer<Float>, outStride: Int
+        out: UnsafeMutablePointer<Float>, outStride: Int, wide: Bool = wideMicroKernel
     ) {
         if l2 {
-            scorePanelsImpl(queries, queryCount, queryStride, panels, panelCount, d, L2Op.self, out, outStride)
+            scorePanelsImpl(queries, queryCount, queryStride, panels, panelCount, d, L2Op.self, out, outStride, wide)
         } else {
-            scorePanelsImpl(queries, queryCount, queryStride, panels, panelCount, d, DotOp.self, out, outStride)
+            scorePanelsImpl(queries, queryCount, queryStride, panels, panelCount, d, DotOp.self, out, outStride, wide)
         }
     }
 
@@ -76,17 +78,20 @@ extension Kernels {
     static func scorePanelsImpl<Op: AccumulateOp>(
         _ queries: UnsafePointer<Float>, _ nq: Int, _ qs: Int,
         _ panels: UnsafePointer<Float>, _ np: Int, _ d: Int, _ op: Op.Type,
-        _ out: UnsafeMutablePointer<Float>, _ os: Int
+        _ out: UnsafeMutablePointer<Float>, _ os: Int, _ wide: Bool
     ) {
         let ps = 8 * d
         var q = 0
         while q + 4 <= nq {
             var p = 0
-            while p + 2 <= np {
+            while wide && p + 2 <= np {
                 panel4x16(queries + q * qs, qs, panels + p * ps, d, op, out + q * os + p * 8, os)
                 p += 2
             }
-            if p < np { panel4x8(queries + q * qs, qs, panels + p * ps, d, op, out + q * os + p * 8, os) }
+            while p < np {
+                panel4x8(queries + q * qs, qs, panels + p * ps, d, op, out + q * os + p * 8, os)
+                p += 1
+            }
             q += 4
         }
         while q < nq {
@@ -98,6 +103,18 @@ extension Kernels {
             if p < np { panel1x8(queries + q * qs, panels + p * ps, d, op, out + q * os + p * 8) }
             q += 1
         }
+    }
+
+    /// Whether the 4×16 kernel fits the registers: its 8 `SIMD8` accumulators take 8 of the 16
+    /// `ymm` registers with AVX, but all 16 `xmm` registers on baseline x86-64 (SSE2, where
+    /// each `SIMD8` is two registers), which would spill; there the 4×8 kernel is used.
+    @inlinable
+    static var wideMicroKernel: Bool {
+        #if arch(x86_64) && !QUIVER_FMA
+        return false
+        #else
+        return true
+        #endif
     }
 
     @inlinable @inline(__always)
