@@ -2,9 +2,10 @@
 //
 //     cd Benchmarks && swift package benchmark --target KernelBenchmarks
 //
-// On x86-64 pass the AVX2/FMA flags for the fast code path (see Package.swift), e.g.
-//     swift package -Xswiftc -Xcc -Xswiftc -mavx2 -Xswiftc -Xcc -Xswiftc -mfma \
-//         -Xswiftc -Xcc -Xswiftc -mf16c -Xswiftc -DQUIVER_FMA benchmark --target KernelBenchmarks
+// On x86-64 pass the AVX2/FMA flags for the fast code path (see Package.swift); the plugin
+// takes them as `--Xswiftc` options, each prefixed with "-" when passed to swiftc:
+//     swift package benchmark --target KernelBenchmarks --Xswiftc Xcc --Xswiftc mavx2 \
+//         --Xswiftc Xcc --Xswiftc mfma --Xswiftc Xcc --Xswiftc mf16c --Xswiftc DQUIVER_FMA
 //
 // Inputs are generated once (outside the measured region) from a fixed seed.
 import Benchmark
