@@ -78,8 +78,9 @@ import Testing
     @Test(arguments: MetricType.allCases, [1, 2, 3])
     func matchesBruteForce(metric: MetricType, threads: Int) {
         // (count, dimension, queries): sizes on both sides of the threading cut-off, query split
-        // (many queries) and row split (few queries), dimensions with tails.
-        for (count, d, nq) in [(1, 3, 1), (70, 7, 3), (300, 17, 5), (700, 100, 7), (500, 31, 40)] {
+        // (many queries) and row split (few queries), both kernels (unpacked below 12 queries,
+        // packed from 12), dimensions with tails.
+        for (count, d, nq) in [(1, 3, 1), (70, 7, 3), (300, 17, 5), (700, 100, 7), (400, 9, 13), (500, 31, 40)] {
             let seed = UInt64(count * 1000 + d)
             var rng = SeededRandom(seed: seed)
             let seg = Segment(count: count, dimension: d, rng: &rng, integers: true)
@@ -101,8 +102,8 @@ import Testing
         let seed: UInt64 = 77
         var rng = SeededRandom(seed: seed)
         let seg = Segment(count: 600, dimension: 33, rng: &rng, integers: true)
-        // 9 queries: the packed batch kernel; the first 3 alone: the single-query kernel.
-        let queries = (0..<9).map { _ in rng.smallInts(33) }
+        // 13 queries: the packed batch kernel; the first 3 alone: the unpacked kernel.
+        let queries = (0..<13).map { _ in rng.smallInts(33) }
         // Bounds from the score distribution of the first query.
         let scores = seg.model(queries[0], metric: metric, k: seg.count).map(\.distance)
         let sorted = scores.sorted()
@@ -140,9 +141,9 @@ import Testing
                 let batch1 = seg.search(queries, metric: metric, k: 10, allowed: bits, threads: 1)
                 let batch2 = seg.search(queries, metric: metric, k: 10, allowed: bits, threads: 2)
                 #expect(batch1 == batch2, "seed \(seed)")
-                // Sub-batches on the panel kernel (≥ 8 queries) agree bit for bit.
-                let sub = seg.search(Array(queries[3..<13]), metric: metric, k: 10, allowed: bits, threads: 2)
-                #expect(sub == Array(batch1[3..<13]), "seed \(seed)")
+                // Sub-batches on the panel kernel (≥ 12 queries) agree bit for bit.
+                let sub = seg.search(Array(queries[3..<16]), metric: metric, k: 10, allowed: bits, threads: 2)
+                #expect(sub == Array(batch1[3..<16]), "seed \(seed)")
                 for (q, query) in queries.enumerated() {
                     let single1 = seg.search([query], metric: metric, k: 10, allowed: bits, threads: 1)[0]
                     let single2 = seg.search([query], metric: metric, k: 10, allowed: bits, threads: 2)[0]

@@ -13,7 +13,7 @@
 /// kernel computes it (4×16, 4×8, 1×16, 1×8, or ``Kernels/scoreRowSequential(_:_:_:l2:)`` for
 /// single rows), so every query of a batch gets the same bits whatever its position. Packing
 /// costs about as much as scanning for one query, so `FlatScan` uses these kernels for batches
-/// (≥ 8 queries) and the unpacked kernels in BlockedKernel.swift for fewer; the two sum in a
+/// (≥ 12 queries) and the unpacked kernels in BlockedKernel.swift for fewer; the two sum in a
 /// different order and may differ in the last bits.
 extension Kernels {
     /// Scalar twin of ``madd(_:_:_:)``: fused exactly when the SIMD version is.
