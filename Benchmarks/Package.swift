@@ -2,7 +2,12 @@
 // Benchmarks live in their own package so that users of Quiver never resolve benchmark dependencies.
 //
 //     cd Benchmarks && swift package benchmark                   # package-benchmark suites
-//     swift run -c release --package-path Benchmarks flatscan-bench
+//     swift run -c release --package-path Benchmarks flatscan-bench [N] [d] [metric] [threads] [batch] [singles]
+//     swift run -c release --package-path Benchmarks quiver-bench search --base B.npy --queries Q.npy \
+//         --metric ip --k 10 --result-ids OUT.npy            (python3 Benchmarks/compare_faiss.py runs it next to FAISS)
+//     swift run -c release --package-path Benchmarks filter-bench [rows]
+//     swift run -c release --package-path Benchmarks embed-bench --file texts.jsonl --threads 1
+//         (all-MiniLM-L6-v2 throughput; Benchmarks/embeddings/bench.py runs it next to onnxruntime)
 //
 // For AVX2/FMA code on x86-64 add `-Xswiftc -Xcc -Xswiftc -mavx2 -Xswiftc -Xcc -Xswiftc -mfma
 // -Xswiftc -Xcc -Xswiftc -mf16c -Xswiftc -DQUIVER_FMA` (see Sources/Quiver/Search/Kernels.swift).
@@ -36,6 +41,14 @@ let package = Package(
                 .product(name: "Quiver", package: "Quiver"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "filter-bench",
+            dependencies: [.product(name: "Quiver", package: "Quiver")]
+        ),
+        .executableTarget(
+            name: "embed-bench",
+            dependencies: [.product(name: "QuiverMiniLM", package: "Quiver")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -10,7 +10,8 @@ struct QuiverCommand: AsyncParsableCommand {
         discussion: "JSON results go to standard output; errors go to standard error with a non-zero exit status.",
         subcommands: [
             Create.self, Insert.self, Upsert.self, Delete.self, Get.self, Query.self, Search.self,
-            Flush.self, List.self, Describe.self, Stats.self, Demo.self,
+            Flush.self, Compact.self, List.self, Describe.self, Stats.self, Demo.self,
+            EmbedCommand.self, ModelCommand.self,
         ]
     )
 }
@@ -243,14 +244,29 @@ extension QuiverCommand {
 
         func run() throws {
             let values = try vector.map { [try Value(json: $0)] } ?? readJSONLines(vectorsFile!)
-            let queries = try values.enumerated().map { i, v -> [Float] in
-                guard let f = v.floatVector else { throw ValidationError("query \(i) is not an array of numbers") }
-                return f
-            }
             try withDatabase(target.db) { db in
-                let hits = try db.search(
-                    target.collection, vectors: queries, limit: limit, offset: offset, filter: filter.filter ?? "",
-                    filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField)
+                let schema = try db.describeCollection(target.collection).schema
+                let field = annsField.flatMap { schema.field(named: $0) } ?? schema.vectorFields.first
+                let hits: [[Hit]]
+                if field?.dataType.isBinaryVector == true {
+                    let queries = try values.enumerated().map { i, v -> [UInt8] in
+                        guard let items = v.arrayValue, let bytes = Optional(items.compactMap { $0.intValue.flatMap { UInt8(exactly: $0) } }),
+                            bytes.count == items.count
+                        else { throw ValidationError("query \(i) is not an array of bytes (0…255)") }
+                        return bytes
+                    }
+                    hits = try db.search(
+                        target.collection, binaryVectors: queries, limit: limit, offset: offset, filter: filter.filter ?? "",
+                        filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField)
+                } else {
+                    let queries = try values.enumerated().map { i, v -> [Float] in
+                        guard let f = v.floatVector else { throw ValidationError("query \(i) is not an array of numbers") }
+                        return f
+                    }
+                    hits = try db.search(
+                        target.collection, vectors: queries, limit: limit, offset: offset, filter: filter.filter ?? "",
+                        filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField)
+                }
                 print(hitsJSON(hits))
             }
         }
@@ -263,6 +279,16 @@ extension QuiverCommand {
             try withDatabase(target.db) { db in
                 try db.flush(target.collection)
                 printJSON(["flushed": true])
+            }
+        }
+    }
+
+    struct Compact: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Merge sealed segments, dropping deleted rows.")
+        @OptionGroup var target: CollectionArguments
+        func run() throws {
+            try withDatabase(target.db) { db in
+                printJSON(["compacted": .bool(try db.compact(target.collection))])
             }
         }
     }

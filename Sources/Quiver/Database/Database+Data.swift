@@ -123,6 +123,9 @@ extension Database {
     ) throws -> [[Hit]] {
         let e = try engine(collection)
         let field = try vectorField(of: e.schema, named: annsField)
+        guard !field.dataType.isBinaryVector else {
+            throw QuiverError.invalidArgument("'\(field.name)' is a binary vector field; search it with binaryVectors:")
+        }
         let d = field.dataType.dimension!
         for (i, v) in vectors.enumerated() {
             guard v.count == d else {
@@ -132,7 +135,28 @@ extension Database {
                 throw QuiverError.invalidArgument("query vector \(i) has a NaN or infinite component")
             }
         }
-        return try search(e, queries: vectors, field: field, limit: limit, offset: offset, filter: filter,
+        return try search(e, queries: .floats(vectors), field: field, limit: limit, offset: offset, filter: filter,
+                          filterParams: filterParams, outputFields: outputFields, metric: metric, options: options)
+    }
+
+    /// Searches a binary vector field (HAMMING or JACCARD) with query bit vectors of `dimension / 8` bytes.
+    ///
+    /// - Throws: `.dimensionMismatch` for a query of the wrong length; otherwise as `search(_:vectors:…)`.
+    public func search(
+        _ collection: String, binaryVectors: [[UInt8]], limit: Int = 10, offset: Int = 0, filter: String = "",
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
+    ) throws -> [[Hit]] {
+        let e = try engine(collection)
+        let field = try vectorField(of: e.schema, named: annsField)
+        guard field.dataType.isBinaryVector else {
+            throw QuiverError.invalidArgument("'\(field.name)' is not a binary vector field; search it with vectors:")
+        }
+        let bytes = field.dataType.vectorRowBytes
+        for (i, v) in binaryVectors.enumerated() where v.count != bytes {
+            throw QuiverError(.dimensionMismatch, "query vector \(i) has \(v.count * 8) bits, field '\(field.name)' has \(bytes * 8)")
+        }
+        return try search(e, queries: .bytes(binaryVectors), field: field, limit: limit, offset: offset, filter: filter,
                           filterParams: filterParams, outputFields: outputFields, metric: metric, options: options)
     }
 
@@ -149,20 +173,23 @@ extension Database {
         let pk = e.schema.primaryField
         let keys = try ids.map { try PrimaryKey.from($0, field: pk) }
         let fields = try OutputFields.resolve([field.name], schema: e.schema, includePrimaryKey: true)
-        var found = [PrimaryKey: [Float]]()
+        var found = [PrimaryKey: Value]()
         for row in try e.get(keys: keys, fields: fields, filter: nil) {
-            if let v = row[field.name]?.floatVector { found[try PrimaryKey.from(row[pk.name]!, field: pk)] = v }
+            found[try PrimaryKey.from(row[pk.name]!, field: pk)] = row[field.name]
         }
-        let queries = try keys.map { key in
+        let values = try keys.map { key in
             guard let v = found[key] else { throw QuiverError.notFound("no live row has primary key \(key)") }
             return v
         }
+        let queries: QueryVectors = field.dataType.isBinaryVector
+            ? .bytes(values.map { if case .bytes(let b) = $0 { b } else { [] } })
+            : .floats(values.map { $0.floatVector ?? [] })
         return try search(e, queries: queries, field: field, limit: limit, offset: offset, filter: filter,
                           filterParams: filterParams, outputFields: outputFields, metric: metric, options: options)
     }
 
     private func search(
-        _ e: CollectionEngine, queries: [[Float]], field: FieldSchema, limit: Int, offset: Int, filter: String,
+        _ e: CollectionEngine, queries: QueryVectors, field: FieldSchema, limit: Int, offset: Int, filter: String,
         filterParams: [String: Value], outputFields: [String]?, metric: MetricType?, options: SearchOptions
     ) throws -> [[Hit]] {
         if let metric, metric != e.metric {

@@ -3,7 +3,7 @@ import Foundation
 /// Exact search over every segment of a snapshot, merged into one ranking per query.
 extension CollectionEngine {
     struct SearchRequest {
-        var queries: [[Float]]
+        var queries: QueryVectors
         var field: FieldSchema
         var limit: Int
         var offset: Int
@@ -58,20 +58,37 @@ extension CollectionEngine {
             if cardinality == 0 { continue }
             let allowed = cardinality == segment.rowCount ? nil : rows
             let results: [[ScoredRow]]
-            switch segment {
-            case .sealed(let s):
+            let type = request.field.dataType
+            func typed(_ raw: UnsafeRawBufferPointer, _ norms: UnsafeBufferPointer<Float>?) -> [[ScoredRow]] {
+                TypedScan.topK(
+                    queries: request.queries, vectors: raw, count: segment.rowCount, type: type, norms: norms,
+                    metric: metric, k: k, allowed: allowed, threads: request.threads,
+                    radius: request.radius, rangeFilter: request.rangeFilter)
+            }
+            switch (segment, type, request.queries) {
+            case (.sealed(let s), .floatVector, .floats(let queries)):
                 results = FlatScan.topK(
-                    queries: request.queries, vectors: s.vectors(name), count: s.rowCount, dimension: d,
+                    queries: queries, vectors: s.vectors(name), count: s.rowCount, dimension: d,
                     norms: s.norms(name), metric: metric, k: k, allowed: allowed, threads: request.threads,
                     radius: request.radius, rangeFilter: request.rangeFilter)
-            case .growing(let g):
+            case (.growing(let g), .floatVector, .floats(let queries)):
                 results = g.vectors[name]!.withUnsafeBufferPointer { vectors in
                     g.norms[name]!.withUnsafeBufferPointer { norms in
                         FlatScan.topK(
-                            queries: request.queries, vectors: vectors, count: g.rowCount, dimension: d,
+                            queries: queries, vectors: vectors, count: g.rowCount, dimension: d,
                             norms: norms, metric: metric, k: k, allowed: allowed, threads: request.threads,
                             radius: request.radius, rangeFilter: request.rangeFilter)
                     }
+                }
+            case (.sealed(let s), .binaryVector, _):
+                results = typed(s.vectorBytes(name), nil)
+            case (.sealed(let s), _, _):
+                results = typed(s.vectorBytes(name), s.norms(name))
+            case (.growing(let g), .binaryVector, _):
+                results = g.binaryVectors[name]!.withUnsafeBytes { typed($0, nil) }
+            case (.growing(let g), _, _):
+                results = g.halfVectors[name]!.withUnsafeBytes { raw in
+                    g.norms[name]!.withUnsafeBufferPointer { typed(raw, $0) }
                 }
             }
             // Rounding can put a cosine a hair outside [-1, 1]; Milvus's range is closed.

@@ -42,6 +42,7 @@ import Synchronization
         let nq = queries.count
         guard nq > 0 else { return [] }
         precondition(dimension > 0)
+        precondition(metric == .ip || metric == .l2 || metric == .cosine, "FlatScan scores float vectors (IP, L2, COSINE)")
         precondition(vectors.count >= count * dimension)
         precondition(metric != .cosine || (norms?.count ?? 0) >= count, "cosine needs the row norms")
         precondition(allowed == nil || allowed!.count >= count)

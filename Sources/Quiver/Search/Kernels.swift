@@ -148,6 +148,7 @@
         case .ip: return dot(query, row, n)
         case .l2: return l2Squared(query, row, n)
         case .cosine: return cosine(dot: dot(query, row, n), queryNorm, rowNorm)
+        case .hamming, .jaccard: preconditionFailure("\(metric.rawValue) compares binary vectors, not floats")
         }
     }
 }

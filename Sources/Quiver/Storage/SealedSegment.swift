@@ -11,12 +11,26 @@ final class SealedSegment: SegmentColumns {
     let columns: [String: Column]
     let stats: [String: [BlockStats]]
     private let file: MappedFile
-    private let vectorOffsets: [String: (offset: Int, dimension: Int)]
+    private let vectorLayouts: [String: VectorLayout]
 
-    init(path: String, id: UInt64, schema: CollectionSchema) throws {
+    struct VectorLayout {
+        var type: DataType
+        var offset: Int
+        var dimension: Int
+        var rowBytes: Int
+        var normsOffset: Int
+    }
+
+    convenience init(path: String, id: UInt64, schema: CollectionSchema) throws {
+        try self.init(file: try MappedFile(path: path), id: id, schema: schema)
+    }
+
+    /// Opens the segment held by `file` (verifying it whole).
+    init(file: MappedFile, id: UInt64, schema: CollectionSchema) throws {
+        let path = file.path
         self.path = path
         self.id = id
-        file = try MappedFile(path: path)
+        self.file = file
         let bytes = file.bytes
         let name = "segment '\(path)'"
         func bad(_ what: String) -> QuiverError { QuiverError.corruption("\(name): \(what)") }
@@ -79,12 +93,15 @@ final class SealedSegment: SegmentColumns {
             stats[section.name] = blockStats
         }
 
-        var offsets = [String: (offset: Int, dimension: Int)]()
+        var layouts = [String: VectorLayout]()
+        var regions = [(Int, Int)]()
         for section in footer.vectors {
-            let d = schema.field(named: section.name)!.dataType.dimension!
-            guard rowCount == 0 || section.dimension == d else { throw bad("vector field '\(section.name)' has dimension \(section.dimension), expected \(d)") }
+            let type = schema.field(named: section.name)!.dataType
+            let d = type.dimension!
+            guard section.dimension == d else { throw bad("vector field '\(section.name)' has dimension \(section.dimension), expected \(d)") }
             let start = Int(section.offset)
-            let length = rowCount * (d + 1) * 4
+            let (normsOffset, length) = SegmentFormat.vectorRegion(rows: rowCount, rowBytes: type.vectorRowBytes, hasNorms: !type.isBinaryVector)
+            regions.append((start, start + length))
             guard start % 64 == 0, start >= SegmentFormat.headerSize, start + length <= dataEnd else {
                 throw bad("vector field '\(section.name)' is out of range")
             }
@@ -94,13 +111,12 @@ final class SealedSegment: SegmentColumns {
             let region = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
             let failed = Self.firstBadChunk(region, crcs: section.chunkCRCs)
             if let failed { throw bad("vector field '\(section.name)' chunk \(failed) checksum mismatch") }
-            offsets[section.name] = (start, d)
+            layouts[section.name] = VectorLayout(type: type, offset: start, dimension: d, rowBytes: type.vectorRowBytes, normsOffset: start + normsOffset)
         }
         // Every byte is accounted for: blocks, vectors and footer tile the file, and the only gaps
         // are the zero padding before vector sections. So any flipped byte is detected.
         var covered = footer.scalars.flatMap { $0.blocks.map { (Int($0.offset), Int($0.offset) + Int($0.storedLength)) } }
-        let rows = footer.rowCount
-        covered += footer.vectors.map { (Int($0.offset), Int($0.offset) + rows * ($0.dimension + 1) * 4) }
+        covered += regions
         covered.sort { $0.0 < $1.0 }
         var position = SegmentFormat.headerSize
         for (start, end) in covered + [(dataEnd, dataEnd)] {
@@ -110,7 +126,7 @@ final class SealedSegment: SegmentColumns {
         }
         self.columns = columns
         self.stats = stats
-        vectorOffsets = offsets
+        vectorLayouts = layouts
     }
 
     /// Checks that a decoded column has the storage its field type needs.
@@ -147,23 +163,32 @@ final class SealedSegment: SegmentColumns {
         return bad.firstIndex(of: true)
     }
 
-    /// The vectors of field `name`, row-major, in the mapped file (not copied).
+    /// The float32 vectors of field `name`, row-major, in the mapped file (not copied).
     func vectors(_ name: String) -> UnsafeBufferPointer<Float> {
-        let (offset, d) = vectorOffsets[name]!
-        let p = (file.bytes.baseAddress! + offset).assumingMemoryBound(to: Float.self)
-        return UnsafeBufferPointer(start: p, count: rowCount * d)
+        let l = vectorLayouts[name]!
+        precondition(l.type == .floatVector(dimension: l.dimension))
+        let p = (file.bytes.baseAddress! + l.offset).assumingMemoryBound(to: Float.self)
+        return UnsafeBufferPointer(start: p, count: rowCount * l.dimension)
     }
 
-    /// The Euclidean norms of the vectors of field `name`.
+    /// The stored bytes of the vectors of field `name` (any vector type), in the mapped file.
+    func vectorBytes(_ name: String) -> UnsafeRawBufferPointer {
+        let l = vectorLayouts[name]!
+        return UnsafeRawBufferPointer(start: file.bytes.baseAddress! + l.offset, count: rowCount * l.rowBytes)
+    }
+
+    /// The Euclidean norms of the vectors of field `name` (float and half vectors).
     func norms(_ name: String) -> UnsafeBufferPointer<Float> {
-        let (offset, d) = vectorOffsets[name]!
-        let p = (file.bytes.baseAddress! + offset + rowCount * d * 4).assumingMemoryBound(to: Float.self)
+        let l = vectorLayouts[name]!
+        let p = (file.bytes.baseAddress! + l.normsOffset).assumingMemoryBound(to: Float.self)
         return UnsafeBufferPointer(start: p, count: rowCount)
     }
 
-    func vector(_ name: String, row: Int) -> [Float] {
-        let d = vectorOffsets[name]!.dimension
-        return Array(vectors(name)[(row * d)..<((row + 1) * d)])
+    /// The stored vector of `row` as a value: `.vector` for float and half types, `.bytes` for binary.
+    func vectorValue(_ name: String, row: Int) -> Value {
+        let l = vectorLayouts[name]!
+        let raw = UnsafeRawBufferPointer(rebasing: vectorBytes(name)[(row * l.rowBytes)..<((row + 1) * l.rowBytes)])
+        return VectorStorage.value(raw, type: l.type)
     }
 
     func column(named name: String) -> Column? { columns[name] }
