@@ -2,7 +2,9 @@
 // Benchmarks live in their own package so that users of Quiver never resolve benchmark dependencies.
 //
 //     cd Benchmarks && swift package benchmark                   # package-benchmark suites
-//     swift run -c release --package-path Benchmarks flatscan-bench
+//     swift run -c release --package-path Benchmarks flatscan-bench [N] [d] [metric] [threads] [batch] [singles]
+//     swift run -c release --package-path Benchmarks quiver-bench search --base B.npy --queries Q.npy \
+//         --metric ip --k 10 --result-ids OUT.npy            (python3 Benchmarks/compare_faiss.py runs it next to FAISS)
 //     swift run -c release --package-path Benchmarks filter-bench [rows]
 //     swift run -c release --package-path Benchmarks embed-bench --file texts.jsonl --threads 1
 //         (all-MiniLM-L6-v2 throughput; Benchmarks/embeddings/bench.py runs it next to onnxruntime)
@@ -17,6 +19,7 @@ let package = Package(
     dependencies: [
         .package(name: "Quiver", path: "../"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         .executableTarget(
@@ -31,6 +34,13 @@ let package = Package(
         .executableTarget(
             name: "flatscan-bench",
             dependencies: [.product(name: "Quiver", package: "Quiver")]
+        ),
+        .executableTarget(
+            name: "quiver-bench",
+            dependencies: [
+                .product(name: "Quiver", package: "Quiver"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         .executableTarget(
             name: "filter-bench",

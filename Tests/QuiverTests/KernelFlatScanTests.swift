@@ -76,11 +76,12 @@ import Testing
                 ("blocks", blocks), ("none", Bitset(count: count))]
     }
 
-    @Test(arguments: [MetricType.l2, .ip, .cosine], [1, 2])
+    @Test(arguments: [MetricType.l2, .ip, .cosine], [1, 2, 3])
     func matchesBruteForce(metric: MetricType, threads: Int) {
         // (count, dimension, queries): sizes on both sides of the threading cut-off, query split
-        // (many queries) and row split (few queries), dimensions with tails.
-        for (count, d, nq) in [(1, 3, 1), (70, 7, 3), (300, 17, 5), (700, 100, 7), (500, 31, 40)] {
+        // (many queries) and row split (few queries), both kernels (unpacked below 12 queries,
+        // packed from 12), dimensions with tails.
+        for (count, d, nq) in [(1, 3, 1), (70, 7, 3), (300, 17, 5), (700, 100, 7), (400, 9, 13), (500, 31, 40)] {
             let seed = UInt64(count * 1000 + d)
             var rng = SeededRandom(seed: seed)
             let seg = Segment(count: count, dimension: d, rng: &rng, integers: true)
@@ -102,7 +103,8 @@ import Testing
         let seed: UInt64 = 77
         var rng = SeededRandom(seed: seed)
         let seg = Segment(count: 600, dimension: 33, rng: &rng, integers: true)
-        let queries = (0..<3).map { _ in rng.smallInts(33) }
+        // 13 queries: the packed batch kernel; the first 3 alone: the unpacked kernel.
+        let queries = (0..<13).map { _ in rng.smallInts(33) }
         // Bounds from the score distribution of the first query.
         let scores = seg.model(queries[0], metric: metric, k: seg.count).map(\.distance)
         let sorted = scores.sorted()
@@ -113,16 +115,20 @@ import Testing
         for (radius, rangeFilter) in bounds {
             for k in [5, 10_000] {
                 let got = seg.search(queries, metric: metric, k: k, threads: threads, radius: radius, rangeFilter: rangeFilter)
-                for q in 0..<queries.count {
-                    let want = seg.model(queries[q], metric: metric, k: k, radius: radius, rangeFilter: rangeFilter)
+                    + seg.search(Array(queries[0..<3]), metric: metric, k: k, threads: threads, radius: radius, rangeFilter: rangeFilter)
+                for q in 0..<got.count {
+                    let query = queries[q < queries.count ? q : q - queries.count]
+                    let want = seg.model(query, metric: metric, k: k, radius: radius, rangeFilter: rangeFilter)
                     #expect(got[q] == want, "seed \(seed) radius \(String(describing: radius)) filter \(String(describing: rangeFilter)) k \(k)")
                 }
             }
         }
     }
 
-    /// A batch gives bit-identical results to the same queries one at a time, whatever the
-    /// thread count (random non-integer data, so rounding would show).
+    /// A batch gives the same results as the same queries one at a time: bit-identical across
+    /// thread counts and across batch sizes on the same kernel; between the single-query kernel
+    /// and the packed batch kernel the same rows with scores equal up to rounding (random
+    /// non-integer data, so rounding would show).
     @Test(arguments: [MetricType.l2, .ip, .cosine])
     func batchEqualsSingleQueries(metric: MetricType) {
         for d in [15, 128] {
@@ -136,11 +142,17 @@ import Testing
                 let batch1 = seg.search(queries, metric: metric, k: 10, allowed: bits, threads: 1)
                 let batch2 = seg.search(queries, metric: metric, k: 10, allowed: bits, threads: 2)
                 #expect(batch1 == batch2, "seed \(seed)")
+                // Sub-batches on the panel kernel (≥ 12 queries) agree bit for bit.
+                let sub = seg.search(Array(queries[3..<16]), metric: metric, k: 10, allowed: bits, threads: 2)
+                #expect(sub == Array(batch1[3..<16]), "seed \(seed)")
                 for (q, query) in queries.enumerated() {
                     let single1 = seg.search([query], metric: metric, k: 10, allowed: bits, threads: 1)[0]
                     let single2 = seg.search([query], metric: metric, k: 10, allowed: bits, threads: 2)[0]
-                    #expect(single1 == batch1[q], "seed \(seed) q \(q)")
-                    #expect(single2 == batch1[q], "seed \(seed) q \(q)")
+                    #expect(single1 == single2, "seed \(seed) q \(q)")
+                    #expect(single1.map(\.row) == batch1[q].map(\.row), "seed \(seed) q \(q)")
+                    for (a, b) in zip(single1, batch1[q]) {
+                        #expect(abs(a.distance - b.distance) <= 1e-5 * max(1, abs(a.distance)), "seed \(seed) q \(q)")
+                    }
                 }
             }
         }

@@ -77,6 +77,53 @@ import Testing
         }
     }
 
+    /// Packed panel kernels (4×16, 4×8, 1×16, 1×8, partial panels) against the reference, and
+    /// the single-row sequential kernel against the panels bit for bit.
+    @Test(arguments: [1, 3, 7, 17, 128])
+    func panelKernelMatchesReference(dimension d: Int) {
+        let seed = UInt64(d) &+ 555
+        var rng = SeededRandom(seed: seed)
+        for (nq, nr) in [(1, 1), (1, 9), (3, 16), (4, 8), (5, 23), (9, 64)] {
+            let qs = (0..<nq).map { _ in rng.floats(d) }
+            let flat = rng.floats(nr * d)
+            let np = (nr + 7) / 8
+            var panels = [Float](repeating: .nan, count: np * 8 * d)
+            let stride = np * 8 + 1
+            var out = [Float](repeating: .nan, count: nq * stride)
+            let q = qs.flatMap { $0 }
+            for (l2, wide) in [(false, false), (false, true), (true, false), (true, true)] {
+                flat.withUnsafeBufferPointer { pr in
+                    panels.withUnsafeMutableBufferPointer { pp in
+                        Kernels.packPanels(rows: pr.baseAddress!, rowCount: nr, dimension: d, out: pp.baseAddress!)
+                    }
+                }
+                q.withUnsafeBufferPointer { pq in
+                    panels.withUnsafeBufferPointer { pp in
+                        out.withUnsafeMutableBufferPointer { po in
+                            Kernels.scorePanels(
+                                queries: pq.baseAddress!, queryCount: nq, queryStride: d, panels: pp.baseAddress!,
+                                panelCount: np, dimension: d, l2: l2, out: po.baseAddress!, outStride: stride, wide: wide)
+                        }
+                    }
+                }
+                for i in 0..<nq {
+                    for r in 0..<nr {
+                        let row = Array(flat[r * d..<(r + 1) * d])
+                        let ref = l2 ? Reference.l2(qs[i], row) : Reference.dot(qs[i], row)
+                        let tol = 1e-5 * (l2 ? ref : Reference.absDot(qs[i], row)) + 1e-6
+                        let got = out[i * stride + r]
+                        #expect(abs(Double(got) - ref) <= tol, "seed \(seed) nq \(nq) nr \(nr) l2 \(l2)")
+                        let seq = qs[i].withUnsafeBufferPointer { pq in
+                            row.withUnsafeBufferPointer { Kernels.scoreRowSequential(pq.baseAddress!, $0.baseAddress!, d, l2: l2) }
+                        }
+                        #expect(seq.bitPattern == got.bitPattern, "seed \(seed)")
+                    }
+                    #expect(out[i * stride + np * 8].isNaN, "wrote past the block")
+                }
+            }
+        }
+    }
+
     @Test func float16WideningIsExactForEveryBitPattern() {
         for bits in UInt16.min...UInt16.max {
             let expected = Float(Float16(bitPattern: bits))

@@ -28,6 +28,13 @@ for r in 0..<n { norms[r] = Kernels.norm(vectors.baseAddress! + r * d, d) }
 let queries = (0..<max(batch, singles)).map { _ in (0..<d).map { _ in nextFloat() } }
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+/// CPU seconds used by the process (user + system): on a shared machine, wall time ÷ CPU time
+/// shows how much of the requested parallelism we actually got.
+func cpu() -> Double {
+    var u = rusage()
+    getrusage(Int32(RUSAGE_SELF.rawValue), &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
 @MainActor func run(_ qs: [[Float]]) -> [[ScoredRow]] {
     norms.withUnsafeBufferPointer { nb in
         FlatScan.topK(queries: qs, vectors: UnsafeBufferPointer(vectors), count: n, dimension: d,
@@ -37,21 +44,24 @@ func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 _ = run([queries[0]])  // warm up (page in)
 var lat = [Double]()
 var sink = 0
+let singleCPU0 = cpu(), singleWall0 = now()
 for i in 0..<singles {
     let t0 = now()
     let r = run([queries[i]])
     lat.append((now() - t0) * 1000)
     sink &+= r[0].first?.row ?? 0
 }
+let singleCPU = (cpu() - singleCPU0) / Double(singles) * 1000, singleWall = (now() - singleWall0) / Double(singles) * 1000
 lat.sort()
 let p50 = lat[lat.count / 2], p99 = lat[min(lat.count - 1, Int(Double(lat.count) * 0.99))]
-var qps = 0.0
+var qps = 0.0, batchCPU = 0.0
 if batch > 0 {
-    let t0 = now()
+    let t0 = now(), c0 = cpu()
     let r = run(Array(queries[0..<batch]))
     qps = Double(batch) / (now() - t0)
+    batchCPU = cpu() - c0
     sink &+= r[0].first?.row ?? 0
 }
 print("""
-{"n":\(n),"d":\(d),"metric":"\(metric.rawValue)","threads":\(threads),"k":\(k),"p50_ms":\(String(format: "%.2f", p50)),"p99_ms":\(String(format: "%.2f", p99)),"batch":\(batch),"qps_batch":\(String(format: "%.1f", qps)),"sink":\(sink)}
+{"n":\(n),"d":\(d),"metric":"\(metric.rawValue)","threads":\(threads),"k":\(k),"p50_ms":\(String(format: "%.2f", p50)),"p99_ms":\(String(format: "%.2f", p99)),"single_mean_ms":\(String(format: "%.2f", singleWall)),"single_cpu_ms":\(String(format: "%.2f", singleCPU)),"batch":\(batch),"qps_batch":\(String(format: "%.1f", qps)),"batch_cpu_s":\(String(format: "%.2f", batchCPU)),"qps_per_cpu_s":\(String(format: "%.1f", Double(batch) / max(batchCPU, 1e-9))),"sink":\(sink)}
 """)

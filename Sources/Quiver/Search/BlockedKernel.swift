@@ -1,8 +1,9 @@
-/// Register-blocked scoring of a block of queries against a block of stored rows, in the manner
-/// of a GEMM micro-kernel: the 4×2 kernel keeps 8 `SIMD8<Float>` accumulators (one per
-/// query/row pair) in registers and reads each query and row chunk once per 8 multiply-adds.
-/// `FlatScan` feeds it blocks of 64 rows so the rows stay in L1/L2 while every query group
-/// passes over them.
+/// Unpacked scoring of a few queries against a block of stored rows, reading rows in place: the
+/// vectors are split along the dimension into `SIMD8` chunks, one accumulator per (query, row)
+/// pair, summed horizontally at the end. The 1×4 kernel (four independent chains) is what a
+/// single query uses, and it keeps up with memory bandwidth; the 4×2 kernel keeps 8 accumulators
+/// in registers for 4–7 queries. Large batches use the packed kernels in PanelKernel.swift,
+/// which need no horizontal sums.
 ///
 /// Every pair is computed with the same sequence of operations whichever kernel handles it
 /// (4×2, 1×4 or 1×1): one accumulator over the 8-float chunks in order, the zero-padded tail
@@ -24,7 +25,8 @@ extension Kernels {
 
     /// Scores `rowCount` consecutive rows against `queryCount` padded queries.
     ///
-    /// Writes `out[q * outStride + r]`: the dot product (`l2 == false`) or the squared L2 distance.
+    /// Writes the dot product (`l2 == false`) or the squared L2 distance of query `q` and row `r`
+    /// to `out[q * outStride + r]`.
     @inlinable
     public static func scoreBlock(
         queries: UnsafePointer<Float>, queryCount: Int, queryStride: Int,
@@ -49,14 +51,18 @@ extension Kernels {
         while qi + 4 <= nq {
             let q = queries + qi * qs
             var r = 0
+            let o = out + qi * os
             while r + 2 <= nr {
-                micro4x2(q, qs, rows + r * d, d, l2, out + qi * os + r, os)
+                // Lanes: queries 0…3 against row r, then against row r + 1.
+                let w = micro4x2(q, qs, rows + r * d, d, l2)
+                for j in 0..<4 {
+                    o[j * os + r] = w[j]
+                    o[j * os + r + 1] = w[4 + j]
+                }
                 r += 2
             }
             if r < nr {
-                for j in 0..<4 {
-                    out[(qi + j) * os + r] = micro1x1(q + j * qs, rows + r * d, d, l2)
-                }
+                for j in 0..<4 { o[j * os + r] = micro1x1(q + j * qs, rows + r * d, d, l2) }
             }
             qi += 4
         }
@@ -76,12 +82,12 @@ extension Kernels {
         }
     }
 
-    /// Four queries (stride `qs`) against two consecutive rows.
+    /// Four queries (stride `qs`) against two consecutive rows; lanes are queries 0…3 against
+    /// the first row, then queries 0…3 against the second.
     @inlinable @inline(__always)
     static func micro4x2<Op: AccumulateOp>(
-        _ q: UnsafePointer<Float>, _ qs: Int, _ row: UnsafePointer<Float>, _ d: Int, _ l2: Op.Type,
-        _ out: UnsafeMutablePointer<Float>, _ os: Int
-    ) {
+        _ q: UnsafePointer<Float>, _ qs: Int, _ row: UnsafePointer<Float>, _ d: Int, _ l2: Op.Type
+    ) -> SIMD8<Float> {
         let r0p = row, r1p = row + d
         let q0p = q, q1p = q + qs, q2p = q + 2 * qs, q3p = q + 3 * qs
         var a00 = SIMD8<Float>(), a01 = SIMD8<Float>(), a10 = SIMD8<Float>(), a11 = SIMD8<Float>()
@@ -108,10 +114,8 @@ extension Kernels {
             a20 = step(a20, q2, r0, l2: l2); a21 = step(a21, q2, r1, l2: l2)
             a30 = step(a30, q3, r0, l2: l2); a31 = step(a31, q3, r1, l2: l2)
         }
-        out[0] = reduce(a00); out[1] = reduce(a01)
-        out[os] = reduce(a10); out[os + 1] = reduce(a11)
-        out[2 * os] = reduce(a20); out[2 * os + 1] = reduce(a21)
-        out[3 * os] = reduce(a30); out[3 * os + 1] = reduce(a31)
+        // reduceTransposed's lane order is [a, c, e, g, b, d, f, h].
+        return reduceTransposed(a00, a01, a10, a11, a20, a21, a30, a31)
     }
 
     /// One query against four consecutive rows (four independent accumulator chains).

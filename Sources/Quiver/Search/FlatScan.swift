@@ -42,10 +42,12 @@ import Synchronization
         let nq = queries.count
         guard nq > 0 else { return [] }
         precondition(dimension > 0)
+        precondition(metric == .ip || metric == .l2 || metric == .cosine, "FlatScan scores float vectors (IP, L2, COSINE)")
         precondition(vectors.count >= count * dimension)
         precondition(metric != .cosine || (norms?.count ?? 0) >= count, "cosine needs the row norms")
         precondition(allowed == nil || allowed!.count >= count)
         guard count > 0, k > 0, let base = vectors.baseAddress else { return Array(repeating: [], count: nq) }
+        let k = min(k, count)  // heaps reserve k entries; never more than the segment has rows
 
         let dp = Kernels.paddedDimension(dimension)
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: nq * dp)
@@ -76,7 +78,8 @@ import Synchronization
                 let scan = Scan(
                     queries: UnsafePointer(packed), queryStride: dp, queryNorms: qn.baseAddress,
                     vectors: base, count: count, dimension: dimension, rowNorms: norms?.baseAddress,
-                    metric: metric, k: k, allowedWords: words, lower: lower, upper: upper)
+                    metric: metric, k: k, allowedWords: words, lower: lower, upper: upper,
+                    usePanels: nq >= Scan.minimumPanelBatch)
                 return scan.run(queryCount: nq, threads: max(1, threads), minimumParallelWork: minimumParallelWork)
             }
         }
@@ -104,8 +107,16 @@ import Synchronization
     let allowedWords: UnsafePointer<UInt64>?
     let lower: Float
     let upper: Float
+    /// Batches of at least ``minimumPanelBatch`` queries use the packed panel kernel (the
+    /// packing is shared by the batch); smaller ones the unpacked kernel, which is as fast as
+    /// memory for a single query. The two sum in different orders, so a query's scores can
+    /// differ in the last bits between the two (never between thread counts).
+    let usePanels: Bool
 
     static let blockRows = 64
+    /// Measured on 1M × 128 (one thread, CPU time): packing costs about as much as 6 extra
+    /// queries on the unpacked kernel, so the two cross near 10–12 queries.
+    static let minimumPanelBatch = 12
 
     func run(queryCount nq: Int, threads: Int, minimumParallelWork: Int) -> [[ScoredRow]] {
         let work = Double(nq) * Double(count) * Double(dimension)
@@ -168,9 +179,13 @@ import Synchronization
         precondition(rr.lowerBound & 63 == 0)
         let nq = qr.count
         let bs = Scan.blockRows
+        let d = dimension
         let tile = UnsafeMutablePointer<Float>.allocate(capacity: nq * bs)
         defer { tile.deallocate() }
-        let d = dimension
+        let panelBytes = usePanels ? bs * d * MemoryLayout<Float>.stride : 64
+        let panels = UnsafeMutableRawPointer.allocate(byteCount: panelBytes, alignment: 64)
+            .bindMemory(to: Float.self, capacity: bs * d)
+        defer { panels.deallocate() }
         let l2 = metric == .l2
         let q0 = queries + qr.lowerBound * queryStride
         var s = rr.lowerBound
@@ -181,18 +196,31 @@ import Synchronization
                 if let w = allowedWords { mask &= w[s >> 6] }
                 if mask != 0 {
                     if mask.nonzeroBitCount >= 12 {
-                        Kernels.scoreBlock(
-                            queries: q0, queryCount: nq, queryStride: queryStride,
-                            rows: vectors + s * d, rowCount: n, dimension: d, l2: l2, out: tile, outStride: bs)
+                        if usePanels {
+                            Kernels.packPanels(rows: vectors + s * d, rowCount: n, dimension: d, out: panels)
+                            Kernels.scorePanels(
+                                queries: q0, queryCount: nq, queryStride: queryStride, panels: panels,
+                                panelCount: (n + 7) / 8, dimension: d, l2: l2, out: tile, outStride: bs)
+                        } else {
+                            Kernels.scoreBlock(
+                                queries: q0, queryCount: nq, queryStride: queryStride, rows: vectors + s * d,
+                                rowCount: n, dimension: d, l2: l2, out: tile, outStride: bs)
+                        }
                     } else {
                         var bits = mask
                         while bits != 0 {
                             let j = bits.trailingZeroBitCount
                             bits &= bits &- 1
-                            Kernels.scoreBlock(
-                                queries: q0, queryCount: nq, queryStride: queryStride,
-                                rows: vectors + (s + j) * d, rowCount: 1, dimension: d, l2: l2,
-                                out: tile + j, outStride: bs)
+                            let row = vectors + (s + j) * d
+                            if usePanels {
+                                for i in 0..<nq {
+                                    tile[i * bs + j] = Kernels.scoreRowSequential(q0 + i * queryStride, row, d, l2: l2)
+                                }
+                            } else {
+                                Kernels.scoreBlock(
+                                    queries: q0, queryCount: nq, queryStride: queryStride, rows: row,
+                                    rowCount: 1, dimension: d, l2: l2, out: tile + j, outStride: bs)
+                            }
                         }
                     }
                     for i in 0..<nq {
@@ -259,6 +287,12 @@ extension Kernels {
     /// Cosine similarities from eight dot products and norms (see ``cosine(dot:_:_:)``).
     @inlinable @inline(__always)
     public static func cosine(dot: SIMD8<Float>, _ normA: Float, _ normB: SIMD8<Float>) -> SIMD8<Float> {
+        cosine(dot: dot, SIMD8(repeating: normA), normB)
+    }
+
+    /// Cosine similarities from eight dot products and eight pairs of norms.
+    @inlinable @inline(__always)
+    public static func cosine(dot: SIMD8<Float>, _ normA: SIMD8<Float>, _ normB: SIMD8<Float>) -> SIMD8<Float> {
         let d = normA * normB
         var s = dot / d
         s = s.clamped(lowerBound: SIMD8(repeating: -1), upperBound: SIMD8(repeating: 1))

@@ -48,13 +48,31 @@
         return v
     }
 
-    /// The sum of the lanes in a fixed order, so every code path that reduces the same
-    /// accumulator gets the same bits.
+    /// The sum of the lanes in a fixed order — `((v0+v4)+(v1+v5)) + ((v2+v6)+(v3+v7))` — so every
+    /// code path that reduces the same accumulator gets the same bits (see
+    /// ``reduceTransposed(_:_:_:_:_:_:_:_:)``, which follows the same tree for eight at once).
     @inlinable @inline(__always)
     public static func reduce(_ v: SIMD8<Float>) -> Float {
         let h = v.lowHalf + v.highHalf
-        let q = h.lowHalf + h.highHalf
-        return q[0] + q[1]
+        return (h[0] + h[1]) + (h[2] + h[3])
+    }
+
+    /// ``reduce(_:)`` of eight accumulators at once, in lanes `[a, c, e, g, b, d, f, h]`:
+    /// a transpose-and-add tree of 4 cross-lane and 8 in-lane shuffles instead of 8 separate
+    /// horizontal sums.
+    @inlinable @inline(__always)
+    public static func reduceTransposed(
+        _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ d: SIMD8<Float>,
+        _ e: SIMD8<Float>, _ f: SIMD8<Float>, _ g: SIMD8<Float>, _ h: SIMD8<Float>
+    ) -> SIMD8<Float> {
+        @inline(__always) func halves(_ x: SIMD8<Float>, _ y: SIMD8<Float>) -> SIMD8<Float> {
+            SIMD8(lowHalf: x.lowHalf, highHalf: y.lowHalf) + SIMD8(lowHalf: x.highHalf, highHalf: y.highHalf)
+        }
+        @inline(__always) func pairs(_ x: SIMD8<Float>, _ y: SIMD8<Float>) -> SIMD8<Float> {
+            SIMD8(x[0], x[2], y[0], y[2], x[4], x[6], y[4], y[6]) + SIMD8(x[1], x[3], y[1], y[3], x[5], x[7], y[5], y[7])
+        }
+        let ab = halves(a, b), cd = halves(c, d), ef = halves(e, f), gh = halves(g, h)
+        return pairs(pairs(ab, cd), pairs(ef, gh))
     }
 
     // MARK: Pairwise kernels (one vector against one vector)
