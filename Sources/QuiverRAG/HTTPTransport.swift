@@ -154,6 +154,16 @@ struct HTTPTransport: Sendable {
     }
 }
 
+/// The HTTP client the OpenAI-compatible clients use unless given another: process-wide, never
+/// shut down (like `HTTPClient.shared`), but with a 5-second connect timeout instead of the
+/// shared client's 90 seconds, so a wrong base URL fails fast, and no read timeout (streams
+/// have ``HTTPOptions/streamIdleTimeout``, requests ``HTTPOptions/timeout``).
+public let defaultHTTPClient: HTTPClient = HTTPClient(
+    eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+    configuration: HTTPClient.Configuration(
+        timeout: HTTPClient.Configuration.Timeout(connect: .seconds(5)),
+        decompression: .enabled(limit: .ratio(25))))
+
 /// Maps cancellation, AsyncHTTPClient's timeouts and connection failures to ``RAGError``.
 func mapped(_ error: any Error) -> any Error {
     if error is RAGError { return error }

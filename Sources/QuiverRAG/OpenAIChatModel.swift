@@ -15,9 +15,9 @@ public struct OpenAIChatModel: ChatModel {
     public var model: String { configuration.model }
     let transport: HTTPTransport
 
-    /// - Parameter httpClient: the client to use; the shared one by default (nothing to shut down).
+    /// - Parameter httpClient: the client to use; ``defaultHTTPClient`` by default (nothing to shut down).
     /// - Throws: ``RAGError/Code/invalidArgument`` for a base URL that is not http(s).
-    public init(configuration: ChatConfiguration, options: HTTPOptions = HTTPOptions(), httpClient: HTTPClient = .shared) throws {
+    public init(configuration: ChatConfiguration, options: HTTPOptions = HTTPOptions(), httpClient: HTTPClient = defaultHTTPClient) throws {
         self.configuration = configuration
         transport = try HTTPTransport(
             client: httpClient, baseURL: configuration.baseURL, apiKey: configuration.apiKey, options: options)

@@ -25,7 +25,7 @@ public struct OpenAIEmbedding: EmbeddingFunction {
     /// - Throws: ``RAGError/Code/invalidArgument`` when no dimension is known or the URL is bad.
     public init(
         configuration: EmbeddingConfiguration, dimension: Int? = nil, batchSize: Int = 64,
-        options: HTTPOptions = HTTPOptions(), httpClient: HTTPClient = .shared
+        options: HTTPOptions = HTTPOptions(), httpClient: HTTPClient = defaultHTTPClient
     ) throws {
         guard let d = dimension ?? configuration.dimension, d >= 1 else {
             throw RAGError(.invalidArgument, "the embedding dimension of '\(configuration.model)' is unknown; use OpenAIEmbedding.connect to ask the server")
@@ -42,7 +42,7 @@ public struct OpenAIEmbedding: EmbeddingFunction {
     /// when the configuration does not give it.
     public static func connect(
         _ configuration: EmbeddingConfiguration, batchSize: Int = 64, options: HTTPOptions = HTTPOptions(),
-        httpClient: HTTPClient = .shared
+        httpClient: HTTPClient = defaultHTTPClient
     ) async throws -> OpenAIEmbedding {
         if configuration.dimension != nil {
             return try OpenAIEmbedding(configuration: configuration, batchSize: batchSize, options: options, httpClient: httpClient)
