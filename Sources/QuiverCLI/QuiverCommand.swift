@@ -10,7 +10,7 @@ struct QuiverCommand: AsyncParsableCommand {
         discussion: "JSON results go to standard output; errors go to standard error with a non-zero exit status.",
         subcommands: [
             Create.self, Insert.self, Upsert.self, Delete.self, Get.self, Query.self, Search.self,
-            Flush.self, List.self, Describe.self, Stats.self, Demo.self,
+            Flush.self, List.self, Describe.self, Stats.self, Demo.self, Ingest.self, Retrieve.self, Ask.self,
         ]
     )
 }
