@@ -9,9 +9,10 @@ extension QuiverCommand {
             abstract: "Walk through the engine: create a collection, insert, flush, reopen and search.")
         @Argument(help: "The database directory (created when missing).") var db: String = "./quiver_demo.quiver"
         @Option(help: "Rows to insert.") var rows: Int = 10_000
+        @Option(help: "Vector dimension.") var dimension: Int = 32
 
         func run() throws {
-            let d = 32
+            let d = dimension
             var generator = SystemRandomNumberGenerator()
             let vectors = (0..<rows).map { _ in (0..<d).map { _ in Float.random(in: -1...1, using: &generator) } }
             let colors = ["red", "green", "blue"]
@@ -20,15 +21,16 @@ extension QuiverCommand {
                 if db.hasCollection("demo") { try db.dropCollection("demo") }
                 try db.createCollection("demo", dimension: d, metric: .cosine)
                 let start = Date()
-                for batchStart in stride(from: 0, to: rows, by: 1000) {
-                    let batch = (batchStart..<min(batchStart + 1000, rows)).map { i -> Row in
+                for batchStart in stride(from: 0, to: rows, by: 10_000) {
+                    let batch = (batchStart..<min(batchStart + 10_000, rows)).map { i -> Row in
                         ["id": .int(Int64(i)), "vector": .vector(vectors[i]), "color": .string(colors[i % 3]), "n": .int(Int64(i))]
                     }
                     _ = try db.insert(into: "demo", rows: batch)
                 }
                 print("inserted \(rows) rows of \(d) dimensions in \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
+                let flushStart = Date()
                 try db.flush("demo")
-                print("flushed; closing and reopening")
+                print("flushed in \(String(format: "%.2f", Date().timeIntervalSince(flushStart))) s; closing and reopening")
                 try db.close()
             }
             let start = Date()

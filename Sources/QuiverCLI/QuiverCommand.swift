@@ -243,14 +243,29 @@ extension QuiverCommand {
 
         func run() throws {
             let values = try vector.map { [try Value(json: $0)] } ?? readJSONLines(vectorsFile!)
-            let queries = try values.enumerated().map { i, v -> [Float] in
-                guard let f = v.floatVector else { throw ValidationError("query \(i) is not an array of numbers") }
-                return f
-            }
             try withDatabase(target.db) { db in
-                let hits = try db.search(
-                    target.collection, vectors: queries, limit: limit, offset: offset, filter: filter.filter ?? "",
-                    filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField)
+                let schema = try db.describeCollection(target.collection).schema
+                let field = annsField.flatMap { schema.field(named: $0) } ?? schema.vectorFields.first
+                let hits: [[Hit]]
+                if field?.dataType.isBinaryVector == true {
+                    let queries = try values.enumerated().map { i, v -> [UInt8] in
+                        guard let items = v.arrayValue, let bytes = Optional(items.compactMap { $0.intValue.flatMap { UInt8(exactly: $0) } }),
+                            bytes.count == items.count
+                        else { throw ValidationError("query \(i) is not an array of bytes (0…255)") }
+                        return bytes
+                    }
+                    hits = try db.search(
+                        target.collection, binaryVectors: queries, limit: limit, offset: offset, filter: filter.filter ?? "",
+                        filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField)
+                } else {
+                    let queries = try values.enumerated().map { i, v -> [Float] in
+                        guard let f = v.floatVector else { throw ValidationError("query \(i) is not an array of numbers") }
+                        return f
+                    }
+                    hits = try db.search(
+                        target.collection, vectors: queries, limit: limit, offset: offset, filter: filter.filter ?? "",
+                        filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField)
+                }
                 print(hitsJSON(hits))
             }
         }

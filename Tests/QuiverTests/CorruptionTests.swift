@@ -7,7 +7,7 @@ import Testing
 /// torn WAL tail, drops the torn record and reports it), never a crash or a wrong result.
 @Suite struct CorruptionTests {
     final class Messages: Sendable {
-        let list = Mutex<[String]>([])
+        let list = Locked<[String]>([])
         func options() -> DatabaseOptions {
             var o = quietOptions()
             o.logHandler = { [self] _, message in list.withLock { $0.append(message) } }

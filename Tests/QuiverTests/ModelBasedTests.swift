@@ -68,8 +68,10 @@ import Testing
                 }
                 let r = try db.delete(from: "m", ids: ids)
                 #expect(r.deleteCount == expected, "\(context)")
-            case 62..<67:
+            case 62..<65:
                 try db.flush("m")
+            case 65..<67:
+                try db.compact("m")
             case 67..<70:
                 try db.close()
                 db = try Database.open(at: dir.path, options: options)

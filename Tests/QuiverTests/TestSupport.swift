@@ -48,5 +48,6 @@ func referenceDistance(_ metric: MetricType, _ a: [Float], _ b: [Float]) -> Doub
     case .ip: return dot
     case .l2: return l2
     case .cosine: return na == 0 || nb == 0 ? 0 : dot / (na.squareRoot() * nb.squareRoot())
+    case .hamming, .jaccard: preconditionFailure("binary metrics have their own reference")
     }
 }

@@ -28,6 +28,7 @@ extension Database {
     /// - Throws: `.alreadyExists` when the name is taken; `.invalidArgument` for a bad name.
     public func createCollection(_ name: String, schema: CollectionSchema, metric: MetricType = .cosine) throws {
         try Names.validateCollection(name)
+        for field in schema.vectorFields { try metric.check(for: field) }
         try withCatalog { s in
             guard s.engines[name] == nil else { throw QuiverError(.alreadyExists, "collection '\(name)' already exists") }
             var catalog = s.catalog
@@ -103,6 +104,16 @@ extension Database {
             s.engines[name] = nil
             s.engines[newName] = engine
         }
+    }
+
+    /// Merges the collection's sealed segments into one, dropping deleted and replaced rows, and
+    /// switches the manifest. Writers and readers go on meanwhile; readers of an old snapshot
+    /// keep working on the old segments.
+    ///
+    /// - Returns: whether there was anything to compact.
+    @discardableResult
+    public func compact(_ name: String) throws -> Bool {
+        try engine(name).compact(.all)
     }
 
     /// Seals the collection's growing segment into a segment file and records its deletes.

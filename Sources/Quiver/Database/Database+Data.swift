@@ -104,27 +104,27 @@ extension Database {
     ///
     /// Distances follow Milvus: L2 is the squared distance (ascending); IP and COSINE are
     /// similarities (descending). A filter is applied before ranking, so `limit` results come
-    /// back whenever at least that many rows match.
+    /// back whenever at least that many rows match. Range search, grouping and rounding are in
+    /// `options`.
     ///
+    /// ```swift
+    /// let hits = try db.search("docs", vectors: [q], limit: 3, filter: "lang == 'en'", outputFields: ["text"])
+    /// ```
     /// - Parameters:
     ///   - annsField: the vector field to search (needed when the schema has several).
     ///   - metric: when given, must equal the collection's metric.
-    /// - Throws: `.dimensionMismatch`, `.invalidArgument` (NaN, limit out of range, unknown field).
+    /// - Throws: `.dimensionMismatch`, `.invalidArgument` (NaN, limit out of range, unknown field,
+    ///   bad options), `.filterSyntax`.
     /// - Complexity: O(queries × rows × dimension).
     public func search(
         _ collection: String, vectors: [[Float]], limit: Int = 10, offset: Int = 0, filter: String = "",
         filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
-        metric: MetricType? = nil
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
     ) throws -> [[Hit]] {
         let e = try engine(collection)
         let field = try vectorField(of: e.schema, named: annsField)
-        if let metric, metric != e.metric {
-            throw QuiverError.invalidArgument("metric \(metric.rawValue) differs from the collection's \(e.metric.rawValue)")
-        }
-        guard limit >= 1 else { throw QuiverError.invalidArgument("limit must be at least 1, got \(limit)") }
-        guard offset >= 0 else { throw QuiverError.invalidArgument("offset must not be negative, got \(offset)") }
-        guard limit + offset <= maxTopK else {
-            throw QuiverError.invalidArgument("limit + offset must be at most \(maxTopK), got \(limit + offset)")
+        guard !field.dataType.isBinaryVector else {
+            throw QuiverError.invalidArgument("'\(field.name)' is a binary vector field; search it with binaryVectors:")
         }
         let d = field.dataType.dimension!
         for (i, v) in vectors.enumerated() {
@@ -135,11 +135,79 @@ extension Database {
                 throw QuiverError.invalidArgument("query vector \(i) has a NaN or infinite component")
             }
         }
+        return try search(e, queries: .floats(vectors), field: field, limit: limit, offset: offset, filter: filter,
+                          filterParams: filterParams, outputFields: outputFields, metric: metric, options: options)
+    }
+
+    /// Searches a binary vector field (HAMMING or JACCARD) with query bit vectors of `dimension / 8` bytes.
+    ///
+    /// - Throws: `.dimensionMismatch` for a query of the wrong length; otherwise as `search(_:vectors:…)`.
+    public func search(
+        _ collection: String, binaryVectors: [[UInt8]], limit: Int = 10, offset: Int = 0, filter: String = "",
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
+    ) throws -> [[Hit]] {
+        let e = try engine(collection)
+        let field = try vectorField(of: e.schema, named: annsField)
+        guard field.dataType.isBinaryVector else {
+            throw QuiverError.invalidArgument("'\(field.name)' is not a binary vector field; search it with vectors:")
+        }
+        let bytes = field.dataType.vectorRowBytes
+        for (i, v) in binaryVectors.enumerated() where v.count != bytes {
+            throw QuiverError(.dimensionMismatch, "query vector \(i) has \(v.count * 8) bits, field '\(field.name)' has \(bytes * 8)")
+        }
+        return try search(e, queries: .bytes(binaryVectors), field: field, limit: limit, offset: offset, filter: filter,
+                          filterParams: filterParams, outputFields: outputFields, metric: metric, options: options)
+    }
+
+    /// Searches with the stored vectors of the rows `ids` as queries (one result list per id).
+    ///
+    /// - Throws: `.notFound` naming an id that has no live row; otherwise as `search(_:vectors:…)`.
+    public func search(
+        _ collection: String, ids: [Value], limit: Int = 10, offset: Int = 0, filter: String = "",
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
+    ) throws -> [[Hit]] {
+        let e = try engine(collection)
+        let field = try vectorField(of: e.schema, named: annsField)
+        let pk = e.schema.primaryField
+        let keys = try ids.map { try PrimaryKey.from($0, field: pk) }
+        let fields = try OutputFields.resolve([field.name], schema: e.schema, includePrimaryKey: true)
+        var found = [PrimaryKey: Value]()
+        for row in try e.get(keys: keys, fields: fields, filter: nil) {
+            found[try PrimaryKey.from(row[pk.name]!, field: pk)] = row[field.name]
+        }
+        let values = try keys.map { key in
+            guard let v = found[key] else { throw QuiverError.notFound("no live row has primary key \(key)") }
+            return v
+        }
+        let queries: QueryVectors = field.dataType.isBinaryVector
+            ? .bytes(values.map { if case .bytes(let b) = $0 { b } else { [] } })
+            : .floats(values.map { $0.floatVector ?? [] })
+        return try search(e, queries: queries, field: field, limit: limit, offset: offset, filter: filter,
+                          filterParams: filterParams, outputFields: outputFields, metric: metric, options: options)
+    }
+
+    private func search(
+        _ e: CollectionEngine, queries: QueryVectors, field: FieldSchema, limit: Int, offset: Int, filter: String,
+        filterParams: [String: Value], outputFields: [String]?, metric: MetricType?, options: SearchOptions
+    ) throws -> [[Hit]] {
+        if let metric, metric != e.metric {
+            throw QuiverError.invalidArgument("metric \(metric.rawValue) differs from the collection's \(e.metric.rawValue)")
+        }
+        guard limit >= 1 else { throw QuiverError.invalidArgument("limit must be at least 1, got \(limit)") }
+        guard offset >= 0 else { throw QuiverError.invalidArgument("offset must not be negative, got \(offset)") }
+        guard limit + offset <= maxTopK else {
+            throw QuiverError.invalidArgument("limit + offset must be at most \(maxTopK), got \(limit + offset)")
+        }
+        let groupField = try options.validate(metric: e.metric, schema: e.schema, limit: limit, offset: offset)
         let expression = try FilterExpression.compile(filter, params: filterParams, schema: e.schema)
         let fields = try OutputFields.resolve(outputFields, schema: e.schema, includePrimaryKey: false)
         return try e.search(.init(
-            queries: vectors, field: field, limit: limit, offset: offset, filter: expression, fields: fields,
-            threads: max(1, options.searchThreads)))
+            queries: queries, field: field, limit: limit, offset: offset, filter: expression, fields: fields,
+            threads: options.threads ?? max(1, self.options.searchThreads), radius: options.radius,
+            rangeFilter: options.rangeFilter, groupBy: groupField, groupSize: options.groupSize,
+            roundDecimal: options.roundDecimal))
     }
 
     func vectorField(of schema: CollectionSchema, named name: String?) throws -> FieldSchema {

@@ -18,7 +18,7 @@ public final class Database: Sendable {
     public let path: String
     let options: DatabaseOptions
     private let fileLock: FileLock
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let syncTimer: UncheckedBox<DispatchSourceTimer>?
 
     struct State {
@@ -64,7 +64,7 @@ public final class Database: Sendable {
             fileLock.release()
             throw error
         }
-        state = Mutex(State(catalog: catalog, engines: engines))
+        state = Locked(State(catalog: catalog, engines: engines))
         if options.durability == .batched {
             let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global(qos: .utility))
             let interval = options.syncInterval

@@ -77,6 +77,43 @@ enum FieldValidator {
                 throw fail(.invalidArgument, "vector component \(i) is \(x.isNaN ? "NaN" : "infinite"); vectors must be finite")
             }
             return .vector(vector)
+        case .float16Vector(let dimension), .bfloat16Vector(let dimension):
+            guard let vector = value.floatVector else {
+                throw fail(.invalidArgument, "expected a float vector, got \(value.kindName)")
+            }
+            guard vector.count == dimension else {
+                throw fail(.dimensionMismatch, "vector has \(vector.count) dimensions, the field has \(dimension)")
+            }
+            let format: Kernels.HalfFormat = type == .float16Vector(dimension: dimension) ? .float16 : .bfloat16
+            var rounded = [Float]()
+            rounded.reserveCapacity(dimension)
+            for (i, x) in vector.enumerated() {
+                let h = HalfConversion.narrow(x, format)
+                let back = Kernels.widen(h, format)
+                guard x.isFinite, back.isFinite else {
+                    throw fail(.invalidArgument, "vector component \(i) is \(x.isNaN ? "NaN" : x.isFinite ? "out of range for \(type.name)" : "infinite"); vectors must be finite")
+                }
+                rounded.append(back)
+            }
+            return .vector(rounded)
+        case .binaryVector(let dimension):
+            let bytes: [UInt8]
+            switch value {
+            case .bytes(let b): bytes = b
+            case .array(let items):
+                bytes = try items.map { item in
+                    guard let v = item.intValue, (0...255).contains(v) else {
+                        throw fail(.invalidArgument, "a binary vector given as an array must hold integers 0...255")
+                    }
+                    return UInt8(v)
+                }
+            default:
+                throw fail(.invalidArgument, "expected a binary vector (bytes), got \(value.kindName)")
+            }
+            guard bytes.count * 8 == dimension else {
+                throw fail(.dimensionMismatch, "binary vector has \(bytes.count * 8) bits, the field has \(dimension)")
+            }
+            return .bytes(bytes)
         }
     }
 

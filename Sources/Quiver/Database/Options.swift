@@ -29,6 +29,8 @@ public struct DatabaseOptions: Sendable {
     public var flushRowThreshold: Int = 200_000
     /// …or about this many bytes.
     public var flushByteThreshold: Int = 128 << 20
+    /// Merge segments in the background (size-tiered) after flushes.
+    public var autoCompaction: Bool = true
     /// Threads a search may use (default: all cores).
     public var searchThreads: Int = ProcessInfo.processInfo.activeProcessorCount
     /// Receives recovery reports (such as a dropped torn WAL record) and other events.

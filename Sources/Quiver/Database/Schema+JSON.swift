@@ -50,7 +50,8 @@ extension FieldSchema {
             out["element_type"] = .string(element.name)
             out["max_capacity"] = .int(Int64(capacity))
             if case .varchar(let n) = element { out["max_length"] = .int(Int64(n)) }
-        case .floatVector(let d): out["dim"] = .int(Int64(d))
+        case .floatVector(let d), .float16Vector(let d), .bfloat16Vector(let d), .binaryVector(let d):
+            out["dim"] = .int(Int64(d))
         default: break
         }
         return .object(out)
@@ -96,6 +97,9 @@ extension FieldSchema {
             }
             type = .array(elementType: try scalar(element), maxCapacity: try int("max_capacity"))
         case "float_vector", "floatvector": type = .floatVector(dimension: try int("dim"))
+        case "float16_vector", "float16vector": type = .float16Vector(dimension: try int("dim"))
+        case "bfloat16_vector", "bfloat16vector": type = .bfloat16Vector(dimension: try int("dim"))
+        case "binary_vector", "binaryvector": type = .binaryVector(dimension: try int("dim"))
         default: type = try scalar(typeName)
         }
         self.init(

@@ -9,17 +9,38 @@ public indirect enum DataType: Sendable, Hashable, CustomStringConvertible {
     case array(elementType: DataType, maxCapacity: Int)
     /// A dense vector of 32-bit floats.
     case floatVector(dimension: Int)
+    /// A dense vector stored as IEEE 754 half-precision floats (half the bytes of `floatVector`).
+    case float16Vector(dimension: Int)
+    /// A dense vector stored as bfloat16 (the upper 16 bits of a float32).
+    case bfloat16Vector(dimension: Int)
+    /// A vector of `dimension` bits (a multiple of 8), compared with HAMMING or JACCARD.
+    case binaryVector(dimension: Int)
 
     /// `true` for vector types.
-    public var isVector: Bool {
-        if case .floatVector = self { return true }
-        return false
-    }
+    public var isVector: Bool { dimension != nil }
 
     /// The dimension of a vector type, `nil` for scalars.
     public var dimension: Int? {
-        if case .floatVector(let d) = self { return d }
-        return nil
+        switch self {
+        case .floatVector(let d), .float16Vector(let d), .bfloat16Vector(let d), .binaryVector(let d): d
+        default: nil
+        }
+    }
+
+    /// `true` for the binary vector type.
+    public var isBinaryVector: Bool {
+        if case .binaryVector = self { return true }
+        return false
+    }
+
+    /// Bytes one stored vector takes.
+    var vectorRowBytes: Int {
+        switch self {
+        case .floatVector(let d): d * 4
+        case .float16Vector(let d), .bfloat16Vector(let d): d * 2
+        case .binaryVector(let d): d / 8
+        default: 0
+        }
     }
 
     /// `true` for bool, the integer types, float, double and varchar: the types an array may hold.
@@ -52,6 +73,9 @@ public indirect enum DataType: Sendable, Hashable, CustomStringConvertible {
         case .json: "json"
         case .array: "array"
         case .floatVector: "float_vector"
+        case .float16Vector: "float16_vector"
+        case .bfloat16Vector: "bfloat16_vector"
+        case .binaryVector: "binary_vector"
         }
     }
 
@@ -59,7 +83,7 @@ public indirect enum DataType: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .varchar(let n): "varchar(\(n))"
         case .array(let e, let c): "array<\(e)>[\(c)]"
-        case .floatVector(let d): "float_vector(\(d))"
+        case .floatVector(let d), .float16Vector(let d), .bfloat16Vector(let d), .binaryVector(let d): "\(name)(\(d))"
         default: name
         }
     }
@@ -82,9 +106,24 @@ public enum MetricType: String, Sendable, Hashable, CaseIterable, Codable {
     case l2 = "L2"
     case ip = "IP"
     case cosine = "COSINE"
+    /// Binary vectors: the number of differing bits (smaller is closer).
+    case hamming = "HAMMING"
+    /// Binary vectors: 1 − |a ∧ b| / |a ∨ b| (smaller is closer).
+    case jaccard = "JACCARD"
 
     /// `true` when a larger score means a closer match (IP, COSINE).
-    public var higherIsBetter: Bool { self != .l2 }
+    public var higherIsBetter: Bool { self == .ip || self == .cosine }
+
+    /// `true` for the metrics of binary vectors.
+    public var isBinary: Bool { self == .hamming || self == .jaccard }
+
+    /// Checks that the metric can compare vectors of `type`.
+    func check(for field: FieldSchema) throws {
+        guard field.dataType.isBinaryVector == isBinary else {
+            let allowed = field.dataType.isBinaryVector ? "HAMMING or JACCARD" : "L2, IP or COSINE"
+            throw QuiverError.invalidArgument("metric \(rawValue) cannot compare \(field.dataType.name) field '\(field.name)'; use \(allowed)")
+        }
+    }
 
     /// Parses `l2`, `L2`, `ip`, `cosine`, … (any case).
     public init?(name: String) {
@@ -180,8 +219,17 @@ public struct CollectionSchema: Sendable, Hashable {
                 guard (1...4096).contains(capacity) else {
                     throw QuiverError.invalidArgument("array field '\(field.name)' needs a max_capacity in 1...4096, got \(capacity)")
                 }
-            case .floatVector(let d):
-                guard (1...32_768).contains(d) else {
+            case .floatVector(let d), .float16Vector(let d), .bfloat16Vector(let d), .binaryVector(let d):
+                if field.dataType.isBinaryVector {
+                    guard d % 8 == 0, (8...65_536).contains(d) else {
+                        throw QuiverError.invalidArgument("binary vector field '\(field.name)' needs a dimension that is a multiple of 8 in 8...65536, got \(d)")
+                    }
+                } else {
+                    guard (1...32_768).contains(d) else {
+                        throw QuiverError.invalidArgument("vector field '\(field.name)' needs a dimension in 1...32768, got \(d)")
+                    }
+                }
+                guard true else {
                     throw QuiverError.invalidArgument("vector field '\(field.name)' needs a dimension in 1...32768, got \(d)")
                 }
                 guard !field.nullable else {

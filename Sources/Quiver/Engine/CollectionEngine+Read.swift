@@ -51,18 +51,19 @@ enum SegmentRef {
         }
     }
 
-    func vector(_ field: String, row: Int, dimension d: Int) -> [Float] {
+    /// The stored vector of `row` in `field` (floats, or bytes for binary vectors).
+    func vectorValue(_ field: FieldSchema, row: Int) -> Value {
         switch self {
-        case .sealed(let s): return s.vector(field, row: row)
-        case .growing(let g): return Array(g.vectors[field]![(row * d)..<((row + 1) * d)])
+        case .sealed(let s): return s.vectorValue(field.name, row: row)
+        case .growing(let g): return g.vectorValue(field, row: row)
         }
     }
 
     func entity(row: Int, fields: OutputFields) -> Row {
         var out = Row(minimumCapacity: fields.schemaFields.count)
         for field in fields.schemaFields {
-            if let d = field.dataType.dimension {
-                out[field.name] = .vector(vector(field.name, row: row, dimension: d))
+            if field.dataType.isVector {
+                out[field.name] = vectorValue(field, row: row)
             } else {
                 out[field.name] = column(field.name)!.value(at: row)
             }

@@ -1,63 +1,142 @@
+import Foundation
+
 /// Exact search over every segment of a snapshot, merged into one ranking per query.
 extension CollectionEngine {
     struct SearchRequest {
-        var queries: [[Float]]
+        var queries: QueryVectors
         var field: FieldSchema
         var limit: Int
         var offset: Int
         var filter: FilterExpression
         var fields: OutputFields
         var threads: Int
+        var radius: Float? = nil
+        var rangeFilter: Float? = nil
+        var groupBy: FieldSchema? = nil
+        var groupSize: Int = 1
+        var roundDecimal: Int = -1
+    }
+
+    /// A scored row of a snapshot segment.
+    struct Candidate {
+        var segment: Int
+        var row: Int
+        var distance: Float
     }
 
     func search(_ request: SearchRequest) throws -> [[Hit]] {
         let snap = try snapshot()
         let segments = snap.matching(request.filter)
-        let k = request.limit + request.offset
+        let pk = schema.primaryField.name
+        let ranked: [[Candidate]]
+        if let group = request.groupBy {
+            ranked = grouped(request, segments: segments, group: group)
+        } else {
+            let all = candidates(request, segments: segments, k: request.limit + request.offset)
+            ranked = all.map { Array($0.dropFirst(request.offset).prefix(request.limit)) }
+        }
+        let scale = request.roundDecimal >= 0 ? Float(pow(10, Double(request.roundDecimal))) : 0
+        return ranked.map { list in
+            list.map { c in
+                let segment = segments[c.segment].segment
+                let distance = scale > 0 ? (c.distance * scale).rounded() / scale : c.distance
+                return Hit(
+                    id: segment.column(pk)!.value(at: c.row), distance: distance,
+                    entity: segment.entity(row: c.row, fields: request.fields))
+            }
+        }
+    }
+
+    /// The best `k` candidates per query over all segments, best first (ties: segment, then row).
+    private func candidates(_ request: SearchRequest, segments: [(segment: SegmentRef, rows: Bitset)], k: Int) -> [[Candidate]] {
         let d = request.field.dataType.dimension!
         let name = request.field.name
-        let higherIsBetter = metric.higherIsBetter
-        // Per query: (segment index, row, distance) from every segment.
-        var candidates = [[(segment: Int, row: Int, distance: Float)]](repeating: [], count: request.queries.count)
+        var out = [[Candidate]](repeating: [], count: request.queries.count)
         for (index, (segment, rows)) in segments.enumerated() {
-            let allowed = rows.cardinality == segment.rowCount ? nil : rows
-            if allowed?.isEmpty == true || segment.rowCount == 0 { continue }
+            if segment.rowCount == 0 { continue }
+            let cardinality = rows.cardinality
+            if cardinality == 0 { continue }
+            let allowed = cardinality == segment.rowCount ? nil : rows
             let results: [[ScoredRow]]
-            switch segment {
-            case .sealed(let s):
+            let type = request.field.dataType
+            func typed(_ raw: UnsafeRawBufferPointer, _ norms: UnsafeBufferPointer<Float>?) -> [[ScoredRow]] {
+                TypedScan.topK(
+                    queries: request.queries, vectors: raw, count: segment.rowCount, type: type, norms: norms,
+                    metric: metric, k: k, allowed: allowed, threads: request.threads,
+                    radius: request.radius, rangeFilter: request.rangeFilter)
+            }
+            switch (segment, type, request.queries) {
+            case (.sealed(let s), .floatVector, .floats(let queries)):
                 results = FlatScan.topK(
-                    queries: request.queries, vectors: s.vectors(name), count: s.rowCount, dimension: d,
-                    norms: s.norms(name), metric: metric, k: k, allowed: allowed, threads: request.threads)
-            case .growing(let g):
+                    queries: queries, vectors: s.vectors(name), count: s.rowCount, dimension: d,
+                    norms: s.norms(name), metric: metric, k: k, allowed: allowed, threads: request.threads,
+                    radius: request.radius, rangeFilter: request.rangeFilter)
+            case (.growing(let g), .floatVector, .floats(let queries)):
                 results = g.vectors[name]!.withUnsafeBufferPointer { vectors in
                     g.norms[name]!.withUnsafeBufferPointer { norms in
                         FlatScan.topK(
-                            queries: request.queries, vectors: vectors, count: g.rowCount, dimension: d,
-                            norms: norms, metric: metric, k: k, allowed: allowed, threads: request.threads)
+                            queries: queries, vectors: vectors, count: g.rowCount, dimension: d,
+                            norms: norms, metric: metric, k: k, allowed: allowed, threads: request.threads,
+                            radius: request.radius, rangeFilter: request.rangeFilter)
                     }
                 }
+            case (.sealed(let s), .binaryVector, _):
+                results = typed(s.vectorBytes(name), nil)
+            case (.sealed(let s), _, _):
+                results = typed(s.vectorBytes(name), s.norms(name))
+            case (.growing(let g), .binaryVector, _):
+                results = g.binaryVectors[name]!.withUnsafeBytes { typed($0, nil) }
+            case (.growing(let g), _, _):
+                results = g.halfVectors[name]!.withUnsafeBytes { raw in
+                    g.norms[name]!.withUnsafeBufferPointer { typed(raw, $0) }
+                }
             }
+            // Rounding can put a cosine a hair outside [-1, 1]; Milvus's range is closed.
             let clamp = metric == .cosine
             for (q, hits) in results.enumerated() {
                 for hit in hits {
-                    // Rounding can put a cosine a hair outside [-1, 1]; Milvus's range is closed.
-                    let distance = clamp ? min(1, max(-1, hit.distance)) : hit.distance
-                    candidates[q].append((index, hit.row, distance))
+                    out[q].append(Candidate(segment: index, row: hit.row, distance: clamp ? min(1, max(-1, hit.distance)) : hit.distance))
                 }
             }
         }
-        let pk = schema.primaryField.name
-        return candidates.map { list in
-            let ranked = list.sorted { a, b in
+        let higherIsBetter = metric.higherIsBetter
+        return out.map { list in
+            Array(list.sorted { a, b in
                 if a.distance != b.distance { return higherIsBetter ? a.distance > b.distance : a.distance < b.distance }
                 if a.segment != b.segment { return a.segment < b.segment }
                 return a.row < b.row
+            }.prefix(k))
+        }
+    }
+
+    /// Grouping search: walk the ranking, keep at most `groupSize` hits per group value and the
+    /// first `offset + limit` groups; widen the candidate list until the groups are full or the
+    /// matching rows are exhausted. Groups are ordered by their best hit, hits within a group by rank.
+    private func grouped(_ request: SearchRequest, segments: [(segment: SegmentRef, rows: Bitset)], group: FieldSchema) -> [[Candidate]] {
+        let groupsWanted = request.limit + request.offset
+        let matching = segments.reduce(0) { $0 + $1.rows.cardinality }
+        var k = min(matching, max(64, groupsWanted * request.groupSize * 4))
+        while true {
+            let all = candidates(request, segments: segments, k: k)
+            var complete = true
+            var result = [[Candidate]]()
+            for list in all {
+                var order = [Value]()
+                var groups = [Value: [Candidate]]()
+                for c in list {
+                    let key = segments[c.segment].segment.column(group.name)!.value(at: c.row)
+                    if groups[key] == nil {
+                        guard order.count < groupsWanted else { continue }
+                        order.append(key)
+                    }
+                    if groups[key, default: []].count < request.groupSize { groups[key, default: []].append(c) }
+                }
+                let full = order.count == groupsWanted && order.allSatisfy { groups[$0]!.count == request.groupSize }
+                if !full && list.count == k && k < matching { complete = false }
+                result.append(order.dropFirst(request.offset).prefix(request.limit).flatMap { groups[$0]! })
             }
-            return ranked.dropFirst(request.offset).prefix(request.limit).map { c in
-                let segment = segments[c.segment].segment
-                let id = segment.column(pk)!.value(at: c.row)
-                return Hit(id: id, distance: c.distance, entity: segment.entity(row: c.row, fields: request.fields))
-            }
+            if complete { return result }
+            k = min(matching, k * 4)
         }
     }
 }

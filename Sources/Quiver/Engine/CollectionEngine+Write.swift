@@ -9,7 +9,7 @@ extension CollectionEngine {
         var stored = try rows.enumerated().map { i, row in
             try RowPreparer.prepare(row, index: i, schema: schema, generatesKeys: generatesKeys)
         }
-        return try withWritableState { s in
+        let (keys, flushed) = try withWritableState { s in
             if generatesKeys {
                 for i in stored.indices {
                     stored[i][pkField.name] = .int(s.manifest.nextAutoID + Int64(i))
@@ -32,9 +32,10 @@ extension CollectionEngine {
             let op: WALOperation = upsert ? .upsert(sequence: sequence, rows: stored) : .insert(sequence: sequence, rows: stored)
             try log(op, &s)
             try s.apply(rows: stored, replacing: upsert, schema: schema)
-            try flushIfNeeded(&s)
-            return keys.map(\.value)
+            return (keys.map(\.value), try flushIfNeeded(&s))
         }
+        if flushed { compactInBackgroundIfDue() }
+        return keys
     }
 
     /// Deletes the rows with `keys`; returns how many live rows were deleted.
@@ -65,10 +66,13 @@ extension CollectionEngine {
         s.lastSequence = op.sequence
     }
 
-    private func flushIfNeeded(_ s: inout State) throws {
-        if s.growing.rowCount >= options.flushRowThreshold || s.growing.byteEstimate >= options.flushByteThreshold {
-            try s.flush(directory: directory, schema: schema, log: options.logHandler)
+    /// Flushes when the growing segment passed a threshold; returns whether it did.
+    private func flushIfNeeded(_ s: inout State) throws -> Bool {
+        guard s.growing.rowCount >= options.flushRowThreshold || s.growing.byteEstimate >= options.flushByteThreshold else {
+            return false
         }
+        try s.flush(directory: directory, schema: schema, log: options.logHandler)
+        return true
     }
 
     /// Seals the growing segment and records the deletes (see `Flush.swift`).
@@ -76,5 +80,6 @@ extension CollectionEngine {
         try withWritableState { s in
             try s.flush(directory: directory, schema: schema, log: options.logHandler)
         }
+        compactInBackgroundIfDue()
     }
 }

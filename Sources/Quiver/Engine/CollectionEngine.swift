@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// Where a live row is: segment id 0 is the growing segment.
@@ -26,7 +27,9 @@ final class CollectionEngine: Sendable {
     let schema: CollectionSchema
     let metric: MetricType
     let options: DatabaseOptions
-    let state: Mutex<State>
+    let state: Locked<State>
+    /// Entered by running compactions; `close` waits for it.
+    let compactionGroup = DispatchGroup()
 
     struct State {
         var manifest: Manifest
@@ -36,10 +39,14 @@ final class CollectionEngine: Sendable {
         /// Sealed segments whose deletes changed since the manifest was written.
         var dirtyDeletes: Set<UInt64> = []
         var growing: GrowingSegment
-        var pkIndex: [PrimaryKey: RowLocation] = [:]
+        var pkIndex = PrimaryKeyIndex()
         var lastSequence: UInt64 = 0
         var wal: WALWriter?
         var closed = false
+        /// A compaction is between its first and last step.
+        var compacting = false
+        /// `close` has begun: no new background compaction starts.
+        var closing = false
         /// Set when a failure left memory and disk possibly out of step; writes are refused until reopen.
         var failure: QuiverError?
     }
@@ -68,11 +75,14 @@ final class CollectionEngine: Sendable {
         s.lastSequence = manifest.checkpointSequence
         try Self.replayWAL(&s, directory: directory, schema: schema, log: options.logHandler)
         try Self.removeObsoleteFiles(s, directory: directory, log: options.logHandler)
-        state = Mutex(s)
+        state = Locked(s)
     }
 
     private static func loadSegments(_ s: inout State, directory: String, schema: CollectionSchema) throws {
         let pkName = schema.primaryField.name
+        s.pkIndex.reserveCapacity(
+            s.manifest.segments.reduce(0) { $0 + $1.rowCount - $1.deletedCount },
+            strings: schema.primaryField.dataType != .int64)
         for entry in s.manifest.segments {
             let path = directory + "/" + FileNames.segment(entry.id)
             let segment = try SealedSegment(path: path, id: entry.id, schema: schema)
@@ -91,13 +101,8 @@ final class CollectionEngine: Sendable {
             s.sealed.append(segment)
             s.sealedDeletes.append(deletes)
             s.segmentIndex[entry.id] = index
-            let keys = segment.columns[pkName]!
-            for row in 0..<segment.rowCount where !deletes[row] {
-                let key = Self.primaryKey(keys, row)
-                let location = RowLocation(segment: entry.id, row: Int32(row))
-                if s.pkIndex.updateValue(location, forKey: key) != nil {
-                    throw QuiverError.corruption("primary key \(key) is live in two rows (segment '\(path)')")
-                }
+            if let key = s.pkIndex.addSegment(id: entry.id, keys: segment.columns[pkName]!, deleted: deletes) {
+                throw QuiverError.corruption("primary key \(key) is live in two rows (segment '\(path)')")
             }
         }
     }
@@ -187,6 +192,8 @@ final class CollectionEngine: Sendable {
 
     /// Flushes (when `flush`) and closes the WAL; later calls throw `.closed`.
     func close(flush: Bool) throws {
+        state.withLock { $0.closing = true }
+        compactionGroup.wait()
         try state.withLock { s in
             guard !s.closed else { return }
             defer {

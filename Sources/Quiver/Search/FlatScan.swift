@@ -1,34 +1,267 @@
+import Dispatch
+import Foundation
+import Synchronization
+
 /// Exact (brute-force) scoring of query vectors against the vectors of one segment.
-enum FlatScan {
+///
+/// The scan reads `vectors` in place (for sealed segments, straight from the memory-mapped
+/// file) in blocks of 64 rows, one allowed-bitset word per block: a zero word skips the block,
+/// a sparse word scores only its rows. Each block is scored for a group of queries with
+/// ``Kernels/scoreBlock(queries:queryCount:queryStride:rows:rowCount:dimension:l2:out:outStride:)``
+/// into a small tile; the tile is compared in SIMD against each query's current top-k threshold
+/// and only the rows that can enter reach the heap.
+///
+/// Work is spread over `threads` workers with `DispatchQueue.concurrentPerform`: with few queries
+/// the rows are cut into chunks, with many queries the queries are; workers take chunks from a
+/// shared counter and per-worker top-k lists are merged at the end. Results do not depend on the
+/// thread count.
+@_spi(Benchmarks) public enum FlatScan {
+    /// The default `threads`: every core.
+    public static var defaultThreads: Int { ProcessInfo.processInfo.activeProcessorCount }
+
     /// The best `k` rows for each query among the rows set in `allowed` (all rows when `nil`),
     /// best first, ties broken by the lower row.
     ///
+    /// With `radius` and/or `rangeFilter` (range search, Milvus semantics) only rows in range are
+    /// kept: for L2 `rangeFilter ≤ d < radius`, for IP and COSINE `radius < d ≤ rangeFilter`;
+    /// the best `k` of those are returned.
+    ///
     /// - Parameters:
-    ///   - vectors: `count × dimension` floats, row-major.
-    ///   - norms: the Euclidean norm of each row (needed for cosine; may be `nil` otherwise).
-    ///   - threads: how many threads may be used.
-    /// - Complexity: O(queries × count × dimension).
-    static func topK(
+    ///   - vectors: `count × dimension` floats, row-major; read in place, never copied.
+    ///   - norms: the Euclidean norm of each row (needed for cosine; ignored otherwise).
+    ///   - allowed: rows that may be returned; must cover at least `count` rows.
+    ///   - threads: how many threads may be used (1 = the calling thread only).
+    ///   - minimumParallelWork: below this many multiply-adds (queries × count × dimension)
+    ///     the scan stays on the calling thread.
+    /// - Complexity: O(queries × count × dimension) time; O(queries × (k + 64)) extra memory.
+    public static func topK(
         queries: [[Float]], vectors: UnsafeBufferPointer<Float>, count: Int, dimension: Int,
-        norms: UnsafeBufferPointer<Float>?, metric: MetricType, k: Int, allowed: Bitset?, threads: Int
+        norms: UnsafeBufferPointer<Float>?, metric: MetricType, k: Int, allowed: Bitset?, threads: Int,
+        radius: Float? = nil, rangeFilter: Float? = nil, minimumParallelWork: Int = 1 << 21
     ) -> [[ScoredRow]] {
+        let nq = queries.count
+        guard nq > 0 else { return [] }
+        precondition(dimension > 0)
         precondition(vectors.count >= count * dimension)
-        precondition(metric != .cosine || norms != nil)
-        guard let base = vectors.baseAddress, count > 0 else { return queries.map { _ in [] } }
-        return queries.map { query in
-            query.withUnsafeBufferPointer { q in
-                let qp = q.baseAddress!
-                let qn = metric == .cosine ? Kernels.norm(qp, dimension) : 0
-                var top = TopK(k: k, higherIsBetter: metric.higherIsBetter)
-                for row in 0..<count {
-                    if let allowed, !allowed[row] { continue }
-                    let d = Kernels.score(
-                        metric, qp, base + row * dimension, dimension,
-                        queryNorm: qn, rowNorm: norms?[row] ?? 0)
-                    top.push(ScoredRow(row: row, distance: d))
-                }
-                return top.sorted()
+        precondition(metric != .cosine || (norms?.count ?? 0) >= count, "cosine needs the row norms")
+        precondition(allowed == nil || allowed!.count >= count)
+        guard count > 0, k > 0, let base = vectors.baseAddress else { return Array(repeating: [], count: nq) }
+
+        let dp = Kernels.paddedDimension(dimension)
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: nq * dp)
+        packed.initialize(repeating: 0, count: nq * dp)
+        defer { packed.deallocate() }
+        var queryNorms = [Float](repeating: 0, count: metric == .cosine ? nq : 0)
+        for (i, q) in queries.enumerated() {
+            precondition(q.count == dimension, "query dimension \(q.count) ≠ \(dimension)")
+            q.withUnsafeBufferPointer { src in
+                (packed + i * dp).update(from: src.baseAddress!, count: dimension)
+                if metric == .cosine { queryNorms[i] = Kernels.norm(src.baseAddress!, dimension) }
             }
         }
+
+        let higher = metric.higherIsBetter
+        // Bounds of the accepted scores: higher is better → lower < d ≤ upper; else lower ≤ d < upper.
+        let lower: Float, upper: Float
+        if higher {
+            lower = radius ?? -.infinity
+            upper = rangeFilter ?? .infinity
+        } else {
+            lower = rangeFilter ?? -.infinity
+            upper = radius ?? .infinity
+        }
+
+        return queryNorms.withUnsafeBufferPointer { qn in
+            withOptionalWords(allowed) { words in
+                let scan = Scan(
+                    queries: UnsafePointer(packed), queryStride: dp, queryNorms: qn.baseAddress,
+                    vectors: base, count: count, dimension: dimension, rowNorms: norms?.baseAddress,
+                    metric: metric, k: k, allowedWords: words, lower: lower, upper: upper)
+                return scan.run(queryCount: nq, threads: max(1, threads), minimumParallelWork: minimumParallelWork)
+            }
+        }
+    }
+
+    static func withOptionalWords<R>(_ b: Bitset?, _ body: (UnsafePointer<UInt64>?) -> R) -> R {
+        guard let b else { return body(nil) }
+        return b.words.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+}
+
+/// One scan over a segment; holds only pointers that outlive `run`.
+@usableFromInline struct Scan: @unchecked Sendable {
+    // @unchecked: the pointers are read-only during `run`, which returns only after every worker
+    // has finished (concurrentPerform is synchronous); each worker writes only its own slot.
+    let queries: UnsafePointer<Float>
+    let queryStride: Int
+    let queryNorms: UnsafePointer<Float>?
+    let vectors: UnsafePointer<Float>
+    let count: Int
+    let dimension: Int
+    let rowNorms: UnsafePointer<Float>?
+    let metric: MetricType
+    let k: Int
+    let allowedWords: UnsafePointer<UInt64>?
+    let lower: Float
+    let upper: Float
+
+    static let blockRows = 64
+
+    func run(queryCount nq: Int, threads: Int, minimumParallelWork: Int) -> [[ScoredRow]] {
+        let work = Double(nq) * Double(count) * Double(dimension)
+        let t = work < Double(minimumParallelWork) ? 1 : threads
+        let higher = metric.higherIsBetter
+
+        if t == 1 {
+            var tops = [TopK](repeating: TopK(k: k, higherIsBetter: higher), count: nq)
+            scan(queries: 0..<nq, rows: 0..<count, into: &tops)
+            return tops.map { $0.sorted() }
+        }
+
+        if nq >= 8 * t {
+            // Many queries: chunks of queries, each scanned over all rows by one worker.
+            let chunk = min(512, max(4, (nq + 2 * t - 1) / (2 * t)))
+            let chunks = (nq + chunk - 1) / chunk
+            let results = WorkerSlots<TopK>(capacity: nq)
+            defer { results.deallocate() }
+            let next = Atomic<Int>(0)
+            DispatchQueue.concurrentPerform(iterations: t) { _ in
+                while true {
+                    let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    if c >= chunks { break }
+                    let qr = c * chunk..<min(nq, (c + 1) * chunk)
+                    var tops = [TopK](repeating: TopK(k: k, higherIsBetter: higher), count: qr.count)
+                    scan(queries: qr, rows: 0..<count, into: &tops)
+                    for (i, top) in tops.enumerated() { (results.base + qr.lowerBound + i).initialize(to: top) }
+                }
+            }
+            defer { results.base.deinitialize(count: nq) }
+            return (0..<nq).map { results.base[$0].sorted() }
+        }
+
+        // Few queries: chunks of rows (multiples of 64, so bitset words stay aligned).
+        let rowChunk = max(minimumParallelWork == 0 ? 64 : 4096, ((count / (8 * t)) + 63) & ~63)
+        let chunks = (count + rowChunk - 1) / rowChunk
+        let perWorker = WorkerSlots<[TopK]>(capacity: t)
+        perWorker.base.initialize(repeating: [], count: t)
+        defer { perWorker.base.deinitialize(count: t); perWorker.deallocate() }
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: t) { w in
+            var tops = [TopK](repeating: TopK(k: k, higherIsBetter: higher), count: nq)
+            while true {
+                let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if c >= chunks { break }
+                scan(queries: 0..<nq, rows: c * rowChunk..<min(count, (c + 1) * rowChunk), into: &tops)
+            }
+            perWorker.base[w] = tops
+        }
+        var merged = perWorker.base[0]
+        for w in 1..<t {
+            for q in 0..<nq { merged[q].merge(perWorker.base[w][q]) }
+        }
+        return merged.map { $0.sorted() }
+    }
+
+    /// Scans `rows` (lower bound a multiple of 64) for the queries `queries`; `tops[i]` belongs
+    /// to query `queries.lowerBound + i`. Rows must be visited in increasing order per heap.
+    func scan(queries qr: Range<Int>, rows rr: Range<Int>, into tops: inout [TopK]) {
+        precondition(rr.lowerBound & 63 == 0)
+        let nq = qr.count
+        let bs = Scan.blockRows
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: nq * bs)
+        defer { tile.deallocate() }
+        let d = dimension
+        let l2 = metric == .l2
+        let q0 = queries + qr.lowerBound * queryStride
+        var s = rr.lowerBound
+        tops.withUnsafeMutableBufferPointer { tops in
+            while s < rr.upperBound {
+                let n = min(bs, rr.upperBound - s)
+                var mask: UInt64 = n == 64 ? ~0 : (1 << UInt64(n)) &- 1
+                if let w = allowedWords { mask &= w[s >> 6] }
+                if mask != 0 {
+                    if mask.nonzeroBitCount >= 12 {
+                        Kernels.scoreBlock(
+                            queries: q0, queryCount: nq, queryStride: queryStride,
+                            rows: vectors + s * d, rowCount: n, dimension: d, l2: l2, out: tile, outStride: bs)
+                    } else {
+                        var bits = mask
+                        while bits != 0 {
+                            let j = bits.trailingZeroBitCount
+                            bits &= bits &- 1
+                            Kernels.scoreBlock(
+                                queries: q0, queryCount: nq, queryStride: queryStride,
+                                rows: vectors + (s + j) * d, rowCount: 1, dimension: d, l2: l2,
+                                out: tile + j, outStride: bs)
+                        }
+                    }
+                    for i in 0..<nq {
+                        offer(tile + i * bs, n, firstRow: s, mask: mask, query: qr.lowerBound + i, into: &tops[i])
+                    }
+                }
+                s += n
+            }
+        }
+    }
+
+    /// Offers the `n` scores at `scores` (rows `firstRow...`, those whose bit is set in `mask`).
+    @inline(__always)
+    func offer(
+        _ scores: UnsafeMutablePointer<Float>, _ n: Int, firstRow: Int, mask: UInt64, query: Int,
+        into top: inout TopK
+    ) {
+        if metric == .cosine, let rowNorms, let queryNorms {
+            let qn = queryNorms[query]
+            var j = 0
+            while j + 8 <= n {
+                let s = Kernels.cosine(dot: Kernels.load8(scores + j), qn, Kernels.load8(rowNorms + firstRow + j))
+                UnsafeMutableRawPointer(scores + j).storeBytes(of: s, as: SIMD8<Float>.self)
+                j += 8
+            }
+            while j < n {
+                scores[j] = Kernels.cosine(dot: scores[j], qn, rowNorms[firstRow + j])
+                j += 1
+            }
+        }
+        let higher = metric.higherIsBetter
+        var j = 0
+        while j < n {
+            let m = min(8, n - j)
+            let v = m == 8 ? Kernels.load8(scores + j) : Kernels.loadPartial(scores + j, m)
+            let pass: SIMDMask<SIMD8<Int32>>
+            if higher {
+                let lo = Swift.max(top.threshold, lower)
+                pass = (v .> SIMD8(repeating: lo)) .& (v .<= SIMD8(repeating: upper))
+            } else {
+                let hi = Swift.min(top.threshold, upper)
+                pass = (v .< SIMD8(repeating: hi)) .& (v .>= SIMD8(repeating: lower))
+            }
+            if any(pass) {
+                for lane in 0..<m where pass[lane] && (mask >> UInt64(j + lane)) & 1 != 0 {
+                    top.push(row: firstRow + j + lane, distance: v[lane])
+                }
+            }
+            j += 8
+        }
+    }
+}
+
+/// Memory that concurrent workers write, each only its own disjoint slots.
+struct WorkerSlots<Element>: @unchecked Sendable {
+    // @unchecked: workers write disjoint elements; the owner reads only after concurrentPerform
+    // returns, which orders every worker's writes before the read.
+    let base: UnsafeMutablePointer<Element>
+    init(capacity: Int) { base = .allocate(capacity: capacity) }
+    func deallocate() { base.deallocate() }
+}
+
+extension Kernels {
+    /// Cosine similarities from eight dot products and norms (see ``cosine(dot:_:_:)``).
+    @inlinable @inline(__always)
+    public static func cosine(dot: SIMD8<Float>, _ normA: Float, _ normB: SIMD8<Float>) -> SIMD8<Float> {
+        let d = normA * normB
+        var s = dot / d
+        s = s.clamped(lowerBound: SIMD8(repeating: -1), upperBound: SIMD8(repeating: 1))
+        return s.replacing(with: 0, where: .!(d .> 0))
     }
 }

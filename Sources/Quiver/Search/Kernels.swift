@@ -1,62 +1,136 @@
 /// Distance kernels on float32 vectors.
 ///
-/// Scores follow Milvus: `l2` is the squared Euclidean distance, `ip` the dot product,
-/// `cosine` the dot product divided by both norms (0 when either norm is 0).
-enum Kernels {
-    @inlinable
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
-        var i = 0
-        while i + 16 <= n {
-            let a0 = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
-            let b0 = UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
-            let a1 = UnsafeRawPointer(a + i + 8).loadUnaligned(as: SIMD8<Float>.self)
-            let b1 = UnsafeRawPointer(b + i + 8).loadUnaligned(as: SIMD8<Float>.self)
-            s0.addProduct(a0, b0)
-            s1.addProduct(a1, b1)
-            i += 16
-        }
-        var s = (s0 + s1).sum()
-        while i < n { s += a[i] * b[i]; i += 1 }
-        return s
+/// Scores follow Milvus: `l2` is the squared Euclidean distance (lower is better), `ip` the dot
+/// product, `cosine` the dot product divided by both norms, clamped to [-1, 1], and 0 when either
+/// norm is 0 (higher is better).
+///
+/// ## Code generation
+/// The kernels use `SIMD8<Float>` with several independent accumulators and unaligned loads.
+/// Swift has no per-function target attributes and no runtime CPU dispatch, so the instruction
+/// set is whatever the whole build targets:
+///
+/// - arm64: NEON and fused multiply-add are baseline; `SIMD8` lowers to two `q` registers and
+///   `addProduct` to `fmla`.
+/// - x86-64 default (`swift build -c release`): the baseline is SSE2. `SIMD8` lowers to two
+///   `xmm` registers. LLVM cannot lower `addProduct` (a correctly rounded fma) without the FMA
+///   extension and calls `fmaf` once per lane, roughly 20× slower, so on x86-64 the kernels use
+///   a separate multiply and add unless `QUIVER_FMA` is defined.
+/// - x86-64 with AVX2/FMA: build with
+///   `-Xswiftc -Xcc -Xswiftc -mavx2 -Xswiftc -Xcc -Xswiftc -mfma -Xswiftc -Xcc -Xswiftc -mf16c
+///   -Xswiftc -DQUIVER_FMA` (or `-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DQUIVER_FMA`).
+///   Swift's code generator takes its target features from the Clang importer, so `-Xcc -mavx2`
+///   reaches Swift code too; `SIMD8` then lowers to one `ymm` register and `addProduct` to
+///   `vfmadd231ps`. Putting these flags in `Package.swift` would need `unsafeFlags`, which
+///   forbids depending on Quiver by version, so they are build-time options.
+@_spi(Benchmarks) public enum Kernels {
+    /// `acc + a × b`, fused where the build has a fused multiply-add instruction.
+    @inlinable @inline(__always)
+    public static func madd(_ acc: SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        #if arch(arm64) || QUIVER_FMA
+        return acc.addingProduct(a, b)
+        #else
+        return acc + a * b
+        #endif
     }
 
-    @inlinable
-    static func l2Squared(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
-        var i = 0
-        while i + 16 <= n {
-            let d0 = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
-                - UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
-            let d1 = UnsafeRawPointer(a + i + 8).loadUnaligned(as: SIMD8<Float>.self)
-                - UnsafeRawPointer(b + i + 8).loadUnaligned(as: SIMD8<Float>.self)
-            s0.addProduct(d0, d0)
-            s1.addProduct(d1, d1)
-            i += 16
-        }
-        var s = (s0 + s1).sum()
-        while i < n { let d = a[i] - b[i]; s += d * d; i += 1 }
-        return s
+    /// Eight floats from `p`, which need not be aligned.
+    @inlinable @inline(__always)
+    public static func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
 
+    /// The first `n` (< 8) floats at `p`, the remaining lanes zero. Never reads past `p + n`.
+    @inlinable @inline(__always)
+    public static func loadPartial(_ p: UnsafePointer<Float>, _ n: Int) -> SIMD8<Float> {
+        assert(n >= 0 && n < 8)
+        var v = SIMD8<Float>()
+        for j in 0..<n { v[j] = p[j] }
+        return v
+    }
+
+    /// The sum of the lanes in a fixed order, so every code path that reduces the same
+    /// accumulator gets the same bits.
+    @inlinable @inline(__always)
+    public static func reduce(_ v: SIMD8<Float>) -> Float {
+        let h = v.lowHalf + v.highHalf
+        let q = h.lowHalf + h.highHalf
+        return q[0] + q[1]
+    }
+
+    // MARK: Pairwise kernels (one vector against one vector)
+
+    /// The dot product of `n` floats at `a` and `b`.
     @inlinable
-    static func norm(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+        var i = 0
+        while i + 32 <= n {
+            s0 = madd(s0, load8(a + i), load8(b + i))
+            s1 = madd(s1, load8(a + i + 8), load8(b + i + 8))
+            s2 = madd(s2, load8(a + i + 16), load8(b + i + 16))
+            s3 = madd(s3, load8(a + i + 24), load8(b + i + 24))
+            i += 32
+        }
+        while i + 8 <= n {
+            s0 = madd(s0, load8(a + i), load8(b + i))
+            i += 8
+        }
+        if i < n { s1 = madd(s1, loadPartial(a + i, n - i), loadPartial(b + i, n - i)) }
+        return reduce((s0 + s1) + (s2 + s3))
+    }
+
+    /// The squared Euclidean distance between `n` floats at `a` and `b`.
+    @inlinable
+    public static func l2Squared(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+        var i = 0
+        while i + 32 <= n {
+            let d0 = load8(a + i) - load8(b + i), d1 = load8(a + i + 8) - load8(b + i + 8)
+            let d2 = load8(a + i + 16) - load8(b + i + 16), d3 = load8(a + i + 24) - load8(b + i + 24)
+            s0 = madd(s0, d0, d0)
+            s1 = madd(s1, d1, d1)
+            s2 = madd(s2, d2, d2)
+            s3 = madd(s3, d3, d3)
+            i += 32
+        }
+        while i + 8 <= n {
+            let d = load8(a + i) - load8(b + i)
+            s0 = madd(s0, d, d)
+            i += 8
+        }
+        if i < n {
+            let d = loadPartial(a + i, n - i) - loadPartial(b + i, n - i)
+            s1 = madd(s1, d, d)
+        }
+        return reduce((s0 + s1) + (s2 + s3))
+    }
+
+    /// The Euclidean norm of `n` floats at `a`.
+    @inlinable
+    public static func norm(_ a: UnsafePointer<Float>, _ n: Int) -> Float {
         dot(a, a, n).squareRoot()
+    }
+
+    /// Cosine similarity from a dot product and the two norms: clamped to [-1, 1], 0 when a norm is 0.
+    @inlinable @inline(__always)
+    public static func cosine(dot: Float, _ normA: Float, _ normB: Float) -> Float {
+        let d = normA * normB
+        guard d > 0 else { return 0 }
+        return min(max(dot / d, -1), 1)
     }
 
     /// The score of `query` against `row` under `metric`; for cosine, `queryNorm` and `rowNorm`
     /// are the vectors' Euclidean norms.
     @inlinable
-    static func score(
+    public static func score(
         _ metric: MetricType, _ query: UnsafePointer<Float>, _ row: UnsafePointer<Float>, _ n: Int,
         queryNorm: Float, rowNorm: Float
     ) -> Float {
         switch metric {
         case .ip: return dot(query, row, n)
         case .l2: return l2Squared(query, row, n)
-        case .cosine:
-            let d = queryNorm * rowNorm
-            return d > 0 ? dot(query, row, n) / d : 0
+        case .cosine: return cosine(dot: dot(query, row, n), queryNorm, rowNorm)
+        case .hamming, .jaccard: preconditionFailure("\(metric.rawValue) compares binary vectors, not floats")
         }
     }
 }

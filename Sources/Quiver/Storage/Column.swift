@@ -36,7 +36,7 @@ struct Column: Sendable {
         case .float: storage = .float([])
         case .double: storage = .double([])
         case .varchar: storage = .string([])
-        case .json, .array, .floatVector: storage = .value([])
+        case .json, .array, .floatVector, .float16Vector, .bfloat16Vector, .binaryVector: storage = .value([])
         }
         nulls = nil
     }

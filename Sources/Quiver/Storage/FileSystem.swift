@@ -54,6 +54,9 @@ enum FileSystem {
     }
 
     static func rename(_ from: String, _ to: String) throws {
+        if let fault = FaultInjector.shared.fire(.rename, path: from) {
+            throw QuiverError.io("rename", path: from + " → " + to, errno: fault.errno)
+        }
         if Glibc_rename(from, to) != 0 { throw QuiverError.io("rename", path: from + " → " + to) }
     }
 
@@ -62,6 +65,9 @@ enum FileSystem {
         let fd = open(path, O_RDONLY | O_DIRECTORY)
         guard fd >= 0 else { throw QuiverError.io("open", path: path) }
         defer { close(fd) }
+        if let fault = FaultInjector.shared.fire(.fsync, path: path + "/") {
+            throw QuiverError.io("fsync", path: path, errno: fault.errno)
+        }
         if fsync(fd) != 0 { throw QuiverError.io("fsync", path: path) }
     }
 
@@ -130,6 +136,9 @@ final class WritableFile: @unchecked Sendable {
 
     init(path: String, truncate: Bool) throws {
         self.path = path
+        if let fault = FaultInjector.shared.fire(.open, path: path) {
+            throw QuiverError.io("open", path: path, errno: fault.errno)
+        }
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND)
         fd = open(path, flags, 0o644)
         guard fd >= 0 else { throw QuiverError.io("open", path: path) }
@@ -147,6 +156,14 @@ final class WritableFile: @unchecked Sendable {
     }
 
     func write(_ buffer: UnsafeRawBufferPointer) throws {
+        if let fault = FaultInjector.shared.fire(.write, path: path) {
+            if fault.partial, buffer.count > 1 {
+                let half = buffer.count / 2
+                let n = Glibc.write(fd, buffer.baseAddress!, half)
+                if n > 0 { size += n }
+            }
+            throw QuiverError.io("write", path: path, errno: fault.errno)
+        }
         var done = 0
         while done < buffer.count {
             let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
@@ -160,6 +177,9 @@ final class WritableFile: @unchecked Sendable {
     }
 
     func sync() throws {
+        if let fault = FaultInjector.shared.fire(.fsync, path: path) {
+            throw QuiverError.io("fsync", path: path, errno: fault.errno)
+        }
         if fsync(fd) != 0 { throw QuiverError.io("fsync", path: path) }
     }
 

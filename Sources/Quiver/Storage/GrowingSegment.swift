@@ -5,9 +5,13 @@ struct GrowingSegment: SegmentColumns {
     let schema: CollectionSchema
     /// Scalar columns by field name, including the primary key and `$meta` when dynamic fields are on.
     private(set) var columns: [String: Column]
-    /// Vectors by field name, row-major.
+    /// float32 vectors by field name, row-major.
     private(set) var vectors: [String: [Float]]
-    /// Euclidean norms of the vectors, by field name.
+    /// float16 and bfloat16 vectors by field name, row-major bit patterns.
+    private(set) var halfVectors: [String: [UInt16]] = [:]
+    /// Binary vectors by field name, row-major bytes.
+    private(set) var binaryVectors: [String: [UInt8]] = [:]
+    /// Euclidean norms of the float32 and half vectors, by field name.
     private(set) var norms: [String: [Float]]
     private(set) var rowCount = 0
     /// Rows deleted or replaced since they were inserted.
@@ -19,9 +23,15 @@ struct GrowingSegment: SegmentColumns {
         self.schema = schema
         var columns = [String: Column]()
         var vectors = [String: [Float]]()
+        var norms = [String: [Float]]()
         for field in schema.fields {
             if field.dataType.isVector {
-                vectors[field.name] = []
+                switch field.dataType {
+                case .floatVector: vectors[field.name] = []
+                case .binaryVector: binaryVectors[field.name] = []
+                default: halfVectors[field.name] = []
+                }
+                if !field.dataType.isBinaryVector { norms[field.name] = [] }
             } else {
                 columns[field.name] = Column(emptyFor: field.dataType)
             }
@@ -29,7 +39,7 @@ struct GrowingSegment: SegmentColumns {
         if schema.enableDynamicField { columns[dynamicFieldName] = Column(emptyFor: .json) }
         self.columns = columns
         self.vectors = vectors
-        norms = vectors.mapValues { _ in [] }
+        self.norms = norms
     }
 
     var liveCount: Int { rowCount - deleted.cardinality }
@@ -39,10 +49,19 @@ struct GrowingSegment: SegmentColumns {
         for field in schema.fields {
             let value = row[field.name] ?? .null
             if field.dataType.isVector {
-                guard case .vector(let v) = value else { preconditionFailure("unvalidated row") }
-                vectors[field.name]!.append(contentsOf: v)
-                norms[field.name]!.append(v.withUnsafeBufferPointer { Kernels.norm($0.baseAddress!, v.count) })
-                byteEstimate += v.count * 4 + 4
+                switch (field.dataType, value) {
+                case (.floatVector, .vector(let v)):
+                    vectors[field.name]!.append(contentsOf: v)
+                    norms[field.name]!.append(v.withUnsafeBufferPointer { Kernels.norm($0.baseAddress!, v.count) })
+                case (.float16Vector, .vector(let v)), (.bfloat16Vector, .vector(let v)):
+                    let format: Kernels.HalfFormat = field.dataType == .float16Vector(dimension: v.count) ? .float16 : .bfloat16
+                    halfVectors[field.name]!.append(contentsOf: HalfConversion.narrow(v, format))
+                    norms[field.name]!.append(v.withUnsafeBufferPointer { Kernels.norm($0.baseAddress!, v.count) })
+                case (.binaryVector, .bytes(let b)):
+                    binaryVectors[field.name]!.append(contentsOf: b)
+                default: preconditionFailure("unvalidated row")
+                }
+                byteEstimate += field.dataType.vectorRowBytes + 4
             } else {
                 columns[field.name]!.append(value)
                 byteEstimate += Self.estimate(value)
@@ -70,6 +89,18 @@ struct GrowingSegment: SegmentColumns {
         case .bytes(let b): b.count
         case .array(let a): a.reduce(16) { $0 + estimate($1) }
         case .object(let o): o.reduce(16) { $0 + $1.key.utf8.count + estimate($1.value) }
+        }
+    }
+
+    /// The stored vector of `row` in `field`.
+    func vectorValue(_ field: FieldSchema, row: Int) -> Value {
+        let d = field.dataType.dimension!
+        switch field.dataType {
+        case .floatVector: return .vector(Array(vectors[field.name]![(row * d)..<((row + 1) * d)]))
+        case .binaryVector: return .bytes(Array(binaryVectors[field.name]![(row * d / 8)..<((row + 1) * d / 8)]))
+        default:
+            let format = VectorStorage.halfFormat(field.dataType)
+            return .vector(halfVectors[field.name]![(row * d)..<((row + 1) * d)].map { Kernels.widen($0, format) })
         }
     }
 

@@ -11,7 +11,15 @@ final class SealedSegment: SegmentColumns {
     let columns: [String: Column]
     let stats: [String: [BlockStats]]
     private let file: MappedFile
-    private let vectorOffsets: [String: (offset: Int, dimension: Int)]
+    private let vectorLayouts: [String: VectorLayout]
+
+    struct VectorLayout {
+        var type: DataType
+        var offset: Int
+        var dimension: Int
+        var rowBytes: Int
+        var normsOffset: Int
+    }
 
     init(path: String, id: UInt64, schema: CollectionSchema) throws {
         self.path = path
@@ -49,7 +57,7 @@ final class SealedSegment: SegmentColumns {
         var columns = [String: Column]()
         var stats = [String: [BlockStats]]()
         for section in footer.scalars {
-            var column: Column? = nil
+            var builder = SegmentFormat.ColumnBuilder(capacity: rowCount)
             var blockStats = [BlockStats]()
             var rows = 0
             for (i, block) in section.blocks.enumerated() {
@@ -65,7 +73,7 @@ final class SealedSegment: SegmentColumns {
                 }
                 let raw = try LZ4.decompress(stored, rawLength: Int(block.rawLength), context: context)
                 try raw.withUnsafeBytes {
-                    try SegmentFormat.decodeBlock($0, rows: Int(block.rowCount), into: &column, context: context)
+                    try builder.decodeBlock($0, rows: Int(block.rowCount), context: context)
                 }
                 blockStats.append(BlockStats(
                     firstRow: rows, rowCount: Int(block.rowCount), min: block.min, max: block.max,
@@ -75,16 +83,19 @@ final class SealedSegment: SegmentColumns {
             guard rows == rowCount else { throw bad("column '\(section.name)' has \(rows) rows, expected \(rowCount)") }
             let field = schema.field(named: section.name)
             let fieldType = field?.dataType ?? .json
-            columns[section.name] = try Self.checkStorage(column ?? Column(emptyFor: fieldType), type: fieldType, name: section.name, file: name)
+            columns[section.name] = try Self.checkStorage(builder.build() ?? Column(emptyFor: fieldType), type: fieldType, name: section.name, file: name)
             stats[section.name] = blockStats
         }
 
-        var offsets = [String: (offset: Int, dimension: Int)]()
+        var layouts = [String: VectorLayout]()
+        var regions = [(Int, Int)]()
         for section in footer.vectors {
-            let d = schema.field(named: section.name)!.dataType.dimension!
-            guard rowCount == 0 || section.dimension == d else { throw bad("vector field '\(section.name)' has dimension \(section.dimension), expected \(d)") }
+            let type = schema.field(named: section.name)!.dataType
+            let d = type.dimension!
+            guard section.dimension == d else { throw bad("vector field '\(section.name)' has dimension \(section.dimension), expected \(d)") }
             let start = Int(section.offset)
-            let length = rowCount * (d + 1) * 4
+            let (normsOffset, length) = SegmentFormat.vectorRegion(rows: rowCount, rowBytes: type.vectorRowBytes, hasNorms: !type.isBinaryVector)
+            regions.append((start, start + length))
             guard start % 64 == 0, start >= SegmentFormat.headerSize, start + length <= dataEnd else {
                 throw bad("vector field '\(section.name)' is out of range")
             }
@@ -94,13 +105,12 @@ final class SealedSegment: SegmentColumns {
             let region = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
             let failed = Self.firstBadChunk(region, crcs: section.chunkCRCs)
             if let failed { throw bad("vector field '\(section.name)' chunk \(failed) checksum mismatch") }
-            offsets[section.name] = (start, d)
+            layouts[section.name] = VectorLayout(type: type, offset: start, dimension: d, rowBytes: type.vectorRowBytes, normsOffset: start + normsOffset)
         }
         // Every byte is accounted for: blocks, vectors and footer tile the file, and the only gaps
         // are the zero padding before vector sections. So any flipped byte is detected.
         var covered = footer.scalars.flatMap { $0.blocks.map { (Int($0.offset), Int($0.offset) + Int($0.storedLength)) } }
-        let rows = footer.rowCount
-        covered += footer.vectors.map { (Int($0.offset), Int($0.offset) + rows * ($0.dimension + 1) * 4) }
+        covered += regions
         covered.sort { $0.0 < $1.0 }
         var position = SegmentFormat.headerSize
         for (start, end) in covered + [(dataEnd, dataEnd)] {
@@ -110,7 +120,7 @@ final class SealedSegment: SegmentColumns {
         }
         self.columns = columns
         self.stats = stats
-        vectorOffsets = offsets
+        vectorLayouts = layouts
     }
 
     /// Checks that a decoded column has the storage its field type needs.
@@ -140,30 +150,39 @@ final class SealedSegment: SegmentColumns {
             var i = w
             while i < crcs.count {
                 let s = i * chunk, e = min(s + chunk, region.count)
-                if CRC32C.checksum(UnsafeRawBufferPointer(rebasing: region[s..<e])) != crcs[i] { bad[i] = true }
+                if VectorChecksum.checksum(UnsafeRawBufferPointer(rebasing: region[s..<e])) != crcs[i] { bad[i] = true }
                 i += workers
             }
         }
         return bad.firstIndex(of: true)
     }
 
-    /// The vectors of field `name`, row-major, in the mapped file (not copied).
+    /// The float32 vectors of field `name`, row-major, in the mapped file (not copied).
     func vectors(_ name: String) -> UnsafeBufferPointer<Float> {
-        let (offset, d) = vectorOffsets[name]!
-        let p = (file.bytes.baseAddress! + offset).assumingMemoryBound(to: Float.self)
-        return UnsafeBufferPointer(start: p, count: rowCount * d)
+        let l = vectorLayouts[name]!
+        precondition(l.type == .floatVector(dimension: l.dimension))
+        let p = (file.bytes.baseAddress! + l.offset).assumingMemoryBound(to: Float.self)
+        return UnsafeBufferPointer(start: p, count: rowCount * l.dimension)
     }
 
-    /// The Euclidean norms of the vectors of field `name`.
+    /// The stored bytes of the vectors of field `name` (any vector type), in the mapped file.
+    func vectorBytes(_ name: String) -> UnsafeRawBufferPointer {
+        let l = vectorLayouts[name]!
+        return UnsafeRawBufferPointer(start: file.bytes.baseAddress! + l.offset, count: rowCount * l.rowBytes)
+    }
+
+    /// The Euclidean norms of the vectors of field `name` (float and half vectors).
     func norms(_ name: String) -> UnsafeBufferPointer<Float> {
-        let (offset, d) = vectorOffsets[name]!
-        let p = (file.bytes.baseAddress! + offset + rowCount * d * 4).assumingMemoryBound(to: Float.self)
+        let l = vectorLayouts[name]!
+        let p = (file.bytes.baseAddress! + l.normsOffset).assumingMemoryBound(to: Float.self)
         return UnsafeBufferPointer(start: p, count: rowCount)
     }
 
-    func vector(_ name: String, row: Int) -> [Float] {
-        let d = vectorOffsets[name]!.dimension
-        return Array(vectors(name)[(row * d)..<((row + 1) * d)])
+    /// The stored vector of `row` as a value: `.vector` for float and half types, `.bytes` for binary.
+    func vectorValue(_ name: String, row: Int) -> Value {
+        let l = vectorLayouts[name]!
+        let raw = UnsafeRawBufferPointer(rebasing: vectorBytes(name)[(row * l.rowBytes)..<((row + 1) * l.rowBytes)])
+        return VectorStorage.value(raw, type: l.type)
     }
 
     func column(named name: String) -> Column? { columns[name] }

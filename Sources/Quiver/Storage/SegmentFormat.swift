@@ -49,7 +49,7 @@ enum SegmentFormat {
         var dimension: Int
         /// Offset of the vectors; the norms follow at `offset + rowCount * dimension * 4`.
         var offset: UInt64
-        /// crc32c of each `vectorChunkBytes` chunk of vectors-then-norms.
+        /// `VectorChecksum` of each `vectorChunkBytes` chunk of vectors-then-norms.
         var chunkCRCs: [UInt32]
     }
 
@@ -189,67 +189,84 @@ enum SegmentFormat {
         return (w.bytes, nullCount, mn, mx)
     }
 
-    /// Decodes a raw block of `rows` rows, appending to the arrays of `into`.
-    static func decodeBlock(_ raw: UnsafeRawBufferPointer, rows: Int, into column: inout Column?, context: String) throws {
-        var r = ByteReader(raw, context: context)
-        let hasNulls: UInt8 = try r.readInteger()
-        guard hasNulls <= 1 else { throw r.corruption("bad null flag") }
-        var blockNulls: UnsafeRawBufferPointer? = nil
-        if hasNulls == 1 { blockNulls = try r.readBytes((rows + 7) / 8) }
-        let tagRaw: UInt8 = try r.readInteger()
-        guard let tag = StorageTag(rawValue: tagRaw) else { throw r.corruption("unknown storage tag \(tagRaw)") }
-        let start = column?.count ?? 0
-        var c = column ?? {
+    /// Accumulates the decoded blocks of one column into plain arrays (no copy-on-write churn).
+    struct ColumnBuilder {
+        var tag: StorageTag?
+        var bools: [Bool] = [], ints: [Int64] = [], floats: [Float] = [], doubles: [Double] = []
+        var strings: [String] = [], values: [Value] = []
+        var nulls: Bitset? = nil
+        var count = 0
+        let capacity: Int
+
+        init(capacity: Int) { self.capacity = capacity }
+
+        /// Decodes a raw block of `rows` rows and appends it.
+        mutating func decodeBlock(_ raw: UnsafeRawBufferPointer, rows: Int, context: String) throws {
+            var r = ByteReader(raw, context: context)
+            let hasNulls: UInt8 = try r.readInteger()
+            guard hasNulls <= 1 else { throw r.corruption("bad null flag") }
+            var blockNulls: UnsafeRawBufferPointer? = nil
+            if hasNulls == 1 { blockNulls = try r.readBytes((rows + 7) / 8) }
+            let tagRaw: UInt8 = try r.readInteger()
+            guard let blockTag = StorageTag(rawValue: tagRaw) else { throw r.corruption("unknown storage tag \(tagRaw)") }
+            if let tag {
+                guard tag == blockTag else { throw r.corruption("storage tag changes between blocks") }
+            } else {
+                tag = blockTag
+            }
+            switch blockTag {
+            case .bool:
+                if bools.isEmpty { bools.reserveCapacity(capacity) }
+                let bytes = try r.readBytes(rows)
+                for b in bytes {
+                    guard b <= 1 else { throw r.corruption("bad bool byte") }
+                    bools.append(b == 1)
+                }
+            case .int:
+                if ints.isEmpty { ints.reserveCapacity(capacity) }
+                let bytes = try r.readBytes(rows * 8)
+                for i in 0..<rows { ints.append(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 8, as: Int64.self))) }
+            case .float:
+                if floats.isEmpty { floats.reserveCapacity(capacity) }
+                let bytes = try r.readBytes(rows * 4)
+                for i in 0..<rows {
+                    floats.append(Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))))
+                }
+            case .double:
+                if doubles.isEmpty { doubles.reserveCapacity(capacity) }
+                let bytes = try r.readBytes(rows * 8)
+                for i in 0..<rows {
+                    doubles.append(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self))))
+                }
+            case .string:
+                if strings.isEmpty { strings.reserveCapacity(capacity) }
+                for _ in 0..<rows { strings.append(try r.readString()) }
+            case .value:
+                if values.isEmpty { values.reserveCapacity(capacity) }
+                for _ in 0..<rows { values.append(try r.readValue()) }
+            }
+            guard r.isAtEnd else { throw r.corruption("trailing bytes in block") }
+            if let blockNulls {
+                if nulls == nil { nulls = Bitset(count: count) }
+                for i in 0..<rows { nulls!.append(blockNulls[i >> 3] & (1 << UInt8(i & 7)) != 0) }
+            } else if nulls != nil {
+                for _ in 0..<rows { nulls!.append(false) }
+            }
+            count += rows
+        }
+
+        /// The column, or `nil` when no block was decoded.
+        func build() -> Column? {
+            guard let tag else { return nil }
+            let n = nulls.flatMap { $0.isEmpty ? nil : $0 }
             switch tag {
-            case .bool: Column(storage: .bool([]), nulls: nil)
-            case .int: Column(storage: .int([]), nulls: nil)
-            case .float: Column(storage: .float([]), nulls: nil)
-            case .double: Column(storage: .double([]), nulls: nil)
-            case .string: Column(storage: .string([]), nulls: nil)
-            case .value: Column(storage: .value([]), nulls: nil)
+            case .bool: return Column(storage: .bool(bools), nulls: n)
+            case .int: return Column(storage: .int(ints), nulls: n)
+            case .float: return Column(storage: .float(floats), nulls: n)
+            case .double: return Column(storage: .double(doubles), nulls: n)
+            case .string: return Column(storage: .string(strings), nulls: n)
+            case .value: return Column(storage: .value(values), nulls: n)
             }
-        }()
-        column = nil
-        switch (tag, c.storage) {
-        case (.bool, .bool(var a)):
-            c.storage = .bool([])
-            for _ in 0..<rows {
-                let b: UInt8 = try r.readInteger()
-                guard b <= 1 else { throw r.corruption("bad bool byte") }
-                a.append(b == 1)
-            }
-            c.storage = .bool(a)
-        case (.int, .int(var a)):
-            c.storage = .int([])
-            guard r.remaining >= rows * 8 else { throw r.corruption("short int block") }
-            for _ in 0..<rows { a.append(try r.readInteger()) }
-            c.storage = .int(a)
-        case (.float, .float(var a)):
-            c.storage = .float([])
-            for _ in 0..<rows { a.append(try r.readFloat()) }
-            c.storage = .float(a)
-        case (.double, .double(var a)):
-            c.storage = .double([])
-            for _ in 0..<rows { a.append(try r.readDouble()) }
-            c.storage = .double(a)
-        case (.string, .string(var a)):
-            c.storage = .string([])
-            for _ in 0..<rows { a.append(try r.readString()) }
-            c.storage = .string(a)
-        case (.value, .value(var a)):
-            c.storage = .value([])
-            for _ in 0..<rows { a.append(try r.readValue()) }
-            c.storage = .value(a)
-        default:
-            throw r.corruption("storage tag changes between blocks")
         }
-        guard r.isAtEnd else { throw r.corruption("trailing bytes in block") }
-        if let blockNulls {
-            if c.nulls == nil { c.nulls = Bitset(count: start) }
-            for i in 0..<rows { c.nulls!.append(blockNulls[i >> 3] & (1 << UInt8(i & 7)) != 0) }
-        } else if c.nulls != nil {
-            for _ in 0..<rows { c.nulls!.append(false) }
-        }
-        column = c
     }
 }

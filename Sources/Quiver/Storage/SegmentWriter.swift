@@ -2,8 +2,20 @@
 struct SegmentContent {
     var rowCount: Int
     var columns: [String: Column]
-    var vectors: [String: [Float]]
+    /// Stored vectors by field name: row-major little-endian bytes of the field's element type.
+    var vectors: [String: [UInt8]]
+    /// Euclidean norms of float and half vectors (none for binary vectors).
     var norms: [String: [Float]]
+    /// Vector dimensions by field name.
+    var dimensions: [String: Int]
+}
+
+extension SegmentFormat {
+    /// The layout of a vector region: the vectors, zero padding to a multiple of 4, then the norms.
+    static func vectorRegion(rows: Int, rowBytes: Int, hasNorms: Bool) -> (normsOffset: Int, length: Int) {
+        let normsOffset = (rows * rowBytes + 3) & ~3
+        return (normsOffset, normsOffset + (hasNorms ? rows * 4 : 0))
+    }
 }
 
 extension GrowingSegment {
@@ -12,20 +24,27 @@ extension GrowingSegment {
         var live = [Int]()
         live.reserveCapacity(liveCount)
         for row in 0..<rowCount where !deleted[row] { live.append(row) }
-        var vecs = [String: [Float]]()
+        var vecs = [String: [UInt8]]()
         var nrms = [String: [Float]]()
+        var dims = [String: Int]()
+        func gather<T>(_ src: [T], _ perRow: Int) -> [UInt8] {
+            var out = [T]()
+            out.reserveCapacity(live.count * perRow)
+            for row in live { out.append(contentsOf: src[(row * perRow)..<((row + 1) * perRow)]) }
+            return out.withUnsafeBytes { Array($0) }
+        }
         for field in schema.vectorFields {
             let d = field.dataType.dimension!
-            let src = vectors[field.name]!
-            var out = [Float]()
-            out.reserveCapacity(live.count * d)
-            for row in live { out.append(contentsOf: src[(row * d)..<((row + 1) * d)]) }
-            vecs[field.name] = out
-            let n = norms[field.name]!
-            nrms[field.name] = live.map { n[$0] }
+            dims[field.name] = d
+            switch field.dataType {
+            case .floatVector: vecs[field.name] = gather(vectors[field.name]!, d)
+            case .binaryVector: vecs[field.name] = gather(binaryVectors[field.name]!, d / 8)
+            default: vecs[field.name] = gather(halfVectors[field.name]!, d)
+            }
+            if let n = norms[field.name] { nrms[field.name] = live.map { n[$0] } }
         }
         let cols = columns.mapValues { $0.gather(live) }
-        return (SegmentContent(rowCount: live.count, columns: cols, vectors: vecs, norms: nrms), live)
+        return (SegmentContent(rowCount: live.count, columns: cols, vectors: vecs, norms: nrms, dimensions: dims), live)
     }
 }
 
@@ -68,20 +87,23 @@ enum SegmentWriter {
             let pad = (64 - offset % 64) % 64
             if pad > 0 { try emit([UInt8](repeating: 0, count: pad)) }
             let vectors = content.vectors[name]!
-            let norms = content.norms[name]!
-            let dimension = content.rowCount > 0 ? vectors.count / content.rowCount : 0
-            var region = [UInt8]()
-            region.reserveCapacity((vectors.count + norms.count) * 4)
-            var w = ByteWriter()
-            w.writeFloats(vectors)
-            w.writeFloats(norms)
-            region = w.bytes
+            let norms = content.norms[name]
+            let dimension = content.dimensions[name]!
+            let layout = SegmentFormat.vectorRegion(
+                rows: content.rowCount, rowBytes: content.rowCount > 0 ? vectors.count / content.rowCount : 0,
+                hasNorms: norms != nil)
+            var w = ByteWriter(capacity: layout.length)
+            w.writeBytes(vectors)
+            w.align(to: 4)
+            if let norms { w.writeFloats(norms) }
+            let region = w.bytes
+            precondition(region.count == layout.length)
             var crcs = [UInt32]()
             region.withUnsafeBytes { raw in
                 var s = 0
                 while s < raw.count {
                     let e = min(s + SegmentFormat.vectorChunkBytes, raw.count)
-                    crcs.append(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[s..<e])))
+                    crcs.append(VectorChecksum.checksum(UnsafeRawBufferPointer(rebasing: raw[s..<e])))
                     s = e
                 }
             }

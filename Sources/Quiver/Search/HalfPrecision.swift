@@ -1,0 +1,117 @@
+/// Kernels for vectors stored as 16-bit floats (`UInt16` bit patterns): IEEE half precision
+/// (`float16`) and bfloat16 (the upper 16 bits of a float32). The query stays float32; each
+/// chunk of 8 stored values is widened to `SIMD8<Float>` and fed to the float32 accumulators.
+///
+/// Widening is done with integer SIMD operations rather than `Float16`: Swift has `Float16` on
+/// x86-64 Linux, but without `-mf16c` each conversion is a call to `__extendhfsf2` (checked in
+/// the assembly); the bit manipulation below vectorises on every target. It is exact for every
+/// half value, subnormals, infinities and NaN included (F. Giesen, "half_to_float_fast").
+extension Kernels {
+    /// How a `UInt16` stored value encodes a float.
+    public enum HalfFormat: Sendable, Hashable {
+        case float16
+        case bfloat16
+    }
+
+    /// Eight half-precision bit patterns widened to float32.
+    @inlinable @inline(__always)
+    public static func widenFloat16(_ h: SIMD8<UInt16>) -> SIMD8<Float> {
+        let x = SIMD8<UInt32>(truncatingIfNeeded: h)
+        let sign = (x & 0x8000) &<< 16
+        let em = x & 0x7FFF
+        let shifted = em &<< 13
+        // Rebias by multiplying by 2^112: normal exponents move from bias 15 to bias 127 and
+        // subnormal halves (exponent 0) come out as the right normal floats.
+        let scaled = unsafeBitCast(unsafeBitCast(shifted, to: SIMD8<Float>.self) * 0x1p112, to: SIMD8<UInt32>.self)
+        let infNaN = shifted | 0x7F80_0000
+        let magnitude = scaled.replacing(with: infNaN, where: em .>= 0x7C00)
+        return unsafeBitCast(magnitude | sign, to: SIMD8<Float>.self)
+    }
+
+    /// Eight bfloat16 bit patterns widened to float32 (exact).
+    @inlinable @inline(__always)
+    public static func widenBFloat16(_ h: SIMD8<UInt16>) -> SIMD8<Float> {
+        unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: h) &<< 16, to: SIMD8<Float>.self)
+    }
+
+    /// Eight stored values at `p` (unaligned) widened to float32.
+    @inlinable @inline(__always)
+    public static func load8(_ p: UnsafePointer<UInt16>, _ format: HalfFormat) -> SIMD8<Float> {
+        let h = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<UInt16>.self)
+        return format == .float16 ? widenFloat16(h) : widenBFloat16(h)
+    }
+
+    /// The first `n` (< 8) stored values at `p`, widened; remaining lanes zero.
+    @inlinable @inline(__always)
+    public static func loadPartial(_ p: UnsafePointer<UInt16>, _ n: Int, _ format: HalfFormat) -> SIMD8<Float> {
+        assert(n >= 0 && n < 8)
+        var h = SIMD8<UInt16>()
+        for j in 0..<n { h[j] = p[j] }
+        return format == .float16 ? widenFloat16(h) : widenBFloat16(h)
+    }
+
+    /// One stored value as a float.
+    @inlinable
+    public static func widen(_ h: UInt16, _ format: HalfFormat) -> Float {
+        let v = format == .float16 ? widenFloat16(SIMD8(repeating: h)) : widenBFloat16(SIMD8(repeating: h))
+        return v[0]
+    }
+
+    /// Dot product of a float32 query with a 16-bit stored row.
+    @inlinable
+    public static func dot(_ q: UnsafePointer<Float>, _ row: UnsafePointer<UInt16>, _ n: Int, format: HalfFormat) -> Float {
+        format == .float16 ? dotImpl(q, row, n, .float16, DotOp.self) : dotImpl(q, row, n, .bfloat16, DotOp.self)
+    }
+
+    /// Squared L2 distance between a float32 query and a 16-bit stored row.
+    @inlinable
+    public static func l2Squared(_ q: UnsafePointer<Float>, _ row: UnsafePointer<UInt16>, _ n: Int, format: HalfFormat) -> Float {
+        format == .float16 ? dotImpl(q, row, n, .float16, L2Op.self) : dotImpl(q, row, n, .bfloat16, L2Op.self)
+    }
+
+    /// Euclidean norm of a 16-bit stored row.
+    @inlinable
+    public static func norm(_ row: UnsafePointer<UInt16>, _ n: Int, format: HalfFormat) -> Float {
+        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>()
+        var i = 0
+        while i + 16 <= n {
+            let a = load8(row + i, format), b = load8(row + i + 8, format)
+            s0 = madd(s0, a, a)
+            s1 = madd(s1, b, b)
+            i += 16
+        }
+        while i + 8 <= n { let a = load8(row + i, format); s0 = madd(s0, a, a); i += 8 }
+        if i < n { let a = loadPartial(row + i, n - i, format); s1 = madd(s1, a, a) }
+        return reduce(s0 + s1).squareRoot()
+    }
+
+    /// Cosine similarity of a float32 query (norm `queryNorm`) and a 16-bit stored row (norm `rowNorm`).
+    @inlinable
+    public static func cosine(
+        _ q: UnsafePointer<Float>, _ row: UnsafePointer<UInt16>, _ n: Int, format: HalfFormat,
+        queryNorm: Float, rowNorm: Float
+    ) -> Float {
+        cosine(dot: dot(q, row, n, format: format), queryNorm, rowNorm)
+    }
+
+    @inlinable @inline(__always)
+    static func dotImpl<Op: AccumulateOp>(
+        _ q: UnsafePointer<Float>, _ row: UnsafePointer<UInt16>, _ n: Int, _ format: HalfFormat, _ op: Op.Type
+    ) -> Float {
+        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+        var i = 0
+        while i + 32 <= n {
+            s0 = Op.step(s0, load8(q + i), load8(row + i, format))
+            s1 = Op.step(s1, load8(q + i + 8), load8(row + i + 8, format))
+            s2 = Op.step(s2, load8(q + i + 16), load8(row + i + 16, format))
+            s3 = Op.step(s3, load8(q + i + 24), load8(row + i + 24, format))
+            i += 32
+        }
+        while i + 8 <= n {
+            s0 = Op.step(s0, load8(q + i), load8(row + i, format))
+            i += 8
+        }
+        if i < n { s1 = Op.step(s1, loadPartial(q + i, n - i), loadPartial(row + i, n - i, format)) }
+        return reduce((s0 + s1) + (s2 + s3))
+    }
+}

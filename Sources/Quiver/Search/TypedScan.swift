@@ -1,0 +1,92 @@
+import Dispatch
+
+/// Query vectors of a search: floats for float and half fields, bytes for binary fields.
+enum QueryVectors: Sendable {
+    case floats([[Float]])
+    case bytes([[UInt8]])
+
+    var count: Int {
+        switch self {
+        case .floats(let q): q.count
+        case .bytes(let q): q.count
+        }
+    }
+}
+
+/// Exact scan of float16, bfloat16 and binary vectors (float32 vectors go through `FlatScan`).
+///
+/// Rows are split into one chunk per thread; each keeps a top-k per query, merged at the end.
+enum TypedScan {
+    static func topK(
+        queries: QueryVectors, vectors: UnsafeRawBufferPointer, count: Int, type: DataType,
+        norms: UnsafeBufferPointer<Float>?, metric: MetricType, k: Int, allowed: Bitset?, threads: Int,
+        radius: Float?, rangeFilter: Float?
+    ) -> [[ScoredRow]] {
+        let nq = queries.count
+        guard count > 0, k > 0, nq > 0 else { return Array(repeating: [], count: nq) }
+        let rowBytes = type.vectorRowBytes
+        let d = type.dimension!
+        let higher = metric.higherIsBetter
+        let lower: Float, upper: Float
+        if higher { (lower, upper) = (radius ?? -.infinity, rangeFilter ?? .infinity) } else {
+            (lower, upper) = (rangeFilter ?? -.infinity, radius ?? .infinity)
+        }
+        @Sendable func inRange(_ x: Float) -> Bool {
+            higher ? (x > lower && x <= upper) : (x >= lower && x < upper)
+        }
+        let queryNorms: [Float]
+        if case .floats(let q) = queries, metric == .cosine {
+            queryNorms = q.map { v in v.withUnsafeBufferPointer { Kernels.norm($0.baseAddress!, d) } }
+        } else {
+            queryNorms = []
+        }
+        let workers = max(1, min(threads, count / 4096 + 1))
+        let chunk = (count + workers - 1) / workers
+        let results = UnsafeMutableBufferPointer<[TopK]>.allocate(capacity: workers)
+        results.initialize(repeating: [])
+        defer { results.deinitialize(); results.deallocate() }
+        // Each worker writes only `results[w]`; the buffers outlive the call.
+        let box = UncheckedBox((results, vectors, norms))
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let (results, vectors, norms) = box.value
+            var tops = (0..<nq).map { _ in TopK(k: k, higherIsBetter: higher) }
+            let start = w * chunk, end = min(count, start + chunk)
+            guard start < end else { results[w] = tops; return }
+            for row in start..<end {
+                if let allowed, !allowed[row] { continue }
+                let p = vectors.baseAddress! + row * rowBytes
+                for q in 0..<nq {
+                    let distance: Float
+                    switch queries {
+                    case .floats(let qs):
+                        distance = qs[q].withUnsafeBufferPointer { qb in
+                            let h = p.assumingMemoryBound(to: UInt16.self)
+                            let format = VectorStorage.halfFormat(type)
+                            switch metric {
+                            case .ip: return Kernels.dot(qb.baseAddress!, h, d, format: format)
+                            case .l2: return Kernels.l2Squared(qb.baseAddress!, h, d, format: format)
+                            case .cosine:
+                                return Kernels.cosine(qb.baseAddress!, h, d, format: format, queryNorm: queryNorms[q], rowNorm: norms![row])
+                            case .hamming, .jaccard: preconditionFailure("binary metric on a float field")
+                            }
+                        }
+                    case .bytes(let qs):
+                        distance = qs[q].withUnsafeBufferPointer { qb in
+                            let b = p.assumingMemoryBound(to: UInt8.self)
+                            return metric == .hamming
+                                ? Kernels.hamming(qb.baseAddress!, b, byteCount: rowBytes)
+                                : Kernels.jaccard(qb.baseAddress!, b, byteCount: rowBytes)
+                        }
+                    }
+                    if inRange(distance) { tops[q].push(row: row, distance: distance) }
+                }
+            }
+            results[w] = tops
+        }
+        return (0..<nq).map { q in
+            var merged = TopK(k: k, higherIsBetter: higher)
+            for w in 0..<workers where !results[w].isEmpty { merged.merge(results[w][q]) }
+            return merged.sorted()
+        }
+    }
+}

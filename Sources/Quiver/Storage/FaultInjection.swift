@@ -1,0 +1,77 @@
+import Synchronization
+
+/// The filesystem seam's fault injection: tests register faults for paths under a directory, and
+/// the storage layer's file operations fail there as a real disk would.
+///
+/// Faults are keyed by path prefix, so tests running in parallel on different directories do
+/// not disturb each other. With no fault registered the check is one atomic load.
+public final class FaultInjector: Sendable {
+    /// The operations that can fail.
+    public enum Operation: String, Sendable {
+        /// `write(2)`: fails with the given errno; with `partial`, after writing half the bytes.
+        case write
+        /// `fsync(2)` of a file or directory.
+        case fsync
+        /// `rename(2)`.
+        case rename
+        /// `open(2)` for writing.
+        case open
+    }
+
+    /// One registered fault.
+    public struct Fault: Sendable {
+        public var pathPrefix: String
+        public var operation: Operation
+        public var errno: Int32
+        /// For `.write`: write half of the bytes before failing (a short write).
+        public var partial: Bool
+        /// Matching calls to let through before failing.
+        public var skip: Int
+        /// How many times to fail (then the fault is removed).
+        public var times: Int
+
+        public init(pathPrefix: String, operation: Operation, errno: Int32, partial: Bool = false, skip: Int = 0, times: Int = 1) {
+            self.pathPrefix = pathPrefix
+            self.operation = operation
+            self.errno = errno
+            self.partial = partial
+            self.skip = skip
+            self.times = times
+        }
+    }
+
+    public static let shared = FaultInjector()
+
+    private let faults = Locked<[Fault]>([])
+    private let active = Atomic<Bool>(false)
+
+    public func add(_ fault: Fault) {
+        faults.withLock { $0.append(fault) }
+        active.store(true, ordering: .releasing)
+    }
+
+    /// Removes every fault under `pathPrefix`.
+    public func removeAll(under pathPrefix: String) {
+        faults.withLock { list in
+            list.removeAll { $0.pathPrefix.hasPrefix(pathPrefix) }
+            active.store(!list.isEmpty, ordering: .releasing)
+        }
+    }
+
+    /// The fault that fires now for `operation` on `path`, if any (consuming one use of it).
+    func fire(_ operation: Operation, path: String) -> Fault? {
+        guard active.load(ordering: .acquiring) else { return nil }
+        return faults.withLock { list in
+            guard let i = list.firstIndex(where: { $0.operation == operation && path.hasPrefix($0.pathPrefix) }) else { return nil }
+            if list[i].skip > 0 {
+                list[i].skip -= 1
+                return nil
+            }
+            let fault = list[i]
+            list[i].times -= 1
+            if list[i].times <= 0 { list.remove(at: i) }
+            active.store(!list.isEmpty, ordering: .releasing)
+            return fault
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import Testing
+@testable @_spi(Benchmarks) import Quiver
+
+@Suite struct KernelFlatScanTests {
+    struct Segment {
+        var vectors: [Float]
+        var norms: [Float]
+        var count: Int
+        var dimension: Int
+
+        init(count: Int, dimension: Int, rng: inout SeededRandom, integers: Bool) {
+            self.count = count
+            self.dimension = dimension
+            var v = integers ? rng.smallInts(count * dimension) : rng.floats(count * dimension)
+            // A zero row exercises cosine's zero-norm rule.
+            if count > 5 { for j in 0..<dimension { v[5 * dimension + j] = 0 } }
+            vectors = v
+            norms = (0..<count).map { r in
+                v.withUnsafeBufferPointer { Kernels.norm($0.baseAddress! + r * dimension, dimension) }
+            }
+        }
+
+        func row(_ r: Int) -> [Float] { Array(vectors[r * dimension..<(r + 1) * dimension]) }
+
+        func search(
+            _ queries: [[Float]], metric: MetricType, k: Int, allowed: Bitset? = nil, threads: Int,
+            radius: Float? = nil, rangeFilter: Float? = nil
+        ) -> [[ScoredRow]] {
+            vectors.withUnsafeBufferPointer { v in
+                norms.withUnsafeBufferPointer { n in
+                    FlatScan.topK(
+                        queries: queries, vectors: v, count: count, dimension: dimension, norms: n,
+                        metric: metric, k: k, allowed: allowed, threads: threads,
+                        radius: radius, rangeFilter: rangeFilter, minimumParallelWork: 0)
+                }
+            }
+        }
+
+        /// Brute force over exact scores (valid for integer data, where float32 is exact).
+        func model(
+            _ query: [Float], metric: MetricType, k: Int, allowed: Bitset? = nil,
+            radius: Float? = nil, rangeFilter: Float? = nil
+        ) -> [ScoredRow] {
+            let qn = query.withUnsafeBufferPointer { Kernels.norm($0.baseAddress!, dimension) }
+            var all = [ScoredRow]()
+            for r in 0..<count where allowed?[r] ?? true {
+                let d: Float
+                switch metric {
+                case .ip: d = Float(Reference.dot(query, row(r)))
+                case .l2: d = Float(Reference.l2(query, row(r)))
+                case .cosine: d = Kernels.cosine(dot: Float(Reference.dot(query, row(r))), qn, norms[r])
+                case .hamming, .jaccard: preconditionFailure("not a float metric")
+                }
+                if metric.higherIsBetter {
+                    if let radius, !(d > radius) { continue }
+                    if let rangeFilter, !(d <= rangeFilter) { continue }
+                } else {
+                    if let radius, !(d < radius) { continue }
+                    if let rangeFilter, !(d >= rangeFilter) { continue }
+                }
+                all.append(ScoredRow(row: r, distance: d))
+            }
+            all.sort { TopK.ranksBefore($0, $1, higherIsBetter: metric.higherIsBetter) }
+            return Array(all.prefix(k))
+        }
+    }
+
+    static func bitsets(count: Int, rng: inout SeededRandom) -> [(String, Bitset?)] {
+        var dense = Bitset(count: count), sparse = Bitset(count: count), blocks = Bitset(count: count)
+        for r in 0..<count {
+            dense[r] = Int.random(in: 0..<10, using: &rng) < 8
+            sparse[r] = Int.random(in: 0..<100, using: &rng) < 3
+            blocks[r] = (r / 64) % 3 == 1
+        }
+        return [("nil", nil), ("all", Bitset(count: count, allSet: true)), ("dense", dense), ("sparse", sparse),
+                ("blocks", blocks), ("none", Bitset(count: count))]
+    }
+
+    @Test(arguments: [MetricType.l2, .ip, .cosine], [1, 2])
+    func matchesBruteForce(metric: MetricType, threads: Int) {
+        // (count, dimension, queries): sizes on both sides of the threading cut-off, query split
+        // (many queries) and row split (few queries), dimensions with tails.
+        for (count, d, nq) in [(1, 3, 1), (70, 7, 3), (300, 17, 5), (700, 100, 7), (500, 31, 40)] {
+            let seed = UInt64(count * 1000 + d)
+            var rng = SeededRandom(seed: seed)
+            let seg = Segment(count: count, dimension: d, rng: &rng, integers: true)
+            let queries = (0..<nq).map { _ in rng.smallInts(d) }
+            for (name, allowed) in Self.bitsets(count: count, rng: &rng) {
+                let models = queries.map { seg.model($0, metric: metric, k: 50, allowed: allowed) }
+                for k in [1, 10, 50] {
+                    let got = seg.search(queries, metric: metric, k: k, allowed: allowed, threads: threads)
+                    for q in 0..<nq {
+                        #expect(got[q] == Array(models[q].prefix(k)), "seed \(seed) count \(count) d \(d) allowed \(name) k \(k) q \(q)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [MetricType.l2, .ip, .cosine], [1, 2])
+    func rangeSearchKeepsOnlyRowsInRange(metric: MetricType, threads: Int) {
+        let seed: UInt64 = 77
+        var rng = SeededRandom(seed: seed)
+        let seg = Segment(count: 600, dimension: 33, rng: &rng, integers: true)
+        let queries = (0..<3).map { _ in rng.smallInts(33) }
+        // Bounds from the score distribution of the first query.
+        let scores = seg.model(queries[0], metric: metric, k: seg.count).map(\.distance)
+        let sorted = scores.sorted()
+        let a = sorted[sorted.count / 4], b = sorted[sorted.count * 3 / 4]
+        let bounds: [(Float?, Float?)] = metric.higherIsBetter
+            ? [(a, nil), (nil, b), (a, b), (b, a)]  // (radius, rangeFilter): radius < d ≤ rangeFilter
+            : [(b, nil), (nil, a), (b, a), (a, b)]  // rangeFilter ≤ d < radius
+        for (radius, rangeFilter) in bounds {
+            for k in [5, 10_000] {
+                let got = seg.search(queries, metric: metric, k: k, threads: threads, radius: radius, rangeFilter: rangeFilter)
+                for q in 0..<queries.count {
+                    let want = seg.model(queries[q], metric: metric, k: k, radius: radius, rangeFilter: rangeFilter)
+                    #expect(got[q] == want, "seed \(seed) radius \(String(describing: radius)) filter \(String(describing: rangeFilter)) k \(k)")
+                }
+            }
+        }
+    }
+
+    /// A batch gives bit-identical results to the same queries one at a time, whatever the
+    /// thread count (random non-integer data, so rounding would show).
+    @Test(arguments: [MetricType.l2, .ip, .cosine])
+    func batchEqualsSingleQueries(metric: MetricType) {
+        for d in [15, 128] {
+            let seed = UInt64(d) &+ 3
+            var rng = SeededRandom(seed: seed)
+            let seg = Segment(count: 700, dimension: d, rng: &rng, integers: false)
+            let queries = (0..<21).map { _ in rng.floats(d) }
+            var allowed = Bitset(count: seg.count)
+            for r in 0..<seg.count { allowed[r] = r % 7 != 0 }
+            for bits in [nil, allowed] {
+                let batch1 = seg.search(queries, metric: metric, k: 10, allowed: bits, threads: 1)
+                let batch2 = seg.search(queries, metric: metric, k: 10, allowed: bits, threads: 2)
+                #expect(batch1 == batch2, "seed \(seed)")
+                for (q, query) in queries.enumerated() {
+                    let single1 = seg.search([query], metric: metric, k: 10, allowed: bits, threads: 1)[0]
+                    let single2 = seg.search([query], metric: metric, k: 10, allowed: bits, threads: 2)[0]
+                    #expect(single1 == batch1[q], "seed \(seed) q \(q)")
+                    #expect(single2 == batch1[q], "seed \(seed) q \(q)")
+                }
+            }
+        }
+    }
+
+    @Test func emptyInputs() {
+        var rng = SeededRandom(seed: 1)
+        let seg = Segment(count: 10, dimension: 4, rng: &rng, integers: true)
+        #expect(seg.search([], metric: .ip, k: 3, threads: 1).isEmpty)
+        #expect(seg.search([[1, 2, 3, 4]], metric: .ip, k: 0, threads: 1) == [[]])
+        let empty = Segment(count: 0, dimension: 4, rng: &rng, integers: true)
+        #expect(empty.search([[1, 2, 3, 4]], metric: .l2, k: 3, threads: 2) == [[]])
+    }
+}

@@ -1,0 +1,154 @@
+import Testing
+@testable @_spi(Benchmarks) import Quiver
+
+@Suite struct KernelTests {
+    @Test(arguments: kernelTestDimensions)
+    func float32KernelsMatchDoubleReference(dimension d: Int) {
+        let seed = UInt64(d) &* 7919
+        var rng = SeededRandom(seed: seed)
+        for _ in 0..<5 {
+            let a = rng.floats(d), b = rng.floats(d)
+            let tol = 1e-5 * Reference.absDot(a, b) + 1e-6
+            let (dot, l2, na) = a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    (Kernels.dot(pa.baseAddress!, pb.baseAddress!, d),
+                     Kernels.l2Squared(pa.baseAddress!, pb.baseAddress!, d),
+                     Kernels.norm(pa.baseAddress!, d))
+                }
+            }
+            #expect(abs(Double(dot) - Reference.dot(a, b)) <= tol, "seed \(seed)")
+            let l2Tol = 1e-5 * Reference.l2(a, b) + 1e-6
+            #expect(abs(Double(l2) - Reference.l2(a, b)) <= l2Tol, "seed \(seed)")
+            #expect(abs(Double(na) - Reference.norm(a)) <= 1e-5 * Reference.norm(a) + 1e-6, "seed \(seed)")
+            let nb = Float(Reference.norm(b))
+            let cos = a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    Kernels.score(.cosine, pa.baseAddress!, pb.baseAddress!, d, queryNorm: na, rowNorm: nb)
+                }
+            }
+            let refCos = Reference.dot(a, b) / (Reference.norm(a) * Reference.norm(b))
+            #expect(abs(Double(cos) - refCos) <= 1e-4, "seed \(seed)")
+        }
+    }
+
+    @Test func cosineOfZeroVectorIsZeroAndClamped() {
+        let z = [Float](repeating: 0, count: 9), a = [Float](repeating: 1, count: 9)
+        z.withUnsafeBufferPointer { pz in
+            a.withUnsafeBufferPointer { pa in
+                #expect(Kernels.score(.cosine, pz.baseAddress!, pa.baseAddress!, 9, queryNorm: 0, rowNorm: 3) == 0)
+            }
+        }
+        #expect(Kernels.cosine(dot: 1.0000001, 1, 1) == 1)
+        #expect(Kernels.cosine(dot: -2, 1, 1) == -1)
+    }
+
+    /// The blocked kernel (4×2, 1×4, 1×1 paths) against the reference, for every remainder shape.
+    @Test(arguments: [1, 3, 7, 15, 17, 31, 100, 128])
+    func blockedKernelMatchesReference(dimension d: Int) {
+        let seed = UInt64(d) &+ 1234
+        var rng = SeededRandom(seed: seed)
+        let dp = Kernels.paddedDimension(d)
+        for (nq, nr) in [(1, 1), (1, 5), (3, 9), (4, 2), (4, 7), (5, 3), (9, 11)] {
+            let qs = (0..<nq).map { _ in rng.floats(d) }
+            let rs = (0..<nr).map { _ in rng.floats(d) }
+            var packed = [Float](repeating: 0, count: nq * dp)
+            for q in 0..<nq { for j in 0..<d { packed[q * dp + j] = qs[q][j] } }
+            let flat = rs.flatMap { $0 }
+            for l2 in [false, true] {
+                var out = [Float](repeating: .nan, count: nq * (nr + 1))
+                packed.withUnsafeBufferPointer { pq in
+                    flat.withUnsafeBufferPointer { pr in
+                        out.withUnsafeMutableBufferPointer { po in
+                            Kernels.scoreBlock(
+                                queries: pq.baseAddress!, queryCount: nq, queryStride: dp, rows: pr.baseAddress!,
+                                rowCount: nr, dimension: d, l2: l2, out: po.baseAddress!, outStride: nr + 1)
+                        }
+                    }
+                }
+                for q in 0..<nq {
+                    for r in 0..<nr {
+                        let ref = l2 ? Reference.l2(qs[q], rs[r]) : Reference.dot(qs[q], rs[r])
+                        let tol = 1e-5 * (l2 ? ref : Reference.absDot(qs[q], rs[r])) + 1e-6
+                        #expect(abs(Double(out[q * (nr + 1) + r]) - ref) <= tol, "seed \(seed) nq \(nq) nr \(nr) l2 \(l2)")
+                    }
+                    #expect(out[q * (nr + 1) + nr].isNaN, "wrote past the row block")
+                }
+            }
+        }
+    }
+
+    @Test func float16WideningIsExactForEveryBitPattern() {
+        for bits in UInt16.min...UInt16.max {
+            let expected = Float(Float16(bitPattern: bits))
+            let got = Kernels.widen(bits, .float16)
+            if expected.isNaN {
+                #expect(got.isNaN)
+            } else if got.bitPattern != expected.bitPattern {
+                Issue.record("float16 \(bits): \(got) ≠ \(expected)")
+                return
+            }
+        }
+    }
+
+    @Test func bfloat16WideningIsUpperHalfOfFloat() {
+        for x: Float in [0, -0, 1, -2.5, 3.140625, .infinity, Float(bitPattern: 0x0001_2345)] {
+            let bits = UInt16(x.bitPattern >> 16)
+            #expect(Kernels.widen(bits, .bfloat16).bitPattern == x.bitPattern & 0xFFFF_0000)
+        }
+    }
+
+    @Test(arguments: kernelTestDimensions)
+    func halfPrecisionKernelsMatchReference(dimension d: Int) {
+        var rng = SeededRandom(seed: UInt64(d) &+ 99)
+        let q = rng.floats(d)
+        let stored = rng.floats(d)
+        for format in [Kernels.HalfFormat.float16, .bfloat16] {
+            let bits: [UInt16] = stored.map {
+                format == .float16 ? Float16($0).bitPattern : UInt16($0.bitPattern >> 16)
+            }
+            let widened = bits.map { Kernels.widen($0, format) }
+            let (dot, l2, norm, cos) = q.withUnsafeBufferPointer { pq in
+                bits.withUnsafeBufferPointer { pb in
+                    let n = Kernels.norm(pb.baseAddress!, d, format: format)
+                    return (Kernels.dot(pq.baseAddress!, pb.baseAddress!, d, format: format),
+                            Kernels.l2Squared(pq.baseAddress!, pb.baseAddress!, d, format: format), n,
+                            Kernels.cosine(pq.baseAddress!, pb.baseAddress!, d, format: format,
+                                           queryNorm: Float(Reference.norm(q)), rowNorm: n))
+                }
+            }
+            #expect(abs(Double(dot) - Reference.dot(q, widened)) <= 1e-5 * Reference.absDot(q, widened) + 1e-6)
+            #expect(abs(Double(l2) - Reference.l2(q, widened)) <= 1e-5 * Reference.l2(q, widened) + 1e-6)
+            #expect(abs(Double(norm) - Reference.norm(widened)) <= 1e-5 * Reference.norm(widened) + 1e-6)
+            let refCos = Reference.dot(q, widened) / (Reference.norm(q) * Reference.norm(widened))
+            #expect(abs(Double(cos) - refCos) <= 1e-4)
+        }
+    }
+
+    @Test(arguments: [1, 3, 7, 8, 15, 16, 17, 31, 32, 100, 128])
+    func binaryKernelsMatchBitCounting(byteCount n: Int) {
+        var rng = SeededRandom(seed: UInt64(n) &+ 5)
+        for _ in 0..<10 {
+            let a = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let b = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) & UInt8.random(in: 0...255, using: &rng) }
+            var diff = 0, inter = 0, union = 0
+            for i in 0..<n {
+                for bit in 0..<8 {
+                    let x = (a[i] >> bit) & 1, y = (b[i] >> bit) & 1
+                    diff += Int(x ^ y); inter += Int(x & y); union += Int(x | y)
+                }
+            }
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    #expect(Kernels.hamming(pa.baseAddress!, pb.baseAddress!, byteCount: n) == Float(diff))
+                    let j = Kernels.jaccard(pa.baseAddress!, pb.baseAddress!, byteCount: n)
+                    #expect(abs(Double(j) - (union == 0 ? 0 : 1 - Double(inter) / Double(union))) < 1e-6)
+                }
+            }
+        }
+        let zero = [UInt8](repeating: 0, count: n)
+        zero.withUnsafeBufferPointer { z in
+            #expect(Kernels.jaccard(z.baseAddress!, z.baseAddress!, byteCount: n) == 0)
+            #expect(Kernels.hamming(z.baseAddress!, z.baseAddress!, byteCount: n) == 0)
+        }
+    }
+}
