@@ -31,7 +31,7 @@ extension QuiverCommand {
 
         func run() async throws {
             let chatConfiguration = ChatConfiguration.fromEnvironment()
-            let database = try Database.open(at: db)
+            let database = try await Database.open(at: db)
             do {
                 var sources = [RetrievedChunk]()
                 var embedding: (any EmbeddingFunction)? = nil
@@ -52,7 +52,7 @@ extension QuiverCommand {
                             print(RAGCommandSupport.describe(sources), terminator: "")
                         }
                     }
-                    try database.close()
+                    try await database.close()
                     FileHandle.standardError.write(Data((ChatConfiguration.environmentHelp + "\n").utf8))
                     throw ExitCode(2)
                 }
@@ -62,7 +62,7 @@ extension QuiverCommand {
                 let options = ChatOptions(temperature: temperature, maxTokens: maxTokens)
                 if stream && !json {
                     let answer = try await rag.streamAnswer(question, limit: limit, filter: filter ?? "", useRetrieval: !noRag, options: options)
-                    try database.close()
+                    try await database.close()
                     for try await delta in answer.deltas {
                         FileHandle.standardOutput.write(Data(delta.utf8))
                     }
@@ -70,7 +70,7 @@ extension QuiverCommand {
                     printSources(answer.sources)
                 } else {
                     let answer = try await rag.answer(question, limit: limit, filter: filter ?? "", useRetrieval: !noRag, options: options)
-                    try database.close()
+                    try await database.close()
                     if json {
                         printJSON(["answer": .string(answer.answer), "model": .string(answer.model), "sources": RAGCommandSupport.json(answer.sources)])
                     } else {
@@ -79,7 +79,7 @@ extension QuiverCommand {
                     }
                 }
             } catch {
-                try? database.close()
+                try? await database.close()
                 throw error
             }
         }

@@ -51,14 +51,14 @@ extension QuiverCommand {
         func run() async throws {
             let files = try RAGCommandSupport.expand(paths)
             guard !files.isEmpty else { throw ValidationError("no .md, .markdown, .mdx or .txt files under \(paths.joined(separator: ", "))") }
-            let database = try Database.open(at: db)
+            let database = try await Database.open(at: db)
             do {
                 let embedding = try await RAGCommandSupport.embedder(choice: embedder, database: database, collection: collection)
                 let rag = RAGPipeline(database: database, collection: collection, embedder: embedding, batchSize: batchSize)
                 let progress = RAGCommandSupport.stderrIsTerminal ? ProgressLine() : nil
                 let report = try await ingest(rag, files: files, splitter: splitter, progress: progress)
                 progress?.finish()
-                try database.close()
+                try await database.close()
                 printJSON([
                     "collection": .string(collection), "documents": .int(Int64(report.documents)),
                     "chunks": .int(Int64(report.chunks)), "embedded": .int(Int64(report.embedded)),
@@ -68,7 +68,7 @@ extension QuiverCommand {
                     "embedder": .string(embedding.name),
                 ])
             } catch {
-                try? database.close()
+                try? await database.close()
                 throw error
             }
         }

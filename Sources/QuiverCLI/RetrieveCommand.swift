@@ -21,7 +21,7 @@ extension QuiverCommand {
         }
 
         func run() async throws {
-            let database = try Database.open(at: db)
+            let database = try await Database.open(at: db)
             do {
                 guard database.hasCollection(collection) else {
                     throw ValidationError("collection '\(collection)' does not exist in '\(db)': run `quiver ingest` first")
@@ -29,14 +29,14 @@ extension QuiverCommand {
                 let embedding = try await RAGCommandSupport.embedder(choice: nil, database: database, collection: collection)
                 let rag = RAGPipeline(database: database, collection: collection, embedder: embedding)
                 let chunks = try await rag.retrieve(question, limit: limit, filter: filter ?? "")
-                try database.close()
+                try await database.close()
                 if json {
                     printJSON(RAGCommandSupport.json(chunks))
                 } else {
                     print(RAGCommandSupport.describe(chunks), terminator: "")
                 }
             } catch {
-                try? database.close()
+                try? await database.close()
                 throw error
             }
         }

@@ -81,7 +81,7 @@ public struct RAGPipeline: Sendable {
             let vectors = try embedder.validated(
                 try await embedder.encodeDocuments(pending.map(\.chunk.text)), count: pending.count)
             let rows = zip(pending, vectors).map { item, vector in row(item.chunk, hash: item.hash, vector: vector) }
-            _ = try database.upsert(into: collection, rows: rows)
+            _ = try await database.upsert(into: collection, rows: rows)
             report.embedded += rows.count
             pending.removeAll(keepingCapacity: true)
         }
@@ -106,7 +106,7 @@ public struct RAGPipeline: Sendable {
             }
             let stale = stored.keys.filter { $0 >= chunks.count }.sorted()
             if !stale.isEmpty {
-                report.deleted += try database.delete(
+                report.deleted += try await database.delete(
                     from: collection, ids: stale.map { .string(Self.chunkID(source: document.source, index: $0)) }
                 ).deleteCount
             }
@@ -203,9 +203,9 @@ public struct RAGPipeline: Sendable {
         guard database.hasCollection(collection) else {
             throw QuiverError(.notFound, "collection '\(collection)' does not exist: ingest documents first")
         }
-        try RAGSchema.check(try database.describeCollection(collection), collection: collection, embedder: embedder)
+        try RAGSchema.check(try await database.describeCollection(collection), collection: collection, embedder: embedder)
         let query = try embedder.validated(try await embedder.encodeQueries([question]), count: 1)
-        let hits = try database.search(
+        let hits = try await database.search(
             collection, vectors: query, limit: limit, filter: filter, filterParams: filterParams,
             outputFields: [RAGSchema.text, RAGSchema.source, RAGSchema.headings])
         return hits.first?.map(Self.retrieved) ?? []

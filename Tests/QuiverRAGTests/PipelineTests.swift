@@ -15,7 +15,7 @@ import Testing
             let report = try await rag.ingest(docs, splitter: SeparatorSplitter(separator: "# "))
             #expect(report.chunks == 7)
             #expect(report.embedded == 7)
-            #expect(try db.collectionStats("docs").rowCount == 7)
+            #expect(try await db.collectionStats("docs").rowCount == 7)
             let hits = try await rag.retrieve("dogs bark at night", limit: 3)
             #expect(hits.count == 3)
             #expect(hits[0].id == "b.md#2")
@@ -42,14 +42,14 @@ import Testing
             let edited = Document(source: "a.md", text: "# Storage\nMilvus keeps data in MinIO.\n# Flush\nData is flushed to segments.\n")
             let changed = try await rag.ingest([edited], splitter: SeparatorSplitter())
             #expect(changed.embedded == 1 && changed.unchanged == 2 && changed.deleted == 1)
-            #expect(try db.collectionStats("docs").rowCount == 6)
+            #expect(try await db.collectionStats("docs").rowCount == 6)
             let hits = try await rag.retrieve("MinIO", limit: 1)
             #expect(hits.first?.text == "Storage\nMilvus keeps data in MinIO.\n")
-            let old = try db.get(from: "docs", ids: ["a.md#3"])
+            let old = try await db.get(from: "docs", ids: ["a.md#3"])
             #expect(old.isEmpty)
 
             #expect(try rag.remove(source: "b.md") == 3)
-            #expect(try db.collectionStats("docs").rowCount == 3)
+            #expect(try await db.collectionStats("docs").rowCount == 3)
         }
     }
 
@@ -57,11 +57,11 @@ import Testing
         let path = NSTemporaryDirectory() + "quiver-rag-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: path) }
         do {
-            let db = try Database.open(at: path)
+            let db = try await Database.open(at: path)
             try await RAGPipeline(database: db, embedder: HashingEmbedding()).ingest(docs, splitter: SeparatorSplitter())
-            try db.close()
+            try await db.close()
         }
-        let db = try Database.open(at: path)
+        let db = try await Database.open(at: path)
         defer { try? db.close() }
         let report = try await RAGPipeline(database: db, embedder: HashingEmbedding()).ingest(
             [Document(source: "b.md", text: "# Cats\nCats sleep a lot.\n")], splitter: SeparatorSplitter())

@@ -145,7 +145,7 @@ func withTemporaryDatabase<R>(_ body: (Database, String) async throws -> R) asyn
     let path = NSTemporaryDirectory() + "quiver-rag-\(UUID().uuidString)"
     var options = DatabaseOptions()
     options.durability = .none
-    let db = try Database.open(at: path, options: options)
+    let db = try await Database.open(at: path, options: options)
     defer {
         try? db.close()
         try? FileManager.default.removeItem(atPath: path)
