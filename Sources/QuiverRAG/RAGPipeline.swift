@@ -151,20 +151,22 @@ public struct RAGPipeline: Sendable {
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
-    /// The stored chunks of `source` by index, read by key in blocks of 256 until a block is not full.
+    /// The stored chunks of `source` by index, read by key in blocks (16 keys, then doubling up
+    /// to 1024) until a block is not full: chunks are always stored as 0, 1, 2, … without gaps.
     func storedChunks(of source: String) throws -> [Int: (hash: String, embedder: String)] {
         var out = [Int: (hash: String, embedder: String)]()
-        let block = 256
+        var block = 16
         var first = 0
         while true {
             let ids: [Value] = (first..<first + block).map { .string(Self.chunkID(source: source, index: $0)) }
-            let rows = try database.get(from: collection, ids: ids, outputFields: ["chunk_index", "content_hash", "embedder"])
+            let rows = try database.get(from: collection, ids: ids, outputFields: [RAGSchema.chunkIndex, RAGSchema.contentHash, RAGSchema.embedder])
             for row in rows {
-                guard let i = row["chunk_index"]?.intValue else { continue }
-                out[Int(i)] = (row["content_hash"]?.stringValue ?? "", row["embedder"]?.stringValue ?? "")
+                guard let i = row[RAGSchema.chunkIndex]?.intValue else { continue }
+                out[Int(i)] = (row[RAGSchema.contentHash]?.stringValue ?? "", row[RAGSchema.embedder]?.stringValue ?? "")
             }
             if rows.count < block { return out }
             first += block
+            block = min(block * 2, 1024)
         }
     }
 

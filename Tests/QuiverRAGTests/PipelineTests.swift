@@ -184,3 +184,28 @@ import QuiverMiniLM
     }
 }
 #endif
+
+/// The whole Milvus documentation (224 pages) through every splitter and the store, with the
+/// hashing embedder: checks that real pages split and store, and prints the throughput.
+@Suite struct DocsCorpusTests {
+    @Test(arguments: ["markdown", "recursive"])
+    func ingestTheMilvusDocs(chunking: String) async throws {
+        let files = try SharedData.markdownFiles("milvus-docs-en")
+        #expect(files.count == 224)
+        let splitter: any TextSplitter = chunking == "markdown" ? MarkdownSplitter() : RecursiveSplitter()
+        let texts = try files.map { try String(contentsOfFile: $0, encoding: .utf8) }
+        let splitStart = ContinuousClock.now
+        let count = zip(files, texts).reduce(0) { $0 + splitter.split($1.1, source: $1.0).count }
+        print("[docs] \(chunking): split alone \(count) chunks in \(ContinuousClock.now - splitStart)")
+        try await withTemporaryDatabase { db, _ in
+            let rag = RAGPipeline(database: db, embedder: HashingEmbedding(dimension: 384))
+            let report = try await rag.ingest(files: files, splitter: splitter)
+            print("[docs] \(chunking): \(report.documents) files, \(report.chunks) chunks in \(report.elapsed), \(Int(report.embeddingsPerSecond)) chunks/s (hashing embedder)")
+            #expect(report.documents == 224)
+            #expect(report.chunks > 224 * 2)
+            #expect(try await db.collectionStats("docs").rowCount == report.chunks)
+            let again = try await rag.ingest(files: files, splitter: splitter)
+            #expect(again.unchanged == report.chunks && again.embedded == 0)
+        }
+    }
+}
