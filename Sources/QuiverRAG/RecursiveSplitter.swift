@@ -31,9 +31,11 @@ public struct RecursiveSplitter: TextSplitter {
         var chunks = [Chunk]()
         var cursor = body.startIndex
         for piece in pieces(of: body) {
-            // Every piece is a contiguous substring of the text; find it to know its headings.
+            // A piece is a substring of the text unless runs of separators were collapsed in it;
+            // then its first line still is. Where it starts gives its headings.
             var headings = [String]()
-            if let r = body.range(of: piece, from: cursor) {
+            let firstLine = String(piece.prefix(while: { $0 != "\n" }))
+            if let r = body.range(of: piece, from: cursor) ?? body.range(of: firstLine, from: cursor) {
                 cursor = r.lowerBound < body.endIndex ? body.index(after: r.lowerBound) : r.lowerBound
                 var stack = [(Int, String)]()
                 for h in bodyOutline.headings where h.lineStart <= r.lowerBound {

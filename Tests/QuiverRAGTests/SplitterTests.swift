@@ -99,3 +99,13 @@ import Testing
         #expect(chunks.last?.headings == ["A", "B"])
     }
 }
+
+extension SplitterTests {
+    @Test func recursiveHeadingsSurviveCollapsedBlankLines() {
+        let text = "# A\n\nalpha\n\n\n\nbeta\n\n## B\n\n" + String(repeating: "gamma ", count: 20)
+        let chunks = RecursiveSplitter(chunkSize: 60, overlap: 0).split(text, source: "s")
+        #expect(chunks.first?.text == "# A\n\nalpha\n\nbeta\n\n## B")
+        #expect(chunks.first?.headings == ["A"])
+        #expect(chunks.last?.headings == ["A", "B"])
+    }
+}
