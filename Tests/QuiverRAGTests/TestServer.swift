@@ -166,6 +166,7 @@ private final class ServerBox: Sendable {
 }
 
 /// Runs `body` with a server, stopping it afterwards.
+@discardableResult
 func withTestServer<R>(
     _ handler: @escaping @Sendable (_ request: RecordedRequest, _ index: Int) -> TestResponse,
     _ body: (TestServer) async throws -> R
