@@ -338,7 +338,9 @@ import Testing
 }
 
 /// An end-to-end run against a real OpenAI-compatible server (e.g. llama.cpp's), when
-/// `QUIVER_TEST_LLM_BASE_URL` is set. The model may be tiny: this checks the pipeline, not wording.
+/// `QUIVER_TEST_LLM_BASE_URL` is set (`QUIVER_TEST_LLM_MODEL`, `QUIVER_TEST_LLM_API_KEY`, and for
+/// real embeddings `QUIVER_TEST_EMBEDDING_BASE_URL`, `QUIVER_TEST_EMBEDDING_MODEL`). The model may be
+/// tiny: this checks the pipeline, not wording.
 @Suite(.enabled(if: ProcessInfo.processInfo.environment["QUIVER_TEST_LLM_BASE_URL"] != nil, "set QUIVER_TEST_LLM_BASE_URL to run"))
 struct RealLLMTests {
     var model: OpenAIChatModel {
@@ -356,11 +358,18 @@ struct RealLLMTests {
 
     @Test func answerAndStreamFromTheFAQ() async throws {
         try await withTemporaryDatabase { db, _ in
-            let rag = RAGPipeline(database: db, embedder: HashingEmbedding(dimension: 256), chatModel: try model)
+            // Real embeddings when QUIVER_TEST_EMBEDDING_BASE_URL is set (e.g. llama.cpp with --embeddings).
+            let env = ProcessInfo.processInfo.environment
+            var embedder: any EmbeddingFunction = HashingEmbedding(dimension: 256)
+            if let base = env["QUIVER_TEST_EMBEDDING_BASE_URL"] {
+                embedder = try await OpenAIEmbedding.connect(EmbeddingConfiguration(
+                    baseURL: base, apiKey: nil, model: env["QUIVER_TEST_EMBEDDING_MODEL"] ?? "all-MiniLM-L6-v2"))
+            }
+            let rag = RAGPipeline(database: db, embedder: embedder, chatModel: try model)
             try await rag.ingest(files: try SharedData.markdownFiles("milvus-faq"), splitter: SeparatorSplitter(separator: "# "))
             let question = "How is data stored in milvus?"
             let answer = try await rag.answer(question, limit: 3, options: ChatOptions(temperature: 0, maxTokens: 64))
-            print("[e2e] model=\(answer.model) sources=\(answer.sources.map(\.id)) answer=\(answer.answer.debugDescription)")
+            print("[e2e] embedder=\(embedder.name) model=\(answer.model) sources=\(answer.sources.map { "\($0.id) \($0.distance)" }) answer=\(answer.answer.debugDescription)")
             #expect(!answer.answer.isEmpty)
             #expect(answer.sources.count == 3)
 
