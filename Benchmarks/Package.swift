@@ -3,6 +3,7 @@
 //
 //     cd Benchmarks && swift package benchmark                   # package-benchmark suites
 //     swift run -c release --package-path Benchmarks flatscan-bench
+//     swift run -c release --package-path Benchmarks filter-bench [rows]
 //
 // For AVX2/FMA code on x86-64 add `-Xswiftc -Xcc -Xswiftc -mavx2 -Xswiftc -Xcc -Xswiftc -mfma
 // -Xswiftc -Xcc -Xswiftc -mf16c -Xswiftc -DQUIVER_FMA` (see Sources/Quiver/Search/Kernels.swift).
@@ -27,6 +28,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "flatscan-bench",
+            dependencies: [.product(name: "Quiver", package: "Quiver")]
+        ),
+        .executableTarget(
+            name: "filter-bench",
             dependencies: [.product(name: "Quiver", package: "Quiver")]
         ),
     ],

@@ -28,6 +28,9 @@ extension Database {
     /// - Throws: `.alreadyExists` when the name is taken; `.invalidArgument` for a bad name.
     public func createCollection(_ name: String, schema: CollectionSchema, metric: MetricType = .cosine) throws {
         try Names.validateCollection(name)
+        guard !options.readOnly else {
+            throw QuiverError(.unsupported, "the database was opened read-only; open it without `readOnly` to create collections")
+        }
         for field in schema.vectorFields { try metric.check(for: field) }
         try withCatalog { s in
             guard s.engines[name] == nil else { throw QuiverError(.alreadyExists, "collection '\(name)' already exists") }

@@ -17,7 +17,7 @@ public final class Database: Sendable {
     /// The database directory.
     public let path: String
     let options: DatabaseOptions
-    private let fileLock: FileLock
+    private let fileLock: FileLock?
     private let state: Locked<State>
     private let syncTimer: UncheckedBox<DispatchSourceTimer>?
 
@@ -40,13 +40,20 @@ public final class Database: Sendable {
         let path = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         self.path = path
         self.options = options
-        if !FileSystem.exists(path) {
-            try FileSystem.createDirectory(path)
-            try FileSystem.syncDirectory(FileSystem.parentDirectory(of: path))
-        } else if !FileSystem.isDirectory(path) {
-            throw QuiverError(.invalidArgument, "'\(path)' exists and is not a directory")
+        if options.readOnly {
+            guard FileSystem.isDirectory(path) else {
+                throw QuiverError.notFound("database '\(path)' does not exist (read-only opening does not create it)")
+            }
+            fileLock = nil
+        } else {
+            if !FileSystem.exists(path) {
+                try FileSystem.createDirectory(path)
+                try FileSystem.syncDirectory(FileSystem.parentDirectory(of: path))
+            } else if !FileSystem.isDirectory(path) {
+                throw QuiverError(.invalidArgument, "'\(path)' exists and is not a directory")
+            }
+            fileLock = try FileLock(path: path + "/" + FileNames.lock, databasePath: path)
         }
-        fileLock = try FileLock(path: path + "/" + FileNames.lock, databasePath: path)
         let catalogPath = path + "/" + FileNames.catalog
         var catalog = Catalog()
         if FileSystem.exists(catalogPath) {
@@ -61,11 +68,11 @@ public final class Database: Sendable {
             }
         } catch {
             for engine in engines.values { try? engine.close(flush: false) }
-            fileLock.release()
+            fileLock?.release()
             throw error
         }
         state = Locked(State(catalog: catalog, engines: engines))
-        if options.durability == .batched {
+        if options.durability == .batched && !options.readOnly {
             let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global(qos: .utility))
             let interval = options.syncInterval
             let ms = Int(interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000)
@@ -98,9 +105,9 @@ public final class Database: Sendable {
         syncTimer?.value.cancel()
         var firstError: (any Error)? = nil
         for engine in engines {
-            do { try engine.close(flush: true) } catch { if firstError == nil { firstError = error } }
+            do { try engine.close(flush: !options.readOnly) } catch { if firstError == nil { firstError = error } }
         }
-        fileLock.release()
+        fileLock?.release()
         if let firstError { throw firstError }
     }
 
@@ -113,7 +120,7 @@ public final class Database: Sendable {
         }
         syncTimer?.value.cancel()
         for engine in engines { try? engine.close(flush: false) }
-        fileLock.release()
+        fileLock?.release()
     }
 
     deinit {
@@ -140,6 +147,9 @@ public final class Database: Sendable {
     }
 
     func writeCatalog(_ catalog: Catalog) throws {
+        guard !options.readOnly else {
+            throw QuiverError(.unsupported, "the database was opened read-only; open it without `readOnly` to change collections")
+        }
         try FileSystem.replaceAtomically(path + "/" + FileNames.catalog, catalog.encode())
     }
 }

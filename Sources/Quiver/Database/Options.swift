@@ -29,6 +29,10 @@ public struct DatabaseOptions: Sendable {
     public var flushRowThreshold: Int = 200_000
     /// …or about this many bytes.
     public var flushByteThreshold: Int = 128 << 20
+    /// Open the last flushed state without taking the directory lock, so another process may
+    /// hold the database for writing meanwhile. Writes throw `.unsupported`; rows not yet flushed
+    /// by the writer are not visible; the view is fixed at open (open again to see newer data).
+    public var readOnly: Bool = false
     /// Merge segments in the background (size-tiered) after flushes.
     public var autoCompaction: Bool = true
     /// Threads a search may use (default: all cores).

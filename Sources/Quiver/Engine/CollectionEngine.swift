@@ -61,6 +61,10 @@ final class CollectionEngine: Sendable {
         self.metric = metric
         self.options = options
         if create { try FileSystem.createDirectory(directory) }
+        if options.readOnly {
+            state = Locked(try Self.loadReadOnly(directory: directory, schema: schema))
+            return
+        }
         let manifestPath = directory + "/" + FileNames.manifest
         var manifest = Manifest()
         if FileSystem.exists(manifestPath) {
@@ -76,6 +80,28 @@ final class CollectionEngine: Sendable {
         try Self.replayWAL(&s, directory: directory, schema: schema, log: options.logHandler)
         try Self.removeObsoleteFiles(s, directory: directory, log: options.logHandler)
         state = Locked(s)
+    }
+
+    /// The last flushed state, read without the directory lock while a writer may be flushing
+    /// or compacting: if a file the manifest names disappears under us, read the manifest again.
+    private static func loadReadOnly(directory: String, schema: CollectionSchema) throws -> State {
+        let manifestPath = directory + "/" + FileNames.manifest
+        var attempt = 0
+        while true {
+            attempt += 1
+            var manifest = Manifest()
+            if FileSystem.exists(manifestPath) {
+                manifest = try Manifest.decode(try FileSystem.readFile(manifestPath), path: manifestPath)
+            }
+            var s = State(manifest: manifest, growing: GrowingSegment(schema: schema))
+            do {
+                try loadSegments(&s, directory: directory, schema: schema)
+                s.lastSequence = manifest.checkpointSequence
+                return s
+            } catch let error as QuiverError where error.code == .io && attempt < 20 {
+                continue  // a segment or delete file was replaced meanwhile
+            }
+        }
     }
 
     private static func loadSegments(_ s: inout State, directory: String, schema: CollectionSchema) throws {
@@ -174,7 +200,10 @@ final class CollectionEngine: Sendable {
 
     /// Runs `body` under the lock, after checking the collection is open and healthy.
     func withWritableState<R>(_ body: (inout State) throws -> R) throws -> R {
-        try state.withLock { s in
+        guard !options.readOnly else {
+            throw QuiverError(.unsupported, "the database was opened read-only; open it without `readOnly` to write")
+        }
+        return try state.withLock { s in
             guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
             if let failure = s.failure {
                 throw QuiverError(.io, "an earlier write failed and left the collection read-only until it is reopened: \(failure.message)", cause: failure)

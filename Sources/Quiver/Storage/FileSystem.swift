@@ -201,9 +201,21 @@ final class MappedFile: @unchecked Sendable {
     // @unchecked: the mapping is read-only and immutable for its whole life.
     let path: String
     let bytes: UnsafeRawBufferPointer
+    /// `true` when `bytes` is a heap copy (see `init(copying:name:)`), not a mapping.
+    private let isHeap: Bool
+
+    /// A heap copy of `data` standing in for a mapped file (fuzzing and tests).
+    init(copying data: UnsafeRawBufferPointer, name: String) {
+        path = name
+        isHeap = true
+        let p = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 64)
+        if let base = data.baseAddress { p.baseAddress!.copyMemory(from: base, byteCount: data.count) }
+        bytes = UnsafeRawBufferPointer(start: p.baseAddress, count: data.count)
+    }
 
     init(path: String) throws {
         self.path = path
+        isHeap = false
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw QuiverError.io("open", path: path) }
         defer { Glibc.close(fd) }
@@ -220,7 +232,8 @@ final class MappedFile: @unchecked Sendable {
     }
 
     deinit {
-        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+        guard let base = bytes.baseAddress else { return }
+        if isHeap { base.deallocate() } else { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
 }
 

@@ -21,10 +21,16 @@ final class SealedSegment: SegmentColumns {
         var normsOffset: Int
     }
 
-    init(path: String, id: UInt64, schema: CollectionSchema) throws {
+    convenience init(path: String, id: UInt64, schema: CollectionSchema) throws {
+        try self.init(file: try MappedFile(path: path), id: id, schema: schema)
+    }
+
+    /// Opens the segment held by `file` (verifying it whole).
+    init(file: MappedFile, id: UInt64, schema: CollectionSchema) throws {
+        let path = file.path
         self.path = path
         self.id = id
-        file = try MappedFile(path: path)
+        self.file = file
         let bytes = file.bytes
         let name = "segment '\(path)'"
         func bad(_ what: String) -> QuiverError { QuiverError.corruption("\(name): \(what)") }

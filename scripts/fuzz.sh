@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds and runs a libFuzzer target for SECONDS (default 600).
+#   scripts/fuzz.sh wal|segment|manifest|filter [SECONDS]
+# Crashes land in Fuzz/crashes/TARGET/; turn each into a regression test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target="${1:?usage: scripts/fuzz.sh wal|segment|manifest|filter [SECONDS]}"
+seconds="${2:-600}"
+case "$target" in
+    wal) file=FuzzWAL ;; segment) file=FuzzSegment ;; manifest) file=FuzzManifest ;; filter) file=FuzzFilter ;;
+    *) echo "unknown target $target" >&2; exit 2 ;;
+esac
+out=.build-fuzz
+mkdir -p "$out" "Fuzz/crashes/$target" "$out/corpus-$target"
+# One module: the engine's sources plus the target, so internal readers are reachable.
+swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name QuiverFuzz \
+    -I Sources/CLZ4 -llz4 \
+    $(find Sources/Quiver -name '*.swift') "Fuzz/$file.swift" -o "$out/fuzz-$target"
+seeds="Fuzz/seeds/$target"
+"$out/fuzz-$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+    -artifact_prefix="Fuzz/crashes/$target/" "$out/corpus-$target" $( [ -d "$seeds" ] && echo "$seeds" )
