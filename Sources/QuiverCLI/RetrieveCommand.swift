@@ -13,7 +13,7 @@ extension QuiverCommand {
         @Argument(help: "The question.") var question: String
         @Option(help: "The collection.") var collection: String = "docs"
         @Option(help: "How many chunks.") var limit: Int = 3
-        @Option(help: "A filter expression over text, source, headings, chunk_index.") var filter: String?
+        @Option(help: "A filter expression over source, headings, chunk_index, text, e.g. 'source like \"%faq%\"'.") var filter: String?
         @Flag(help: "Print JSON.") var json = false
 
         func validate() throws {

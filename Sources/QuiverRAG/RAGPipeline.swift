@@ -196,9 +196,11 @@ public struct RAGPipeline: Sendable {
 
     /// The `limit` chunks closest to `question`, closest first.
     ///
-    /// - Parameter filter: a filter expression over the stored fields (e.g. `source == "faq.md"`);
-    ///   the engine throws `.unsupported` for non-empty filters until its filter language lands.
-    /// - Throws: `QuiverError.notFound` when nothing was ingested into the collection yet.
+    /// - Parameter filter: a filter expression over the stored fields, e.g. `source == "faq.md"`,
+    ///   `source like "%/guide/%"`, `json_contains(headings, "Install")`, `chunk_index < 3`;
+    ///   `{name}` templates are bound from `filterParams`.
+    /// - Throws: `QuiverError.notFound` when nothing was ingested into the collection yet;
+    ///   `QuiverError` `.filterSyntax` or `.invalidArgument` for a bad filter.
     public func retrieve(
         _ question: String, limit: Int = 3, filter: String = "", filterParams: [String: Value] = [:]
     ) async throws -> [RetrievedChunk] {

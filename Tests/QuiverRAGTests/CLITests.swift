@@ -123,6 +123,11 @@ import Testing
             #expect(hits[0].objectValue?["text"]?.stringValue == best.chunk.text)
             #expect(hits[0].objectValue?["headings"] == .array(best.chunk.headings.map(Value.string)))
 
+            r = try await run(["retrieve", db, "Where does Milvus store data?", "--json", "--limit", "5", "--filter", "source like \"%operational_faq.md\""], env: embed)
+            #expect(r.status == 0, "\(r.stderr)")
+            let filtered = try #require(try Value(json: r.stdout).arrayValue)
+            #expect(filtered.count == 5 && filtered.allSatisfy { $0.objectValue?["source"]?.stringValue == faq + "/operational_faq.md" })
+
             r = try await run(["retrieve", db, "Where does Milvus store data?", "--limit", "1"], env: embed)
             #expect(r.status == 0 && r.stdout.hasPrefix("1. ") && r.stdout.contains(best.chunk.source))
 

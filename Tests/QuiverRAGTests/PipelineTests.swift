@@ -83,12 +83,13 @@ import Testing
             let rag = RAGPipeline(database: db, embedder: HashingEmbedding())
             try await rag.ingest(docs, splitter: SeparatorSplitter())
             #expect(try await rag.retrieve("cats", limit: 2, filter: "").count == 2)
-            do {
-                let hits = try await rag.retrieve("cats", limit: 5, filter: "source == \"b.md\"")
-                #expect(hits.allSatisfy { $0.source == "b.md" })  // once the filter language lands
-            } catch let e as QuiverError {
-                #expect(e.code == .unsupported)  // until then
-            }
+            let fromB = try await rag.retrieve("storage", limit: 5, filter: "source == \"b.md\"")
+            #expect(fromB.count == 3 && fromB.allSatisfy { $0.source == "b.md" })
+            let dogs = try await rag.retrieve("storage", limit: 5, filter: "json_contains(headings, {h})", filterParams: ["h": "Dogs"])
+            #expect(dogs.map(\.id) == ["b.md#2"])
+            let later = try await rag.retrieve("storage", limit: 10, filter: "chunk_index >= 2 and source like \"a%\"")
+            #expect(Set(later.map(\.id)) == ["a.md#2", "a.md#3"])
+            await #expect(throws: QuiverError.self) { _ = try await rag.retrieve("x", filter: "nosuchfield == 1") }
         }
     }
 
