@@ -22,6 +22,7 @@ extension QuiverCommand {
         @Flag(help: "Print the answer as it is generated.") var stream = false
         @Flag(help: "Ask without retrieved context (for comparison).") var noRag = false
         @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var http: HTTPArguments
         @Option(help: "Sampling temperature.") var temperature: Double?
         @Option(help: "Largest answer, in tokens.") var maxTokens: Int?
 
@@ -39,7 +40,7 @@ extension QuiverCommand {
                     guard database.hasCollection(collection) else {
                         throw ValidationError("collection '\(collection)' does not exist in '\(db)': run `quiver ingest` first")
                     }
-                    embedding = try await RAGCommandSupport.embedder(choice: nil, database: database, collection: collection)
+                    embedding = try await RAGCommandSupport.embedder(choice: nil, database: database, collection: collection, options: http.options)
                 }
                 guard let chatConfiguration else {
                     if let embedding {
@@ -56,7 +57,7 @@ extension QuiverCommand {
                     FileHandle.standardError.write(Data((ChatConfiguration.environmentHelp + "\n").utf8))
                     throw ExitCode(2)
                 }
-                let chat = try OpenAIChatModel(configuration: chatConfiguration)
+                let chat = try OpenAIChatModel(configuration: chatConfiguration, options: http.options)
                 let rag = RAGPipeline(
                     database: database, collection: collection, embedder: embedding ?? NoEmbedding(), chatModel: chat)
                 let options = ChatOptions(temperature: temperature, maxTokens: maxTokens)

@@ -26,6 +26,7 @@ extension QuiverCommand {
         @Option(help: "local (the built-in model) or openai (QUIVER_EMBEDDING_* variables). Default: what the collection was made with, else local when its weights are present, else openai when configured.")
         var embedder: String?
         @Option(help: "Chunks per embedding request.") var batchSize: Int = 64
+        @OptionGroup var http: HTTPArguments
 
         func validate() throws {
             guard ["markdown", "recursive", "separator"].contains(chunking) else {
@@ -53,7 +54,8 @@ extension QuiverCommand {
             guard !files.isEmpty else { throw ValidationError("no .md, .markdown, .mdx or .txt files under \(paths.joined(separator: ", "))") }
             let database = try await Database.open(at: db)
             do {
-                let embedding = try await RAGCommandSupport.embedder(choice: embedder, database: database, collection: collection)
+                let embedding = try await RAGCommandSupport.embedder(
+                    choice: embedder, database: database, collection: collection, options: http.options)
                 let rag = RAGPipeline(database: database, collection: collection, embedder: embedding, batchSize: batchSize)
                 let progress = RAGCommandSupport.stderrIsTerminal ? ProgressLine() : nil
                 let report = try await ingest(rag, files: files, splitter: splitter, progress: progress)
@@ -101,6 +103,22 @@ final class ProgressLine: Sendable {
     func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
 }
 
+/// The HTTP settings of the RAG verbs.
+struct HTTPArguments: ParsableArguments {
+    @Option(help: "Seconds one embedding or chat request may take before it is retried or fails.") var timeout: Double = 120
+
+    func validate() throws {
+        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+    }
+
+    var options: HTTPOptions {
+        var o = HTTPOptions()
+        o.timeout = .milliseconds(timeout * 1000)
+        o.streamIdleTimeout = max(o.streamIdleTimeout, o.timeout)
+        return o
+    }
+}
+
 /// What `ingest`, `retrieve` and `ask` share: finding files, choosing the embedder, JSON.
 enum RAGCommandSupport {
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
@@ -136,7 +154,9 @@ enum RAGCommandSupport {
 
     /// The embedder for `choice`, or, without one, the one the collection was made with, else
     /// the built-in model when available, else the HTTP embedder when configured.
-    static func embedder(choice: String?, database: Database, collection: String) async throws -> any EmbeddingFunction {
+    static func embedder(
+        choice: String?, database: Database, collection: String, options: HTTPOptions
+    ) async throws -> any EmbeddingFunction {
         let stored = try RAGSchema.storedEmbedderName(in: database, collection: collection)
         var kind = choice
         if kind == nil, let stored {
@@ -162,7 +182,7 @@ enum RAGCommandSupport {
             guard let configuration = EmbeddingConfiguration.fromEnvironment() else {
                 throw ValidationError("--embedder openai needs QUIVER_EMBEDDING_BASE_URL. \(EmbeddingConfiguration.environmentHelp)")
             }
-            embedding = try await OpenAIEmbedding.connect(configuration)
+            embedding = try await OpenAIEmbedding.connect(configuration, options: options)
         }
         if let stored, stored != embedding.name {
             throw ValidationError(

@@ -15,6 +15,7 @@ extension QuiverCommand {
         @Option(help: "How many chunks.") var limit: Int = 3
         @Option(help: "A filter expression over source, headings, chunk_index, text, e.g. 'source like \"%faq%\"'.") var filter: String?
         @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var http: HTTPArguments
 
         func validate() throws {
             guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
@@ -26,7 +27,7 @@ extension QuiverCommand {
                 guard database.hasCollection(collection) else {
                     throw ValidationError("collection '\(collection)' does not exist in '\(db)': run `quiver ingest` first")
                 }
-                let embedding = try await RAGCommandSupport.embedder(choice: nil, database: database, collection: collection)
+                let embedding = try await RAGCommandSupport.embedder(choice: nil, database: database, collection: collection, options: http.options)
                 let rag = RAGPipeline(database: database, collection: collection, embedder: embedding)
                 let chunks = try await rag.retrieve(question, limit: limit, filter: filter ?? "")
                 try await database.close()

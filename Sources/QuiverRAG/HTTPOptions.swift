@@ -11,7 +11,8 @@ public struct HTTPOptions: Sendable, Hashable {
     public var timeout: Duration = .seconds(120)
     /// The longest wait between two chunks of a streaming response.
     public var streamIdleTimeout: Duration = .seconds(60)
-    /// How many times a request is retried after a 429, a 5xx or a connection failure.
+    /// How many times a request is retried after a 408, 409, 429 or 5xx answer, a timeout or a
+    /// connection failure (a streaming request only until its response head arrives).
     public var maxRetries: Int = 3
     /// The first backoff; it doubles on each retry (with jitter) up to ``maxBackoff``.
     public var initialBackoff: Duration = .milliseconds(500)

@@ -52,11 +52,12 @@ public struct RAGError: Error, Sendable, CustomStringConvertible, Equatable {
 }
 
 extension RAGError {
-    /// `true` for errors worth retrying: 429, 5xx and transport failures.
+    /// `true` for errors worth retrying, as the OpenAI SDKs decide: 408, 409, 429, 5xx,
+    /// timeouts and connection failures.
     var isRetryable: Bool {
         switch code {
-        case .server: return statusCode == 429 || (statusCode ?? 0) >= 500
-        case .transport: return true
+        case .server: return [408, 409, 429].contains(statusCode ?? 0) || (statusCode ?? 0) >= 500
+        case .transport, .timeout: return true
         default: return false
         }
     }

@@ -153,6 +153,14 @@ import Testing
         }
     }
 
+    @Test func aTimedOutRequestIsRetried() async throws {
+        try await withTestServer({ _, i in i == 0 ? .hang : .json(body: completionJSON("second try")) }) { server in
+            let reply = try await chat(server) { $0.timeout = .milliseconds(300); $0.maxRetries = 1 }.complete([.user("hi")])
+            #expect(reply.text == "second try")
+            #expect(server.requests.count == 2)
+        }
+    }
+
     @Test func streamIdleTimeout() async throws {
         try await withTestServer({ _, _ in .sse([chunkEvent("first")], then: .hang) }) { server in
             let stream = try await chat(server) { $0.streamIdleTimeout = .milliseconds(300) }.stream([.user("hi")])
