@@ -1,6 +1,26 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// QuiverMiniLM's matrix kernels are SIMD8<Float> code; on x86-64 they need AVX2+FMA code
+// generation (without it `addingProduct` lowers to a libm `fmaf` call per lane), and they are
+// optimised in debug builds too (unoptimised SIMD code is ~100x slower, too slow for `swift test`).
+// QuiverMiniLMKernels holds only the AVX-512 GEMM, called after a run-time CPU check.
+#if arch(x86_64)
+let miniLMSwiftSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"]), .define("QUIVER_FMA"),
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
+]
+let miniLMKernelSettings: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-mavx512f", "-Xcc", "-mavx2", "-Xcc", "-mfma"]),
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
+]
+#else
+let miniLMSwiftSettings: [SwiftSetting] = [
+    .define("QUIVER_FMA"), .unsafeFlags(["-O"], .when(configuration: .debug)),
+]
+let miniLMKernelSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+#endif
+
 let package = Package(
     name: "Quiver",
     platforms: [.macOS(.v15)],
@@ -8,6 +28,7 @@ let package = Package(
         .library(name: "Quiver", targets: ["Quiver"]),
         .library(name: "QuiverRAG", targets: ["QuiverRAG"]),
         .executable(name: "quiver", targets: ["QuiverCLI"]),
+        .library(name: "QuiverMiniLM", targets: ["QuiverMiniLM"]),
         .executable(name: "quiver-crash", targets: ["QuiverCrashHarness"]),
     ],
     dependencies: [
@@ -39,6 +60,7 @@ let package = Package(
             dependencies: [
                 "Quiver",
                 "QuiverRAG",
+                "QuiverMiniLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -55,6 +77,9 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .target(name: "QuiverMiniLMKernels", swiftSettings: miniLMKernelSettings),
+        .target(name: "QuiverMiniLM", dependencies: ["QuiverMiniLMKernels"], swiftSettings: miniLMSwiftSettings),
+        .testTarget(name: "QuiverMiniLMTests", dependencies: ["QuiverMiniLM"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

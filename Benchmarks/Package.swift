@@ -4,6 +4,8 @@
 //     cd Benchmarks && swift package benchmark                   # package-benchmark suites
 //     swift run -c release --package-path Benchmarks flatscan-bench
 //     swift run -c release --package-path Benchmarks filter-bench [rows]
+//     swift run -c release --package-path Benchmarks embed-bench --file texts.jsonl --threads 1
+//         (all-MiniLM-L6-v2 throughput; Benchmarks/embeddings/bench.py runs it next to onnxruntime)
 //
 // For AVX2/FMA code on x86-64 add `-Xswiftc -Xcc -Xswiftc -mavx2 -Xswiftc -Xcc -Xswiftc -mfma
 // -Xswiftc -Xcc -Xswiftc -mf16c -Xswiftc -DQUIVER_FMA` (see Sources/Quiver/Search/Kernels.swift).
@@ -33,6 +35,10 @@ let package = Package(
         .executableTarget(
             name: "filter-bench",
             dependencies: [.product(name: "Quiver", package: "Quiver")]
+        ),
+        .executableTarget(
+            name: "embed-bench",
+            dependencies: [.product(name: "QuiverMiniLM", package: "Quiver")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -13,9 +13,12 @@ esac
 out=.build-fuzz
 mkdir -p "$out" "Fuzz/crashes/$target" "$out/corpus-$target"
 # One module: the engine's sources plus the target, so internal readers are reachable.
+# Compiled from a copy, so editing the sources meanwhile does not break the build.
+src="$out/src-$target"
+rm -rf "$src" && mkdir -p "$src" && cp -R Sources/Quiver Sources/CLZ4 "Fuzz/$file.swift" "$src/"
 swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name QuiverFuzz \
-    -I Sources/CLZ4 -llz4 \
-    $(find Sources/Quiver -name '*.swift') "Fuzz/$file.swift" -o "$out/fuzz-$target"
+    -I "$src/CLZ4" -llz4 \
+    $(find "$src/Quiver" -name '*.swift') "$src/$file.swift" -o "$out/fuzz-$target"
 seeds="Fuzz/seeds/$target"
 "$out/fuzz-$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
     -artifact_prefix="Fuzz/crashes/$target/" "$out/corpus-$target" $( [ -d "$seeds" ] && echo "$seeds" )

@@ -2,6 +2,18 @@ import ArgumentParser
 import Foundation
 import Quiver
 
+/// SplitMix64: fast, seeded random numbers for sample data.
+struct DemoRandom: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
 extension QuiverCommand {
     /// A walk-through of the engine: create, insert, flush, reopen, search.
     struct Demo: ParsableCommand {
@@ -13,7 +25,7 @@ extension QuiverCommand {
 
         func run() throws {
             let d = dimension
-            var generator = SystemRandomNumberGenerator()
+            var generator = DemoRandom(state: 42)
             let vectors = (0..<rows).map { _ in (0..<d).map { _ in Float.random(in: -1...1, using: &generator) } }
             let colors = ["red", "green", "blue"]
             do {

@@ -10,7 +10,8 @@ struct QuiverCommand: AsyncParsableCommand {
         discussion: "JSON results go to standard output; errors go to standard error with a non-zero exit status.",
         subcommands: [
             Create.self, Insert.self, Upsert.self, Delete.self, Get.self, Query.self, Search.self,
-            Flush.self, List.self, Describe.self, Stats.self, Demo.self, Ingest.self, Retrieve.self, Ask.self,
+            Flush.self, Compact.self, List.self, Describe.self, Stats.self, Demo.self,
+            EmbedCommand.self, ModelCommand.self, Ingest.self, Retrieve.self, Ask.self,
         ]
     )
 }
@@ -278,6 +279,16 @@ extension QuiverCommand {
             try withDatabase(target.db) { db in
                 try db.flush(target.collection)
                 printJSON(["flushed": true])
+            }
+        }
+    }
+
+    struct Compact: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Merge sealed segments, dropping deleted rows.")
+        @OptionGroup var target: CollectionArguments
+        func run() throws {
+            try withDatabase(target.db) { db in
+                printJSON(["compacted": .bool(try db.compact(target.collection))])
             }
         }
     }

@@ -89,9 +89,11 @@ import Testing
             defer { try? FileManager.default.removeItem(atPath: base) }
             let db = base + "/db"
             let faq = try SharedData.url("milvus-faq").path
-            let embed = ["QUIVER_EMBEDDING_BASE_URL": server.baseURL, "QUIVER_EMBEDDING_MODEL": "hash"]
+            // No built-in model in these runs, whether or not one is installed here.
+            let noModel = ["QUIVER_MODEL_DIR": base + "/no-model"]
+            let embed = noModel.merging(["QUIVER_EMBEDDING_BASE_URL": server.baseURL, "QUIVER_EMBEDDING_MODEL": "hash"]) { $1 }
 
-            var r = try await run(["ingest", db, faq, "--chunking", "separator"], env: [:])
+            var r = try await run(["ingest", db, faq, "--chunking", "separator"], env: noModel)
             #expect(r.status != 0 && r.stderr.contains("QUIVER_EMBEDDING_BASE_URL"))
 
             r = try await run(["ingest", db, faq, "--chunking", "separator", "--separator", "# ", "--embedder", "openai"], env: embed)
@@ -152,14 +154,36 @@ import Testing
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stdout.hasPrefix("Streamed answer.\n") && r.stdout.contains("Sources:\n  1. "))
 
-            r = try await run(["ask", db, "Where does Milvus store data?", "--no-rag", "--json"], env: ["QUIVER_LLM_BASE_URL": server.baseURL])
+            r = try await run(["ask", db, "Where does Milvus store data?", "--no-rag", "--json"], env: noModel.merging(["QUIVER_LLM_BASE_URL": server.baseURL]) { $1 })
             #expect(r.status == 0, "\(r.stderr)")
             #expect(try Value(json: r.stdout).objectValue?["sources"] == [])
 
-            r = try await run(["ask", db, "q", "--no-rag"], env: ["QUIVER_LLM_BASE_URL": server.baseURL, "QUIVER_LLM_API_KEY": Self.secret])
+            r = try await run(["ask", db, "q", "--no-rag"], env: noModel.merging(["QUIVER_LLM_BASE_URL": server.baseURL, "QUIVER_LLM_API_KEY": Self.secret]) { $1 })
             #expect(r.status != 0)
             #expect(r.stderr.contains("Incorrect API key provided") && r.stderr.contains("401"))
             #expect(!r.stderr.contains("abcdefghijklmnop") && !r.stdout.contains("abcdefghijklmnop"))
+        }
+    }
+
+    /// The tutorial through the CLI with the built-in model: `ingest` picks it by default, and the
+    /// top 3 for "How is data stored in milvus?" are the reference chunks.
+    @Test(.enabled(if: BuiltInEmbedding.isAvailable, "built-in model not compiled in or its weights are missing"))
+    func tutorialWithTheBuiltInModel() async throws {
+        let base = NSTemporaryDirectory() + "quiver-rag-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let db = base + "/db"
+        var r = try await run(["ingest", db, try SharedData.url("milvus-faq").path, "--chunking", "separator"], env: [:])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try Value(json: r.stdout)
+        #expect(summary.objectValue?["chunks"] == 72 && summary.objectValue?["embedder"] == .string(BuiltInEmbedding.name))
+        r = try await run(["retrieve", db, "How is data stored in milvus?", "--json"], env: [:])
+        #expect(r.status == 0, "\(r.stderr)")
+        let hits = try #require(try Value(json: r.stdout).arrayValue)
+        let starts = ["Where does Milvus store data?", "How does Milvus flush data?", "What is the maximum dataset size Milvus can handle?"]
+        #expect(hits.count == 3)
+        for (hit, start) in zip(hits, starts) {
+            #expect(hit.objectValue?["text"]?.stringValue?.trimmingWhitespace().hasPrefix(start) == true)
         }
     }
 }

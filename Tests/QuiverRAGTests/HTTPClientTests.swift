@@ -155,7 +155,7 @@ import Testing
 
     @Test func aTimedOutRequestIsRetried() async throws {
         try await withTestServer({ _, i in i == 0 ? .hang : .json(body: completionJSON("second try")) }) { server in
-            let reply = try await chat(server) { $0.timeout = .milliseconds(300); $0.maxRetries = 1 }.complete([.user("hi")])
+            let reply = try await chat(server) { $0.timeout = .seconds(2); $0.maxRetries = 1 }.complete([.user("hi")])
             #expect(reply.text == "second try")
             #expect(server.requests.count == 2)
         }

@@ -147,6 +147,21 @@ import Testing
         try db.close()
     }
 
+    @Test func collectionHandle() async throws {
+        let dir = TemporaryDirectory()
+        let db = try await Database.open(at: dir.path, options: quietOptions())
+        try await db.createCollection("h", dimension: 2, metric: .l2)
+        #expect(throws: QuiverError.self) { try db.collection("missing") }
+        let h = try db.collection("h")
+        _ = try await h.insert([["id": 1, "vector": [0, 0]], ["id": 2, "vector": [5, 5]]])
+        _ = try await h.insert([["id": 3, "vector": [1, 1]]])
+        #expect(try await h.search([[0.9, 0.9]], limit: 1)[0].map(\.id) == [3])
+        #expect(try await h.query(limit: 10).count == 3)
+        try h.flush()
+        #expect(try h.stats().rowCount == 3)
+        try await db.close()
+    }
+
     struct Doc: Codable, Equatable {
         var id: Int64
         var vector: [Float]

@@ -1,19 +1,6 @@
 import Testing
 @testable import Quiver
 
-/// SplitMix64: a small seeded generator so failures can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite struct FilterFuzzTests {
     static let fragments: [String] = [
         "age", "price", "score", "name", "color", "active", "small", "meta", "tags", "nums", "$meta", "city", "rank",
@@ -61,7 +48,7 @@ struct SplitMix64: RandomNumberGenerator {
 
     @Test func randomInputNeverCrashes() {
         let seed: UInt64 = 0x5EED_F117
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededGenerator(seed: seed)
         let segment = FilterTestData.segment(blockSize: 4)
         let valid = FilterTable.cases.map(\.expression)
         var compiled = 0

@@ -78,6 +78,20 @@ import Testing
         #expect(failures == 0)
     }
 
+    @Test func emptySegmentsAndMissingColumns() throws {
+        let empty = FilterTestData.segment(rows: [])
+        var missing = plain
+        missing.columns = ["id": plain.columns["id"]!]  // e.g. fields added after the segment was written
+        for c in FilterTable.cases {
+            let f = try FilterExpression.compile(c.expression, params: c.params, schema: FilterTestData.schema)
+            #expect(f.evaluate(on: empty).count == 0)
+            // Missing columns read as null: only IS NULL, NOT EXISTS and constants can match.
+            _ = f.evaluate(on: missing)
+        }
+        let f = try FilterExpression.compile("age is null and meta is null and not (exists city) and tags is null", params: [:], schema: FilterTestData.schema)
+        #expect(f.evaluate(on: missing).cardinality == 10)
+    }
+
     @Test func emptyExpressionMatchesAll() throws {
         for text in ["", "   ", "\n\t"] {
             let f = try FilterExpression.compile(text, params: [:], schema: FilterTestData.schema)

@@ -164,7 +164,7 @@ struct FilterParser {
             case .and, .or:
                 let isAnd = opToken.token == .and
                 var items = [left]
-                while current.token == opToken.token || (isAnd ? current.token == .and : current.token == .or) {
+                while current.token == opToken.token {
                     advance()
                     items.append(try parseExpression(minPrecedence: prec))
                 }

@@ -1,0 +1,86 @@
+// embed-bench: throughput of QuiverMiniLM on a JSONL file of texts (one JSON string per line).
+//
+//   swift run -c release embed-bench --file texts.jsonl --threads 1 --batch 64 --seconds 10
+//
+// Prints one JSON object: sentences per second over whole passes of the file (texts → vectors,
+// tokenization included), per wall-clock second and per CPU second of the process (the latter is
+// less sensitive to other processes on a shared machine), and the process's peak RSS.
+import Foundation
+import QuiverMiniLM
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func argument(_ name: String) -> String? {
+    let args = CommandLine.arguments
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    return args[i + 1]
+}
+
+guard let file = argument("--file") else {
+    FileHandle.standardError.write(Data("usage: embed-bench --file TEXTS.jsonl [--threads N] [--batch B] [--seconds S]\n".utf8))
+    exit(2)
+}
+let threads = Int(argument("--threads") ?? "") ?? ProcessInfo.processInfo.activeProcessorCount
+let batch = Int(argument("--batch") ?? "") ?? 64
+let minSeconds = Double(argument("--seconds") ?? "") ?? 5
+
+let texts = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map {
+    try JSONDecoder().decode(String.self, from: Data($0.utf8))
+}
+let model = try MiniLM.loadDefault()
+
+func pass() throws {
+    var i = 0
+    while i < texts.count {
+        let vectors = try model.embed(Array(texts[i..<min(texts.count, i + batch)]), threads: threads)
+        precondition(vectors.count == min(batch, texts.count - i))
+        i += batch
+    }
+}
+
+func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
+
+try pass()  // warm-up
+var passes = 0
+let cpuStart = cpuSeconds()
+let start = Date()
+repeat {
+    try pass()
+    passes += 1
+} while Date().timeIntervalSince(start) < minSeconds
+let seconds = Date().timeIntervalSince(start)
+let cpu = cpuSeconds() - cpuStart
+
+/// Peak RSS in MiB: VmHWM from /proc/self/status (Linux). Not `ru_maxrss`, which on Linux
+/// keeps the parent's high-water mark across fork+exec (it reported the Python driver's RSS).
+func peakRSSMiB() -> Double {
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+       let kb = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+        return kb / 1024
+    }
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+let tokens = texts.reduce(0) { $0 + model.tokenize($1).count }
+let result: [String: Any] = [
+    "impl": "quiver-swift",
+    "threads": threads,
+    "batch": batch,
+    "texts": texts.count,
+    "mean_tokens": Double(tokens) / Double(texts.count),
+    "passes": passes,
+    "seconds": seconds,
+    "sentences_per_sec": Double(passes * texts.count) / seconds,
+    "cpu_seconds": cpu,
+    "sentences_per_cpu_sec": Double(passes * texts.count) / cpu,
+    "peak_rss_mb": peakRSSMiB(),
+]
+let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+print(String(decoding: json, as: UTF8.self))
