@@ -26,12 +26,15 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Quiver", targets: ["Quiver"]),
+        .library(name: "QuiverRAG", targets: ["QuiverRAG"]),
         .executable(name: "quiver", targets: ["QuiverCLI"]),
         .library(name: "QuiverMiniLM", targets: ["QuiverMiniLM"]),
         .executable(name: "quiver-crash", targets: ["QuiverCrashHarness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -43,10 +46,20 @@ let package = Package(
             name: "Quiver",
             dependencies: ["CLZ4"]
         ),
+        .target(
+            name: "QuiverRAG",
+            dependencies: [
+                "Quiver",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "QuiverCLI",
             dependencies: [
                 "Quiver",
+                "QuiverRAG",
                 "QuiverMiniLM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -54,6 +67,16 @@ let package = Package(
         .executableTarget(name: "QuiverCrashHarness", dependencies: ["Quiver"]),
         .testTarget(name: "QuiverTests", dependencies: ["Quiver"]),
         .testTarget(name: "QuiverCLITests", dependencies: ["Quiver"]),
+        .testTarget(
+            name: "QuiverRAGTests",
+            dependencies: [
+                "QuiverRAG",
+                "Quiver",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .target(name: "QuiverMiniLMKernels", swiftSettings: miniLMKernelSettings),
         .target(name: "QuiverMiniLM", dependencies: ["QuiverMiniLMKernels"], swiftSettings: miniLMSwiftSettings),
         .testTarget(name: "QuiverMiniLMTests", dependencies: ["QuiverMiniLM"], exclude: ["Fixtures"]),

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Quiver
+import QuiverRAG
+
+extension QuiverCommand {
+    /// `quiver retrieve DB "question"`: the closest chunks, no LLM needed.
+    struct Retrieve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the chunks closest to a question (no LLM needed).",
+            discussion: "Uses the embedder the collection was ingested with. --json prints [{\"id\", \"distance\", \"text\", \"source\", \"headings\"}].")
+        @Argument(help: "The database directory.") var db: String
+        @Argument(help: "The question.") var question: String
+        @Option(help: "The collection.") var collection: String = "docs"
+        @Option(help: "How many chunks.") var limit: Int = 3
+        @Option(help: "A filter expression over source, headings, chunk_index, text, e.g. 'source like \"%faq%\"'.") var filter: String?
+        @Flag(help: "Print JSON.") var json = false
+        @OptionGroup var http: HTTPArguments
+
+        func validate() throws {
+            guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        }
+
+        func run() async throws {
+            let database = try await Database.open(at: db)
+            do {
+                guard database.hasCollection(collection) else {
+                    throw ValidationError("collection '\(collection)' does not exist in '\(db)': run `quiver ingest` first")
+                }
+                let embedding = try await RAGCommandSupport.embedder(choice: nil, database: database, collection: collection, options: http.options)
+                let rag = RAGPipeline(database: database, collection: collection, embedder: embedding)
+                let chunks = try await rag.retrieve(question, limit: limit, filter: filter ?? "")
+                try await database.close()
+                if json {
+                    printJSON(RAGCommandSupport.json(chunks))
+                } else {
+                    print(RAGCommandSupport.describe(chunks), terminator: "")
+                }
+            } catch {
+                try? await database.close()
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,304 @@
+import Foundation
+import Quiver
+
+/// Retrieval-augmented generation over a Quiver collection: ingest documents, retrieve the
+/// chunks closest to a question, and answer from them with a chat model.
+///
+/// ```swift
+/// let db = try Database.open(at: "./rag.quiver")
+/// let rag = RAGPipeline(database: db, embedder: embedder, chatModel: try OpenAIChatModel(configuration: .deepSeek(apiKey: key)))
+/// try await rag.ingest(files: ["docs/faq.md"], splitter: SeparatorSplitter(separator: "# "))
+/// let top3 = try await rag.retrieve("How is data stored in milvus?", limit: 3)
+/// let answer = try await rag.answer("How is data stored in milvus?")
+/// print(answer.answer, answer.sources.map(\.source))
+/// ```
+///
+/// ## Storage
+/// One collection (``collection``, created on first ingest, COSINE) with the fields of
+/// ``RAGSchema``: a varchar primary key `"<source>#<index>"`, the vector, `text`, `source`,
+/// `headings` (a JSON array of strings), `chunk_index`, `content_hash` and `embedder`.
+///
+/// Because a document's chunks are numbered 0, 1, 2, … and stored under computable keys, the
+/// chunks of a source are found without a filter: keys are read in blocks until one comes back
+/// short. Re-ingesting a document therefore (1) leaves chunks whose `content_hash` and `embedder`
+/// match alone, (2) embeds and upserts new or changed ones, and (3) deletes the keys past its new
+/// chunk count. An interrupted ingest leaves every chunk either old or new; running it again
+/// finishes the job.
+public struct RAGPipeline: Sendable {
+    public let database: Database
+    public let collection: String
+    public let embedder: any EmbeddingFunction
+    public var chatModel: (any ChatModel)?
+    /// Chunks embedded (and written) per request.
+    public var batchSize: Int
+
+    public init(
+        database: Database, collection: String = "docs", embedder: any EmbeddingFunction,
+        chatModel: (any ChatModel)? = nil, batchSize: Int = 64
+    ) {
+        precondition(batchSize >= 1, "batchSize must be at least 1")
+        self.database = database
+        self.collection = collection
+        self.embedder = embedder
+        self.chatModel = chatModel
+        self.batchSize = batchSize
+    }
+
+    // MARK: - Ingest
+
+    /// Reads, splits, embeds and stores files (UTF-8 text); each file's path, as given, is its source.
+    ///
+    /// - Throws: ``RAGError/Code/invalidArgument`` for an unreadable file (before anything is
+    ///   written); embedder and engine errors as they come.
+    @discardableResult
+    public func ingest(
+        files: [String], splitter: some TextSplitter, progress: (@Sendable (IngestProgress) -> Void)? = nil
+    ) async throws -> IngestReport {
+        var documents = [Document]()
+        for path in files {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw RAGError(.invalidArgument, "cannot read '\(path)'")
+            }
+            documents.append(Document(source: path, text: String(decoding: data, as: UTF8.self)))
+        }
+        return try await ingest(documents, splitter: splitter, progress: progress)
+    }
+
+    /// Splits, embeds (in batches of ``batchSize``) and stores documents, replacing the chunks
+    /// each source had before.
+    @discardableResult
+    public func ingest(
+        _ documents: [Document], splitter: some TextSplitter, progress: (@Sendable (IngestProgress) -> Void)? = nil
+    ) async throws -> IngestReport {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try ensureCollection()
+        var report = IngestReport(documents: documents.count, chunks: 0, embedded: 0, unchanged: 0, deleted: 0, elapsed: .zero)
+        var pending = [(chunk: Chunk, hash: String)]()
+
+        func flushPending() async throws {
+            guard !pending.isEmpty else { return }
+            let vectors = try embedder.validated(
+                try await embedder.encodeDocuments(pending.map(\.chunk.text)), count: pending.count)
+            let rows = zip(pending, vectors).map { item, vector in row(item.chunk, hash: item.hash, vector: vector) }
+            _ = try await database.upsert(into: collection, rows: rows)
+            report.embedded += rows.count
+            pending.removeAll(keepingCapacity: true)
+        }
+
+        for (n, document) in documents.enumerated() {
+            let chunks = splitter.split(document.text, source: document.source)
+            let stored = try storedChunks(of: document.source)
+            for chunk in chunks {
+                guard chunk.text.utf8.count <= RAGSchema.maxTextBytes else {
+                    throw RAGError(.invalidArgument, "chunk \(chunk.index) of '\(document.source)' is \(chunk.text.utf8.count) bytes; the limit is \(RAGSchema.maxTextBytes): use a smaller chunk size")
+                }
+                let hash = Self.contentHash(chunk)
+                if let old = stored[chunk.index], old.hash == hash, old.embedder == embedder.name {
+                    report.unchanged += 1
+                    continue
+                }
+                pending.append((chunk, hash))
+                if pending.count >= batchSize {
+                    try await flushPending()
+                    progress?(IngestProgress(documentsDone: n, documentsTotal: documents.count, chunks: report.chunks + chunk.index + 1, embedded: report.embedded, elapsed: clock.now - start))
+                }
+            }
+            let stale = stored.keys.filter { $0 >= chunks.count }.sorted()
+            if !stale.isEmpty {
+                report.deleted += try await database.delete(
+                    from: collection, ids: stale.map { .string(Self.chunkID(source: document.source, index: $0)) }
+                ).deleteCount
+            }
+            report.chunks += chunks.count
+            progress?(IngestProgress(documentsDone: n + 1, documentsTotal: documents.count, chunks: report.chunks, embedded: report.embedded, elapsed: clock.now - start))
+        }
+        try await flushPending()
+        report.elapsed = clock.now - start
+        progress?(IngestProgress(documentsDone: documents.count, documentsTotal: documents.count, chunks: report.chunks, embedded: report.embedded, elapsed: report.elapsed))
+        return report
+    }
+
+    /// Deletes every chunk of `source`; returns how many there were.
+    @discardableResult
+    public func remove(source: String) throws -> Int {
+        guard database.hasCollection(collection) else { return 0 }
+        let stored = try storedChunks(of: source)
+        guard !stored.isEmpty else { return 0 }
+        return try database.delete(
+            from: collection, ids: stored.keys.sorted().map { .string(Self.chunkID(source: source, index: $0)) }
+        ).deleteCount
+    }
+
+    /// The primary key of chunk `index` of `source`.
+    public static func chunkID(source: String, index: Int) -> String { "\(source)#\(index)" }
+
+    /// A 64-bit FNV-1a hash (hex) of a chunk's text and headings: change detection, not security.
+    public static func contentHash(_ chunk: Chunk) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix<S: Sequence>(_ bytes: S) where S.Element == UInt8 {
+            for b in bytes {
+                h ^= UInt64(b)
+                h &*= 0x0000_0100_0000_01b3
+            }
+        }
+        mix(chunk.text.utf8)
+        for heading in chunk.headings {
+            mix([0])
+            mix(heading.utf8)
+        }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// The stored chunks of `source` by index, read by key in blocks (16 keys, then doubling up
+    /// to 1024) until a block is not full: chunks are always stored as 0, 1, 2, … without gaps.
+    func storedChunks(of source: String) throws -> [Int: (hash: String, embedder: String)] {
+        var out = [Int: (hash: String, embedder: String)]()
+        var block = 16
+        var first = 0
+        while true {
+            let ids: [Value] = (first..<first + block).map { .string(Self.chunkID(source: source, index: $0)) }
+            let rows = try database.get(from: collection, ids: ids, outputFields: [RAGSchema.chunkIndex, RAGSchema.contentHash, RAGSchema.embedder])
+            for row in rows {
+                guard let i = row[RAGSchema.chunkIndex]?.intValue else { continue }
+                out[Int(i)] = (row[RAGSchema.contentHash]?.stringValue ?? "", row[RAGSchema.embedder]?.stringValue ?? "")
+            }
+            if rows.count < block { return out }
+            first += block
+            block = min(block * 2, 1024)
+        }
+    }
+
+    private func row(_ chunk: Chunk, hash: String, vector: [Float]) -> Row {
+        [
+            RAGSchema.id: .string(Self.chunkID(source: chunk.source, index: chunk.index)),
+            RAGSchema.vector: .vector(vector),
+            RAGSchema.text: .string(chunk.text),
+            RAGSchema.source: .string(chunk.source),
+            RAGSchema.headings: .array(chunk.headings.map(Value.string)),
+            RAGSchema.chunkIndex: .int(Int64(chunk.index)),
+            RAGSchema.contentHash: .string(hash),
+            RAGSchema.embedder: .string(embedder.name),
+        ]
+    }
+
+    /// Creates the collection when it does not exist; checks its vector dimension when it does.
+    public func ensureCollection() throws {
+        if database.hasCollection(collection) {
+            try RAGSchema.check(try database.describeCollection(collection), collection: collection, embedder: embedder)
+        } else {
+            try database.createCollection(collection, schema: try RAGSchema.schema(dimension: embedder.dimension), metric: .cosine)
+        }
+    }
+
+    // MARK: - Retrieve
+
+    /// The `limit` chunks closest to `question`, closest first.
+    ///
+    /// - Parameter filter: a filter expression over the stored fields, e.g. `source == "faq.md"`,
+    ///   `source like "%/guide/%"`, `json_contains(headings, "Install")`, `chunk_index < 3`;
+    ///   `{name}` templates are bound from `filterParams`.
+    /// - Throws: `QuiverError.notFound` when nothing was ingested into the collection yet;
+    ///   `QuiverError` `.filterSyntax` or `.invalidArgument` for a bad filter.
+    public func retrieve(
+        _ question: String, limit: Int = 3, filter: String = "", filterParams: [String: Value] = [:]
+    ) async throws -> [RetrievedChunk] {
+        guard database.hasCollection(collection) else {
+            throw QuiverError(.notFound, "collection '\(collection)' does not exist: ingest documents first")
+        }
+        try RAGSchema.check(try await database.describeCollection(collection), collection: collection, embedder: embedder)
+        let query = try embedder.validated(try await embedder.encodeQueries([question]), count: 1)
+        let hits = try await database.search(
+            collection, vectors: query, limit: limit, filter: filter, filterParams: filterParams,
+            outputFields: [RAGSchema.text, RAGSchema.source, RAGSchema.headings])
+        return hits.first?.map(Self.retrieved) ?? []
+    }
+
+    static func retrieved(_ hit: Hit) -> RetrievedChunk {
+        RetrievedChunk(
+            id: hit.id.stringValue ?? hit.id.jsonString, distance: hit.distance,
+            text: hit.entity[RAGSchema.text]?.stringValue ?? "", source: hit.entity[RAGSchema.source]?.stringValue ?? "",
+            headings: hit.entity[RAGSchema.headings]?.arrayValue?.compactMap(\.stringValue) ?? [])
+    }
+
+    // MARK: - Answer
+
+    /// Answers `question` with the chat model from the `limit` closest chunks (the tutorial's
+    /// prompts), or from the question alone when `useRetrieval` is `false`.
+    ///
+    /// - Throws: ``RAGError/Code/notConfigured`` without a chat model; retrieval and chat errors.
+    public func answer(
+        _ question: String, limit: Int = 3, filter: String = "", useRetrieval: Bool = true, options: ChatOptions = ChatOptions()
+    ) async throws -> RAGAnswer {
+        let chat = try requireChatModel()
+        let sources = useRetrieval ? try await retrieve(question, limit: limit, filter: filter) : []
+        let messages = useRetrieval
+            ? RAGPrompt.messages(question: question, sources: sources) : RAGPrompt.messagesWithoutContext(question: question)
+        let completion = try await chat.complete(messages, options: options)
+        return RAGAnswer(answer: completion.text, model: completion.model, sources: sources, usage: completion.usage)
+    }
+
+    /// Like ``answer(_:limit:filter:useRetrieval:options:)``, streaming the answer's text.
+    public func streamAnswer(
+        _ question: String, limit: Int = 3, filter: String = "", useRetrieval: Bool = true, options: ChatOptions = ChatOptions()
+    ) async throws -> RAGStreamingAnswer {
+        let chat = try requireChatModel()
+        let sources = useRetrieval ? try await retrieve(question, limit: limit, filter: filter) : []
+        let messages = useRetrieval
+            ? RAGPrompt.messages(question: question, sources: sources) : RAGPrompt.messagesWithoutContext(question: question)
+        return RAGStreamingAnswer(model: chat.model, sources: sources, deltas: try await chat.stream(messages, options: options))
+    }
+
+    private func requireChatModel() throws -> any ChatModel {
+        guard let chatModel else { throw RAGError(.notConfigured, ChatConfiguration.environmentHelp) }
+        return chatModel
+    }
+}
+
+/// The fields of a RAG collection.
+public enum RAGSchema {
+    public static let id = "id"
+    public static let vector = "vector"
+    public static let text = "text"
+    public static let source = "source"
+    public static let headings = "headings"
+    public static let chunkIndex = "chunk_index"
+    public static let contentHash = "content_hash"
+    public static let embedder = "embedder"
+    /// The largest chunk text, in UTF-8 bytes (Milvus's varchar limit).
+    public static let maxTextBytes = 65_535
+
+    /// The schema for vectors of `dimension` floats.
+    public static func schema(dimension: Int) throws -> CollectionSchema {
+        try CollectionSchema(fields: [
+            FieldSchema(name: id, dataType: .varchar(maxLength: 8192), isPrimaryKey: true),
+            FieldSchema(name: vector, dataType: .floatVector(dimension: dimension)),
+            FieldSchema(name: text, dataType: .varchar(maxLength: maxTextBytes)),
+            FieldSchema(name: source, dataType: .varchar(maxLength: 8192)),
+            FieldSchema(name: headings, dataType: .json),
+            FieldSchema(name: chunkIndex, dataType: .int64),
+            FieldSchema(name: contentHash, dataType: .varchar(maxLength: 64)),
+            FieldSchema(name: embedder, dataType: .varchar(maxLength: 512)),
+        ], description: "QuiverRAG chunks")
+    }
+
+    static func check(_ description: CollectionDescription, collection: String, embedder embedding: any EmbeddingFunction) throws {
+        let fields = Set(description.schema.fields.map(\.name))
+        let missing = [id, vector, text, source, headings, chunkIndex, contentHash, embedder].filter { !fields.contains($0) }
+        guard missing.isEmpty else {
+            throw RAGError(.invalidArgument, "collection '\(collection)' is not a RAG collection (it lacks \(missing.joined(separator: ", ")))")
+        }
+        let d = description.schema.field(named: vector)?.dataType.dimension
+        guard d == embedding.dimension else {
+            throw RAGError(.invalidArgument, "collection '\(collection)' holds \(d.map(String.init) ?? "?")-d vectors; embedder '\(embedding.name)' makes \(embedding.dimension)-d ones")
+        }
+    }
+
+    /// The embedder name stored with the collection's chunks, or `nil` when it has none.
+    public static func storedEmbedderName(in database: Database, collection: String) throws -> String? {
+        guard database.hasCollection(collection) else { return nil }
+        let rows = try database.query(from: collection, limit: 1, outputFields: [embedder])
+        return rows.first?[embedder]?.stringValue
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Quiver
+
+/// A document to ingest: its text and a stable name (a path, a URL).
+public struct Document: Sendable, Hashable {
+    public var source: String
+    public var text: String
+
+    public init(source: String, text: String) {
+        self.source = source
+        self.text = text
+    }
+}
+
+/// A chunk found by ``RAGPipeline/retrieve(_:limit:filter:filterParams:)``.
+public struct RetrievedChunk: Sendable, Hashable, Codable {
+    /// The chunk's primary key, `"<source>#<index>"`.
+    public var id: String
+    /// Cosine similarity to the question (higher is closer), as Milvus reports it for COSINE.
+    public var distance: Float
+    public var text: String
+    public var source: String
+    public var headings: [String]
+
+    public init(id: String, distance: Float, text: String, source: String, headings: [String]) {
+        self.id = id
+        self.distance = distance
+        self.text = text
+        self.source = source
+        self.headings = headings
+    }
+
+    /// `{"id", "distance", "text", "source", "headings"}`, the shape `quiver retrieve --json` prints.
+    public var jsonValue: Value {
+        [
+            "id": .string(id), "distance": .double(Double(distance)), "text": .string(text), "source": .string(source),
+            "headings": .array(headings.map(Value.string)),
+        ]
+    }
+}
+
+/// An answer with the sources it was given.
+public struct RAGAnswer: Sendable, Hashable {
+    public var answer: String
+    /// The model that answered, as the server reports it.
+    public var model: String
+    /// The retrieved chunks put in the prompt, closest first; empty without retrieval.
+    public var sources: [RetrievedChunk]
+    public var usage: TokenUsage?
+
+    public init(answer: String, model: String, sources: [RetrievedChunk], usage: TokenUsage? = nil) {
+        self.answer = answer
+        self.model = model
+        self.sources = sources
+        self.usage = usage
+    }
+}
+
+/// A streamed answer: the sources are known before the first delta arrives.
+public struct RAGStreamingAnswer: Sendable {
+    public var model: String
+    public var sources: [RetrievedChunk]
+    public var deltas: TextDeltaStream
+}
+
+/// How far an ingest has got, reported after every file and every embedding batch.
+public struct IngestProgress: Sendable, Hashable {
+    public var documentsDone: Int
+    public var documentsTotal: Int
+    /// Chunks the splitter has produced so far.
+    public var chunks: Int
+    /// Chunks embedded and written so far (unchanged chunks are neither).
+    public var embedded: Int
+    public var elapsed: Duration
+
+    /// Embeddings per second since the ingest started.
+    public var embeddingsPerSecond: Double {
+        let s = elapsed.inSeconds
+        return s > 0 ? Double(embedded) / s : 0
+    }
+}
+
+/// What an ingest did.
+public struct IngestReport: Sendable, Hashable {
+    public var documents: Int
+    /// Chunks the documents split into.
+    public var chunks: Int
+    /// Chunks embedded and written (new or changed).
+    public var embedded: Int
+    /// Chunks already stored with the same content and embedder, left alone.
+    public var unchanged: Int
+    /// Stored chunks of these documents that no longer exist (a file got shorter), deleted.
+    public var deleted: Int
+    public var elapsed: Duration
+
+    public var embeddingsPerSecond: Double {
+        let s = elapsed.inSeconds
+        return s > 0 ? Double(embedded) / s : 0
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a `Double`.
+    var inSeconds: Double {
+        let (s, a) = components
+        return Double(s) + Double(a) / 1e18
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import Quiver
+import Testing
+@testable import QuiverRAG
+
+@Suite struct PipelineTests {
+    let docs = [
+        Document(source: "a.md", text: "# Storage\nMilvus stores data in object storage.\n# Flush\nData is flushed to segments.\n# Index\nIndexes speed up search."),
+        Document(source: "b.md", text: "# Cats\nCats sleep a lot.\n# Dogs\nDogs bark at night."),
+    ]
+
+    @Test func ingestThenRetrieveTheClosestChunk() async throws {
+        try await withTemporaryDatabase { db, _ in
+            let rag = RAGPipeline(database: db, embedder: HashingEmbedding(), batchSize: 2)
+            let report = try await rag.ingest(docs, splitter: SeparatorSplitter(separator: "# "))
+            #expect(report.chunks == 7)
+            #expect(report.embedded == 7)
+            #expect(try await db.collectionStats("docs").rowCount == 7)
+            let hits = try await rag.retrieve("dogs bark at night", limit: 3)
+            #expect(hits.count == 3)
+            #expect(hits[0].id == "b.md#2")
+            #expect(hits[0].source == "b.md")
+            #expect(hits[0].headings == ["Dogs"])
+            #expect(hits[0].text == "Dogs\nDogs bark at night.")
+            #expect(hits[0].distance > 0.9 && hits[0].distance <= 1.0001)
+            #expect(hits[0].distance >= hits[1].distance && hits[1].distance >= hits[2].distance)
+        }
+    }
+
+    @Test func reingestingReplacesOnlyWhatChanged() async throws {
+        try await withTemporaryDatabase { db, _ in
+            let embedder = HashingEmbedding()
+            let rag = RAGPipeline(database: db, embedder: embedder)
+            try await rag.ingest(docs, splitter: SeparatorSplitter())
+            #expect(embedder.calls.count == 7)
+
+            let again = try await rag.ingest(docs, splitter: SeparatorSplitter())
+            #expect(again.embedded == 0 && again.unchanged == 7 && again.deleted == 0)
+            #expect(embedder.calls.count == 7)
+
+            // a.md: one section edited, one removed.
+            let edited = Document(source: "a.md", text: "# Storage\nMilvus keeps data in MinIO.\n# Flush\nData is flushed to segments.\n")
+            let changed = try await rag.ingest([edited], splitter: SeparatorSplitter())
+            #expect(changed.embedded == 1 && changed.unchanged == 2 && changed.deleted == 1)
+            #expect(try await db.collectionStats("docs").rowCount == 6)
+            let hits = try await rag.retrieve("MinIO", limit: 1)
+            #expect(hits.first?.text == "Storage\nMilvus keeps data in MinIO.\n")
+            let old = try await db.get(from: "docs", ids: ["a.md#3"])
+            #expect(old.isEmpty)
+
+            #expect(try rag.remove(source: "b.md") == 3)
+            #expect(try await db.collectionStats("docs").rowCount == 3)
+        }
+    }
+
+    @Test func reingestAfterReopenStillFindsTheOldChunks() async throws {
+        let path = NSTemporaryDirectory() + "quiver-rag-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let db = try await Database.open(at: path)
+            try await RAGPipeline(database: db, embedder: HashingEmbedding()).ingest(docs, splitter: SeparatorSplitter())
+            try await db.close()
+        }
+        let db = try await Database.open(at: path)
+        defer { try? db.close() }
+        let report = try await RAGPipeline(database: db, embedder: HashingEmbedding()).ingest(
+            [Document(source: "b.md", text: "# Cats\nCats sleep a lot.\n")], splitter: SeparatorSplitter())
+        #expect(report.unchanged == 2 && report.deleted == 1 && report.embedded == 0)
+        #expect(try RAGSchema.storedEmbedderName(in: db, collection: "docs") == "test:hashing-64")
+    }
+
+    @Test func aDifferentDimensionIsRefused() async throws {
+        try await withTemporaryDatabase { db, _ in
+            try await RAGPipeline(database: db, embedder: HashingEmbedding()).ingest(docs, splitter: SeparatorSplitter())
+            await #expect(throws: RAGError.self) {
+                _ = try await RAGPipeline(database: db, embedder: HashingEmbedding(dimension: 32)).retrieve("x")
+            }
+        }
+    }
+
+    @Test func filtersGoToTheEngine() async throws {
+        try await withTemporaryDatabase { db, _ in
+            let rag = RAGPipeline(database: db, embedder: HashingEmbedding())
+            try await rag.ingest(docs, splitter: SeparatorSplitter())
+            #expect(try await rag.retrieve("cats", limit: 2, filter: "").count == 2)
+            let fromB = try await rag.retrieve("storage", limit: 5, filter: "source == \"b.md\"")
+            #expect(fromB.count == 3 && fromB.allSatisfy { $0.source == "b.md" })
+            let dogs = try await rag.retrieve("storage", limit: 5, filter: "json_contains(headings, {h})", filterParams: ["h": "Dogs"])
+            #expect(dogs.map(\.id) == ["b.md#2"])
+            let later = try await rag.retrieve("storage", limit: 10, filter: "chunk_index >= 2 and source like \"a%\"")
+            #expect(Set(later.map(\.id)) == ["a.md#2", "a.md#3"])
+            await #expect(throws: QuiverError.self) { _ = try await rag.retrieve("x", filter: "nosuchfield == 1") }
+        }
+    }
+
+    @Test func answerUsesTheTutorialPrompts() async throws {
+        try await withTemporaryDatabase { db, _ in
+            let chat = RecordingChatModel()
+            let rag = RAGPipeline(database: db, embedder: HashingEmbedding(), chatModel: chat)
+            try await rag.ingest(docs, splitter: SeparatorSplitter())
+            let answer = try await rag.answer("Where does milvus store data", limit: 2)
+            #expect(answer.answer == "answer")
+            #expect(answer.model == "recording")
+            #expect(answer.sources.count == 2)
+            let messages = chat.requests[0]
+            #expect(messages[0] == .system("Human: You are an AI assistant. You are able to find answers to the questions from the contextual passage snippets provided."))
+            let context = answer.sources.map(\.text).joined(separator: "\n")
+            #expect(messages[1] == .user("Use the following pieces of information enclosed in <context> tags to provide an answer to the question enclosed in <question> tags.\n<context>\n\(context)\n</context>\n<question>\nWhere does milvus store data\n</question>"))
+
+            let plain = try await rag.answer("Where does milvus store data", useRetrieval: false)
+            #expect(plain.sources.isEmpty)
+            #expect(chat.requests[1] == [.user("Where does milvus store data")])
+
+            let streamed = try await rag.streamAnswer("Where does milvus store data", limit: 1)
+            var text = ""
+            for try await d in streamed.deltas { text += d }
+            #expect(text == "answer" && streamed.sources.count == 1)
+        }
+    }
+
+    @Test func answerWithoutAChatModelSaysWhatToSet() async throws {
+        try await withTemporaryDatabase { db, _ in
+            let rag = RAGPipeline(database: db, embedder: HashingEmbedding())
+            try await rag.ingest(docs, splitter: SeparatorSplitter())
+            do {
+                _ = try await rag.answer("x")
+                Issue.record("expected notConfigured")
+            } catch let e as RAGError {
+                #expect(e.code == .notConfigured)
+                #expect(e.message.contains("DEEPSEEK_API_KEY") && e.message.contains("QUIVER_LLM_BASE_URL"))
+            }
+        }
+    }
+
+    /// The tutorial's retrieval with the reference MiniLM vectors: everything but the model.
+    @Test func tutorialRetrievalWithReferenceVectors() async throws {
+        let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: SharedData.url("embeddings/faq_chunks.json"))) as! [String: Any]
+        let chunks = reference["chunks"] as! [[String: Any]]
+        let vectors = try SharedData.npy("embeddings/faq_chunks.f32.npy")
+        let query = try SharedData.npy("embeddings/faq_query.f32.npy")
+        #expect(vectors.count == 72 && vectors[0].count == 384 && query.count == 1)
+        var table = [String: [Float]]()
+        for (chunk, v) in zip(chunks, vectors) { table[chunk["text"] as! String] = v }
+        let question = "How is data stored in milvus?"
+        table[question] = query[0]
+
+        try await withTemporaryDatabase { db, _ in
+            let rag = RAGPipeline(database: db, embedder: PrecomputedEmbedding(vectors: table))
+            let report = try await rag.ingest(files: try SharedData.markdownFiles("milvus-faq"), splitter: SeparatorSplitter(separator: "# "))
+            #expect(report.chunks == 72)
+            let hits = try await rag.retrieve(question, limit: 3)
+            #expect(hits.count == 3)
+            // The reference chunk starts " Where …" (its heading is "###  Where …").
+            #expect(hits[0].text.trimmingWhitespace().hasPrefix("Where does Milvus store data?"))
+            #expect(hits[1].text.trimmingWhitespace().hasPrefix("How does Milvus flush data?"))
+            #expect(hits[2].text.trimmingWhitespace().hasPrefix("What is the maximum dataset size Milvus can handle?"))
+            #expect(hits.map(\.id) == [31, 42, 30].map { i in
+                let c = chunks[i]
+                return try! SharedData.url("milvus-faq/" + (c["file"] as! String)).path + "#" + String(c["part"] as! Int)
+            })
+            let top3 = (reference["query"] as! [String: Any])["top3"] as! [[String: Any]]
+            for (hit, ref) in zip(hits, top3) {
+                #expect(abs(Double(hit.distance) - (ref["score"] as! Double)) < 1e-4)
+            }
+        }
+    }
+}
+
+#if canImport(QuiverMiniLM)
+import QuiverMiniLM
+
+/// The tutorial's case with the built-in model (skipped when its weights are absent).
+@Suite struct TutorialWithBuiltInModelTests {
+    @Test(.enabled(if: MiniLM.locateModelDirectory() != nil, "MiniLM weights not found: run `quiver model fetch` or set QUIVER_MODEL_DIR"))
+    func tutorialRetrievalWithTheBuiltInModel() async throws {
+        try await withTemporaryDatabase { db, _ in
+            let rag = RAGPipeline(database: db, embedder: try LocalMiniLMEmbedding.loadDefault())
+            let report = try await rag.ingest(files: try SharedData.markdownFiles("milvus-faq"), splitter: SeparatorSplitter(separator: "# "))
+            #expect(report.chunks == 72)
+            let hits = try await rag.retrieve("How is data stored in milvus?", limit: 3)
+            #expect(hits.count == 3)
+            let starts = ["Where does Milvus store data?", "How does Milvus flush data?", "What is the maximum dataset size Milvus can handle?"]
+            for (hit, start) in zip(hits, starts) { #expect(hit.text.trimmingWhitespace().hasPrefix(start)) }
+        }
+    }
+}
+#endif
+
+/// The whole Milvus documentation (224 pages) through every splitter and the store, with the
+/// hashing embedder: checks that real pages split and store, and prints the throughput.
+@Suite struct DocsCorpusTests {
+    @Test(arguments: ["markdown", "recursive"])
+    func ingestTheMilvusDocs(chunking: String) async throws {
+        let files = try SharedData.markdownFiles("milvus-docs-en")
+        #expect(files.count == 224)
+        let splitter: any TextSplitter = chunking == "markdown" ? MarkdownSplitter() : RecursiveSplitter()
+        let texts = try files.map { try String(contentsOfFile: $0, encoding: .utf8) }
+        let splitStart = ContinuousClock.now
+        let count = zip(files, texts).reduce(0) { $0 + splitter.split($1.1, source: $1.0).count }
+        print("[docs] \(chunking): split alone \(count) chunks in \(ContinuousClock.now - splitStart)")
+        try await withTemporaryDatabase { db, _ in
+            let rag = RAGPipeline(database: db, embedder: HashingEmbedding(dimension: 384))
+            let report = try await rag.ingest(files: files, splitter: splitter)
+            print("[docs] \(chunking): \(report.documents) files, \(report.chunks) chunks in \(report.elapsed), \(Int(report.embeddingsPerSecond)) chunks/s (hashing embedder)")
+            #expect(report.documents == 224)
+            #expect(report.chunks > 224 * 2)
+            #expect(try await db.collectionStats("docs").rowCount == report.chunks)
+            let again = try await rag.ingest(files: files, splitter: splitter)
+            #expect(again.unchanged == report.chunks && again.embedded == 0)
+        }
+    }
+}
