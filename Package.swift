@@ -50,6 +50,7 @@ let package = Package(
             name: "QuiverRAG",
             dependencies: [
                 "Quiver",
+                "QuiverMiniLM",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
