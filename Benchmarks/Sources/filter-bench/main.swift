@@ -42,11 +42,11 @@ struct LCG {
     }
 }
 var lcg = LCG()
-func randomVector() -> [Float] { (0..<64).map { _ in Float(lcg.next() % 2001) / 1000 - 1 } }
+func randomVector(_ g: inout LCG) -> [Float] { (0..<64).map { _ in Float(g.next() % 2001) / 1000 - 1 } }
 var batch = [Row]()
 for i in 0..<rows {
     batch.append([
-        "id": .int(Int64(i)), "vector": .vector(randomVector()),
+        "id": .int(Int64(i)), "vector": .vector(randomVector(&lcg)),
         "age": i % 17 == 0 ? .null : .int(Int64(i * 100 / rows)),
         "price": .double(Double(lcg.next() % 100_000) / 100),
         "color": .string(colors[i % 5] + String(i % 100)),
@@ -84,6 +84,7 @@ let filters: [(String, [String: Value])] = [
 ]
 
 func searchTimes() throws {
+    var g = LCG(state: 7)
     print("\nfiltered top-10 search, sealed segment, one 64-d query at a time (median of 21)")
     let cases: [(String, [String: Value])] = [
         ("", [:]),
@@ -95,7 +96,7 @@ func searchTimes() throws {
         var times = [Double]()
         var hits = 0
         for _ in 0..<21 {
-            let q = randomVector()
+            let q = randomVector(&g)
             let start = ContinuousClock.now
             let r = try db.search("bench", vectors: [q], limit: 10, filter: text, filterParams: params)
             let d = ContinuousClock.now - start
