@@ -140,3 +140,41 @@ import Testing
         try db.close()
     }
 }
+
+@Suite struct IndexConcurrencyTests {
+    /// Builds run while writers insert and flush and readers search: every search returns
+    /// `limit` hits, and the final state is fully indexed.
+    @Test func buildsDoNotBlockOrBreakReadersAndWriters() async throws {
+        let dir = TemporaryDirectory()
+        var o = quietOptions()
+        o.autoCompaction = false
+        let db = try await Database.open(at: dir.path, options: o)
+        try await db.createCollection("c", dimension: 8, metric: .l2)
+        var g = SeededGenerator(seed: 5)
+        let first: [Row] = (0..<400).map { ["id": .int(Int64($0)), "vector": .vector(randomVector(8, using: &g))] }
+        _ = try await db.insert(into: "c", rows: first)
+        try await db.flush("c")
+        try await db.createIndex(on: "c", field: "vector", type: .hnsw, params: ["M": 8, "efConstruction": 64])
+        let query = randomVector(8, using: &g)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var g = SeededGenerator(seed: 6)
+                for batch in 1...4 {
+                    _ = try await db.insert(into: "c", rows: (0..<200).map { ["id": .int(Int64(400 * batch + $0)), "vector": .vector(randomVector(8, using: &g))] })
+                    try await db.flush("c")
+                }
+            }
+            group.addTask {
+                for _ in 0..<30 {
+                    let hits = try await db.search("c", vectors: [query], limit: 10)
+                    #expect(hits[0].count == 10)
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await db.waitForIndexBuilds(on: "c")
+        let desc = try await db.describeIndex(on: "c", field: "vector")
+        #expect(desc.state == .finished && desc.indexedRows == 1200 && desc.pendingRows == 0)
+        try await db.close()
+    }
+}

@@ -39,7 +39,7 @@ func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
         }
     }
 
-    static func fixture(n: Int = 2000, d: Int = 16, seed: UInt64 = 7) -> Fixture {
+    static func fixture(n: Int = 1200, d: Int = 16, seed: UInt64 = 7) -> Fixture {
         let rows = clusteredVectors(count: n + 40, dimension: d, seed: seed)
         let base = Array(rows.prefix(n))
         let flat = base.flatMap { $0 }

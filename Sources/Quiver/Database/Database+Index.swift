@@ -60,3 +60,26 @@ extension Database {
         try engine(collection).waitForIndexBuilds()
     }
 }
+
+// MARK: - async variants (see Database+Async.swift)
+
+extension Database {
+    public func createIndex(
+        on collection: String, field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:]
+    ) async throws {
+        try await Self.offload { try self.createIndex(on: collection, field: field, type: type, metric: metric, params: params) }
+    }
+
+    public func dropIndex(on collection: String, field: String) async throws {
+        try await Self.offload { try self.dropIndex(on: collection, field: field) }
+    }
+
+    public func describeIndex(on collection: String, field: String) async throws -> IndexDescription {
+        try await Self.offload { try self.describeIndex(on: collection, field: field) }
+    }
+
+    /// Suspends (without blocking a cooperative thread) until the scheduled index builds have finished.
+    public func waitForIndexBuilds(on collection: String) async throws {
+        try await Self.offload { try self.waitForIndexBuilds(on: collection) }
+    }
+}

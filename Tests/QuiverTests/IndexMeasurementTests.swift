@@ -1,0 +1,45 @@
+import Dispatch
+import Foundation
+import Testing
+@_spi(Benchmarks) @testable import Quiver
+
+/// Build time, search time and recall@10 on a larger clustered set; runs only when
+/// `QUIVER_INDEX_MEASURE` is set (meant for `-c release`), prints one line per index type.
+@Suite struct IndexMeasurementTests {
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["QUIVER_INDEX_MEASURE"] != nil))
+    func measure() throws {
+        let n = Int(ProcessInfo.processInfo.environment["QUIVER_INDEX_MEASURE"]!) ?? 20000
+        let d = 64, nq = 200, k = 10
+        let rows = clusteredVectors(count: n + nq, dimension: d, clusters: 100, spread: 0.6, seed: 99)
+        let flat = rows.prefix(n).flatMap { $0 }
+        let norms = rows.prefix(n).map { v in v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        let queries = Array(rows.suffix(nq))
+        try withExtendedLifetime((flat, norms)) {
+            let space = flat.withUnsafeBufferPointer { v in norms.withUnsafeBufferPointer { VectorSpace(vectors: v, norms: $0, count: n, dimension: d, metric: .l2) } }
+            var clock = DispatchTime.now()
+            func lap() -> Double {
+                let now = DispatchTime.now()
+                defer { clock = now }
+                return Double(now.uptimeNanoseconds - clock.uptimeNanoseconds) / 1e9
+            }
+            _ = lap()
+            let want = FlatScan.topK(
+                queries: queries, vectors: UnsafeBufferPointer(start: space.vectors, count: n * d), count: n, dimension: d,
+                norms: nil, metric: .l2, k: k, allowed: nil, threads: 1)
+            print("exact: \(nq) queries in \(lap()) s (1 thread)")
+            for type in [IndexType.hnsw, .hnswSQ, .ivfFlat, .ivfSQ8] {
+                _ = lap()
+                let index = SegmentIndex.build(type, params: try IndexBuildParams(type: type, params: [:]), space: space)!
+                let build = lap()
+                let got = index.search(queries: queries, space: space, k: k, allowed: nil, params: IndexSearchParams(), threads: 1)
+                let search = lap()
+                let r = recall(got.map { $0.map(\.row) }, want.map { $0.map(\.row) })
+                let bytes = IndexFile.encode(index, segmentID: 1, metric: .l2)
+                _ = lap()
+                _ = try IndexFile.decode(bytes, path: "m", segmentID: 1, rows: n, dimension: d, metric: .l2)
+                let load = lap()
+                print("\(type.rawValue) n=\(n) d=\(d): build \(build) s, \(nq) queries \(search) s (1 thread), recall@10 \(r), file \(bytes.count) B, load \(load) s")
+            }
+        }
+    }
+}
