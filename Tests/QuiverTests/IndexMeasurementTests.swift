@@ -10,7 +10,8 @@ import Testing
     func measure() throws {
         let n = Int(ProcessInfo.processInfo.environment["QUIVER_INDEX_MEASURE"]!) ?? 20000
         let d = 64, nq = 200, k = 10
-        let rows = clusteredVectors(count: n + nq, dimension: d, clusters: 100, spread: 0.6, seed: 99)
+        let spread = Float(ProcessInfo.processInfo.environment["QUIVER_INDEX_SPREAD"] ?? "") ?? 0.6
+        let rows = clusteredVectors(count: n + nq, dimension: d, clusters: 100, spread: spread, seed: 99)
         let flat = rows.prefix(n).flatMap { $0 }
         let norms = rows.prefix(n).map { v in v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
         let queries = Array(rows.suffix(nq))
@@ -31,14 +32,21 @@ import Testing
                 _ = lap()
                 let index = SegmentIndex.build(type, params: try IndexBuildParams(type: type, params: [:]), space: space)!
                 let build = lap()
-                let got = index.search(queries: queries, space: space, k: k, allowed: nil, params: IndexSearchParams(), threads: 1)
-                let search = lap()
-                let r = recall(got.map { $0.map(\.row) }, want.map { $0.map(\.row) })
+                var settings = [IndexSearchParams()]
+                var wide = IndexSearchParams()
+                if type.isHNSW { wide.ef = 256 } else { wide.nprobe = 32 }
+                settings.append(wide)
+                for p in settings {
+                    _ = lap()
+                    let got = index.search(queries: queries, space: space, k: k, allowed: nil, params: p, threads: 1)
+                    let search = lap()
+                    let r = recall(got.map { $0.map(\.row) }, want.map { $0.map(\.row) })
+                    print("\(type.rawValue) n=\(n) d=\(d) spread=\(spread) ef=\(p.ef.map(String.init) ?? "default") nprobe=\(p.nprobe.map(String.init) ?? "default"): build \(build) s, \(nq) queries \(search) s (1 thread), recall@10 \(r)")
+                }
                 let bytes = IndexFile.encode(index, segmentID: 1, metric: .l2)
                 _ = lap()
                 _ = try IndexFile.decode(bytes, path: "m", segmentID: 1, rows: n, dimension: d, metric: .l2)
-                let load = lap()
-                print("\(type.rawValue) n=\(n) d=\(d): build \(build) s, \(nq) queries \(search) s (1 thread), recall@10 \(r), file \(bytes.count) B, load \(load) s")
+                print("  file \(bytes.count) B, load \(lap()) s")
             }
         }
     }
