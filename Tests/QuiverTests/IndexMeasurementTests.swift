@@ -47,6 +47,24 @@ import Testing
                 _ = lap()
                 _ = try IndexFile.decode(bytes, path: "m", segmentID: 1, rows: n, dimension: d, metric: .l2)
                 print("  file \(bytes.count) B, load \(lap()) s")
+                if case .hnsw(let h) = index, type == .hnsw {
+                    // Filtered walk vs exact scan of the allowed rows, per selectivity (basis of SegmentIndex.exactFraction).
+                    for fraction in [0.005, 0.01, 0.02, 0.05, 0.1, 0.3] {
+                        var allowed = Bitset(count: n)
+                        var g = SeededGenerator(seed: 17)
+                        for i in 0..<n where Double(g.next() % 1_000_000) / 1e6 < fraction { allowed[i] = true }
+                        _ = lap()
+                        let exactAllowed = FlatScan.topK(
+                            queries: queries, vectors: UnsafeBufferPointer(start: space.vectors, count: n * d), count: n, dimension: d,
+                            norms: nil, metric: .l2, k: k, allowed: allowed, threads: 1)
+                        let exactTime = lap()
+                        let ef = Int(Double(64) / max(fraction, 0.125))
+                        let walked = queries.map { h.search($0, space: space, k: k, ef: ef, allowed: allowed) }
+                        let walkTime = lap()
+                        let r = recall(walked.map { $0.map(\.row) }, exactAllowed.map { $0.map(\.row) })
+                        print("  filter \(fraction): exact \(exactTime) s, HNSW walk (ef \(ef)) \(walkTime) s, recall@10 \(r)")
+                    }
+                }
             }
         }
     }
