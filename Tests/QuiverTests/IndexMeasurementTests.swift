@@ -28,7 +28,7 @@ import Testing
                 queries: queries, vectors: UnsafeBufferPointer(start: space.vectors, count: n * d), count: n, dimension: d,
                 norms: nil, metric: .l2, k: k, allowed: nil, threads: 1)
             print("exact: \(nq) queries in \(lap()) s (1 thread)")
-            for type in [IndexType.hnsw, .hnswSQ, .ivfFlat, .ivfSQ8] {
+            for type in ProcessInfo.processInfo.environment["QUIVER_INDEX_TYPES"].map({ $0.split(separator: ",").compactMap { IndexType(rawValue: String($0)) } }) ?? [IndexType.hnsw, .hnswSQ, .ivfFlat, .ivfSQ8] {
                 _ = lap()
                 let index = SegmentIndex.build(type, params: try IndexBuildParams(type: type, params: [:]), space: space)!
                 let build = lap()
@@ -49,7 +49,7 @@ import Testing
                 print("  file \(bytes.count) B, load \(lap()) s")
                 if case .hnsw(let h) = index, type == .hnsw {
                     // Filtered walk vs exact scan of the allowed rows, per selectivity (basis of SegmentIndex.exactFraction).
-                    for fraction in [0.005, 0.01, 0.02, 0.05, 0.1, 0.3] {
+                    for fraction in [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5] {
                         var allowed = Bitset(count: n)
                         var g = SeededGenerator(seed: 17)
                         for i in 0..<n where Double(g.next() % 1_000_000) / 1e6 < fraction { allowed[i] = true }
@@ -58,7 +58,7 @@ import Testing
                             queries: queries, vectors: UnsafeBufferPointer(start: space.vectors, count: n * d), count: n, dimension: d,
                             norms: nil, metric: .l2, k: k, allowed: allowed, threads: 1)
                         let exactTime = lap()
-                        let ef = Int(Double(64) / max(fraction, 0.125))
+                        let ef = 64
                         let walked = queries.map { h.search($0, space: space, k: k, ef: ef, allowed: allowed) }
                         let walkTime = lap()
                         let r = recall(walked.map { $0.map(\.row) }, exactAllowed.map { $0.map(\.row) })

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @_spi(Benchmarks) @testable import Quiver
 
@@ -71,6 +72,15 @@ func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
             let r = recall(got.map { $0.map(\.row) }, want.map { $0.map(\.row) })
             #expect(r >= 0.95, "\(type.rawValue) \(metric.rawValue) filtered=\(filtered): recall@10 \(r)")
 
+            if let allowed, case .hnsw(let h) = index {
+                // Small filtered segments are scanned exactly (cheaper); check the filtered walk itself.
+                let walked = f.queries.map { h.search($0, space: space, k: k, ef: 64, allowed: allowed) }
+                #expect(walked.allSatisfy { $0.count == k && $0.allSatisfy { allowed[$0.row] } })
+                let rw = recall(walked.map { $0.map(\.row) }, want.map { $0.map(\.row) })
+                #expect(rw >= 0.95, "\(type.rawValue) filtered walk: recall@10 \(rw)")
+                if ProcessInfo.processInfo.environment["QUIVER_PRINT_RECALL"] != nil { print("\(type.rawValue) filtered walk recall \(rw)") }
+            }
+            if ProcessInfo.processInfo.environment["QUIVER_PRINT_RECALL"] != nil { print("\(type.rawValue) \(metric.rawValue) filtered=\(filtered) recall \(r)") }
             // The file round-trips to an index that answers the same.
             let bytes = IndexFile.encode(index, segmentID: 3, metric: metric)
             let loaded = try IndexFile.decode(bytes, path: "x.qidx", segmentID: 3, rows: f.n, dimension: f.d, metric: metric)

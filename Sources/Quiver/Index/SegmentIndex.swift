@@ -23,10 +23,21 @@ enum SegmentIndex: Sendable {
         }
     }
 
-    /// Below this fraction of allowed rows a filtered search scans the allowed rows exactly
-    /// instead of walking the graph (a walk then visits mostly rejected nodes). Chosen from the
-    /// filtered-recall tests, where HNSW kept ≥ 0.95 recall down to about this selectivity.
+    /// Below this fraction of allowed rows an IVF search scans the allowed rows exactly.
     static let exactFraction = 0.05
+
+    /// `true` when scanning the allowed rows exactly is cheaper than walking the graph.
+    ///
+    /// A filtered walk visits about `ef / fraction` nodes (only a `fraction` of those reached may
+    /// enter the results), each costing a heap operation and a distance; an exact scan scores the
+    /// `fraction × n` allowed rows in SIMD blocks. Measured (release, n = 50 000, d = 64, M = 16,
+    /// ef = 64, 200 queries, one thread, on 2 shared and busy cores, so noisy): walk ≈ 73 µs / fraction
+    /// per query, exact ≈ 25 ns per allowed row; they cross near fraction 0.2, i.e. where
+    /// `allowed × fraction ≈ 45 × ef`. Recall of the walk stayed ≥ 0.99 down to fraction 0.005.
+    static func hnswPrefersExact(allowed: Int, count: Int, ef: Int) -> Bool {
+        let fraction = Double(allowed) / Double(max(count, 1))
+        return Double(allowed) * fraction < 45 * Double(ef)
+    }
 
     /// The best `k` allowed rows per query; falls back to an exact scan when the filter is very
     /// selective or when the index found fewer than `k` rows although enough are allowed.
@@ -40,17 +51,19 @@ enum SegmentIndex: Sendable {
                 metric: space.metric, k: k, allowed: allowed, threads: threads)
         }
         if allowedCount == 0 { return Array(repeating: [], count: queries.count) }
-        if Double(allowedCount) < Self.exactFraction * Double(count) || allowedCount <= k {
-            return exact(queries)
+        if allowedCount <= k { return exact(queries) }
+        switch self {
+        case .hnsw:
+            if allowed != nil && Self.hnswPrefersExact(allowed: allowedCount, count: count, ef: params.ef(k: k)) { return exact(queries) }
+        case .ivf:
+            if Double(allowedCount) < Self.exactFraction * Double(count) { return exact(queries) }
         }
-        let fraction = Double(allowedCount) / Double(max(count, 1))
         let one: @Sendable (Int) -> [ScoredRow] = { i in
             switch self {
             case .hnsw(let h):
-                // A filter lets fewer visited nodes in; widen the beam in proportion (at most 8×).
-                let ef = params.ef(k: k)
-                let widened = min(max(ef, Int(Double(ef) / max(fraction, 0.125))), max(ef, allowedCount))
-                return h.search(queries[i], space: space, k: k, ef: widened, allowed: allowed)
+                // No widening of ef for filters: the walk already goes on until ef allowed rows are
+                // found, and widening made filtered walks several times slower for no measured recall gain.
+                return h.search(queries[i], space: space, k: k, ef: params.ef(k: k), allowed: allowed)
             case .ivf(let v):
                 return v.search(queries[i], space: space, k: k, nprobe: params.nprobe ?? IndexBuildParams.defaultNprobe, allowed: allowed)
             }
