@@ -36,7 +36,7 @@ import Testing
         let dir = TemporaryDirectory()
         let metric = MetricType.l2
         let n = 1500, d = 16
-        let all = clusteredVectors(count: n + 20, dimension: d, seed: 42)
+        let all = clusteredVectors(count: n + 20, dimension: d, clusters: 8, spread: 0.9, seed: 42)
         let queries = Array(all.suffix(20))
         var model = Model()
         var db = try Database.open(at: dir.path, options: quietOptions())

@@ -41,7 +41,7 @@ func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
     }
 
     static func fixture(n: Int = 1200, d: Int = 16, seed: UInt64 = 7) -> Fixture {
-        let rows = clusteredVectors(count: n + 40, dimension: d, seed: seed)
+        let rows = clusteredVectors(count: n + 40, dimension: d, clusters: 8, spread: 0.9, seed: seed)
         let base = Array(rows.prefix(n))
         let flat = base.flatMap { $0 }
         let norms = base.map { v in v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
