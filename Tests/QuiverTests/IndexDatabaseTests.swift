@@ -82,6 +82,9 @@ import Testing
         #expect(after == before)
         r = try recallOf(db, model, queries: queries, filter: "", keep: { _ in true }, metric: metric)
         #expect(r >= 0.95, "\(type.rawValue) after reopen: recall \(r)")
+        try db.waitForIndexBuilds(on: "c")
+        let filesAfter = try FileSystem.listDirectory(dir.path + "/c1").filter { $0.hasSuffix(".qidx") }
+        #expect(filesAfter.sorted() == files.sorted(), "reopening must not rebuild")
         try db.close()
 
         // A flipped byte in an index file is `.corruption` naming the file.
