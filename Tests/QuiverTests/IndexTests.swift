@@ -124,6 +124,37 @@ func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
         }
     }
 
+    /// Damage behind a valid checksum (a bug or a crafted file): every mutated payload either
+    /// fails with `.corruption` or loads an index that searches without trapping.
+    @Test(arguments: [IndexType.hnsw, .hnswSQ, .ivfFlat, .ivfSQ8])
+    func structuralDamageNeverTraps(_ type: IndexType) throws {
+        let f = Self.fixture(n: 200, d: 8)
+        try withExtendedLifetime(f) {
+            let space = f.space(.l2)
+            let index = SegmentIndex.build(type, params: try IndexBuildParams(type: type, params: ["M": 4, "nlist": 4].filter { k, _ in
+                type.isHNSW ? k == "M" : k == "nlist" }), space: space)!
+            let bytes = IndexFile.encode(index, segmentID: 1, metric: .l2)
+            var g = SeededGenerator(seed: 23)
+            var loaded = 0
+            for _ in 0..<400 {
+                var damaged = Array(bytes.dropLast(4))
+                for _ in 0..<(1 + Int(g.next() % 3)) {
+                    let at = IndexFile.headerSize + Int(g.next() % UInt64(damaged.count - IndexFile.headerSize))
+                    damaged[at] = g.next() % 4 == 0 ? 0xFF : damaged[at] ^ UInt8(1 << (g.next() % 8))
+                }
+                damaged += withUnsafeBytes(of: CRC32C.checksum(damaged).littleEndian) { Array($0) }
+                do {
+                    let decoded = try IndexFile.decode(damaged, path: "x.qidx", segmentID: 1, rows: f.n, dimension: f.d, metric: .l2)
+                    loaded += 1
+                    _ = decoded.search(queries: Array(f.queries.prefix(2)), space: space, k: 5, allowed: nil, params: IndexSearchParams(), threads: 1)
+                } catch let e as QuiverError {
+                    #expect(e.code == .corruption)
+                }
+            }
+            if ProcessInfo.processInfo.environment["QUIVER_PRINT_RECALL"] != nil { print("\(type.rawValue): \(loaded) of 400 damaged payloads loaded") }
+        }
+    }
+
     @Test func parameterRanges() throws {
         #expect(throws: QuiverError.self) { try IndexBuildParams(type: .hnsw, params: ["M": 1]) }
         #expect(throws: QuiverError.self) { try IndexBuildParams(type: .hnsw, params: ["M": 4096]) }

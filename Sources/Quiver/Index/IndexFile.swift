@@ -184,7 +184,12 @@ enum IndexFile {
         guard offsets[0] == 0, Int(offsets[nlist]) == n else { throw bad("list offsets do not cover the rows") }
         for i in 0..<nlist where offsets[i + 1] < offsets[i] { throw bad("list offsets decrease at \(i)") }
         let ids = try readInts(&r, n)
-        for id in ids where id < 0 || Int(id) >= n { throw bad("row id \(id) out of range") }
+        var seen = Bitset(count: n)
+        for id in ids {
+            guard id >= 0 && Int(id) < n else { throw bad("row id \(id) out of range") }
+            guard !seen[Int(id)] else { throw bad("row id \(id) is in two lists") }
+            seen[Int(id)] = true
+        }
         var quantizer: ScalarQuantizer? = nil
         var codes = [UInt8]()
         if sq { (quantizer, codes) = try readQuantizer(&r, codes: n * d, dimension: d) }
