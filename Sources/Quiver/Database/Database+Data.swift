@@ -207,7 +207,7 @@ extension Database {
             queries: queries, field: field, limit: limit, offset: offset, filter: expression, fields: fields,
             threads: options.threads ?? max(1, self.options.searchThreads), radius: options.radius,
             rangeFilter: options.rangeFilter, groupBy: groupField, groupSize: options.groupSize,
-            roundDecimal: options.roundDecimal))
+            roundDecimal: options.roundDecimal, indexParams: IndexSearchParams(options.params, limit: limit)))
     }
 
     func vectorField(of schema: CollectionSchema, named name: String?) throws -> FieldSchema {

@@ -15,6 +15,8 @@ extension CollectionEngine {
         var groupBy: FieldSchema? = nil
         var groupSize: Int = 1
         var roundDecimal: Int = -1
+        /// `ef` / `nprobe` for indexed segments.
+        var indexParams = IndexSearchParams()
     }
 
     /// A scored row of a snapshot segment.
@@ -28,11 +30,16 @@ extension CollectionEngine {
         let snap = try snapshot()
         let segments = snap.matching(request.filter)
         let pk = schema.primaryField.name
+        if let nprobe = request.indexParams.nprobe,
+            let def = snap.indexDefinitions.first(where: { $0.field == request.field.name }), def.type.isIVF, nprobe > def.params.nlist {
+            throw QuiverError.invalidArgument("search parameter nprobe (\(nprobe)) must not exceed the index's nlist (\(def.params.nlist))")
+        }
+        let indexes = snap.indexes
         let ranked: [[Candidate]]
         if let group = request.groupBy {
-            ranked = grouped(request, segments: segments, group: group)
+            ranked = grouped(request, segments: segments, indexes: indexes, group: group)
         } else {
-            let all = candidates(request, segments: segments, k: request.limit + request.offset)
+            let all = candidates(request, segments: segments, indexes: indexes, k: request.limit + request.offset)
             ranked = all.map { Array($0.dropFirst(request.offset).prefix(request.limit)) }
         }
         let scale = request.roundDecimal >= 0 ? Float(pow(10, Double(request.roundDecimal))) : 0
@@ -48,7 +55,9 @@ extension CollectionEngine {
     }
 
     /// The best `k` candidates per query over all segments, best first (ties: segment, then row).
-    private func candidates(_ request: SearchRequest, segments: [(segment: SegmentRef, rows: Bitset)], k: Int) -> [[Candidate]] {
+    private func candidates(
+        _ request: SearchRequest, segments: [(segment: SegmentRef, rows: Bitset)], indexes: [UInt64: [String: SegmentIndex]], k: Int
+    ) -> [[Candidate]] {
         let d = request.field.dataType.dimension!
         let name = request.field.name
         var out = [[Candidate]](repeating: [], count: request.queries.count)
@@ -66,6 +75,14 @@ extension CollectionEngine {
                     radius: request.radius, rangeFilter: request.rangeFilter)
             }
             switch (segment, type, request.queries) {
+            case (.sealed(let s), .floatVector, .floats(let queries))
+            where request.radius == nil && request.rangeFilter == nil && indexes[s.id]?[name] != nil:
+                // An approximate index is ready for this segment (range search stays exact).
+                let space = VectorSpace(vectors: s.vectors(name), norms: s.norms(name), count: s.rowCount, dimension: d, metric: metric)
+                results = withExtendedLifetime(s) {
+                    indexes[s.id]![name]!.search(
+                        queries: queries, space: space, k: k, allowed: allowed, params: request.indexParams, threads: request.threads)
+                }
             case (.sealed(let s), .floatVector, .floats(let queries)):
                 results = FlatScan.topK(
                     queries: queries, vectors: s.vectors(name), count: s.rowCount, dimension: d,
@@ -112,12 +129,15 @@ extension CollectionEngine {
     /// Grouping search: walk the ranking, keep at most `groupSize` hits per group value and the
     /// first `offset + limit` groups; widen the candidate list until the groups are full or the
     /// matching rows are exhausted. Groups are ordered by their best hit, hits within a group by rank.
-    private func grouped(_ request: SearchRequest, segments: [(segment: SegmentRef, rows: Bitset)], group: FieldSchema) -> [[Candidate]] {
+    private func grouped(
+        _ request: SearchRequest, segments: [(segment: SegmentRef, rows: Bitset)], indexes: [UInt64: [String: SegmentIndex]],
+        group: FieldSchema
+    ) -> [[Candidate]] {
         let groupsWanted = request.limit + request.offset
         let matching = segments.reduce(0) { $0 + $1.rows.cardinality }
         var k = min(matching, max(64, groupsWanted * request.groupSize * 4))
         while true {
-            let all = candidates(request, segments: segments, k: k)
+            let all = candidates(request, segments: segments, indexes: indexes, k: k)
             var complete = true
             var result = [[Candidate]]()
             for list in all {

@@ -16,6 +16,9 @@ struct Snapshot: Sendable {
     let sealed: [SealedSegment]
     let sealedDeletes: [Bitset]
     let growing: GrowingSegment
+    /// Ready indexes by sealed segment id and vector field name.
+    var indexes: [UInt64: [String: SegmentIndex]] = [:]
+    var indexDefinitions: [IndexDefinition] = []
 }
 
 /// The storage engine of one collection: the WAL, the growing segment, the sealed segments,
@@ -30,6 +33,10 @@ final class CollectionEngine: Sendable {
     let state: Locked<State>
     /// Entered by running compactions; `close` waits for it.
     let compactionGroup = DispatchGroup()
+    /// Entered by scheduled index builds; `close` waits for it.
+    let indexGroup = DispatchGroup()
+    /// Index builds run one at a time, off the caller's thread.
+    let indexQueue = DispatchQueue(label: "quiver.index-build", qos: .utility)
 
     struct State {
         var manifest: Manifest
@@ -49,6 +56,10 @@ final class CollectionEngine: Sendable {
         var closing = false
         /// Set when a failure left memory and disk possibly out of step; writes are refused until reopen.
         var failure: QuiverError?
+        /// Loaded indexes by segment id and field name.
+        var segmentIndexes: [UInt64: [String: SegmentIndex]] = [:]
+        /// Index builds scheduled or running, as "segment/field/generation".
+        var building: Set<String> = []
     }
 
     // MARK: Open and recovery
@@ -80,6 +91,7 @@ final class CollectionEngine: Sendable {
         try Self.replayWAL(&s, directory: directory, schema: schema, log: options.logHandler)
         try Self.removeObsoleteFiles(s, directory: directory, log: options.logHandler)
         state = Locked(s)
+        scheduleIndexBuilds()  // segments whose build was interrupted by a close or crash
     }
 
     /// The last flushed state, read without the directory lock while a writer may be flushing
@@ -122,6 +134,15 @@ final class CollectionEngine: Sendable {
                 guard deletes.cardinality == entry.deletedCount else {
                     throw QuiverError.corruption("delete file '\(dpath)' lists \(deletes.cardinality) rows; the manifest says \(entry.deletedCount)")
                 }
+            }
+            for (field, name) in entry.indexFiles {
+                guard let f = schema.field(named: field), let d = f.dataType.dimension,
+                    let def = s.manifest.indexes.first(where: { $0.field == field })
+                else { throw QuiverError.corruption("manifest lists index file '\(name)' for '\(field)', which has no index") }
+                let ipath = directory + "/" + name
+                s.segmentIndexes[entry.id, default: [:]][field] = try IndexFile.decode(
+                    try FileSystem.readFile(ipath), path: ipath, segmentID: entry.id, rows: segment.rowCount, dimension: d,
+                    metric: def.metric)
             }
             let index = s.sealed.count
             s.sealed.append(segment)
@@ -187,6 +208,7 @@ final class CollectionEngine: Sendable {
         for e in s.manifest.segments {
             live.insert(FileNames.segment(e.id))
             if let d = e.deleteFile { live.insert(d) }
+            live.formUnion(e.indexFiles.values)
         }
         for name in try FileSystem.listDirectory(directory) where !live.contains(name) {
             if let n = FileNames.walNumber(name), n >= s.manifest.walStart { continue }
@@ -215,7 +237,9 @@ final class CollectionEngine: Sendable {
     func snapshot() throws -> Snapshot {
         try state.withLock { s in
             guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
-            return Snapshot(schema: schema, metric: metric, sealed: s.sealed, sealedDeletes: s.sealedDeletes, growing: s.growing)
+            return Snapshot(
+                schema: schema, metric: metric, sealed: s.sealed, sealedDeletes: s.sealedDeletes, growing: s.growing,
+                indexes: s.segmentIndexes, indexDefinitions: s.manifest.indexes)
         }
     }
 
@@ -223,6 +247,7 @@ final class CollectionEngine: Sendable {
     func close(flush: Bool) throws {
         state.withLock { $0.closing = true }
         compactionGroup.wait()
+        indexGroup.wait()
         try state.withLock { s in
             guard !s.closed else { return }
             defer {

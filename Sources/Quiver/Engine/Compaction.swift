@@ -39,6 +39,7 @@ extension CollectionEngine {
         var finished = false
         defer {
             if !finished { state.withLock { $0.compacting = false } }
+            scheduleIndexBuilds()
         }
 
         // Step 2.
@@ -152,6 +153,8 @@ extension CollectionEngine {
             for entry in oldEntries {
                 var names = [FileNames.segment(entry.id)]
                 if let d = entry.deleteFile { names.append(d) }
+                names += entry.indexFiles.values
+                s.segmentIndexes[entry.id] = nil
                 for name in names {
                     do { try FileSystem.remove(directory + "/" + name) } catch {
                         options.logHandler(.warning, "could not remove compacted file '\(directory)/\(name)': \(error)")
@@ -189,6 +192,7 @@ extension CollectionEngine {
 
     /// Starts a tiered compaction in the background when one is due.
     func compactInBackgroundIfDue() {
+        scheduleIndexBuilds()
         guard options.autoCompaction else { return }
         let due = state.withLock { s in !s.closed && !s.closing && !s.compacting && !Self.choose(.tiered, s).isEmpty }
         guard due else { return }

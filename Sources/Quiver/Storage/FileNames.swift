@@ -7,6 +7,7 @@
 /// DB/c<id>/wal-<n>.log          write-ahead log files
 /// DB/c<id>/seg-<id>.qseg        immutable segment files
 /// DB/c<id>/seg-<id>-<v>.qdel    delete files (rows of segment <id> deleted as of manifest version <v>)
+/// DB/c<id>/seg-<id>-<n>.qidx    index files (an index of segment <id>; <n> from the manifest's counter)
 /// ```
 enum FileNames {
     static let lock = "LOCK"
@@ -17,6 +18,15 @@ enum FileNames {
     static func wal(_ n: UInt64) -> String { "wal-" + pad(n) + ".log" }
     static func segment(_ id: UInt64) -> String { "seg-" + pad(id) + ".qseg" }
     static func deletes(segment id: UInt64, version: UInt64) -> String { "seg-" + pad(id) + "-" + pad(version) + ".qdel" }
+
+    static func index(segment id: UInt64, number: UInt64) -> String { "seg-" + pad(id) + "-" + pad(number) + ".qidx" }
+
+    /// `true` when `name` is an index file name of segment `id`.
+    static func isIndexFile(_ name: String, segment id: UInt64) -> Bool {
+        let prefix = "seg-" + pad(id) + "-"
+        guard name.hasPrefix(prefix), name.hasSuffix(".qidx") else { return false }
+        return UInt64(name.dropFirst(prefix.count).dropLast(5)) != nil
+    }
 
     /// The number of a WAL file name, `nil` for other names.
     static func walNumber(_ name: String) -> UInt64? {

@@ -7,6 +7,8 @@ struct Manifest: Sendable, Equatable {
         /// The delete file of this segment, if any row of it is deleted.
         var deleteFile: String?
         var deletedCount: Int
+        /// Index files of this segment, by vector field name (see `IndexFile`).
+        var indexFiles: [String: String] = [:]
     }
 
     /// Increases by one at each switch.
@@ -19,6 +21,10 @@ struct Manifest: Sendable, Equatable {
     /// The next id handed out to rows of an `autoID` collection.
     var nextAutoID: Int64 = 1
     var segments: [SegmentEntry] = []
+    /// The indexes defined on vector fields; each sealed segment gets one file per index.
+    var indexes: [IndexDefinition] = []
+    /// The next number for an index file name and index generation.
+    var nextIndexNumber: UInt64 = 1
 
     static let magic = "QVMANIF"
     static let formatVersion: UInt32 = 1
@@ -36,7 +42,15 @@ struct Manifest: Sendable, Equatable {
                     "deleted": .int(Int64(s.deletedCount)),
                 ]
                 if let f = s.deleteFile { o["delete_file"] = .string(f) }
+                if !s.indexFiles.isEmpty { o["index_files"] = .object(s.indexFiles.mapValues { .string($0) }) }
                 return .object(o)
+            }),
+            "next_index_number": .int(Int64(bitPattern: nextIndexNumber)),
+            "indexes": .array(indexes.map { d in
+                .object([
+                    "field": .string(d.field), "type": .string(d.type.rawValue), "metric": .string(d.metric.rawValue),
+                    "params": .object(d.params.stored(for: d.type)), "generation": .int(Int64(bitPattern: d.generation)),
+                ])
             }),
         ])
         return Envelope.wrap(magic: Manifest.magic, version: Manifest.formatVersion, payload: payload)
@@ -65,7 +79,28 @@ struct Manifest: Sendable, Equatable {
             guard entry.rowCount > 0, entry.deletedCount <= entry.rowCount, entry.id < m.nextSegmentID else {
                 throw bad("segment entry \(entry.id) is inconsistent")
             }
-            m.segments.append(entry)
+            var withIndexes = entry
+            if case .object(let files)? = so["index_files"] {
+                for (field, name) in files {
+                    guard let name = name.stringValue, FileNames.isIndexFile(name, segment: entry.id) else {
+                        throw bad("segment entry \(entry.id) has a bad index file name")
+                    }
+                    withIndexes.indexFiles[field] = name
+                }
+            }
+            m.segments.append(withIndexes)
+        }
+        if case .int(let n)? = o["next_index_number"] { m.nextIndexNumber = UInt64(bitPattern: n) }
+        if case .array(let defs)? = o["indexes"] {
+            for d in defs {
+                guard case .object(let od) = d, let field = od["field"]?.stringValue,
+                    let type = od["type"]?.stringValue.flatMap(IndexType.init(rawValue:)),
+                    let metric = od["metric"]?.stringValue.flatMap(MetricType.init(rawValue:)),
+                    case .object(let params)? = od["params"], case .int(let generation)? = od["generation"],
+                    let built = try? IndexBuildParams(type: type, params: params)
+                else { throw bad("bad index definition") }
+                m.indexes.append(IndexDefinition(field: field, type: type, metric: metric, params: built, generation: UInt64(bitPattern: generation)))
+            }
         }
         return m
     }

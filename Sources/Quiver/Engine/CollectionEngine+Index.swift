@@ -1,0 +1,164 @@
+import Dispatch
+
+/// Index definitions and per-segment index builds.
+///
+/// An index is built per sealed segment on `indexQueue` (one build at a time), never under the
+/// lock: the lock is taken only to pick the work and, at the end, to switch the manifest to one
+/// that lists the new file. Until then the segment is searched exactly. A build whose segment was
+/// compacted away, or whose index was dropped meanwhile, discards its file.
+extension CollectionEngine {
+    /// Defines an index on `field`; builds start at once in the background for the sealed segments.
+    func createIndex(field: FieldSchema, type: IndexType, metric requested: MetricType?, params: [String: Value]) throws {
+        if let requested, requested != metric {
+            throw QuiverError.invalidArgument("index metric \(requested.rawValue) differs from the collection's \(metric.rawValue)")
+        }
+        guard case .floatVector = field.dataType else {
+            if type == .flat { return try define(field: field, type: type, params: IndexBuildParams(type: type, params: params)) }
+            throw QuiverError(.unsupported, "\(type.rawValue) indexes float vectors; '\(field.name)' is \(field.dataType.name) (use FLAT)")
+        }
+        try define(field: field, type: type, params: IndexBuildParams(type: type, params: params))
+    }
+
+    private func define(field: FieldSchema, type: IndexType, params: IndexBuildParams) throws {
+        try withWritableState { s in
+            if let existing = s.manifest.indexes.first(where: { $0.field == field.name }) {
+                if existing.type == type && existing.params == params { return }
+                throw QuiverError(.alreadyExists, "field '\(field.name)' already has a \(existing.type.rawValue) index; drop it first")
+            }
+            var next = s.manifest
+            next.version += 1
+            next.indexes.append(IndexDefinition(field: field.name, type: type, metric: metric, params: params, generation: next.nextIndexNumber))
+            next.nextIndexNumber += 1
+            try switchManifest(&s, to: next)
+        }
+        scheduleIndexBuilds()
+    }
+
+    /// Removes the index of `field` and its files.
+    func dropIndex(field: String) throws {
+        try withWritableState { s in
+            guard s.manifest.indexes.contains(where: { $0.field == field }) else {
+                throw QuiverError.notFound("field '\(field)' has no index")
+            }
+            var next = s.manifest
+            next.version += 1
+            next.indexes.removeAll { $0.field == field }
+            var obsolete = [String]()
+            for i in next.segments.indices {
+                if let name = next.segments[i].indexFiles.removeValue(forKey: field) { obsolete.append(name) }
+            }
+            try switchManifest(&s, to: next)
+            for id in s.segmentIndexes.keys { s.segmentIndexes[id]![field] = nil }
+            for name in obsolete { removeLogged(name) }
+        }
+    }
+
+    func indexDefinitions() throws -> [IndexDefinition] {
+        try state.withLock { s in
+            guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
+            return s.manifest.indexes
+        }
+    }
+
+    func describeIndex(field: String) throws -> IndexDescription {
+        try state.withLock { s in
+            guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
+            guard let def = s.manifest.indexes.first(where: { $0.field == field }) else {
+                throw QuiverError.notFound("field '\(field)' has no index")
+            }
+            var indexed = 0, pending = s.growing.rowCount - s.growing.deleted.cardinality
+            for (i, entry) in s.manifest.segments.enumerated() {
+                let live = entry.rowCount - s.sealedDeletes[i].cardinality
+                if def.type == .flat || entry.indexFiles[field] != nil { indexed += live } else { pending += live }
+            }
+            let sealedPending = s.manifest.segments.contains { def.type != .flat && $0.indexFiles[field] == nil }
+            return IndexDescription(
+                field: field, type: def.type, metric: def.metric, params: def.params.stored(for: def.type),
+                state: sealedPending ? .inProgress : .finished, indexedRows: indexed, pendingRows: pending,
+                totalRows: indexed + pending)
+        }
+    }
+
+    /// Blocks until every scheduled index build has finished.
+    func waitForIndexBuilds() {
+        indexGroup.wait()
+    }
+
+    private func switchManifest(_ s: inout State, to next: Manifest) throws {
+        do {
+            try FileSystem.replaceAtomically(directory + "/" + FileNames.manifest, next.encode())
+        } catch let error as QuiverError {
+            s.failure = error
+            throw error
+        }
+        s.manifest = next
+    }
+
+    private func removeLogged(_ name: String) {
+        do { try FileSystem.remove(directory + "/" + name) } catch {
+            options.logHandler(.warning, "could not remove obsolete index file '\(directory)/\(name)': \(error)")
+        }
+    }
+
+    /// Schedules a build for every (sealed segment, index) pair that has no file and no build yet.
+    func scheduleIndexBuilds() {
+        guard !options.readOnly else { return }
+        let jobs: [(segment: SealedSegment, definition: IndexDefinition, key: String)] = state.withLock { s in
+            guard !s.closed, !s.closing, s.failure == nil else { return [] }
+            var jobs = [(segment: SealedSegment, definition: IndexDefinition, key: String)]()
+            for def in s.manifest.indexes where def.type != .flat {
+                for entry in s.manifest.segments where entry.indexFiles[def.field] == nil {
+                    let key = "\(entry.id)/\(def.field)/\(def.generation)"
+                    guard !s.building.contains(key) else { continue }
+                    s.building.insert(key)
+                    jobs.append((s.sealed[s.segmentIndex[entry.id]!], def, key))
+                }
+            }
+            return jobs
+        }
+        for job in jobs {
+            indexGroup.enter()
+            indexQueue.async { [self] in
+                defer { indexGroup.leave() }
+                do {
+                    try build(segment: job.segment, definition: job.definition)
+                } catch let error as QuiverError where error.code == .closed {
+                } catch {
+                    options.logHandler(.error, "building the \(job.definition.type.rawValue) index of segment \(job.segment.id) failed: \(error)")
+                }
+                state.withLock { _ = $0.building.remove(job.key) }
+            }
+        }
+    }
+
+    private func build(segment: SealedSegment, definition def: IndexDefinition) throws {
+        let number: UInt64? = state.withLock { s in
+            guard !s.closed, !s.closing, s.failure == nil else { return nil }
+            defer { s.manifest.nextIndexNumber += 1 }  // written with the next manifest
+            return s.manifest.nextIndexNumber
+        }
+        guard let number else { return }
+        let field = schema.field(named: def.field)!
+        let d = field.dataType.dimension!
+        let space = VectorSpace(vectors: segment.vectors(def.field), norms: segment.norms(def.field), count: segment.rowCount, dimension: d, metric: metric)
+        let index = withExtendedLifetime(segment) { SegmentIndex.build(def.type, params: def.params, space: space)! }
+        let name = FileNames.index(segment: segment.id, number: number)
+        let path = directory + "/" + name
+        try FileSystem.writeFile(path, IndexFile.encode(index, segmentID: segment.id, metric: metric))
+        try FileSystem.syncDirectory(directory)
+        let installed = try state.withLock { s -> Bool in
+            guard !s.closed, s.failure == nil,
+                s.manifest.indexes.contains(where: { $0.field == def.field && $0.generation == def.generation }),
+                let position = s.manifest.segments.firstIndex(where: { $0.id == segment.id }),
+                s.manifest.segments[position].indexFiles[def.field] == nil
+            else { return false }
+            var next = s.manifest
+            next.version += 1
+            next.segments[position].indexFiles[def.field] = name
+            try switchManifest(&s, to: next)
+            s.segmentIndexes[segment.id, default: [:]][def.field] = index
+            return true
+        }
+        if !installed { removeLogged(name) }
+    }
+}

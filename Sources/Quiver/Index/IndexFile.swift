@@ -1,0 +1,198 @@
+/// The file of one segment's index: `seg-<segment id>-<number>.qidx`, beside the segment and
+/// listed in the manifest. See `Documentation/FileFormats.md` § Index files.
+///
+/// ```
+/// magic "QVINDEX\0" (8) | version u32 | kind u8 (1 HNSW, 2 IVF) | flags u8 (bit 0: SQ8 codes)
+/// | metric u8 | reserved u8 | segment id u64 | rows u64 | dimension u32 | payload length u64
+/// | payload | crc32c u32 (of every byte before it)
+/// ```
+/// All integers little-endian. The loader checks the checksum first and then every structural
+/// invariant the search relies on (link counts, ids in range, list offsets), so a damaged file
+/// throws `.corruption` naming it and never traps.
+enum IndexFile {
+    static let magic: [UInt8] = Array("QVINDEX".utf8) + [0]
+    static let version: UInt32 = 1
+    static let headerSize = 8 + 4 + 4 + 8 + 8 + 4 + 8
+
+    static func metricCode(_ m: MetricType) -> UInt8 {
+        switch m {
+        case .l2: 1
+        case .ip: 2
+        case .cosine: 3
+        case .hamming: 4
+        case .jaccard: 5
+        }
+    }
+
+    static func encode(_ index: SegmentIndex, segmentID: UInt64, metric: MetricType) -> [UInt8] {
+        var p = ByteWriter()
+        let kind: UInt8, sq: Bool, rows: Int, dim: Int
+        switch index {
+        case .hnsw(let h):
+            kind = 1; sq = h.quantizer != nil; rows = h.count; dim = h.dimension
+            p.writeInteger(UInt32(h.m))
+            p.writeInteger(UInt32(h.maxLevel))
+            p.writeInteger(h.entryPoint)
+            p.writeBytes(h.levels)
+            writeInts(&p, h.upperOffsets)
+            p.writeInteger(UInt64(h.upper.count))
+            writeInts(&p, h.upper)
+            writeInts(&p, h.level0)
+            if let q = h.quantizer { writeQuantizer(&p, q, codes: h.codes) }
+        case .ivf(let v):
+            kind = 2; sq = v.quantizer != nil; rows = v.count; dim = v.dimension
+            p.writeInteger(UInt32(v.nlist))
+            p.writeFloats(v.centroids)
+            writeInts(&p, v.offsets)
+            writeInts(&p, v.ids)
+            if let q = v.quantizer { writeQuantizer(&p, q, codes: v.codes) }
+        }
+        var w = ByteWriter(capacity: headerSize + p.bytes.count + 4)
+        w.writeBytes(magic)
+        w.writeInteger(version)
+        w.writeInteger(kind)
+        w.writeInteger(UInt8(sq ? 1 : 0))
+        w.writeInteger(metricCode(metric))
+        w.writeInteger(UInt8(0))
+        w.writeInteger(segmentID)
+        w.writeInteger(UInt64(rows))
+        w.writeInteger(UInt32(dim))
+        w.writeInteger(UInt64(p.bytes.count))
+        w.writeBytes(p.bytes)
+        w.writeInteger(CRC32C.checksum(w.bytes))
+        return w.bytes
+    }
+
+    private static func writeInts(_ w: inout ByteWriter, _ a: [Int32]) {
+        #if _endian(little)
+        a.withUnsafeBytes { w.writeBytes($0) }
+        #else
+        for v in a { w.writeInteger(v) }
+        #endif
+    }
+
+    private static func writeQuantizer(_ w: inout ByteWriter, _ q: ScalarQuantizer, codes: [UInt8]) {
+        w.writeFloats(q.minimum)
+        w.writeFloats(q.scale)
+        w.writeBytes(codes)
+    }
+
+    /// Decodes and verifies an index file of segment `segmentID` (`rows` rows, `dimension`, `metric`).
+    static func decode(_ bytes: [UInt8], path: String, segmentID: UInt64, rows: Int, dimension: Int, metric: MetricType) throws -> SegmentIndex {
+        func bad(_ what: String) -> QuiverError { QuiverError.corruption("index file '\(path)': \(what)") }
+        guard bytes.count >= headerSize + 4 else { throw bad("too short (\(bytes.count) bytes)") }
+        return try bytes.withUnsafeBytes { raw in
+            let body = UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 4)])
+            let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: raw.count - 4, as: UInt32.self))
+            guard Array(raw[0..<8]) == magic else { throw bad("bad magic number") }
+            guard CRC32C.checksum(body) == stored else { throw bad("checksum mismatch") }
+            var r = ByteReader(body, offset: 8, context: "index file '\(path)'")
+            let v: UInt32 = try r.readInteger()
+            guard v == version else { throw bad("unsupported version \(v)") }
+            let kind: UInt8 = try r.readInteger()
+            let flags: UInt8 = try r.readInteger()
+            let m: UInt8 = try r.readInteger()
+            _ = try r.readInteger(UInt8.self)
+            guard m == metricCode(metric) else { throw bad("built for another metric") }
+            guard try r.readInteger(UInt64.self) == segmentID else { throw bad("belongs to another segment") }
+            guard try r.readInteger(UInt64.self) == UInt64(rows) else { throw bad("row count differs from the segment's \(rows)") }
+            guard try r.readInteger(UInt32.self) == UInt32(dimension) else { throw bad("dimension differs from the field's \(dimension)") }
+            let payloadLength = try r.readInteger(UInt64.self)
+            guard payloadLength == UInt64(r.remaining) else { throw bad("payload length \(payloadLength) does not match the file") }
+            let sq = flags & 1 != 0
+            guard flags & ~1 == 0 else { throw bad("unknown flags \(flags)") }
+            let index: SegmentIndex
+            switch kind {
+            case 1: index = .hnsw(try decodeHNSW(&r, rows: rows, dimension: dimension, sq: sq, bad: bad))
+            case 2: index = .ivf(try decodeIVF(&r, rows: rows, dimension: dimension, sq: sq, bad: bad))
+            default: throw bad("unknown index kind \(kind)")
+            }
+            guard r.isAtEnd else { throw bad("\(r.remaining) unexpected bytes after the payload") }
+            return index
+        }
+    }
+
+    private static func readInts(_ r: inout ByteReader, _ count: Int) throws -> [Int32] {
+        guard count >= 0, count <= r.remaining / 4 else { throw r.corruption("array of \(count) integers exceeds the file") }
+        let raw = try r.readBytes(count * 4)
+        return [Int32](unsafeUninitializedCapacity: count) { out, n in
+            for i in 0..<count { out[i] = Int32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)) }
+            n = count
+        }
+    }
+
+    private static func readQuantizer(_ r: inout ByteReader, codes: Int, dimension: Int) throws -> (ScalarQuantizer, [UInt8]) {
+        let lo = try r.readFloats(dimension)
+        let scale = try r.readFloats(dimension)
+        guard codes <= r.remaining else { throw r.corruption("codes exceed the file") }
+        let c = Array(try r.readBytes(codes))
+        return (ScalarQuantizer(minimum: lo, scale: scale), c)
+    }
+
+    private static func decodeHNSW(_ r: inout ByteReader, rows n: Int, dimension d: Int, sq: Bool, bad: (String) -> QuiverError) throws -> HNSWIndex {
+        let m = Int(try r.readInteger(UInt32.self))
+        guard (2...2048).contains(m) else { throw bad("M \(m) out of range") }
+        let maxLevel = Int(try r.readInteger(UInt32.self))
+        guard maxLevel <= 15 else { throw bad("max level \(maxLevel) out of range") }
+        let entry = try r.readInteger(Int32.self)
+        guard n == 0 || (entry >= 0 && Int(entry) < n) else { throw bad("entry point out of range") }
+        guard n <= r.remaining else { throw bad("levels exceed the file") }
+        let levels = Array(try r.readBytes(n))
+        let upperOffsets = try readInts(&r, n)
+        let upperCount = try r.readInteger(UInt64.self)
+        guard upperCount <= UInt64(r.remaining / 4) else { throw bad("upper links exceed the file") }
+        let upper = try readInts(&r, Int(upperCount))
+        let m0 = 2 * m
+        let (l0count, overflow) = n.multipliedReportingOverflow(by: m0 + 1)
+        guard !overflow else { throw bad("layer 0 size overflows") }
+        let level0 = try readInts(&r, l0count)
+        if n > 0 && Int(levels[Int(entry)]) != maxLevel { throw bad("entry point is not on the top level") }
+        for i in 0..<n {
+            let l = Int(levels[i])
+            guard l <= maxLevel else { throw bad("node \(i) has level \(l) above the top \(maxLevel)") }
+            let c = Int(level0[i * (m0 + 1)])
+            guard c >= 0 && c <= m0 else { throw bad("node \(i) has \(c) layer-0 links") }
+            for j in 0..<c {
+                let e = level0[i * (m0 + 1) + 1 + j]
+                guard e >= 0 && Int(e) < n else { throw bad("node \(i) links to \(e), out of range") }
+            }
+            if l == 0 { continue }
+            let o = Int(upperOffsets[i])
+            guard o >= 0, o <= upper.count, l * (m + 1) <= upper.count - o else { throw bad("node \(i) has bad upper links") }
+            for lev in 1...l {
+                let b = o + (lev - 1) * (m + 1)
+                let c = Int(upper[b])
+                guard c >= 0 && c <= m else { throw bad("node \(i) has \(c) links on level \(lev)") }
+                for j in 0..<c {
+                    let e = upper[b + 1 + j]
+                    guard e >= 0 && Int(e) < n && Int(levels[Int(e)]) >= lev else { throw bad("node \(i) level \(lev) links to \(e), which is not on that level") }
+                }
+            }
+        }
+        var quantizer: ScalarQuantizer? = nil
+        var codes = [UInt8]()
+        if sq { (quantizer, codes) = try readQuantizer(&r, codes: n * d, dimension: d) }
+        return HNSWIndex(count: n, dimension: d, m: m, entryPoint: entry, maxLevel: maxLevel, levels: levels, level0: level0,
+                         upperOffsets: upperOffsets, upper: upper, quantizer: quantizer, codes: codes)
+    }
+
+    private static func decodeIVF(_ r: inout ByteReader, rows n: Int, dimension d: Int, sq: Bool, bad: (String) -> QuiverError) throws -> IVFIndex {
+        let nlist = Int(try r.readInteger(UInt32.self))
+        guard (1...65536).contains(nlist) else { throw bad("nlist \(nlist) out of range") }
+        let centroids = try r.readFloats(nlist * d)
+        let offsets = try readInts(&r, nlist + 1)
+        guard offsets[0] == 0, Int(offsets[nlist]) == n else { throw bad("list offsets do not cover the rows") }
+        for i in 0..<nlist where offsets[i + 1] < offsets[i] { throw bad("list offsets decrease at \(i)") }
+        let ids = try readInts(&r, n)
+        var seen = Bitset(count: n)
+        for id in ids {
+            guard id >= 0 && Int(id) < n else { throw bad("row id \(id) out of range") }
+            guard !seen[Int(id)] else { throw bad("row id \(id) is in two lists") }
+            seen[Int(id)] = true
+        }
+        var quantizer: ScalarQuantizer? = nil
+        var codes = [UInt8]()
+        if sq { (quantizer, codes) = try readQuantizer(&r, codes: n * d, dimension: d) }
+        return IVFIndex(count: n, dimension: d, nlist: nlist, centroids: centroids, offsets: offsets, ids: ids, quantizer: quantizer, codes: codes)
+    }
+}

@@ -1,0 +1,157 @@
+/// The kinds of vector index, with Milvus's names.
+///
+/// ```swift
+/// try db.createIndex(on: "docs", field: "vector", type: .hnsw, params: ["M": 16, "efConstruction": 200])
+/// ```
+///
+/// Defaults (used when a parameter is not given) and ranges (Milvus's documented ranges):
+///
+/// | type        | build parameters (default, range)                     | search parameters (default)       |
+/// |-------------|-------------------------------------------------------|-----------------------------------|
+/// | `FLAT`      | none                                                  | none (exact)                      |
+/// | `HNSW`      | `M` (16, 2…2048), `efConstruction` (200, 1…2³¹−1)    | `ef` (max(64, limit + offset))    |
+/// | `HNSW_SQ`   | as `HNSW`                                             | `ef` as `HNSW`                    |
+/// | `AUTOINDEX` | none (HNSW with `M` 16, `efConstruction` 200)         | `ef` as `HNSW`                    |
+/// | `IVF_FLAT`  | `nlist` (128, 1…65536)                                | `nprobe` (8, 1…65536)             |
+/// | `IVF_SQ8`   | `nlist` (128, 1…65536)                                | `nprobe` (8, 1…65536)             |
+///
+/// `ef` must be at least `limit`; it is raised to `limit + offset` when smaller. A segment with
+/// fewer than `39 × nlist` rows is clustered into `rows / 39` lists (at least 1), FAISS's minimum
+/// of training points per centroid; `nprobe` is capped at the number of lists.
+public enum IndexType: String, Sendable, Hashable, CaseIterable, Codable {
+    case flat = "FLAT"
+    case hnsw = "HNSW"
+    case ivfFlat = "IVF_FLAT"
+    case ivfSQ8 = "IVF_SQ8"
+    case hnswSQ = "HNSW_SQ"
+    case autoIndex = "AUTOINDEX"
+
+    /// The index type named `name` (case-insensitive, Milvus spelling).
+    ///
+    /// - Throws: `.invalidArgument` for an unknown name.
+    public init(validating name: String) throws {
+        guard let t = IndexType(rawValue: name.uppercased()) else {
+            throw QuiverError.invalidArgument(
+                "unknown index type '\(name)'; use one of \(IndexType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = t
+    }
+
+    var isHNSW: Bool { self == .hnsw || self == .hnswSQ || self == .autoIndex }
+    var isIVF: Bool { self == .ivfFlat || self == .ivfSQ8 }
+    var quantized: Bool { self == .ivfSQ8 || self == .hnswSQ }
+}
+
+/// Validated build parameters of an index.
+struct IndexBuildParams: Sendable, Hashable {
+    var m = 16
+    var efConstruction = 200
+    var nlist = 128
+
+    static let defaultNprobe = 8
+    static let minimumEf = 64
+
+    /// Checks `params` against Milvus's documented ranges for `type`.
+    init(type: IndexType, params: [String: Value]) throws {
+        func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let v = params[key] else { return nil }
+            let n: Int?
+            switch v {
+            case .int(let i): n = Int(i)
+            case .string(let s): n = Int(s)
+            case .double(let d) where d == d.rounded() && abs(d) < 1e15: n = Int(d)
+            default: n = nil
+            }
+            guard let n else { throw QuiverError.invalidArgument("index parameter \(key) must be an integer") }
+            guard range.contains(n) else {
+                throw QuiverError.invalidArgument("index parameter \(key) must be in \(range.lowerBound)…\(range.upperBound) for \(type.rawValue), got \(n)")
+            }
+            return n
+        }
+        let allowed: Set<String>
+        switch type {
+        case .flat, .autoIndex: allowed = []
+        case .hnsw, .hnswSQ: allowed = ["M", "efConstruction"]
+        case .ivfFlat, .ivfSQ8: allowed = ["nlist"]
+        }
+        for key in params.keys where !allowed.contains(key) {
+            throw QuiverError.invalidArgument(
+                "\(type.rawValue) has no build parameter '\(key)'" + (allowed.isEmpty ? "" : "; it takes \(allowed.sorted().joined(separator: ", "))"))
+        }
+        if let m = try int("M", 2...2048) { self.m = m }
+        if let e = try int("efConstruction", 1...Int(Int32.max)) { efConstruction = e }
+        if let n = try int("nlist", 1...65536) { nlist = n }
+    }
+
+    /// The parameters as stored (only those that apply to `type`).
+    func stored(for type: IndexType) -> [String: Value] {
+        switch type {
+        case .flat, .autoIndex: [:]
+        case .hnsw, .hnswSQ: ["M": .int(Int64(m)), "efConstruction": .int(Int64(efConstruction))]
+        case .ivfFlat, .ivfSQ8: ["nlist": .int(Int64(nlist))]
+        }
+    }
+}
+
+/// Validated search parameters.
+struct IndexSearchParams: Sendable, Hashable {
+    var ef: Int?
+    var nprobe: Int?
+
+    /// Reads `ef` and `nprobe` from Milvus-style search params; other keys are ignored (as Milvus does).
+    init(_ params: [String: Value], limit: Int) throws {
+        func int(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let v = params[key] else { return nil }
+            let n: Int?
+            switch v {
+            case .int(let i): n = Int(exactly: i)
+            case .string(let s): n = Int(s)
+            default: n = nil
+            }
+            guard let n, range.contains(n) else {
+                throw QuiverError.invalidArgument("search parameter \(key) must be an integer in \(range.lowerBound)…\(range.upperBound), got \(v)")
+            }
+            return n
+        }
+        ef = try int("ef", 1...Int(Int32.max))
+        nprobe = try int("nprobe", 1...65536)
+        if let ef, ef < limit {
+            throw QuiverError.invalidArgument("search parameter ef (\(ef)) must be at least limit (\(limit))")
+        }
+    }
+
+    init() {}
+
+    func ef(k: Int) -> Int { max(ef ?? IndexBuildParams.minimumEf, k) }
+}
+
+/// An index on one vector field of a collection, as the manifest records it.
+struct IndexDefinition: Sendable, Hashable {
+    var field: String
+    var type: IndexType
+    var metric: MetricType
+    var params: IndexBuildParams
+    /// Distinguishes this definition from an earlier one on the same field (dropped and re-created).
+    var generation: UInt64
+}
+
+/// What ``Database/describeIndex(on:field:)`` reports.
+public struct IndexDescription: Sendable, Hashable {
+    public enum State: String, Sendable, Hashable {
+        /// Every sealed segment has its index.
+        case finished = "Finished"
+        /// Some sealed segments are still being indexed (they are searched exactly meanwhile).
+        case inProgress = "InProgress"
+    }
+    public var field: String
+    public var type: IndexType
+    public var metric: MetricType
+    /// The build parameters in effect, defaults filled in.
+    public var params: [String: Value]
+    public var state: State
+    /// Rows in sealed segments whose index is ready.
+    public var indexedRows: Int
+    /// Rows searched exactly until their index is ready: unindexed sealed segments and the growing segment.
+    public var pendingRows: Int
+    public var totalRows: Int
+}

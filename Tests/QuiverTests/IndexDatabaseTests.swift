@@ -1,0 +1,183 @@
+import Foundation
+import Testing
+@testable import Quiver
+
+/// The same body for every index type: recall@10 against brute force at the default parameters,
+/// with and without a filter, with deletes, before and after reopen.
+@Suite struct IndexDatabaseTests {
+    static let types: [IndexType] = [.flat, .hnsw, .ivfFlat, .ivfSQ8, .hnswSQ]
+
+    struct Model {
+        var vectors: [Int64: [Float]] = [:]
+        func exact(_ q: [Float], k: Int, metric: MetricType, where keep: (Int64) -> Bool) -> [Int64] {
+            let scored = vectors.filter { keep($0.key) }.map { ($0.key, referenceDistance(metric, q, $0.value)) }
+            return scored.sorted { metric.higherIsBetter ? ($0.1, $1.0) > ($1.1, $0.0) : ($0.1, $0.0) < ($1.1, $1.0) }.prefix(k).map(\.0)
+        }
+    }
+
+    func recallOf(_ db: Database, _ model: Model, queries: [[Float]], filter: String, keep: (Int64) -> Bool,
+                  metric: MetricType) throws -> Double {
+        let hits = try db.search("c", vectors: queries, limit: 10, filter: filter)
+        var got = [[Int]](), want = [[Int]]()
+        for (q, list) in zip(queries, hits) {
+            #expect(list.count == 10)
+            let ids = list.map { Int($0.id.intValue!) }
+            #expect(ids.allSatisfy { keep(Int64($0)) && model.vectors[Int64($0)] != nil }, "a deleted or filtered row was returned")
+            got.append(ids)
+            want.append(model.exact(q, k: 10, metric: metric, where: keep).map { Int($0) })
+        }
+        let r = recall(got, want)
+        if ProcessInfo.processInfo.environment["QUIVER_PRINT_RECALL"] != nil { print("recall filter='\(filter)': \(r)") }
+        return r
+    }
+
+    @Test(arguments: types)
+    func recallFiltersDeletesReopen(_ type: IndexType) throws {
+        let dir = TemporaryDirectory()
+        let metric = MetricType.l2
+        let n = 1500, d = 16
+        let all = clusteredVectors(count: n + 20, dimension: d, clusters: 8, spread: 0.9, seed: 42)
+        let queries = Array(all.suffix(20))
+        var model = Model()
+        var db = try Database.open(at: dir.path, options: quietOptions())
+        try db.createCollection("c", dimension: d, metric: metric)
+        for half in 0..<2 {
+            let rows: [Row] = (half * n / 2..<(half + 1) * n / 2).map { i in
+                model.vectors[Int64(i)] = all[i]
+                return ["id": .int(Int64(i)), "vector": .vector(all[i]), "tag": .int(Int64(i % 3))]
+            }
+            _ = try db.insert(into: "c", rows: rows)
+            try db.flush("c")
+        }
+        try db.createIndex(on: "c", field: "vector", type: type, metric: metric)
+        try db.waitForIndexBuilds(on: "c")
+        let described = try db.describeIndex(on: "c", field: "vector")
+        #expect(described.state == .finished && described.indexedRows == n && described.pendingRows == 0)
+        #expect(try db.listIndexes(on: "c") == ["vector"])
+        #expect(try db.engine("c").snapshot().indexes.count == (type == .flat ? 0 : 2), "searches must use the built indexes")
+
+        let filter = "tag != 0"
+        let tagged: (Int64) -> Bool = { $0 % 3 != 0 }
+        var r = try recallOf(db, model, queries: queries, filter: "", keep: { _ in true }, metric: metric)
+        #expect(r >= 0.95, "\(type.rawValue): recall \(r)")
+        r = try recallOf(db, model, queries: queries, filter: filter, keep: tagged, metric: metric)
+        #expect(r >= 0.95, "\(type.rawValue) filtered: recall \(r)")
+
+        // Deletes are never returned.
+        let deleted = (0..<Int64(n)).filter { $0 % 7 == 0 }
+        _ = try db.delete(from: "c", ids: deleted.map { .int($0) })
+        for id in deleted { model.vectors[id] = nil }
+        r = try recallOf(db, model, queries: queries, filter: filter, keep: tagged, metric: metric)
+        #expect(r >= 0.95, "\(type.rawValue) filtered with deletes: recall \(r)")
+        let before = try db.search("c", vectors: queries, limit: 10, filter: filter).map { $0.map(\.id) }
+
+        // Reopen: the index is loaded, not rebuilt, and answers the same.
+        try db.close()
+        let files = try FileSystem.listDirectory(dir.path + "/c1").filter { $0.hasSuffix(".qidx") }
+        #expect(files.count == (type == .flat ? 0 : 2))
+        db = try Database.open(at: dir.path, options: quietOptions())
+        #expect(try db.describeIndex(on: "c", field: "vector").state == .finished)
+        #expect(try db.engine("c").snapshot().indexes.count == (type == .flat ? 0 : 2), "reopen must load the index files")
+        let after = try db.search("c", vectors: queries, limit: 10, filter: filter).map { $0.map(\.id) }
+        #expect(after == before)
+        r = try recallOf(db, model, queries: queries, filter: "", keep: { _ in true }, metric: metric)
+        #expect(r >= 0.95, "\(type.rawValue) after reopen: recall \(r)")
+        try db.waitForIndexBuilds(on: "c")
+        let filesAfter = try FileSystem.listDirectory(dir.path + "/c1").filter { $0.hasSuffix(".qidx") }
+        #expect(filesAfter.sorted() == files.sorted(), "reopening must not rebuild")
+        try db.close()
+
+        // A flipped byte in an index file is `.corruption` naming the file.
+        for name in files {
+            let path = dir.path + "/c1/" + name
+            var bytes = try FileSystem.readFile(path)
+            bytes[bytes.count / 2] ^= 0x10
+            try FileSystem.writeFile(path, bytes)
+            do {
+                _ = try Database.open(at: dir.path, options: quietOptions())
+                Issue.record("a damaged index file was loaded")
+            } catch let e as QuiverError {
+                #expect(e.code == .corruption && e.message.contains(name), "\(e)")
+            }
+            bytes[bytes.count / 2] ^= 0x10
+            try FileSystem.writeFile(path, bytes)
+        }
+    }
+
+    @Test func compactionRebuildsAndDropRemoves() throws {
+        let dir = TemporaryDirectory()
+        var o = quietOptions()
+        o.autoCompaction = false
+        let db = try Database.open(at: dir.path, options: o)
+        try db.createCollection("c", dimension: 8, metric: .cosine)
+        var g = SeededGenerator(seed: 3)
+        for s in 0..<2 {
+            _ = try db.insert(into: "c", rows: (0..<300).map { ["id": .int(Int64(s * 300 + $0)), "vector": .vector(randomVector(8, using: &g))] })
+            try db.flush("c")
+        }
+        try db.createIndex(on: "c", field: "vector", type: .hnsw, params: ["M": 8])
+        try db.createIndex(on: "c", field: "vector", type: .hnsw, params: ["M": 8])  // same definition: no-op
+        #expect(throws: QuiverError.self) { try db.createIndex(on: "c", field: "vector", type: .ivfFlat) }
+        #expect(throws: QuiverError.self) { try db.createIndex(on: "c", field: "vector", type: .hnsw, metric: .l2) }
+        #expect(throws: QuiverError.self) { try db.createIndex(on: "c", field: "vector", typeName: "ANNOY") }
+        try db.waitForIndexBuilds(on: "c")
+        _ = try db.delete(from: "c", ids: (0..<200).map { .int(Int64($0)) })
+        try db.flush("c")
+        let e = try db.engine("c")
+        #expect(try e.compact(.all))
+        try db.waitForIndexBuilds(on: "c")
+        let desc = try db.describeIndex(on: "c", field: "vector")
+        #expect(desc.state == .finished && desc.indexedRows == 400)
+        var names = try FileSystem.listDirectory(e.directory).filter { $0.hasSuffix(".qidx") }
+        #expect(names.count == 1)
+        var options = SearchOptions()
+        options.params = ["ef": 5]
+        #expect(throws: QuiverError.self) { try db.search("c", vectors: [randomVector(8, using: &g)], limit: 10, options: options) }
+        options.params = ["ef": 400]
+        let hits = try db.search("c", vectors: [randomVector(8, using: &g)], limit: 10, options: options)
+        #expect(hits[0].count == 10 && hits[0].allSatisfy { $0.id.intValue! >= 200 })
+        try db.dropIndex(on: "c", field: "vector")
+        names = try FileSystem.listDirectory(e.directory).filter { $0.hasSuffix(".qidx") }
+        #expect(names.isEmpty)
+        #expect(try db.listIndexes(on: "c").isEmpty)
+        try db.close()
+    }
+}
+
+@Suite struct IndexConcurrencyTests {
+    /// Builds run while writers insert and flush and readers search: every search returns
+    /// `limit` hits, and the final state is fully indexed.
+    @Test func buildsDoNotBlockOrBreakReadersAndWriters() async throws {
+        let dir = TemporaryDirectory()
+        var o = quietOptions()
+        o.autoCompaction = false
+        let db = try await Database.open(at: dir.path, options: o)
+        try await db.createCollection("c", dimension: 8, metric: .l2)
+        var g = SeededGenerator(seed: 5)
+        let first: [Row] = (0..<400).map { ["id": .int(Int64($0)), "vector": .vector(randomVector(8, using: &g))] }
+        _ = try await db.insert(into: "c", rows: first)
+        try await db.flush("c")
+        try await db.createIndex(on: "c", field: "vector", type: .hnsw, params: ["M": 8, "efConstruction": 64])
+        let query = randomVector(8, using: &g)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var g = SeededGenerator(seed: 6)
+                for batch in 1...4 {
+                    _ = try await db.insert(into: "c", rows: (0..<200).map { ["id": .int(Int64(400 * batch + $0)), "vector": .vector(randomVector(8, using: &g))] })
+                    try await db.flush("c")
+                }
+            }
+            group.addTask {
+                for _ in 0..<30 {
+                    let hits = try await db.search("c", vectors: [query], limit: 10)
+                    #expect(hits[0].count == 10)
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await db.waitForIndexBuilds(on: "c")
+        let desc = try await db.describeIndex(on: "c", field: "vector")
+        #expect(desc.state == .finished && desc.indexedRows == 1200 && desc.pendingRows == 0)
+        try await db.close()
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import Testing
+@_spi(Benchmarks) @testable import Quiver
+
+/// Clustered synthetic vectors: `clusters` centres in [-1, 1]^d, rows spread ±`spread` around them.
+func clusteredVectors(count: Int, dimension d: Int, clusters: Int = 24, spread: Float = 0.35, seed: UInt64) -> [[Float]] {
+    var g = SeededGenerator(seed: seed)
+    let centres = (0..<clusters).map { _ in randomVector(d, using: &g) }
+    return (0..<count).map { _ in
+        let c = centres[Int(g.next() % UInt64(clusters))]
+        return c.map { $0 + Float.random(in: -spread...spread, using: &g) }
+    }
+}
+
+/// Mean recall@k of `got` against `want` (sets of rows).
+func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
+    var hit = 0, total = 0
+    for (g, w) in zip(got, want) {
+        hit += Set(g).intersection(w).count
+        total += w.count
+    }
+    return total == 0 ? 1 : Double(hit) / Double(total)
+}
+
+@Suite struct SegmentIndexTests {
+    static let approximate: [IndexType] = [.hnsw, .ivfFlat, .ivfSQ8, .hnswSQ, .autoIndex]
+
+    struct Fixture {
+        let flat: [Float]
+        let norms: [Float]
+        let queries: [[Float]]
+        let n: Int
+        let d: Int
+        func space(_ metric: MetricType) -> VectorSpace {
+            flat.withUnsafeBufferPointer { v in
+                norms.withUnsafeBufferPointer { nb in
+                    VectorSpace(vectors: v, norms: nb, count: n, dimension: d, metric: metric)
+                }
+            }
+        }
+    }
+
+    static func fixture(n: Int = 1200, d: Int = 16, seed: UInt64 = 7) -> Fixture {
+        let rows = clusteredVectors(count: n + 40, dimension: d, clusters: 8, spread: 0.9, seed: seed)
+        let base = Array(rows.prefix(n))
+        let flat = base.flatMap { $0 }
+        let norms = base.map { v in v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        return Fixture(flat: flat, norms: norms, queries: Array(rows.suffix(40)), n: n, d: d)
+    }
+
+    func check(_ type: IndexType, metric: MetricType, filtered: Bool) throws {
+        let f = Self.fixture()
+        // Keep `flat` alive: the space points into it.
+        try withExtendedLifetime(f) {
+            let space = f.space(metric)
+            var allowed: Bitset? = nil
+            if filtered {
+                var b = Bitset(count: f.n)
+                for i in 0..<f.n where i % 3 != 0 { b[i] = true }
+                allowed = b
+            }
+            let index = SegmentIndex.build(type, params: try IndexBuildParams(type: type, params: [:]), space: space)!
+            let k = 10
+            let got = index.search(queries: f.queries, space: space, k: k, allowed: allowed, params: IndexSearchParams(), threads: 1)
+            let want = FlatScan.topK(
+                queries: f.queries, vectors: UnsafeBufferPointer(start: space.vectors, count: f.n * f.d), count: f.n, dimension: f.d,
+                norms: UnsafeBufferPointer(start: space.norms, count: f.n), metric: metric, k: k, allowed: allowed, threads: 1)
+            for list in got {
+                #expect(list.count == k)
+                if let allowed { #expect(list.allSatisfy { allowed[$0.row] }) }
+            }
+            let r = recall(got.map { $0.map(\.row) }, want.map { $0.map(\.row) })
+            #expect(r >= 0.95, "\(type.rawValue) \(metric.rawValue) filtered=\(filtered): recall@10 \(r)")
+
+            if let allowed, case .hnsw(let h) = index {
+                // Small filtered segments are scanned exactly (cheaper); check the filtered walk itself.
+                let walked = f.queries.map { h.search($0, space: space, k: k, ef: 64, allowed: allowed) }
+                #expect(walked.allSatisfy { $0.count == k && $0.allSatisfy { allowed[$0.row] } })
+                let rw = recall(walked.map { $0.map(\.row) }, want.map { $0.map(\.row) })
+                #expect(rw >= 0.95, "\(type.rawValue) filtered walk: recall@10 \(rw)")
+                if ProcessInfo.processInfo.environment["QUIVER_PRINT_RECALL"] != nil { print("\(type.rawValue) filtered walk recall \(rw)") }
+            }
+            if ProcessInfo.processInfo.environment["QUIVER_PRINT_RECALL"] != nil { print("\(type.rawValue) \(metric.rawValue) filtered=\(filtered) recall \(r)") }
+            // The file round-trips to an index that answers the same.
+            let bytes = IndexFile.encode(index, segmentID: 3, metric: metric)
+            let loaded = try IndexFile.decode(bytes, path: "x.qidx", segmentID: 3, rows: f.n, dimension: f.d, metric: metric)
+            let again = loaded.search(queries: f.queries, space: space, k: k, allowed: allowed, params: IndexSearchParams(), threads: 1)
+            #expect(again == got)
+        }
+    }
+
+    @Test(arguments: approximate, [MetricType.l2, .cosine, .ip])
+    func recallUnfiltered(_ type: IndexType, _ metric: MetricType) throws {
+        try check(type, metric: metric, filtered: false)
+    }
+
+    @Test(arguments: approximate)
+    func recallFiltered(_ type: IndexType) throws {
+        try check(type, metric: .l2, filtered: true)
+    }
+
+    @Test(arguments: [IndexType.hnswSQ, .ivfSQ8])
+    func everyFlippedByteIsCorruption(_ type: IndexType) throws {
+        let f = Self.fixture(n: 300, d: 8)
+        try withExtendedLifetime(f) {
+            let space = f.space(.l2)
+            let index = SegmentIndex.build(type, params: try IndexBuildParams(type: type, params: [:]), space: space)!
+            let bytes = IndexFile.encode(index, segmentID: 1, metric: .l2)
+            var g = SeededGenerator(seed: 11)
+            for _ in 0..<200 {
+                var damaged = bytes
+                let at = Int(g.next() % UInt64(bytes.count))
+                damaged[at] ^= UInt8(1 << (g.next() % 8))
+                #expect(throws: QuiverError.self) {
+                    _ = try IndexFile.decode(damaged, path: "seg-1-1.qidx", segmentID: 1, rows: f.n, dimension: f.d, metric: .l2)
+                }
+            }
+            do {
+                _ = try IndexFile.decode(Array(bytes.dropLast(9)), path: "seg-1-1.qidx", segmentID: 1, rows: f.n, dimension: f.d, metric: .l2)
+                Issue.record("a truncated file loaded")
+            } catch let e as QuiverError {
+                #expect(e.code == .corruption && e.message.contains("seg-1-1.qidx"))
+            }
+        }
+    }
+
+    /// Damage behind a valid checksum (a bug or a crafted file): every mutated payload either
+    /// fails with `.corruption` or loads an index that searches without trapping.
+    @Test(arguments: [IndexType.hnsw, .hnswSQ, .ivfFlat, .ivfSQ8])
+    func structuralDamageNeverTraps(_ type: IndexType) throws {
+        let f = Self.fixture(n: 200, d: 8)
+        try withExtendedLifetime(f) {
+            let space = f.space(.l2)
+            let index = SegmentIndex.build(type, params: try IndexBuildParams(type: type, params: ["M": 4, "nlist": 4].filter { k, _ in
+                type.isHNSW ? k == "M" : k == "nlist" }), space: space)!
+            let bytes = IndexFile.encode(index, segmentID: 1, metric: .l2)
+            var g = SeededGenerator(seed: 23)
+            var loaded = 0
+            for _ in 0..<400 {
+                var damaged = Array(bytes.dropLast(4))
+                for _ in 0..<(1 + Int(g.next() % 3)) {
+                    let at = IndexFile.headerSize + Int(g.next() % UInt64(damaged.count - IndexFile.headerSize))
+                    damaged[at] = g.next() % 4 == 0 ? 0xFF : damaged[at] ^ UInt8(1 << (g.next() % 8))
+                }
+                damaged += withUnsafeBytes(of: CRC32C.checksum(damaged).littleEndian) { Array($0) }
+                do {
+                    let decoded = try IndexFile.decode(damaged, path: "x.qidx", segmentID: 1, rows: f.n, dimension: f.d, metric: .l2)
+                    loaded += 1
+                    _ = decoded.search(queries: Array(f.queries.prefix(2)), space: space, k: 5, allowed: nil, params: IndexSearchParams(), threads: 1)
+                } catch let e as QuiverError {
+                    #expect(e.code == .corruption)
+                }
+            }
+            if ProcessInfo.processInfo.environment["QUIVER_PRINT_RECALL"] != nil { print("\(type.rawValue): \(loaded) of 400 damaged payloads loaded") }
+        }
+    }
+
+    @Test func parameterRanges() throws {
+        #expect(throws: QuiverError.self) { try IndexBuildParams(type: .hnsw, params: ["M": 1]) }
+        #expect(throws: QuiverError.self) { try IndexBuildParams(type: .hnsw, params: ["M": 4096]) }
+        #expect(throws: QuiverError.self) { try IndexBuildParams(type: .ivfFlat, params: ["nlist": 0]) }
+        #expect(throws: QuiverError.self) { try IndexBuildParams(type: .ivfFlat, params: ["nlist": 65537]) }
+        #expect(throws: QuiverError.self) { try IndexBuildParams(type: .ivfFlat, params: ["M": 8]) }
+        #expect(throws: QuiverError.self) { try IndexType(validating: "DISKANN") }
+        #expect(try IndexType(validating: "hnsw") == .hnsw)
+        #expect(throws: QuiverError.self) { try IndexSearchParams(["ef": 5], limit: 10) }
+        #expect(throws: QuiverError.self) { try IndexSearchParams(["nprobe": 0], limit: 10) }
+        #expect(try IndexSearchParams(["ef": 20, "nprobe": 4], limit: 10).ef(k: 10) == 20)
+    }
+}
