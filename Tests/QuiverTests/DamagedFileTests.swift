@@ -18,6 +18,9 @@ import Testing
         try db.flush("c")
         _ = try db.delete(from: "c", ids: [1])
         try db.flush("c")
+        // An index on the sealed segment gives an index file (seg-00000001-<n>.qidx).
+        try db.createIndex(on: "c", field: "vector", type: .hnsw, params: ["M": 4, "efConstruction": 16])
+        try db.waitForIndexBuilds(on: "c")
         _ = try db.insert(into: "c", rows: [["id": 10, "vector": [1, 1]]])
         _ = try db.insert(into: "c", rows: [["id": 11, "vector": [2, 1]]])
         _ = try db.delete(from: "c", ids: [2])
@@ -46,11 +49,11 @@ import Testing
     }
 
     /// Applies `damage` to a fresh copy of the file and checks the outcome.
-    static func check(file: String, isWAL: Bool, damages: (Int) -> [(String, ([UInt8]) -> [UInt8])]) throws {
+    static func check(file: String, suffix: String = "", isWAL: Bool, damages: (Int) -> [(String, ([UInt8]) -> [UInt8])]) throws {
         let (dir, expected) = try makeDatabase()
         let pristine = dir.path + ".pristine"
         try FileManager.default.copyItem(atPath: dir.path, toPath: pristine)
-        let name = try FileSystem.listDirectory(dir.path + "/c1").first { $0.hasPrefix(file) } ?? file
+        let name = try FileSystem.listDirectory(dir.path + "/c1").first { $0.hasPrefix(file) && $0.hasSuffix(suffix) } ?? file
         let path = (file == FileNames.catalog ? dir.path : dir.path + "/c1") + "/" + (file == FileNames.catalog ? file : name)
         let original = try FileSystem.readFile(path)
         for (label, damage) in damages(original.count) {
@@ -97,7 +100,11 @@ import Testing
     }
 
     @Test func deleteFile() throws {
-        try Self.check(file: "seg-00000001-", isWAL: false) { Self.flips($0) + Self.truncations($0) }
+        try Self.check(file: "seg-00000001-", suffix: ".qdel", isWAL: false) { Self.flips($0) + Self.truncations($0) }
+    }
+
+    @Test func indexFile() throws {
+        try Self.check(file: "seg-00000001-", suffix: ".qidx", isWAL: false) { Self.flips($0) + Self.truncations($0) }
     }
 
     @Test func segment() throws {

@@ -175,6 +175,8 @@ import Testing
         let docs = [Doc(id: 1, vector: [0.5, 0.25], title: "a"), Doc(id: 2, vector: [0.1, 0.2], title: "b")]
         _ = try db.insert(into: "d", objects: docs)
         #expect(try db.get(Doc.self, from: "d", ids: [2, 1]) == [docs[1], docs[0]])
+        #expect(try db.get(from: "d", ids: [1, 2], outputFields: ["title"], filter: "title == {t}", filterParams: ["t": "b"])
+            == [["id": 2, "title": "b"]])
         try db.close()
     }
 }

@@ -52,11 +52,16 @@ extension Database {
     /// The rows with the given primary keys, in that order (missing keys are skipped).
     ///
     /// - Parameter outputFields: fields to return besides the primary key; `["*"]` for all.
-    public func get(from collection: String, ids: [Value], outputFields: [String]? = nil) throws -> [Row] {
+    ///   - filter: when given, only the rows that also match it.
+    public func get(
+        from collection: String, ids: [Value], outputFields: [String]? = nil, filter: String = "",
+        filterParams: [String: Value] = [:]
+    ) throws -> [Row] {
         let e = try engine(collection)
         let keys = try ids.map { try PrimaryKey.from($0, field: e.schema.primaryField) }
         let fields = try OutputFields.resolve(outputFields, schema: e.schema, includePrimaryKey: true)
-        return try e.get(keys: keys, fields: fields, filter: nil)
+        let expression = try FilterExpression.compile(filter, params: filterParams, schema: e.schema)
+        return try e.get(keys: keys, fields: fields, filter: expression)
     }
 
     /// Rows by primary keys and/or a filter, with paging. `outputFields: ["count(*)"]` returns
