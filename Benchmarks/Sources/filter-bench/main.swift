@@ -80,7 +80,7 @@ let filters: [(String, [String: Value])] = [
     (#"city == "paris""#, [:]),
     (#"array_contains(tags, "red")"#, [:]),
     ("age > {a} and color in {c}", ["a": 40, "c": ["red1", "blue1"]]),
-    (#"color in ["red1", "blue2", "green3", "red6"] and price > 100 and meta["lang"] == "en""#, [:]),
+    (#"color in ["red0", "blue1", "green2", "red5"] and price > 100 and meta["lang"] == "en""#, [:]),
 ]
 
 func searchTimes() throws {
@@ -89,7 +89,7 @@ func searchTimes() throws {
     let cases: [(String, [String: Value])] = [
         ("", [:]),
         ("age > 50", [:]),
-        (#"color in ["red1", "blue2", "green3", "red6"] and price > 100 and meta["lang"] == "en""#, [:]),
+        (#"color in ["red0", "blue1", "green2", "red5"] and price > 100 and meta["lang"] == "en""#, [:]),
         ("age == 7", [:]),
     ]
     for (text, params) in cases {
