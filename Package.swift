@@ -72,6 +72,7 @@ let package = Package(
             name: "QuiverRAGTests",
             dependencies: [
                 "QuiverRAG",
+                "QuiverMiniLM",
                 "Quiver",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

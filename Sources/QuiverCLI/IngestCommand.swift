@@ -172,7 +172,7 @@ enum RAGCommandSupport {
                 kind = "openai"
             } else {
                 throw ValidationError(
-                    "no embedder is available: the built-in model is \(BuiltInEmbedding.isCompiledIn ? "compiled in but its weights are missing (run `quiver model fetch`)" : "not in this build"). \(EmbeddingConfiguration.environmentHelp)")
+                    "no embedder is available: the built-in model's weights are missing (run `quiver model fetch`). \(EmbeddingConfiguration.environmentHelp)")
             }
         }
         let embedding: any EmbeddingFunction

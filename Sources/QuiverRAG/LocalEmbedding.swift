@@ -1,6 +1,5 @@
 import Foundation
 
-#if canImport(QuiverMiniLM)
 import QuiverMiniLM
 
 /// The built-in all-MiniLM-L6-v2 (384-d, L2-normalised), computed in-process by `QuiverMiniLM`.
@@ -36,40 +35,21 @@ public struct LocalMiniLMEmbedding: EmbeddingFunction {
         try model.embed(texts, threads: threads)
     }
 }
-#endif
 
-/// The built-in local embedder, whether or not this build includes it.
+/// The built-in local embedder.
 public enum BuiltInEmbedding {
     /// The name chunks embedded by the built-in model are stored with.
     public static let name = "local:all-MiniLM-L6-v2"
 
-    /// `true` when the package was built with `QuiverMiniLM`.
-    public static var isCompiledIn: Bool {
-        #if canImport(QuiverMiniLM)
-        return true
-        #else
-        return false
-        #endif
-    }
-
-    /// `true` when the built-in model is compiled in and its weights are on disk.
+    /// `true` when the built-in model's weights are on disk.
     public static var isAvailable: Bool {
-        #if canImport(QuiverMiniLM)
-        return MiniLM.locateModelDirectory() != nil
-        #else
-        return false
-        #endif
+        MiniLM.locateModelDirectory() != nil
     }
 
     /// Loads the built-in model.
     ///
-    /// - Throws: ``RAGError/Code/notConfigured`` when this build has no built-in model; the
-    ///   model's own error (naming `quiver model fetch`) when its weights are missing.
+    /// - Throws: the model's own error (naming `quiver model fetch`) when its weights are missing.
     public static func load() throws -> any EmbeddingFunction {
-        #if canImport(QuiverMiniLM)
-        return try LocalMiniLMEmbedding.loadDefault()
-        #else
-        throw RAGError(.notConfigured, "this build of Quiver has no built-in embedding model. \(EmbeddingConfiguration.environmentHelp)")
-        #endif
+        try LocalMiniLMEmbedding.loadDefault()
     }
 }

@@ -166,7 +166,6 @@ import Testing
     }
 }
 
-#if canImport(QuiverMiniLM)
 import QuiverMiniLM
 
 /// The tutorial's case with the built-in model (skipped when its weights are absent).
@@ -184,7 +183,7 @@ import QuiverMiniLM
         }
     }
 }
-#endif
+
 
 /// The whole Milvus documentation (224 pages) through every splitter and the store, with the
 /// hashing embedder: checks that real pages split and store, and prints the throughput.
