@@ -1,16 +1,9 @@
 @testable @_spi(Benchmarks) import Quiver
 
-/// SplitMix64: a small seeded generator so failures can be replayed from the printed seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// The kernel tests' name for the suite's seeded generator (`TestSupport.swift`).
+typealias SeededRandom = SeededGenerator
+
+extension SeededGenerator {
     mutating func floats(_ n: Int, in range: ClosedRange<Float> = -1...1) -> [Float] {
         (0..<n).map { _ in Float.random(in: range, using: &self) }
     }
