@@ -72,6 +72,14 @@ func readJSONLines(_ path: String) throws -> [Value] {
     return out
 }
 
+/// Reads a JSONL file of rows: one JSON object a line.
+func readRows(_ path: String) throws -> [Row] {
+    try readJSONLines(path).enumerated().map { i, v -> Row in
+        guard case .object(let o) = v else { throw ValidationError("\(path): line \(i + 1) is not a JSON object") }
+        return o
+    }
+}
+
 /// Parses `--ids 1,2,3` (or quoted strings for varchar keys) for the collection's key type.
 func parseIDs(_ text: String, db: Database, collection: String) throws -> [Value] {
     let schema = try db.describeCollection(collection).schema
@@ -145,10 +153,7 @@ extension QuiverCommand {
         @Option(help: "One JSON object a line.") var file: String
 
         func run() throws {
-            let rows = try readJSONLines(file).enumerated().map { i, v -> Row in
-                guard case .object(let o) = v else { throw ValidationError("line \(i + 1) is not a JSON object") }
-                return o
-            }
+            let rows = try readRows(file)
             try withDatabase(target.db) { db in
                 let r = try db.insert(into: target.collection, rows: rows)
                 printJSON(["insert_count": .int(Int64(r.insertCount)), "ids": .array(r.ids)])
@@ -162,10 +167,7 @@ extension QuiverCommand {
         @Option(help: "One JSON object a line.") var file: String
 
         func run() throws {
-            let rows = try readJSONLines(file).enumerated().map { i, v -> Row in
-                guard case .object(let o) = v else { throw ValidationError("line \(i + 1) is not a JSON object") }
-                return o
-            }
+            let rows = try readRows(file)
             try withDatabase(target.db) { db in
                 let r = try db.upsert(into: target.collection, rows: rows)
                 printJSON(["upsert_count": .int(Int64(r.upsertCount))])
