@@ -12,18 +12,8 @@ final class TemporaryDirectory: @unchecked Sendable {
     deinit { try? FileManager.default.removeItem(atPath: FileSystem.parentDirectory(of: path)) }
 }
 
-/// A small deterministic random generator (SplitMix64), so failures reproduce from the seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The engine's SplitMix64, so failures reproduce from the seed.
+typealias SeededGenerator = SplitMix64
 
 func randomVector(_ d: Int, using g: inout SeededGenerator) -> [Float] {
     (0..<d).map { _ in Float.random(in: -1...1, using: &g) }

@@ -173,8 +173,7 @@ extension CollectionEngine {
             return entries.count >= 2 || anyDeletes ? entries.map(\.id) : []
         case .tiered:
             var chosen = Set<UInt64>()
-            for (i, e) in entries.enumerated() where s.sealedDeletes[s.segmentIndex[e.id]!].cardinality * 10 > e.rowCount * 3 {
-                _ = i
+            for e in entries where s.sealedDeletes[s.segmentIndex[e.id]!].cardinality * 10 > e.rowCount * 3 {
                 chosen.insert(e.id)
             }
             // Tiers of sizes within 4× of each other: tier = floor(log4(rows)).
