@@ -1,25 +1,51 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// QuiverMiniLM's matrix kernels are SIMD8<Float> code; on x86-64 they need AVX2+FMA code
-// generation (without it `addingProduct` lowers to a libm `fmaf` call per lane), and they are
-// optimised in debug builds too (unoptimised SIMD code is ~100x slower, too slow for `swift test`).
-// QuiverMiniLMKernels holds only the AVX-512 GEMM, called after a run-time CPU check.
-#if arch(x86_64)
-let miniLMSwiftSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"]), .define("QUIVER_FMA"),
-    .unsafeFlags(["-O"], .when(configuration: .debug)),
-]
-let miniLMKernelSettings: [SwiftSetting] = [
-    .unsafeFlags(["-Xcc", "-mavx512f", "-Xcc", "-mavx2", "-Xcc", "-mfma"]),
-    .unsafeFlags(["-O"], .when(configuration: .debug)),
-]
-#else
-let miniLMSwiftSettings: [SwiftSetting] = [
-    .define("QUIVER_FMA"), .unsafeFlags(["-O"], .when(configuration: .debug)),
-]
-let miniLMKernelSettings: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
-#endif
+import Foundation
+
+// Code generation for the SIMD kernels (see Documentation/Architecture.md, "Build settings").
+//
+// Swift has no per-function target attributes and no run-time dispatch, so the instruction set
+// is the whole module's. On x86-64 the baseline is SSE2, where `SIMD8<Float>` is two `xmm`
+// registers and a fused multiply-add is a libm call per lane; the kernels are 2-3x faster with
+// AVX2 + FMA + F16C. So when this package is built from source (it is the root package, or a
+// local path dependency such as Benchmarks/) on an x86-64 machine whose CPU has those
+// extensions, Quiver is compiled for them, in the manner of `-march=native`. The flags are
+// `unsafeFlags`, which SwiftPM refuses in a versioned dependency, so a checkout under
+// `.build/checkouts` (someone depending on Quiver by URL) gets the portable baseline.
+//
+//   QUIVER_CPU=portable swift build   # baseline x86-64 (a binary for other machines)
+//   QUIVER_CPU=native swift build     # the build machine's extensions even in a checkout
+enum CPUTarget { case portable, x86AVX2FMA }
+
+func buildMachineCPU() -> CPUTarget {
+    #if arch(x86_64) && os(Linux)
+    let request = Context.environment["QUIVER_CPU"]
+    if request == "portable" { return .portable }
+    let directory = Context.packageDirectory
+    let isCheckout = directory.contains("/.build/checkouts/") || directory.contains("/SourcePackages/checkouts/")
+    if isCheckout && request != "native" { return .portable }
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+    else { return .portable }
+    let flags = Set(flagsLine.split(separator: " ").map(String.init))
+    return ["avx2", "fma", "f16c"].allSatisfy(flags.contains) ? .x86AVX2FMA : .portable
+    #else
+    return .portable  // arm64: NEON and fused multiply-add are baseline
+    #endif
+}
+
+let cpu = buildMachineCPU()
+let vectorSettings: [SwiftSetting] = cpu == .x86AVX2FMA
+    ? [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]), .define("QUIVER_FMA")]
+    : []
+// QuiverMiniLM is optimised in debug builds too (unoptimised SIMD code is ~100x slower, too slow
+// for `swift test`), except in a checkout, where unsafe flags are refused.
+let optimizeInDebug: [SwiftSetting] = Context.packageDirectory.contains("/checkouts/")
+    ? [] : [.unsafeFlags(["-O"], .when(configuration: .debug))]
+// QuiverMiniLMKernels holds only the AVX-512 GEMM, entered after a run-time CPU check.
+let miniLMKernelSettings: [SwiftSetting] = (cpu == .x86AVX2FMA
+    ? [.unsafeFlags(["-Xcc", "-mavx512f", "-Xcc", "-mavx2", "-Xcc", "-mfma"])] : []) + optimizeInDebug
 
 let package = Package(
     name: "Quiver",
@@ -44,7 +70,8 @@ let package = Package(
         ),
         .target(
             name: "Quiver",
-            dependencies: ["CLZ4"]
+            dependencies: ["CLZ4"],
+            swiftSettings: vectorSettings
         ),
         .target(
             name: "QuiverRAG",
@@ -80,7 +107,7 @@ let package = Package(
             ]
         ),
         .target(name: "QuiverMiniLMKernels", swiftSettings: miniLMKernelSettings),
-        .target(name: "QuiverMiniLM", dependencies: ["QuiverMiniLMKernels"], swiftSettings: miniLMSwiftSettings),
+        .target(name: "QuiverMiniLM", dependencies: ["QuiverMiniLMKernels"], swiftSettings: vectorSettings + optimizeInDebug),
         .testTarget(name: "QuiverMiniLMTests", dependencies: ["QuiverMiniLM"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

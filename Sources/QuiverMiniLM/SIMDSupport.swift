@@ -15,7 +15,7 @@ extension SIMD8 where Scalar == Float {
 
     /// `self += a * b`, fused where the target has FMA (see Package.swift's QUIVER_FMA).
     @inline(__always) mutating func fma(_ a: SIMD8<Float>, _ b: SIMD8<Float>) {
-        #if QUIVER_FMA
+        #if arch(arm64) || QUIVER_FMA
         self.addProduct(a, b)
         #else
         self += a * b

@@ -158,6 +158,27 @@ import Testing
         }
     }
 
+    /// The batch kernel computes L2 as ‖q‖² + ‖r‖² − 2q·r; a stored row used as a query must
+    /// still come first at distance exactly 0, and near rows keep their order and distances.
+    @Test func batchL2OfStoredRowsIsExactlyZero() {
+        var rng = SeededRandom(seed: 91)
+        let d = 96
+        var seg = Segment(count: 500, dimension: d, rng: &rng, integers: false)
+        for j in 0..<d { seg.vectors[7 * d + j] = seg.vectors[3 * d + j] + 1e-3 }  // row 7 ≈ row 3
+        seg.norms[7] = seg.vectors.withUnsafeBufferPointer { Kernels.norm($0.baseAddress! + 7 * d, d) }
+        let queries = (0..<20).map { seg.row($0 * 11 % seg.count) } + [seg.row(3)]
+        let batch = seg.search(queries, metric: .l2, k: 3, threads: 2)
+        for (i, query) in queries.enumerated() {
+            let r = i < 20 ? i * 11 % seg.count : 3
+            #expect(batch[i][0] == ScoredRow(row: r, distance: 0))
+            let single = seg.search([query], metric: .l2, k: 3, threads: 1)[0]
+            #expect(single.map(\.row) == batch[i].map(\.row))
+        }
+        // Row 7 is 1e-3 away in every dimension: squared distance 96e-6, within float rounding of the norms.
+        #expect(batch[20][1].row == 7)
+        #expect(abs(batch[20][1].distance - Float(d) * 1e-6) < 2e-5)
+    }
+
     @Test func emptyInputs() {
         var rng = SeededRandom(seed: 1)
         let seg = Segment(count: 10, dimension: 4, rng: &rng, integers: true)

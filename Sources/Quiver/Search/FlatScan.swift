@@ -53,13 +53,17 @@ import Synchronization
         let packed = UnsafeMutablePointer<Float>.allocate(capacity: nq * dp)
         packed.initialize(repeating: 0, count: nq * dp)
         defer { packed.deallocate() }
-        var queryNorms = [Float](repeating: 0, count: metric == .cosine ? nq : 0)
+        let usePanels = nq >= Scan.minimumPanelBatch
+        // Cosine needs each query's norm; L2 on the panel kernel its squared norm (see `Scan`).
+        let needsNorms = metric == .cosine || (metric == .l2 && usePanels)
+        var queryNorms = [Float](repeating: 0, count: needsNorms ? nq : 0)
         for (i, q) in queries.enumerated() {
             precondition(q.count == dimension, "query dimension \(q.count) ≠ \(dimension)")
             q.withUnsafeBufferPointer { src in
                 (packed + i * dp).update(from: src.baseAddress!, count: dimension)
                 if metric == .cosine { queryNorms[i] = Kernels.norm(src.baseAddress!, dimension) }
             }
+            if metric == .l2 && usePanels { queryNorms[i] = Kernels.squaredNormSequential(packed + i * dp, dimension) }
         }
 
         let higher = metric.higherIsBetter
@@ -79,7 +83,7 @@ import Synchronization
                     queries: UnsafePointer(packed), queryStride: dp, queryNorms: qn.baseAddress,
                     vectors: base, count: count, dimension: dimension, rowNorms: norms?.baseAddress,
                     metric: metric, k: k, allowedWords: words, lower: lower, upper: upper,
-                    usePanels: nq >= Scan.minimumPanelBatch)
+                    usePanels: usePanels)
                 return scan.run(queryCount: nq, threads: max(1, threads), minimumParallelWork: minimumParallelWork)
             }
         }
@@ -111,6 +115,14 @@ import Synchronization
     /// packing is shared by the batch); smaller ones the unpacked kernel, which is as fast as
     /// memory for a single query. The two sum in different orders, so a query's scores can
     /// differ in the last bits between the two (never between thread counts).
+    ///
+    /// On the panel kernel L2 is computed as FAISS and BLAS-based libraries do it for batches,
+    /// `‖q‖² + ‖r‖² − 2 q·r` (clamped at 0), from the dot-product kernel: one multiply-add per
+    /// dimension instead of a subtraction and a multiply-add, about 20% more queries per second.
+    /// The squared norms are sums in the same order as the dot products, so data whose products
+    /// are exact (small integers) gets exact distances; otherwise the expansion loses relative
+    /// precision for rows very close to the query (distance ≪ norms), which only reorders rows
+    /// whose distances agree to about 1e-6 of the norms.
     let usePanels: Bool
 
     static let blockRows = 64
@@ -186,7 +198,12 @@ import Synchronization
         let panels = UnsafeMutableRawPointer.allocate(byteCount: panelBytes, alignment: 64)
             .bindMemory(to: Float.self, capacity: bs * d)
         defer { panels.deallocate() }
-        let l2 = metric == .l2
+        // The panel path scores L2 from dot products and squared norms (see `usePanels`).
+        let expandL2 = usePanels && metric == .l2
+        let l2 = metric == .l2 && !expandL2
+        let rowSquares = UnsafeMutablePointer<Float>.allocate(capacity: bs)
+        rowSquares.initialize(repeating: 0, count: bs)
+        defer { rowSquares.deallocate() }
         let q0 = queries + qr.lowerBound * queryStride
         var s = rr.lowerBound
         tops.withUnsafeMutableBufferPointer { tops in
@@ -198,6 +215,9 @@ import Synchronization
                     if mask.nonzeroBitCount >= 12 {
                         if usePanels {
                             Kernels.packPanels(rows: vectors + s * d, rowCount: n, dimension: d, out: panels)
+                            if expandL2 {
+                                Kernels.squaredNormsOfPanels(panels, panelCount: (n + 7) / 8, dimension: d, out: rowSquares)
+                            }
                             Kernels.scorePanels(
                                 queries: q0, queryCount: nq, queryStride: queryStride, panels: panels,
                                 panelCount: (n + 7) / 8, dimension: d, l2: l2, out: tile, outStride: bs)
@@ -212,6 +232,7 @@ import Synchronization
                             let j = bits.trailingZeroBitCount
                             bits &= bits &- 1
                             let row = vectors + (s + j) * d
+                            if expandL2 { rowSquares[j] = Kernels.squaredNormSequential(row, d) }
                             if usePanels {
                                 for i in 0..<nq {
                                     tile[i * bs + j] = Kernels.scoreRowSequential(q0 + i * queryStride, row, d, l2: l2)
@@ -224,11 +245,29 @@ import Synchronization
                         }
                     }
                     for i in 0..<nq {
+                        if expandL2 { expand(tile + i * bs, n, queryNorms![qr.lowerBound + i], rowSquares) }
                         offer(tile + i * bs, n, firstRow: s, mask: mask, query: qr.lowerBound + i, into: &tops[i])
                     }
                 }
                 s += n
             }
+        }
+    }
+
+    /// Turns `n` dot products into squared L2 distances: `max(0, qq + rr[j] − 2·dot)`.
+    @inline(__always)
+    func expand(_ scores: UnsafeMutablePointer<Float>, _ n: Int, _ qq: Float, _ rr: UnsafePointer<Float>) {
+        let q = SIMD8(repeating: qq)
+        var j = 0
+        while j + 8 <= n {
+            var v = q + Kernels.load8(rr + j) - 2 * Kernels.load8(scores + j)
+            v.replace(with: 0, where: v .< 0)
+            UnsafeMutableRawPointer(scores + j).storeBytes(of: v, as: SIMD8<Float>.self)
+            j += 8
+        }
+        while j < n {
+            scores[j] = Swift.max(0, qq + rr[j] - 2 * scores[j])
+            j += 1
         }
     }
 
@@ -293,9 +332,13 @@ extension Kernels {
     /// Cosine similarities from eight dot products and eight pairs of norms.
     @inlinable @inline(__always)
     public static func cosine(dot: SIMD8<Float>, _ normA: SIMD8<Float>, _ normB: SIMD8<Float>) -> SIMD8<Float> {
+        // Comparisons and blends rather than `clamped(lowerBound:upperBound:)`, which the
+        // compiler leaves as two out-of-line calls per eight scores (a third of the batch time).
         let d = normA * normB
         var s = dot / d
-        s = s.clamped(lowerBound: SIMD8(repeating: -1), upperBound: SIMD8(repeating: 1))
-        return s.replacing(with: 0, where: .!(d .> 0))
+        s.replace(with: 1, where: s .> 1)
+        s.replace(with: -1, where: s .< -1)
+        s.replace(with: 0, where: .!(d .> 0))
+        return s
     }
 }

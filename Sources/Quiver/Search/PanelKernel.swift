@@ -195,6 +195,32 @@ extension Kernels {
         store8(a, out)
     }
 
+    /// The squared norm of each row of `panelCount` packed panels (`out[r]`, `8 × panelCount`
+    /// values), summed in the panel kernels' order, so it equals the row's dot product with
+    /// itself on those kernels bit for bit.
+    @inlinable
+    public static func squaredNormsOfPanels(
+        _ panels: UnsafePointer<Float>, panelCount: Int, dimension d: Int, out: UnsafeMutablePointer<Float>
+    ) {
+        for p in 0..<panelCount {
+            let panel = panels + p * 8 * d
+            var a = SIMD8<Float>()
+            for i in 0..<d {
+                let c = load8(panel + 8 * i)
+                a = DotOp.step(a, c, c)
+            }
+            store8(a, out + p * 8)
+        }
+    }
+
+    /// The squared norm of one unpacked vector in the panel kernels' order of operations.
+    @inlinable
+    public static func squaredNormSequential(_ v: UnsafePointer<Float>, _ d: Int) -> Float {
+        var a: Float = 0
+        for i in 0..<d { a = madd(a, v[i], v[i]) }
+        return a
+    }
+
     /// One query against one unpacked row, in the panel kernels' order of operations (used for
     /// the few allowed rows of a sparse bitset word).
     @inlinable
