@@ -37,7 +37,7 @@ func buildMachineCPU() -> CPUTarget {
 
 let cpu = buildMachineCPU()
 let vectorSettings: [SwiftSetting] = cpu == .x86AVX2FMA
-    ? [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]), .define("QUIVER_FMA")]
+    ? [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]), .define("QUIVER_FMA"), .define("QUIVER_F16C")]
     : []
 // QuiverMiniLM is optimised in debug builds too (unoptimised SIMD code is ~100x slower, too slow
 // for `swift test`), except in a checkout, where unsafe flags are refused.

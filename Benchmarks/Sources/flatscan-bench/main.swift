@@ -1,9 +1,10 @@
 // Direct micro-measurement of FlatScan (no storage engine): random N×d float32 rows, k-NN for
 // single queries (latency) and for a batch of queries (throughput).
 //
-//     swift run -c release --package-path Benchmarks flatscan-bench [N] [d] [metric] [threads] [batch] [singles]
+//     swift run -c release --package-path Benchmarks flatscan-bench [N] [d] [metric] [threads] [batch] [singles] [type]
 //
-// Add the AVX2/FMA flags from Benchmarks/Package.swift for the fast x86-64 code path.
+// `type` is float32 (default), float16 or bfloat16: the rows are stored as that type and the
+// queries stay float32, as in a collection with a half-precision vector field.
 import Foundation
 @_spi(Benchmarks) import Quiver
 
@@ -14,6 +15,7 @@ let metric = args.count > 3 ? MetricType(name: args[3])! : .ip
 let threads = args.count > 4 ? Int(args[4])! : FlatScan.defaultThreads
 let batch = args.count > 5 ? Int(args[5])! : 1000
 let singles = args.count > 6 ? Int(args[6])! : 50
+let type = args.count > 7 ? args[7] : "float32"
 let k = 10
 
 var state: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -25,6 +27,15 @@ let vectors = UnsafeMutableBufferPointer<Float>.allocate(capacity: n * d)
 for i in 0..<(n * d) { vectors[i] = nextFloat() }
 var norms = [Float](repeating: 0, count: n)
 for r in 0..<n { norms[r] = Kernels.norm(vectors.baseAddress! + r * d, d) }
+let format: Kernels.HalfFormat? = type == "float16" ? .float16 : type == "bfloat16" ? .bfloat16 : nil
+if format == nil && type != "float32" { fatalError("type must be float32, float16 or bfloat16") }
+let halves = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: format == nil ? 0 : n * d)
+if let format {
+    for i in 0..<(n * d) {
+        halves[i] = format == .float16 ? Float16(vectors[i]).bitPattern : UInt16(vectors[i].bitPattern >> 16)
+    }
+    for r in 0..<n { norms[r] = Kernels.norm(UnsafePointer(halves.baseAddress! + r * d), d, format: format) }
+}
 let queries = (0..<max(batch, singles)).map { _ in (0..<d).map { _ in nextFloat() } }
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
@@ -37,8 +48,12 @@ func cpu() -> Double {
 }
 @MainActor func run(_ qs: [[Float]]) -> [[ScoredRow]] {
     norms.withUnsafeBufferPointer { nb in
-        FlatScan.topK(queries: qs, vectors: UnsafeBufferPointer(vectors), count: n, dimension: d,
-                      norms: nb, metric: metric, k: k, allowed: nil, threads: threads)
+        if let format {
+            return FlatScan.topK(queries: qs, halfVectors: UnsafeBufferPointer(halves), format: format, count: n, dimension: d,
+                                 norms: nb, metric: metric, k: k, allowed: nil, threads: threads)
+        }
+        return FlatScan.topK(queries: qs, vectors: UnsafeBufferPointer(vectors), count: n, dimension: d,
+                             norms: nb, metric: metric, k: k, allowed: nil, threads: threads)
     }
 }
 _ = run([queries[0]])  // warm up (page in)
@@ -63,5 +78,5 @@ if batch > 0 {
     sink &+= r[0].first?.row ?? 0
 }
 print("""
-{"n":\(n),"d":\(d),"metric":"\(metric.rawValue)","threads":\(threads),"k":\(k),"p50_ms":\(String(format: "%.2f", p50)),"p99_ms":\(String(format: "%.2f", p99)),"single_mean_ms":\(String(format: "%.2f", singleWall)),"single_cpu_ms":\(String(format: "%.2f", singleCPU)),"batch":\(batch),"qps_batch":\(String(format: "%.1f", qps)),"batch_cpu_s":\(String(format: "%.2f", batchCPU)),"qps_per_cpu_s":\(String(format: "%.1f", Double(batch) / max(batchCPU, 1e-9))),"sink":\(sink)}
+{"n":\(n),"d":\(d),"type":"\(type)","metric":"\(metric.rawValue)","threads":\(threads),"k":\(k),"p50_ms":\(String(format: "%.2f", p50)),"p99_ms":\(String(format: "%.2f", p99)),"single_mean_ms":\(String(format: "%.2f", singleWall)),"single_cpu_ms":\(String(format: "%.2f", singleCPU)),"batch":\(batch),"qps_batch":\(String(format: "%.1f", qps)),"batch_cpu_s":\(String(format: "%.2f", batchCPU)),"qps_per_cpu_s":\(String(format: "%.1f", Double(batch) / max(batchCPU, 1e-9))),"sink":\(sink)}
 """)

@@ -68,11 +68,10 @@ extension CollectionEngine {
             let allowed = cardinality == segment.rowCount ? nil : rows
             let results: [[ScoredRow]]
             let type = request.field.dataType
-            func typed(_ raw: UnsafeRawBufferPointer, _ norms: UnsafeBufferPointer<Float>?) -> [[ScoredRow]] {
+            func binary(_ queries: [[UInt8]], _ raw: UnsafeRawBufferPointer) -> [[ScoredRow]] {
                 TypedScan.topK(
-                    queries: request.queries, vectors: raw, count: segment.rowCount, type: type, norms: norms,
-                    metric: metric, k: k, allowed: allowed, threads: request.threads,
-                    radius: request.radius, rangeFilter: request.rangeFilter)
+                    queries: queries, vectors: raw, count: segment.rowCount, type: type, metric: metric, k: k,
+                    allowed: allowed, threads: request.threads, radius: request.radius, rangeFilter: request.rangeFilter)
             }
             switch (segment, type, request.queries) {
             case (.sealed(let s), .floatVector, .floats(let queries))
@@ -97,16 +96,28 @@ extension CollectionEngine {
                             radius: request.radius, rangeFilter: request.rangeFilter)
                     }
                 }
-            case (.sealed(let s), .binaryVector, _):
-                results = typed(s.vectorBytes(name), nil)
-            case (.sealed(let s), _, _):
-                results = typed(s.vectorBytes(name), s.norms(name))
-            case (.growing(let g), .binaryVector, _):
-                results = g.binaryVectors[name]!.withUnsafeBytes { typed($0, nil) }
-            case (.growing(let g), _, _):
-                results = g.halfVectors[name]!.withUnsafeBytes { raw in
-                    g.norms[name]!.withUnsafeBufferPointer { typed(raw, $0) }
+            case (.sealed(let s), .float16Vector, .floats(let queries)), (.sealed(let s), .bfloat16Vector, .floats(let queries)):
+                let raw = s.vectorBytes(name)
+                let half = UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt16.self), count: raw.count / 2)
+                results = FlatScan.topK(
+                    queries: queries, halfVectors: half, format: VectorStorage.halfFormat(type),
+                    count: s.rowCount, dimension: d, norms: s.norms(name), metric: metric, k: k, allowed: allowed,
+                    threads: request.threads, radius: request.radius, rangeFilter: request.rangeFilter)
+            case (.growing(let g), .float16Vector, .floats(let queries)), (.growing(let g), .bfloat16Vector, .floats(let queries)):
+                results = g.halfVectors[name]!.withUnsafeBufferPointer { vectors in
+                    g.norms[name]!.withUnsafeBufferPointer { norms in
+                        FlatScan.topK(
+                            queries: queries, halfVectors: vectors, format: VectorStorage.halfFormat(type), count: g.rowCount,
+                            dimension: d, norms: norms, metric: metric, k: k, allowed: allowed, threads: request.threads,
+                            radius: request.radius, rangeFilter: request.rangeFilter)
+                    }
                 }
+            case (.sealed(let s), .binaryVector, .bytes(let queries)):
+                results = binary(queries, s.vectorBytes(name))
+            case (.growing(let g), .binaryVector, .bytes(let queries)):
+                results = g.binaryVectors[name]!.withUnsafeBytes { binary(queries, $0) }
+            default:
+                preconditionFailure("\(type) searched with the wrong kind of query vectors (validated before)")
             }
             // Rounding can put a cosine a hair outside [-1, 1]; Milvus's range is closed.
             let clamp = metric == .cosine

@@ -39,14 +39,45 @@ import Synchronization
         norms: UnsafeBufferPointer<Float>?, metric: MetricType, k: Int, allowed: Bitset?, threads: Int,
         radius: Float? = nil, rangeFilter: Float? = nil, minimumParallelWork: Int = 1 << 21
     ) -> [[ScoredRow]] {
+        precondition(vectors.count >= count * dimension)
+        guard let base = vectors.baseAddress else { return Array(repeating: [], count: queries.count) }
+        return topK(
+            queries: queries, rows: .float32(base), count: count, dimension: dimension, norms: norms, metric: metric,
+            k: k, allowed: allowed, threads: threads, radius: radius, rangeFilter: rangeFilter,
+            minimumParallelWork: minimumParallelWork)
+    }
+
+    /// ``topK(queries:vectors:count:dimension:norms:metric:k:allowed:threads:radius:rangeFilter:minimumParallelWork:)``
+    /// over rows stored as 16-bit floats (float16 or bfloat16 bit patterns, `count × dimension`).
+    ///
+    /// Each block of 64 rows is widened to float32 into a per-worker buffer (one `vcvtph2ps` per
+    /// eight values with F16C) and scored by the float32 kernels, so a half-precision scan reads
+    /// half the bytes of a float32 one and otherwise does the same work.
+    public static func topK(
+        queries: [[Float]], halfVectors: UnsafeBufferPointer<UInt16>, format: Kernels.HalfFormat, count: Int, dimension: Int,
+        norms: UnsafeBufferPointer<Float>?, metric: MetricType, k: Int, allowed: Bitset?, threads: Int,
+        radius: Float? = nil, rangeFilter: Float? = nil, minimumParallelWork: Int = 1 << 21
+    ) -> [[ScoredRow]] {
+        precondition(halfVectors.count >= count * dimension)
+        guard let base = halfVectors.baseAddress else { return Array(repeating: [], count: queries.count) }
+        return topK(
+            queries: queries, rows: .half(base, format), count: count, dimension: dimension, norms: norms, metric: metric,
+            k: k, allowed: allowed, threads: threads, radius: radius, rangeFilter: rangeFilter,
+            minimumParallelWork: minimumParallelWork)
+    }
+
+    static func topK(
+        queries: [[Float]], rows: StoredRows, count: Int, dimension: Int,
+        norms: UnsafeBufferPointer<Float>?, metric: MetricType, k: Int, allowed: Bitset?, threads: Int,
+        radius: Float?, rangeFilter: Float?, minimumParallelWork: Int
+    ) -> [[ScoredRow]] {
         let nq = queries.count
         guard nq > 0 else { return [] }
         precondition(dimension > 0)
         precondition(metric == .ip || metric == .l2 || metric == .cosine, "FlatScan scores float vectors (IP, L2, COSINE)")
-        precondition(vectors.count >= count * dimension)
         precondition(metric != .cosine || (norms?.count ?? 0) >= count, "cosine needs the row norms")
         precondition(allowed == nil || allowed!.count >= count)
-        guard count > 0, k > 0, let base = vectors.baseAddress else { return Array(repeating: [], count: nq) }
+        guard count > 0, k > 0 else { return Array(repeating: [], count: nq) }
         let k = min(k, count)  // heaps reserve k entries; never more than the segment has rows
 
         let dp = Kernels.paddedDimension(dimension)
@@ -81,7 +112,7 @@ import Synchronization
             withOptionalWords(allowed) { words in
                 let scan = Scan(
                     queries: UnsafePointer(packed), queryStride: dp, queryNorms: qn.baseAddress,
-                    vectors: base, count: count, dimension: dimension, rowNorms: norms?.baseAddress,
+                    rows: rows, count: count, dimension: dimension, rowNorms: norms?.baseAddress,
                     metric: metric, k: k, allowedWords: words, lower: lower, upper: upper,
                     usePanels: usePanels)
                 return scan.run(queryCount: nq, threads: max(1, threads), minimumParallelWork: minimumParallelWork)
@@ -95,6 +126,12 @@ import Synchronization
     }
 }
 
+/// Where a scan reads the stored rows: float32 in place, or 16-bit floats widened per block.
+enum StoredRows {
+    case float32(UnsafePointer<Float>)
+    case half(UnsafePointer<UInt16>, Kernels.HalfFormat)
+}
+
 /// One scan over a segment; holds only pointers that outlive `run`.
 @usableFromInline struct Scan: @unchecked Sendable {
     // @unchecked: the pointers are read-only during `run`, which returns only after every worker
@@ -102,7 +139,7 @@ import Synchronization
     let queries: UnsafePointer<Float>
     let queryStride: Int
     let queryNorms: UnsafePointer<Float>?
-    let vectors: UnsafePointer<Float>
+    let rows: StoredRows
     let count: Int
     let dimension: Int
     let rowNorms: UnsafePointer<Float>?
@@ -201,6 +238,10 @@ import Synchronization
         // The panel path scores L2 from dot products and squared norms (see `usePanels`).
         let expandL2 = usePanels && metric == .l2
         let l2 = metric == .l2 && !expandL2
+        // Half-precision rows are widened one block at a time into `widened`.
+        var widened: UnsafeMutablePointer<Float>? = nil
+        if case .half = rows { widened = .allocate(capacity: bs * d) }
+        defer { widened?.deallocate() }
         let rowSquares = UnsafeMutablePointer<Float>.allocate(capacity: bs)
         rowSquares.initialize(repeating: 0, count: bs)
         defer { rowSquares.deallocate() }
@@ -212,9 +253,16 @@ import Synchronization
                 var mask: UInt64 = n == 64 ? ~0 : (1 << UInt64(n)) &- 1
                 if let w = allowedWords { mask &= w[s >> 6] }
                 if mask != 0 {
+                    let block: UnsafePointer<Float>
+                    switch rows {
+                    case .float32(let vectors): block = vectors + s * d
+                    case .half(let h, let format):
+                        Kernels.widen(h + s * d, count: n * d, format, into: widened!)
+                        block = UnsafePointer(widened!)
+                    }
                     if mask.nonzeroBitCount >= 12 {
                         if usePanels {
-                            Kernels.packPanels(rows: vectors + s * d, rowCount: n, dimension: d, out: panels)
+                            Kernels.packPanels(rows: block, rowCount: n, dimension: d, out: panels)
                             if expandL2 {
                                 Kernels.squaredNormsOfPanels(panels, panelCount: (n + 7) / 8, dimension: d, out: rowSquares)
                             }
@@ -223,7 +271,7 @@ import Synchronization
                                 panelCount: (n + 7) / 8, dimension: d, l2: l2, out: tile, outStride: bs)
                         } else {
                             Kernels.scoreBlock(
-                                queries: q0, queryCount: nq, queryStride: queryStride, rows: vectors + s * d,
+                                queries: q0, queryCount: nq, queryStride: queryStride, rows: block,
                                 rowCount: n, dimension: d, l2: l2, out: tile, outStride: bs)
                         }
                     } else {
@@ -231,7 +279,7 @@ import Synchronization
                         while bits != 0 {
                             let j = bits.trailingZeroBitCount
                             bits &= bits &- 1
-                            let row = vectors + (s + j) * d
+                            let row = block + j * d
                             if expandL2 { rowSquares[j] = Kernels.squaredNormSequential(row, d) }
                             if usePanels {
                                 for i in 0..<nq {

@@ -2,9 +2,10 @@
 /// (`float16`) and bfloat16 (the upper 16 bits of a float32). The query stays float32; each
 /// chunk of 8 stored values is widened to `SIMD8<Float>` and fed to the float32 accumulators.
 ///
-/// Widening is done with integer SIMD operations rather than `Float16`: Swift has `Float16` on
-/// x86-64 Linux, but without `-mf16c` each conversion is a call to `__extendhfsf2` (checked in
-/// the assembly); the bit manipulation below vectorises on every target. It is exact for every
+/// Widening is done with integer SIMD operations rather than `Float16` unless the build has F16C
+/// (`QUIVER_F16C`, which Package.swift sets with `-mf16c`): Swift has `Float16` on x86-64 Linux,
+/// but without `-mf16c` each conversion is a call to `__extendhfsf2` (checked in the assembly);
+/// the bit manipulation below vectorises on every target. It is exact for every
 /// half value, subnormals, infinities and NaN included (F. Giesen, "half_to_float_fast").
 extension Kernels {
     /// How a `UInt16` stored value encodes a float.
@@ -16,6 +17,10 @@ extension Kernels {
     /// Eight half-precision bit patterns widened to float32.
     @inlinable @inline(__always)
     public static func widenFloat16(_ h: SIMD8<UInt16>) -> SIMD8<Float> {
+        #if QUIVER_F16C || arch(arm64)
+        // One `vcvtph2ps` (checked in the assembly).
+        return SIMD8<Float>(unsafeBitCast(h, to: SIMD8<Float16>.self))
+        #else
         let x = SIMD8<UInt32>(truncatingIfNeeded: h)
         let sign = (x & 0x8000) &<< 16
         let em = x & 0x7FFF
@@ -29,6 +34,21 @@ extension Kernels {
         let isInfNaN = SIMD8<Int32>(truncatingIfNeeded: em) .> SIMD8<Int32>(repeating: 0x7BFF)
         let magnitude = scaled.replacing(with: infNaN, where: isInfNaN)
         return unsafeBitCast(magnitude | sign, to: SIMD8<Float>.self)
+        #endif
+    }
+
+    /// `count` stored values at `src` widened to float32 at `dst`.
+    @inlinable
+    public static func widen(_ src: UnsafePointer<UInt16>, count: Int, _ format: HalfFormat, into dst: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i + 8 <= count {
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: load8(src + i, format), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            dst[i] = widen(src[i], format)
+            i += 1
+        }
     }
 
     /// Eight bfloat16 bit patterns widened to float32 (exact).

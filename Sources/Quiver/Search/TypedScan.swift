@@ -13,19 +13,19 @@ enum QueryVectors: Sendable {
     }
 }
 
-/// Exact scan of float16, bfloat16 and binary vectors (float32 vectors go through `FlatScan`).
+/// Exact scan of binary vectors with HAMMING or JACCARD (float32, float16 and bfloat16 vectors go
+/// through `FlatScan`).
 ///
 /// Rows are split into one chunk per thread; each keeps a top-k per query, merged at the end.
 enum TypedScan {
     static func topK(
-        queries: QueryVectors, vectors: UnsafeRawBufferPointer, count: Int, type: DataType,
-        norms: UnsafeBufferPointer<Float>?, metric: MetricType, k: Int, allowed: Bitset?, threads: Int,
-        radius: Float?, rangeFilter: Float?
+        queries: [[UInt8]], vectors: UnsafeRawBufferPointer, count: Int, type: DataType,
+        metric: MetricType, k: Int, allowed: Bitset?, threads: Int, radius: Float?, rangeFilter: Float?
     ) -> [[ScoredRow]] {
         let nq = queries.count
         guard count > 0, k > 0, nq > 0 else { return Array(repeating: [], count: nq) }
+        precondition(metric == .hamming || metric == .jaccard, "TypedScan scores binary vectors")
         let rowBytes = type.vectorRowBytes
-        let d = type.dimension!
         let higher = metric.higherIsBetter
         let lower: Float, upper: Float
         if higher { (lower, upper) = (radius ?? -.infinity, rangeFilter ?? .infinity) } else {
@@ -34,49 +34,26 @@ enum TypedScan {
         @Sendable func inRange(_ x: Float) -> Bool {
             higher ? (x > lower && x <= upper) : (x >= lower && x < upper)
         }
-        let queryNorms: [Float]
-        if case .floats(let q) = queries, metric == .cosine {
-            queryNorms = q.map { v in v.withUnsafeBufferPointer { Kernels.norm($0.baseAddress!, d) } }
-        } else {
-            queryNorms = []
-        }
         let workers = max(1, min(threads, count / 4096 + 1))
         let chunk = (count + workers - 1) / workers
         let results = UnsafeMutableBufferPointer<[TopK]>.allocate(capacity: workers)
         results.initialize(repeating: [])
         defer { results.deinitialize(); results.deallocate() }
         // Each worker writes only `results[w]`; the buffers outlive the call.
-        let box = UncheckedBox((results, vectors, norms))
+        let box = UncheckedBox((results, vectors))
         DispatchQueue.concurrentPerform(iterations: workers) { w in
-            let (results, vectors, norms) = box.value
+            let (results, vectors) = box.value
             var tops = (0..<nq).map { _ in TopK(k: k, higherIsBetter: higher) }
             let start = w * chunk, end = min(count, start + chunk)
             guard start < end else { results[w] = tops; return }
             for row in start..<end {
                 if let allowed, !allowed[row] { continue }
-                let p = vectors.baseAddress! + row * rowBytes
+                let b = (vectors.baseAddress! + row * rowBytes).assumingMemoryBound(to: UInt8.self)
                 for q in 0..<nq {
-                    let distance: Float
-                    switch queries {
-                    case .floats(let qs):
-                        distance = qs[q].withUnsafeBufferPointer { qb in
-                            let h = p.assumingMemoryBound(to: UInt16.self)
-                            let format = VectorStorage.halfFormat(type)
-                            switch metric {
-                            case .ip: return Kernels.dot(qb.baseAddress!, h, d, format: format)
-                            case .l2: return Kernels.l2Squared(qb.baseAddress!, h, d, format: format)
-                            case .cosine:
-                                return Kernels.cosine(qb.baseAddress!, h, d, format: format, queryNorm: queryNorms[q], rowNorm: norms![row])
-                            case .hamming, .jaccard: preconditionFailure("binary metric on a float field")
-                            }
-                        }
-                    case .bytes(let qs):
-                        distance = qs[q].withUnsafeBufferPointer { qb in
-                            let b = p.assumingMemoryBound(to: UInt8.self)
-                            return metric == .hamming
-                                ? Kernels.hamming(qb.baseAddress!, b, byteCount: rowBytes)
-                                : Kernels.jaccard(qb.baseAddress!, b, byteCount: rowBytes)
-                        }
+                    let distance = queries[q].withUnsafeBufferPointer { qb in
+                        metric == .hamming
+                            ? Kernels.hamming(qb.baseAddress!, b, byteCount: rowBytes)
+                            : Kernels.jaccard(qb.baseAddress!, b, byteCount: rowBytes)
                     }
                     if inRange(distance) { tops[q].push(row: row, distance: distance) }
                 }
