@@ -9,8 +9,8 @@
 //     swift run -c release --package-path Benchmarks embed-bench --file texts.jsonl --threads 1
 //         (all-MiniLM-L6-v2 throughput; Benchmarks/embeddings/bench.py runs it next to onnxruntime)
 //
-// For AVX2/FMA code on x86-64 add `-Xswiftc -Xcc -Xswiftc -mavx2 -Xswiftc -Xcc -Xswiftc -mfma
-// -Xswiftc -Xcc -Xswiftc -mf16c -Xswiftc -DQUIVER_FMA` (see Sources/Quiver/Search/Kernels.swift).
+// Quiver is a path dependency here, so its manifest compiles it for this machine's AVX2/FMA/F16C
+// when the CPU has them (see ../Package.swift; QUIVER_CPU=portable turns that off).
 import PackageDescription
 
 let package = Package(

@@ -7,7 +7,8 @@
 Generates random float32 base and query vectors (fixed seed) into Benchmarks/data/, runs FAISS
 (single queries for latency, then batches) and quiver-bench on the same files with the same
 thread count, and prints both, the ratios, and whether the result ids agree.
-Pass --swift-flags '' to build quiver-bench without the AVX2/FMA flags.
+Quiver's Package.swift builds for the machine's AVX2/FMA/F16C by itself; --swift-flags adds
+build flags (for example to compare against `QUIVER_CPU=portable` builds, set that variable).
 """
 import argparse
 import json
@@ -19,8 +20,6 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FMA_FLAGS = ("-Xswiftc -Xcc -Xswiftc -mavx2 -Xswiftc -Xcc -Xswiftc -mfma "
-             "-Xswiftc -Xcc -Xswiftc -mf16c -Xswiftc -DQUIVER_FMA")
 
 
 def generate(path_base, path_q, n, d, nq, seed):
@@ -75,7 +74,7 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--swift-flags", default=FMA_FLAGS)
+    ap.add_argument("--swift-flags", default="")
     args = ap.parse_args()
 
     data = os.path.join(HERE, "data")

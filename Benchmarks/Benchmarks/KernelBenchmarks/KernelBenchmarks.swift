@@ -2,10 +2,8 @@
 //
 //     cd Benchmarks && swift package benchmark --target KernelBenchmarks
 //
-// On x86-64 pass the AVX2/FMA flags for the fast code path (see Package.swift); the plugin
-// takes them as `--Xswiftc` options, each prefixed with "-" when passed to swiftc:
-//     swift package benchmark --target KernelBenchmarks --Xswiftc Xcc --Xswiftc mavx2 \
-//         --Xswiftc Xcc --Xswiftc mfma --Xswiftc Xcc --Xswiftc mf16c --Xswiftc DQUIVER_FMA
+// On x86-64 Quiver's manifest compiles the kernels for the machine's AVX2/FMA/F16C when the CPU
+// has them (`QUIVER_CPU=portable` measures the baseline SSE2 code instead).
 //
 // Inputs are generated once (outside the measured region) from a fixed seed.
 import Benchmark

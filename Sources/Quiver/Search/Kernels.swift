@@ -11,17 +11,16 @@
 ///
 /// - arm64: NEON and fused multiply-add are baseline; `SIMD8` lowers to two `q` registers and
 ///   `addProduct` to `fmla`.
-/// - x86-64 default (`swift build -c release`): the baseline is SSE2. `SIMD8` lowers to two
-///   `xmm` registers. LLVM cannot lower `addProduct` (a correctly rounded fma) without the FMA
-///   extension and calls `fmaf` once per lane, roughly 20× slower, so on x86-64 the kernels use
-///   a separate multiply and add unless `QUIVER_FMA` is defined.
-/// - x86-64 with AVX2/FMA: build with
-///   `-Xswiftc -Xcc -Xswiftc -mavx2 -Xswiftc -Xcc -Xswiftc -mfma -Xswiftc -Xcc -Xswiftc -mf16c
-///   -Xswiftc -DQUIVER_FMA` (or `-Xswiftc -target-cpu -Xswiftc haswell -Xswiftc -DQUIVER_FMA`).
+/// - x86-64 baseline (`QUIVER_CPU=portable`, or Quiver resolved from a URL): SSE2. `SIMD8`
+///   lowers to two `xmm` registers. LLVM cannot lower `addProduct` (a correctly rounded fma)
+///   without the FMA extension and calls `fmaf` once per lane, roughly 20× slower, so on x86-64
+///   the kernels use a separate multiply and add unless `QUIVER_FMA` is defined.
+/// - x86-64 with AVX2/FMA/F16C: what `Package.swift` selects when Quiver is built from source
+///   on such a CPU: `-Xcc -mavx2 -Xcc -mfma -Xcc -mf16c` with `QUIVER_FMA` and `QUIVER_F16C`.
 ///   Swift's code generator takes its target features from the Clang importer, so `-Xcc -mavx2`
-///   reaches Swift code too; `SIMD8` then lowers to one `ymm` register and `addProduct` to
-///   `vfmadd231ps`. Putting these flags in `Package.swift` would need `unsafeFlags`, which
-///   forbids depending on Quiver by version, so they are build-time options.
+///   reaches Swift code too; `SIMD8` then lowers to one `ymm` register, `addProduct` to
+///   `vfmadd231ps` and a `Float16` widening to `vcvtph2ps`. These are `unsafeFlags`, which SwiftPM
+///   refuses in a dependency resolved by version, so the manifest leaves them out of checkouts.
 @_spi(Benchmarks) public enum Kernels {
     /// `acc + a × b`, fused where the build has a fused multiply-add instruction.
     @inlinable @inline(__always)
