@@ -7,10 +7,11 @@
 //         --segment-rows 0 --db /tmp/b-hnsw --batch 0 --result-ids OUT.npy
 //
 // Inserts BASE into a database (batches of 10 000 rows, then flush), creates the index and waits
-// for its build, runs every query alone (latency p50/p99), then in batches of --batch, and prints
-// one JSON object. The ids of the single-query pass go to --result-ids (int64, nq × k, -1 where
-// fewer than k hits). With --db, a later run with the same inputs searches the same database
-// again (see RunMarker.swift).
+// for its build, runs every query alone (latency p50/p99; after --warmup untimed ones), then in
+// batches of --batch (0: no batch pass), and prints one JSON object. The ids of the single-query
+// pass go to --result-ids (int64, nq × k, -1 where fewer than k hits). With --db, a later run
+// with the same inputs searches the same database again (see RunMarker.swift).
+// Benchmarks/compare_ann.py runs it next to hnswlib, FAISS and usearch.
 import ArgumentParser
 import Foundation
 import Quiver
@@ -53,6 +54,7 @@ struct Search: ParsableCommand {
     var vectorType: String = "float32"
     @Option(help: "Search threads (default: all cores).") var threads: Int?
     @Option(help: "Queries per batch in the batch pass; 0 skips the batch pass.") var batch: Int = 1000
+    @Option(help: "Queries searched one at a time, untimed, before the single-query pass.") var warmup: Int = 0
     @Option(name: .customLong("segment-rows"), help: """
         Rows per sealed segment: 0 puts all rows in one segment; N flushes every N rows. Either \
         turns background compaction off so the layout stays as asked. Default: Quiver's \
@@ -69,7 +71,7 @@ struct Search: ParsableCommand {
             throw ValidationError("--index must be flat, hnsw, ivf_flat, ivf_sq8, hnsw_sq or autoindex")
         }
         guard Self.fieldType(vectorType, dimension: 1) != nil else { throw ValidationError("--vector-type must be float32, float16 or bfloat16") }
-        guard k >= 1, batch >= 0 else { throw ValidationError("--k must be at least 1 and --batch at least 0") }
+        guard k >= 1, batch >= 0, warmup >= 0 else { throw ValidationError("--k must be at least 1, --batch and --warmup at least 0") }
         if let segmentRows, segmentRows < 0 { throw ValidationError("--segment-rows must be at least 0") }
         guard (try? Value(json: indexParams))?.objectValue != nil else { throw ValidationError("--index-params must be a JSON object") }
         guard (try? Value(json: searchParams))?.objectValue != nil else { throw ValidationError("--search-params must be a JSON object") }
@@ -158,6 +160,10 @@ struct Search: ParsableCommand {
         searchOptions.threads = threads
         searchOptions.params = (try Value(json: searchParams)).objectValue ?? [:]
         let queryVectors = (0..<queryMatrix.rows).map { Array(queryMatrix.values[$0 * d..<($0 + 1) * d]) }
+
+        for q in queryVectors.prefix(warmup) {
+            _ = try database.search("bench", vectors: [q], limit: k, outputFields: [], options: searchOptions)
+        }
 
         // Single queries.
         var latencies = [Double]()
