@@ -272,7 +272,7 @@ def run_quiver(binary, kind, params, sweep, param_name, args, gt_path, work):
                 build = {"build_s": out["index_build_s"], "insert_rows_per_s": out["insert_rows_per_s"],
                          "flush_s": out["flush_s"], "peak_rss_mb": out["peak_rss_mb"]}
             build.update(index_size_mb=out["index_size_mb"], db_size_mb=out["db_size_mb"], segments=out["segments"])
-        else:
+        if out["reused"]:
             search_rss = max(search_rss, out["peak_rss_mb"])
         points.append({"param": v, "recall": recall(np.load(ids_path), gt, args.k), "qps": out["qps_single"],
                        "p50_ms": out["p50_ms"], "reused": out["reused"]})

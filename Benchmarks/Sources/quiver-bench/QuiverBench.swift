@@ -27,17 +27,17 @@ struct Search: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Insert, flush, build an index, and search; print one JSON object.",
         discussion: """
-            JSON fields: rows, dimension, queries, metric, k, index, index_params, search_params,
-            vector_type, threads, batch, segments, insert_rows_per_s, flush_s, index_build_s (from
-            createIndex to waitForIndexBuilds returning; 0 for flat), qps_single, p50_ms, p99_ms,
-            qps_batch (null with --batch 0), index_size_mb (the *.qidx files), db_size_mb (the whole
+            JSON fields: rows, dimension, queries, metric, k, index, index_params, search_params, \
+            vector_type, threads, batch, segments, insert_rows_per_s, flush_s, index_build_s (from \
+            createIndex to waitForIndexBuilds returning; 0 for flat), qps_single, p50_ms, p99_ms, \
+            qps_batch (null with --batch 0), index_size_mb (the *.qidx files), db_size_mb (the whole \
             directory), reused, peak_rss_mb (VmHWM).
 
-            With --db DIR: an empty or absent DIR is filled and left with a marker file
-            (\(RunMarker.fileName)); a DIR whose marker names the same base file (path, size and a
-            hash of its first and last MiB), metric, vector type, index, index parameters and
-            segment rows is searched as it is, with no insert and no build: "reused": true, and
-            insert_rows_per_s, flush_s and index_build_s are null (the building run's values are
+            With --db DIR: an empty or absent DIR is filled and left with a marker file \
+            (\(RunMarker.fileName)); a DIR whose marker names the same base file (path, size and a \
+            hash of its first and last MiB), metric, vector type, index, index parameters and \
+            segment rows is searched as it is, with no insert and no build: "reused": true, and \
+            insert_rows_per_s, flush_s and index_build_s are null (the building run's values are \
             in the marker). Any other DIR is an error; it is never deleted.
             """)
 
@@ -73,7 +73,8 @@ struct Search: ParsableCommand {
         guard Self.fieldType(vectorType, dimension: 1) != nil else { throw ValidationError("--vector-type must be float32, float16 or bfloat16") }
         guard k >= 1, batch >= 0, warmup >= 0 else { throw ValidationError("--k must be at least 1, --batch and --warmup at least 0") }
         if let segmentRows, segmentRows < 0 { throw ValidationError("--segment-rows must be at least 0") }
-        guard (try? Value(json: indexParams))?.objectValue != nil else { throw ValidationError("--index-params must be a JSON object") }
+        guard let params = (try? Value(json: indexParams))?.objectValue else { throw ValidationError("--index-params must be a JSON object") }
+        if Self.indexType(index) == .flat && !params.isEmpty { throw ValidationError("--index flat takes no --index-params") }
         guard (try? Value(json: searchParams))?.objectValue != nil else { throw ValidationError("--search-params must be a JSON object") }
     }
 
