@@ -14,23 +14,52 @@ enum NPY {
         var description: String { if case .malformed(let m) = self { return m }; return "" }
     }
 
+    /// The shape of a 2-D little-endian float32 (`<f4`) C-order array and where its data starts.
+    struct Header {
+        var rows: Int
+        var columns: Int
+        var dataOffset: Int
+    }
+
+    /// Reads the header of a float32 N×d `.npy` file (only the first bytes are read).
+    static func readFloat32Header(_ path: String) throws -> Header {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw Failure.malformed("\(path): cannot open") }
+        defer { try? handle.close() }
+        let prefix = try handle.read(upToCount: 12) ?? Data()
+        guard prefix.count >= 12 else { throw Failure.malformed("\(path): not a .npy file") }
+        let headerLength = try parsePrefix(prefix, path: path).headerLength
+        try handle.seek(toOffset: 0)
+        return try parseHeader(try handle.read(upToCount: 12 + headerLength) ?? Data(), path: path)
+    }
+
     /// Reads a little-endian float32 (`<f4`) N×d array.
     static func readFloat32(_ path: String) throws -> Matrix<Float> {
         let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        let header = try parseHeader(data, path: path)
+        let count = header.rows * header.columns
+        let start = header.dataOffset
+        guard data.count >= start + count * 4 else { throw Failure.malformed("\(path): truncated data") }
+        var values = [Float](repeating: 0, count: count)
+        values.withUnsafeMutableBytes { dst in
+            data.copyBytes(to: dst.bindMemory(to: UInt8.self), from: start..<start + count * 4)
+        }
+        return Matrix(rows: header.rows, columns: header.columns, values: values)
+    }
+
+    /// The magic and version: where the header text starts and how long it is.
+    private static func parsePrefix(_ data: Data, path: String) throws -> (headerStart: Int, headerLength: Int) {
         let bytes = [UInt8](data.prefix(12))
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
             throw Failure.malformed("\(path): not a .npy file")
         }
-        let major = bytes[6]
-        let headerLength: Int, headerStart: Int
-        if major == 1 {
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
-            headerStart = 10
-        } else {
-            guard bytes.count >= 12 else { throw Failure.malformed("\(path): short header") }
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-            headerStart = 12
-        }
+        if bytes[6] == 1 { return (10, Int(bytes[8]) | Int(bytes[9]) << 8) }
+        guard bytes.count >= 12 else { throw Failure.malformed("\(path): short header") }
+        return (12, Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24)
+    }
+
+    /// Checks the header of a float32 C-order 2-D array (`data` starts at the file's first byte).
+    private static func parseHeader(_ data: Data, path: String) throws -> Header {
+        let (headerStart, headerLength) = try parsePrefix(data, path: path)
         guard data.count >= headerStart + headerLength,
               let header = String(data: data.subdata(in: headerStart..<headerStart + headerLength), encoding: .utf8)
         else { throw Failure.malformed("\(path): unreadable header") }
@@ -43,14 +72,7 @@ enum NPY {
             Int($0.trimmingCharacters(in: .whitespaces))
         }
         guard dims.count == 2 else { throw Failure.malformed("\(path): shape must be 2-D, got \(dims)") }
-        let count = dims[0] * dims[1]
-        let start = headerStart + headerLength
-        guard data.count >= start + count * 4 else { throw Failure.malformed("\(path): truncated data") }
-        var values = [Float](repeating: 0, count: count)
-        values.withUnsafeMutableBytes { dst in
-            data.copyBytes(to: dst.bindMemory(to: UInt8.self), from: start..<start + count * 4)
-        }
-        return Matrix(rows: dims[0], columns: dims[1], values: values)
+        return Header(rows: dims[0], columns: dims[1], dataOffset: headerStart + headerLength)
     }
 
     /// Writes a little-endian int64 (`<i8`) rows×columns array (version 1.0 header).

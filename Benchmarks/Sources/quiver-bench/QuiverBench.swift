@@ -2,10 +2,16 @@
 //
 //     swift run -c release --package-path Benchmarks quiver-bench search \
 //         --base BASE.npy --queries Q.npy --metric ip --k 10 --threads 2 --batch 1000 --result-ids OUT.npy
+//     quiver-bench search --base B.npy --queries Q.npy --metric l2 --index hnsw \
+//         --index-params '{"M":16,"efConstruction":200}' --search-params '{"ef":64}' \
+//         --segment-rows 0 --db /tmp/b-hnsw --batch 0 --result-ids OUT.npy
 //
-// Inserts BASE into a fresh database (batches of 10 000 rows, then flush), runs every query
-// alone (latency p50/p99), then in batches of --batch, and prints one JSON object. The ids of the
-// single-query pass go to --result-ids (int64, nq × k, -1 where fewer than k hits).
+// Inserts BASE into a database (batches of 10 000 rows, then flush), creates the index and waits
+// for its build, runs every query alone (latency p50/p99; after --warmup untimed ones), then in
+// batches of --batch (0: no batch pass), and prints one JSON object. The ids of the single-query
+// pass go to --result-ids (int64, nq × k, -1 where fewer than k hits). With --db, a later run
+// with the same inputs searches the same database again (see RunMarker.swift).
+// Benchmarks/compare_ann.py runs it next to hnswlib, FAISS and usearch.
 import ArgumentParser
 import Foundation
 import Quiver
@@ -18,67 +24,147 @@ struct QuiverBench: ParsableCommand {
 }
 
 struct Search: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Insert, flush, and search; print one JSON object.")
+    static let configuration = CommandConfiguration(
+        abstract: "Insert, flush, build an index, and search; print one JSON object.",
+        discussion: """
+            JSON fields: rows, dimension, queries, metric, k, index, index_params, search_params, \
+            vector_type, threads, batch, segments, insert_rows_per_s, flush_s, index_build_s (from \
+            createIndex to waitForIndexBuilds returning; 0 for flat), qps_single, p50_ms, p99_ms, \
+            qps_batch (null with --batch 0), index_size_mb (the *.qidx files), db_size_mb (the whole \
+            directory), reused, peak_rss_mb (VmHWM).
+
+            With --db DIR: an empty or absent DIR is filled and left with a marker file \
+            (\(RunMarker.fileName)); a DIR whose marker names the same base file (path, size and a \
+            hash of its first and last MiB), metric, vector type, index, index parameters and \
+            segment rows is searched as it is, with no insert and no build: "reused": true, and \
+            insert_rows_per_s, flush_s and index_build_s are null (the building run's values are \
+            in the marker). Any other DIR is an error; it is never deleted.
+            """)
 
     @Option(help: "Base vectors: float32 .npy, N×d, C order.") var base: String
     @Option(help: "Query vectors: float32 .npy, nq×d, C order.") var queries: String
     @Option(help: "ip, l2 or cosine.") var metric: String
     @Option(help: "Results per query.") var k: Int = 10
-    @Option(help: "Index type (only flat: exact search).") var index: String = "flat"
-    @Option(name: .customLong("index-params"), help: "Index parameters as JSON (unused by flat).") var indexParams: String = "{}"
-    @Option(name: .customLong("search-params"), help: "Search parameters as JSON (passed as SearchOptions.params).") var searchParams: String = "{}"
+    @Option(help: "flat (exact, no index), hnsw, ivf_flat, ivf_sq8, hnsw_sq or autoindex.") var index: String = "flat"
+    @Option(name: .customLong("index-params"), help: #"Build parameters as JSON, e.g. {"M":16,"efConstruction":200} or {"nlist":1024}."#)
+    var indexParams: String = "{}"
+    @Option(name: .customLong("search-params"), help: #"Search parameters as JSON (SearchOptions.params), e.g. {"ef":64} or {"nprobe":16}."#)
+    var searchParams: String = "{}"
+    @Option(name: .customLong("vector-type"), help: "float32, float16 or bfloat16: the collection's vector field type.")
+    var vectorType: String = "float32"
     @Option(help: "Search threads (default: all cores).") var threads: Int?
-    @Option(help: "Queries per batch in the batch pass.") var batch: Int = 1000
-    @Option(help: "Database directory (default: a fresh temporary directory, removed afterwards).") var db: String?
-    @Option(name: .customLong("result-ids"), help: "Where to write the single-query ids (.npy int64 nq×k).") var resultIDs: String
+    @Option(help: "Queries per batch in the batch pass; 0 skips the batch pass.") var batch: Int = 1000
+    @Option(help: "Queries searched one at a time, untimed, before the single-query pass.") var warmup: Int = 0
+    @Option(name: .customLong("segment-rows"), help: """
+        Rows per sealed segment: 0 puts all rows in one segment; N flushes every N rows. Either \
+        turns background compaction off so the layout stays as asked. Default: Quiver's \
+        DatabaseOptions (flush at 200 000 rows or 128 MiB, compaction on).
+        """)
+    var segmentRows: Int?
+    @Option(help: "Database directory, reused by later runs with the same inputs (default: a fresh temporary directory, removed afterwards).")
+    var db: String?
+    @Option(name: .customLong("result-ids"), help: "Where to write the single-query ids (.npy int64 nq×k).") var resultIDs: String?
 
     func validate() throws {
         guard MetricType(name: metric) != nil else { throw ValidationError("--metric must be ip, l2 or cosine") }
-        guard index.lowercased() == "flat" else { throw ValidationError("only --index flat is available") }
-        guard k >= 1, batch >= 1 else { throw ValidationError("--k and --batch must be at least 1") }
-        guard (try? Value(json: indexParams))?.objectValue != nil else { throw ValidationError("--index-params must be a JSON object") }
+        guard Self.indexType(index) != nil else {
+            throw ValidationError("--index must be flat, hnsw, ivf_flat, ivf_sq8, hnsw_sq or autoindex")
+        }
+        guard Self.fieldType(vectorType, dimension: 1) != nil else { throw ValidationError("--vector-type must be float32, float16 or bfloat16") }
+        guard k >= 1, batch >= 0, warmup >= 0 else { throw ValidationError("--k must be at least 1, --batch and --warmup at least 0") }
+        if let segmentRows, segmentRows < 0 { throw ValidationError("--segment-rows must be at least 0") }
+        guard let params = (try? Value(json: indexParams))?.objectValue else { throw ValidationError("--index-params must be a JSON object") }
+        if Self.indexType(index) == .flat && !params.isEmpty { throw ValidationError("--index flat takes no --index-params") }
         guard (try? Value(json: searchParams))?.objectValue != nil else { throw ValidationError("--search-params must be a JSON object") }
+    }
+
+    static func indexType(_ name: String) -> IndexType? { try? IndexType(validating: name) }
+
+    static func fieldType(_ name: String, dimension d: Int) -> DataType? {
+        switch name.lowercased() {
+        case "float32": .floatVector(dimension: d)
+        case "float16": .float16Vector(dimension: d)
+        case "bfloat16": .bfloat16Vector(dimension: d)
+        default: nil
+        }
     }
 
     func run() throws {
         let metricType = MetricType(name: metric)!
-        let baseMatrix = try NPY.readFloat32(base)
+        let type = Self.indexType(index)!
+        let buildParams = try Value(json: indexParams).objectValue ?? [:]
+        let header = try NPY.readFloat32Header(base)
         let queryMatrix = try NPY.readFloat32(queries)
-        guard baseMatrix.columns == queryMatrix.columns else {
-            throw ValidationError("base has \(baseMatrix.columns) dimensions, queries \(queryMatrix.columns)")
+        let d = header.columns
+        guard d == queryMatrix.columns else {
+            throw ValidationError("base has \(d) dimensions, queries \(queryMatrix.columns)")
         }
-        let d = baseMatrix.columns
+        let inputs = RunMarker.Inputs(
+            base: try BaseFileIdentity(path: base), metric: metricType.rawValue, vectorType: vectorType.lowercased(),
+            index: type.rawValue, indexParams: Value.object(buildParams).jsonString, segmentRows: segmentRows)
+
         let directory = db ?? NSTemporaryDirectory() + "quiver-bench-\(ProcessInfo.processInfo.processIdentifier)"
-        if FileManager.default.fileExists(atPath: directory) {
+        let reused: RunMarker?
+        if db != nil {
+            reused = try Self.reusable(directory, for: inputs)
+        } else if FileManager.default.fileExists(atPath: directory) {
             throw ValidationError("\(directory) exists; give a fresh --db directory")
+        } else {
+            reused = nil
         }
         defer { if db == nil { try? FileManager.default.removeItem(atPath: directory) } }
 
         var options = DatabaseOptions()
         options.durability = .none
-        let database = try Database.open(at: directory, options: options)
-        try database.createCollection("bench", dimension: d, metric: metricType)
-
-        // Insert in batches of 10 000 rows, then flush.
-        let insertStart = now()
-        var row = 0
-        while row < baseMatrix.rows {
-            let end = min(row + 10_000, baseMatrix.rows)
-            let rows: [Row] = (row..<end).map { i in
-                ["id": .int(Int64(i)), "vector": .vector(Array(baseMatrix.values[i * d..<(i + 1) * d]))]
-            }
-            _ = try database.insert(into: "bench", rows: rows)
-            row = end
+        if let segmentRows {
+            options.flushRowThreshold = segmentRows == 0 ? Int.max : segmentRows
+            options.flushByteThreshold = segmentRows == 0 ? Int.max : options.flushByteThreshold
+            options.autoCompaction = false
         }
-        let insertSeconds = now() - insertStart
-        let flushStart = now()
-        try database.flush("bench")
-        let flushSeconds = now() - flushStart
+        if reused != nil { options.autoCompaction = false }  // search the database as it was left
+
+        var build: (insert: Double, flush: Double, index: Double)?
+        let database: Database
+        if reused != nil {
+            database = try Database.open(at: directory, options: options)
+            let rows = try database.collectionStats("bench").rowCount
+            guard rows == header.rows else {
+                throw RunMarkerMismatch("\(directory) holds \(rows) rows, \(base) has \(header.rows); give another --db directory")
+            }
+        } else {
+            let fieldType = Self.fieldType(vectorType, dimension: d)!
+            if type != .flat { try Self.checkIndexSupported(type, params: buildParams, field: fieldType, metric: metricType) }
+            database = try Database.open(at: directory, options: options)
+            let schema = try CollectionSchema(fields: [
+                FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true),
+                FieldSchema(name: "vector", dataType: fieldType),
+            ])
+            try database.createCollection("bench", schema: schema, metric: metricType)
+            build = try Self.fill(database, from: base, index: type, params: buildParams)
+            if db != nil {
+                try RunMarker(
+                    inputs: inputs, rows: header.rows, dimension: d, insertRowsPerSecond: Double(header.rows) / build!.insert,
+                    flushSeconds: build!.flush, indexBuildSeconds: build!.index,
+                    builtAt: ISO8601DateFormatter().string(from: Date())
+                ).write(in: directory)
+            }
+        }
+        if type != .flat {
+            let described = try database.describeIndex(on: "bench", field: "vector")
+            guard described.state == .finished, described.pendingRows == 0 else {
+                throw RunMarkerMismatch("the index is not finished (\(described.indexedRows) rows indexed, \(described.pendingRows) pending)")
+            }
+        }
+        let segments = try database.collectionStats("bench").segmentCount
 
         var searchOptions = SearchOptions()
         searchOptions.threads = threads
         searchOptions.params = (try Value(json: searchParams)).objectValue ?? [:]
         let queryVectors = (0..<queryMatrix.rows).map { Array(queryMatrix.values[$0 * d..<($0 + 1) * d]) }
+
+        for q in queryVectors.prefix(warmup) {
+            _ = try database.search("bench", vectors: [q], limit: k, outputFields: [], options: searchOptions)
+        }
 
         // Single queries.
         var latencies = [Double]()
@@ -97,32 +183,133 @@ struct Search: ParsableCommand {
         }
 
         // Batches.
-        let batchStart = now()
-        var start = 0
-        while start < queryVectors.count {
-            let end = min(start + batch, queryVectors.count)
-            _ = try database.search("bench", vectors: Array(queryVectors[start..<end]), limit: k, outputFields: [], options: searchOptions)
-            start = end
+        var batchSeconds: Double?
+        if batch > 0 {
+            let batchStart = now()
+            var start = 0
+            while start < queryVectors.count {
+                let end = min(start + batch, queryVectors.count)
+                _ = try database.search("bench", vectors: Array(queryVectors[start..<end]), limit: k, outputFields: [], options: searchOptions)
+                start = end
+            }
+            batchSeconds = now() - batchStart
         }
-        let batchSeconds = now() - batchStart
         try database.close()
-        try NPY.writeInt64(resultIDs, rows: queryVectors.count, columns: k, values: ids)
+        if let resultIDs { try NPY.writeInt64(resultIDs, rows: queryVectors.count, columns: k, values: ids) }
 
-        var usage = rusage()
-        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        let mib = 1024.0 * 1024.0
+        func number(_ x: Double?) -> String { x.map(fmt) ?? "null" }
         let fields: [(String, String)] = [
-            ("rows", "\(baseMatrix.rows)"), ("dimension", "\(d)"), ("queries", "\(queryVectors.count)"),
-            ("metric", "\"\(metricType.rawValue)\""), ("k", "\(k)"), ("index", "\"flat\""),
+            ("rows", "\(header.rows)"), ("dimension", "\(d)"), ("queries", "\(queryVectors.count)"),
+            ("metric", "\"\(metricType.rawValue)\""), ("k", "\(k)"), ("index", "\"\(type.rawValue)\""),
+            ("index_params", inputs.indexParams), ("search_params", Value.object(searchOptions.params).jsonString),
+            ("vector_type", "\"\(inputs.vectorType)\""),
             ("threads", "\(threads ?? ProcessInfo.processInfo.activeProcessorCount)"), ("batch", "\(batch)"),
-            ("insert_rows_per_s", fmt(Double(baseMatrix.rows) / insertSeconds)), ("flush_s", fmt(flushSeconds)),
-            ("index_build_s", "0"), ("qps_single", fmt(Double(queryVectors.count) / singleSeconds)),
+            ("segments", "\(segments)"),
+            ("insert_rows_per_s", number(build.map { Double(header.rows) / $0.insert })), ("flush_s", number(build?.flush)),
+            ("index_build_s", number(build?.index)), ("qps_single", fmt(Double(queryVectors.count) / singleSeconds)),
             ("p50_ms", fmt(percentile(0.50))), ("p99_ms", fmt(percentile(0.99))),
-            ("qps_batch", fmt(Double(queryVectors.count) / batchSeconds)),
-            ("peak_rss_mb", fmt(Double(usage.ru_maxrss) / 1024)),  // ru_maxrss is in KiB on Linux
+            ("qps_batch", number(batchSeconds.map { Double(queryVectors.count) / $0 })),
+            ("index_size_mb", fmt(Double(Self.bytes(under: directory) { $0.hasSuffix(".qidx") }) / mib)),
+            ("db_size_mb", fmt(Double(Self.bytes(under: directory) { $0 != RunMarker.fileName }) / mib)),
+            ("reused", reused != nil ? "true" : "false"),
+            ("peak_rss_mb", fmt(peakRSSMiB())),
         ]
         print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+    }
+
+    /// The marker of `directory` when it may be searched as it is; nil when it is absent or empty
+    /// (to be filled). Throws, naming every difference, for a directory that holds anything else.
+    static func reusable(_ directory: String, for inputs: RunMarker.Inputs) throws -> RunMarker? {
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        guard !contents.isEmpty else { return nil }
+        guard let marker = try RunMarker.read(in: directory) else {
+            throw RunMarkerMismatch("""
+                --db \(directory) is not empty and has no \(RunMarker.fileName) (not a database that quiver-bench \
+                finished filling: another program's directory, or an interrupted run). quiver-bench never deletes \
+                it; remove it yourself or give another --db directory.
+                """)
+        }
+        let differences = RunMarker.differences(marker.inputs, inputs)
+        guard differences.isEmpty, marker.format == RunMarker.currentFormat else {
+            throw RunMarkerMismatch("""
+                --db \(directory) was built from other inputs, so it cannot be reused:
+                  \((differences.isEmpty ? ["marker format \(marker.format), this quiver-bench writes \(RunMarker.currentFormat)"] : differences).joined(separator: "\n  "))
+                Give another --db directory, or remove this one yourself to rebuild it.
+                """)
+        }
+        return marker
+    }
+
+    /// Fails early (before a long insert) when Quiver cannot build `type` on a field of `field`'s
+    /// type, such as an approximate index on float16 vectors: tries it on an empty scratch database.
+    static func checkIndexSupported(_ type: IndexType, params: [String: Value], field: DataType, metric: MetricType) throws {
+        let scratch = NSTemporaryDirectory() + "quiver-bench-probe-\(ProcessInfo.processInfo.processIdentifier)"
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let probe = try Database.open(at: scratch)
+        defer { try? probe.close() }
+        try probe.createCollection("probe", schema: try CollectionSchema(fields: [
+            FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true), FieldSchema(name: "vector", dataType: field),
+        ]), metric: metric)
+        try probe.createIndex(on: "probe", field: "vector", type: type, params: params)
+    }
+
+    /// Inserts the base in batches of 10 000 rows, flushes, then creates the index and waits for
+    /// its build; returns the seconds of each step.
+    static func fill(_ database: Database, from base: String, index type: IndexType, params: [String: Value])
+        throws -> (insert: Double, flush: Double, index: Double)
+    {
+        let baseMatrix = try NPY.readFloat32(base)
+        let d = baseMatrix.columns
+        let insertStart = now()
+        var row = 0
+        while row < baseMatrix.rows {
+            let end = min(row + 10_000, baseMatrix.rows)
+            let rows: [Row] = (row..<end).map { i in
+                ["id": .int(Int64(i)), "vector": .vector(Array(baseMatrix.values[i * d..<(i + 1) * d]))]
+            }
+            _ = try database.insert(into: "bench", rows: rows)
+            row = end
+        }
+        let insertSeconds = now() - insertStart
+        let flushStart = now()
+        try database.flush("bench")
+        let flushSeconds = now() - flushStart
+        guard type != .flat else { return (insertSeconds, flushSeconds, 0) }
+        let buildStart = now()
+        try database.createIndex(on: "bench", field: "vector", type: type, params: params)
+        try database.waitForIndexBuilds(on: "bench")
+        return (insertSeconds, flushSeconds, now() - buildStart)
+    }
+
+    /// Total size of the regular files below `directory` whose name passes `include`.
+    static func bytes(under directory: String, where include: (String) -> Bool) -> Int {
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return 0 }
+        var total = 0
+        while let relative = walker.nextObject() as? String {
+            guard include((relative as NSString).lastPathComponent),
+                  let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/" + relative),
+                  attributes[.type] as? FileAttributeType == .typeRegular
+            else { continue }
+            total += (attributes[.size] as? NSNumber)?.intValue ?? 0
+        }
+        return total
     }
 }
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 func fmt(_ x: Double) -> String { String(format: "%.3f", x) }
+
+/// Peak RSS in MiB: VmHWM from /proc/self/status (Linux), else `ru_maxrss`. On Linux `ru_maxrss`
+/// keeps the parent's high-water mark across fork+exec, so under a Python driver it reported the
+/// driver's memory.
+func peakRSSMiB() -> Double {
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+       let kb = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
+        return kb / 1024
+    }
+    var usage = rusage()
+    getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+    return Double(usage.ru_maxrss) / 1024  // KiB on Linux
+}
