@@ -23,7 +23,7 @@ second. Quiver builds once into a --db directory and every later point reuses it
 Ground truth: FAISS IndexFlat (L2, or inner product on normalised vectors for cosine), cached
 beside the base file. Prints Markdown tables (QPS at recall 0.90 / 0.95 / 0.99, build time, index
 size, peak RSS, Quiver's ratios) and writes every point as JSON (--out).
-Pass --swift-flags '' to build quiver-bench without the AVX2/FMA flags.
+Quiver's Package.swift builds for the machine's AVX2/FMA/F16C by itself; --swift-flags adds build flags.
 """
 import argparse
 import json
@@ -41,7 +41,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data")
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "datasets"))
-from compare_faiss import FMA_FLAGS  # noqa: E402
 
 EF_SWEEP = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
 NPROBE_SWEEP = [1, 2, 4, 8, 16, 32, 64, 128]
@@ -356,7 +355,7 @@ def main():
     ap.add_argument("--work", help="directory for the indexes and Quiver's databases, kept afterwards so a rerun "
                                    "reuses Quiver's builds (default: a temporary directory under Benchmarks/data, removed)")
     ap.add_argument("--out", help="raw points as JSON (default: Benchmarks/data/ann_<data>_<metric>.json)")
-    ap.add_argument("--swift-flags", default=FMA_FLAGS)
+    ap.add_argument("--swift-flags", default="")
     args = ap.parse_args()
 
     if args.worker:

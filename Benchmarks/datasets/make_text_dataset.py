@@ -34,7 +34,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
 DATA = os.path.join(BENCH, "data")
 sys.path.insert(0, BENCH)
-from compare_faiss import FMA_FLAGS  # noqa: E402  (one set of build flags: a change of flags rebuilds everything)
 
 # Debian packages and the HTML files of theirs that are read.
 SOURCES = {
@@ -143,8 +142,8 @@ def main():
     ap.add_argument("--queries", type=int, default=1000, help="held-out query sentences (default 1000)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
-    ap.add_argument("--swift-flags", default=FMA_FLAGS,
-                    help="flags for building embed-bench (default: compare_faiss.py's AVX2/FMA flags)")
+    ap.add_argument("--swift-flags", default="",
+                    help="extra flags for building embed-bench (Package.swift already builds for the machine's AVX2/FMA)")
     ap.add_argument("--extract-only", action="store_true", help="write the JSONL files, do not embed")
     args = ap.parse_args()
 
