@@ -171,6 +171,42 @@ import Testing
         }
     }
 
+    /// The half-precision block kernel widens rows in registers; its scores must equal, bit for
+    /// bit, the float32 block kernel's on the widened rows (the scan uses one or the other
+    /// depending on the batch size, and results must not depend on that).
+    @Test(arguments: kernelTestDimensions)
+    func halfBlockKernelEqualsWidenedFloatKernel(dimension d: Int) {
+        var rng = SeededRandom(seed: UInt64(d) &+ 123)
+        let nq = 3, nr = 11, qs = Kernels.paddedDimension(d)
+        var queries = [Float](repeating: 0, count: nq * qs)
+        for q in 0..<nq { for i in 0..<d { queries[q * qs + i] = Float.random(in: -1...1, using: &rng) } }
+        let stored = rng.floats(nr * d)
+        for format in [Kernels.HalfFormat.float16, .bfloat16] {
+            let bits: [UInt16] = stored.map { format == .float16 ? Float16($0).bitPattern : UInt16($0.bitPattern >> 16) }
+            var widened = [Float](repeating: .nan, count: nr * d)
+            for l2 in [false, true] {
+                var fromHalf = [Float](repeating: .nan, count: nq * nr), fromFloat = fromHalf
+                queries.withUnsafeBufferPointer { q in
+                    bits.withUnsafeBufferPointer { b in
+                        widened.withUnsafeMutableBufferPointer { w in
+                            Kernels.widen(b.baseAddress!, count: nr * d, format, into: w.baseAddress!)
+                            fromFloat.withUnsafeMutableBufferPointer { o in
+                                Kernels.scoreBlock(queries: q.baseAddress!, queryCount: nq, queryStride: qs, rows: w.baseAddress!,
+                                                   rowCount: nr, dimension: d, l2: l2, out: o.baseAddress!, outStride: nr)
+                            }
+                        }
+                        fromHalf.withUnsafeMutableBufferPointer { o in
+                            Kernels.scoreBlock(queries: q.baseAddress!, queryCount: nq, queryStride: qs, halfRows: b.baseAddress!,
+                                               format: format, rowCount: nr, dimension: d, l2: l2, out: o.baseAddress!, outStride: nr)
+                        }
+                    }
+                }
+                #expect(fromHalf.map(\.bitPattern) == fromFloat.map(\.bitPattern), "d \(d) \(format) l2 \(l2)")
+                #expect(widened == bits.map { Kernels.widen($0, format) })
+            }
+        }
+    }
+
     @Test(arguments: [1, 3, 7, 8, 15, 16, 17, 31, 32, 100, 128])
     func binaryKernelsMatchBitCounting(byteCount n: Int) {
         var rng = SeededRandom(seed: UInt64(n) &+ 5)

@@ -240,7 +240,7 @@ enum StoredRows {
         let l2 = metric == .l2 && !expandL2
         // Half-precision rows are widened one block at a time into `widened`.
         var widened: UnsafeMutablePointer<Float>? = nil
-        if case .half = rows { widened = .allocate(capacity: bs * d) }
+        if case .half = rows, usePanels { widened = .allocate(capacity: bs * d) }
         defer { widened?.deallocate() }
         let rowSquares = UnsafeMutablePointer<Float>.allocate(capacity: bs)
         rowSquares.initialize(repeating: 0, count: bs)
@@ -253,15 +253,32 @@ enum StoredRows {
                 var mask: UInt64 = n == 64 ? ~0 : (1 << UInt64(n)) &- 1
                 if let w = allowedWords { mask &= w[s >> 6] }
                 if mask != 0 {
-                    let block: UnsafePointer<Float>
-                    switch rows {
-                    case .float32(let vectors): block = vectors + s * d
-                    case .half(let h, let format):
-                        Kernels.widen(h + s * d, count: n * d, format, into: widened!)
-                        block = UnsafePointer(widened!)
+                    // Rows [s + j, s + j + m) scored by the unpacked kernels into tile column j;
+                    // half-precision rows are widened inside the kernel (no copy).
+                    func unpacked(_ j: Int, _ m: Int) {
+                        switch rows {
+                        case .float32(let vectors):
+                            Kernels.scoreBlock(
+                                queries: q0, queryCount: nq, queryStride: queryStride, rows: vectors + (s + j) * d,
+                                rowCount: m, dimension: d, l2: l2, out: tile + j, outStride: bs)
+                        case .half(let h, let format):
+                            Kernels.scoreBlock(
+                                queries: q0, queryCount: nq, queryStride: queryStride, halfRows: h + (s + j) * d, format: format,
+                                rowCount: m, dimension: d, l2: l2, out: tile + j, outStride: bs)
+                        }
+                    }
+                    // The panel kernels read float32 rows: half-precision blocks are widened first.
+                    var block: UnsafePointer<Float>? = nil
+                    if usePanels {
+                        switch rows {
+                        case .float32(let vectors): block = vectors + s * d
+                        case .half(let h, let format):
+                            Kernels.widen(h + s * d, count: n * d, format, into: widened!)
+                            block = UnsafePointer(widened!)
+                        }
                     }
                     if mask.nonzeroBitCount >= 12 {
-                        if usePanels {
+                        if let block {
                             Kernels.packPanels(rows: block, rowCount: n, dimension: d, out: panels)
                             if expandL2 {
                                 Kernels.squaredNormsOfPanels(panels, panelCount: (n + 7) / 8, dimension: d, out: rowSquares)
@@ -270,25 +287,21 @@ enum StoredRows {
                                 queries: q0, queryCount: nq, queryStride: queryStride, panels: panels,
                                 panelCount: (n + 7) / 8, dimension: d, l2: l2, out: tile, outStride: bs)
                         } else {
-                            Kernels.scoreBlock(
-                                queries: q0, queryCount: nq, queryStride: queryStride, rows: block,
-                                rowCount: n, dimension: d, l2: l2, out: tile, outStride: bs)
+                            unpacked(0, n)
                         }
                     } else {
                         var bits = mask
                         while bits != 0 {
                             let j = bits.trailingZeroBitCount
                             bits &= bits &- 1
-                            let row = block + j * d
-                            if expandL2 { rowSquares[j] = Kernels.squaredNormSequential(row, d) }
-                            if usePanels {
+                            if let block {
+                                let row = block + j * d
+                                if expandL2 { rowSquares[j] = Kernels.squaredNormSequential(row, d) }
                                 for i in 0..<nq {
                                     tile[i * bs + j] = Kernels.scoreRowSequential(q0 + i * queryStride, row, d, l2: l2)
                                 }
                             } else {
-                                Kernels.scoreBlock(
-                                    queries: q0, queryCount: nq, queryStride: queryStride, rows: row,
-                                    rowCount: 1, dimension: d, l2: l2, out: tile + j, outStride: bs)
+                                unpacked(j, 1)
                             }
                         }
                     }

@@ -137,4 +137,91 @@ extension Kernels {
         if i < n { s1 = Op.step(s1, loadPartial(q + i, n - i), loadPartial(row + i, n - i, format)) }
         return reduce((s0 + s1) + (s2 + s3))
     }
+
+    /// ``scoreBlock(queries:queryCount:queryStride:rows:rowCount:dimension:l2:out:outStride:)``
+    /// over 16-bit stored rows, widened in registers as they are loaded. Each (query, row) score
+    /// is the same chain of operations as the float32 kernels on the widened row (one
+    /// accumulator over the 8-value chunks in order, the tail last, then ``reduce(_:)``), so the
+    /// scores equal those of widening the rows first, bit for bit.
+    @inlinable
+    public static func scoreBlock(
+        queries: UnsafePointer<Float>, queryCount: Int, queryStride: Int,
+        halfRows rows: UnsafePointer<UInt16>, format: HalfFormat, rowCount: Int, dimension d: Int, l2: Bool,
+        out: UnsafeMutablePointer<Float>, outStride: Int
+    ) {
+        switch (format, l2) {
+        case (.float16, false): halfBlock(queries, queryCount, queryStride, rows, rowCount, d, Float16Rows.self, DotOp.self, out, outStride)
+        case (.float16, true): halfBlock(queries, queryCount, queryStride, rows, rowCount, d, Float16Rows.self, L2Op.self, out, outStride)
+        case (.bfloat16, false): halfBlock(queries, queryCount, queryStride, rows, rowCount, d, BFloat16Rows.self, DotOp.self, out, outStride)
+        case (.bfloat16, true): halfBlock(queries, queryCount, queryStride, rows, rowCount, d, BFloat16Rows.self, L2Op.self, out, outStride)
+        }
+    }
+
+    @inlinable @inline(__always)
+    static func halfBlock<W: HalfWidening, Op: AccumulateOp>(
+        _ queries: UnsafePointer<Float>, _ nq: Int, _ qs: Int, _ rows: UnsafePointer<UInt16>, _ nr: Int, _ d: Int,
+        _ w: W.Type, _ op: Op.Type, _ out: UnsafeMutablePointer<Float>, _ os: Int
+    ) {
+        let d8 = d & ~7, t = d - d8
+        for qi in 0..<nq {
+            let q = queries + qi * qs
+            let o = out + qi * os
+            var r = 0
+            // One query against four rows: four independent chains.
+            while r + 4 <= nr {
+                let r0p = rows + r * d, r1p = r0p + d, r2p = r0p + 2 * d, r3p = r0p + 3 * d
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                var i = 0
+                while i < d8 {
+                    let qv = load8(q + i)
+                    a0 = Op.step(a0, qv, W.load8(r0p + i))
+                    a1 = Op.step(a1, qv, W.load8(r1p + i))
+                    a2 = Op.step(a2, qv, W.load8(r2p + i))
+                    a3 = Op.step(a3, qv, W.load8(r3p + i))
+                    i += 8
+                }
+                if t > 0 {
+                    let qv = load8(q + d8)
+                    a0 = Op.step(a0, qv, W.loadPartial(r0p + d8, t))
+                    a1 = Op.step(a1, qv, W.loadPartial(r1p + d8, t))
+                    a2 = Op.step(a2, qv, W.loadPartial(r2p + d8, t))
+                    a3 = Op.step(a3, qv, W.loadPartial(r3p + d8, t))
+                }
+                o[r] = reduce(a0); o[r + 1] = reduce(a1); o[r + 2] = reduce(a2); o[r + 3] = reduce(a3)
+                r += 4
+            }
+            while r < nr {
+                let rp = rows + r * d
+                var a = SIMD8<Float>()
+                var i = 0
+                while i < d8 {
+                    a = Op.step(a, load8(q + i), W.load8(rp + i))
+                    i += 8
+                }
+                if t > 0 { a = Op.step(a, load8(q + d8), W.loadPartial(rp + d8, t)) }
+                o[r] = reduce(a)
+                r += 1
+            }
+        }
+    }
+}
+
+/// How a kernel widens eight stored 16-bit values (a type, so each kernel is specialised).
+@_spi(Benchmarks) public protocol HalfWidening {
+    static func load8(_ p: UnsafePointer<UInt16>) -> SIMD8<Float>
+    static func loadPartial(_ p: UnsafePointer<UInt16>, _ n: Int) -> SIMD8<Float>
+}
+
+@_spi(Benchmarks) public enum Float16Rows: HalfWidening {
+    @inlinable @inline(__always)
+    public static func load8(_ p: UnsafePointer<UInt16>) -> SIMD8<Float> { Kernels.load8(p, .float16) }
+    @inlinable @inline(__always)
+    public static func loadPartial(_ p: UnsafePointer<UInt16>, _ n: Int) -> SIMD8<Float> { Kernels.loadPartial(p, n, .float16) }
+}
+
+@_spi(Benchmarks) public enum BFloat16Rows: HalfWidening {
+    @inlinable @inline(__always)
+    public static func load8(_ p: UnsafePointer<UInt16>) -> SIMD8<Float> { Kernels.load8(p, .bfloat16) }
+    @inlinable @inline(__always)
+    public static func loadPartial(_ p: UnsafePointer<UInt16>, _ n: Int) -> SIMD8<Float> { Kernels.loadPartial(p, n, .bfloat16) }
 }
