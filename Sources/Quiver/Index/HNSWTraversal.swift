@@ -19,6 +19,8 @@ struct GraphNode {
 /// The distance (lower is closer) from one fixed query to row `i`.
 protocol QueryDistance {
     func callAsFunction(_ i: Int) -> Float
+    /// Loads the start of row `i`'s data early (see ``LinkSource/warm(_:level:)``).
+    func warm(_ i: Int) -> Float
 }
 
 /// A ``QueryDistance`` over the rows themselves, as the build needs: any row can be the query.
@@ -40,6 +42,7 @@ struct L2Distance: RowDistance, @unchecked Sendable {
     let query: UnsafePointer<Float>
 
     @inline(__always) func callAsFunction(_ i: Int) -> Float { Kernels.l2Squared(query, vectors + i * dimension, dimension) }
+    @inline(__always) func warm(_ i: Int) -> Float { vectors[i * dimension] }
     @inline(__always) func from(row i: Int) -> L2Distance { L2Distance(vectors: vectors, dimension: dimension, query: vectors + i * dimension) }
     @inline(__always) func between(_ a: Int, _ b: Int) -> Float { Kernels.l2Squared(vectors + a * dimension, vectors + b * dimension, dimension) }
 }
@@ -51,6 +54,7 @@ struct IPDistance: RowDistance, @unchecked Sendable {
     let query: UnsafePointer<Float>
 
     @inline(__always) func callAsFunction(_ i: Int) -> Float { -Kernels.dot(query, vectors + i * dimension, dimension) }
+    @inline(__always) func warm(_ i: Int) -> Float { vectors[i * dimension] }
     @inline(__always) func from(row i: Int) -> IPDistance { IPDistance(vectors: vectors, dimension: dimension, query: vectors + i * dimension) }
     @inline(__always) func between(_ a: Int, _ b: Int) -> Float { -Kernels.dot(vectors + a * dimension, vectors + b * dimension, dimension) }
 }
@@ -68,6 +72,8 @@ struct CosineDistance: RowDistance, @unchecked Sendable {
     @inline(__always) private func cosine(_ dot: Float, _ norm: Float) -> Float {
         norm > 0 ? -min(1, max(-1, dot / norm)) : 0
     }
+
+    @inline(__always) func warm(_ i: Int) -> Float { vectors[i * dimension] }
 
     @inline(__always) func callAsFunction(_ i: Int) -> Float {
         cosine(Kernels.dot(query, vectors + i * dimension, dimension) * queryScale, norms[i])
@@ -92,6 +98,8 @@ struct QuantizedDistance: QueryDistance {
     let codes: UnsafePointer<UInt8>
     let norms: UnsafePointer<Float>?
     let metric: MetricType
+
+    @inline(__always) func warm(_ i: Int) -> Float { Float(codes[i * quantizer.dimension]) }
 
     @inline(__always) func callAsFunction(_ i: Int) -> Float {
         quantizer.distance(query, bias: bias, scale: scale, codes: codes + i * quantizer.dimension, metric: metric, rowNorm: norms?[i] ?? 1)
@@ -154,6 +162,10 @@ struct LinkLayout: @unchecked Sendable {
 
 /// Where a traversal reads a node's links from.
 protocol LinkSource {
+    /// Loads the start of `node`'s block on `level` early, so that it is in cache when read
+    /// (Swift has no prefetch instruction; this is a plain load whose result is summed away).
+    /// Returns 0 without touching memory where reading without the lock would race.
+    func warm(_ node: Int, level: Int) -> Int32
     /// The count-prefixed links of `node` on `level`, valid until the next call; `spare` has room
     /// for a whole block and may be used to return a copy.
     func links(_ node: Int, level: Int, spare: UnsafeMutablePointer<Int32>) -> UnsafePointer<Int32>
@@ -162,6 +174,7 @@ protocol LinkSource {
 /// A finished graph: read in place, no locks.
 struct FrozenLinks: LinkSource {
     let layout: LinkLayout
+    @inline(__always) func warm(_ node: Int, level: Int) -> Int32 { layout.block(node, level: level)[0] }
     @inline(__always) func links(_ node: Int, level: Int, spare: UnsafeMutablePointer<Int32>) -> UnsafePointer<Int32> {
         UnsafePointer(layout.block(node, level: level))
     }
@@ -171,6 +184,7 @@ struct FrozenLinks: LinkSource {
 struct LockedLinks: LinkSource {
     let layout: LinkLayout
     let locks: NodeLocks
+    @inline(__always) func warm(_ node: Int, level: Int) -> Int32 { 0 }
     @inline(__always) func links(_ node: Int, level: Int, spare: UnsafeMutablePointer<Int32>) -> UnsafePointer<Int32> {
         let block = layout.block(node, level: level)
         locks.lock(node)
@@ -302,8 +316,9 @@ struct NodeHeap<Order: NodeOrder> {
 /// One per build worker; searches borrow one from the index's pool.
 final class TraversalScratch {
     let rows: Int
-    let visited: UnsafeMutablePointer<UInt32>
-    private(set) var generation: UInt32 = 0
+    /// 16-bit stamps as hnswlib's: half the cache footprint of 32-bit ones; cleared every 65 535 walks.
+    let visited: UnsafeMutablePointer<UInt16>
+    private(set) var generation: UInt16 = 0
     var candidates: NodeHeap<NearestFirst>
     var results: NodeHeap<FarthestFirst>
     /// Room for one link block (`maxLinks + 1` slots).
@@ -313,6 +328,8 @@ final class TraversalScratch {
     /// The last ``HNSWIndex/searchLayer`` results, ascending by (distance, row).
     private(set) var found: UnsafeMutablePointer<GraphNode>
     private var foundCapacity: Int
+    /// Where the early loads of ``LinkSource/warm(_:level:)`` go, so they are not optimised away.
+    var warmed: Int32 = 0
 
     init(rows: Int, maxLinks: Int, ef: Int) {
         self.rows = rows
@@ -338,7 +355,7 @@ final class TraversalScratch {
     }
 
     /// Starts a new traversal: every node unvisited.
-    func nextGeneration() -> UInt32 {
+    func nextGeneration() -> UInt16 {
         generation &+= 1
         if generation == 0 {
             visited.update(repeating: 0, count: max(rows, 1))
@@ -402,10 +419,13 @@ enum GraphWalk {
         candidates.push(entry)
         if filter.allows(Int(entry.id)) { results.push(entry) }
         var bound = results.isEmpty ? Float.infinity : results.top.d
+        var warmed: Int32 = 0
+        var warmedRow: Float = 0
         while !candidates.isEmpty {
             let c = candidates.top
             if results.count >= ef && c.d > bound { break }
             candidates.pop()
+            if !candidates.isEmpty { warmed &+= source.warm(Int(candidates.top.id), level: level) }
             let block = source.links(Int(c.id), level: level, spare: spare)
             let n = Int(block[0])
             var fresh = 0
@@ -416,6 +436,7 @@ enum GraphWalk {
                     visited[Int(e)] = generation
                     batch[fresh] = e
                     fresh += 1
+                    warmedRow += dist.warm(Int(e))
                 }
                 j += 1
             }
@@ -442,6 +463,7 @@ enum GraphWalk {
         }
         scratch.candidates = candidates
         scratch.results = results
+        scratch.warmed = warmed &+ Int32(truncatingIfNeeded: warmedRow.bitPattern)
         return count
     }
 }
