@@ -108,12 +108,37 @@ extension LinkLayout {
     }
 }
 
-/// The entry point and top level while building, under `lock`.
+/// The entry point and top level while building, under `lock`, and the next row to insert.
 private final class EntryState: @unchecked Sendable {
     // @unchecked: `entry` and `top` are only touched while `lock` is held.
     let lock = NSLock()
     var entry: Int32 = -1
     var top = -1
+    let next = Atomic<Int>(1)
+}
+
+/// Runs `body(worker)` for workers `0..<count`, worker 0 on the calling thread and each other
+/// on a thread of its own, and returns when all have finished. Not `concurrentPerform`: on a
+/// busy machine Dispatch may run its iterations one after another, and a build wants its
+/// workers. The wait is on an `NSCondition` so the workers' writes happen-before the return
+/// (ThreadSanitizer sees pthread mutexes).
+private func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let done = NSCondition()
+    nonisolated(unsafe) var running = count - 1
+    for worker in 1..<max(count, 1) {
+        let thread = Thread {
+            body(worker)
+            done.lock()
+            running -= 1
+            done.signal()
+            done.unlock()
+        }
+        thread.start()
+    }
+    body(0)
+    done.lock()
+    while running > 0 { done.wait() }
+    done.unlock()
 }
 
 /// Buffers for choosing neighbours, one set per worker.
@@ -169,15 +194,15 @@ private struct GraphBuilder<D: RowDistance>: @unchecked Sendable {
             let direct = FrozenLinks(layout: layout)
             for node in 1..<rows { insert(node, source: direct, scratch: scratch, selection: selection) }
         } else {
-            let next = Atomic<Int>(1)
             let locked = LockedLinks(layout: layout, locks: locks)
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                let scratch = TraversalScratch(rows: rows, maxLinks: layout.m0, ef: efConstruction)
-                let selection = SelectionScratch(m0: layout.m0)
+            let builder = self
+            onThreads(workers) { _ in
+                let scratch = TraversalScratch(rows: builder.rows, maxLinks: builder.layout.m0, ef: builder.efConstruction)
+                let selection = SelectionScratch(m0: builder.layout.m0)
                 while true {
-                    let node = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    if node >= rows { break }
-                    insert(node, source: locked, scratch: scratch, selection: selection)
+                    let node = builder.state.next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    if node >= builder.rows { break }
+                    builder.insert(node, source: locked, scratch: scratch, selection: selection)
                 }
             }
         }
@@ -185,7 +210,7 @@ private struct GraphBuilder<D: RowDistance>: @unchecked Sendable {
     }
 
     /// hnswlib's `addPoint` for row `node`.
-    private func insert<S: LinkSource>(_ node: Int, source: S, scratch: TraversalScratch, selection: SelectionScratch) {
+    func insert<S: LinkSource>(_ node: Int, source: S, scratch: TraversalScratch, selection: SelectionScratch) {
         let level = Int(levels[node])
         let query = dist.from(row: node)
         state.lock.lock()

@@ -126,7 +126,7 @@ final class HNSWIndex: Sendable {
                         problems.append("node \(node) level \(level): \(n) links, cap \(cap)")
                         continue
                     }
-                    let ids = (1...max(n, 1)).prefix(n).map { Int(block[$0]) }
+                    let ids = (0..<n).map { Int(block[1 + $0]) }
                     if ids.contains(node) { problems.append("node \(node) level \(level) links to itself") }
                     if Set(ids).count != n { problems.append("node \(node) level \(level) has duplicate links") }
                     for e in ids where e < 0 || e >= count || Int(levels[e]) < level {
