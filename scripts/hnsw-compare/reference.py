@@ -13,6 +13,7 @@ def rec(I): return np.mean([len(set(I[i]) & set(gt[i])) / 10 for i in range(len(
 if "hnswlib" in which:
     p = hnswlib.Index(space='l2', dim=d); p.init_index(max_elements=len(base), ef_construction=efC, M=M)
     t = time.perf_counter(); c = time.process_time(); p.add_items(base, num_threads=threads); print(f"hnswlib build M={M} efC={efC} threads={threads}: {time.perf_counter()-t:.2f} s wall, {time.process_time()-c:.2f} s cpu", flush=True)
+    p.set_ef(10); p.knn_query(q, k=10, num_threads=1)  # warm-up, untimed
     for ef in efs:
         p.set_ef(max(ef, 10))
         t = time.perf_counter(); c = time.thread_time(); I, _ = p.knn_query(q, k=10, num_threads=1); el = time.perf_counter() - t; cl = time.thread_time() - c
@@ -22,6 +23,7 @@ if "faiss" in which:
     f = faiss.IndexHNSWFlat(d, M); f.hnsw.efConstruction = efC
     t = time.perf_counter(); c = time.process_time(); f.add(base); print(f"faiss build M={M} efC={efC} threads={threads}: {time.perf_counter()-t:.2f} s wall, {time.process_time()-c:.2f} s cpu", flush=True)
     faiss.omp_set_num_threads(1)
+    f.hnsw.efSearch = 10; f.search(q, 10)  # warm-up, untimed
     for ef in efs:
         f.hnsw.efSearch = max(ef, 10)
         t = time.perf_counter(); c = time.thread_time(); _, I = f.search(q, 10); el = time.perf_counter() - t; cl = time.thread_time() - c

@@ -236,7 +236,7 @@ private struct GraphBuilder<D: RowDistance>: @unchecked Sendable {
         var current = GraphNode(d: query(Int(entry)), id: entry)
         var lev = top
         while lev > level {
-            current = GraphWalk.greedy(source, level: lev, from: current, dist: query, spare: scratch.links)
+            current = GraphWalk.greedy(source, level: lev, from: current, dist: query, scratch: scratch)
             lev -= 1
         }
         for lev in stride(from: min(level, top), through: 0, by: -1) {

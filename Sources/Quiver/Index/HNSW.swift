@@ -97,7 +97,7 @@ final class HNSWIndex: Sendable {
             let links = FrozenLinks(layout: layout)
             var current = GraphNode(d: dist(Int(entryPoint)), id: entryPoint)
             for level in stride(from: maxLevel, to: 0, by: -1) {
-                current = GraphWalk.greedy(links, level: level, from: current, dist: dist, spare: scratch.links)
+                current = GraphWalk.greedy(links, level: level, from: current, dist: dist, scratch: scratch)
             }
             guard let allowed else {
                 return GraphWalk.searchLayer(links, level: 0, entry: current, ef: ef, dist: dist, filter: AllowAll(), scratch: scratch)

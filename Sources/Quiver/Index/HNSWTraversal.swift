@@ -378,13 +378,18 @@ enum GraphWalk {
     /// Greedy descent on one upper level: moves to a closer neighbour until none is closer.
     @inline(__always)
     static func greedy<D: QueryDistance, S: LinkSource>(_ source: S, level: Int, from start: GraphNode, dist: D,
-                                                         spare: UnsafeMutablePointer<Int32>) -> GraphNode {
+                                                         scratch: TraversalScratch) -> GraphNode {
+        let spare = scratch.links
+        var warmed: Float = 0
+        defer { scratch.warmed &+= Int32(truncatingIfNeeded: warmed.bitPattern) }
         var current = start
         var changed = true
         while changed {
             changed = false
             let block = source.links(Int(current.id), level: level, spare: spare)
             let n = Int(block[0])
+            // Start every neighbour's load before the first distance needs it.
+            for j in stride(from: 1, through: n, by: 1) { warmed += dist.warm(Int(block[j])) }
             var j = 1
             while j <= n {
                 let e = block[j]

@@ -49,6 +49,7 @@ withExtendedLifetime((base, norms)) {
                      now() - wall, cpu(CLOCK_PROCESS_CPUTIME_ID) - cpuStart))
         _ = FileManager.default.createFile(atPath: saved, contents: Data(IndexFile.encode(.hnsw(index), segmentID: 1, metric: .l2)))
     }
+    for q in queries { _ = index.search(q, space: space, k: k, ef: k, allowed: nil) }  // warm-up, untimed
     for _ in 0..<(Int(env["REPS"] ?? "") ?? 1) {
         for ef in efs {
             var results = [[ScoredRow]]()
