@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -168,10 +167,9 @@ private struct GraphBuilder<D: RowDistance>: @unchecked Sendable {
     let levels: UnsafePointer<UInt8>
     let dist: D
     let efConstruction: Int
+    let rows: Int
     let locks: NodeLocks
     let state = EntryState()
-
-    let rows: Int
 
     init(layout: LinkLayout, levels: UnsafePointer<UInt8>, dist: D, efConstruction: Int, rows: Int) {
         self.layout = layout
@@ -210,7 +208,7 @@ private struct GraphBuilder<D: RowDistance>: @unchecked Sendable {
     }
 
     /// hnswlib's `addPoint` for row `node`.
-    func insert<S: LinkSource>(_ node: Int, source: S, scratch: TraversalScratch, selection: SelectionScratch) {
+    private func insert<S: LinkSource>(_ node: Int, source: S, scratch: TraversalScratch, selection: SelectionScratch) {
         let level = Int(levels[node])
         let query = dist.from(row: node)
         state.lock.lock()

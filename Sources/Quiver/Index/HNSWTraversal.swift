@@ -171,7 +171,7 @@ protocol LinkSource {
     func links(_ node: Int, level: Int, spare: UnsafeMutablePointer<Int32>) -> UnsafePointer<Int32>
 }
 
-/// A finished graph: read in place, no locks.
+/// Links read in place, without locks: a finished graph, or one that a single worker is building.
 struct FrozenLinks: LinkSource {
     let layout: LinkLayout
     @inline(__always) func warm(_ node: Int, level: Int) -> Int32 { layout.block(node, level: level)[0] }
