@@ -80,7 +80,7 @@ final class HNSWIndex: Sendable {
                             ef: ef, allowed: allowed, scratch: scratch)
             }
         }
-        var ranked = UnsafeBufferPointer(start: scratch.found, count: found).map { $0 }
+        var ranked = UnsafeMutableBufferPointer(start: scratch.found, count: found)
         if quantizer != nil {
             q.withUnsafeBufferPointer { qp in
                 for i in ranked.indices { ranked[i].d = space.distance(qp.baseAddress!, Int(ranked[i].id)) }
