@@ -48,7 +48,8 @@ func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
         return Fixture(flat: flat, norms: norms, queries: Array(rows.suffix(40)), n: n, d: d)
     }
 
-    func check(_ type: IndexType, metric: MetricType, filtered: Bool) throws {
+    func check(_ type: IndexType, metric: MetricType, filtered: Bool,
+               threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws {
         let f = Self.fixture()
         // Keep `flat` alive: the space points into it.
         try withExtendedLifetime(f) {
@@ -59,7 +60,8 @@ func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
                 for i in 0..<f.n where i % 3 != 0 { b[i] = true }
                 allowed = b
             }
-            let index = SegmentIndex.build(type, params: try IndexBuildParams(type: type, params: [:]), space: space)!
+            let index = SegmentIndex.build(type, params: try IndexBuildParams(type: type, params: [:]), space: space, threads: threads)!
+            if case .hnsw(let h) = index { #expect(h.invariantViolations() == []) }
             let k = 10
             let got = index.search(queries: f.queries, space: space, k: k, allowed: allowed, params: IndexSearchParams(), threads: 1)
             let want = FlatScan.topK(
@@ -97,6 +99,44 @@ func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
     @Test(arguments: approximate)
     func recallFiltered(_ type: IndexType) throws {
         try check(type, metric: .l2, filtered: true)
+    }
+
+    /// The same body with the graph built on one worker and on several (more than the cores).
+    @Test(arguments: [1, 4], [MetricType.l2, .cosine, .ip])
+    func hnswRecallByBuildThreads(_ threads: Int, _ metric: MetricType) throws {
+        try check(.hnsw, metric: metric, filtered: false, threads: threads)
+        try check(.hnswSQ, metric: metric, filtered: false, threads: threads)
+        if metric == .l2 { try check(.hnsw, metric: metric, filtered: true, threads: threads) }
+    }
+
+    /// After parallel builds (small M, so full lists are pruned often): link counts within the
+    /// caps, no self or duplicate links, neighbours in range and on their level.
+    @Test(arguments: [2, 4, 8], [MetricType.l2, .cosine])
+    func parallelBuildKeepsGraphInvariants(_ threads: Int, _ metric: MetricType) throws {
+        let f = Self.fixture(n: 4000, d: 8, seed: UInt64(threads))
+        try withExtendedLifetime(f) {
+            for m in [2, 4, 16] {
+                let h = HNSWIndex.build(space: f.space(metric), m: m, efConstruction: 40, quantize: false, threads: threads)
+                let problems = h.invariantViolations()
+                #expect(problems.isEmpty, "threads \(threads) M \(m): \(problems.prefix(5))")
+                #expect(h.level0.count == f.n * (2 * m + 1))
+                // Every row but a lone entry point has at least one layer-0 link.
+                let isolated = (0..<f.n).filter { h.level0[$0 * (2 * m + 1)] == 0 }
+                #expect(isolated.isEmpty, "threads \(threads) M \(m): rows without links \(isolated.prefix(5))")
+            }
+        }
+    }
+
+    /// One worker builds the same graph for the same seed.
+    @Test func singleThreadedBuildIsDeterministic() throws {
+        let f = Self.fixture(n: 1500, d: 12)
+        try withExtendedLifetime(f) {
+            let a = HNSWIndex.build(space: f.space(.l2), m: 8, efConstruction: 64, quantize: false, threads: 1)
+            let b = HNSWIndex.build(space: f.space(.l2), m: 8, efConstruction: 64, quantize: false, threads: 1)
+            #expect(a.level0 == b.level0 && a.upper == b.upper && a.entryPoint == b.entryPoint && a.maxLevel == b.maxLevel)
+            let c = HNSWIndex.build(space: f.space(.l2), m: 8, efConstruction: 64, quantize: false, threads: 1, seed: 99)
+            #expect(c.levels != a.levels)
+        }
     }
 
     @Test(arguments: [IndexType.hnswSQ, .ivfSQ8])

@@ -116,7 +116,12 @@ enum IndexFile {
         guard count >= 0, count <= r.remaining / 4 else { throw r.corruption("array of \(count) integers exceeds the file") }
         let raw = try r.readBytes(count * 4)
         return [Int32](unsafeUninitializedCapacity: count) { out, n in
+            #if _endian(little)
+            // One copy: the file's layout is the array's.
+            if count > 0 { UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: raw.baseAddress!, byteCount: count * 4) }
+            #else
             for i in 0..<count { out[i] = Int32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)) }
+            #endif
             n = count
         }
     }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// The built index of one vector field of one sealed segment.
 enum SegmentIndex: Sendable {
@@ -12,12 +13,15 @@ enum SegmentIndex: Sendable {
         }
     }
 
-    /// Builds the index `type` over the float vectors of `space`.
-    static func build(_ type: IndexType, params: IndexBuildParams, space: VectorSpace) -> SegmentIndex? {
+    /// Builds the index `type` over the float vectors of `space`; an HNSW graph is built on
+    /// `threads` workers (all cores by default; with 1 the graph depends only on the data).
+    static func build(_ type: IndexType, params: IndexBuildParams, space: VectorSpace,
+                      threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> SegmentIndex? {
         switch type {
         case .flat: return nil
         case .hnsw, .autoIndex, .hnswSQ:
-            return .hnsw(HNSWIndex.build(space: space, m: params.m, efConstruction: params.efConstruction, quantize: type == .hnswSQ))
+            return .hnsw(HNSWIndex.build(space: space, m: params.m, efConstruction: params.efConstruction, quantize: type == .hnswSQ,
+                                         threads: threads))
         case .ivfFlat, .ivfSQ8:
             return .ivf(IVFIndex.build(space: space, nlist: params.nlist, quantize: type == .ivfSQ8))
         }

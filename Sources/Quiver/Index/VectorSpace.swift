@@ -55,30 +55,6 @@ struct VectorSpace: @unchecked Sendable {
     @inline(__always) func score(_ d: Float) -> Float { metric == .l2 ? d : -d }
 }
 
-/// A visited set that clears in O(1): a node is visited when its stamp equals the current
-/// generation (hnswlib's `VisitedList`).
-struct VisitedSet {
-    var stamps: [UInt32]
-    var generation: UInt32 = 0
-
-    init(count: Int) { stamps = [UInt32](repeating: 0, count: count) }
-
-    mutating func reset() {
-        generation &+= 1
-        if generation == 0 {
-            for i in stamps.indices { stamps[i] = 0 }
-            generation = 1
-        }
-    }
-
-    /// Marks `i`; returns `true` when it was not yet visited.
-    @inline(__always) mutating func insert(_ i: Int) -> Bool {
-        if stamps[i] == generation { return false }
-        stamps[i] = generation
-        return true
-    }
-}
-
 /// A binary heap of (distance, node) pairs, min-first or max-first.
 struct DistanceHeap {
     var items: [(d: Float, id: Int32)] = []

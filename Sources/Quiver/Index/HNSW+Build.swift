@@ -1,0 +1,290 @@
+import Foundation
+import Synchronization
+
+// Building an HNSW graph on several workers, in the manner of hnswlib's `addPoint`
+// (`hnswalg.h`): the first row is inserted alone, then workers take rows in turn. Each link
+// block is read and written under its node's spin lock (`NodeLocks`); the global lock is held
+// for a whole insertion only when the row's level is above the current top, so the entry point
+// changes only once that row is fully linked. With one worker the rows go in row order and the
+// graph depends only on the seed.
+
+extension HNSWIndex {
+    static let defaultSeed: UInt64 = 0x5157_4E53
+
+    /// Builds the graph over every row of `space` on `threads` workers (all cores by default);
+    /// with `threads: 1` the graph is the same for the same seed.
+    ///
+    /// - Complexity: O(n · efConstruction · M · log n) distance computations, roughly, shared
+    ///   among the workers.
+    static func build(space: VectorSpace, m: Int, efConstruction: Int, quantize: Bool,
+                      threads: Int = ProcessInfo.processInfo.activeProcessorCount, seed: UInt64 = defaultSeed) -> HNSWIndex {
+        let n = space.count
+        let m0 = 2 * m
+        var rng = SplitMix64(seed: seed)
+        let mL = 1 / log(Double(m))
+        var levels = [UInt8](repeating: 0, count: n)
+        var upperOffsets = [Int32](repeating: -1, count: n)
+        var upperSize = 0
+        for i in 0..<n {
+            let u = max(Double(rng.next() >> 11) / Double(1 << 53), 1e-300)
+            let l = min(Int(-log(u) * mL), 15)
+            levels[i] = UInt8(l)
+            if l > 0 {
+                upperOffsets[i] = Int32(upperSize)
+                upperSize += l * (m + 1)
+            }
+        }
+        var level0 = [Int32](repeating: 0, count: n * (m0 + 1))
+        var upper = [Int32](repeating: 0, count: upperSize)
+        let workers = max(1, min(threads, n / 64))
+        let (entry, top) = LinkLayout.withMutable(level0: &level0, upper: &upper, upperOffsets: upperOffsets, m: m) { layout in
+            levels.withUnsafeBufferPointer { lv in
+                func run<D: RowDistance>(_ dist: D) -> (Int32, Int) {
+                    GraphBuilder(layout: layout, levels: lv.baseAddress!, dist: dist, efConstruction: efConstruction, rows: n).run(workers: workers)
+                }
+                let v = space.vectors, d = space.dimension
+                switch space.metric {
+                case .l2: return run(L2Distance(vectors: v, dimension: d, query: v))
+                case .ip: return run(IPDistance(vectors: v, dimension: d, query: v))
+                default: return run(CosineDistance(vectors: v, norms: space.norms!, dimension: d, query: v, queryScale: 1))
+                }
+            }
+        }
+        var q: ScalarQuantizer? = nil
+        var codes = [UInt8]()
+        if quantize {
+            let sq = ScalarQuantizer(training: space)
+            codes.reserveCapacity(n * space.dimension)
+            for i in 0..<n { sq.encode(space.row(i), into: &codes) }
+            q = sq
+        }
+        return HNSWIndex(count: n, dimension: space.dimension, m: m, entryPoint: max(entry, 0), maxLevel: max(top, 0), levels: levels,
+                         level0: level0, upperOffsets: upperOffsets, upper: upper, quantizer: q, codes: codes)
+    }
+
+    /// The paper's Algorithm 4 as hnswlib's `getNeighborsByHeuristic2`: fewer than `limit`
+    /// candidates are all kept; otherwise walk them closest first and keep one only when it is
+    /// closer to the base than to every neighbour kept so far. `sorted` is ascending by distance
+    /// to the base; returns how many were written to `kept`.
+    @inline(__always)
+    static func selectNeighbors<D: RowDistance>(_ sorted: UnsafePointer<GraphNode>, count: Int, limit: Int, dist: D,
+                                                into kept: UnsafeMutablePointer<GraphNode>) -> Int {
+        if count < limit {
+            kept.update(from: sorted, count: count)
+            return count
+        }
+        var n = 0
+        for i in 0..<count where n < limit {
+            let c = sorted[i]
+            var good = true
+            for j in 0..<n where dist.between(Int(kept[j].id), Int(c.id)) < c.d {
+                good = false
+                break
+            }
+            if good {
+                kept[n] = c
+                n += 1
+            }
+        }
+        return n
+    }
+}
+
+extension LinkLayout {
+    /// Calls `body` with a writable view of the arrays; `upper` may be empty.
+    static func withMutable<R>(level0: inout [Int32], upper: inout [Int32], upperOffsets: [Int32], m: Int, _ body: (LinkLayout) -> R) -> R {
+        level0.withUnsafeMutableBufferPointer { l0 in
+            upper.withUnsafeMutableBufferPointer { up in
+                upperOffsets.withUnsafeBufferPointer { offsets in
+                    var spare: Int32 = 0
+                    return withUnsafeMutablePointer(to: &spare) { dummy in
+                        body(LinkLayout(level0: l0.baseAddress ?? dummy, upper: up.baseAddress ?? dummy,
+                                        upperOffsets: offsets.baseAddress ?? UnsafePointer(dummy), m: m, m0: 2 * m))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The entry point and top level while building, under `lock`, and the next row to insert.
+private final class EntryState: @unchecked Sendable {
+    // @unchecked: `entry` and `top` are only touched while `lock` is held.
+    let lock = NSLock()
+    var entry: Int32 = -1
+    var top = -1
+    let next = Atomic<Int>(1)
+}
+
+/// Runs `body(worker)` for workers `0..<count`, worker 0 on the calling thread and each other
+/// on a thread of its own, and returns when all have finished. Not `concurrentPerform`: on a
+/// busy machine Dispatch may run its iterations one after another, and a build wants its
+/// workers. The wait is on an `NSCondition` so the workers' writes happen-before the return
+/// (ThreadSanitizer sees pthread mutexes).
+private func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let done = NSCondition()
+    nonisolated(unsafe) var running = count - 1
+    for worker in 1..<max(count, 1) {
+        let thread = Thread {
+            body(worker)
+            done.lock()
+            running -= 1
+            done.signal()
+            done.unlock()
+        }
+        thread.start()
+    }
+    body(0)
+    done.lock()
+    while running > 0 { done.wait() }
+    done.unlock()
+}
+
+/// Buffers for choosing neighbours, one set per worker.
+private final class SelectionScratch {
+    let chosen: UnsafeMutablePointer<GraphNode>
+    let candidates: UnsafeMutablePointer<GraphNode>
+    let kept: UnsafeMutablePointer<GraphNode>
+
+    init(m0: Int) {
+        chosen = .allocate(capacity: m0 + 1)
+        candidates = .allocate(capacity: m0 + 1)
+        kept = .allocate(capacity: m0 + 1)
+    }
+
+    deinit {
+        chosen.deallocate()
+        candidates.deallocate()
+        kept.deallocate()
+    }
+}
+
+/// One build: the graph being linked and what every worker shares.
+private struct GraphBuilder<D: RowDistance>: @unchecked Sendable {
+    // @unchecked: workers write link blocks only under the node's lock in `locks`, the entry
+    // point only under `state.lock`; `levels` and the vectors behind `dist` are read-only.
+    let layout: LinkLayout
+    let levels: UnsafePointer<UInt8>
+    let dist: D
+    let efConstruction: Int
+    let rows: Int
+    let locks: NodeLocks
+    let state = EntryState()
+
+    init(layout: LinkLayout, levels: UnsafePointer<UInt8>, dist: D, efConstruction: Int, rows: Int) {
+        self.layout = layout
+        self.levels = levels
+        self.dist = dist
+        self.efConstruction = efConstruction
+        self.rows = rows
+        locks = NodeLocks(count: rows)
+    }
+
+    /// Inserts every row, then frees the locks; returns the entry point and the top level.
+    func run(workers: Int) -> (Int32, Int) {
+        defer { locks.deallocate() }
+        guard rows > 0 else { return (-1, -1) }
+        state.entry = 0
+        state.top = Int(levels[0])
+        if workers == 1 {
+            let scratch = TraversalScratch(rows: rows, maxLinks: layout.m0, ef: efConstruction)
+            let selection = SelectionScratch(m0: layout.m0)
+            let direct = FrozenLinks(layout: layout)
+            for node in 1..<rows { insert(node, source: direct, scratch: scratch, selection: selection) }
+        } else {
+            let locked = LockedLinks(layout: layout, locks: locks)
+            let builder = self
+            onThreads(workers) { _ in
+                let scratch = TraversalScratch(rows: builder.rows, maxLinks: builder.layout.m0, ef: builder.efConstruction)
+                let selection = SelectionScratch(m0: builder.layout.m0)
+                while true {
+                    let node = builder.state.next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    if node >= builder.rows { break }
+                    builder.insert(node, source: locked, scratch: scratch, selection: selection)
+                }
+            }
+        }
+        return state.lock.withLock { (state.entry, state.top) }
+    }
+
+    /// hnswlib's `addPoint` for row `node`.
+    private func insert<S: LinkSource>(_ node: Int, source: S, scratch: TraversalScratch, selection: SelectionScratch) {
+        let level = Int(levels[node])
+        let query = dist.from(row: node)
+        state.lock.lock()
+        let entry = state.entry, top = state.top
+        let raisesTop = level > top
+        if raisesTop {
+            // Keep the lock: nobody may start from a new entry point before it is linked.
+            defer {
+                state.entry = Int32(node)
+                state.top = level
+                state.lock.unlock()
+            }
+            link(node, level: level, from: entry, top: top, query: query, source: source, scratch: scratch, selection: selection)
+        } else {
+            state.lock.unlock()
+            link(node, level: level, from: entry, top: top, query: query, source: source, scratch: scratch, selection: selection)
+        }
+    }
+
+    private func link<S: LinkSource>(_ node: Int, level: Int, from entry: Int32, top: Int, query: D, source: S,
+                                     scratch: TraversalScratch, selection: SelectionScratch) {
+        let m = layout.m
+        var current = GraphNode(d: query(Int(entry)), id: entry)
+        var lev = top
+        while lev > level {
+            current = GraphWalk.greedy(source, level: lev, from: current, dist: query, scratch: scratch)
+            lev -= 1
+        }
+        for lev in stride(from: min(level, top), through: 0, by: -1) {
+            let found = GraphWalk.searchLayer(source, level: lev, entry: current, ef: efConstruction, dist: query,
+                                              filter: AllowAll(), scratch: scratch)
+            let chosen = HNSWIndex.selectNeighbors(scratch.found, count: found, limit: m, dist: dist, into: selection.chosen)
+            let own = layout.block(node, level: lev)
+            locks.lock(node)
+            own[0] = Int32(chosen)
+            for i in 0..<chosen { own[1 + i] = selection.chosen[i].id }
+            locks.unlock(node)
+            for i in 0..<chosen { connect(selection.chosen[i], to: node, level: lev, selection: selection) }
+            current = scratch.found[0]
+        }
+    }
+
+    /// Adds `node` to the links of `neighbour` (at distance `neighbour.d` from it); a full list
+    /// is re-chosen with the heuristic over its links and `node` (hnswlib keeps the heuristic
+    /// when pruning, rather than keeping the closest).
+    private func connect(_ neighbour: GraphNode, to node: Int, level: Int, selection: SelectionScratch) {
+        let s = Int(neighbour.id)
+        let cap = level == 0 ? layout.m0 : layout.m
+        let block = layout.block(s, level: level)
+        locks.lock(s)
+        defer { locks.unlock(s) }
+        let n = Int(block[0])
+        if n < cap {
+            block[1 + n] = Int32(node)
+            block[0] = Int32(n + 1)
+            return
+        }
+        let from = dist.from(row: s)
+        let candidates = selection.candidates
+        candidates[0] = GraphNode(d: neighbour.d, id: Int32(node))
+        for j in 0..<n {
+            let e = block[1 + j]
+            candidates[1 + j] = GraphNode(d: from(Int(e)), id: e)
+        }
+        // Insertion sort: at most 2·M + 1 nodes.
+        for i in 1..<(n + 1) {
+            let x = candidates[i]
+            var j = i
+            while j > 0 && NearestFirst.before(x, candidates[j - 1]) {
+                candidates[j] = candidates[j - 1]
+                j -= 1
+            }
+            candidates[j] = x
+        }
+        let kept = HNSWIndex.selectNeighbors(candidates, count: n + 1, limit: cap, dist: dist, into: selection.kept)
+        for j in 0..<kept { block[1 + j] = selection.kept[j].id }
+        block[0] = Int32(kept)
+    }
+}

@@ -1,0 +1,474 @@
+import Foundation
+import Synchronization
+
+// The pieces of HNSW graph traversal shared by the build and the search: raw-pointer views of
+// the link arrays, distances specialised per metric, node filters, pointer-backed heaps and the
+// per-worker scratch memory. Everything here is generic so that `searchLayer` is specialised
+// for each (distance, filter, link source) and the distance kernel inlines into the hot loop;
+// nothing in a traversal allocates once its scratch has grown to size (hnswlib's
+// `searchBaseLayer`/`searchBaseLayerST` in `hnswalg.h`, written with Swift generics).
+
+/// A node and its distance to the query (lower is closer).
+struct GraphNode {
+    var d: Float
+    var id: Int32
+}
+
+// MARK: Distances
+
+/// The distance (lower is closer) from one fixed query to row `i`.
+protocol QueryDistance {
+    func callAsFunction(_ i: Int) -> Float
+    /// Loads the start of row `i`'s data early (see ``LinkSource/warm(_:level:)``).
+    func warm(_ i: Int) -> Float
+}
+
+/// A ``QueryDistance`` over the rows themselves, as the build needs: any row can be the query.
+/// Sendable because the build's workers share one.
+protocol RowDistance: QueryDistance, Sendable {
+    /// The same metric with row `i` as the query.
+    func from(row i: Int) -> Self
+    /// The distance between rows `a` and `b`.
+    func between(_ a: Int, _ b: Int) -> Float
+}
+
+// The float distances below are `@unchecked Sendable`: their pointers are into rows (and norms)
+// that nothing writes and that the caller keeps alive while the distance is in use.
+
+/// Squared L2 over float rows.
+struct L2Distance: RowDistance, @unchecked Sendable {
+    let vectors: UnsafePointer<Float>
+    let dimension: Int
+    let query: UnsafePointer<Float>
+
+    @inline(__always) func callAsFunction(_ i: Int) -> Float { Kernels.l2Squared(query, vectors + i * dimension, dimension) }
+    @inline(__always) func warm(_ i: Int) -> Float { vectors[i * dimension] }
+    @inline(__always) func from(row i: Int) -> L2Distance { L2Distance(vectors: vectors, dimension: dimension, query: vectors + i * dimension) }
+    @inline(__always) func between(_ a: Int, _ b: Int) -> Float { Kernels.l2Squared(vectors + a * dimension, vectors + b * dimension, dimension) }
+}
+
+/// Negated inner product over float rows.
+struct IPDistance: RowDistance, @unchecked Sendable {
+    let vectors: UnsafePointer<Float>
+    let dimension: Int
+    let query: UnsafePointer<Float>
+
+    @inline(__always) func callAsFunction(_ i: Int) -> Float { -Kernels.dot(query, vectors + i * dimension, dimension) }
+    @inline(__always) func warm(_ i: Int) -> Float { vectors[i * dimension] }
+    @inline(__always) func from(row i: Int) -> IPDistance { IPDistance(vectors: vectors, dimension: dimension, query: vectors + i * dimension) }
+    @inline(__always) func between(_ a: Int, _ b: Int) -> Float { -Kernels.dot(vectors + a * dimension, vectors + b * dimension, dimension) }
+}
+
+/// Negated cosine over float rows with their stored norms: one dot product and one division,
+/// so the rows need no normalized copy. `queryScale` is 1 for a normalized query and 1/‖row‖
+/// when a row is the query. Clamped to [−1, 1] and 0 against a zero vector, as `VectorSpace`.
+struct CosineDistance: RowDistance, @unchecked Sendable {
+    let vectors: UnsafePointer<Float>
+    let norms: UnsafePointer<Float>
+    let dimension: Int
+    let query: UnsafePointer<Float>
+    let queryScale: Float
+
+    @inline(__always) private func cosine(_ dot: Float, _ norm: Float) -> Float {
+        norm > 0 ? -min(1, max(-1, dot / norm)) : 0
+    }
+
+    @inline(__always) func warm(_ i: Int) -> Float { vectors[i * dimension] }
+
+    @inline(__always) func callAsFunction(_ i: Int) -> Float {
+        cosine(Kernels.dot(query, vectors + i * dimension, dimension) * queryScale, norms[i])
+    }
+
+    @inline(__always) func from(row i: Int) -> CosineDistance {
+        let n = norms[i]
+        return CosineDistance(vectors: vectors, norms: norms, dimension: dimension, query: vectors + i * dimension, queryScale: n > 0 ? 1 / n : 0)
+    }
+
+    @inline(__always) func between(_ a: Int, _ b: Int) -> Float {
+        cosine(Kernels.dot(vectors + a * dimension, vectors + b * dimension, dimension), norms[a] * norms[b])
+    }
+}
+
+/// Approximate distances from a float query to the 8-bit codes of HNSW_SQ.
+struct QuantizedDistance: QueryDistance {
+    let quantizer: ScalarQuantizer
+    let query: UnsafePointer<Float>
+    let bias: Float
+    let scale: UnsafePointer<Float>
+    let codes: UnsafePointer<UInt8>
+    let norms: UnsafePointer<Float>?
+    let metric: MetricType
+
+    @inline(__always) func warm(_ i: Int) -> Float { Float(codes[i * quantizer.dimension]) }
+
+    @inline(__always) func callAsFunction(_ i: Int) -> Float {
+        quantizer.distance(query, bias: bias, scale: scale, codes: codes + i * quantizer.dimension, metric: metric, rowNorm: norms?[i] ?? 1)
+    }
+}
+
+// MARK: Filters
+
+/// Which reached nodes may enter the results (all of them are traversed).
+protocol NodeFilter {
+    func allows(_ i: Int) -> Bool
+}
+
+struct AllowAll: NodeFilter {
+    @inline(__always) func allows(_ i: Int) -> Bool { true }
+}
+
+/// The rows set in a ``Bitset``'s words.
+struct AllowedRows: NodeFilter {
+    let words: UnsafePointer<UInt64>
+    @inline(__always) func allows(_ i: Int) -> Bool { words[i >> 6] & (1 << UInt64(i & 63)) != 0 }
+}
+
+// MARK: Links
+
+/// Raw-pointer view of the flat link arrays: layer 0 has `m0 + 1` slots per node (count, then
+/// ids); the upper layers of node `i` start at `upperOffsets[i]`, `m + 1` slots per layer.
+struct LinkLayout: @unchecked Sendable {
+    // @unchecked: the pointers are into arrays the owner keeps alive for the view's lifetime;
+    // during a build every write to a block happens under that node's lock (`NodeLocks`).
+    let level0: UnsafeMutablePointer<Int32>
+    let upper: UnsafeMutablePointer<Int32>
+    let upperOffsets: UnsafePointer<Int32>
+    let m: Int
+    let m0: Int
+
+    /// The count-prefixed link block of `node` on `level` (the node must be on that level).
+    @inline(__always) func block(_ node: Int, level: Int) -> UnsafeMutablePointer<Int32> {
+        level == 0 ? level0 + node * (m0 + 1) : upper + Int(upperOffsets[node]) + (level - 1) * (m + 1)
+    }
+
+    /// Calls `body` with a view of the arrays; `upper` may be empty.
+    static func with<R>(level0: [Int32], upper: [Int32], upperOffsets: [Int32], m: Int, _ body: (LinkLayout) -> R) -> R {
+        level0.withUnsafeBufferPointer { l0 in
+            upper.withUnsafeBufferPointer { up in
+                upperOffsets.withUnsafeBufferPointer { offsets in
+                    var spare: Int32 = 0
+                    return withUnsafeMutablePointer(to: &spare) { dummy in
+                        body(LinkLayout(
+                            level0: UnsafeMutablePointer(mutating: l0.baseAddress) ?? dummy,
+                            upper: UnsafeMutablePointer(mutating: up.baseAddress) ?? dummy,
+                            upperOffsets: offsets.baseAddress.map { UnsafePointer($0) } ?? UnsafePointer(dummy),
+                            m: m, m0: 2 * m))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where a traversal reads a node's links from.
+protocol LinkSource {
+    /// Loads the start of `node`'s block on `level` early, so that it is in cache when read
+    /// (Swift has no prefetch instruction; this is a plain load whose result is summed away).
+    /// Returns 0 without touching memory where reading without the lock would race.
+    func warm(_ node: Int, level: Int) -> Int32
+    /// The count-prefixed links of `node` on `level`, valid until the next call; `spare` has room
+    /// for a whole block and may be used to return a copy.
+    func links(_ node: Int, level: Int, spare: UnsafeMutablePointer<Int32>) -> UnsafePointer<Int32>
+}
+
+/// Links read in place, without locks: a finished graph, or one that a single worker is building.
+struct FrozenLinks: LinkSource {
+    let layout: LinkLayout
+    @inline(__always) func warm(_ node: Int, level: Int) -> Int32 { layout.block(node, level: level)[0] }
+    @inline(__always) func links(_ node: Int, level: Int, spare: UnsafeMutablePointer<Int32>) -> UnsafePointer<Int32> {
+        UnsafePointer(layout.block(node, level: level))
+    }
+}
+
+/// A graph being built by several workers: each block is copied out under its node's lock.
+struct LockedLinks: LinkSource {
+    let layout: LinkLayout
+    let locks: NodeLocks
+    @inline(__always) func warm(_ node: Int, level: Int) -> Int32 { 0 }
+    @inline(__always) func links(_ node: Int, level: Int, spare: UnsafeMutablePointer<Int32>) -> UnsafePointer<Int32> {
+        let block = layout.block(node, level: level)
+        locks.lock(node)
+        spare.update(from: block, count: Int(block[0]) + 1)
+        locks.unlock(node)
+        return UnsafePointer(spare)
+    }
+}
+
+/// One spin lock per node, one byte each (hnswlib's `link_list_locks_`). Held only to copy or
+/// rewrite one link block, so a waiter spins briefly and then yields the core.
+/// Built on `Atomic` rather than `Mutex` so ThreadSanitizer on Linux sees the ordering.
+struct NodeLocks: @unchecked Sendable {
+    // @unchecked: the atomics are the synchronisation; the memory lives until `deallocate()`,
+    // which the owner calls after every worker has finished.
+    let base: UnsafeMutablePointer<Atomic<UInt8>>
+    let count: Int
+
+    init(count: Int) {
+        self.count = count
+        base = .allocate(capacity: max(count, 1))
+        for i in 0..<count { (base + i).initialize(to: Atomic<UInt8>(0)) }
+    }
+
+    @inline(__always) func lock(_ i: Int) {
+        var spins = 0
+        while !base[i].compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged {
+            spins += 1
+            if spins >= 64 {
+                spins = 0
+                sched_yield()
+            }
+        }
+    }
+
+    @inline(__always) func unlock(_ i: Int) {
+        base[i].store(0, ordering: .releasing)
+    }
+
+    func deallocate() {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+}
+
+// MARK: Heaps
+
+/// The order of a ``NodeHeap``: the top is the first node in this order.
+protocol NodeOrder {
+    static func before(_ a: GraphNode, _ b: GraphNode) -> Bool
+}
+
+/// Nearest first (ties: lower row first).
+enum NearestFirst: NodeOrder {
+    @inline(__always) static func before(_ a: GraphNode, _ b: GraphNode) -> Bool { a.d < b.d || (a.d == b.d && a.id < b.id) }
+}
+
+/// Farthest first (ties: higher row first), so popping everything gives descending (d, id).
+enum FarthestFirst: NodeOrder {
+    @inline(__always) static func before(_ a: GraphNode, _ b: GraphNode) -> Bool { a.d > b.d || (a.d == b.d && a.id > b.id) }
+}
+
+/// A binary heap of nodes in memory it owns and grows by doubling; `deallocate()` frees it.
+/// A copy shares the memory, so after a `push` that may grow, the copy that pushed is the one to keep.
+struct NodeHeap<Order: NodeOrder> {
+    private(set) var base: UnsafeMutablePointer<GraphNode>
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 4)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    func deallocate() { base.deallocate() }
+
+    var isEmpty: Bool { count == 0 }
+    @inline(__always) var top: GraphNode { base[0] }
+    @inline(__always) mutating func removeAll() { count = 0 }
+
+    @inline(__always) mutating func push(_ x: GraphNode) {
+        if count == capacity { grow() }
+        var i = count
+        count += 1
+        while i > 0 {
+            let p = (i - 1) >> 1
+            guard Order.before(x, base[p]) else { break }
+            base[i] = base[p]
+            i = p
+        }
+        base[i] = x
+    }
+
+    @discardableResult @inline(__always) mutating func pop() -> GraphNode {
+        assert(count > 0)
+        let first = base[0]
+        count -= 1
+        if count > 0 {
+            let x = base[count]
+            var i = 0
+            while true {
+                let l = 2 * i + 1
+                if l >= count { break }
+                var c = l
+                if l + 1 < count && Order.before(base[l + 1], base[l]) { c = l + 1 }
+                guard Order.before(base[c], x) else { break }
+                base[i] = base[c]
+                i = c
+            }
+            base[i] = x
+        }
+        return first
+    }
+
+    private mutating func grow() {
+        let bigger = UnsafeMutablePointer<GraphNode>.allocate(capacity: capacity * 2)
+        bigger.moveInitialize(from: base, count: count)
+        base.deallocate()
+        base = bigger
+        capacity *= 2
+    }
+}
+
+// MARK: Scratch
+
+/// The memory one traversal at a time works in: a visited set that clears in O(1) (a node is
+/// visited when its stamp equals the generation, hnswlib's `VisitedList`), the two heaps, and
+/// buffers for a copied link block, a batch of unvisited neighbours and the sorted results.
+/// One per build worker; searches borrow one from the index's pool.
+final class TraversalScratch {
+    let rows: Int
+    /// 16-bit stamps as hnswlib's: half the cache footprint of 32-bit ones; cleared every 65 535 walks.
+    let visited: UnsafeMutablePointer<UInt16>
+    private(set) var generation: UInt16 = 0
+    var candidates: NodeHeap<NearestFirst>
+    var results: NodeHeap<FarthestFirst>
+    /// Room for one link block (`maxLinks + 1` slots).
+    let links: UnsafeMutablePointer<Int32>
+    let batch: UnsafeMutablePointer<Int32>
+    let batchD: UnsafeMutablePointer<Float>
+    /// The last ``HNSWIndex/searchLayer`` results, ascending by (distance, row).
+    private(set) var found: UnsafeMutablePointer<GraphNode>
+    private var foundCapacity: Int
+    /// Where the early loads of ``LinkSource/warm(_:level:)`` go, so they are not optimised away.
+    var warmed: Int32 = 0
+
+    init(rows: Int, maxLinks: Int, ef: Int) {
+        self.rows = rows
+        visited = .allocate(capacity: max(rows, 1))
+        visited.initialize(repeating: 0, count: max(rows, 1))
+        candidates = NodeHeap(capacity: 2 * ef)
+        results = NodeHeap(capacity: ef + 1)
+        links = .allocate(capacity: maxLinks + 1)
+        batch = .allocate(capacity: maxLinks)
+        batchD = .allocate(capacity: maxLinks)
+        foundCapacity = ef + 1
+        found = .allocate(capacity: foundCapacity)
+    }
+
+    deinit {
+        visited.deallocate()
+        candidates.deallocate()
+        results.deallocate()
+        links.deallocate()
+        batch.deallocate()
+        batchD.deallocate()
+        found.deallocate()
+    }
+
+    /// Starts a new traversal: every node unvisited.
+    func nextGeneration() -> UInt16 {
+        generation &+= 1
+        if generation == 0 {
+            visited.update(repeating: 0, count: max(rows, 1))
+            generation = 1
+        }
+        return generation
+    }
+
+    func reserveFound(_ n: Int) {
+        guard n > foundCapacity else { return }
+        found.deallocate()
+        foundCapacity = max(n, 2 * foundCapacity)
+        found = .allocate(capacity: foundCapacity)
+    }
+}
+
+// MARK: Traversal
+
+enum GraphWalk {
+    /// Greedy descent on one upper level: moves to a closer neighbour until none is closer.
+    @inline(__always)
+    static func greedy<D: QueryDistance, S: LinkSource>(_ source: S, level: Int, from start: GraphNode, dist: D,
+                                                         scratch: TraversalScratch) -> GraphNode {
+        let spare = scratch.links
+        var warmed: Float = 0
+        defer { scratch.warmed &+= Int32(truncatingIfNeeded: warmed.bitPattern) }
+        var current = start
+        var changed = true
+        while changed {
+            changed = false
+            let block = source.links(Int(current.id), level: level, spare: spare)
+            let n = Int(block[0])
+            // Start every neighbour's load before the first distance needs it.
+            for j in stride(from: 1, through: n, by: 1) { warmed += dist.warm(Int(block[j])) }
+            var j = 1
+            while j <= n {
+                let e = block[j]
+                let d = dist(Int(e))
+                if d < current.d {
+                    current = GraphNode(d: d, id: e)
+                    changed = true
+                }
+                j += 1
+            }
+        }
+        return current
+    }
+
+    /// The paper's Algorithm 2 (hnswlib's `searchBaseLayer`), with a filter: every reached node
+    /// is expanded, but only allowed nodes enter the results; when fewer than `ef` allowed nodes
+    /// were found the walk goes on until no candidate is left. Leaves the results in
+    /// `scratch.found`, ascending by (distance, row), and returns how many there are.
+    ///
+    /// The unvisited neighbours of a node are gathered first and their distances computed in one
+    /// run, so the vector loads of several neighbours are in flight together.
+    static func searchLayer<D: QueryDistance, F: NodeFilter, S: LinkSource>(
+        _ source: S, level: Int, entry: GraphNode, ef: Int, dist: D, filter: F, scratch: TraversalScratch
+    ) -> Int {
+        let generation = scratch.nextGeneration()
+        let visited = scratch.visited, batch = scratch.batch, batchD = scratch.batchD, spare = scratch.links
+        var candidates = scratch.candidates
+        var results = scratch.results
+        candidates.removeAll()
+        results.removeAll()
+        visited[Int(entry.id)] = generation
+        candidates.push(entry)
+        if filter.allows(Int(entry.id)) { results.push(entry) }
+        var bound = results.isEmpty ? Float.infinity : results.top.d
+        var warmed: Int32 = 0
+        var warmedRow: Float = 0
+        while !candidates.isEmpty {
+            let c = candidates.top
+            if results.count >= ef && c.d > bound { break }
+            candidates.pop()
+            if !candidates.isEmpty { warmed &+= source.warm(Int(candidates.top.id), level: level) }
+            let block = source.links(Int(c.id), level: level, spare: spare)
+            let n = Int(block[0])
+            var fresh = 0
+            var j = 1
+            while j <= n {
+                let e = block[j]
+                if visited[Int(e)] != generation {
+                    visited[Int(e)] = generation
+                    batch[fresh] = e
+                    fresh += 1
+                    warmedRow += dist.warm(Int(e))
+                }
+                j += 1
+            }
+            for i in 0..<fresh { batchD[i] = dist(Int(batch[i])) }
+            for i in 0..<fresh {
+                let d = batchD[i]
+                guard results.count < ef || d < bound else { continue }
+                let node = GraphNode(d: d, id: batch[i])
+                candidates.push(node)
+                if filter.allows(Int(node.id)) {
+                    results.push(node)
+                    if results.count > ef { results.pop() }
+                    bound = results.top.d
+                }
+            }
+        }
+        let count = results.count
+        scratch.reserveFound(count)
+        let found = scratch.found
+        var i = count
+        while !results.isEmpty {
+            i -= 1
+            found[i] = results.pop()
+        }
+        scratch.candidates = candidates
+        scratch.results = results
+        scratch.warmed = warmed &+ Int32(truncatingIfNeeded: warmedRow.bitPattern)
+        return count
+    }
+}
