@@ -256,7 +256,7 @@ def run_quiver(binary, kind, params, sweep, param_name, args, gt_path, work):
     points, build, search_rss, reused_flags = [], None, 0.0, []
     for v in sweep:
         cmd = [binary, "search", "--base", args.base, "--queries", args.queries, "--metric", args.metric,
-               "--k", str(args.k), "--threads", str(args.threads), "--batch", "0", "--warmup", str(WARMUP),
+               "--k", str(args.k), "--threads", str(args.threads), "--build-threads", str(args.threads), "--batch", "0", "--warmup", str(WARMUP),
                "--index", kind, "--index-params", json.dumps(params), "--search-params", json.dumps({param_name: v}),
                "--segment-rows", str(args.quiver_segment_rows), "--db", db, "--result-ids", ids_path]
         out = json.loads(subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()[-1])

@@ -104,6 +104,34 @@ import Testing
         }
     }
 
+    /// `indexBuildThreads = 1` builds through the public API are deterministic: two databases
+    /// filled the same way write byte-identical index files and answer alike.
+    @Test func singleThreadBuildsAreReproducible() throws {
+        let vectors = clusteredVectors(count: 2_000, dimension: 12, clusters: 10, spread: 0.5, seed: 8)
+        var files = [[UInt8]](), answers = [[[Int64]]]()
+        for _ in 0..<2 {
+            let dir = TemporaryDirectory()
+            var o = quietOptions()
+            o.indexBuildThreads = 1
+            let db = try Database.open(at: dir.path, options: o)
+            try db.createCollection("c", dimension: 12, metric: .l2)
+            _ = try db.insert(into: "c", rows: vectors.enumerated().map { ["id": .int(Int64($0.offset)), "vector": .vector($0.element)] })
+            try db.flush("c")
+            try db.createIndex(on: "c", field: "vector", type: .hnsw, params: ["M": 8, "efConstruction": 40])
+            try db.waitForIndexBuilds(on: "c")
+            let e = try db.engine("c")
+            let names = try FileSystem.listDirectory(e.directory).filter { $0.hasSuffix(".qidx") }
+            #expect(names.count == 1)
+            files.append(try FileSystem.readFile(e.directory + "/" + names[0]))
+            var options = SearchOptions()
+            options.params = ["ef": 16]
+            answers.append(try db.search("c", vectors: Array(vectors.prefix(20)), limit: 10, options: options).map { $0.map { $0.id.intValue! } })
+            try db.close()
+        }
+        #expect(files[0] == files[1])
+        #expect(answers[0] == answers[1])
+    }
+
     @Test func compactionRebuildsAndDropRemoves() throws {
         let dir = TemporaryDirectory()
         var o = quietOptions()

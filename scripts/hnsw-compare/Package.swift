@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 // Quiver's HNSW against hnswlib and FAISS on the same data; see Documentation/Benchmarks.md.
 // A separate package so the library's manifest stays as it is; it reaches internal types, so
-// build it with `-Xswiftc -enable-testing` (and the AVX2/FMA flags of Kernels.swift).
+// build it with `-Xswiftc -enable-testing` (Quiver's manifest adds the machine's AVX2/FMA flags).
 import Foundation
 import PackageDescription
 

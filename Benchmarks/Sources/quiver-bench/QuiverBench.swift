@@ -53,6 +53,8 @@ struct Search: ParsableCommand {
     @Option(name: .customLong("vector-type"), help: "float32, float16 or bfloat16: the collection's vector field type.")
     var vectorType: String = "float32"
     @Option(help: "Search threads (default: all cores).") var threads: Int?
+    @Option(name: .customLong("build-threads"), help: "Index build threads (DatabaseOptions.indexBuildThreads; default: all cores).")
+    var buildThreads: Int?
     @Option(help: "Queries per batch in the batch pass; 0 skips the batch pass.") var batch: Int = 1000
     @Option(help: "Queries searched one at a time, untimed, before the single-query pass.") var warmup: Int = 0
     @Option(name: .customLong("segment-rows"), help: """
@@ -116,6 +118,7 @@ struct Search: ParsableCommand {
 
         var options = DatabaseOptions()
         options.durability = .none
+        if let buildThreads { options.indexBuildThreads = buildThreads }
         if let segmentRows {
             options.flushRowThreshold = segmentRows == 0 ? Int.max : segmentRows
             options.flushByteThreshold = segmentRows == 0 ? Int.max : options.flushByteThreshold

@@ -37,6 +37,9 @@ public struct DatabaseOptions: Sendable {
     public var autoCompaction: Bool = true
     /// Threads a search may use (default: all cores).
     public var searchThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Threads one background index build may use (default: all cores). Builds run one at a
+    /// time; lower this to leave cores to searches while an index is built.
+    public var indexBuildThreads: Int = ProcessInfo.processInfo.activeProcessorCount
     /// Receives recovery reports (such as a dropped torn WAL record) and other events.
     /// The default writes warnings and errors to standard error.
     public var logHandler: @Sendable (LogLevel, String) -> Void = { level, message in

@@ -141,7 +141,7 @@ extension CollectionEngine {
         let field = schema.field(named: def.field)!
         let d = field.dataType.dimension!
         let space = VectorSpace(vectors: segment.vectors(def.field), norms: segment.norms(def.field), count: segment.rowCount, dimension: d, metric: metric)
-        let index = withExtendedLifetime(segment) { SegmentIndex.build(def.type, params: def.params, space: space)! }
+        let index = withExtendedLifetime(segment) { SegmentIndex.build(def.type, params: def.params, space: space, threads: max(1, options.indexBuildThreads))! }
         let name = FileNames.index(segment: segment.id, number: number)
         let path = directory + "/" + name
         try FileSystem.writeFile(path, IndexFile.encode(index, segmentID: segment.id, metric: metric))
