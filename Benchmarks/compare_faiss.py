@@ -44,12 +44,14 @@ def run_faiss(base, queries, metric, k, threads, batch):
     index.add(base)
     lat = []
     ids = np.empty((len(queries), k), dtype=np.int64)
+    dist = np.empty((len(queries), k), dtype=np.float32)
     t_single = time.perf_counter()
     for i in range(len(queries)):
         t0 = time.perf_counter()
-        _, I = index.search(queries[i:i + 1], k)
+        D, I = index.search(queries[i:i + 1], k)
         lat.append(time.perf_counter() - t0)
         ids[i] = I[0]
+        dist[i] = D[0]
     t_single = time.perf_counter() - t_single
     t0 = time.perf_counter()
     for s in range(0, len(queries), batch):
@@ -61,7 +63,7 @@ def run_faiss(base, queries, metric, k, threads, batch):
         "p50_ms": float(np.percentile(lat, 50)),
         "p99_ms": float(np.percentile(lat, 99)),
         "qps_batch": len(queries) / t_batch,
-    }, ids
+    }, ids, dist
 
 
 def main():
@@ -84,7 +86,7 @@ def main():
     generate(base_path, q_path, args.n, args.d, args.nq, args.seed)
     base, queries = np.load(base_path), np.load(q_path)
 
-    faiss_stats, faiss_ids = run_faiss(base, queries, args.metric, args.k, args.threads, args.batch)
+    faiss_stats, faiss_ids, faiss_dist = run_faiss(base, queries, args.metric, args.k, args.threads, args.batch)
 
     flags = args.swift_flags.split()
     subprocess.run(["swift", "build", "-c", "release", "--package-path", HERE, "--product", "quiver-bench"] + flags,
@@ -92,16 +94,20 @@ def main():
     bin_path = subprocess.run(["swift", "build", "-c", "release", "--package-path", HERE, "--show-bin-path"] + flags,
                               check=True, capture_output=True, text=True).stdout.strip()
     ids_path = os.path.join(data, "quiver_ids.npy")
+    dist_path = os.path.join(data, "quiver_distances.npy")
     out = subprocess.run(
         [os.path.join(bin_path, "quiver-bench"), "search", "--base", base_path, "--queries", q_path,
          "--metric", args.metric, "--k", str(args.k), "--threads", str(args.threads),
-         "--batch", str(args.batch), "--result-ids", ids_path],
+         "--batch", str(args.batch), "--result-ids", ids_path, "--result-distances", dist_path],
         check=True, capture_output=True, text=True).stdout
     quiver_stats = json.loads(out.strip().splitlines()[-1])
     quiver_ids = np.load(ids_path)
+    quiver_dist = np.load(dist_path)
 
     same_rows = int((np.sort(quiver_ids, axis=1) == np.sort(faiss_ids, axis=1)).all(axis=1).sum())
     recall = float(np.mean([len(set(a) & set(b)) / args.k for a, b in zip(quiver_ids, faiss_ids)]))
+    # Scores of the k-th best agree whatever ties did to the ids; FAISS's are squared L2 / inner products.
+    rel = np.abs(quiver_dist.astype(np.float64) - faiss_dist) / np.maximum(np.abs(faiss_dist), 1e-30)
     report = {
         "n": args.n, "d": args.d, "nq": args.nq, "k": args.k, "metric": args.metric, "threads": args.threads,
         "faiss": faiss_stats, "quiver": quiver_stats,
@@ -109,6 +115,7 @@ def main():
         "ratio_p50": quiver_stats["p50_ms"] / faiss_stats["p50_ms"],
         "ratio_qps_batch": quiver_stats["qps_batch"] / faiss_stats["qps_batch"],
         "ids_identical_queries": same_rows, "recall_vs_faiss": recall,
+        "max_relative_distance_difference": float(rel.max()),
     }
     print(json.dumps(report, indent=2))
 

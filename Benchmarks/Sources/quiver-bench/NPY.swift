@@ -77,8 +77,17 @@ enum NPY {
 
     /// Writes a little-endian int64 (`<i8`) rows×columns array (version 1.0 header).
     static func writeInt64(_ path: String, rows: Int, columns: Int, values: [Int64]) throws {
+        try write(path, descr: "<i8", rows: rows, columns: columns, values: values)
+    }
+
+    /// Writes a little-endian float32 (`<f4`) rows×columns array (version 1.0 header).
+    static func writeFloat32(_ path: String, rows: Int, columns: Int, values: [Float]) throws {
+        try write(path, descr: "<f4", rows: rows, columns: columns, values: values)
+    }
+
+    private static func write<T>(_ path: String, descr: String, rows: Int, columns: Int, values: [T]) throws {
         precondition(values.count == rows * columns)
-        var header = "{'descr': '<i8', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
         let unpadded = 10 + header.utf8.count + 1
         header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
         var out = Data([0x93] + Array("NUMPY".utf8) + [1, 0])

@@ -66,6 +66,8 @@ struct Search: ParsableCommand {
     @Option(help: "Database directory, reused by later runs with the same inputs (default: a fresh temporary directory, removed afterwards).")
     var db: String?
     @Option(name: .customLong("result-ids"), help: "Where to write the single-query ids (.npy int64 nq×k).") var resultIDs: String?
+    @Option(name: .customLong("result-distances"), help: "Where to write the single-query scores (.npy float32 nq×k, NaN where fewer than k hits).")
+    var resultDistances: String?
 
     func validate() throws {
         guard MetricType(name: metric) != nil else { throw ValidationError("--metric must be ip, l2 or cosine") }
@@ -172,12 +174,16 @@ struct Search: ParsableCommand {
         // Single queries.
         var latencies = [Double]()
         var ids = [Int64](repeating: -1, count: queryVectors.count * k)
+        var distances = [Float](repeating: .nan, count: queryVectors.count * k)
         let singleStart = now()
         for (i, q) in queryVectors.enumerated() {
             let t0 = now()
             let hits = try database.search("bench", vectors: [q], limit: k, outputFields: [], options: searchOptions)[0]
             latencies.append(now() - t0)
-            for (j, hit) in hits.enumerated() { ids[i * k + j] = hit.id.intValue ?? -1 }
+            for (j, hit) in hits.enumerated() {
+                ids[i * k + j] = hit.id.intValue ?? -1
+                distances[i * k + j] = hit.distance
+            }
         }
         let singleSeconds = now() - singleStart
         latencies.sort()
@@ -199,6 +205,7 @@ struct Search: ParsableCommand {
         }
         try database.close()
         if let resultIDs { try NPY.writeInt64(resultIDs, rows: queryVectors.count, columns: k, values: ids) }
+        if let resultDistances { try NPY.writeFloat32(resultDistances, rows: queryVectors.count, columns: k, values: distances) }
 
         let mib = 1024.0 * 1024.0
         func number(_ x: Double?) -> String { x.map(fmt) ?? "null" }
