@@ -209,3 +209,38 @@ import Testing
         try await db.close()
     }
 }
+
+/// Searches skip the live-row bitmap of sealed segments without deletes; the engine's delete
+/// counts must follow deletes, flushes, reopen and compaction so deleted rows never come back.
+@Suite struct SearchDeleteCountTests {
+    @Test func deletedRowsNeverReturnedThroughFastPath() throws {
+        let dir = TemporaryDirectory()
+        var o = quietOptions()
+        o.autoCompaction = false
+        var db = try Database.open(at: dir.path, options: o)
+        try db.createCollection("c", dimension: 4, metric: .l2)
+        var g = SeededGenerator(seed: 21)
+        for s in 0..<2 {
+            _ = try db.insert(into: "c", rows: (0..<50).map { ["id": .int(Int64(s * 50 + $0)), "vector": .vector(randomVector(4, using: &g))] })
+            try db.flush("c")
+        }
+        let query = randomVector(4, using: &g)
+        func ids(_ db: Database) throws -> [Int64] { try db.search("c", vectors: [query], limit: 100)[0].map { $0.id.intValue! } }
+        #expect(try ids(db).count == 100)
+        let gone = Array(try ids(db).prefix(7))
+        _ = try db.delete(from: "c", ids: gone.map { .int($0) })
+        var deleted = Set(gone)
+        #expect(try Set(ids(db)).isDisjoint(with: deleted) && ids(db).count == 93)
+        try db.flush("c")
+        try db.close()
+        db = try Database.open(at: dir.path, options: o)
+        #expect(try Set(ids(db)).isDisjoint(with: deleted) && ids(db).count == 93)
+        #expect(try db.engine("c").compact(.all))
+        #expect(try Set(ids(db)).isDisjoint(with: deleted) && ids(db).count == 93)
+        let more = Array(try ids(db).suffix(3))
+        _ = try db.delete(from: "c", ids: more.map { .int($0) })
+        deleted.formUnion(more)
+        #expect(try Set(ids(db)).isDisjoint(with: deleted) && ids(db).count == 90)
+        try db.close()
+    }
+}

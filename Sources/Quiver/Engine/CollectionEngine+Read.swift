@@ -94,6 +94,38 @@ extension Snapshot {
         return out
     }
 
+    /// The rows a search may return, per segment: `nil` when that is every row (no deletes, no
+    /// filter), found without touching a bitmap, so an unfiltered search of a segment without
+    /// deletes costs nothing proportional to its rows before the scan or walk; otherwise the
+    /// live rows matching `filter`. `count` is the number of such rows.
+    func searchable(_ filter: FilterExpression) -> [(segment: SegmentRef, allowed: Bitset?, count: Int)] {
+        func restricted(_ segment: SegmentRef, deleted: Bitset) -> (segment: SegmentRef, allowed: Bitset?, count: Int) {
+            var rows = deleted
+            rows.invert()
+            if !filter.matchesAll {
+                let live = rows
+                switch segment {
+                case .sealed(let s): rows = filter.evaluate(on: s)
+                case .growing(let g): rows = filter.evaluate(on: g)
+                }
+                rows.formIntersection(live)
+            }
+            let count = rows.cardinality
+            return (segment, count == segment.rowCount ? nil : rows, count)
+        }
+        var out = [(segment: SegmentRef, allowed: Bitset?, count: Int)]()
+        out.reserveCapacity(sealed.count + 1)
+        for (i, s) in sealed.enumerated() {
+            if filter.matchesAll && i < sealedDeleteCounts.count && sealedDeleteCounts[i] == 0 {
+                out.append((.sealed(s), nil, s.rowCount))
+            } else {
+                out.append(restricted(.sealed(s), deleted: sealedDeletes[i]))
+            }
+        }
+        out.append(restricted(.growing(growing), deleted: growing.deleted))
+        return out
+    }
+
     /// The live rows matching `filter`, per segment.
     func matching(_ filter: FilterExpression) -> [(segment: SegmentRef, rows: Bitset)] {
         segments.map { segment, live in

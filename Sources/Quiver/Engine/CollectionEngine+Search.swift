@@ -28,7 +28,7 @@ extension CollectionEngine {
 
     func search(_ request: SearchRequest) throws -> [[Hit]] {
         let snap = try snapshot()
-        let segments = snap.matching(request.filter)
+        let segments = snap.searchable(request.filter)
         let pk = schema.primaryField.name
         if let nprobe = request.indexParams.nprobe,
             let def = snap.indexDefinitions.first(where: { $0.field == request.field.name }), def.type.isIVF, nprobe > def.params.nlist {
@@ -56,16 +56,13 @@ extension CollectionEngine {
 
     /// The best `k` candidates per query over all segments, best first (ties: segment, then row).
     private func candidates(
-        _ request: SearchRequest, segments: [(segment: SegmentRef, rows: Bitset)], indexes: [UInt64: [String: SegmentIndex]], k: Int
+        _ request: SearchRequest, segments: [(segment: SegmentRef, allowed: Bitset?, count: Int)], indexes: [UInt64: [String: SegmentIndex]], k: Int
     ) -> [[Candidate]] {
         let d = request.field.dataType.dimension!
         let name = request.field.name
         var out = [[Candidate]](repeating: [], count: request.queries.count)
-        for (index, (segment, rows)) in segments.enumerated() {
-            if segment.rowCount == 0 { continue }
-            let cardinality = rows.cardinality
-            if cardinality == 0 { continue }
-            let allowed = cardinality == segment.rowCount ? nil : rows
+        for (index, (segment, allowed, count)) in segments.enumerated() {
+            if segment.rowCount == 0 || count == 0 { continue }
             let results: [[ScoredRow]]
             let type = request.field.dataType
             func binary(_ queries: [[UInt8]], _ raw: UnsafeRawBufferPointer) -> [[ScoredRow]] {
@@ -141,11 +138,11 @@ extension CollectionEngine {
     /// first `offset + limit` groups; widen the candidate list until the groups are full or the
     /// matching rows are exhausted. Groups are ordered by their best hit, hits within a group by rank.
     private func grouped(
-        _ request: SearchRequest, segments: [(segment: SegmentRef, rows: Bitset)], indexes: [UInt64: [String: SegmentIndex]],
+        _ request: SearchRequest, segments: [(segment: SegmentRef, allowed: Bitset?, count: Int)], indexes: [UInt64: [String: SegmentIndex]],
         group: FieldSchema
     ) -> [[Candidate]] {
         let groupsWanted = request.limit + request.offset
-        let matching = segments.reduce(0) { $0 + $1.rows.cardinality }
+        let matching = segments.reduce(0) { $0 + $1.count }
         var k = min(matching, max(64, groupsWanted * request.groupSize * 4))
         while true {
             let all = candidates(request, segments: segments, indexes: indexes, k: k)

@@ -15,6 +15,9 @@ struct Snapshot: Sendable {
     let metric: MetricType
     let sealed: [SealedSegment]
     let sealedDeletes: [Bitset]
+    /// The number of set bits of each of `sealedDeletes` (so a search over a segment without
+    /// deletes does no work proportional to its rows before the scan).
+    var sealedDeleteCounts: [Int] = []
     let growing: GrowingSegment
     /// Ready indexes by sealed segment id and vector field name.
     var indexes: [UInt64: [String: SegmentIndex]] = [:]
@@ -42,6 +45,8 @@ final class CollectionEngine: Sendable {
         var manifest: Manifest
         var sealed: [SealedSegment] = []
         var sealedDeletes: [Bitset] = []
+        /// `sealedDeletes[i].cardinality`, kept up to date by every change of `sealedDeletes`.
+        var sealedDeleteCounts: [Int] = []
         var segmentIndex: [UInt64: Int] = [:]
         /// Sealed segments whose deletes changed since the manifest was written.
         var dirtyDeletes: Set<UInt64> = []
@@ -147,6 +152,7 @@ final class CollectionEngine: Sendable {
             let index = s.sealed.count
             s.sealed.append(segment)
             s.sealedDeletes.append(deletes)
+            s.sealedDeleteCounts.append(deletes.cardinality)
             s.segmentIndex[entry.id] = index
             if let key = s.pkIndex.addSegment(id: entry.id, keys: segment.columns[pkName]!, deleted: deletes) {
                 throw QuiverError.corruption("primary key \(key) is live in two rows (segment '\(path)')")
@@ -238,7 +244,8 @@ final class CollectionEngine: Sendable {
         try state.withLock { s in
             guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
             return Snapshot(
-                schema: schema, metric: metric, sealed: s.sealed, sealedDeletes: s.sealedDeletes, growing: s.growing,
+                schema: schema, metric: metric, sealed: s.sealed, sealedDeletes: s.sealedDeletes,
+                sealedDeleteCounts: s.sealedDeleteCounts, growing: s.growing,
                 indexes: s.segmentIndexes, indexDefinitions: s.manifest.indexes)
         }
     }
@@ -298,7 +305,8 @@ extension CollectionEngine.State {
                 growing.markDeleted(Int(location.row))
             } else {
                 let i = segmentIndex[location.segment]!
-                sealedDeletes[i][Int(location.row)] = true
+                sealedDeletes[i][Int(location.row)] = true  // the key index holds live rows only
+                sealedDeleteCounts[i] += 1
                 dirtyDeletes.insert(location.segment)
             }
         }

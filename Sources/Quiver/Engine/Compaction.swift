@@ -146,6 +146,7 @@ extension CollectionEngine {
             }
             s.sealed = sealed
             s.sealedDeletes = deletes
+            s.sealedDeleteCounts = deletes.map(\.cardinality)
             s.segmentIndex = index
             for id in plan.ids { s.dirtyDeletes.remove(id) }
             s.compacting = false

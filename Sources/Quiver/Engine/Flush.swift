@@ -65,6 +65,7 @@ extension CollectionEngine.State {
             let index = sealed.count
             sealed.append(segment)
             sealedDeletes.append(Bitset(count: segment.rowCount))
+            sealedDeleteCounts.append(0)
             segmentIndex[segment.id] = index
             for (newRow, oldRow) in liveRows.enumerated() {
                 let key = CollectionEngine.primaryKey(segment.columns[schema.primaryField.name]!, newRow)
