@@ -27,7 +27,9 @@ import Testing
         #expect(chunks.count == 72 && reference.count == 72)
 
         let dir = TemporaryDirectory()
-        let db = try Database.open(at: dir.path, options: quietOptions())
+        var options = quietOptions()
+        options.indexBuildThreads = 1  // deterministic builds: a fixed recall, not a sample
+        let db = try Database.open(at: dir.path, options: options)
         try db.createCollection("faq", dimension: 384, metric: .cosine)
         _ = try db.insert(into: "faq", rows: chunks.enumerated().map { ["id": .int(Int64($0.offset)), "vector": .vector($0.element)] })
         try db.flush("faq")
