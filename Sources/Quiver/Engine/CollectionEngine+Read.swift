@@ -80,64 +80,43 @@ enum SegmentRef {
 }
 
 extension Snapshot {
-    /// Every segment with its live-row bitmap (sealed first, in order, then growing).
-    var segments: [(segment: SegmentRef, live: Bitset)] {
-        var out = [(SegmentRef, Bitset)]()
-        for (i, s) in sealed.enumerated() {
-            var live = sealedDeletes[i]
-            live.invert()
-            out.append((.sealed(s), live))
-        }
-        var live = growing.deleted
-        live.invert()
-        out.append((.growing(growing), live))
-        return out
+    /// Every segment with its delete bitmap (sealed first, in order, then growing).
+    private var segmentsWithDeletes: [(segment: SegmentRef, deleted: Bitset)] {
+        zip(sealed, sealedDeletes).map { (.sealed($0), $1) } + [(.growing(growing), growing.deleted)]
     }
 
-    /// The rows a search may return, per segment: `nil` when that is every row (no deletes, no
-    /// filter), found without touching a bitmap, so an unfiltered search of a segment without
-    /// deletes costs nothing proportional to its rows before the scan or walk; otherwise the
-    /// live rows matching `filter`. `count` is the number of such rows.
+    /// The live rows of `segment` (deleted rows `deleted`) that match `filter`.
+    private static func rows(of segment: SegmentRef, deleted: Bitset, matching filter: FilterExpression) -> Bitset {
+        var live = deleted
+        live.invert()
+        guard !filter.matchesAll else { return live }
+        var rows: Bitset
+        switch segment {
+        case .sealed(let s): rows = filter.evaluate(on: s)
+        case .growing(let g): rows = filter.evaluate(on: g)
+        }
+        rows.formIntersection(live)
+        return rows
+    }
+
+    /// The rows a search may return, per segment: `nil` when that is every row, and found
+    /// without touching a bitmap for a sealed segment without deletes searched without a filter
+    /// (its delete count is kept by the engine), so such a search costs nothing proportional to
+    /// the segment's rows before the scan or walk. `count` is the number of such rows.
     func searchable(_ filter: FilterExpression) -> [(segment: SegmentRef, allowed: Bitset?, count: Int)] {
-        func restricted(_ segment: SegmentRef, deleted: Bitset) -> (segment: SegmentRef, allowed: Bitset?, count: Int) {
-            var rows = deleted
-            rows.invert()
-            if !filter.matchesAll {
-                let live = rows
-                switch segment {
-                case .sealed(let s): rows = filter.evaluate(on: s)
-                case .growing(let g): rows = filter.evaluate(on: g)
-                }
-                rows.formIntersection(live)
+        segmentsWithDeletes.enumerated().map { i, entry in
+            if filter.matchesAll && i < sealed.count && sealedDeleteCounts[i] == 0 {
+                return (entry.segment, nil, entry.segment.rowCount)
             }
+            let rows = Self.rows(of: entry.segment, deleted: entry.deleted, matching: filter)
             let count = rows.cardinality
-            return (segment, count == segment.rowCount ? nil : rows, count)
+            return (entry.segment, count == entry.segment.rowCount ? nil : rows, count)
         }
-        var out = [(segment: SegmentRef, allowed: Bitset?, count: Int)]()
-        out.reserveCapacity(sealed.count + 1)
-        for (i, s) in sealed.enumerated() {
-            if filter.matchesAll && i < sealedDeleteCounts.count && sealedDeleteCounts[i] == 0 {
-                out.append((.sealed(s), nil, s.rowCount))
-            } else {
-                out.append(restricted(.sealed(s), deleted: sealedDeletes[i]))
-            }
-        }
-        out.append(restricted(.growing(growing), deleted: growing.deleted))
-        return out
     }
 
     /// The live rows matching `filter`, per segment.
     func matching(_ filter: FilterExpression) -> [(segment: SegmentRef, rows: Bitset)] {
-        segments.map { segment, live in
-            guard !filter.matchesAll else { return (segment, live) }
-            var rows: Bitset
-            switch segment {
-            case .sealed(let s): rows = filter.evaluate(on: s)
-            case .growing(let g): rows = filter.evaluate(on: g)
-            }
-            rows.formIntersection(live)
-            return (segment, rows)
-        }
+        segmentsWithDeletes.map { ($0.segment, Self.rows(of: $0.segment, deleted: $0.deleted, matching: filter)) }
     }
 }
 
@@ -146,7 +125,9 @@ extension CollectionEngine {
     func get(keys: [PrimaryKey], fields: OutputFields, filter: FilterExpression?) throws -> [Row] {
         let (snap, locations): (Snapshot, [RowLocation]) = try state.withLock { s in
             guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
-            let snap = Snapshot(schema: schema, metric: metric, sealed: s.sealed, sealedDeletes: s.sealedDeletes, growing: s.growing)
+            let snap = Snapshot(
+                schema: schema, metric: metric, sealed: s.sealed, sealedDeletes: s.sealedDeletes,
+                sealedDeleteCounts: s.sealedDeleteCounts, growing: s.growing)
             var seen = Set<PrimaryKey>()
             return (snap, keys.compactMap { seen.insert($0).inserted ? s.pkIndex[$0] : nil })
         }

@@ -77,7 +77,8 @@ extension CollectionEngine {
                 let space = VectorSpace(vectors: s.vectors(name), norms: s.norms(name), count: s.rowCount, dimension: d, metric: metric)
                 results = withExtendedLifetime(s) {
                     indexes[s.id]![name]!.search(
-                        queries: queries, space: space, k: k, allowed: allowed, params: request.indexParams, threads: request.threads)
+                        queries: queries, space: space, k: k, allowed: allowed, allowedCount: count, params: request.indexParams,
+                        threads: request.threads)
                 }
             case (.sealed(let s), .floatVector, .floats(let queries)):
                 results = FlatScan.topK(

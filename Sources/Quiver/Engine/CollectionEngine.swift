@@ -17,7 +17,7 @@ struct Snapshot: Sendable {
     let sealedDeletes: [Bitset]
     /// The number of set bits of each of `sealedDeletes` (so a search over a segment without
     /// deletes does no work proportional to its rows before the scan).
-    var sealedDeleteCounts: [Int] = []
+    let sealedDeleteCounts: [Int]
     let growing: GrowingSegment
     /// Ready indexes by sealed segment id and vector field name.
     var indexes: [UInt64: [String: SegmentIndex]] = [:]

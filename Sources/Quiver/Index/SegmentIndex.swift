@@ -45,8 +45,10 @@ enum SegmentIndex: Sendable {
 
     /// The best `k` allowed rows per query; falls back to an exact scan when the filter is very
     /// selective or when the index found fewer than `k` rows although enough are allowed.
-    func search(queries: [[Float]], space: VectorSpace, k: Int, allowed: Bitset?, params: IndexSearchParams, threads: Int) -> [[ScoredRow]] {
-        let allowedCount = allowed?.cardinality ?? count
+    /// `allowedCount` is `allowed`'s cardinality when the caller already knows it.
+    func search(queries: [[Float]], space: VectorSpace, k: Int, allowed: Bitset?, allowedCount: Int? = nil,
+                params: IndexSearchParams, threads: Int) -> [[ScoredRow]] {
+        let allowedCount = allowedCount ?? allowed?.cardinality ?? count
         func exact(_ qs: [[Float]]) -> [[ScoredRow]] {
             FlatScan.topK(
                 queries: qs, vectors: UnsafeBufferPointer(start: space.vectors, count: space.count * space.dimension),
