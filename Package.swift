@@ -68,9 +68,11 @@ let package = Package(
             pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]
         ),
+        // A prefetch hint (Swift has none); header-only C, ours, no third-party code.
+        .target(name: "CQuiverSupport"),
         .target(
             name: "Quiver",
-            dependencies: ["CLZ4"],
+            dependencies: ["CLZ4", "CQuiverSupport"],
             swiftSettings: vectorSettings
         ),
         .target(

@@ -79,6 +79,25 @@ enum SegmentRef {
     }
 }
 
+/// A segment as a search sees it: the rows it may return (`nil`: all of them) and how many.
+struct SearchableSegment {
+    var segment: SegmentRef
+    var allowed: Bitset?
+    var count: Int
+
+    init(segment: SegmentRef, allowed: Bitset?, count: Int) {
+        self.segment = segment
+        self.allowed = allowed
+        self.count = count
+    }
+
+    /// `rows` as the allowed set, or `nil` when it holds every row of the segment.
+    init(_ segment: SegmentRef, _ rows: Bitset) {
+        let count = rows.cardinality
+        self.init(segment: segment, allowed: count == segment.rowCount ? nil : rows, count: count)
+    }
+}
+
 extension Snapshot {
     /// Every segment with its delete bitmap (sealed first, in order, then growing).
     private var segmentsWithDeletes: [(segment: SegmentRef, deleted: Bitset)] {
@@ -101,17 +120,25 @@ extension Snapshot {
 
     /// The rows a search may return, per segment: `nil` when that is every row, and found
     /// without touching a bitmap for a sealed segment without deletes searched without a filter
-    /// (its delete count is kept by the engine), so such a search costs nothing proportional to
-    /// the segment's rows before the scan or walk. `count` is the number of such rows.
-    func searchable(_ filter: FilterExpression) -> [(segment: SegmentRef, allowed: Bitset?, count: Int)] {
-        segmentsWithDeletes.enumerated().map { i, entry in
-            if filter.matchesAll && i < sealed.count && sealedDeleteCounts[i] == 0 {
-                return (entry.segment, nil, entry.segment.rowCount)
+    /// (its delete count is kept by the engine) and for an empty growing segment, so such a
+    /// search costs nothing proportional to the segment's rows before the scan or walk.
+    func searchable(_ filter: FilterExpression) -> [SearchableSegment] {
+        var out = [SearchableSegment]()
+        out.reserveCapacity(sealed.count + 1)
+        for i in sealed.indices {
+            let segment = SegmentRef.sealed(sealed[i])
+            if filter.matchesAll && sealedDeleteCounts[i] == 0 {
+                out.append(SearchableSegment(segment: segment, allowed: nil, count: sealed[i].rowCount))
+            } else {
+                out.append(SearchableSegment(segment, Self.rows(of: segment, deleted: sealedDeletes[i], matching: filter)))
             }
-            let rows = Self.rows(of: entry.segment, deleted: entry.deleted, matching: filter)
-            let count = rows.cardinality
-            return (entry.segment, count == entry.segment.rowCount ? nil : rows, count)
         }
+        if growing.rowCount == 0 {
+            out.append(SearchableSegment(segment: .growing(growing), allowed: nil, count: 0))
+        } else {
+            out.append(SearchableSegment(.growing(growing), Self.rows(of: .growing(growing), deleted: growing.deleted, matching: filter)))
+        }
+        return out
     }
 
     /// The live rows matching `filter`, per segment.

@@ -56,12 +56,13 @@ extension CollectionEngine {
 
     /// The best `k` candidates per query over all segments, best first (ties: segment, then row).
     private func candidates(
-        _ request: SearchRequest, segments: [(segment: SegmentRef, allowed: Bitset?, count: Int)], indexes: [UInt64: [String: SegmentIndex]], k: Int
+        _ request: SearchRequest, segments: [SearchableSegment], indexes: [UInt64: [String: SegmentIndex]], k: Int
     ) -> [[Candidate]] {
         let d = request.field.dataType.dimension!
         let name = request.field.name
         var out = [[Candidate]](repeating: [], count: request.queries.count)
-        for (index, (segment, allowed, count)) in segments.enumerated() {
+        for (index, entry) in segments.enumerated() {
+            let segment = entry.segment, allowed = entry.allowed, count = entry.count
             if segment.rowCount == 0 || count == 0 { continue }
             let results: [[ScoredRow]]
             let type = request.field.dataType
@@ -139,7 +140,7 @@ extension CollectionEngine {
     /// first `offset + limit` groups; widen the candidate list until the groups are full or the
     /// matching rows are exhausted. Groups are ordered by their best hit, hits within a group by rank.
     private func grouped(
-        _ request: SearchRequest, segments: [(segment: SegmentRef, allowed: Bitset?, count: Int)], indexes: [UInt64: [String: SegmentIndex]],
+        _ request: SearchRequest, segments: [SearchableSegment], indexes: [UInt64: [String: SegmentIndex]],
         group: FieldSchema
     ) -> [[Candidate]] {
         let groupsWanted = request.limit + request.offset

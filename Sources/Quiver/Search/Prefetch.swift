@@ -1,0 +1,19 @@
+internal import CQuiverSupport
+
+// Software prefetch. Swift has no spelling for it; the hint comes from the package's small C
+// target (`CQuiverSupport`, one inline function that the compiler inlines into these). A load
+// used as a stand-in would hold up retirement until its data arrived; a prefetch does not.
+
+/// Asks the cache for the line holding `address` (a hint: never faults, may be dropped).
+@inline(__always) func prefetchLine(_ address: UnsafeRawPointer) {
+    quiver_prefetch(address)
+}
+
+/// Prefetches the `bytes` bytes at `start`, one hint per 64-byte line.
+@inline(__always) func prefetchLines(_ start: UnsafeRawPointer, bytes: Int) {
+    var offset = 0
+    while offset < bytes {
+        quiver_prefetch(start + offset)
+        offset += 64
+    }
+}
