@@ -142,6 +142,23 @@ func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
         }
     }
 
+    /// k-means and list assignment run on the batched scan kernels over several threads
+    /// (6 000 points × 128 lists × 12 dimensions is above the scan's parallel threshold); the
+    /// lists must not depend on the thread count.
+    @Test(arguments: [MetricType.l2, .ip, .cosine])
+    func ivfListsDoNotDependOnThreads(_ metric: MetricType) throws {
+        let f = Self.fixture(n: 6000, d: 12)
+        try withExtendedLifetime(f) {
+            let one = IVFIndex.build(space: f.space(metric), nlist: 128, quantize: false, threads: 1)
+            let four = IVFIndex.build(space: f.space(metric), nlist: 128, quantize: false, threads: 4)
+            #expect(one.nlist == 128)
+            #expect(one.centroids == four.centroids && one.offsets == four.offsets && one.ids == four.ids)
+            // Every list is used and every row is in exactly one list.
+            #expect(Set(one.ids).count == f.n && one.ids.count == f.n)
+            #expect(zip(one.offsets, one.offsets.dropFirst()).allSatisfy { $0 < $1 })
+        }
+    }
+
     @Test(arguments: [IndexType.hnswSQ, .ivfSQ8])
     func everyFlippedByteIsCorruption(_ type: IndexType) throws {
         let f = Self.fixture(n: 300, d: 8)

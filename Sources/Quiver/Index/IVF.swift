@@ -40,51 +40,62 @@ final class IVFIndex: Sendable {
 
     // MARK: Build
 
-    static func build(space: VectorSpace, nlist requested: Int, quantize: Bool, iterations: Int = 12, seed: UInt64 = 0x4956_4621) -> IVFIndex {
+    /// k-means on a sample (up to 256 rows per list, FAISS's `max_points_per_centroid`), then
+    /// every row to its nearest centroid. Both steps are nearest-centroid searches for many points
+    /// at once, so they run on the batched exact-search kernels (``FlatScan``, register-blocked,
+    /// on `threads` workers) in chunks of ``assignChunk`` points; the result does not depend on
+    /// `threads`.
+    static func build(space: VectorSpace, nlist requested: Int, quantize: Bool, iterations: Int = 12,
+                      seed: UInt64 = 0x4956_4621, threads: Int = 1) -> IVFIndex {
         let n = space.count, d = space.dimension
         let nlist = effectiveLists(requested, rows: n)
         var rng = SplitMix64(seed: seed)
-        // Training sample: up to 256 rows per list.
         let sampleSize = min(n, nlist * 256)
         var sample = Array(0..<n)
         if sampleSize < n {
             for i in 0..<sampleSize { sample.swapAt(i, i + Int(rng.next() % UInt64(n - i))) }
         }
-        sample = Array(sample.prefix(sampleSize))
-        let points = sample.flatMap { normalizedRow(space, $0) }
+        let points = sample.prefix(sampleSize).map { normalizedRow(space, $0) }
         var centroids = [Float]()
+        centroids.reserveCapacity(nlist * d)
         var order = Array(0..<sampleSize)
         for i in 0..<nlist { order.swapAt(i, i + Int(rng.next() % UInt64(sampleSize - i))) }
-        for i in 0..<nlist { centroids += points[(order[i] * d)..<(order[i] * d + d)] }
-        let ip = space.metric == .ip
-        var assignment = [Int](repeating: 0, count: sampleSize)
+        for i in 0..<nlist { centroids += points[order[i]] }
+        let metric: MetricType = space.metric == .ip ? .ip : .l2
         for _ in 0..<iterations {
-            points.withUnsafeBufferPointer { p in
-                for i in 0..<sampleSize { assignment[i] = nearest(p.baseAddress! + i * d, centroids, nlist, d, ip: ip) }
-            }
+            let assignment = nearest(points, centroids: centroids, nlist: nlist, d: d, metric: metric, threads: threads)
             var sums = [Float](repeating: 0, count: nlist * d)
             var counts = [Int](repeating: 0, count: nlist)
-            for i in 0..<sampleSize {
-                let c = assignment[i]
-                counts[c] += 1
-                for j in 0..<d { sums[c * d + j] += points[i * d + j] }
+            sums.withUnsafeMutableBufferPointer { sums in
+                for (i, c) in assignment.enumerated() {
+                    counts[c] += 1
+                    points[i].withUnsafeBufferPointer { p in
+                        let s = sums.baseAddress! + c * d
+                        for j in 0..<d { s[j] += p[j] }
+                    }
+                }
             }
             for c in 0..<nlist {
                 if counts[c] == 0 {
                     // An empty list takes a random sample point (FAISS splits a big one; this is simpler).
                     let r = Int(rng.next() % UInt64(sampleSize))
-                    for j in 0..<d { centroids[c * d + j] = points[r * d + j] }
+                    centroids.replaceSubrange(c * d..<(c + 1) * d, with: points[r])
                 } else {
-                    for j in 0..<d { centroids[c * d + j] = sums[c * d + j] / Float(counts[c]) }
+                    let inverse = 1 / Float(counts[c])
+                    for j in 0..<d { centroids[c * d + j] = sums[c * d + j] * inverse }
                 }
             }
         }
-        // Assign every row.
+        // Assign every row, a chunk at a time (the chunk's rows are copied, normalized for COSINE).
         var lists = [[Int32]](repeating: [], count: nlist)
-        for r in 0..<n {
-            let v = normalizedRow(space, r)
-            let c = v.withUnsafeBufferPointer { nearest($0.baseAddress!, centroids, nlist, d, ip: ip) }
-            lists[c].append(Int32(r))
+        var start = 0
+        while start < n {
+            let end = min(n, start + assignChunk)
+            let chunk = (start..<end).map { normalizedRow(space, $0) }
+            for (i, c) in nearest(chunk, centroids: centroids, nlist: nlist, d: d, metric: metric, threads: threads).enumerated() {
+                lists[c].append(Int32(start + i))
+            }
+            start = end
         }
         var offsets = [Int32](repeating: 0, count: nlist + 1)
         for c in 0..<nlist { offsets[c + 1] = offsets[c] + Int32(lists[c].count) }
@@ -100,6 +111,9 @@ final class IVFIndex: Sendable {
         return IVFIndex(count: n, dimension: d, nlist: nlist, centroids: centroids, offsets: offsets, ids: ids, quantizer: q, codes: codes)
     }
 
+    /// Points per call of the batched kernels while building.
+    static let assignChunk = 8192
+
     private static func normalizedRow(_ space: VectorSpace, _ r: Int) -> [Float] {
         let p = space.row(r)
         let v = Array(UnsafeBufferPointer(start: p, count: space.dimension))
@@ -107,19 +121,24 @@ final class IVFIndex: Sendable {
         return v.map { $0 / n }
     }
 
-    private static func nearest(_ v: UnsafePointer<Float>, _ centroids: [Float], _ nlist: Int, _ d: Int, ip: Bool) -> Int {
+    /// The nearest centroid of each point (largest inner product for `.ip`, smallest squared L2
+    /// otherwise; ties to the lower centroid), `assignChunk` points per batched scan.
+    private static func nearest(_ points: [[Float]], centroids: [Float], nlist: Int, d: Int, metric: MetricType,
+                                threads: Int) -> [Int] {
+        var out = [Int]()
+        out.reserveCapacity(points.count)
         centroids.withUnsafeBufferPointer { c in
-            var best = 0
-            var bestD = Float.infinity
-            for i in 0..<nlist {
-                let dist = ip ? -Kernels.dot(v, c.baseAddress! + i * d, d) : Kernels.l2Squared(v, c.baseAddress! + i * d, d)
-                if dist < bestD {
-                    bestD = dist
-                    best = i
-                }
+            var start = 0
+            while start < points.count {
+                let end = min(points.count, start + assignChunk)
+                let best = FlatScan.topK(
+                    queries: Array(points[start..<end]), vectors: c, count: nlist, dimension: d, norms: nil,
+                    metric: metric, k: 1, allowed: nil, threads: threads)
+                out += best.map { $0.first?.row ?? 0 }
+                start = end
             }
-            return best
         }
+        return out
     }
 
     // MARK: Search
@@ -173,11 +192,18 @@ final class IVFIndex: Sendable {
                     }
                 }
             } else {
-                for (_, list) in probe.items {
-                    for p in Int(offsets[Int(list)])..<Int(offsets[Int(list) + 1]) {
-                        let row = ids[p]
-                        if let allowed, !allowed[Int(row)] { continue }
-                        offer(space.distance(qp.baseAddress!, Int(row)), row)
+                // A list's rows are scattered over the segment: each is prefetched two rows
+                // before its distance (IVF_SQ8's codes, by contrast, are stored in list order).
+                ids.withUnsafeBufferPointer { ids in
+                    for (_, list) in probe.items {
+                        let first = Int(offsets[Int(list)]), end = Int(offsets[Int(list) + 1])
+                        for p in first..<min(end, first + 2) { space.prefetch(Int(ids[p])) }
+                        for p in first..<end {
+                            if p + 2 < end { space.prefetch(Int(ids[p + 2])) }
+                            let row = ids[p]
+                            if let allowed, !allowed[Int(row)] { continue }
+                            offer(space.distance(qp.baseAddress!, Int(row)), row)
+                        }
                     }
                 }
             }

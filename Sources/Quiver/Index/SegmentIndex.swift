@@ -13,8 +13,8 @@ enum SegmentIndex: Sendable {
         }
     }
 
-    /// Builds the index `type` over the float vectors of `space`; an HNSW graph is built on
-    /// `threads` workers (all cores by default; with 1 the graph depends only on the data).
+    /// Builds the index `type` over the float vectors of `space` on `threads` workers (all cores
+    /// by default). With 1 an HNSW graph depends only on the data; IVF lists never depend on `threads`.
     static func build(_ type: IndexType, params: IndexBuildParams, space: VectorSpace,
                       threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> SegmentIndex? {
         switch type {
@@ -23,7 +23,7 @@ enum SegmentIndex: Sendable {
             return .hnsw(HNSWIndex.build(space: space, m: params.m, efConstruction: params.efConstruction, quantize: type == .hnswSQ,
                                          threads: threads))
         case .ivfFlat, .ivfSQ8:
-            return .ivf(IVFIndex.build(space: space, nlist: params.nlist, quantize: type == .ivfSQ8))
+            return .ivf(IVFIndex.build(space: space, nlist: params.nlist, quantize: type == .ivfSQ8, threads: threads))
         }
     }
 

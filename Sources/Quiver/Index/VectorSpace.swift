@@ -22,6 +22,12 @@ struct VectorSpace: @unchecked Sendable {
 
     @inline(__always) func row(_ i: Int) -> UnsafePointer<Float> { vectors + i * dimension }
 
+    /// Asks the cache for row `i` (and its norm), which will be read soon.
+    @inline(__always) func prefetch(_ i: Int) {
+        prefetchLines(row(i), bytes: dimension * MemoryLayout<Float>.stride)
+        if let norms { prefetchLine(norms + i) }
+    }
+
     /// The query as the distance functions want it: normalized for COSINE.
     func prepare(_ query: [Float]) -> [Float] {
         guard metric == .cosine else { return query }
