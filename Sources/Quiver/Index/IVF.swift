@@ -151,19 +151,11 @@ final class IVFIndex: Sendable {
         let q = space.prepare(query)
         let nprobe = min(requested, nlist)
         let ip = space.metric == .ip
-        // The nprobe nearest centroids.
-        var probe = DistanceHeap(maxFirst: true, capacity: nprobe + 1)
-        q.withUnsafeBufferPointer { qp in
-            centroids.withUnsafeBufferPointer { c in
-                for i in 0..<nlist {
-                    let dist = ip ? -Kernels.dot(qp.baseAddress!, c.baseAddress! + i * d, d)
-                        : Kernels.l2Squared(qp.baseAddress!, c.baseAddress! + i * d, d)
-                    if probe.count < nprobe || dist < probe.top.d {
-                        probe.push(dist, Int32(i))
-                        if probe.count > nprobe { probe.pop() }
-                    }
-                }
-            }
+        // The nprobe nearest centroids: one exact scan of the centroid table on the blocked
+        // single-query kernel (ties to the lower list).
+        let probes = centroids.withUnsafeBufferPointer { c in
+            FlatScan.topK(queries: [q], vectors: c, count: nlist, dimension: d, norms: nil,
+                          metric: ip ? .ip : .l2, k: nprobe, allowed: nil, threads: 1)[0]
         }
         let keep = quantizer == nil ? k : max(4 * k, k + 16)
         var top = DistanceHeap(maxFirst: true, capacity: keep + 1)
@@ -179,7 +171,7 @@ final class IVFIndex: Sendable {
                 prepared.a.withUnsafeBufferPointer { a in
                     quantizer.scale.withUnsafeBufferPointer { s in
                         codes.withUnsafeBufferPointer { codes in
-                            for (_, list) in probe.items {
+                            for list in probes.map(\.row) {
                                 for p in Int(offsets[Int(list)])..<Int(offsets[Int(list) + 1]) {
                                     let row = ids[p]
                                     if let allowed, !allowed[Int(row)] { continue }
@@ -195,7 +187,7 @@ final class IVFIndex: Sendable {
                 // A list's rows are scattered over the segment: each is prefetched two rows
                 // before its distance (IVF_SQ8's codes, by contrast, are stored in list order).
                 ids.withUnsafeBufferPointer { ids in
-                    for (_, list) in probe.items {
+                    for list in probes.map(\.row) {
                         let first = Int(offsets[Int(list)]), end = Int(offsets[Int(list) + 1])
                         for p in first..<min(end, first + 2) { space.prefetch(Int(ids[p])) }
                         for p in first..<end {

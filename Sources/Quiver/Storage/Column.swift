@@ -65,6 +65,19 @@ struct Column: Sendable {
         }
     }
 
+    /// Asks the cache for the stored value of `row` (a search touches the primary keys of its
+    /// hits at random rows after its walk has filled the cache with vectors).
+    func prefetch(row: Int) {
+        switch storage {
+        case .bool: break
+        case .int(let a): a.withUnsafeBufferPointer { prefetchLine($0.baseAddress! + row) }
+        case .float(let a): a.withUnsafeBufferPointer { prefetchLine($0.baseAddress! + row) }
+        case .double(let a): a.withUnsafeBufferPointer { prefetchLine($0.baseAddress! + row) }
+        case .string(let a): a.withUnsafeBufferPointer { prefetchLine($0.baseAddress! + row) }
+        case .value(let a): a.withUnsafeBufferPointer { prefetchLine($0.baseAddress! + row) }
+        }
+    }
+
     /// Appends a value already coerced by `FieldValidator` (or `.null`).
     mutating func append(_ value: Value) {
         let row = count
