@@ -45,9 +45,7 @@ extension CollectionEngine {
         let scale = request.roundDecimal >= 0 ? Float(pow(10, Double(request.roundDecimal))) : 0
         // The hits' primary keys are at random rows: start all their cache misses at once.
         for list in ranked {
-            for c in list where c.row < segments[c.segment].segment.rowCount {
-                segments[c.segment].segment.column(pk)?.prefetch(row: c.row)
-            }
+            for c in list { segments[c.segment].segment.column(pk)?.prefetch(row: c.row) }
         }
         return ranked.map { list in
             list.map { c in

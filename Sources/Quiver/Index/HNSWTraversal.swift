@@ -189,6 +189,7 @@ struct FrozenLinks: LinkSource {
 struct LockedLinks: LinkSource {
     let layout: LinkLayout
     let locks: NodeLocks
+    /// Without the lock: a prefetch is a hint, not a read, so it cannot race with a writer.
     @inline(__always) func prefetch(_ node: Int, level: Int) { prefetchLine(layout.block(node, level: level)) }
     @inline(__always) func links(_ node: Int, level: Int, spare: UnsafeMutablePointer<Int32>) -> UnsafePointer<Int32> {
         let block = layout.block(node, level: level)

@@ -35,12 +35,14 @@ enum SegmentIndex: Sendable {
     /// A filtered walk visits about `ef / fraction` nodes (only a `fraction` of those reached may
     /// enter the results), each costing a heap operation and a distance; an exact scan scores the
     /// `fraction × n` allowed rows in SIMD blocks. Measured (release, n = 50 000, d = 64, M = 16,
-    /// ef = 64, 200 queries, one thread, on 2 shared and busy cores, so noisy): walk ≈ 73 µs / fraction
-    /// per query, exact ≈ 25 ns per allowed row; they cross near fraction 0.2, i.e. where
-    /// `allowed × fraction ≈ 45 × ef`. Recall of the walk stayed ≥ 0.99 down to fraction 0.005.
+    /// ef = 64, 200 queries, one thread, idle machine, session 3 with the prefetching walk):
+    /// walk ≈ 28 µs / fraction per query, exact ≈ 50 ns per allowed row; they cross near
+    /// fraction 0.1, i.e. where `allowed × fraction ≈ 9 × ef`, so the rule uses 10. (Session 1's
+    /// walk, ≈ 73 µs / fraction, crossed near 0.2, `45 × ef`.) Recall of the walk stays ≥ 0.99
+    /// down to fraction 0.005.
     static func hnswPrefersExact(allowed: Int, count: Int, ef: Int) -> Bool {
         let fraction = Double(allowed) / Double(max(count, 1))
-        return Double(allowed) * fraction < 45 * Double(ef)
+        return Double(allowed) * fraction < 10 * Double(ef)
     }
 
     /// The best `k` allowed rows per query; falls back to an exact scan when the filter is very

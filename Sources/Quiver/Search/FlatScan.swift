@@ -260,7 +260,7 @@ enum StoredRows {
                 // for one query over 1M × 128 float16; float32 scans measured no gain).
                 if case .half(let h, _) = rows, !usePanels {
                     let ahead = s + Scan.prefetchBlocks * bs
-                    if ahead < rr.upperBound {
+                    if ahead < rr.upperBound && (allowedWords.map { $0[ahead >> 6] != 0 } ?? true) {
                         prefetchLines(h + ahead * d, bytes: min(bs, rr.upperBound - ahead) * d * 2)
                     }
                 }
@@ -415,4 +415,3 @@ extension Kernels {
         return s
     }
 }
-
