@@ -31,7 +31,7 @@ var options = DatabaseOptions()
 options.durability = .always
 
 func openLog(_ path: String) -> FileHandle {
-    if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+    if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
     guard let h = FileHandle(forWritingAtPath: path) else { fail("cannot open \(path)") }
     h.seekToEndOfFile()
     return h

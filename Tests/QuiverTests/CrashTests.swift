@@ -17,7 +17,7 @@ import Testing
         let harness = try #require(Self.harness, "quiver-crash must be built next to the tests (swift build builds it)")
         let dir = TemporaryDirectory()
         let ackPath = dir.path + ".ack"
-        FileManager.default.createFile(atPath: ackPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: ackPath, contents: nil)
         var g = SeededGenerator(seed: 42)
         var start: Int64 = 0
         for round in 0..<5 {

@@ -117,7 +117,7 @@ func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
     @Test(arguments: [2, 4, 8], [MetricType.l2, .cosine])
     func parallelBuildKeepsGraphInvariants(_ threads: Int, _ metric: MetricType) throws {
         let f = Self.fixture(n: 4000, d: 8, seed: UInt64(threads))
-        try withExtendedLifetime(f) {
+        withExtendedLifetime(f) {
             for m in [2, 4, 16] {
                 let h = HNSWIndex.build(space: f.space(metric), m: m, efConstruction: 40, quantize: false, threads: threads)
                 let problems = h.invariantViolations()
@@ -133,7 +133,7 @@ func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
     /// One worker builds the same graph for the same seed.
     @Test func singleThreadedBuildIsDeterministic() throws {
         let f = Self.fixture(n: 1500, d: 12)
-        try withExtendedLifetime(f) {
+        withExtendedLifetime(f) {
             let a = HNSWIndex.build(space: f.space(.l2), m: 8, efConstruction: 64, quantize: false, threads: 1)
             let b = HNSWIndex.build(space: f.space(.l2), m: 8, efConstruction: 64, quantize: false, threads: 1)
             #expect(a.level0 == b.level0 && a.upper == b.upper && a.entryPoint == b.entryPoint && a.maxLevel == b.maxLevel)
@@ -148,7 +148,7 @@ func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
     @Test(arguments: [MetricType.l2, .ip, .cosine])
     func ivfListsDoNotDependOnThreads(_ metric: MetricType) throws {
         let f = Self.fixture(n: 6000, d: 12)
-        try withExtendedLifetime(f) {
+        withExtendedLifetime(f) {
             let one = IVFIndex.build(space: f.space(metric), nlist: 128, quantize: false, threads: 1)
             let four = IVFIndex.build(space: f.space(metric), nlist: 128, quantize: false, threads: 4)
             #expect(one.nlist == 128)

@@ -14,7 +14,7 @@ import Testing
             try db.close()  // flushes: rows 1000…1009 are the last flushed state
         }
         let ack = dir.path + ".ack"
-        FileManager.default.createFile(atPath: ack, contents: nil)
+        _ = FileManager.default.createFile(atPath: ack, contents: nil)
         let writer = Process()
         writer.executableURL = URL(fileURLWithPath: harness)
         writer.arguments = ["inserts", dir.path, ack, "0"]

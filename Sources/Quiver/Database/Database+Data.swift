@@ -235,12 +235,12 @@ extension Database {
 extension Database {
     /// Inserts `Encodable` values as rows (their coding keys are the field names).
     public func insert<T: Encodable>(into collection: String, objects: [T]) throws -> InsertResult {
-        try insert(into: collection, rows: objects.map(Self.row(from:)))
+        try insert(into: collection, rows: objects.map { try Self.row(from: $0) })
     }
 
     /// Upserts `Encodable` values as rows.
     public func upsert<T: Encodable>(into collection: String, objects: [T]) throws -> UpsertResult {
-        try upsert(into: collection, rows: objects.map(Self.row(from:)))
+        try upsert(into: collection, rows: objects.map { try Self.row(from: $0) })
     }
 
     /// The rows with the given keys decoded as `T` (all fields are read).
