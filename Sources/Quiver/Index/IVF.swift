@@ -189,9 +189,14 @@ final class IVFIndex: Sendable {
                 ids.withUnsafeBufferPointer { ids in
                     for list in probes.map(\.row) {
                         let first = Int(offsets[Int(list)]), end = Int(offsets[Int(list) + 1])
-                        for p in first..<min(end, first + 2) { space.prefetch(Int(ids[p])) }
+                        // Rows the filter excludes are not fetched.
+                        func fetch(_ p: Int) {
+                            let row = Int(ids[p])
+                            if allowed?[row] ?? true { space.prefetch(row) }
+                        }
+                        for p in first..<min(end, first + 2) { fetch(p) }
                         for p in first..<end {
-                            if p + 2 < end { space.prefetch(Int(ids[p + 2])) }
+                            if p + 2 < end { fetch(p + 2) }
                             let row = ids[p]
                             if let allowed, !allowed[Int(row)] { continue }
                             offer(space.distance(qp.baseAddress!, Int(row)), row)
@@ -202,6 +207,8 @@ final class IVFIndex: Sendable {
         }
         var ranked = top.items
         if quantizer != nil {
+            // The re-ranked rows are scattered: ask for all of them before the first distance.
+            for item in ranked { space.prefetch(Int(item.id)) }
             ranked = q.withUnsafeBufferPointer { qp in ranked.map { (d: space.distance(qp.baseAddress!, Int($0.id)), id: $0.id) } }
         }
         ranked.sort { $0.d < $1.d || ($0.d == $1.d && $0.id < $1.id) }
