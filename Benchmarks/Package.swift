@@ -31,15 +31,17 @@ let package = Package(
             path: "Benchmarks/KernelBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .target(name: "BenchSupport", path: "Sources/BenchSupport"),
         .executableTarget(
             name: "flatscan-bench",
-            dependencies: [.product(name: "Quiver", package: "Quiver")]
+            dependencies: [.product(name: "Quiver", package: "Quiver"), "BenchSupport"]
         ),
         .executableTarget(
             name: "quiver-bench",
             dependencies: [
                 .product(name: "Quiver", package: "Quiver"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "BenchSupport",
             ]
         ),
         .executableTarget(
@@ -48,7 +50,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "embed-bench",
-            dependencies: [.product(name: "QuiverMiniLM", package: "Quiver")]
+            dependencies: [.product(name: "QuiverMiniLM", package: "Quiver"), "BenchSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -138,15 +138,8 @@ import Testing
 
     @Test func compactionRebuildsAndDropRemoves() throws {
         let dir = TemporaryDirectory()
-        var o = quietOptions()
-        o.autoCompaction = false
-        let db = try Database.open(at: dir.path, options: o)
-        try db.createCollection("c", dimension: 8, metric: .cosine)
         var g = SeededGenerator(seed: 3)
-        for s in 0..<2 {
-            _ = try db.insert(into: "c", rows: (0..<300).map { ["id": .int(Int64(s * 300 + $0)), "vector": .vector(randomVector(8, using: &g))] })
-            try db.flush("c")
-        }
+        let db = try segmentedDatabase(at: dir.path, dimension: 8, metric: .cosine, segments: 2, rows: 300, using: &g)
         try db.createIndex(on: "c", field: "vector", type: .hnsw, params: ["M": 8])
         try db.createIndex(on: "c", field: "vector", type: .hnsw, params: ["M": 8])  // same definition: no-op
         #expect(throws: QuiverError.self) { try db.createIndex(on: "c", field: "vector", type: .ivfFlat) }
@@ -219,15 +212,8 @@ import Testing
 @Suite struct SearchDeleteCountTests {
     @Test func deletedRowsNeverReturnedThroughFastPath() throws {
         let dir = TemporaryDirectory()
-        var o = quietOptions()
-        o.autoCompaction = false
-        var db = try Database.open(at: dir.path, options: o)
-        try db.createCollection("c", dimension: 4, metric: .l2)
         var g = SeededGenerator(seed: 21)
-        for s in 0..<2 {
-            _ = try db.insert(into: "c", rows: (0..<50).map { ["id": .int(Int64(s * 50 + $0)), "vector": .vector(randomVector(4, using: &g))] })
-            try db.flush("c")
-        }
+        var db = try segmentedDatabase(at: dir.path, dimension: 4, metric: .l2, segments: 2, rows: 50, using: &g)
         let query = randomVector(4, using: &g)
         func ids(_ db: Database) throws -> [Int64] { try db.search("c", vectors: [query], limit: 100)[0].map { $0.id.intValue! } }
         #expect(try ids(db).count == 100)
@@ -237,7 +223,7 @@ import Testing
         #expect(try Set(ids(db)).isDisjoint(with: deleted) && ids(db).count == 93)
         try db.flush("c")
         try db.close()
-        db = try Database.open(at: dir.path, options: o)
+        db = try Database.open(at: dir.path, options: manualCompactionOptions())
         #expect(try Set(ids(db)).isDisjoint(with: deleted) && ids(db).count == 93)
         #expect(try db.engine("c").compact(.all))
         #expect(try Set(ids(db)).isDisjoint(with: deleted) && ids(db).count == 93)

@@ -27,6 +27,27 @@ func quietOptions(_ durability: Durability = .none) -> DatabaseOptions {
     return o
 }
 
+/// `quietOptions()` with background compaction off, so a test decides when segments merge.
+func manualCompactionOptions() -> DatabaseOptions {
+    var o = quietOptions()
+    o.autoCompaction = false
+    return o
+}
+
+/// Opens a database in `path` with background compaction off and fills collection "c" with
+/// `segments` sealed segments of `rows` random vectors each (ids 0, 1, … in insertion order).
+func segmentedDatabase(
+    at path: String, dimension: Int, metric: MetricType, segments: Int, rows: Int, using g: inout SeededGenerator
+) throws -> Database {
+    let db = try Database.open(at: path, options: manualCompactionOptions())
+    try db.createCollection("c", dimension: dimension, metric: metric)
+    for s in 0..<segments {
+        _ = try db.insert(into: "c", rows: (0..<rows).map { ["id": .int(Int64(s * rows + $0)), "vector": .vector(randomVector(dimension, using: &g))] })
+        try db.flush("c")
+    }
+    return db
+}
+
 /// Brute-force reference distances in Double precision, Milvus conventions.
 func referenceDistance(_ metric: MetricType, _ a: [Float], _ b: [Float]) -> Double {
     var dot = 0.0, na = 0.0, nb = 0.0, l2 = 0.0

@@ -10,6 +10,7 @@
 //
 // With --out, embeds every text once instead (progress on standard error) and writes the vectors
 // as a float32 .npy, texts × 384, in the file's order (Benchmarks/datasets/make_text_dataset.py).
+import BenchSupport
 import Foundation
 import QuiverMiniLM
 #if canImport(Glibc)
@@ -67,18 +68,6 @@ repeat {
 let seconds = Date().timeIntervalSince(start)
 let cpu = cpuSeconds() - cpuStart
 
-/// Peak RSS in MiB: VmHWM from /proc/self/status (Linux). Not `ru_maxrss`, which on Linux
-/// keeps the parent's high-water mark across fork+exec (it reported the Python driver's RSS).
-func peakRSSMiB() -> Double {
-    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-       let kb = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
-        return kb / 1024
-    }
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    return Double(usage.ru_maxrss) / 1024
-}
 let tokens = texts.reduce(0) { $0 + model.tokenize($1).count }
 let result: [String: Any] = [
     "impl": "quiver-swift",

@@ -5,6 +5,7 @@
 //
 // `type` is float32 (default), float16 or bfloat16: the rows are stored as that type and the
 // queries stay float32, as in a collection with a half-precision vector field.
+import BenchSupport
 import Foundation
 @_spi(Benchmarks) import Quiver
 
@@ -38,7 +39,6 @@ if let format {
 }
 let queries = (0..<max(batch, singles)).map { _ in (0..<d).map { _ in nextFloat() } }
 
-func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 /// CPU seconds used by the process (user + system): on a shared machine, wall time ÷ CPU time
 /// shows how much of the requested parallelism we actually got.
 func cpu() -> Double {

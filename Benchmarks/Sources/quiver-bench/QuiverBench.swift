@@ -14,6 +14,7 @@
 // with the same inputs searches the same database again (see RunMarker.swift).
 // Benchmarks/compare_ann.py runs it next to hnswlib, FAISS and usearch.
 import ArgumentParser
+import BenchSupport
 import Foundation
 import Quiver
 
@@ -324,19 +325,5 @@ struct Search: ParsableCommand {
     }
 }
 
-func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 func fmt(_ x: Double) -> String { String(format: "%.3f", x) }
 
-/// Peak RSS in MiB: VmHWM from /proc/self/status (Linux), else `ru_maxrss`. On Linux `ru_maxrss`
-/// keeps the parent's high-water mark across fork+exec, so under a Python driver it reported the
-/// driver's memory.
-func peakRSSMiB() -> Double {
-    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-       let kb = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
-        return kb / 1024
-    }
-    var usage = rusage()
-    getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
-    return Double(usage.ru_maxrss) / 1024  // KiB on Linux
-}

@@ -44,15 +44,16 @@ extension CollectionEngine {
         }
         let scale = request.roundDecimal >= 0 ? Float(pow(10, Double(request.roundDecimal))) : 0
         // The hits' primary keys are at random rows: start all their cache misses at once.
+        let keys = segments.map { $0.segment.column(pk)! }
         for list in ranked {
-            for c in list { segments[c.segment].segment.column(pk)?.prefetch(row: c.row) }
+            for c in list { keys[c.segment].prefetch(row: c.row) }
         }
         return ranked.map { list in
             list.map { c in
                 let segment = segments[c.segment].segment
                 let distance = scale > 0 ? (c.distance * scale).rounded() / scale : c.distance
                 return Hit(
-                    id: segment.column(pk)!.value(at: c.row), distance: distance,
+                    id: keys[c.segment].value(at: c.row), distance: distance,
                     entity: segment.entity(row: c.row, fields: request.fields))
             }
         }
