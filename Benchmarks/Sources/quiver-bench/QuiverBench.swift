@@ -67,6 +67,8 @@ struct Search: ParsableCommand {
         DatabaseOptions (flush at 200 000 rows or 128 MiB, compaction on).
         """)
     var segmentRows: Int?
+    @Flag(help: "Memory-map sealed segments (DatabaseOptions.memoryMapSegments) instead of reading them into memory.")
+    var mmap = false
     @Option(help: "Database directory, reused by later runs with the same inputs (default: a fresh temporary directory, removed afterwards).")
     var db: String?
     @Option(name: .customLong("result-ids"), help: "Where to write the single-query ids (.npy int64 nq×k).") var resultIDs: String?
@@ -124,6 +126,7 @@ struct Search: ParsableCommand {
 
         var options = DatabaseOptions()
         options.durability = .none
+        options.memoryMapSegments = mmap
         if let buildThreads { options.indexBuildThreads = buildThreads }
         if let segmentRows {
             options.flushRowThreshold = segmentRows == 0 ? Int.max : segmentRows
@@ -232,7 +235,7 @@ struct Search: ParsableCommand {
             ("index_params", inputs.indexParams), ("search_params", Value.object(searchOptions.params).jsonString),
             ("vector_type", "\"\(inputs.vectorType)\""),
             ("threads", "\(threads ?? ProcessInfo.processInfo.activeProcessorCount)"), ("batch", "\(batch)"),
-            ("passes", "\(max(1, passes))"),
+            ("passes", "\(max(1, passes))"), ("mmap", mmap ? "true" : "false"),
             ("segments", "\(segments)"),
             ("insert_rows_per_s", number(build.map { Double(header.rows) / $0.insert })), ("flush_s", number(build?.flush)),
             ("index_build_s", number(build?.index)), ("qps_single", fmt(Double(queryVectors.count) / singleSeconds)),

@@ -40,6 +40,13 @@ public struct DatabaseOptions: Sendable {
     /// Threads one background index build may use (default: all cores). Builds run one at a
     /// time; lower this to leave cores to searches while an index is built.
     public var indexBuildThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Memory-map sealed segments instead of reading them into memory (Milvus's `mmap.enabled`).
+    /// By default (`false`) each segment is read whole into anonymous memory when it is opened,
+    /// in 2 MiB pages where the kernel offers them, which makes the random row reads of an
+    /// HNSW or IVF search markedly faster; the data must then fit in RAM. With `true` the
+    /// kernel pages segments in on demand and may evict them, so collections larger than
+    /// memory stay usable, at the cost of slower random reads.
+    public var memoryMapSegments: Bool = false
     /// Receives recovery reports (such as a dropped torn WAL record) and other events.
     /// The default writes warnings and errors to standard error.
     public var logHandler: @Sendable (LogLevel, String) -> Void = { level, message in

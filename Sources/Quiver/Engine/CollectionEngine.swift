@@ -65,6 +65,8 @@ final class CollectionEngine: Sendable {
         var segmentIndexes: [UInt64: [String: SegmentIndex]] = [:]
         /// Index builds scheduled or running, as "segment/field/generation".
         var building: Set<String> = []
+        /// Sealed segments are read into memory (not mapped): `!DatabaseOptions.memoryMapSegments`.
+        var loadsSegments = true
     }
 
     // MARK: Open and recovery
@@ -78,7 +80,7 @@ final class CollectionEngine: Sendable {
         self.options = options
         if create { try FileSystem.createDirectory(directory) }
         if options.readOnly {
-            state = Locked(try Self.loadReadOnly(directory: directory, schema: schema))
+            state = Locked(try Self.loadReadOnly(directory: directory, schema: schema, load: !options.memoryMapSegments))
             return
         }
         let manifestPath = directory + "/" + FileNames.manifest
@@ -91,6 +93,7 @@ final class CollectionEngine: Sendable {
             }
         }
         var s = State(manifest: manifest, growing: GrowingSegment(schema: schema))
+        s.loadsSegments = !options.memoryMapSegments
         try Self.loadSegments(&s, directory: directory, schema: schema)
         s.lastSequence = manifest.checkpointSequence
         try Self.replayWAL(&s, directory: directory, schema: schema, log: options.logHandler)
@@ -101,7 +104,7 @@ final class CollectionEngine: Sendable {
 
     /// The last flushed state, read without the directory lock while a writer may be flushing
     /// or compacting: if a file the manifest names disappears under us, read the manifest again.
-    private static func loadReadOnly(directory: String, schema: CollectionSchema) throws -> State {
+    private static func loadReadOnly(directory: String, schema: CollectionSchema, load: Bool) throws -> State {
         let manifestPath = directory + "/" + FileNames.manifest
         var attempt = 0
         while true {
@@ -111,6 +114,7 @@ final class CollectionEngine: Sendable {
                 manifest = try Manifest.decode(try FileSystem.readFile(manifestPath), path: manifestPath)
             }
             var s = State(manifest: manifest, growing: GrowingSegment(schema: schema))
+            s.loadsSegments = load
             do {
                 try loadSegments(&s, directory: directory, schema: schema)
                 s.lastSequence = manifest.checkpointSequence
@@ -128,7 +132,7 @@ final class CollectionEngine: Sendable {
             strings: schema.primaryField.dataType != .int64)
         for entry in s.manifest.segments {
             let path = directory + "/" + FileNames.segment(entry.id)
-            let segment = try SealedSegment(path: path, id: entry.id, schema: schema)
+            let segment = try SealedSegment(path: path, id: entry.id, schema: schema, load: s.loadsSegments)
             guard segment.rowCount == entry.rowCount else {
                 throw QuiverError.corruption("segment '\(path)' has \(segment.rowCount) rows; the manifest says \(entry.rowCount)")
             }

@@ -7,8 +7,8 @@ import Dispatch
 ///    file and open it.
 /// 3. Under the lock: rows deleted in the old segments meanwhile are deleted in the new one (a
 ///    delete file is written for them), the manifest is switched atomically, memory follows, and
-///    the old files are unlinked. Readers holding an old snapshot keep their mappings, which stay
-///    valid until they release them (POSIX keeps an unlinked file's pages while it is mapped).
+///    the old files are unlinked. Readers holding an old snapshot keep the old segments' memory, which
+///    stays valid until they release them (POSIX keeps an unlinked file's pages while it is mapped).
 extension CollectionEngine {
     /// How automatic compaction picks segments.
     enum CompactionPolicy {
@@ -64,7 +64,7 @@ extension CollectionEngine {
         if content.rowCount > 0 {
             do {
                 try SegmentWriter.write(content, id: plan.newID, path: path)
-                merged = try SealedSegment(path: path, id: plan.newID, schema: schema)
+                merged = try SealedSegment(path: path, id: plan.newID, schema: schema, load: !options.memoryMapSegments)
             } catch {
                 try? FileSystem.remove(path)
                 throw error

@@ -31,7 +31,7 @@ extension CollectionEngine.State {
                 let path = directory + "/" + FileNames.segment(id)
                 created.append(path)
                 try SegmentWriter.write(content, id: id, path: path)
-                newSegment = try SealedSegment(path: path, id: id, schema: schema)
+                newSegment = try SealedSegment(path: path, id: id, schema: schema, load: loadsSegments)
                 next.segments.append(Manifest.SegmentEntry(id: id, rowCount: content.rowCount, deleteFile: nil, deletedCount: 0))
             }
             for (i, entry) in next.segments.enumerated() where dirtyDeletes.contains(entry.id) {

@@ -34,10 +34,10 @@ extension HNSWIndex {
                 upperSize += l * (m + 1)
             }
         }
-        var level0 = [Int32](repeating: 0, count: n * (m0 + 1))
+        let level0 = PageArray<Int32>(count: n * (m0 + 1))
         var upper = [Int32](repeating: 0, count: upperSize)
         let workers = max(1, min(threads, n / 64))
-        let (entry, top) = LinkLayout.withMutable(level0: &level0, upper: &upper, upperOffsets: upperOffsets, m: m) { layout in
+        let (entry, top) = LinkLayout.withMutable(level0: level0, upper: &upper, upperOffsets: upperOffsets, m: m) { layout in
             levels.withUnsafeBufferPointer { lv in
                 func run<D: RowDistance>(_ dist: D) -> (Int32, Int) {
                     GraphBuilder(layout: layout, levels: lv.baseAddress!, dist: dist, efConstruction: efConstruction, rows: n).run(workers: workers)
@@ -92,15 +92,13 @@ extension HNSWIndex {
 
 extension LinkLayout {
     /// Calls `body` with a writable view of the arrays; `upper` may be empty.
-    static func withMutable<R>(level0: inout [Int32], upper: inout [Int32], upperOffsets: [Int32], m: Int, _ body: (LinkLayout) -> R) -> R {
-        level0.withUnsafeMutableBufferPointer { l0 in
-            upper.withUnsafeMutableBufferPointer { up in
-                upperOffsets.withUnsafeBufferPointer { offsets in
-                    var spare: Int32 = 0
-                    return withUnsafeMutablePointer(to: &spare) { dummy in
-                        body(LinkLayout(level0: l0.baseAddress ?? dummy, upper: up.baseAddress ?? dummy,
-                                        upperOffsets: offsets.baseAddress ?? UnsafePointer(dummy), m: m, m0: 2 * m))
-                    }
+    static func withMutable<R>(level0: PageArray<Int32>, upper: inout [Int32], upperOffsets: [Int32], m: Int, _ body: (LinkLayout) -> R) -> R {
+        upper.withUnsafeMutableBufferPointer { up in
+            upperOffsets.withUnsafeBufferPointer { offsets in
+                var spare: Int32 = 0
+                return withUnsafeMutablePointer(to: &spare) { dummy in
+                    body(LinkLayout(level0: level0.pointer, upper: up.baseAddress ?? dummy,
+                                    upperOffsets: offsets.baseAddress ?? UnsafePointer(dummy), m: m, m0: 2 * m))
                 }
             }
         }

@@ -23,15 +23,17 @@ final class HNSWIndex: Sendable {
     let entryPoint: Int32
     let maxLevel: Int
     let levels: [UInt8]
-    let level0: [Int32]
+    /// In ``PageArray`` memory: read at random by every walk, so it gets huge pages.
+    let level0: PageArray<Int32>
     let upperOffsets: [Int32]
     let upper: [Int32]
     let quantizer: ScalarQuantizer?
-    let codes: [UInt8]
+    /// HNSW_SQ's codes, `dimension` per row, in ``PageArray`` memory like `level0` (empty for HNSW).
+    let codes: PageArray<UInt8>
     /// Scratch memory for searches, reused so a search allocates nothing but its answer.
     private let scratchPool = Locked<[TraversalScratch]>([])
 
-    init(count: Int, dimension: Int, m: Int, entryPoint: Int32, maxLevel: Int, levels: [UInt8], level0: [Int32],
+    init(count: Int, dimension: Int, m: Int, entryPoint: Int32, maxLevel: Int, levels: [UInt8], level0: PageArray<Int32>,
          upperOffsets: [Int32], upper: [Int32], quantizer: ScalarQuantizer?, codes: [UInt8]) {
         self.count = count
         self.dimension = dimension
@@ -44,7 +46,7 @@ final class HNSWIndex: Sendable {
         self.upperOffsets = upperOffsets
         self.upper = upper
         self.quantizer = quantizer
-        self.codes = codes
+        self.codes = codes.withUnsafeBufferPointer { PageArray($0) }
     }
 
     // MARK: Search
@@ -62,11 +64,9 @@ final class HNSWIndex: Sendable {
                 let prepared = quantizer.prepare(q, metric: space.metric)
                 return prepared.a.withUnsafeBufferPointer { a in
                     quantizer.scale.withUnsafeBufferPointer { s in
-                        codes.withUnsafeBufferPointer { c in
-                            walk(QuantizedDistance(quantizer: quantizer, query: a.baseAddress!, bias: prepared.bias, scale: s.baseAddress!,
-                                                   codes: c.baseAddress!, norms: space.norms, metric: space.metric),
-                                 ef: ef, allowed: allowed, scratch: scratch)
-                        }
+                        walk(QuantizedDistance(quantizer: quantizer, query: a.baseAddress!, bias: prepared.bias, scale: s.baseAddress!,
+                                               codes: codes.pointer, norms: space.norms, metric: space.metric),
+                             ef: ef, allowed: allowed, scratch: scratch)
                     }
                 }
             }

@@ -149,18 +149,16 @@ struct LinkLayout: @unchecked Sendable {
     }
 
     /// Calls `body` with a view of the arrays; `upper` may be empty.
-    static func with<R>(level0: [Int32], upper: [Int32], upperOffsets: [Int32], m: Int, _ body: (LinkLayout) -> R) -> R {
-        level0.withUnsafeBufferPointer { l0 in
-            upper.withUnsafeBufferPointer { up in
-                upperOffsets.withUnsafeBufferPointer { offsets in
-                    var spare: Int32 = 0
-                    return withUnsafeMutablePointer(to: &spare) { dummy in
-                        body(LinkLayout(
-                            level0: UnsafeMutablePointer(mutating: l0.baseAddress) ?? dummy,
-                            upper: UnsafeMutablePointer(mutating: up.baseAddress) ?? dummy,
-                            upperOffsets: offsets.baseAddress.map { UnsafePointer($0) } ?? UnsafePointer(dummy),
-                            m: m, m0: 2 * m))
-                    }
+    static func with<R>(level0: PageArray<Int32>, upper: [Int32], upperOffsets: [Int32], m: Int, _ body: (LinkLayout) -> R) -> R {
+        upper.withUnsafeBufferPointer { up in
+            upperOffsets.withUnsafeBufferPointer { offsets in
+                var spare: Int32 = 0
+                return withUnsafeMutablePointer(to: &spare) { dummy in
+                    body(LinkLayout(
+                        level0: level0.pointer,
+                        upper: UnsafeMutablePointer(mutating: up.baseAddress) ?? dummy,
+                        upperOffsets: offsets.baseAddress.map { UnsafePointer($0) } ?? UnsafePointer(dummy),
+                        m: m, m0: 2 * m))
                 }
             }
         }
@@ -323,7 +321,9 @@ struct NodeHeap<Order: NodeOrder> {
 final class TraversalScratch {
     let rows: Int
     /// 16-bit stamps as hnswlib's: half the cache footprint of 32-bit ones; cleared every 65 535 walks.
+    /// In ``PageArray`` memory (huge pages from 1M rows up: stamps are read at random too).
     let visited: UnsafeMutablePointer<UInt16>
+    private let visitedMemory: PageArray<UInt16>
     private(set) var generation: UInt16 = 0
     var candidates: NodeHeap<NearestFirst>
     var results: NodeHeap<FarthestFirst>
@@ -337,8 +337,8 @@ final class TraversalScratch {
 
     init(rows: Int, maxLinks: Int, ef: Int) {
         self.rows = rows
-        visited = .allocate(capacity: max(rows, 1))
-        visited.initialize(repeating: 0, count: max(rows, 1))
+        visitedMemory = PageArray(count: max(rows, 1))
+        visited = visitedMemory.pointer
         candidates = NodeHeap(capacity: 2 * ef)
         results = NodeHeap(capacity: ef + 1)
         links = .allocate(capacity: maxLinks + 1)
@@ -349,7 +349,6 @@ final class TraversalScratch {
     }
 
     deinit {
-        visited.deallocate()
         candidates.deallocate()
         results.deallocate()
         links.deallocate()

@@ -37,15 +37,15 @@ enum IndexFile {
             writeInts(&p, h.upperOffsets)
             p.writeInteger(UInt64(h.upper.count))
             writeInts(&p, h.upper)
-            writeInts(&p, h.level0)
-            if let q = h.quantizer { writeQuantizer(&p, q, codes: h.codes) }
+            writeInts(&p, h.level0.buffer)
+            if let q = h.quantizer { writeQuantizer(&p, q, codes: UnsafeRawBufferPointer(h.codes.buffer)) }
         case .ivf(let v):
             kind = 2; sq = v.quantizer != nil; rows = v.count; dim = v.dimension
             p.writeInteger(UInt32(v.nlist))
             p.writeFloats(v.centroids)
             writeInts(&p, v.offsets)
             writeInts(&p, v.ids)
-            if let q = v.quantizer { writeQuantizer(&p, q, codes: v.codes) }
+            if let q = v.quantizer { v.codes.withUnsafeBytes { writeQuantizer(&p, q, codes: $0) } }
         }
         var w = ByteWriter(capacity: headerSize + p.bytes.count + 4)
         w.writeBytes(magic)
@@ -64,14 +64,18 @@ enum IndexFile {
     }
 
     private static func writeInts(_ w: inout ByteWriter, _ a: [Int32]) {
+        a.withUnsafeBufferPointer { writeInts(&w, $0) }
+    }
+
+    private static func writeInts(_ w: inout ByteWriter, _ a: UnsafeBufferPointer<Int32>) {
         #if _endian(little)
-        a.withUnsafeBytes { w.writeBytes($0) }
+        w.writeBytes(UnsafeRawBufferPointer(a))
         #else
         for v in a { w.writeInteger(v) }
         #endif
     }
 
-    private static func writeQuantizer(_ w: inout ByteWriter, _ q: ScalarQuantizer, codes: [UInt8]) {
+    private static func writeQuantizer(_ w: inout ByteWriter, _ q: ScalarQuantizer, codes: UnsafeRawBufferPointer) {
         w.writeFloats(q.minimum)
         w.writeFloats(q.scale)
         w.writeBytes(codes)
@@ -126,6 +130,19 @@ enum IndexFile {
         }
     }
 
+    /// As `readInts`, into ``PageArray`` memory.
+    private static func readPageInts(_ r: inout ByteReader, _ count: Int) throws -> PageArray<Int32> {
+        guard count >= 0, count <= r.remaining / 4 else { throw r.corruption("array of \(count) integers exceeds the file") }
+        let raw = try r.readBytes(count * 4)
+        let out = PageArray<Int32>(count: count)
+        #if _endian(little)
+        if count > 0 { UnsafeMutableRawPointer(out.pointer).copyMemory(from: raw.baseAddress!, byteCount: count * 4) }
+        #else
+        for i in 0..<count { out.pointer[i] = Int32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)) }
+        #endif
+        return out
+    }
+
     private static func readQuantizer(_ r: inout ByteReader, codes: Int, dimension: Int) throws -> (ScalarQuantizer, [UInt8]) {
         let lo = try r.readFloats(dimension)
         let scale = try r.readFloats(dimension)
@@ -150,7 +167,7 @@ enum IndexFile {
         let m0 = 2 * m
         let (l0count, overflow) = n.multipliedReportingOverflow(by: m0 + 1)
         guard !overflow else { throw bad("layer 0 size overflows") }
-        let level0 = try readInts(&r, l0count)
+        let level0 = try readPageInts(&r, l0count)
         if n > 0 && Int(levels[Int(entry)]) != maxLevel { throw bad("entry point is not on the top level") }
         for i in 0..<n {
             let l = Int(levels[i])

@@ -1,7 +1,7 @@
-/// The float vectors an index reads (a sealed segment's mapped rows) and the metric, seen as a
+/// The float vectors an index reads (a sealed segment's rows, in place) and the metric, seen as a
 /// distance where lower is closer: L2 → squared L2, IP → −dot, COSINE → −cosine.
 ///
-/// `@unchecked Sendable`: the pointers are into a memory-mapped segment that the caller keeps
+/// `@unchecked Sendable`: the pointers are into a sealed segment's bytes that the caller keeps
 /// alive (it holds the `SealedSegment`) for as long as the space is used; nothing writes them.
 struct VectorSpace: @unchecked Sendable {
     let vectors: UnsafePointer<Float>

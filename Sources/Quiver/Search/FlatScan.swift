@@ -4,8 +4,8 @@ import Synchronization
 
 /// Exact (brute-force) scoring of query vectors against the vectors of one segment.
 ///
-/// The scan reads `vectors` in place (for sealed segments, straight from the memory-mapped
-/// file) in blocks of 64 rows, one allowed-bitset word per block: a zero word skips the block,
+/// The scan reads `vectors` in place (for sealed segments, straight from the segment file's
+/// bytes) in blocks of 64 rows, one allowed-bitset word per block: a zero word skips the block,
 /// a sparse word scores only its rows. Each block is scored for a group of queries with
 /// ``Kernels/scoreBlock(queries:queryCount:queryStride:rows:rowCount:dimension:l2:out:outStride:)``
 /// into a small tile; the tile is compared in SIMD against each query's current top-k threshold

@@ -1,6 +1,7 @@
 import Dispatch
 
-/// An immutable, flushed segment: scalar columns decoded in memory, vectors memory-mapped.
+/// An immutable, flushed segment: scalar columns decoded in memory, vectors used in place in the
+/// file's bytes (read into memory or memory-mapped, see `DatabaseOptions.memoryMapSegments`).
 ///
 /// Opening verifies every checksum (blocks, footer and vector chunks); any mismatch or
 /// structural problem throws `.corruption` naming the file.
@@ -21,8 +22,9 @@ final class SealedSegment: SegmentColumns {
         var normsOffset: Int
     }
 
-    convenience init(path: String, id: UInt64, schema: CollectionSchema) throws {
-        try self.init(file: try MappedFile(path: path), id: id, schema: schema)
+    /// Opens the segment file at `path`, read into memory (`load`) or memory-mapped.
+    convenience init(path: String, id: UInt64, schema: CollectionSchema, load: Bool) throws {
+        try self.init(file: try MappedFile(path: path, load: load), id: id, schema: schema)
     }
 
     /// Opens the segment held by `file` (verifying it whole).
@@ -163,7 +165,7 @@ final class SealedSegment: SegmentColumns {
         return bad.firstIndex(of: true)
     }
 
-    /// The float32 vectors of field `name`, row-major, in the mapped file (not copied).
+    /// The float32 vectors of field `name`, row-major, in the file's bytes (not copied).
     func vectors(_ name: String) -> UnsafeBufferPointer<Float> {
         let l = vectorLayouts[name]!
         precondition(l.type == .floatVector(dimension: l.dimension))
@@ -171,7 +173,7 @@ final class SealedSegment: SegmentColumns {
         return UnsafeBufferPointer(start: p, count: rowCount * l.dimension)
     }
 
-    /// The stored bytes of the vectors of field `name` (any vector type), in the mapped file.
+    /// The stored bytes of the vectors of field `name` (any vector type), in the file's bytes.
     func vectorBytes(_ name: String) -> UnsafeRawBufferPointer {
         let l = vectorLayouts[name]!
         return UnsafeRawBufferPointer(start: file.bytes.baseAddress! + l.offset, count: rowCount * l.rowBytes)
