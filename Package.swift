@@ -14,9 +14,13 @@ import Foundation
 // `unsafeFlags`, which SwiftPM refuses in a versioned dependency, so a checkout under
 // `.build/checkouts` (someone depending on Quiver by URL) gets the portable baseline.
 //
+// A CPU that also has AVX-512 (AVX512F) gets it for Quiver too, as hnswlib or FAISS built with
+// `-march=native` do: the HNSW walk's distances then use 16-float vectors (`QUIVER_AVX512`).
+//
 //   QUIVER_CPU=portable swift build   # baseline x86-64 (a binary for other machines)
+//   QUIVER_CPU=avx2 swift build       # AVX2/FMA/F16C even on an AVX-512 machine
 //   QUIVER_CPU=native swift build     # the build machine's extensions even in a checkout
-enum CPUTarget { case portable, x86AVX2FMA }
+enum CPUTarget { case portable, x86AVX2FMA, x86AVX512 }
 
 func buildMachineCPU() -> CPUTarget {
     #if arch(x86_64) && os(Linux)
@@ -29,22 +33,24 @@ func buildMachineCPU() -> CPUTarget {
           let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
     else { return .portable }
     let flags = Set(flagsLine.split(separator: " ").map(String.init))
-    return ["avx2", "fma", "f16c"].allSatisfy(flags.contains) ? .x86AVX2FMA : .portable
+    guard ["avx2", "fma", "f16c"].allSatisfy(flags.contains) else { return .portable }
+    return flags.contains("avx512f") && request != "avx2" ? .x86AVX512 : .x86AVX2FMA
     #else
     return .portable  // arm64: NEON and fused multiply-add are baseline
     #endif
 }
 
 let cpu = buildMachineCPU()
-let vectorSettings: [SwiftSetting] = cpu == .x86AVX2FMA
-    ? [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]), .define("QUIVER_FMA"), .define("QUIVER_F16C")]
-    : []
+let avx2Settings: [SwiftSetting] = cpu == .portable
+    ? [] : [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]), .define("QUIVER_FMA"), .define("QUIVER_F16C")]
+let vectorSettings: [SwiftSetting] = avx2Settings
+    + (cpu == .x86AVX512 ? [.unsafeFlags(["-Xcc", "-mavx512f"]), .define("QUIVER_AVX512")] : [])
 // QuiverMiniLM is optimised in debug builds too (unoptimised SIMD code is ~100x slower, too slow
 // for `swift test`), except in a checkout, where unsafe flags are refused.
 let optimizeInDebug: [SwiftSetting] = Context.packageDirectory.contains("/checkouts/")
     ? [] : [.unsafeFlags(["-O"], .when(configuration: .debug))]
 // QuiverMiniLMKernels holds only the AVX-512 GEMM, entered after a run-time CPU check.
-let miniLMKernelSettings: [SwiftSetting] = (cpu == .x86AVX2FMA
+let miniLMKernelSettings: [SwiftSetting] = (cpu != .portable
     ? [.unsafeFlags(["-Xcc", "-mavx512f", "-Xcc", "-mavx2", "-Xcc", "-mfma"])] : []) + optimizeInDebug
 
 let package = Package(
@@ -109,7 +115,8 @@ let package = Package(
             ]
         ),
         .target(name: "QuiverMiniLMKernels", swiftSettings: miniLMKernelSettings),
-        .target(name: "QuiverMiniLM", dependencies: ["QuiverMiniLMKernels"], swiftSettings: vectorSettings + optimizeInDebug),
+        // QuiverMiniLM stays on AVX2 (its AVX-512 GEMM is the separate module above, chosen at run time).
+        .target(name: "QuiverMiniLM", dependencies: ["QuiverMiniLMKernels"], swiftSettings: avx2Settings + optimizeInDebug),
         .testTarget(name: "QuiverMiniLMTests", dependencies: ["QuiverMiniLM"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

@@ -9,16 +9,21 @@ import Testing
         for _ in 0..<5 {
             let a = rng.floats(d), b = rng.floats(d)
             let tol = 1e-5 * Reference.absDot(a, b) + 1e-6
-            let (dot, l2, na) = a.withUnsafeBufferPointer { pa in
+            // The walk's kernels (16 floats wide under AVX-512) too.
+            let (dot, l2, na, dotWide, l2Wide) = a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
                     (Kernels.dot(pa.baseAddress!, pb.baseAddress!, d),
                      Kernels.l2Squared(pa.baseAddress!, pb.baseAddress!, d),
-                     Kernels.norm(pa.baseAddress!, d))
+                     Kernels.norm(pa.baseAddress!, d),
+                     Kernels.dotWide(pa.baseAddress!, pb.baseAddress!, d),
+                     Kernels.l2SquaredWide(pa.baseAddress!, pb.baseAddress!, d))
                 }
             }
             #expect(abs(Double(dot) - Reference.dot(a, b)) <= tol, "seed \(seed)")
+            #expect(abs(Double(dotWide) - Reference.dot(a, b)) <= tol, "seed \(seed)")
             let l2Tol = 1e-5 * Reference.l2(a, b) + 1e-6
             #expect(abs(Double(l2) - Reference.l2(a, b)) <= l2Tol, "seed \(seed)")
+            #expect(abs(Double(l2Wide) - Reference.l2(a, b)) <= l2Tol, "seed \(seed)")
             #expect(abs(Double(na) - Reference.norm(a)) <= 1e-5 * Reference.norm(a) + 1e-6, "seed \(seed)")
             let nb = Float(Reference.norm(b))
             let cos = a.withUnsafeBufferPointer { pa in

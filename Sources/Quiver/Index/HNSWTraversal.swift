@@ -42,10 +42,10 @@ struct L2Distance: RowDistance, @unchecked Sendable {
     let dimension: Int
     let query: UnsafePointer<Float>
 
-    @inline(__always) func callAsFunction(_ i: Int) -> Float { Kernels.l2Squared(query, vectors + i * dimension, dimension) }
+    @inline(__always) func callAsFunction(_ i: Int) -> Float { Kernels.l2SquaredWide(query, vectors + i * dimension, dimension) }
     @inline(__always) func prefetch(_ i: Int) { prefetchLines(vectors + i * dimension, bytes: dimension * 4) }
     @inline(__always) func from(row i: Int) -> L2Distance { L2Distance(vectors: vectors, dimension: dimension, query: vectors + i * dimension) }
-    @inline(__always) func between(_ a: Int, _ b: Int) -> Float { Kernels.l2Squared(vectors + a * dimension, vectors + b * dimension, dimension) }
+    @inline(__always) func between(_ a: Int, _ b: Int) -> Float { Kernels.l2SquaredWide(vectors + a * dimension, vectors + b * dimension, dimension) }
 }
 
 /// Negated inner product over float rows.
@@ -54,10 +54,10 @@ struct IPDistance: RowDistance, @unchecked Sendable {
     let dimension: Int
     let query: UnsafePointer<Float>
 
-    @inline(__always) func callAsFunction(_ i: Int) -> Float { -Kernels.dot(query, vectors + i * dimension, dimension) }
+    @inline(__always) func callAsFunction(_ i: Int) -> Float { -Kernels.dotWide(query, vectors + i * dimension, dimension) }
     @inline(__always) func prefetch(_ i: Int) { prefetchLines(vectors + i * dimension, bytes: dimension * 4) }
     @inline(__always) func from(row i: Int) -> IPDistance { IPDistance(vectors: vectors, dimension: dimension, query: vectors + i * dimension) }
-    @inline(__always) func between(_ a: Int, _ b: Int) -> Float { -Kernels.dot(vectors + a * dimension, vectors + b * dimension, dimension) }
+    @inline(__always) func between(_ a: Int, _ b: Int) -> Float { -Kernels.dotWide(vectors + a * dimension, vectors + b * dimension, dimension) }
 }
 
 /// Negated cosine over float rows with their stored norms: one dot product and one division,
@@ -80,7 +80,7 @@ struct CosineDistance: RowDistance, @unchecked Sendable {
     }
 
     @inline(__always) func callAsFunction(_ i: Int) -> Float {
-        cosine(Kernels.dot(query, vectors + i * dimension, dimension) * queryScale, norms[i])
+        cosine(Kernels.dotWide(query, vectors + i * dimension, dimension) * queryScale, norms[i])
     }
 
     @inline(__always) func from(row i: Int) -> CosineDistance {
@@ -89,7 +89,7 @@ struct CosineDistance: RowDistance, @unchecked Sendable {
     }
 
     @inline(__always) func between(_ a: Int, _ b: Int) -> Float {
-        cosine(Kernels.dot(vectors + a * dimension, vectors + b * dimension, dimension), norms[a] * norms[b])
+        cosine(Kernels.dotWide(vectors + a * dimension, vectors + b * dimension, dimension), norms[a] * norms[b])
     }
 }
 
@@ -403,6 +403,7 @@ enum GraphWalk {
                 if d < current.d {
                     current = GraphNode(d: d, id: e)
                     changed = true
+                    source.prefetch(Int(e), level: level)
                 }
                 j += 1
             }

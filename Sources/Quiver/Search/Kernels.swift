@@ -21,6 +21,8 @@
 ///   reaches Swift code too; `SIMD8` then lowers to one `ymm` register, `addProduct` to
 ///   `vfmadd231ps` and a `Float16` widening to `vcvtph2ps`. These are `unsafeFlags`, which SwiftPM
 ///   refuses in a dependency resolved by version, so the manifest leaves them out of checkouts.
+/// - x86-64 with AVX-512 as well: `-Xcc -mavx512f` and `QUIVER_AVX512` in addition; only the HNSW
+///   walk's `dotWide` / `l2SquaredWide` (WideKernels.swift) use 16-float vectors.
 @_spi(Benchmarks) public enum Kernels {
     /// `acc + a × b`, fused where the build has a fused multiply-add instruction.
     @inlinable @inline(__always)
