@@ -102,13 +102,16 @@ let package = Package(
         ),
         .executableTarget(name: "QuiverCrashHarness", dependencies: ["Quiver"]),
         .testTarget(name: "QuiverTests", dependencies: ["Quiver"]),
-        .testTarget(name: "QuiverCLITests", dependencies: ["Quiver"]),
+        // Shared by the CLI tests of two test targets (runs the built `quiver`); not a product.
+        .target(name: "QuiverTestSupport", path: "Tests/QuiverTestSupport"),
+        .testTarget(name: "QuiverCLITests", dependencies: ["Quiver", "QuiverTestSupport"]),
         .testTarget(
             name: "QuiverRAGTests",
             dependencies: [
                 "QuiverRAG",
                 "QuiverMiniLM",
                 "Quiver",
+                "QuiverTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,29 +1,14 @@
 import Foundation
 import Quiver
-import Synchronization
+import QuiverTestSupport
 import Testing
 @testable import QuiverRAG
 
 /// `quiver ingest`, `retrieve` and `ask` as a user runs them, against the in-process server
 /// for embeddings (hashed bag of words) and chat.
 @Suite(.serialized) struct RAGCLITests {
-    static var binary: String? {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-        for candidate in [dir + "/quiver", dir + "/../quiver"] where FileManager.default.isExecutableFile(atPath: candidate) {
-            return candidate
-        }
-        return nil
-    }
-
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
     /// Runs the executable on a dispatch thread, so the test server keeps the cooperative pool.
-    func run(_ args: [String], env: [String: String]) async throws -> Output {
-        let binary = try #require(Self.binary, "the quiver executable must be built")
+    func run(_ args: [String], env: [String: String]) async throws -> QuiverExecutable.Output {
         var environment = ProcessInfo.processInfo.environment
         for name in ["DEEPSEEK_API_KEY", "OPENROUTER_API_KEY", "QUIVER_LLM_BASE_URL", "QUIVER_LLM_API_KEY", "QUIVER_LLM_MODEL",
             "QUIVER_EMBEDDING_BASE_URL", "QUIVER_EMBEDDING_API_KEY", "QUIVER_EMBEDDING_MODEL", "QUIVER_MODEL_DIR"]
@@ -34,32 +19,7 @@ import Testing
         let finalEnvironment = environment
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                do {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: binary)
-                    process.arguments = args
-                    process.environment = finalEnvironment
-                    let out = Pipe(), err = Pipe()
-                    process.standardOutput = out
-                    process.standardError = err
-                    try process.run()
-                    let errData = Mutex(Data())
-                    let group = DispatchGroup()
-                    group.enter()
-                    DispatchQueue.global().async {
-                        let d = err.fileHandleForReading.readDataToEndOfFile()
-                        errData.withLock { $0 = d }
-                        group.leave()
-                    }
-                    let o = out.fileHandleForReading.readDataToEndOfFile()
-                    group.wait()
-                    process.waitUntilExit()
-                    continuation.resume(returning: Output(
-                        status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                        stderr: String(decoding: errData.withLock { $0 }, as: UTF8.self)))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
+                continuation.resume(with: Result { try QuiverExecutable.run(args, environment: finalEnvironment) })
             }
         }
     }
