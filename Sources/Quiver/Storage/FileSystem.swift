@@ -209,7 +209,7 @@ final class MappedFile: @unchecked Sendable {
     /// A copy of `data` standing in for a file (fuzzing and tests).
     init(copying data: UnsafeRawBufferPointer, name: String) {
         path = name
-        let m = PageMemory(byteCount: data.count)
+        let m = PageMemory(byteCount: data.count)!
         if let base = data.baseAddress { m.base.copyMemory(from: base, byteCount: data.count) }
         memory = m
         reservation = nil
@@ -228,7 +228,11 @@ final class MappedFile: @unchecked Sendable {
         guard fstat(fd, &st) == 0 else { throw QuiverError.io("fstat", path: path) }
         let size = Int(st.st_size)
         if load {
-            let m = PageMemory(byteCount: size)
+            guard let m = PageMemory(byteCount: size) else {
+                let e = errno
+                throw QuiverError(.io, "cannot reserve \(size) bytes to read segment '\(path)' into memory (\(String(cString: strerror(e)))); "
+                    + "DatabaseOptions.memoryMapSegments maps segments instead", cause: SystemError(errno: e, call: "mmap"))
+            }
             var done = 0
             while done < size {
                 let n = pread(fd, m.base + done, size - done, off_t(done))

@@ -28,8 +28,9 @@ final class PageMemory: @unchecked Sendable {
 
     static let hugePageSize = 2 << 20
 
-    /// `byteCount` zero bytes, 64-byte aligned at least (2 MiB-aligned when at least 2 MiB).
-    init(byteCount: Int) {
+    /// `byteCount` zero bytes, 64-byte aligned at least (2 MiB-aligned when at least 2 MiB); nil,
+    /// with `errno` set, when the address space cannot be reserved.
+    init?(byteCount: Int) {
         self.byteCount = byteCount
         guard byteCount > 0 else {
             mapping = nil
@@ -45,10 +46,7 @@ final class PageMemory: @unchecked Sendable {
         #else
         let flags = MAP_PRIVATE | MAP_ANONYMOUS
         #endif
-        guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, flags, -1, 0), p != MAP_FAILED else {
-            // Out of address space is out of memory: fail as an allocation would.
-            fatalError("Quiver: cannot reserve \(byteCount) bytes of memory (errno \(errno))")
-        }
+        guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, flags, -1, 0), p != MAP_FAILED else { return nil }
         mapping = p
         mappingSize = size
         if huge {
@@ -77,9 +75,14 @@ final class PageArray<Element: BitwiseCopyable>: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Element>
     private let memory: PageMemory
 
+    /// Stops the process when the memory cannot be reserved, as a failed allocation does.
     init(count: Int) {
         self.count = count
-        memory = PageMemory(byteCount: count * MemoryLayout<Element>.stride)
+        let bytes = count * MemoryLayout<Element>.stride
+        guard let memory = PageMemory(byteCount: bytes) else {
+            fatalError("Quiver: cannot reserve \(bytes) bytes of memory (errno \(errno))")
+        }
+        self.memory = memory
         pointer = memory.base.bindMemory(to: Element.self, capacity: count)
     }
 
