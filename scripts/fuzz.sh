@@ -15,9 +15,11 @@ mkdir -p "$out" "Fuzz/crashes/$target" "$out/corpus-$target"
 # One module: the engine's sources plus the target, so internal readers are reachable.
 # Compiled from a copy, so editing the sources meanwhile does not break the build.
 src="$out/src-$target"
-rm -rf "$src" && mkdir -p "$src" && cp -R Sources/Quiver Sources/CLZ4 "Fuzz/$file.swift" "$src/"
+rm -rf "$src" && mkdir -p "$src" && cp -R Sources/Quiver Sources/CLZ4 Sources/CQuiverSupport "Fuzz/$file.swift" "$src/"
+# SwiftPM writes the C target's module map itself; swiftc needs one spelled out.
+printf 'module CQuiverSupport {\n    header "QuiverSupport.h"\n    export *\n}\n' > "$src/CQuiverSupport/include/module.modulemap"
 swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name QuiverFuzz \
-    -I "$src/CLZ4" -llz4 \
+    -I "$src/CLZ4" -I "$src/CQuiverSupport/include" -llz4 \
     $(find "$src/Quiver" -name '*.swift') "$src/$file.swift" -o "$out/fuzz-$target"
 seeds="Fuzz/seeds/$target"
 "$out/fuzz-$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
