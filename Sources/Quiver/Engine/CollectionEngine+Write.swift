@@ -71,14 +71,14 @@ extension CollectionEngine {
         guard s.growing.rowCount >= options.flushRowThreshold || s.growing.byteEstimate >= options.flushByteThreshold else {
             return false
         }
-        try s.flush(directory: directory, schema: schema, log: options.logHandler)
+        try s.flush(directory: directory, schema: schema, load: !options.memoryMapSegments, log: options.logHandler)
         return true
     }
 
     /// Seals the growing segment and records the deletes (see `Flush.swift`).
     func flush() throws {
         try withWritableState { s in
-            try s.flush(directory: directory, schema: schema, log: options.logHandler)
+            try s.flush(directory: directory, schema: schema, load: !options.memoryMapSegments, log: options.logHandler)
         }
         compactInBackgroundIfDue()
     }

@@ -65,8 +65,6 @@ final class CollectionEngine: Sendable {
         var segmentIndexes: [UInt64: [String: SegmentIndex]] = [:]
         /// Index builds scheduled or running, as "segment/field/generation".
         var building: Set<String> = []
-        /// Sealed segments are read into memory (not mapped): `!DatabaseOptions.memoryMapSegments`.
-        var loadsSegments = true
     }
 
     // MARK: Open and recovery
@@ -93,8 +91,7 @@ final class CollectionEngine: Sendable {
             }
         }
         var s = State(manifest: manifest, growing: GrowingSegment(schema: schema))
-        s.loadsSegments = !options.memoryMapSegments
-        try Self.loadSegments(&s, directory: directory, schema: schema)
+        try Self.loadSegments(&s, directory: directory, schema: schema, load: !options.memoryMapSegments)
         s.lastSequence = manifest.checkpointSequence
         try Self.replayWAL(&s, directory: directory, schema: schema, log: options.logHandler)
         try Self.removeObsoleteFiles(s, directory: directory, log: options.logHandler)
@@ -114,9 +111,8 @@ final class CollectionEngine: Sendable {
                 manifest = try Manifest.decode(try FileSystem.readFile(manifestPath), path: manifestPath)
             }
             var s = State(manifest: manifest, growing: GrowingSegment(schema: schema))
-            s.loadsSegments = load
             do {
-                try loadSegments(&s, directory: directory, schema: schema)
+                try loadSegments(&s, directory: directory, schema: schema, load: load)
                 s.lastSequence = manifest.checkpointSequence
                 return s
             } catch let error as QuiverError where error.code == .io && attempt < 20 {
@@ -125,14 +121,15 @@ final class CollectionEngine: Sendable {
         }
     }
 
-    private static func loadSegments(_ s: inout State, directory: String, schema: CollectionSchema) throws {
+    /// `load`: read each segment into memory rather than map it (`!DatabaseOptions.memoryMapSegments`).
+    private static func loadSegments(_ s: inout State, directory: String, schema: CollectionSchema, load: Bool) throws {
         let pkName = schema.primaryField.name
         s.pkIndex.reserveCapacity(
             s.manifest.segments.reduce(0) { $0 + $1.rowCount - $1.deletedCount },
             strings: schema.primaryField.dataType != .int64)
         for entry in s.manifest.segments {
             let path = directory + "/" + FileNames.segment(entry.id)
-            let segment = try SealedSegment(path: path, id: entry.id, schema: schema, load: s.loadsSegments)
+            let segment = try SealedSegment(path: path, id: entry.id, schema: schema, load: load)
             guard segment.rowCount == entry.rowCount else {
                 throw QuiverError.corruption("segment '\(path)' has \(segment.rowCount) rows; the manifest says \(entry.rowCount)")
             }
@@ -266,7 +263,7 @@ final class CollectionEngine: Sendable {
                 s.closed = true
             }
             if flush && s.failure == nil {
-                try s.flush(directory: directory, schema: schema, log: options.logHandler)
+                try s.flush(directory: directory, schema: schema, load: !options.memoryMapSegments, log: options.logHandler)
             }
             if s.failure == nil { try s.wal?.sync() }
         }

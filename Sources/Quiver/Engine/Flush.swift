@@ -8,7 +8,8 @@
 ///    checkpoint sequence and the new WAL file as the start of replay;
 /// 4. only then delete the old WAL files and the replaced delete files.
 extension CollectionEngine.State {
-    mutating func flush(directory: String, schema: CollectionSchema, log: @Sendable (LogLevel, String) -> Void) throws {
+    /// `load`: the new segment is read into memory rather than mapped (`!DatabaseOptions.memoryMapSegments`).
+    mutating func flush(directory: String, schema: CollectionSchema, load: Bool, log: @Sendable (LogLevel, String) -> Void) throws {
         guard growing.rowCount > 0 || !dirtyDeletes.isEmpty else { return }
         guard let oldWAL = wal else { return }
         var created = [String]()
@@ -31,7 +32,7 @@ extension CollectionEngine.State {
                 let path = directory + "/" + FileNames.segment(id)
                 created.append(path)
                 try SegmentWriter.write(content, id: id, path: path)
-                newSegment = try SealedSegment(path: path, id: id, schema: schema, load: loadsSegments)
+                newSegment = try SealedSegment(path: path, id: id, schema: schema, load: load)
                 next.segments.append(Manifest.SegmentEntry(id: id, rowCount: content.rowCount, deleteFile: nil, deletedCount: 0))
             }
             for (i, entry) in next.segments.enumerated() where dirtyDeletes.contains(entry.id) {

@@ -51,11 +51,11 @@ extension HNSWIndex {
             }
         }
         var q: ScalarQuantizer? = nil
-        var codes = [UInt8]()
+        var codes = PageArray<UInt8>(count: 0)
         if quantize {
             let sq = ScalarQuantizer(training: space)
-            codes.reserveCapacity(n * space.dimension)
-            for i in 0..<n { sq.encode(space.row(i), into: &codes) }
+            codes = PageArray(count: n * space.dimension)
+            for i in 0..<n { sq.encode(space.row(i), to: codes.pointer + i * space.dimension) }
             q = sq
         }
         return HNSWIndex(count: n, dimension: space.dimension, m: m, entryPoint: max(entry, 0), maxLevel: max(top, 0), levels: levels,

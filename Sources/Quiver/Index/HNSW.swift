@@ -34,7 +34,7 @@ final class HNSWIndex: Sendable {
     private let scratchPool = Locked<[TraversalScratch]>([])
 
     init(count: Int, dimension: Int, m: Int, entryPoint: Int32, maxLevel: Int, levels: [UInt8], level0: PageArray<Int32>,
-         upperOffsets: [Int32], upper: [Int32], quantizer: ScalarQuantizer?, codes: [UInt8]) {
+         upperOffsets: [Int32], upper: [Int32], quantizer: ScalarQuantizer?, codes: PageArray<UInt8>) {
         self.count = count
         self.dimension = dimension
         self.m = m
@@ -46,7 +46,7 @@ final class HNSWIndex: Sendable {
         self.upperOffsets = upperOffsets
         self.upper = upper
         self.quantizer = quantizer
-        self.codes = codes.withUnsafeBufferPointer { PageArray($0) }
+        self.codes = codes
     }
 
     // MARK: Search

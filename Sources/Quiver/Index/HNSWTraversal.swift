@@ -43,7 +43,7 @@ struct L2Distance: RowDistance, @unchecked Sendable {
     let query: UnsafePointer<Float>
 
     @inline(__always) func callAsFunction(_ i: Int) -> Float { Kernels.l2SquaredWide(query, vectors + i * dimension, dimension) }
-    @inline(__always) func prefetch(_ i: Int) { prefetchLines(vectors + i * dimension, bytes: dimension * 4) }
+    @inline(__always) func prefetch(_ i: Int) { prefetchRow(vectors, i, dimension: dimension) }
     @inline(__always) func from(row i: Int) -> L2Distance { L2Distance(vectors: vectors, dimension: dimension, query: vectors + i * dimension) }
     @inline(__always) func between(_ a: Int, _ b: Int) -> Float { Kernels.l2SquaredWide(vectors + a * dimension, vectors + b * dimension, dimension) }
 }
@@ -55,7 +55,7 @@ struct IPDistance: RowDistance, @unchecked Sendable {
     let query: UnsafePointer<Float>
 
     @inline(__always) func callAsFunction(_ i: Int) -> Float { -Kernels.dotWide(query, vectors + i * dimension, dimension) }
-    @inline(__always) func prefetch(_ i: Int) { prefetchLines(vectors + i * dimension, bytes: dimension * 4) }
+    @inline(__always) func prefetch(_ i: Int) { prefetchRow(vectors, i, dimension: dimension) }
     @inline(__always) func from(row i: Int) -> IPDistance { IPDistance(vectors: vectors, dimension: dimension, query: vectors + i * dimension) }
     @inline(__always) func between(_ a: Int, _ b: Int) -> Float { -Kernels.dotWide(vectors + a * dimension, vectors + b * dimension, dimension) }
 }
@@ -75,7 +75,7 @@ struct CosineDistance: RowDistance, @unchecked Sendable {
     }
 
     @inline(__always) func prefetch(_ i: Int) {
-        prefetchLines(vectors + i * dimension, bytes: dimension * 4)
+        prefetchRow(vectors, i, dimension: dimension)
         prefetchLine(norms + i)
     }
 

@@ -143,12 +143,12 @@ enum IndexFile {
         return out
     }
 
-    private static func readQuantizer(_ r: inout ByteReader, codes: Int, dimension: Int) throws -> (ScalarQuantizer, [UInt8]) {
+    /// The quantizer and its codes, still in the file's bytes (the caller copies them).
+    private static func readQuantizer(_ r: inout ByteReader, codes: Int, dimension: Int) throws -> (ScalarQuantizer, UnsafeRawBufferPointer) {
         let lo = try r.readFloats(dimension)
         let scale = try r.readFloats(dimension)
         guard codes <= r.remaining else { throw r.corruption("codes exceed the file") }
-        let c = Array(try r.readBytes(codes))
-        return (ScalarQuantizer(minimum: lo, scale: scale), c)
+        return (ScalarQuantizer(minimum: lo, scale: scale), try r.readBytes(codes))
     }
 
     private static func decodeHNSW(_ r: inout ByteReader, rows n: Int, dimension d: Int, sq: Bool, bad: (String) -> QuiverError) throws -> HNSWIndex {
@@ -192,8 +192,12 @@ enum IndexFile {
             }
         }
         var quantizer: ScalarQuantizer? = nil
-        var codes = [UInt8]()
-        if sq { (quantizer, codes) = try readQuantizer(&r, codes: n * d, dimension: d) }
+        var codes = PageArray<UInt8>(count: 0)
+        if sq {
+            let (q, raw) = try readQuantizer(&r, codes: n * d, dimension: d)
+            quantizer = q
+            codes = PageArray(raw.bindMemory(to: UInt8.self))
+        }
         return HNSWIndex(count: n, dimension: d, m: m, entryPoint: entry, maxLevel: maxLevel, levels: levels, level0: level0,
                          upperOffsets: upperOffsets, upper: upper, quantizer: quantizer, codes: codes)
     }
@@ -214,7 +218,11 @@ enum IndexFile {
         }
         var quantizer: ScalarQuantizer? = nil
         var codes = [UInt8]()
-        if sq { (quantizer, codes) = try readQuantizer(&r, codes: n * d, dimension: d) }
+        if sq {
+            let (q, raw) = try readQuantizer(&r, codes: n * d, dimension: d)
+            quantizer = q
+            codes = Array(raw)
+        }
         return IVFIndex(count: n, dimension: d, nlist: nlist, centroids: centroids, offsets: offsets, ids: ids, quantizer: quantizer, codes: codes)
     }
 }

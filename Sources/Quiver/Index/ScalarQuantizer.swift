@@ -33,13 +33,20 @@ struct ScalarQuantizer: Sendable, Equatable {
         self.init(minimum: lo, scale: (0..<d).map { (hi[$0] - lo[$0]) / 255 })
     }
 
-    /// Appends the codes of `v` to `out`.
-    func encode(_ v: UnsafePointer<Float>, into out: inout [UInt8]) {
+    /// Writes the `dimension` codes of `v` at `out`.
+    func encode(_ v: UnsafePointer<Float>, to out: UnsafeMutablePointer<UInt8>) {
         for i in 0..<dimension {
             let s = scale[i]
             let x = s > 0 ? ((v[i] - minimum[i]) / s).rounded() : 0
-            out.append(x.isNaN ? 0 : UInt8(min(255, max(0, x))))
+            out[i] = x.isNaN ? 0 : UInt8(min(255, max(0, x)))
         }
+    }
+
+    /// Appends the codes of `v` to `out`.
+    func encode(_ v: UnsafePointer<Float>, into out: inout [UInt8]) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: dimension))
+        out.withUnsafeMutableBufferPointer { encode(v, to: $0.baseAddress! + start) }
     }
 
     /// A query prepared for approximate distances against codes.

@@ -24,7 +24,7 @@ struct VectorSpace: @unchecked Sendable {
 
     /// Asks the cache for row `i` (and its norm), which will be read soon.
     @inline(__always) func prefetch(_ i: Int) {
-        prefetchLines(row(i), bytes: dimension * MemoryLayout<Float>.stride)
+        prefetchRow(vectors, i, dimension: dimension)
         if let norms { prefetchLine(norms + i) }
     }
 

@@ -17,3 +17,8 @@ internal import CQuiverSupport
         offset += 64
     }
 }
+
+/// Prefetches row `i` of a row-major float table with `dimension` columns.
+@inline(__always) func prefetchRow(_ vectors: UnsafePointer<Float>, _ i: Int, dimension: Int) {
+    prefetchLines(vectors + i * dimension, bytes: dimension * MemoryLayout<Float>.stride)
+}

@@ -219,7 +219,7 @@ final class MappedFile: @unchecked Sendable {
     /// The file at `path`, memory-mapped (`load: false`: pages are read on demand and the kernel
     /// may evict them) or read whole into ``PageMemory`` (`load: true`: resident, in huge pages
     /// where the kernel offers them, faster to read at random).
-    init(path: String, load: Bool = false) throws {
+    init(path: String, load: Bool) throws {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw QuiverError.io("open", path: path) }
