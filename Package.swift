@@ -76,9 +76,11 @@ let package = Package(
         ),
         // A prefetch hint (Swift has none); header-only C, ours, no third-party code.
         .target(name: "CQuiverSupport"),
+        // SIMD kernels in C, one variant per instruction set, chosen at run time (QuiverCPU.h).
+        .target(name: "CQuiverKernels"),
         .target(
             name: "Quiver",
-            dependencies: ["CLZ4", "CQuiverSupport"],
+            dependencies: ["CLZ4", "CQuiverSupport", "CQuiverKernels"],
             swiftSettings: vectorSettings
         ),
         .target(
@@ -119,7 +121,7 @@ let package = Package(
         ),
         .target(name: "QuiverMiniLMKernels", swiftSettings: miniLMKernelSettings),
         // QuiverMiniLM stays on AVX2 (its AVX-512 GEMM is the separate module above, chosen at run time).
-        .target(name: "QuiverMiniLM", dependencies: ["QuiverMiniLMKernels"], swiftSettings: avx2Settings + optimizeInDebug),
+        .target(name: "QuiverMiniLM", dependencies: ["QuiverMiniLMKernels", "CQuiverKernels"], swiftSettings: avx2Settings + optimizeInDebug),
         .testTarget(name: "QuiverMiniLMTests", dependencies: ["QuiverMiniLM"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
