@@ -1,9 +1,51 @@
 """Collection and index administration: list/has/describe/rename/drop, indexes, load state,
 statistics and flush."""
 
+import time
+
+import grpc
 import pytest
 from pymilvus import MilvusException
 from pymilvus.client.types import LoadState
+from pymilvus.grpc_gen import milvus_pb2, milvus_pb2_grpc
+
+
+@pytest.fixture
+def stub(server):
+    """The raw MilvusService stub, for RPCs MilvusClient does not expose."""
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+    yield milvus_pb2_grpc.MilvusServiceStub(channel)
+    channel.close()
+
+
+def test_server_info(client, stub):
+    version = client.get_server_version()
+    assert isinstance(version, str) and version
+    assert "default" in client.list_databases()
+    health = stub.CheckHealth(milvus_pb2.CheckHealthRequest(), timeout=10)
+    assert health.isHealthy is True and health.status.code == 0
+
+
+@pytest.mark.known_issue("milvus-lite", "milvus-lite 3.2.2 answers AllocTimestamp with "
+                         "UNIMPLEMENTED (pymilvus tolerates it after create_index)")
+def test_alloc_timestamp_increases(stub):
+    first = stub.AllocTimestamp(milvus_pb2.AllocTimestampRequest(), timeout=10)
+    second = stub.AllocTimestamp(milvus_pb2.AllocTimestampRequest(), timeout=10)
+    assert first.status.code == 0 and first.timestamp > 0
+    assert second.timestamp > first.timestamp
+
+
+@pytest.mark.parametrize("rpc, request_type", [
+    ("GetReplicas", milvus_pb2.GetReplicasRequest),
+    ("CreateResourceGroup", milvus_pb2.CreateResourceGroupRequest),
+    ("ListImportTasks", milvus_pb2.ListImportTasksRequest),
+])
+def test_unserved_rpc_is_unimplemented_at_once(stub, rpc, request_type):
+    start = time.monotonic()
+    with pytest.raises(grpc.RpcError) as e:
+        getattr(stub, rpc)(request_type(), timeout=10)
+    assert e.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert time.monotonic() - start < 2.0
 
 
 def quick(client, name, dim=4, metric="IP", rows=10):
