@@ -13,7 +13,9 @@
 public struct MiniLMError: Error, Sendable, CustomStringConvertible, Equatable {
     /// The kind of failure. Extensible: new codes may be added in minor releases.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name, e.g. `"modelNotFound"`; it is also what ``description`` prints.
         public let rawValue: String
+        /// A code with the given name. Use the static codes below; a new name matches none of them.
         public init(_ rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
 
@@ -36,6 +38,11 @@ public struct MiniLMError: Error, Sendable, CustomStringConvertible, Equatable {
     /// A human-readable explanation that says what to fix.
     public var message: String
 
+    /// An error of the given kind, with a message that says what to fix.
+    ///
+    /// - Parameters:
+    ///   - code: what kind of failure this is.
+    ///   - message: a human-readable explanation, free of input text and vector components.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message

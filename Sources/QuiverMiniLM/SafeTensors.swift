@@ -27,7 +27,9 @@ public final class SafeTensorsFile: @unchecked Sendable {
 
     /// One tensor's description from the header.
     public struct TensorInfo: Sendable, Equatable {
+        /// The element type as the header spells it: `"F32"`, `"F16"`, `"BF16"`, `"I64"`, ….
         public var dtype: String
+        /// The dimensions, outermost first (row-major); `[]` for a scalar.
         public var shape: [Int]
         /// Byte range inside the data buffer.
         public var byteRange: Range<Int>

@@ -3,6 +3,7 @@ public struct APIKey: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
     /// The key itself, for building the `Authorization` header.
     public let value: String
 
+    /// Wraps a key, e.g. `APIKey(ProcessInfo.processInfo.environment["DEEPSEEK_API_KEY"]!)`.
     public init(_ value: String) { self.value = value }
 
     public var description: String { "<redacted>" }

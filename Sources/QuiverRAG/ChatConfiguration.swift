@@ -6,12 +6,23 @@ import Foundation
 /// (`https://api.deepseek.com`, `https://openrouter.ai/api/v1`, `http://localhost:11434/v1`,
 /// `http://127.0.0.1:8080/v1`). The key prints as `<redacted>`.
 public struct ChatConfiguration: Sendable, Hashable, CustomStringConvertible {
+    /// The API's base URL, the part before `/chat/completions`, e.g. `https://api.deepseek.com`.
     public var baseURL: String
+    /// The key sent as `Authorization: Bearer …`; `nil` (or empty) sends no `Authorization`
+    /// header, for local servers that need none.
     public var apiKey: APIKey?
+    /// The model name the server expects, e.g. `deepseek-chat`, `gpt-4o-mini`, `llama3.2`.
     public var model: String
     /// Which rule picked this configuration, e.g. `DEEPSEEK_API_KEY`; for messages.
     public var source: String
 
+    /// A configuration with the given server, key and model.
+    ///
+    /// - Parameters:
+    ///   - baseURL: the API's base URL, the part before `/chat/completions`.
+    ///   - apiKey: the key to send, or `nil` for a server that needs none.
+    ///   - model: the model name the server expects.
+    ///   - source: where the configuration came from, for messages; `"explicit"` by default.
     public init(baseURL: String, apiKey: APIKey?, model: String, source: String = "explicit") {
         self.baseURL = baseURL
         self.apiKey = apiKey
@@ -82,12 +93,23 @@ public struct ChatConfiguration: Sendable, Hashable, CustomStringConvertible {
 
 /// Where an OpenAI-compatible embedding model lives.
 public struct EmbeddingConfiguration: Sendable, Hashable, CustomStringConvertible {
+    /// The API's base URL, the part before `/embeddings`, e.g. `https://api.openai.com/v1`.
     public var baseURL: String
+    /// The key sent as `Authorization: Bearer …`; `nil` (or empty) sends no `Authorization` header.
     public var apiKey: APIKey?
+    /// The embedding model's name, e.g. `text-embedding-3-small`.
     public var model: String
-    /// The vector length when known; `nil` asks the server once (``OpenAIEmbedding/connect(_:options:httpClient:)``).
+    /// The vector length when known; `nil` asks the server once
+    /// (``OpenAIEmbedding/connect(_:batchSize:options:httpClient:)``).
     public var dimension: Int?
 
+    /// A configuration with the given server, key and model.
+    ///
+    /// - Parameters:
+    ///   - baseURL: the API's base URL, the part before `/embeddings`.
+    ///   - apiKey: the key to send, or `nil` for a server that needs none.
+    ///   - model: the embedding model's name.
+    ///   - dimension: the vector length when known; `nil` (the default) asks the server once.
     public init(baseURL: String, apiKey: APIKey?, model: String, dimension: Int? = nil) {
         self.baseURL = baseURL
         self.apiKey = apiKey
@@ -113,6 +135,7 @@ public struct EmbeddingConfiguration: Sendable, Hashable, CustomStringConvertibl
             dimension: value("QUIVER_EMBEDDING_DIMENSION").flatMap(Int.init))
     }
 
+    /// What to set to configure an embedding model, for messages when none is configured.
     public static let environmentHelp = """
         Set QUIVER_EMBEDDING_BASE_URL (e.g. https://api.openai.com/v1 or http://127.0.0.1:18081/v1),
         QUIVER_EMBEDDING_MODEL and, if the server needs one, QUIVER_EMBEDDING_API_KEY.

@@ -9,6 +9,7 @@ public struct Chunk: Sendable, Hashable, Codable {
     /// The position of the chunk in its document, from 0.
     public var index: Int
 
+    /// A chunk with the given text, source, heading path (none by default) and position.
     public init(text: String, source: String, headings: [String] = [], index: Int) {
         self.text = text
         self.source = source

@@ -16,11 +16,13 @@ public struct HTTPOptions: Sendable, Hashable {
     public var maxRetries: Int = 3
     /// The first backoff; it doubles on each retry (with jitter) up to ``maxBackoff``.
     public var initialBackoff: Duration = .milliseconds(500)
+    /// The longest backoff between two retries.
     public var maxBackoff: Duration = .seconds(20)
     /// A `Retry-After` longer than this is not waited for: the error is thrown at once.
     public var maxRetryAfter: Duration = .seconds(120)
     /// Extra headers for every request (e.g. OpenRouter's `HTTP-Referer` and `X-Title`).
     public var headers: [String: String] = [:]
 
+    /// The defaults: 120 s timeout, 60 s stream idle timeout, 3 retries, backoff from 0.5 s up to 20 s.
     public init() {}
 }

@@ -8,10 +8,16 @@ import QuiverMiniLM
 /// let embedder = try LocalMiniLMEmbedding.loadDefault()   // QUIVER_MODEL_DIR or ~/.cache/quiver/models/…
 /// ```
 public struct LocalMiniLMEmbedding: EmbeddingFunction {
+    /// The loaded model; it may be shared by several embedders.
     public let model: MiniLM
     /// Threads for the forward pass; `nil` lets the model choose.
     public var threads: Int?
 
+    /// An embedder over an already loaded model.
+    ///
+    /// - Parameters:
+    ///   - model: the model, e.g. `try MiniLM(modelDirectory: url)`.
+    ///   - threads: threads for the forward pass; `nil` (the default) uses all active processors.
     public init(model: MiniLM, threads: Int? = nil) {
         self.model = model
         self.threads = threads

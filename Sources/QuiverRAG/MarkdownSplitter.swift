@@ -17,6 +17,13 @@ public struct MarkdownSplitter: TextSplitter {
     /// The overlap of the pieces of a section that is cut further, in characters.
     public var overlap: Int
 
+    /// A splitter with the given settings.
+    ///
+    /// - Parameters:
+    ///   - maxHeadingLevel: cut at headings of this level or higher, 1...6 (all levels by default).
+    ///   - chunkSize: the largest section kept whole, in characters (1500 by default); `nil` for no limit.
+    ///   - overlap: the overlap of the pieces of a longer section, in characters (100 by default).
+    /// - Precondition: `maxHeadingLevel` is in 1...6.
     public init(maxHeadingLevel: Int = 6, chunkSize: Int? = 1500, overlap: Int = 100) {
         precondition((1...6).contains(maxHeadingLevel), "maxHeadingLevel must be in 1...6")
         self.maxHeadingLevel = maxHeadingLevel

@@ -11,11 +11,17 @@ import NIOCore
 /// ```
 /// Streaming reads server-sent events through AsyncHTTPClient, so it works on Linux too.
 public struct OpenAIChatModel: ChatModel {
+    /// The server, key and model this client talks to.
     public let configuration: ChatConfiguration
     public var model: String { configuration.model }
     let transport: HTTPTransport
 
-    /// - Parameter httpClient: the client to use; ``defaultHTTPClient`` by default (nothing to shut down).
+    /// A client for the chat model `configuration` names. Nothing is sent until the first request.
+    ///
+    /// - Parameters:
+    ///   - configuration: the server's base URL, key and model.
+    ///   - options: timeouts and retries; ``HTTPOptions/init()``'s defaults unless given.
+    ///   - httpClient: the client to use; ``defaultHTTPClient`` by default (nothing to shut down).
     /// - Throws: ``RAGError/Code/invalidArgument`` for a base URL that is not http(s).
     public init(configuration: ChatConfiguration, options: HTTPOptions = HTTPOptions(), httpClient: HTTPClient = defaultHTTPClient) throws {
         self.configuration = configuration

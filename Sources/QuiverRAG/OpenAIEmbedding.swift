@@ -12,6 +12,7 @@ import Foundation
 /// let vectors = try await embedder.encodeDocuments(["hello", "world"])
 /// ```
 public struct OpenAIEmbedding: EmbeddingFunction {
+    /// The server, key and model this embedder talks to.
     public let configuration: EmbeddingConfiguration
     public let dimension: Int
     /// The most texts sent in one request.
@@ -40,6 +41,9 @@ public struct OpenAIEmbedding: EmbeddingFunction {
 
     /// An embedder for `configuration`, asking the server for one vector to learn the dimension
     /// when the configuration does not give it.
+    ///
+    /// - Throws: ``RAGError`` — `.invalidArgument` for a bad URL or batch size, `.invalidResponse`
+    ///   when the server returns no vector, and the request errors (`.server`, `.timeout`, `.transport`).
     public static func connect(
         _ configuration: EmbeddingConfiguration, batchSize: Int = 64, options: HTTPOptions = HTTPOptions(),
         httpClient: HTTPClient = defaultHTTPClient

@@ -10,7 +10,9 @@
 public struct RAGError: Error, Sendable, CustomStringConvertible, Equatable {
     /// What went wrong, extensible like `QuiverError.Code`.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name, e.g. `"server"`; it is also what ``description`` prints.
         public let rawValue: String
+        /// A code with the given name. Use the static codes below; a new name matches none of them.
         public init(_ rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
 
@@ -30,6 +32,7 @@ public struct RAGError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let invalidArgument = Code("invalidArgument")
     }
 
+    /// What kind of failure this is.
     public var code: Code
     /// What to know or do; for `.server`, the server's own error message.
     public var message: String
@@ -38,6 +41,13 @@ public struct RAGError: Error, Sendable, CustomStringConvertible, Equatable {
     /// How long the server asked to wait (`Retry-After`), for 429 and 503 answers.
     public var retryAfter: Duration?
 
+    /// An error of the given kind.
+    ///
+    /// - Parameters:
+    ///   - code: what kind of failure this is.
+    ///   - message: what to know or do; redact API keys before passing server text.
+    ///   - statusCode: the HTTP status, for `.server` errors.
+    ///   - retryAfter: the server's `Retry-After`, when it sent one.
     public init(_ code: Code, _ message: String, statusCode: Int? = nil, retryAfter: Duration? = nil) {
         self.code = code
         self.message = message

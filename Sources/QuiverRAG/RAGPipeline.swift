@@ -25,13 +25,28 @@ import Quiver
 /// chunk count. An interrupted ingest leaves every chunk either old or new; running it again
 /// finishes the job.
 public struct RAGPipeline: Sendable {
+    /// The database that holds the chunks.
     public let database: Database
+    /// The name of the collection that holds the chunks; created on first ingest.
     public let collection: String
+    /// The model that embeds chunks and questions. Its ``EmbeddingFunction/name`` is stored with
+    /// every chunk (so `quiver retrieve` can pick the same model), and the collection's vector
+    /// dimension must equal its ``EmbeddingFunction/dimension``.
     public let embedder: any EmbeddingFunction
+    /// The model that answers; `nil` allows ingest and retrieval only.
     public var chatModel: (any ChatModel)?
     /// Chunks embedded (and written) per request.
     public var batchSize: Int
 
+    /// A pipeline over `collection` of `database`. Nothing is read or created until it is used.
+    ///
+    /// - Parameters:
+    ///   - database: the open database that holds (or will hold) the collection.
+    ///   - collection: the collection's name, `"docs"` by default.
+    ///   - embedder: the model for chunks and questions.
+    ///   - chatModel: the model for ``answer(_:limit:filter:useRetrieval:options:)``; `nil` by default.
+    ///   - batchSize: chunks embedded and written per request, 64 by default.
+    /// - Precondition: `batchSize` is at least 1.
     public init(
         database: Database, collection: String = "docs", embedder: any EmbeddingFunction,
         chatModel: (any ChatModel)? = nil, batchSize: Int = 64
@@ -196,9 +211,13 @@ public struct RAGPipeline: Sendable {
 
     /// The `limit` chunks closest to `question`, closest first.
     ///
-    /// - Parameter filter: a filter expression over the stored fields, e.g. `source == "faq.md"`,
-    ///   `source like "%/guide/%"`, `json_contains(headings, "Install")`, `chunk_index < 3`;
-    ///   `{name}` templates are bound from `filterParams`.
+    /// - Parameters:
+    ///   - question: the text to embed (with ``EmbeddingFunction/encodeQueries(_:)``) and search for.
+    ///   - limit: how many chunks to return at most, 3 by default.
+    ///   - filter: a filter expression over the stored fields, e.g. `source == "faq.md"`,
+    ///     `source like "%/guide/%"`, `json_contains(headings, "Install")`, `chunk_index < 3`;
+    ///     empty (the default) for none.
+    ///   - filterParams: values for the filter's `{name}` templates.
     /// - Throws: `QuiverError.notFound` when nothing was ingested into the collection yet;
     ///   `QuiverError` `.filterSyntax` or `.invalidArgument` for a bad filter.
     public func retrieve(
@@ -258,13 +277,21 @@ public struct RAGPipeline: Sendable {
 
 /// The fields of a RAG collection.
 public enum RAGSchema {
+    /// The varchar primary key, `"<source>#<chunk index>"`.
     public static let id = "id"
+    /// The chunk's embedding, a float vector of the embedder's dimension.
     public static let vector = "vector"
+    /// The chunk's text, varchar of at most ``maxTextBytes`` bytes.
     public static let text = "text"
+    /// The document's path or name (``Chunk/source``), varchar.
     public static let source = "source"
+    /// The heading path above the chunk, a JSON array of strings, outermost first.
     public static let headings = "headings"
+    /// The chunk's position in its document, from 0, int64.
     public static let chunkIndex = "chunk_index"
+    /// The FNV-1a 64 hash (hex) of the chunk's text and headings, for change detection, varchar.
     public static let contentHash = "content_hash"
+    /// The ``EmbeddingFunction/name`` of the model that embedded the chunk, varchar.
     public static let embedder = "embedder"
     /// The largest chunk text, in UTF-8 bytes (Milvus's varchar limit).
     public static let maxTextBytes = 65_535

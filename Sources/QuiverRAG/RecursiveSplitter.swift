@@ -10,10 +10,21 @@
 /// ```
 /// - Complexity: O(n × d) for a text of n characters and d separators.
 public struct RecursiveSplitter: TextSplitter {
+    /// The largest chunk, in characters.
     public var chunkSize: Int
+    /// How many characters of the end of a chunk the next one repeats, at most.
     public var overlap: Int
+    /// The separators to cut at, tried in order; `""` (last) cuts between characters.
     public var separators: [String]
 
+    /// A splitter with the given settings.
+    ///
+    /// - Parameters:
+    ///   - chunkSize: the largest chunk, in characters (1000 by default).
+    ///   - overlap: characters a chunk shares with the previous one, at most (200 by default).
+    ///   - separators: where to cut, in order of preference: paragraphs, lines, sentences,
+    ///     words, characters by default.
+    /// - Precondition: `chunkSize` ≥ 1 and `0 ≤ overlap < chunkSize`.
     public init(chunkSize: Int = 1000, overlap: Int = 200, separators: [String] = ["\n\n", "\n", ". ", " ", ""]) {
         precondition(chunkSize >= 1, "chunkSize must be at least 1")
         precondition(overlap >= 0 && overlap < chunkSize, "overlap must be in 0..<chunkSize")

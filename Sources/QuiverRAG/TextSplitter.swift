@@ -22,8 +22,12 @@ public protocol TextSplitter: Sendable {
 /// This is exactly the tutorial's chunking: `SeparatorSplitter(separator: "# ")` over the FAQ
 /// pages gives its 72 chunks. A part that follows a separator takes its first line as its heading.
 public struct SeparatorSplitter: TextSplitter {
+    /// The string to split at; it is dropped from the chunks.
     public var separator: String
 
+    /// A splitter at `separator`, `"# "` (the tutorial's) by default.
+    ///
+    /// - Precondition: `separator` is not empty.
     public init(separator: String = "# ") {
         precondition(!separator.isEmpty, "the separator must not be empty")
         self.separator = separator

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Lists the public symbols of the given modules that have no doc comment of their own.
+
+Usage: docc-coverage.py GRAPHS_DIR [--report-only MODULE]... MODULE...
+
+Reads GRAPHS_DIR/MODULE.symbols.json and GRAPHS_DIR/MODULE@*.symbols.json (the module's
+extensions of other modules' types). The rule for which symbols need a doc comment, and why, is
+in scripts/check-docc.sh's header. Exits 1 when a module not named with --report-only has an
+undocumented symbol; a --report-only module's symbols are listed but do not fail the check.
+"""
+import glob
+import json
+import os
+import sys
+
+
+def documented(symbol):
+    lines = (symbol.get("docComment") or {}).get("lines") or []
+    return any(line.get("text", "").strip() for line in lines)
+
+
+def source_path(symbol):
+    uri = (symbol.get("location") or {}).get("uri", "")
+    return uri[len("file://"):] if uri.startswith("file://") else uri
+
+
+generated_cache = {}
+
+
+def is_generated(path):
+    """A file whose first lines say DO NOT EDIT (swift-protobuf, grpc-swift) is generated code."""
+    if path not in generated_cache:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                head = "".join(f.readline() for _ in range(10))
+        except OSError:
+            head = ""
+        generated_cache[path] = "DO NOT EDIT" in head
+    return generated_cache[path]
+
+
+def check(graphs, module):
+    """Returns (undocumented [(path, line, name)], public symbol count, exempt count)."""
+    files = [os.path.join(graphs, module + ".symbols.json")]
+    files += sorted(glob.glob(os.path.join(graphs, module + "@*.symbols.json")))
+    if not os.path.exists(files[0]):
+        raise SystemExit(f"check-docc: no symbol graph for {module} in {graphs}")
+    missing, total, exempt = [], 0, 0
+    for file in files:
+        with open(file, encoding="utf-8") as f:
+            graph = json.load(f)
+        # Members that implement a protocol requirement or inherit a protocol extension's member:
+        # the compiler records the protocol's symbol as the relationship's sourceOrigin.
+        origin = {
+            r["source"]: r["sourceOrigin"]["identifier"]
+            for r in graph["relationships"]
+            if r["kind"] == "memberOf" and "sourceOrigin" in r
+        }
+        for symbol in graph["symbols"]:
+            if symbol.get("accessLevel") not in ("public", "open"):
+                continue
+            if symbol["kind"]["identifier"] == "swift.extension":
+                continue
+            path = source_path(symbol)
+            if path and is_generated(path):
+                continue
+            total += 1
+            if documented(symbol):
+                continue
+            if "location" not in symbol or symbol["identifier"]["precise"] in origin:
+                exempt += 1
+                continue
+            line = symbol["location"]["position"]["line"] + 1
+            missing.append((os.path.relpath(path), line, ".".join(symbol["pathComponents"])))
+    return sorted(missing), total, exempt
+
+
+def main(argv):
+    graphs, modules, report_only = argv[0], [], set()
+    rest = iter(argv[1:])
+    for arg in rest:
+        if arg == "--report-only":
+            report_only.add(next(rest))
+        else:
+            modules.append(arg)
+    failed = False
+    for module in modules + sorted(report_only - set(modules)):
+        missing, total, exempt = check(graphs, module)
+        pending = module in report_only
+        print(f"check-docc: {module}: {total - exempt - len(missing)} of {total - exempt} public symbols "
+              f"documented ({exempt} inherit docs: protocol requirements, synthesized)"
+              + (" [report only, not yet required]" if pending and missing else ""))
+        for path, line, name in missing:
+            print(f"  {path}:{line}: {'note' if pending else 'error'}: {name} has no doc comment",
+                  file=sys.stdout if pending else sys.stderr)
+        failed |= bool(missing) and not pending
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
