@@ -1,6 +1,13 @@
 // Helpers shared by the benchmark executables.
 import Dispatch
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Monotonic seconds.
 public func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
@@ -14,7 +21,28 @@ public func peakRSSMiB() -> Double {
        let kb = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") {
         return kb / 1024
     }
-    var usage = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    let usage = selfUsage()
+    #if canImport(Darwin)
+    return Double(usage.ru_maxrss) / (1024 * 1024)  // bytes on Darwin
+    #else
     return Double(usage.ru_maxrss) / 1024  // KiB on Linux
+    #endif
+}
+
+/// CPU seconds used by the process (user + system): on a shared machine, wall time ÷ CPU time
+/// shows how much of the requested parallelism a run actually got.
+public func cpuSeconds() -> Double {
+    let u = selfUsage()
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
+
+/// `getrusage(RUSAGE_SELF)`, which Glibc declares with an enum argument and Musl and Darwin with an int.
+private func selfUsage() -> rusage {
+    var usage = rusage()
+    #if canImport(Glibc)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    #elseif canImport(Musl) || canImport(Darwin)
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    return usage
 }

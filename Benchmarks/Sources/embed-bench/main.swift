@@ -13,9 +13,6 @@
 import BenchSupport
 import Foundation
 import QuiverMiniLM
-#if canImport(Glibc)
-import Glibc
-#endif
 
 func argument(_ name: String) -> String? {
     let args = CommandLine.arguments
@@ -49,12 +46,6 @@ func pass() throws {
         precondition(vectors.count == min(batch, texts.count - i))
         i += batch
     }
-}
-
-func cpuSeconds() -> Double {
-    var u = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
-    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
 }
 
 try pass()  // warm-up

@@ -39,13 +39,6 @@ if let format {
 }
 let queries = (0..<max(batch, singles)).map { _ in (0..<d).map { _ in nextFloat() } }
 
-/// CPU seconds used by the process (user + system): on a shared machine, wall time ÷ CPU time
-/// shows how much of the requested parallelism we actually got.
-func cpu() -> Double {
-    var u = rusage()
-    getrusage(Int32(RUSAGE_SELF.rawValue), &u)
-    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
-}
 @MainActor func run(_ qs: [[Float]]) -> [[ScoredRow]] {
     norms.withUnsafeBufferPointer { nb in
         if let format {
@@ -59,22 +52,22 @@ func cpu() -> Double {
 _ = run([queries[0]])  // warm up (page in)
 var lat = [Double]()
 var sink = 0
-let singleCPU0 = cpu(), singleWall0 = now()
+let singleCPU0 = cpuSeconds(), singleWall0 = now()
 for i in 0..<singles {
     let t0 = now()
     let r = run([queries[i]])
     lat.append((now() - t0) * 1000)
     sink &+= r[0].first?.row ?? 0
 }
-let singleCPU = (cpu() - singleCPU0) / Double(singles) * 1000, singleWall = (now() - singleWall0) / Double(singles) * 1000
+let singleCPU = (cpuSeconds() - singleCPU0) / Double(singles) * 1000, singleWall = (now() - singleWall0) / Double(singles) * 1000
 lat.sort()
 let p50 = lat[lat.count / 2], p99 = lat[min(lat.count - 1, Int(Double(lat.count) * 0.99))]
 var qps = 0.0, batchCPU = 0.0
 if batch > 0 {
-    let t0 = now(), c0 = cpu()
+    let t0 = now(), c0 = cpuSeconds()
     let r = run(Array(queries[0..<batch]))
     qps = Double(batch) / (now() - t0)
-    batchCPU = cpu() - c0
+    batchCPU = cpuSeconds() - c0
     sink &+= r[0].first?.row ?? 0
 }
 print("""

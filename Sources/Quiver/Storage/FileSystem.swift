@@ -57,7 +57,7 @@ enum FileSystem {
         if let fault = FaultInjector.shared.fire(.rename, path: from) {
             throw QuiverError.io("rename", path: from + " → " + to, errno: fault.errno)
         }
-        if Glibc_rename(from, to) != 0 { throw QuiverError.io("rename", path: from + " → " + to) }
+        if Platform.renameFile(from, to) != 0 { throw QuiverError.io("rename", path: from + " → " + to) }
     }
 
     /// fsyncs a directory so that renames and creations in it are durable.
@@ -68,7 +68,7 @@ enum FileSystem {
         if let fault = FaultInjector.shared.fire(.fsync, path: path + "/") {
             throw QuiverError.io("fsync", path: path, errno: fault.errno)
         }
-        if fsync(fd) != 0 { throw QuiverError.io("fsync", path: path) }
+        if Platform.durableSync(fd) != 0 { throw QuiverError.io("fsync", path: path) }
     }
 
     static func fileSize(_ path: String) throws -> Int {
@@ -125,8 +125,6 @@ enum FileSystem {
     }
 }
 
-private func Glibc_rename(_ a: String, _ b: String) -> Int32 { rename(a, b) }
-
 /// An open file for appending or writing, closed explicitly.
 final class WritableFile: @unchecked Sendable {
     // @unchecked: the descriptor is only used under the owning collection's lock.
@@ -145,7 +143,7 @@ final class WritableFile: @unchecked Sendable {
         var st = stat()
         guard fstat(fd, &st) == 0 else {
             let e = errno
-            Glibc.close(fd)
+            Platform.closeDescriptor(fd)
             throw QuiverError.io("fstat", path: path, errno: e)
         }
         size = Int(st.st_size)
@@ -159,14 +157,14 @@ final class WritableFile: @unchecked Sendable {
         if let fault = FaultInjector.shared.fire(.write, path: path) {
             if fault.partial, buffer.count > 1 {
                 let half = buffer.count / 2
-                let n = Glibc.write(fd, buffer.baseAddress!, half)
+                let n = Platform.writeOnce(fd, buffer.baseAddress!, half)
                 if n > 0 { size += n }
             }
             throw QuiverError.io("write", path: path, errno: fault.errno)
         }
         var done = 0
         while done < buffer.count {
-            let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
+            let n = Platform.writeOnce(fd, buffer.baseAddress! + done, buffer.count - done)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw QuiverError.io("write", path: path)
@@ -180,7 +178,7 @@ final class WritableFile: @unchecked Sendable {
         if let fault = FaultInjector.shared.fire(.fsync, path: path) {
             throw QuiverError.io("fsync", path: path, errno: fault.errno)
         }
-        if fsync(fd) != 0 { throw QuiverError.io("fsync", path: path) }
+        if Platform.durableSync(fd) != 0 { throw QuiverError.io("fsync", path: path) }
     }
 
     /// Cuts the file back to `length` bytes (used to undo a partly written record).
@@ -190,7 +188,7 @@ final class WritableFile: @unchecked Sendable {
     }
 
     func close() {
-        if fd >= 0 { Glibc.close(fd); fd = -1 }
+        if fd >= 0 { Platform.closeDescriptor(fd); fd = -1 }
     }
 
     deinit { close() }
@@ -223,7 +221,7 @@ final class MappedFile: @unchecked Sendable {
         self.path = path
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw QuiverError.io("open", path: path) }
-        defer { Glibc.close(fd) }
+        defer { Platform.closeDescriptor(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw QuiverError.io("fstat", path: path) }
         let size = Int(st.st_size)
@@ -260,7 +258,7 @@ final class MappedFile: @unchecked Sendable {
         // mapped over its aligned part.
         let huge = PageMemory.hugePageSize
         let reserved = size >= huge ? size + huge : size
-        guard let r = mmap(nil, reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), r != MAP_FAILED else {
+        guard let r = mmap(nil, reserved, PROT_NONE, Platform.privateAnonymousMapping, -1, 0), r != MAP_FAILED else {
             throw QuiverError.io("mmap", path: path)
         }
         let start = size >= huge ? (Int(bitPattern: r) + huge - 1) & ~(huge - 1) : Int(bitPattern: r)
@@ -270,9 +268,7 @@ final class MappedFile: @unchecked Sendable {
             munmap(r, reserved)
             throw QuiverError.io("mmap", path: path)
         }
-        #if os(Linux)
-        _ = madvise(p, size, MADV_HUGEPAGE)
-        #endif
+        Platform.adviseHugePages(p, size)
         reservation = (r, reserved)
         bytes = UnsafeRawBufferPointer(start: p, count: size)
     }
@@ -292,7 +288,7 @@ final class FileLock: @unchecked Sendable {
         guard fd >= 0 else { throw QuiverError.io("open", path: path) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let e = errno
-            Glibc.close(fd)
+            Platform.closeDescriptor(fd)
             if e == EWOULDBLOCK {
                 throw QuiverError(.locked, "database '\(databasePath)' is open in another Database instance or process; close it first")
             }
@@ -303,7 +299,7 @@ final class FileLock: @unchecked Sendable {
     func release() {
         if fd >= 0 {
             flock(fd, LOCK_UN)
-            Glibc.close(fd)
+            Platform.closeDescriptor(fd)
             fd = -1
         }
     }

@@ -41,21 +41,13 @@ final class PageMemory: @unchecked Sendable {
         let huge = byteCount >= Self.hugePageSize
         // A huge region is over-reserved by one huge page so an aligned start fits inside.
         let size = huge ? byteCount + Self.hugePageSize : byteCount
-        #if canImport(Darwin)
-        let flags = MAP_PRIVATE | MAP_ANON
-        #else
-        let flags = MAP_PRIVATE | MAP_ANONYMOUS
-        #endif
-        guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, flags, -1, 0), p != MAP_FAILED else { return nil }
+        guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, Platform.privateAnonymousMapping, -1, 0), p != MAP_FAILED else { return nil }
         mapping = p
         mappingSize = size
         if huge {
             let aligned = (Int(bitPattern: p) + Self.hugePageSize - 1) & ~(Self.hugePageSize - 1)
             base = UnsafeMutableRawPointer(bitPattern: aligned)!
-            #if os(Linux)
-            // Advice, not a requirement: an error (no THP support) leaves ordinary pages.
-            _ = madvise(base, byteCount, MADV_HUGEPAGE)
-            #endif
+            Platform.adviseHugePages(base, byteCount)
         } else {
             base = p
         }

@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#else
+#error("Quiver's storage needs the C library of Linux (Glibc or Musl) or Darwin")
+#endif
+
+/// The operating-system calls whose spelling or meaning differs between Linux (Glibc, Musl) and
+/// Darwin, in one place; the rest of the engine calls these and portable POSIX only.
+///
+/// `scripts/check-platform-guards.sh` (run by CI) fails when a module-qualified libc call
+/// (`Glibc.close`) or a Linux-only or Darwin-only symbol appears outside a matching
+/// `#if canImport(…)` branch, so a change that would not compile on the other system is caught here.
+enum Platform {
+    /// `close(2)`, for types that have a `close()` of their own. Its result is not used: the
+    /// descriptor is released whatever it returns, and the data was already made durable (or not)
+    /// by ``durableSync(_:)``.
+    static func closeDescriptor(_ fd: Int32) {
+        _ = close(fd)
+    }
+
+    /// `write(2)` once, for types that have a `write` of their own: the bytes written, or -1 with
+    /// `errno` set.
+    static func writeOnce(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+        write(fd, bytes, count)
+    }
+
+    /// `rename(2)`, for types that have a `rename` of their own: 0, or -1 with `errno` set.
+    static func renameFile(_ from: String, _ to: String) -> Int32 {
+        rename(from, to)
+    }
+
+    /// Asks the storage device to make the file's (or directory's) data durable: 0 on success,
+    /// -1 with `errno` set.
+    ///
+    /// On Darwin `fsync(2)` only hands the data to the drive, whose cache may still lose it on
+    /// power loss; `fcntl(F_FULLFSYNC)` also flushes the drive's cache (Apple's `fsync(2)` man
+    /// page; SQLite's `full_fsync`). Filesystems that do not support it (some network and
+    /// FUSE filesystems) refuse it, and plain `fsync` is then the best there is. On Linux `fsync`
+    /// already flushes the device cache.
+    static func durableSync(_ fd: Int32) -> Int32 {
+        #if canImport(Glibc) || canImport(Musl)
+        return fsync(fd)
+        #elseif canImport(Darwin)
+        if fcntl(fd, F_FULLFSYNC) == 0 { return 0 }
+        return fsync(fd)
+        #endif
+    }
+
+    /// The `mmap(2)` flags of private anonymous memory (Darwin spells the flag `MAP_ANON`).
+    static var privateAnonymousMapping: Int32 {
+        #if canImport(Glibc) || canImport(Musl)
+        return MAP_PRIVATE | MAP_ANONYMOUS
+        #elseif canImport(Darwin)
+        return MAP_PRIVATE | MAP_ANON
+        #endif
+    }
+
+    /// Advises the kernel to back a 2 MiB-aligned range with transparent huge pages.
+    ///
+    /// Linux only (`MADV_HUGEPAGE`): advice, not a requirement, so an error (a kernel without THP)
+    /// leaves ordinary pages. Darwin has no such advice for user memory; its ranges stay in
+    /// ordinary pages and nothing else changes.
+    static func adviseHugePages(_ start: UnsafeMutableRawPointer, _ byteCount: Int) {
+        #if canImport(Glibc) || canImport(Musl)
+        _ = madvise(start, byteCount, MADV_HUGEPAGE)
+        #elseif canImport(Darwin)
+        // No huge-page advice for user memory on Darwin: ordinary pages.
+        #endif
+    }
+}
