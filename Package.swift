@@ -117,8 +117,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "QuiverCrashHarness", dependencies: ["Quiver"]),
-        .testTarget(name: "QuiverTests", dependencies: ["Quiver"]),
-        // Shared by the CLI tests of two test targets (runs the built `quiver`); not a product.
+        .testTarget(name: "QuiverTests", dependencies: ["Quiver", "QuiverTestSupport"]),
+        // Shared by the test targets (runs the built `quiver`; finds ../shared/data); not a product.
         .target(name: "QuiverTestSupport", path: "Tests/QuiverTestSupport"),
         .testTarget(name: "QuiverCLITests", dependencies: ["Quiver", "QuiverTestSupport"]),
         .testTarget(
@@ -136,7 +136,7 @@ let package = Package(
         .target(name: "QuiverMiniLMKernels", swiftSettings: miniLMKernelSettings),
         // QuiverMiniLM stays on AVX2 (its AVX-512 GEMM is the separate module above, chosen at run time).
         .target(name: "QuiverMiniLM", dependencies: ["QuiverMiniLMKernels", "CQuiverKernels"], swiftSettings: avx2Settings + optimizeInDebug),
-        .testTarget(name: "QuiverMiniLMTests", dependencies: ["QuiverMiniLM"], exclude: ["Fixtures"]),
+        .testTarget(name: "QuiverMiniLMTests", dependencies: ["QuiverMiniLM", "QuiverTestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,8 +1,9 @@
 import Foundation
+import QuiverTestSupport
 import Testing
 @testable import QuiverMiniLM
 
-@Suite(.enabled(if: TestSupport.referenceDataAvailable, "shared/data/embeddings not found above the package"),
+@Suite(.enabled(if: SharedData.isAvailable, SharedData.absent),
        .enabled(if: TestSupport.modelAvailable, TestSupport.skipMessage))
 struct EmbeddingTests {
     let model: MiniLM

@@ -1,4 +1,5 @@
 import Foundation
+import QuiverTestSupport
 import Testing
 @testable import QuiverMiniLM
 
@@ -15,7 +16,7 @@ import Testing
         #expect(m.finalize().hex == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
-    @Test(.enabled(if: TestSupport.referenceDataAvailable, "shared/data/embeddings not found"))
+    @Test(.enabled(if: SharedData.isAvailable, SharedData.absent))
     func embeddedHashesMatchTheReferenceSHA256SUMS() throws {
         let sums = try String(contentsOf: TestSupport.embeddingsDirectory!.appendingPathComponent("model/SHA256SUMS"), encoding: .utf8)
         var table: [String: String] = [:]

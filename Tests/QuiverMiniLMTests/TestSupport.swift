@@ -1,23 +1,11 @@
 import Foundation
+import QuiverTestSupport
 import Testing
 @testable import QuiverMiniLM
 
-/// Locates `shared/data/embeddings` (the reference data, outside the repository) and the model.
+/// Locates the reference data (`../shared/data/embeddings`, beside the repository) and the model.
 enum TestSupport {
-    /// Walks up from this file until a directory holding `shared/data/embeddings` is found.
-    static let embeddingsDirectory: URL? = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        for _ in 0..<8 {
-            let candidate = dir.appendingPathComponent("shared/data/embeddings")
-            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("README.md").path) {
-                return candidate
-            }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }()
-
-    static var referenceDataAvailable: Bool { embeddingsDirectory != nil }
+    static let embeddingsDirectory: URL? = try? SharedData.url("embeddings")
 
     /// The tokenizer from the reference `model/vocab.txt` (no weights needed).
     static let tokenizer: BertTokenizer? = {
@@ -63,15 +51,9 @@ enum TestSupport {
         return (c.query, c.chunks)
     }
 
-    /// Rows of a float32 `.npy` (format v1.0, 128-byte header, C order) of width `width`.
-    static func npy(_ name: String, width: Int = 384) throws -> [[Float]] {
-        let data = try Data(contentsOf: embeddingsDirectory!.appendingPathComponent(name))
-        let headerLength = Int(data[8]) | Int(data[9]) << 8
-        let start = 10 + headerLength
-        let count = (data.count - start) / 4
-        var floats = [Float](repeating: 0, count: count)
-        _ = floats.withUnsafeMutableBytes { data.copyBytes(to: $0, from: start..<(start + count * 4)) }
-        return stride(from: 0, to: count, by: width).map { Array(floats[$0..<($0 + width)]) }
+    /// The rows of a float32 `.npy` of the reference data.
+    static func npy(_ name: String) throws -> [[Float]] {
+        try SharedData.npy("embeddings/" + name)
     }
 
     static func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {

@@ -1,8 +1,9 @@
 import Foundation
+import QuiverTestSupport
 import Testing
 @testable import QuiverMiniLM
 
-@Suite(.enabled(if: TestSupport.referenceDataAvailable, "shared/data/embeddings not found above the package"))
+@Suite(.enabled(if: SharedData.isAvailable, SharedData.absent))
 struct TokenizerTests {
     let tok = TestSupport.tokenizer!
 
@@ -83,7 +84,7 @@ struct TokenizerTests {
 /// 405 generated strings (random mixes of accents, CJK, Hangul, emoji, ZWJ sequences, control
 /// and format characters, special-token literals, ligatures, full-width forms, long words) with
 /// the ids Hugging Face `tokenizers` 0.23.3 gives them (`Fixtures/tokenizer_fuzz.json`).
-@Suite(.enabled(if: TestSupport.referenceDataAvailable, "shared/data/embeddings not found above the package"))
+@Suite(.enabled(if: SharedData.isAvailable, SharedData.absent))
 struct TokenizerFuzzTests {
     struct Fixture: Decodable {
         struct Case: Decodable {

@@ -1,4 +1,5 @@
 import Foundation
+import QuiverTestSupport
 import Testing
 @testable import QuiverRAG
 
@@ -349,7 +350,8 @@ import Testing
 /// `QUIVER_TEST_LLM_BASE_URL` is set (`QUIVER_TEST_LLM_MODEL`, `QUIVER_TEST_LLM_API_KEY`, and for
 /// real embeddings `QUIVER_TEST_EMBEDDING_BASE_URL`, `QUIVER_TEST_EMBEDDING_MODEL`). The model may be
 /// tiny: this checks the pipeline, not wording.
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["QUIVER_TEST_LLM_BASE_URL"] != nil, "set QUIVER_TEST_LLM_BASE_URL to run"))
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["QUIVER_TEST_LLM_BASE_URL"] != nil, "set QUIVER_TEST_LLM_BASE_URL to run"),
+       .enabled(if: SharedData.isAvailable, SharedData.absent))
 struct RealLLMTests {
     var model: OpenAIChatModel {
         get throws {

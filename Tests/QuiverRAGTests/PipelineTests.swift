@@ -1,5 +1,6 @@
 import Foundation
 import Quiver
+import QuiverTestSupport
 import Testing
 @testable import QuiverRAG
 
@@ -133,7 +134,7 @@ import Testing
     }
 
     /// The tutorial's retrieval with the reference MiniLM vectors: everything but the model.
-    @Test func tutorialRetrievalWithReferenceVectors() async throws {
+    @Test(.enabled(if: SharedData.isAvailable, SharedData.absent)) func tutorialRetrievalWithReferenceVectors() async throws {
         let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: SharedData.url("embeddings/faq_chunks.json"))) as! [String: Any]
         let chunks = reference["chunks"] as! [[String: Any]]
         let vectors = try SharedData.npy("embeddings/faq_chunks.f32.npy")
@@ -170,7 +171,7 @@ import QuiverMiniLM
 
 /// The tutorial's case with the built-in model (skipped when its weights are absent).
 @Suite struct TutorialWithBuiltInModelTests {
-    @Test(.enabled(if: MiniLM.locateModelDirectory() != nil, "MiniLM weights not found: run `quiver model fetch` or set QUIVER_MODEL_DIR"))
+    @Test(.enabled(if: SharedData.isAvailable, SharedData.absent), .enabled(if: MiniLM.locateModelDirectory() != nil, "MiniLM weights not found: run `quiver model fetch` or set QUIVER_MODEL_DIR"))
     func tutorialRetrievalWithTheBuiltInModel() async throws {
         try await withTemporaryDatabase { db, _ in
             let rag = RAGPipeline(database: db, embedder: try LocalMiniLMEmbedding.loadDefault())
@@ -188,7 +189,7 @@ import QuiverMiniLM
 /// The whole Milvus documentation (224 pages) through every splitter and the store, with the
 /// hashing embedder: checks that real pages split and store, and prints the throughput.
 @Suite struct DocsCorpusTests {
-    @Test(arguments: ["markdown", "recursive"])
+    @Test(.enabled(if: SharedData.isAvailable, SharedData.absent), arguments: ["markdown", "recursive"])
     func ingestTheMilvusDocs(chunking: String) async throws {
         let files = try SharedData.markdownFiles("milvus-docs-en")
         #expect(files.count == 224)

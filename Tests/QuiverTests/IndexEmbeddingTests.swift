@@ -1,28 +1,16 @@
 import Foundation
+import QuiverTestSupport
 import Testing
 @testable import Quiver
 
 /// Real sentence embeddings (all-MiniLM-L6-v2, 72 Milvus FAQ chunks, 384 dimensions) through
 /// every index type: the query's ranking and scores match the reference produced with NumPy.
 @Suite struct IndexEmbeddingTests {
-    static let directory = "/work/shared/data/embeddings"
-    static var available: Bool { FileManager.default.fileExists(atPath: directory + "/faq_chunks.f32.npy") }
-
-    /// Rows of a float32 `.npy` (format 1.0, C order) of `dimension` columns.
-    static func loadNpy(_ path: String, dimension: Int) throws -> [[Float]] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let headerLength = Int(data[8]) | Int(data[9]) << 8
-        let floats = data.dropFirst(10 + headerLength).withUnsafeBytes { raw in
-            (0..<(raw.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
-        }
-        return stride(from: 0, to: floats.count, by: dimension).map { Array(floats[$0..<($0 + dimension)]) }
-    }
-
-    @Test(.enabled(if: available), arguments: [IndexType.flat, .hnsw, .ivfFlat, .ivfSQ8, .hnswSQ])
+    @Test(.enabled(if: SharedData.isAvailable, SharedData.absent), arguments: [IndexType.flat, .hnsw, .ivfFlat, .ivfSQ8, .hnswSQ])
     func faqRankingMatchesReference(_ type: IndexType) throws {
-        let chunks = try Self.loadNpy(Self.directory + "/faq_chunks.f32.npy", dimension: 384)
-        let query = try Self.loadNpy(Self.directory + "/faq_query.f32.npy", dimension: 384)[0]
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.directory + "/faq_chunks.json"))) as! [String: Any]
+        let chunks = try SharedData.npy("embeddings/faq_chunks.f32.npy")
+        let query = try SharedData.npy("embeddings/faq_query.f32.npy")[0]
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: SharedData.url("embeddings/faq_chunks.json"))) as! [String: Any]
         let reference = ((json["query"] as! [String: Any])["all_scores"] as! [NSNumber]).map(\.doubleValue)
         #expect(chunks.count == 72 && reference.count == 72)
 
