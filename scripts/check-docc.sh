@@ -16,7 +16,7 @@
 #    ambiguous links, undocumented parameters), with its catalog `Sources/M/M.docc` if it has one.
 #
 # Modules in REPORT_ONLY are still being documented: both checks run and print what they find,
-# but do not fail. At present: Quiver (its Database/Index/Storage public API).
+# but do not fail. At present: none.
 #
 # Symbol graphs come from a build with `-emit-symbol-graph` (public symbols only, as DocC shows
 # them to users). Pass the directory of an existing build's symbol graphs as $1 to skip the build
@@ -25,7 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-REPORT_ONLY=(Quiver)
+REPORT_ONLY=()
 
 graphs="${1:-}"
 if [[ -z "$graphs" ]]; then

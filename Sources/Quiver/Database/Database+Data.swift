@@ -26,8 +26,10 @@ extension Database {
     /// Deletes rows by primary key and/or filter.
     ///
     /// - Parameters:
-    ///   - ids: primary keys to delete.
+    ///   - collection: the collection's name.
+    ///   - ids: primary keys to delete; with a filter, only those of them that match it.
     ///   - filter: a filter expression; the rows it matches are deleted.
+    ///   - filterParams: values for the filter's `{name}` templates.
     /// - Returns: the number of live rows deleted.
     /// - Throws: `.invalidArgument` when neither `ids` nor a filter is given.
     public func delete(
@@ -51,8 +53,15 @@ extension Database {
 
     /// The rows with the given primary keys, in that order (missing keys are skipped).
     ///
-    /// - Parameter outputFields: fields to return besides the primary key; `["*"]` for all.
+    /// - Parameters:
+    ///   - collection: the collection's name.
+    ///   - ids: the primary keys, `.int` or `.string` as the primary-key field is.
+    ///   - outputFields: fields to return besides the primary key; `["*"]` for all; `nil` (the
+    ///     default) for the primary key only.
     ///   - filter: when given, only the rows that also match it.
+    ///   - filterParams: values for the filter's `{name}` templates.
+    /// - Throws: `.invalidArgument` for a key of the wrong type or an unknown output field;
+    ///   `.filterSyntax` for a bad filter.
     public func get(
         from collection: String, ids: [Value], outputFields: [String]? = nil, filter: String = "",
         filterParams: [String: Value] = [:]
@@ -105,7 +114,8 @@ extension Database {
         return try e.query(filter: expression, limit: limit, offset: offset, fields: fields)
     }
 
-    /// Exact nearest-neighbour search: for each query vector, the `limit` closest live rows.
+    /// Nearest-neighbour search: for each query vector, the `limit` closest live rows (exact
+    /// unless the field has an approximate index; see <doc:Indexes>).
     ///
     /// Distances follow Milvus: L2 is the squared distance (ascending); IP and COSINE are
     /// similarities (descending). A filter is applied before ranking, so `limit` results come
@@ -116,8 +126,16 @@ extension Database {
     /// let hits = try db.search("docs", vectors: [q], limit: 3, filter: "lang == 'en'", outputFields: ["text"])
     /// ```
     /// - Parameters:
+    ///   - collection: the collection's name.
+    ///   - vectors: the query vectors, each with the field's dimension.
+    ///   - limit: results per query, 1 or more; `limit + offset` at most ``maxTopK``.
+    ///   - offset: results to skip before the first one returned (paging).
+    ///   - filter: a filter expression the rows must match; empty (the default) for all rows.
+    ///   - filterParams: values for the filter's `{name}` templates.
+    ///   - outputFields: fields to return in ``Hit/entity``; `nil` (the default) for none.
     ///   - annsField: the vector field to search (needed when the schema has several).
     ///   - metric: when given, must equal the collection's metric.
+    ///   - options: range search, grouping, rounding, threads and index parameters.
     /// - Throws: `.dimensionMismatch`, `.invalidArgument` (NaN, limit out of range, unknown field,
     ///   bad options), `.filterSyntax`.
     /// - Complexity: O(queries × rows × dimension).

@@ -15,7 +15,12 @@ extension Database {
     ///
     /// Creating the same index again is a no-op.
     /// - Parameters:
+    ///   - collection: the collection's name.
+    ///   - field: the vector field to index.
+    ///   - type: the index type; see ``IndexType`` for each type's parameters and defaults.
     ///   - metric: must be the collection's metric when given.
+    ///   - params: build parameters with Milvus's names (`M`, `efConstruction`, `nlist`);
+    ///     a parameter not given takes its default.
     /// - Throws: `.invalidArgument` for a parameter outside Milvus's documented range, an unknown
     ///   parameter or a metric that differs from the collection's; `.alreadyExists` when the field
     ///   has a different index; `.unsupported` for an approximate index on a non-float vector field.
@@ -64,16 +69,26 @@ extension Database {
 // MARK: - async variants (see Database+Async.swift)
 
 extension Database {
+    /// Defines an index without blocking the caller's thread; see
+    /// ``createIndex(on:field:type:metric:params:)-6c35l``.
+    ///
+    /// - Throws: as ``createIndex(on:field:type:metric:params:)-6c35l``.
     public func createIndex(
         on collection: String, field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:]
     ) async throws {
         try await Self.offload { try self.createIndex(on: collection, field: field, type: type, metric: metric, params: params) }
     }
 
+    /// Removes an index without blocking the caller's thread; see ``dropIndex(on:field:)-9osyn``.
+    ///
+    /// - Throws: `.notFound` when the field has no index.
     public func dropIndex(on collection: String, field: String) async throws {
         try await Self.offload { try self.dropIndex(on: collection, field: field) }
     }
 
+    /// Describes an index without blocking the caller's thread; see ``describeIndex(on:field:)-9bpek``.
+    ///
+    /// - Throws: `.notFound` when the field has no index.
     public func describeIndex(on collection: String, field: String) async throws -> IndexDescription {
         try await Self.offload { try self.describeIndex(on: collection, field: field) }
     }

@@ -143,9 +143,12 @@ enum FieldValidator {
 
 /// A primary key value: an `int64` or a `varchar`.
 public enum PrimaryKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// A key of an `int64` primary-key field.
     case int(Int64)
+    /// A key of a `varchar` primary-key field.
     case string(String)
 
+    /// The key as a ``Value`` (`.int` or `.string`), as rows and results carry it.
     public var value: Value {
         switch self {
         case .int(let v): .int(v)

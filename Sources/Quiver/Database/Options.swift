@@ -16,12 +16,28 @@ public enum Durability: Sendable, Hashable {
 
 /// How loud a log message is.
 public enum LogLevel: Int, Sendable, Comparable {
-    case debug, info, warning, error
+    /// Detail for diagnosing Quiver itself (flushes, compactions, index builds).
+    case debug
+    /// Normal events worth recording.
+    case info
+    /// Something was repaired or skipped and data may be missing, such as a torn WAL tail
+    /// dropped at recovery.
+    case warning
+    /// An operation failed in the background, such as a flush or an index build.
+    case error
     public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// Options for `Database.open(at:options:)`.
+///
+/// ```swift
+/// var options = DatabaseOptions()
+/// options.durability = .always          // fsync every write
+/// options.memoryMapSegments = true      // collections larger than RAM
+/// let db = try Database.open(at: "./demo.quiver", options: options)
+/// ```
 public struct DatabaseOptions: Sendable {
+    /// When writes reach stable storage; ``Durability/batched`` (group commit) by default.
     public var durability: Durability = .batched
     /// The fsync interval of `.batched` durability.
     public var syncInterval: Duration = .milliseconds(100)
@@ -54,31 +70,44 @@ public struct DatabaseOptions: Sendable {
         FileHandle.standardError.write(Data("quiver [\(level)] \(message)\n".utf8))
     }
 
+    /// The defaults: batched durability every 100 ms, flush at 200,000 rows or 128 MiB,
+    /// read-write, background compaction, all cores for searches and index builds, segments
+    /// read into memory, warnings and errors logged to standard error.
     public init() {}
 }
 
 /// The result of an insert: how many rows were inserted and their primary keys
 /// (generated ones for `autoID` collections).
 public struct InsertResult: Sendable, Hashable {
+    /// The number of rows inserted (all of them: an insert is all or nothing).
     public var insertCount: Int
+    /// The rows' primary keys in the order of the rows: `.int` or `.string` values.
     public var ids: [Value]
 }
 
 /// The result of an upsert.
 public struct UpsertResult: Sendable, Hashable {
+    /// The number of rows written, whether they replaced a row or were new.
     public var upsertCount: Int
+    /// The rows' primary keys in the order of the rows.
     public var ids: [Value]
 }
 
 /// The result of a delete: how many live rows were deleted (ids that matched no row are not counted).
 public struct DeleteResult: Sendable, Hashable {
+    /// The number of live rows deleted.
     public var deleteCount: Int
 }
 
 /// One search result: the primary key, the distance (Milvus convention), and the requested fields.
 public struct Hit: Sendable, Hashable {
+    /// The row's primary key, `.int` or `.string`.
     public var id: Value
+    /// The score under the search's metric: the squared Euclidean distance for L2, the
+    /// bit count for HAMMING and 1 − Jaccard similarity for JACCARD (smaller is closer); the
+    /// similarity for IP and COSINE (larger is closer).
     public var distance: Float
+    /// The requested output fields by name; empty when none were requested.
     public var entity: Row
 }
 
@@ -94,8 +123,12 @@ public struct CollectionStats: Sendable, Hashable {
 
 /// A collection's name, schema and metric.
 public struct CollectionDescription: Sendable, Hashable {
+    /// The collection's name.
     public var name: String
+    /// The collection's fields.
     public var schema: CollectionSchema
+    /// The metric the collection's vectors are compared with, fixed at creation.
     public var metric: MetricType
+    /// The number of live rows, as ``CollectionStats/rowCount`` counts them.
     public var rowCount: Int
 }

@@ -13,7 +13,9 @@
 public struct QuiverError: Error, Sendable, CustomStringConvertible, Equatable {
     /// The kind of failure. Extensible: new codes may be added in minor releases.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code's name, e.g. `"notFound"`; it is also what ``description`` prints.
         public let rawValue: String
+        /// A code with the given name. Use the static codes below; a new name matches none of them.
         public init(_ rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
 
@@ -46,6 +48,12 @@ public struct QuiverError: Error, Sendable, CustomStringConvertible, Equatable {
     /// The underlying error, if any (for example an `errno` from the system).
     public var cause: (any Error & Sendable)?
 
+    /// An error of the given kind.
+    ///
+    /// - Parameters:
+    ///   - code: what kind of failure this is.
+    ///   - message: what went wrong and what to do about it, without vectors or document text.
+    ///   - cause: the underlying error, such as a ``SystemError``; `nil` by default.
     public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message
@@ -57,6 +65,7 @@ public struct QuiverError: Error, Sendable, CustomStringConvertible, Equatable {
         return "\(code): \(message)"
     }
 
+    /// Two errors are equal when their codes and messages are; the causes are not compared.
     public static func == (lhs: QuiverError, rhs: QuiverError) -> Bool {
         lhs.code == rhs.code && lhs.message == rhs.message
     }
@@ -68,7 +77,9 @@ public struct QuiverError: Error, Sendable, CustomStringConvertible, Equatable {
 
 /// An `errno` value captured from a failed system call.
 public struct SystemError: Error, Sendable, CustomStringConvertible {
+    /// The `errno` value the call set, e.g. `ENOSPC` (28 on Linux).
     public let errno: Int32
+    /// The system call that failed, e.g. `"fsync"`, with the path when there is one.
     public let call: String
     public var description: String {
         "\(call): \(String(cString: strerror(errno))) (errno \(errno))"

@@ -37,6 +37,9 @@ extension CollectionSchema {
 }
 
 extension FieldSchema {
+    /// The field as a JSON-shaped `Value`, one element of the schema's `"fields"` array:
+    /// `{"name", "type"}` plus `is_primary`, `auto_id`, `nullable`, `default_value`,
+    /// `description` when set and the type's parameters (`max_length`, `dim`, …).
     public var jsonValue: Value {
         var out: [String: Value] = ["name": .string(name), "type": .string(dataType.name)]
         if isPrimaryKey { out["is_primary"] = true }

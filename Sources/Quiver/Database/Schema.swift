@@ -1,6 +1,19 @@
 /// The type of a field, with the parameters Milvus attaches to it.
 public indirect enum DataType: Sendable, Hashable, CustomStringConvertible {
-    case bool, int8, int16, int32, int64, float, double
+    /// `true` or `false`.
+    case bool
+    /// A signed 8-bit integer (−128...127); values are `Value.int`.
+    case int8
+    /// A signed 16-bit integer; values are `Value.int`.
+    case int16
+    /// A signed 32-bit integer; values are `Value.int`.
+    case int32
+    /// A signed 64-bit integer, the type of integer primary keys; values are `Value.int`.
+    case int64
+    /// A 32-bit float; `Value.double` values are rounded to it when stored.
+    case float
+    /// A 64-bit float.
+    case double
     /// UTF-8 text of at most `maxLength` bytes (Milvus counts bytes).
     case varchar(maxLength: Int)
     /// Any JSON value.
@@ -103,8 +116,11 @@ public indirect enum DataType: Sendable, Hashable, CustomStringConvertible {
 /// How vectors are compared. Results follow Milvus: `l2` is the squared Euclidean distance
 /// (smaller is closer); `ip` and `cosine` are similarities (larger is closer).
 public enum MetricType: String, Sendable, Hashable, CaseIterable, Codable {
+    /// Float vectors: the squared Euclidean distance Σ(aᵢ − bᵢ)² (smaller is closer).
     case l2 = "L2"
+    /// Float vectors: the inner product Σ aᵢbᵢ (larger is closer).
     case ip = "IP"
+    /// Float vectors: the cosine similarity a·b / (|a| |b|), in −1...1 (larger is closer).
     case cosine = "COSINE"
     /// Binary vectors: the number of differing bits (smaller is closer).
     case hamming = "HAMMING"
@@ -133,7 +149,9 @@ public enum MetricType: String, Sendable, Hashable, CaseIterable, Codable {
 
 /// One field of a collection's schema.
 public struct FieldSchema: Sendable, Hashable {
+    /// The field's name: a letter or `_` first, then letters, digits and `_`, at most 255 bytes.
     public var name: String
+    /// The field's type.
     public var dataType: DataType
     /// Exactly one field of a schema is the primary key; it must be `int64` or `varchar`.
     public var isPrimaryKey: Bool
@@ -144,8 +162,16 @@ public struct FieldSchema: Sendable, Hashable {
     public var nullable: Bool
     /// The value stored when a row omits the field (or gives null for a non-nullable field with a default).
     public var defaultValue: Value?
+    /// Free text about the field, stored with the schema; empty by default.
     public var description: String
 
+    /// A field; only `name` and `dataType` are required.
+    ///
+    /// ```swift
+    /// FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true, autoID: true)
+    /// FieldSchema(name: "lang", dataType: .varchar(maxLength: 8), defaultValue: "en")
+    /// ```
+    /// The combination is checked when the field is put into a ``CollectionSchema``.
     public init(
         name: String, dataType: DataType, isPrimaryKey: Bool = false, autoID: Bool = false,
         nullable: Bool = false, defaultValue: Value? = nil, description: String = ""
@@ -173,8 +199,12 @@ public let dynamicFieldName = "$meta"
 /// ], enableDynamicField: true)
 /// ```
 public struct CollectionSchema: Sendable, Hashable {
+    /// The fields in declaration order; validated by ``init(fields:enableDynamicField:description:)``.
     public private(set) var fields: [FieldSchema]
+    /// Whether rows may carry fields the schema does not declare; they are kept in the hidden
+    /// JSON field ``dynamicFieldName`` and can be filtered on and returned like declared ones.
     public var enableDynamicField: Bool
+    /// Free text about the collection, stored with the schema; empty by default.
     public var description: String
 
     /// Creates and validates a schema.
@@ -268,7 +298,9 @@ public struct CollectionSchema: Sendable, Hashable {
 
 /// The primary key type for the quick-setup `createCollection`.
 public enum IDType: Sendable, Hashable {
+    /// 64-bit integer keys; with `autoID`, Quiver generates them.
     case int64
+    /// Text keys of at most `maxLength` UTF-8 bytes, given with every row.
     case varchar(maxLength: Int)
 }
 

@@ -27,6 +27,8 @@ public struct SearchOptions: Sendable, Hashable {
     /// Index search parameters (such as `ef` or `nprobe`), as in Milvus's `search_params["params"]`.
     public var params: [String: Value] = [:]
 
+    /// The defaults: no range search, no grouping (group size 1), distances not rounded,
+    /// ``DatabaseOptions/searchThreads`` threads, the index's default search parameters.
     public init() {}
 }
 

@@ -8,16 +8,23 @@ import Foundation
 /// ```
 /// JSON fields hold any `Value` except `.vector`; numbers in JSON are `.int` or `.double`.
 public enum Value: Sendable, Hashable {
+    /// No value: a null in a nullable field or in JSON (the `nil` literal).
     case null
+    /// A `bool` field's value or a JSON boolean.
     case bool(Bool)
+    /// A value of an integer field (`int8` … `int64`) or a JSON integer.
     case int(Int64)
+    /// A value of a `float` or `double` field or a JSON number with a fraction.
     case double(Double)
+    /// A `varchar` field's value or a JSON string.
     case string(String)
     /// A dense float vector (for `floatVector` fields, and the half-precision fields, converted on write).
     case vector([Float])
     /// Raw bytes, for binary vector fields (8 dimensions per byte, most significant bit first).
     case bytes([UInt8])
+    /// An `array` field's elements, or a JSON array.
     case array([Value])
+    /// A JSON object, by key.
     case object([String: Value])
 }
 
@@ -61,7 +68,9 @@ extension Value {
         }
     }
 
+    /// The string of a `.string`; `nil` for any other value.
     public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
+    /// The Boolean of a `.bool`; `nil` for any other value.
     public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
 
     /// The value as a float vector: `.vector`, or an array of numbers.
@@ -80,7 +89,9 @@ extension Value {
         }
     }
 
+    /// The elements of an `.array`; `nil` for any other value (a `.vector` included).
     public var arrayValue: [Value]? { if case .array(let a) = self { return a } else { return nil } }
+    /// The members of an `.object`; `nil` for any other value.
     public var objectValue: [String: Value]? { if case .object(let o) = self { return o } else { return nil } }
 
     /// A short name of the value's kind, for error messages.

@@ -19,11 +19,20 @@
 /// fewer than `39 × nlist` rows is clustered into `rows / 39` lists (at least 1), FAISS's minimum
 /// of training points per centroid; `nprobe` is capped at the number of lists.
 public enum IndexType: String, Sendable, Hashable, CaseIterable, Codable {
+    /// No index structure: every search scans all vectors exactly (the behaviour without an index).
     case flat = "FLAT"
+    /// A hierarchical navigable small-world graph (Malkov & Yashunin): approximate, fast, the
+    /// vectors kept in full precision.
     case hnsw = "HNSW"
+    /// `nlist` k-means clusters; a search scans the `nprobe` clusters nearest the query, exactly.
     case ivfFlat = "IVF_FLAT"
+    /// As ``ivfFlat`` with each vector stored as 8-bit codes (a quarter of the memory); the best
+    /// 4 × `limit` candidates are re-ranked with the full vectors.
     case ivfSQ8 = "IVF_SQ8"
+    /// As ``hnsw`` with distances on 8-bit codes during the walk; the `ef` best are re-ranked
+    /// with the full vectors.
     case hnswSQ = "HNSW_SQ"
+    /// Milvus's "choose for me": here ``hnsw`` with `M` 16 and `efConstruction` 200.
     case autoIndex = "AUTOINDEX"
 
     /// The index type named `name` (case-insensitive, Milvus spelling).
@@ -135,23 +144,29 @@ struct IndexDefinition: Sendable, Hashable {
     var generation: UInt64
 }
 
-/// What ``Database/describeIndex(on:field:)`` reports.
+/// What ``Database/describeIndex(on:field:)-9bpek`` reports.
 public struct IndexDescription: Sendable, Hashable {
+    /// Whether every sealed segment has its index yet; the raw value is Milvus's spelling.
     public enum State: String, Sendable, Hashable {
         /// Every sealed segment has its index.
         case finished = "Finished"
         /// Some sealed segments are still being indexed (they are searched exactly meanwhile).
         case inProgress = "InProgress"
     }
+    /// The indexed vector field (an index is named after its field).
     public var field: String
+    /// The index type.
     public var type: IndexType
+    /// The metric the index was built for, the collection's.
     public var metric: MetricType
     /// The build parameters in effect, defaults filled in.
     public var params: [String: Value]
+    /// ``State/finished`` when every sealed segment is indexed, else ``State/inProgress``.
     public var state: State
     /// Rows in sealed segments whose index is ready.
     public var indexedRows: Int
     /// Rows searched exactly until their index is ready: unindexed sealed segments and the growing segment.
     public var pendingRows: Int
+    /// ``indexedRows`` + ``pendingRows``.
     public var totalRows: Int
 }

@@ -17,6 +17,9 @@ public struct Bitset: Sendable, Hashable {
         if extra != 0, !words.isEmpty { words[words.count - 1] &= (1 << UInt64(extra)) - 1 }
     }
 
+    /// Whether row `i` is in the set; setting it adds or removes the row.
+    ///
+    /// - Precondition: `0 ≤ i < count` (checked in debug builds).
     @inlinable public subscript(i: Int) -> Bool {
         get {
             assert(i >= 0 && i < count)
@@ -41,11 +44,17 @@ public struct Bitset: Sendable, Hashable {
     /// `true` when no bit is set.
     public var isEmpty: Bool { words.allSatisfy { $0 == 0 } }
 
+    /// Keeps only the rows that are also set in `other`.
+    ///
+    /// - Precondition: `other.count == count`.
     public mutating func formIntersection(_ other: Bitset) {
         precondition(count == other.count)
         for i in words.indices { words[i] &= other.words[i] }
     }
 
+    /// Adds every row that is set in `other`.
+    ///
+    /// - Precondition: `other.count == count`.
     public mutating func formUnion(_ other: Bitset) {
         precondition(count == other.count)
         for i in words.indices { words[i] |= other.words[i] }
@@ -57,6 +66,7 @@ public struct Bitset: Sendable, Hashable {
         for i in words.indices { words[i] &= ~other.words[i] }
     }
 
+    /// Sets the clear rows and clears the set ones (within `0..<count`).
     public mutating func invert() {
         for i in words.indices { words[i] = ~words[i] }
         clearTail()

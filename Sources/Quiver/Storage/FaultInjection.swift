@@ -20,8 +20,11 @@ public final class FaultInjector: Sendable {
 
     /// One registered fault.
     public struct Fault: Sendable {
+        /// The fault applies to files whose path starts with this (a test's temporary directory).
         public var pathPrefix: String
+        /// The operation that fails.
         public var operation: Operation
+        /// The `errno` the failing call reports, e.g. `EIO` or `ENOSPC`.
         public var errno: Int32
         /// For `.write`: write half of the bytes before failing (a short write).
         public var partial: Bool
@@ -30,6 +33,7 @@ public final class FaultInjector: Sendable {
         /// How many times to fail (then the fault is removed).
         public var times: Int
 
+        /// A fault that fails `operation` under `pathPrefix` with `errno`, once by default.
         public init(pathPrefix: String, operation: Operation, errno: Int32, partial: Bool = false, skip: Int = 0, times: Int = 1) {
             self.pathPrefix = pathPrefix
             self.operation = operation
@@ -40,11 +44,13 @@ public final class FaultInjector: Sendable {
         }
     }
 
+    /// The injector the storage layer consults; tests register faults here.
     public static let shared = FaultInjector()
 
     private let faults = Locked<[Fault]>([])
     private let active = Atomic<Bool>(false)
 
+    /// Registers `fault`; it applies from the next matching call.
     public func add(_ fault: Fault) {
         faults.withLock { $0.append(fault) }
         active.store(true, ordering: .releasing)
