@@ -45,14 +45,6 @@ let avx2Settings: [SwiftSetting] = cpu == .portable
     ? [] : [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]), .define("QUIVER_FMA"), .define("QUIVER_F16C")]
 let vectorSettings: [SwiftSetting] = avx2Settings
     + (cpu == .x86AVX512 ? [.unsafeFlags(["-Xcc", "-mavx512f"]), .define("QUIVER_AVX512")] : [])
-// QuiverMiniLM is optimised in debug builds too (unoptimised SIMD code is ~100x slower, too slow
-// for `swift test`), except in a checkout, where unsafe flags are refused.
-let optimizeInDebug: [SwiftSetting] = Context.packageDirectory.contains("/checkouts/")
-    ? [] : [.unsafeFlags(["-O"], .when(configuration: .debug))]
-// QuiverMiniLMKernels holds only the AVX-512 GEMM, entered after a run-time CPU check.
-let miniLMKernelSettings: [SwiftSetting] = (cpu != .portable
-    ? [.unsafeFlags(["-Xcc", "-mavx512f", "-Xcc", "-mavx2", "-Xcc", "-mfma"])] : []) + optimizeInDebug
-
 let package = Package(
     name: "Quiver",
     platforms: [.macOS(.v15)],
@@ -133,9 +125,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .target(name: "QuiverMiniLMKernels", swiftSettings: miniLMKernelSettings),
-        // QuiverMiniLM stays on AVX2 (its AVX-512 GEMM is the separate module above, chosen at run time).
-        .target(name: "QuiverMiniLM", dependencies: ["QuiverMiniLMKernels", "CQuiverKernels"], swiftSettings: avx2Settings + optimizeInDebug),
+        // MiniLM's kernels are C in CQuiverKernels (minilm_*.c), chosen at run time like the engine's.
+        .target(name: "QuiverMiniLM", dependencies: ["CQuiverKernels"]),
         .testTarget(name: "QuiverMiniLMTests", dependencies: ["QuiverMiniLM", "QuiverTestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]

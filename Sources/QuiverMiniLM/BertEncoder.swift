@@ -1,4 +1,5 @@
 import Foundation
+internal import CQuiverKernels
 
 /// The all-MiniLM-L6-v2 forward pass: BERT embeddings, 6 post-LayerNorm encoder layers, mean
 /// pooling over the real tokens and L2 normalisation.
@@ -33,13 +34,16 @@ final class BertEncoder: @unchecked Sendable {
     let tokenType0: [Float]
     let embeddingNorm: (gamma: [Float], beta: [Float])
     let layers: [Layer]
+    /// The kernels every layer's weights are packed for.
+    let kernels: Kernels
     static let maxTokensPerPass = 4096
 
     /// Copies and packs every tensor out of `file`; the file can be closed afterwards.
     ///
     /// - Throws: `.corruption` if a tensor is missing or has an unexpected dtype or shape.
-    init(file: SafeTensorsFile, config: Config = Config()) throws {
+    init(file: SafeTensorsFile, config: Config = Config(), kernels: Kernels = .selected) throws {
         self.config = config
+        self.kernels = kernels
         let h = config.hidden, f = config.intermediate
         wordEmbeddings = try file.floats("embeddings.word_embeddings.weight", shape: [config.vocabSize, h])
         positionEmbeddings = try file.floats("embeddings.position_embeddings.weight", shape: [config.maxPositions, h])
@@ -49,7 +53,7 @@ final class BertEncoder: @unchecked Sendable {
         func linear(_ name: String, out: Int, in k: Int) throws -> Linear {
             try file.withFloats(name + ".weight", shape: [out, k]) { w in
                 try file.withFloats(name + ".bias", shape: [out]) { b in
-                    Linear(weight: w, bias: b, outFeatures: out, inFeatures: k, width: CPUFeatures.panelWidth)
+                    Linear(weight: w, bias: b, outFeatures: out, inFeatures: k, kernels: kernels)
                 }
             }
         }
@@ -66,7 +70,7 @@ final class BertEncoder: @unchecked Sendable {
                 b += try file.floats(p + "attention.self.\(part).bias", shape: [h])
             }
             let qkv = w.withUnsafeBufferPointer { wp in
-                b.withUnsafeBufferPointer { bp in Linear(weight: wp, bias: bp, outFeatures: 3 * h, inFeatures: h, width: CPUFeatures.panelWidth) }
+                b.withUnsafeBufferPointer { bp in Linear(weight: wp, bias: bp, outFeatures: 3 * h, inFeatures: h, kernels: kernels) }
             }
             layers.append(Layer(
                 qkv: qkv,
@@ -104,10 +108,9 @@ final class BertEncoder: @unchecked Sendable {
             positionEmbeddings.withUnsafeBufferPointer { pos in
                 tokenType0.withUnsafeBufferPointer { type0 in
                     for (s, seq) in sequences.enumerated() {
-                        for (p, id) in seq.enumerated() {
-                            let row = x + (offsets[s] + p) * h
-                            let w = word.baseAddress! + Int(id) * h, e = pos.baseAddress! + p * h
-                            for d in 0..<h { row[d] = w[d] + e[d] + type0[d] }
+                        seq.withUnsafeBufferPointer { ids in
+                            quiver_minilm_embed_tokens(ids.baseAddress, ids.count, word.baseAddress!, pos.baseAddress!,
+                                                       type0.baseAddress!, h, x + offsets[s] * h)
                         }
                     }
                 }
@@ -117,7 +120,7 @@ final class BertEncoder: @unchecked Sendable {
 
         for layer in layers {
             GEMM.run(x, rows: total, layer.qkv, into: qkv, threads: threads)
-            Attention.run(qkv: qkv, offsets: offsets, lengths: lengths, out: ctx, hidden: h, threads: threads)
+            Attention.run(qkv: qkv, offsets: offsets, lengths: lengths, out: ctx, hidden: h, threads: threads, kernels: kernels)
             GEMM.run(ctx, rows: total, layer.attentionOutput, into: tmp, epilogue: .residual(x), threads: threads)
             layerNorm(tmp, rows: total, layer.attentionNorm, threads: threads)
             swap(&x, &tmp)
@@ -128,51 +131,24 @@ final class BertEncoder: @unchecked Sendable {
         }
 
         // Mean pooling over each sequence's tokens, then L2 normalisation.
-        var result: [[Float]] = []
-        result.reserveCapacity(sequences.count)
-        for s in sequences.indices {
-            var v = [Float](repeating: 0, count: h)
-            let n = lengths[s]
-            for t in 0..<n {
-                let row = x + (offsets[s] + t) * h
-                for d in 0..<h { v[d] += row[d] }
+        return sequences.indices.map { s in
+            [Float](unsafeUninitializedCapacity: h) { v, count in
+                quiver_minilm_mean_pool(x + offsets[s] * h, lengths[s], h, v.baseAddress!)
+                count = h
             }
-            let inv = 1 / Float(max(n, 1))
-            var norm: Float = 0
-            for d in 0..<h { v[d] *= inv; norm += v[d] * v[d] }
-            let scale = 1 / max(norm.squareRoot(), 1e-12)
-            for d in 0..<h { v[d] *= scale }
-            result.append(v)
         }
-        return result
     }
 
     /// In-place LayerNorm of each `hidden`-wide row: `(x - mean) / sqrt(var + eps) * gamma + beta`.
     func layerNorm(_ x: UnsafeMutablePointer<Float>, rows: Int, _ params: (gamma: [Float], beta: [Float]), threads: Int) {
         let h = config.hidden, eps = config.eps
-        precondition(h % 8 == 0)
         let chunk = 64
+        let norm = kernels.table.pointee.layer_norm!
         params.gamma.withUnsafeBufferPointer { g in
             params.beta.withUnsafeBufferPointer { b in
-                let gp = g.baseAddress!, bp = b.baseAddress!
                 Parallel.forEach((rows + chunk - 1) / chunk, threads: threads) { c in
-                    for r in (c * chunk)..<min(rows, (c + 1) * chunk) {
-                        let row = x + r * h
-                        var s = F8()
-                        for d in stride(from: 0, to: h, by: 8) { s += F8.load(row + d) }
-                        let mean = s.sum() / Float(h)
-                        let mv = F8(repeating: mean)
-                        var q = F8()
-                        for d in stride(from: 0, to: h, by: 8) {
-                            let c = F8.load(row + d) - mv
-                            q.fma(c, c)
-                        }
-                        let inv = F8(repeating: 1 / (q.sum() / Float(h) + eps).squareRoot())
-                        for d in stride(from: 0, to: h, by: 8) {
-                            let y = (F8.load(row + d) - mv) * inv * F8.load(gp + d) + F8.load(bp + d)
-                            y.store(row + d)
-                        }
-                    }
+                    let r0 = c * chunk
+                    norm(x + r0 * h, min(chunk, rows - r0), h, g.baseAddress!, b.baseAddress!, eps)
                 }
             }
         }

@@ -38,7 +38,12 @@ public final class MiniLM: Sendable {
     /// - Throws: ``MiniLMError`` `.modelNotFound` (naming `quiver model fetch`) when a file is
     ///   missing, `.corruption` when the weights are damaged or of another shape.
     /// - Complexity: reads and repacks ~91 MB of weights (about 0.1–0.3 s).
-    public init(modelDirectory: URL) throws {
+    public convenience init(modelDirectory: URL) throws {
+        try self.init(modelDirectory: modelDirectory, kernels: .selected)
+    }
+
+    /// Loads the model with its weights packed for `kernels` (tests run every variant the CPU has).
+    init(modelDirectory: URL, kernels: Kernels) throws {
         let fm = FileManager.default
         for name in ["vocab.txt", "model.safetensors"] {
             let path = modelDirectory.appendingPathComponent(name).path
@@ -49,7 +54,7 @@ public final class MiniLM: Sendable {
         self.modelDirectory = modelDirectory
         tokenizer = try BertTokenizer(vocabURL: modelDirectory.appendingPathComponent("vocab.txt"), maxTokens: Self.maxTokens)
         let file = try SafeTensorsFile(url: modelDirectory.appendingPathComponent("model.safetensors"))
-        encoder = try BertEncoder(file: file)
+        encoder = try BertEncoder(file: file, kernels: kernels)
         guard tokenizer.vocabularySize == encoder.config.vocabSize else {
             throw MiniLMError(.corruption, "vocab.txt has \(tokenizer.vocabularySize) tokens but the embedding matrix has \(encoder.config.vocabSize) rows")
         }
@@ -153,6 +158,11 @@ public final class MiniLM: Sendable {
         }
         return result
     }
+
+    /// The variant of the C kernels this process embeds with: `skylake` (AVX-512), `haswell`
+    /// (AVX2 + FMA), `baseline` (SSE2) or `neon` (arm64), chosen from the CPU's features at run
+    /// time and capped by the environment variable `QUIVER_CPU=baseline|avx2|avx512`.
+    public static var kernelVariant: String { Kernels.selected.name }
 
     /// The most tokens one forward pass holds (activations ≈ 15.4 KiB per token).
     public static let maxTokensPerPass = BertEncoder.maxTokensPerPass

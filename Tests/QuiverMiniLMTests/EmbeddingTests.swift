@@ -25,6 +25,20 @@ struct EmbeddingTests {
         print("reference sentences: max abs diff \(worst)")
     }
 
+    /// The reference sentences through every kernel variant this CPU can run (the other tests
+    /// use the selected one), each with weights packed for it.
+    @Test(arguments: Kernels.runnable.map(\.name))
+    func everyKernelVariantMatchesReference(variant: String) throws {
+        let kernels = Kernels.runnable.first { $0.name == variant }!
+        let model = try MiniLM(modelDirectory: model.modelDirectory, kernels: kernels)
+        let items = try TestSupport.sentences()
+        let expected = try TestSupport.npy("reference_sentences.f32.npy")
+        let vectors = try model.embed(items.map(\.text))
+        let worst = items.indices.map { TestSupport.maxAbsDiff(vectors[$0], expected[$0]) }.max() ?? 0
+        #expect(worst < Self.tolerance, "\(variant): max abs diff \(worst)")
+        print("reference sentences, \(variant) kernels: max abs diff \(worst)")
+    }
+
     @Test func faqChunksAndQueryMatch() throws {
         let (query, chunks) = try TestSupport.chunks()
         let expected = try TestSupport.npy("faq_chunks.f32.npy")
