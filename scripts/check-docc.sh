@@ -13,7 +13,9 @@
 #      (swift-protobuf and grpc-swift output).
 #    Each missing doc comment is listed as `path:line: error: Type.member has no doc comment`.
 # 2. DocC: each module is built with the toolchain's `docc`, warnings as errors (unresolved or
-#    ambiguous links, undocumented parameters), with its catalog `Sources/M/M.docc` if it has one.
+#    ambiguous links, undocumented parameters), with its catalog `Sources/M/M.docc` if it has one,
+#    and no page may link to itself (DocC resolves an overloaded name such as ``close()``, written
+#    in the docs of one of its overloads, to that overload without a warning).
 #
 # Modules in REPORT_ONLY are still being documented: both checks run and print what they find,
 # but do not fail. At present: none.
@@ -55,9 +57,9 @@ for module in "${modules[@]}"; do
     # Only this module's graphs (and its extensions of other modules' types: Module@Other).
     cp "$graphs/$module.symbols.json" "$work/" 2>/dev/null || { echo "check-docc: no symbol graph for $module in $graphs" >&2; status=1; rm -rf "$work"; continue; }
     cp "$graphs/$module"@*.symbols.json "$work/" 2>/dev/null || true
-    if docc convert $catalog --additional-symbol-graph-dir "$work" --output-dir "$work/out" \
+    if docc convert ${catalog:+"$catalog"} --additional-symbol-graph-dir "$work" --output-dir "$work/out" \
         --fallback-display-name "$module" --fallback-bundle-identifier "org.quiver.$module" \
-        --warnings-as-errors >"$work/log" 2>&1; then
+        --warnings-as-errors >"$work/log" 2>&1 && python3 scripts/docc-coverage.py --self-links "$work/out" 2>"$work/log"; then
         echo "check-docc: $module: docc, no warnings${catalog:+ ($catalog)}"
     elif [[ " ${REPORT_ONLY[*]} " == *" $module "* ]]; then
         echo "check-docc: $module: docc${catalog:+ ($catalog)} [report only, not yet required]:"

@@ -2,6 +2,11 @@
 """Lists the public symbols of the given modules that have no doc comment of their own.
 
 Usage: docc-coverage.py GRAPHS_DIR [--report-only MODULE]... MODULE...
+       docc-coverage.py --self-links DOCC_OUTPUT_DIR
+
+The second form lists the pages of a `docc convert` output whose documentation links to the page
+itself: DocC resolves a link to an overloaded name (``close()`` with a sync and an async
+variant) written in one of the overloads to that overload, without a warning.
 
 Reads GRAPHS_DIR/MODULE.symbols.json and GRAPHS_DIR/MODULE@*.symbols.json (the module's
 extensions of other modules' types). The rule for which symbols need a doc comment, and why, is
@@ -75,7 +80,26 @@ def check(graphs, module):
     return sorted(missing), total, exempt
 
 
+def self_links(output):
+    """Returns the paths of pages (under output/data) that link to themselves."""
+    found = []
+    for path in sorted(glob.glob(os.path.join(output, "data", "**", "*.json"), recursive=True)):
+        with open(path, encoding="utf-8") as f:
+            page = json.load(f)
+        url = (page.get("identifier") or {}).get("url")
+        body = json.dumps([page.get("abstract"), page.get("primaryContentSections")])
+        if url and f'"identifier": "{url}"' in body:
+            found.append(url)
+    return found
+
+
 def main(argv):
+    if argv[:1] == ["--self-links"]:
+        pages = self_links(argv[1])
+        for url in pages:
+            print(f"  error: {url} links to itself; add the overload's disambiguation suffix "
+                  f"(e.g. ``close()-1qu38``, as docc's 'ambiguous' suggestions show)", file=sys.stderr)
+        return 1 if pages else 0
     graphs, modules, report_only = argv[0], [], set()
     rest = iter(argv[1:])
     for arg in rest:

