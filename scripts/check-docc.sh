@@ -11,7 +11,8 @@
 #      they have no source `location` in the graph;
 #    - generated code: symbols declared in a file whose first lines say `DO NOT EDIT`
 #      (swift-protobuf and grpc-swift output).
-#    Each missing doc comment is listed as `path:line: error: Type.member has no doc comment`.
+#    A function that throws (not `rethrows`) needs a `- Throws:` line in its doc comment too.
+#    Each problem is listed as `path:line: error: Type.member has no doc comment` (or `throws, …`).
 # 2. DocC: each module is built with the toolchain's `docc`, warnings as errors (unresolved or
 #    ambiguous links, undocumented parameters), with its catalog `Sources/M/M.docc` if it has one,
 #    and no page may link to itself (DocC resolves an overloaded name such as ``close()``, written

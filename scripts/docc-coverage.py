@@ -24,6 +24,25 @@ def documented(symbol):
     return any(line.get("text", "").strip() for line in lines)
 
 
+def throws_undocumented(symbol):
+    """A throwing function (not `rethrows`) whose doc comment has no `- Throws:` line."""
+    # The function's own effects: a `throws` keyword outside the parameter list (closure
+    # parameters may throw) and before the return type's `->`.
+    depth, throws = 0, False
+    for fragment in symbol.get("declarationFragments", []):
+        spelling = fragment.get("spelling", "")
+        if fragment.get("kind") == "keyword" and spelling == "throws" and depth == 0:
+            throws = True
+        elif fragment.get("kind") == "text":
+            if depth == 0 and "->" in spelling:
+                break
+            depth += spelling.count("(") - spelling.count(")")
+    if not throws:
+        return False
+    lines = (symbol.get("docComment") or {}).get("lines") or []
+    return not any(line.get("text", "").lstrip().startswith("- Throws") for line in lines)
+
+
 def source_path(symbol):
     uri = (symbol.get("location") or {}).get("uri", "")
     return uri[len("file://"):] if uri.startswith("file://") else uri
@@ -45,7 +64,7 @@ def is_generated(path):
 
 
 def check(graphs, module):
-    """Returns (undocumented [(path, line, name)], public symbol count, exempt count)."""
+    """Returns (problems [(path, line, name, problem)], public symbol count, exempt count)."""
     files = [os.path.join(graphs, module + ".symbols.json")]
     files += sorted(glob.glob(os.path.join(graphs, module + "@*.symbols.json")))
     if not os.path.exists(files[0]):
@@ -70,13 +89,14 @@ def check(graphs, module):
             if path and is_generated(path):
                 continue
             total += 1
-            if documented(symbol):
-                continue
             if "location" not in symbol or symbol["identifier"]["precise"] in origin:
-                exempt += 1
+                exempt += not documented(symbol)
                 continue
+            if documented(symbol) and not throws_undocumented(symbol):
+                continue
+            problem = "throws, but its doc comment has no `- Throws:`" if documented(symbol) else "has no doc comment"
             line = symbol["location"]["position"]["line"] + 1
-            missing.append((os.path.relpath(path), line, ".".join(symbol["pathComponents"])))
+            missing.append((os.path.relpath(path), line, ".".join(symbol["pathComponents"]), problem))
     return sorted(missing), total, exempt
 
 
@@ -114,8 +134,8 @@ def main(argv):
         print(f"check-docc: {module}: {total - exempt - len(missing)} of {total - exempt} public symbols "
               f"documented ({exempt} inherit docs: protocol requirements, synthesized)"
               + (" [report only, not yet required]" if pending and missing else ""))
-        for path, line, name in missing:
-            print(f"  {path}:{line}: {'note' if pending else 'error'}: {name} has no doc comment",
+        for path, line, name, problem in missing:
+            print(f"  {path}:{line}: {'note' if pending else 'error'}: {name} {problem}",
                   file=sys.stdout if pending else sys.stderr)
         failed |= bool(missing) and not pending
     return 1 if failed else 0

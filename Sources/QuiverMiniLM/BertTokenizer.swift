@@ -52,6 +52,9 @@ public struct BertTokenizer: Sendable {
     }
 
     /// Builds a tokenizer from the bytes of a `vocab.txt`.
+    ///
+    /// - Throws: `.invalidArgument` when `maxTokens` < 2; `.corruption` when the vocabulary lacks
+    ///   a special token (`[PAD]`, `[UNK]`, `[CLS]`, `[SEP]`).
     public init(vocabData: Data, maxTokens: Int = 256) throws {
         guard maxTokens >= 2 else { throw MiniLMError(.invalidArgument, "maxTokens must be at least 2") }
         var vocab: [[UInt8]: Int32] = [:]

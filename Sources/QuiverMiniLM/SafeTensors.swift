@@ -177,6 +177,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
     }
 
     /// The float32 contents of tensor `name` as an array (little-endian hosts only).
+    ///
+    /// - Throws: `.corruption` if the tensor is missing, not `F32`, or has another shape.
     public func floats(_ name: String, shape: [Int]) throws -> [Float] {
         try withFloats(name, shape: shape) { Array($0) }
     }

@@ -106,6 +106,8 @@ public protocol ChatModel: Sendable {
     func complete(_ messages: [ChatMessage], options: ChatOptions) async throws -> ChatCompletion
     /// The answer as text deltas; returns once the server has accepted the request, so HTTP
     /// errors are thrown here, not during iteration.
+    ///
+    /// - Throws: ``RAGError`` — `.server` with the server's message, `.timeout`, `.cancelled`, `.transport`.
     func stream(_ messages: [ChatMessage], options: ChatOptions) async throws -> TextDeltaStream
 }
 

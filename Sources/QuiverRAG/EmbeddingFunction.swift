@@ -25,6 +25,8 @@ public protocol EmbeddingFunction: Sendable {
     ///   partial result.
     func encodeDocuments(_ texts: [String]) async throws -> [[Float]]
     /// One vector per query text, in order.
+    ///
+    /// - Throws: as ``encodeDocuments(_:)``.
     func encodeQueries(_ texts: [String]) async throws -> [[Float]]
 }
 

@@ -81,6 +81,10 @@ public struct RAGPipeline: Sendable {
 
     /// Splits, embeds (in batches of ``batchSize``) and stores documents, replacing the chunks
     /// each source had before.
+    ///
+    /// - Throws: ``RAGError/Code/invalidArgument`` when the collection exists with another vector
+    ///   dimension or a chunk's text is longer than ``RAGSchema/maxTextBytes``; embedder and
+    ///   engine errors as they come. Chunks written before the error stay; ingesting again finishes.
     @discardableResult
     public func ingest(
         _ documents: [Document], splitter: some TextSplitter, progress: (@Sendable (IngestProgress) -> Void)? = nil
@@ -135,6 +139,8 @@ public struct RAGPipeline: Sendable {
     }
 
     /// Deletes every chunk of `source`; returns how many there were.
+    ///
+    /// - Throws: `QuiverError` when the collection cannot be read or written.
     @discardableResult
     public func remove(source: String) throws -> Int {
         guard database.hasCollection(collection) else { return 0 }
@@ -199,6 +205,9 @@ public struct RAGPipeline: Sendable {
     }
 
     /// Creates the collection when it does not exist; checks its vector dimension when it does.
+    ///
+    /// - Throws: ``RAGError/Code/invalidArgument`` when the collection lacks a RAG field or holds
+    ///   vectors of another dimension than the embedder's; `QuiverError` from the engine.
     public func ensureCollection() throws {
         if database.hasCollection(collection) {
             try RAGSchema.check(try database.describeCollection(collection), collection: collection, embedder: embedder)
@@ -259,6 +268,9 @@ public struct RAGPipeline: Sendable {
     }
 
     /// Like ``answer(_:limit:filter:useRetrieval:options:)``, streaming the answer's text.
+    ///
+    /// - Throws: ``RAGError/Code/notConfigured`` without a chat model; retrieval errors and the
+    ///   chat model's errors until it accepts the request (later ones come from ``RAGStreamingAnswer/deltas``).
     public func streamAnswer(
         _ question: String, limit: Int = 3, filter: String = "", useRetrieval: Bool = true, options: ChatOptions = ChatOptions()
     ) async throws -> RAGStreamingAnswer {
@@ -297,6 +309,8 @@ public enum RAGSchema {
     public static let maxTextBytes = 65_535
 
     /// The schema for vectors of `dimension` floats.
+    ///
+    /// - Throws: `QuiverError` `.invalidArgument` for a dimension out of range.
     public static func schema(dimension: Int) throws -> CollectionSchema {
         try CollectionSchema(fields: [
             FieldSchema(name: id, dataType: .varchar(maxLength: 8192), isPrimaryKey: true),
@@ -323,6 +337,8 @@ public enum RAGSchema {
     }
 
     /// The embedder name stored with the collection's chunks, or `nil` when it has none.
+    ///
+    /// - Throws: `QuiverError` when the collection cannot be read.
     public static func storedEmbedderName(in database: Database, collection: String) throws -> String? {
         guard database.hasCollection(collection) else { return nil }
         let rows = try database.query(from: collection, limit: 1, outputFields: [embedder])

@@ -59,22 +59,32 @@ extension Database {
     }
 
     /// The names of the collections, sorted.
+    ///
+    /// - Throws: `.closed` after ``close()-1qu38``.
     public func listCollections() throws -> [String] {
         try withCatalog { $0.engines.keys.sorted() }
     }
 
     /// The schema, metric and row count of a collection.
+    ///
+    /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``.
     public func describeCollection(_ name: String) throws -> CollectionDescription {
         let e = try engine(name)
         return CollectionDescription(name: name, schema: e.schema, metric: e.metric, rowCount: try e.stats().rowCount)
     }
 
     /// Row count (exact after deletes and upserts) and segment counts.
+    ///
+    /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``.
     public func collectionStats(_ name: String) throws -> CollectionStats {
         try engine(name).stats()
     }
 
     /// Deletes a collection and its files. Handles to it throw `.closed` afterwards.
+    ///
+    /// - Throws: `.notFound` when there is no such collection; `.io` when the catalog cannot be
+    ///   rewritten (the collection is then still there). A failure to remove the files afterwards
+    ///   is logged as a warning, not thrown.
     public func dropCollection(_ name: String) throws {
         try withCatalog { s in
             guard let engine = s.engines[name] else { throw QuiverError.notFound("collection '\(name)' does not exist") }
@@ -114,12 +124,16 @@ extension Database {
     /// keep working on the old segments.
     ///
     /// - Returns: whether there was anything to compact.
+    /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``. `.io` when the merged segment or the manifest cannot be written
+    ///   (the old segments stay in use).
     @discardableResult
     public func compact(_ name: String) throws -> Bool {
         try engine(name).compact(.all)
     }
 
     /// Seals the collection's growing segment into a segment file and records its deletes.
+    ///
+    /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``. `.io` when the segment or the manifest cannot be written.
     public func flush(_ name: String) throws {
         try engine(name).flush()
     }

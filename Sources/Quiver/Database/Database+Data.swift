@@ -18,6 +18,9 @@ extension Database {
     }
 
     /// Inserts rows, replacing any live row with the same primary key. Atomic like `insert`.
+    ///
+    /// - Throws: `.dimensionMismatch`; `.invalidArgument` naming the row and field for a bad
+    ///   value (an `autoID` collection included: upserted rows must carry their keys). Nothing is applied.
     public func upsert(into collection: String, rows: [Row]) throws -> UpsertResult {
         let ids = try engine(collection).write(rows, upsert: true)
         return UpsertResult(upsertCount: ids.count, ids: ids)
@@ -252,16 +255,25 @@ extension Database {
 
 extension Database {
     /// Inserts `Encodable` values as rows (their coding keys are the field names).
+    ///
+    /// - Throws: `.invalidArgument` when a value does not encode to a keyed object; otherwise as
+    ///   ``insert(into:rows:)-el0a``.
     public func insert<T: Encodable>(into collection: String, objects: [T]) throws -> InsertResult {
         try insert(into: collection, rows: objects.map { try Self.row(from: $0) })
     }
 
     /// Upserts `Encodable` values as rows.
+    ///
+    /// - Throws: `.invalidArgument` when a value does not encode to a keyed object; otherwise as
+    ///   ``upsert(into:rows:)-94l09``.
     public func upsert<T: Encodable>(into collection: String, objects: [T]) throws -> UpsertResult {
         try upsert(into: collection, rows: objects.map { try Self.row(from: $0) })
     }
 
     /// The rows with the given keys decoded as `T` (all fields are read).
+    ///
+    /// - Throws: `.invalidArgument` when a row does not decode as `T`; otherwise as
+    ///   ``get(from:ids:outputFields:filter:filterParams:)``.
     public func get<T: Decodable>(_ type: T.Type, from collection: String, ids: [Value]) throws -> [T] {
         try get(from: collection, ids: ids, outputFields: ["*"]).map { try Self.decode(T.self, from: $0) }
     }

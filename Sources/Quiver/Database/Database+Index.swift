@@ -49,6 +49,8 @@ extension Database {
     }
 
     /// The fields that have an index (an index is named after its field), sorted.
+    ///
+    /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``.
     public func listIndexes(on collection: String) throws -> [String] {
         try engine(collection).indexDefinitions().map(\.field).sorted()
     }
@@ -61,6 +63,8 @@ extension Database {
     }
 
     /// Blocks until the index builds scheduled so far in `collection` have finished.
+    ///
+    /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``. A build that failed does not throw here; it is logged.
     public func waitForIndexBuilds(on collection: String) throws {
         try engine(collection).waitForIndexBuilds()
     }
@@ -94,6 +98,8 @@ extension Database {
     }
 
     /// Suspends (without blocking a cooperative thread) until the scheduled index builds have finished.
+    ///
+    /// - Throws: as ``waitForIndexBuilds(on:)-5r4c4``.
     public func waitForIndexBuilds(on collection: String) async throws {
         try await Self.offload { try self.waitForIndexBuilds(on: collection) }
     }

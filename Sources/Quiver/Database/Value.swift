@@ -125,6 +125,8 @@ extension Value {
     }
 
     /// Parses JSON bytes into a `Value`.
+    ///
+    /// - Throws: `.invalidArgument` naming the byte offset of the first error.
     public init(jsonData data: Data) throws {
         self = try data.withUnsafeBytes { raw in
             var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
