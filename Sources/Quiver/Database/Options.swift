@@ -16,14 +16,14 @@ public enum Durability: Sendable, Hashable {
 
 /// How loud a log message is.
 public enum LogLevel: Int, Sendable, Comparable {
-    /// Detail for diagnosing Quiver itself (flushes, compactions, index builds).
+    /// Detail for diagnosing Quiver itself (no message uses it at present).
     case debug
-    /// Normal events worth recording.
+    /// Normal events worth recording (no message uses it at present).
     case info
-    /// Something was repaired or skipped and data may be missing, such as a torn WAL tail
-    /// dropped at recovery.
+    /// Something went wrong without losing data, such as an obsolete file that could not be removed.
     case warning
-    /// An operation failed in the background, such as a flush or an index build.
+    /// Work done in the background or on `deinit` failed: a WAL fsync, a compaction, an index
+    /// build, a close.
     case error
     public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
 }
