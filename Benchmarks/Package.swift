@@ -6,6 +6,8 @@
 //     swift run -c release --package-path Benchmarks quiver-bench search --base B.npy --queries Q.npy \
 //         --metric ip --k 10 --result-ids OUT.npy            (python3 Benchmarks/compare_faiss.py runs it next to FAISS)
 //     swift run -c release --package-path Benchmarks filter-bench [rows]
+//     swift run -c release --package-path Benchmarks contention-bench [rows] [d] [searches] [threads] [flushRows]
+//         (search latency while a writer inserts, flushes and compacts, against idle)
 //     swift run -c release --package-path Benchmarks embed-bench --file texts.jsonl --threads 1
 //         (all-MiniLM-L6-v2 throughput; Benchmarks/embeddings/bench.py runs it next to onnxruntime)
 //
@@ -47,6 +49,10 @@ let package = Package(
         .executableTarget(
             name: "filter-bench",
             dependencies: [.product(name: "Quiver", package: "Quiver")]
+        ),
+        .executableTarget(
+            name: "contention-bench",
+            dependencies: [.product(name: "Quiver", package: "Quiver"), "BenchSupport"]
         ),
         .executableTarget(
             name: "embed-bench",

@@ -84,4 +84,22 @@ import QuiverTestSupport
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("dimension"))
     }
+
+    /// Values at the edge of Int64 fail with a message and leave the database usable. Before the
+    /// fix the upsert trapped after logging its record, so every later open trapped too, and the
+    /// query's `limit + offset` trapped.
+    @Test func overflowingValuesAreRefused() throws {
+        let base = FileManager.default.temporaryDirectory.path + "/quiver-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let db = base + "/db"
+        _ = try json(["create", db, "a", "--dimension", "2", "--auto-id"])
+        let rows = base + "/rows.jsonl"
+        try #"{"id": 9223372036854775807, "vector": [1, 2]}"#.write(toFile: rows, atomically: true, encoding: .utf8)
+        let upsert = try run(["upsert", db, "a", "--file", rows])
+        #expect(upsert.status != 0 && upsert.stderr.contains("too large"), "\(upsert.status): \(upsert.stderr)")
+        let query = try run(["query", db, "a", "--limit", "1", "--offset", "9223372036854775807"])
+        #expect(query.status != 0 && query.stderr.contains("offset"), "\(query.status): \(query.stderr)")
+        #expect(try json(["query", db, "a", "--output-fields", "count(*)"]) == [["count(*)": 0]])
+    }
 }

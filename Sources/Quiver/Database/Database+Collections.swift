@@ -82,21 +82,28 @@ extension Database {
 
     /// Deletes a collection and its files. Handles to it throw `.closed` afterwards.
     ///
+    /// The catalog switch is immediate; waiting for the collection's running compaction or
+    /// index build and removing its files happen after it, without the database's lock, so the
+    /// other collections are not held up meanwhile.
+    ///
     /// - Throws: `.notFound` when there is no such collection; `.io` when the catalog cannot be
     ///   rewritten (the collection is then still there). A failure to remove the files afterwards
     ///   is logged as a warning, not thrown.
     public func dropCollection(_ name: String) throws {
-        try withCatalog { s in
+        let engine = try withCatalog { s in
             guard let engine = s.engines[name] else { throw QuiverError.notFound("collection '\(name)' does not exist") }
             var catalog = s.catalog
             catalog.collections.removeAll { $0.name == name }
             try writeCatalog(catalog)
             s.catalog = catalog
             s.engines[name] = nil
-            try? engine.close(flush: false)
-            do { try FileSystem.removeTree(engine.directory) } catch {
-                options.logHandler(.warning, "collection '\(name)' dropped, but removing '\(engine.directory)' failed: \(error)")
-            }
+            return engine
+        }
+        do { try engine.close(flush: false) } catch {
+            options.logHandler(.warning, "collection '\(name)' dropped, but closing it failed: \(error)")
+        }
+        do { try FileSystem.removeTree(engine.directory) } catch {
+            options.logHandler(.warning, "collection '\(name)' dropped, but removing '\(engine.directory)' failed: \(error)")
         }
     }
 

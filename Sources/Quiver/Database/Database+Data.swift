@@ -39,19 +39,13 @@ extension Database {
         from collection: String, ids: [Value]? = nil, filter: String? = nil, filterParams: [String: Value] = [:]
     ) throws -> DeleteResult {
         let e = try engine(collection)
-        var keys = try ids.map { try $0.map { try PrimaryKey.from($0, field: e.schema.primaryField) } }
+        let keys = try ids.map { try $0.map { try PrimaryKey.from($0, field: e.schema.primaryField) } }
+        var expression: FilterExpression? = nil
         if let filter, !filter.allSatisfy(\.isWhitespace) {
-            let expression = try FilterExpression.compile(filter, params: filterParams, schema: e.schema)
-            let matching = try e.keys(matching: expression)
-            if let given = keys {
-                let set = Set(matching)
-                keys = given.filter(set.contains)
-            } else {
-                keys = matching
-            }
+            expression = try FilterExpression.compile(filter, params: filterParams, schema: e.schema)
         }
-        guard let keys else { throw QuiverError.invalidArgument("delete needs ids or a filter expression") }
-        return DeleteResult(deleteCount: try e.delete(keys: keys))
+        guard keys != nil || expression != nil else { throw QuiverError.invalidArgument("delete needs ids or a filter expression") }
+        return DeleteResult(deleteCount: try e.delete(keys: keys, filter: expression))
     }
 
     /// The rows with the given primary keys, in that order (missing keys are skipped).
@@ -87,13 +81,7 @@ extension Database {
     ) throws -> [Row] {
         let e = try engine(collection)
         let expression = try FilterExpression.compile(filter, params: filterParams, schema: e.schema)
-        guard offset >= 0 else { throw QuiverError.invalidArgument("offset must not be negative, got \(offset)") }
-        if let limit {
-            guard limit >= 1 else { throw QuiverError.invalidArgument("limit must be at least 1, got \(limit)") }
-            guard limit + offset <= maxTopK else {
-                throw QuiverError.invalidArgument("limit + offset must be at most \(maxTopK), got \(limit + offset)")
-            }
-        }
+        try Self.checkPaging(limit: limit, offset: offset)
         if outputFields == ["count(*)"] {
             if let ids {
                 let keys = try ids.map { try PrimaryKey.from($0, field: e.schema.primaryField) }
@@ -221,11 +209,7 @@ extension Database {
         if let metric, metric != e.metric {
             throw QuiverError.invalidArgument("metric \(metric.rawValue) differs from the collection's \(e.metric.rawValue)")
         }
-        guard limit >= 1 else { throw QuiverError.invalidArgument("limit must be at least 1, got \(limit)") }
-        guard offset >= 0 else { throw QuiverError.invalidArgument("offset must not be negative, got \(offset)") }
-        guard limit + offset <= maxTopK else {
-            throw QuiverError.invalidArgument("limit + offset must be at most \(maxTopK), got \(limit + offset)")
-        }
+        try Self.checkPaging(limit: limit, offset: offset)
         let groupField = try options.validate(metric: e.metric, schema: e.schema, limit: limit, offset: offset)
         let expression = try FilterExpression.compile(filter, params: filterParams, schema: e.schema)
         let fields = try OutputFields.resolve(outputFields, schema: e.schema, includePrimaryKey: false)
@@ -234,6 +218,21 @@ extension Database {
             threads: options.threads ?? max(1, self.options.searchThreads), radius: options.radius,
             rangeFilter: options.rangeFilter, groupBy: groupField, groupSize: options.groupSize,
             roundDecimal: options.roundDecimal, indexParams: IndexSearchParams(options.params, limit: limit)))
+    }
+
+    /// Checks the paging of a search or query — every entry point (sync, async, handles, the CLI)
+    /// comes through here: `limit`, when given, at least 1; `offset` not negative; and
+    /// `limit + offset` at most ``maxTopK``, compared without overflow (an `offset` of `Int.max`
+    /// is refused like any other).
+    ///
+    /// - Throws: `.invalidArgument` naming the value.
+    static func checkPaging(limit: Int?, offset: Int) throws {
+        guard offset >= 0 else { throw QuiverError.invalidArgument("offset must not be negative, got \(offset)") }
+        guard let limit else { return }
+        guard limit >= 1 else { throw QuiverError.invalidArgument("limit must be at least 1, got \(limit)") }
+        guard limit <= maxTopK, offset <= maxTopK - limit else {
+            throw QuiverError.invalidArgument("limit + offset must be at most \(maxTopK), got limit \(limit) and offset \(offset)")
+        }
     }
 
     func vectorField(of schema: CollectionSchema, named name: String?) throws -> FieldSchema {

@@ -45,6 +45,15 @@ public struct DatabaseOptions: Sendable {
     public var flushRowThreshold: Int = 200_000
     /// …or about this many bytes.
     public var flushByteThreshold: Int = 128 << 20
+    /// The most bytes the growing (unflushed) segment of a collection may hold; `nil` (the
+    /// default) means four times ``flushByteThreshold``.
+    ///
+    /// Reached only when flushes keep failing (a full disk, say): a write that triggers a flush
+    /// succeeds even when the flush fails — its rows are in the WAL — and the flush is retried
+    /// after a backoff, so the growing segment keeps growing. Once it holds this many bytes,
+    /// `insert` and `upsert` throw `QuiverError.Code.resourceExhausted` (nothing is written) until
+    /// a flush succeeds; deletes and reads go on. Set it no lower than ``flushByteThreshold``.
+    public var growingSegmentByteLimit: Int? = nil
     /// Open the last flushed state without taking the directory lock, so another process may
     /// hold the database for writing meanwhile. Writes throw `.unsupported`; rows not yet flushed
     /// by the writer are not visible; the view is fixed at open (open again to see newer data).
@@ -74,6 +83,13 @@ public struct DatabaseOptions: Sendable {
     /// read-write, background compaction, all cores for searches and index builds, segments
     /// read into memory, warnings and errors logged to standard error.
     public init() {}
+
+    /// ``growingSegmentByteLimit`` or its default.
+    var resolvedGrowingSegmentByteLimit: Int {
+        if let growingSegmentByteLimit { return growingSegmentByteLimit }
+        let (limit, overflow) = flushByteThreshold.multipliedReportingOverflow(by: 4)
+        return overflow ? Int.max : limit
+    }
 }
 
 /// The result of an insert: how many rows were inserted and their primary keys
@@ -119,6 +135,10 @@ public struct CollectionStats: Sendable, Hashable {
     public var segmentCount: Int
     /// Rows in the growing (not yet flushed) segment, including deleted ones.
     public var growingRowCount: Int
+    /// The error of the last flush when it failed, `nil` when it succeeded. A flush that a write
+    /// triggers and that fails does not fail the write; it is reported here (and to
+    /// ``DatabaseOptions/logHandler``) and retried after a backoff. `Database.flush(_:)` throws it.
+    public var flushError: QuiverError?
 }
 
 /// A collection's name, schema and metric.

@@ -10,7 +10,7 @@
 ///     print("another process holds the database:", error.message)
 /// }
 /// ```
-public struct QuiverError: Error, Sendable, CustomStringConvertible, Equatable {
+public struct QuiverError: Error, Sendable, CustomStringConvertible, Hashable {
     /// The kind of failure. Extensible: new codes may be added in minor releases.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         /// The code's name, e.g. `"notFound"`; it is also what ``description`` prints.
@@ -39,6 +39,10 @@ public struct QuiverError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let unsupported = Code("unsupported")
         /// A filter expression could not be parsed or type-checked.
         public static let filterSyntax = Code("filterSyntax")
+        /// A memory limit was reached: the growing segment holds
+        /// ``DatabaseOptions/growingSegmentByteLimit`` bytes because flushes keep failing. Writes
+        /// are refused until a flush succeeds (free disk space, then call `flush`).
+        public static let resourceExhausted = Code("resourceExhausted")
     }
 
     /// What kind of failure this is.
@@ -68,6 +72,12 @@ public struct QuiverError: Error, Sendable, CustomStringConvertible, Equatable {
     /// Two errors are equal when their codes and messages are; the causes are not compared.
     public static func == (lhs: QuiverError, rhs: QuiverError) -> Bool {
         lhs.code == rhs.code && lhs.message == rhs.message
+    }
+
+    /// Hashes the code and the message, as ``==`` compares them.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(message)
     }
 
     static func invalidArgument(_ message: String) -> QuiverError { QuiverError(.invalidArgument, message) }

@@ -2,10 +2,11 @@ import Dispatch
 
 /// Index definitions and per-segment index builds.
 ///
-/// An index is built per sealed segment on `indexQueue` (one build at a time), never under the
-/// lock: the lock is taken only to pick the work and, at the end, to switch the manifest to one
-/// that lists the new file. Until then the segment is searched exactly. A build whose segment was
-/// compacted away, or whose index was dropped meanwhile, discards its file.
+/// An index is built per sealed segment on `indexQueue` (one build at a time), never under a
+/// lock: the locks are taken only to pick the work and, at the end, to switch the manifest to one
+/// that lists the new file (written holding `writeLock`, without `state`'s lock). Until then the
+/// segment is searched exactly. A build whose segment was compacted away, or whose index was
+/// dropped meanwhile, discards its file.
 extension CollectionEngine {
     /// Defines an index on `field`; builds start at once in the background for the sealed segments.
     func createIndex(field: FieldSchema, type: IndexType, metric requested: MetricType?, params: [String: Value]) throws {
@@ -20,35 +21,36 @@ extension CollectionEngine {
     }
 
     private func define(field: FieldSchema, type: IndexType, params: IndexBuildParams) throws {
-        try withWritableState { s in
-            if let existing = s.manifest.indexes.first(where: { $0.field == field.name }) {
+        try serialized {
+            var next = state.withLock { $0.manifest }
+            if let existing = next.indexes.first(where: { $0.field == field.name }) {
                 if existing.type == type && existing.params == params { return }
                 throw QuiverError(.alreadyExists, "field '\(field.name)' already has a \(existing.type.rawValue) index; drop it first")
             }
-            var next = s.manifest
             next.version += 1
             next.indexes.append(IndexDefinition(field: field.name, type: type, metric: metric, params: params, generation: next.nextIndexNumber))
             next.nextIndexNumber += 1
-            try switchManifest(&s, to: next)
+            try switchManifest(to: next)
         }
         scheduleIndexBuilds()
     }
 
     /// Removes the index of `field` and its files.
     func dropIndex(field: String) throws {
-        try withWritableState { s in
-            guard s.manifest.indexes.contains(where: { $0.field == field }) else {
+        try serialized {
+            var next = state.withLock { $0.manifest }
+            guard next.indexes.contains(where: { $0.field == field }) else {
                 throw QuiverError.notFound("field '\(field)' has no index")
             }
-            var next = s.manifest
             next.version += 1
             next.indexes.removeAll { $0.field == field }
             var obsolete = [String]()
             for i in next.segments.indices {
                 if let name = next.segments[i].indexFiles.removeValue(forKey: field) { obsolete.append(name) }
             }
-            try switchManifest(&s, to: next)
-            for id in s.segmentIndexes.keys { s.segmentIndexes[id]![field] = nil }
+            try switchManifest(to: next) { s in
+                for id in s.segmentIndexes.keys { s.segmentIndexes[id]![field] = nil }
+            }
             for name in obsolete { removeLogged(name) }
         }
     }
@@ -84,14 +86,18 @@ extension CollectionEngine {
         indexGroup.wait()
     }
 
-    private func switchManifest(_ s: inout State, to next: Manifest) throws {
+    /// Writes `next` as the manifest (inside `serialized`, without `state`'s lock), then makes
+    /// it the state's manifest and runs `then` on the state, under `state`'s lock.
+    private func switchManifest(to next: Manifest, then: (inout State) -> Void = { _ in }) throws {
         do {
             try FileSystem.replaceAtomically(directory + "/" + FileNames.manifest, next.encode())
         } catch let error as QuiverError {
-            s.failure = error
-            throw error
+            throw markFailed(error)
         }
-        s.manifest = next
+        state.withLock { s in
+            s.manifest = next
+            then(&s)
+        }
     }
 
     private func removeLogged(_ name: String) {
@@ -132,10 +138,12 @@ extension CollectionEngine {
     }
 
     private func build(segment: SealedSegment, definition def: IndexDefinition) throws {
-        let number: UInt64? = state.withLock { s in
-            guard !s.closed, !s.closing, s.failure == nil else { return nil }
-            defer { s.manifest.nextIndexNumber += 1 }  // written with the next manifest
-            return s.manifest.nextIndexNumber
+        let number: UInt64? = writeLock.withLock { _ in
+            state.withLock { s in
+                guard !s.closed, !s.closing, s.failure == nil else { return nil }
+                defer { s.manifest.nextIndexNumber += 1 }  // written with the next manifest
+                return s.manifest.nextIndexNumber
+            }
         }
         guard let number else { return }
         let field = schema.field(named: def.field)!
@@ -146,17 +154,19 @@ extension CollectionEngine {
         let path = directory + "/" + name
         try FileSystem.writeFile(path, IndexFile.encode(index, segmentID: segment.id, metric: metric))
         try FileSystem.syncDirectory(directory)
-        let installed = try state.withLock { s -> Bool in
-            guard !s.closed, s.failure == nil,
-                s.manifest.indexes.contains(where: { $0.field == def.field && $0.generation == def.generation }),
-                let position = s.manifest.segments.firstIndex(where: { $0.id == segment.id }),
-                s.manifest.segments[position].indexFiles[def.field] == nil
+        let installed = try writeLock.withLock { _ -> Bool in
+            let current = state.withLock { s -> Manifest? in
+                guard !s.closed, s.failure == nil else { return nil }
+                return s.manifest
+            }
+            guard var next = current,
+                next.indexes.contains(where: { $0.field == def.field && $0.generation == def.generation }),
+                let position = next.segments.firstIndex(where: { $0.id == segment.id }),
+                next.segments[position].indexFiles[def.field] == nil
             else { return false }
-            var next = s.manifest
             next.version += 1
             next.segments[position].indexFiles[def.field] = name
-            try switchManifest(&s, to: next)
-            s.segmentIndexes[segment.id, default: [:]][def.field] = index
+            try switchManifest(to: next) { s in s.segmentIndexes[segment.id, default: [:]][def.field] = index }
             return true
         }
         if !installed { removeLogged(name) }

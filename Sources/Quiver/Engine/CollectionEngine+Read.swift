@@ -220,7 +220,8 @@ extension CollectionEngine {
     func stats() throws -> CollectionStats {
         try state.withLock { s in
             guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
-            return CollectionStats(rowCount: s.liveRowCount, segmentCount: s.sealed.count, growingRowCount: s.growing.rowCount)
+            return CollectionStats(
+                rowCount: s.liveRowCount, segmentCount: s.sealed.count, growingRowCount: s.growing.rowCount, flushError: s.flushError)
         }
     }
 }

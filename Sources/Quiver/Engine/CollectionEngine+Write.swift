@@ -1,4 +1,12 @@
 /// Inserts, upserts and deletes: validate everything, then log, then apply — all or nothing.
+///
+/// Each runs inside `serialized`: checks and key assignment under `state`'s lock, the WAL append
+/// (and its fsync under `.always`) without it, then the apply under it again. A flush that a
+/// write triggers runs after the write is applied; its failure does not fail the write (the
+/// rows are logged and applied, so the call is acknowledged): it is recorded (`flushError`,
+/// `CollectionStats/flushError`), logged, and retried on a later trigger after a backoff. Once
+/// the growing segment holds `DatabaseOptions.growingSegmentByteLimit` bytes, inserts and
+/// upserts are refused with `.resourceExhausted` until a flush succeeds.
 extension CollectionEngine {
     /// Inserts (or, with `upsert`, replaces by primary key) `rows`; returns their keys.
     func write(_ rows: [Row], upsert: Bool) throws -> [Value] {
@@ -9,77 +17,137 @@ extension CollectionEngine {
         var stored = try rows.enumerated().map { i, row in
             try RowPreparer.prepare(row, index: i, schema: schema, generatesKeys: generatesKeys)
         }
-        let (keys, flushed) = try withWritableState { s in
-            if generatesKeys {
-                for i in stored.indices {
-                    stored[i][pkField.name] = .int(s.manifest.nextAutoID + Int64(i))
+        let (keys, flushed) = try serialized { () throws -> ([Value], Bool) in
+            try refuseWhenGrowingIsFull()
+            let sequence = try state.withLock { s -> UInt64 in
+                if generatesKeys {
+                    let first = s.manifest.nextAutoID
+                    guard first <= Int64.max - Int64(stored.count) else {
+                        throw QuiverError.invalidArgument(
+                            "auto_id field '\(pkField.name)' has run out of ids: \(stored.count) rows need ids from \(first), past \(Int64.max - 1)")
+                    }
+                    for i in stored.indices { stored[i][pkField.name] = .int(first + Int64(i)) }
                 }
+                return s.lastSequence + 1
             }
-            var keys = [PrimaryKey]()
-            keys.reserveCapacity(stored.count)
-            var seen = Set<PrimaryKey>(minimumCapacity: stored.count)
-            for (i, row) in stored.enumerated() {
-                let key = try PrimaryKey.from(row[pkField.name]!, field: pkField)
-                guard seen.insert(key).inserted else {
-                    throw QuiverError(.invalidArgument, "row \(i): primary key \(key) appears more than once in this call")
-                }
-                if !upsert, s.pkIndex[key] != nil {
-                    throw QuiverError(.alreadyExists, "row \(i): primary key \(key) already exists; use upsert to replace it")
-                }
-                keys.append(key)
-            }
-            let sequence = s.lastSequence + 1
-            let op: WALOperation = upsert ? .upsert(sequence: sequence, rows: stored) : .insert(sequence: sequence, rows: stored)
-            try log(op, &s)
-            try s.apply(rows: stored, replacing: upsert, schema: schema)
-            return (keys.map(\.value), try flushIfNeeded(&s))
+            let keys = try checkKeys(stored, upsert: upsert)
+            try log(upsert ? .upsert(sequence: sequence, rows: stored) : .insert(sequence: sequence, rows: stored))
+            let appended = appendOutsideLock(stored)
+            try state.withLock { s in try s.apply(rows: stored, replacing: upsert, schema: schema, appended: appended) }
+            return (keys.map(\.value), flushIfDue())
         }
         if flushed { compactInBackgroundIfDue() }
         return keys
     }
 
-    /// Deletes the rows with `keys`; returns how many live rows were deleted.
-    func delete(keys: [PrimaryKey]) throws -> Int {
-        try withWritableState { s in
-            let live = keys.filter { s.pkIndex[$0] != nil }
-            guard !live.isEmpty else { return 0 }
-            let unique = Array(Set(live))
-            try log(.delete(sequence: s.lastSequence + 1, keys: unique), &s)
-            return s.applyDelete(unique)
+    /// The keys of `rows` (inside `serialized`); rejects a key repeated in the call, one that
+    /// would overflow the auto id, and for an insert one that is live.
+    private func checkKeys(_ rows: [Row], upsert: Bool) throws -> [PrimaryKey] {
+        let pkField = schema.primaryField
+        var keys = [PrimaryKey]()
+        keys.reserveCapacity(rows.count)
+        var seen = Set<PrimaryKey>(minimumCapacity: rows.count)
+        for (i, row) in rows.enumerated() {
+            let key = try PrimaryKey.from(row[pkField.name]!, field: pkField)
+            guard seen.insert(key).inserted else {
+                throw QuiverError(.invalidArgument, "row \(i): primary key \(key) appears more than once in this call")
+            }
+            keys.append(key)
+        }
+        try state.withLock { s in
+            _ = try State.nextAutoID(after: keys, current: s.manifest.nextAutoID, field: pkField)
+            if !upsert, let i = keys.firstIndex(where: { s.pkIndex[$0] != nil }) {
+                throw QuiverError(.alreadyExists, "row \(i): primary key \(keys[i]) already exists; use upsert to replace it")
+            }
+        }
+        return keys
+    }
+
+    /// `growing` with `rows` appended, made without `state`'s lock when a reader's snapshot shares
+    /// the growing segment's storage (appending would copy it: readers must not wait for that
+    /// copy); `nil` when nobody shares it, and the apply appends in place. Inside `serialized`.
+    private func appendOutsideLock(_ rows: [Row]) -> GrowingSegment? {
+        guard var growing = state.withLock({ s in s.growing.isShared() ? s.growing : nil }) else { return nil }
+        growing.detach()
+        for row in rows { growing.append(row) }
+        return growing
+    }
+
+    /// Deletes the rows with `keys` and, when a filter is given, only those of them matching it
+    /// (all live rows matching it when `keys` is `nil`); returns how many live rows were deleted.
+    ///
+    /// The filter is evaluated inside `serialized`, on the state the delete applies to: an
+    /// upsert that lands before the delete and makes a row stop matching keeps that row.
+    func delete(keys: [PrimaryKey]?, filter: FilterExpression?) throws -> Int {
+        try serialized {
+            var keys = keys
+            if let filter {
+                let matching = try self.keys(matching: filter)
+                keys = keys.map { $0.filter(Set(matching).contains) } ?? matching
+            }
+            let unique = state.withLock { s in Array(Set((keys ?? []).filter { s.pkIndex[$0] != nil })) }
+            guard !unique.isEmpty else { return 0 }
+            try log(.delete(sequence: state.withLock { $0.lastSequence } + 1, keys: unique))
+            return state.withLock { $0.applyDelete(unique) }
         }
     }
 
-    /// Appends `op` to the WAL (fsyncing under `.always`) and advances the sequence.
-    private func log(_ op: WALOperation, _ s: inout State) throws {
+    /// Appends `op` to the WAL (fsyncing under `.always`) and advances the sequence; inside
+    /// `serialized`, without `state`'s lock.
+    private func log(_ op: WALOperation) throws {
         let record = op.encode()
         guard record.count <= WALFormat.maxRecordLength else {
             throw QuiverError.invalidArgument("one call may write at most 1 GiB; split the rows into smaller calls")
         }
-        try s.wal!.append(record)
+        let wal = state.withLock { $0.wal! }
+        try wal.append(record)
         if options.durability == .always {
-            do { try s.wal!.sync() } catch let error as QuiverError {
+            do { try wal.sync() } catch let error as QuiverError {
                 // The record may be on disk: memory and disk may disagree until reopen.
-                s.failure = error
-                throw error
+                throw markFailed(error)
             }
         }
-        s.lastSequence = op.sequence
+        state.withLock { $0.lastSequence = op.sequence }
     }
 
-    /// Flushes when the growing segment passed a threshold; returns whether it did.
-    private func flushIfNeeded(_ s: inout State) throws -> Bool {
-        guard s.growing.rowCount >= options.flushRowThreshold || s.growing.byteEstimate >= options.flushByteThreshold else {
+    /// Flushes when the growing segment passed a threshold (or, with `full`, whatever its size)
+    /// and no failed flush is backing off; returns whether it flushed. A failure is recorded and
+    /// logged, not thrown: the write that triggered it is logged and applied.
+    private func flushIfDue(full: Bool = false) -> Bool {
+        let due = state.withLock { s in
+            (full || s.growing.rowCount >= options.flushRowThreshold || s.growing.byteEstimate >= options.flushByteThreshold)
+                && s.flushRetryAt.map { ContinuousClock.now >= $0 } ?? true
+        }
+        guard due else { return false }
+        do {
+            try flushSerialized()
+            return true
+        } catch {
+            options.logHandler(.error, "flushing '\(directory)' failed; the rows stay in the WAL and the flush is retried: \(error)")
             return false
         }
-        try s.flush(directory: directory, schema: schema, load: !options.memoryMapSegments, log: options.logHandler)
-        return true
+    }
+
+    /// Throws `.resourceExhausted` when the growing segment holds `growingSegmentByteLimit` bytes
+    /// and a flush (tried when its backoff allows) does not empty it.
+    private func refuseWhenGrowingIsFull() throws {
+        let limit = options.resolvedGrowingSegmentByteLimit
+        guard state.withLock({ $0.growing.byteEstimate >= limit }) else { return }
+        _ = flushIfDue(full: true)
+        let (bytes, flushError) = state.withLock { s in (s.growing.byteEstimate, s.flushError) }
+        guard bytes >= limit else { return }
+        throw QuiverError(
+            .resourceExhausted,
+            "the growing segment of '\(directory)' holds \(bytes) bytes, the limit (growingSegmentByteLimit) is \(limit), "
+                + "and flushing it fails\(flushError.map { ": \($0.message)" } ?? ""); free disk space and call flush",
+            cause: flushError)
     }
 
     /// Seals the growing segment and records the deletes (see `Flush.swift`).
+    ///
+    /// - Throws: the flush's I/O error (also kept as the collection's `flushError` until a flush succeeds).
     func flush() throws {
-        try withWritableState { s in
-            try s.flush(directory: directory, schema: schema, load: !options.memoryMapSegments, log: options.logHandler)
-        }
+        try serialized { try flushSerialized() }
         compactInBackgroundIfDue()
     }
 }

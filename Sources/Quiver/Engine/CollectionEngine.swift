@@ -25,8 +25,17 @@ struct Snapshot: Sendable {
 }
 
 /// The storage engine of one collection: the WAL, the growing segment, the sealed segments,
-/// the manifest and the primary-key index, behind one lock. Writers are serialized by the
-/// lock; readers take a `Snapshot` under it and then work unlocked.
+/// the manifest and the primary-key index.
+///
+/// Two locks, always taken in this order:
+/// - `writeLock` serializes every change of the state (writes, flushes, the switches of
+///   compactions and index builds, close) and is held across their I/O: the WAL append and
+///   fsync, a flush's files, a manifest switch.
+/// - `state`'s lock guards the in-memory state and is held only for memory work: a writer
+///   holding `writeLock` reads what it needs, does its I/O without `state`'s lock, then takes it
+///   again to apply the result. Readers take only `state`'s lock, to copy a `Snapshot`, so they
+///   never wait for a disk.
+/// The state changes only while both are held (see `serialized`).
 final class CollectionEngine: Sendable {
     let id: UInt64
     let directory: String
@@ -34,6 +43,8 @@ final class CollectionEngine: Sendable {
     let metric: MetricType
     let options: DatabaseOptions
     let state: Locked<State>
+    /// Serializes the changes of `state`; held across their I/O (see the type's comment).
+    let writeLock = Locked<Void>(())
     /// Entered by running compactions; `close` waits for it.
     let compactionGroup = DispatchGroup()
     /// Entered by scheduled index builds; `close` waits for it.
@@ -61,6 +72,13 @@ final class CollectionEngine: Sendable {
         var closing = false
         /// Set when a failure left memory and disk possibly out of step; writes are refused until reopen.
         var failure: QuiverError?
+        /// The last flush failed with this error (memory and disk still agree: the rows are in the
+        /// WAL); `nil` after a flush succeeds. Writes go on until the growing segment reaches
+        /// `DatabaseOptions.growingSegmentByteLimit`.
+        var flushError: QuiverError?
+        /// Flushes that failed in a row, and when a threshold may trigger the next attempt.
+        var flushFailures = 0
+        var flushRetryAt: ContinuousClock.Instant?
         /// Loaded indexes by segment id and field name.
         var segmentIndexes: [UInt64: [String: SegmentIndex]] = [:]
         /// Index builds scheduled or running, as "segment/field/generation".
@@ -227,18 +245,31 @@ final class CollectionEngine: Sendable {
 
     // MARK: Access
 
-    /// Runs `body` under the lock, after checking the collection is open and healthy.
-    func withWritableState<R>(_ body: (inout State) throws -> R) throws -> R {
+    /// Runs `body` holding `writeLock`, after checking the collection is open and healthy.
+    ///
+    /// The one way the state changes: `body` reads and changes it only inside short
+    /// `state.withLock` sections (memory work) and does its I/O between them, so readers never
+    /// wait for the disk, while no other change can come between its sections.
+    func serialized<R>(_ body: () throws -> R) throws -> R {
         guard !options.readOnly else {
             throw QuiverError(.unsupported, "the database was opened read-only; open it without `readOnly` to write")
         }
-        return try state.withLock { s in
-            guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
-            if let failure = s.failure {
-                throw QuiverError(.io, "an earlier write failed and left the collection read-only until it is reopened: \(failure.message)", cause: failure)
+        return try writeLock.withLock { _ in
+            try state.withLock { s in
+                guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
+                if let failure = s.failure {
+                    throw QuiverError(.io, "an earlier write failed and left the collection read-only until it is reopened: \(failure.message)", cause: failure)
+                }
             }
-            return try body(&s)
+            return try body()
         }
+    }
+
+    /// Records an I/O failure after which memory and disk may disagree (inside `serialized`):
+    /// writes are refused until the database is reopened. Returns `error` for throwing.
+    func markFailed(_ error: QuiverError) -> QuiverError {
+        state.withLock { $0.failure = error }
+        return error
     }
 
     func snapshot() throws -> Snapshot {
@@ -256,25 +287,26 @@ final class CollectionEngine: Sendable {
         state.withLock { $0.closing = true }
         compactionGroup.wait()
         indexGroup.wait()
-        try state.withLock { s in
-            guard !s.closed else { return }
+        try writeLock.withLock { _ in
+            guard !state.withLock({ $0.closed }) else { return }
             defer {
-                s.wal?.close()
-                s.closed = true
+                state.withLock { s in
+                    s.wal?.close()
+                    s.closed = true
+                }
             }
-            if flush && s.failure == nil {
-                try s.flush(directory: directory, schema: schema, load: !options.memoryMapSegments, log: options.logHandler)
-            }
-            if s.failure == nil { try s.wal?.sync() }
+            if flush && state.withLock({ $0.failure == nil }) { try flushSerialized() }
+            if let wal = state.withLock({ $0.failure == nil ? $0.wal : nil }) { try wal.sync() }
         }
     }
 
-    /// fsyncs the WAL if it has unsynced bytes (the `.batched` group commit).
+    /// fsyncs the WAL if it has unsynced bytes (the `.batched` group commit). Holds `writeLock`
+    /// (writes wait for the fsync), not `state`'s lock (reads do not).
     func syncWAL() {
-        state.withLock { s in
-            guard !s.closed, s.failure == nil, let wal = s.wal else { return }
+        writeLock.withLock { _ in
+            guard let wal = state.withLock({ s in s.closed || s.failure != nil ? nil : s.wal }) else { return }
             do { try wal.sync() } catch let error as QuiverError {
-                s.failure = error
+                _ = markFailed(error)
                 options.logHandler(.error, "WAL fsync failed: \(error)")
             } catch {}
         }
@@ -285,15 +317,42 @@ final class CollectionEngine: Sendable {
 
 extension CollectionEngine.State {
     /// Applies validated stored rows; with `replacing`, a row whose key is live replaces it.
-    mutating func apply(rows: [Row], replacing: Bool, schema: CollectionSchema) throws {
+    /// `appended`, when given, is `growing` with `rows` already appended (made outside the lock
+    /// by `CollectionEngine.appendOutsideLock`).
+    mutating func apply(rows: [Row], replacing: Bool, schema: CollectionSchema, appended: GrowingSegment? = nil) throws {
         let pkField = schema.primaryField
-        for row in rows {
-            let key = try PrimaryKey.from(row[pkField.name] ?? .null, field: pkField)
-            if replacing { _ = applyDelete([key]) }
-            growing.append(row)
-            pkIndex[key] = RowLocation(segment: RowLocation.growing, row: Int32(growing.rowCount - 1))
-            if pkField.autoID, case .int(let v) = key, v >= manifest.nextAutoID { manifest.nextAutoID = v + 1 }
+        let keys = try rows.map { try PrimaryKey.from($0[pkField.name] ?? .null, field: pkField) }
+        let next = try Self.nextAutoID(after: keys, current: manifest.nextAutoID, field: pkField)
+        let base = growing.rowCount
+        if let appended {
+            precondition(appended.rowCount == base + rows.count, "appended segment out of step")
+            growing = appended
+        } else {
+            for row in rows { growing.append(row) }
         }
+        for (i, key) in keys.enumerated() {
+            if replacing { _ = applyDelete([key]) }
+            pkIndex[key] = RowLocation(segment: RowLocation.growing, row: Int32(base + i))
+        }
+        manifest.nextAutoID = next
+    }
+
+    /// The `nextAutoID` once `keys` are stored: past the largest of them, for an `autoID` key.
+    ///
+    /// - Throws: `.invalidArgument` when a key is `Int64.max`, which would leave no next id. Every
+    ///   write checks its keys with this before it logs them; replay reports such a record as
+    ///   `.corruption`.
+    static func nextAutoID(after keys: [PrimaryKey], current: Int64, field: FieldSchema) throws -> Int64 {
+        guard field.autoID else { return current }
+        var next = current
+        for case .int(let v) in keys where v >= next {
+            guard v < Int64.max else {
+                throw QuiverError.invalidArgument(
+                    "primary key \(v) of auto_id field '\(field.name)' is too large: keys of an auto_id collection must be below \(Int64.max)")
+            }
+            next = v + 1
+        }
+        return next
     }
 
     /// Deletes the live rows with `keys`; returns how many there were.

@@ -2,13 +2,15 @@ import Dispatch
 
 /// Compaction: merge sealed segments into one, dropping deleted and replaced rows.
 ///
-/// 1. Under the lock: choose the segments, reserve a segment id, copy their delete bitmaps.
-/// 2. Without the lock (writers and readers go on): write the merged live rows to a new segment
+/// 1. Serialized with writes (`serialized`): choose the segments, reserve a segment id, copy
+///    their delete bitmaps.
+/// 2. Without any lock (writers and readers go on): write the merged live rows to a new segment
 ///    file and open it.
-/// 3. Under the lock: rows deleted in the old segments meanwhile are deleted in the new one (a
-///    delete file is written for them), the manifest is switched atomically, memory follows, and
-///    the old files are unlinked. Readers holding an old snapshot keep the old segments' memory, which
-///    stays valid until they release them (POSIX keeps an unlinked file's pages while it is mapped).
+/// 3. Holding `writeLock`: rows deleted in the old segments meanwhile are deleted in the new one
+///    (found under `state`'s lock), their delete file and the manifest are written without it,
+///    then memory follows under it, and the old files are unlinked. Readers holding an old
+///    snapshot keep the old segments' memory, which stays valid until they release them (POSIX
+///    keeps an unlinked file's pages while it is mapped).
 extension CollectionEngine {
     /// How automatic compaction picks segments.
     enum CompactionPolicy {
@@ -25,7 +27,7 @@ extension CollectionEngine {
         compactionGroup.enter()
         defer { compactionGroup.leave() }
         // Step 1.
-        let plan: (ids: [UInt64], segments: [SealedSegment], deletes: [Bitset], newID: UInt64)? = try withWritableState { s in
+        let plan: (ids: [UInt64], segments: [SealedSegment], deletes: [Bitset], newID: UInt64)? = try serialized { state.withLock { s in
             guard !s.compacting else { return nil }
             let chosen = Self.choose(policy, s)
             guard !chosen.isEmpty else { return nil }
@@ -34,7 +36,7 @@ extension CollectionEngine {
             s.manifest.nextSegmentID += 1
             let indices = chosen.map { s.segmentIndex[$0]! }
             return (chosen, indices.map { s.sealed[$0] }, indices.map { s.sealedDeletes[$0] }, newID)
-        }
+        } }
         guard let plan else { return false }
         var finished = false
         defer {
@@ -72,28 +74,33 @@ extension CollectionEngine {
         }
 
         // Step 3.
-        try state.withLock { s in
-            guard !s.closed, s.failure == nil else {
+        try writeLock.withLock { _ in
+            // Memory: the rows deleted since step 1, and the next manifest.
+            let prepared = state.withLock { s -> (deletes: Bitset, next: Manifest, oldEntries: [Manifest.SegmentEntry])? in
+                guard !s.closed, s.failure == nil else { return nil }
+                var newDeletes = Bitset(count: merged?.rowCount ?? 0)
+                for (i, id) in plan.ids.enumerated() {
+                    var fresh = s.sealedDeletes[s.segmentIndex[id]!]
+                    fresh.subtract(plan.deletes[i])
+                    fresh.forEachSet { row in
+                        let target = mapping[i][row]
+                        if target >= 0 { newDeletes[Int(target)] = true }
+                    }
+                }
+                let removed = Set(plan.ids)
+                return (newDeletes, s.manifest, s.manifest.segments.filter { removed.contains($0.id) })
+            }
+            guard let prepared else {
                 try? FileSystem.remove(path)
                 return
             }
-            var newDeletes = Bitset(count: merged?.rowCount ?? 0)
-            for (i, id) in plan.ids.enumerated() {
-                let current = s.sealedDeletes[s.segmentIndex[id]!]
-                var fresh = current
-                fresh.subtract(plan.deletes[i])
-                fresh.forEachSet { row in
-                    let target = mapping[i][row]
-                    if target >= 0 { newDeletes[Int(target)] = true }
-                }
-            }
-            var next = s.manifest
+            let newDeletes = prepared.deletes
+            // I/O, without `state`'s lock: the delete file and the manifest.
+            var next = prepared.next
             next.version += 1
             let removed = Set(plan.ids)
             let firstPosition = next.segments.firstIndex { removed.contains($0.id) } ?? next.segments.count
-            let oldEntries = next.segments.filter { removed.contains($0.id) }
             next.segments.removeAll { removed.contains($0.id) }
-            var created = [String]()
             if let merged {
                 var entry = Manifest.SegmentEntry(id: merged.id, rowCount: merged.rowCount, deleteFile: nil, deletedCount: 0)
                 if !newDeletes.isEmpty {
@@ -104,7 +111,6 @@ extension CollectionEngine {
                         try? FileSystem.remove(path)
                         throw error
                     }
-                    created.append(name)
                     entry.deleteFile = name
                     entry.deletedCount = newDeletes.cardinality
                 }
@@ -114,48 +120,49 @@ extension CollectionEngine {
                 try FileSystem.syncDirectory(directory)
                 try FileSystem.replaceAtomically(directory + "/" + FileNames.manifest, next.encode())
             } catch let error as QuiverError {
-                s.failure = error
-                throw error
+                throw markFailed(error)
             }
             // Memory follows the new manifest.
-            s.manifest = next
-            var sealed = [SealedSegment]()
-            var deletes = [Bitset]()
-            var index = [UInt64: Int]()
-            for entry in next.segments {
-                if let merged, entry.id == merged.id {
-                    sealed.append(merged)
-                    deletes.append(newDeletes)
-                } else {
-                    let i = s.segmentIndex[entry.id]!
-                    sealed.append(s.sealed[i])
-                    deletes.append(s.sealedDeletes[i])
+            state.withLock { s in
+                s.manifest = next
+                var sealed = [SealedSegment]()
+                var deletes = [Bitset]()
+                var index = [UInt64: Int]()
+                for entry in next.segments {
+                    if let merged, entry.id == merged.id {
+                        sealed.append(merged)
+                        deletes.append(newDeletes)
+                    } else {
+                        let i = s.segmentIndex[entry.id]!
+                        sealed.append(s.sealed[i])
+                        deletes.append(s.sealedDeletes[i])
+                    }
+                    index[entry.id] = sealed.count - 1
                 }
-                index[entry.id] = sealed.count - 1
-            }
-            if let merged {
-                let keys = merged.columns[schema.primaryField.name]!
-                for (i, id) in plan.ids.enumerated() {
-                    for (oldRow, newRow) in mapping[i].enumerated() where newRow >= 0 && !newDeletes[Int(newRow)] {
-                        let key = Self.primaryKey(keys, Int(newRow))
-                        if s.pkIndex[key] == RowLocation(segment: id, row: Int32(oldRow)) {
-                            s.pkIndex[key] = RowLocation(segment: merged.id, row: newRow)
+                if let merged {
+                    let keys = merged.columns[schema.primaryField.name]!
+                    for (i, id) in plan.ids.enumerated() {
+                        for (oldRow, newRow) in mapping[i].enumerated() where newRow >= 0 && !newDeletes[Int(newRow)] {
+                            let key = Self.primaryKey(keys, Int(newRow))
+                            if s.pkIndex[key] == RowLocation(segment: id, row: Int32(oldRow)) {
+                                s.pkIndex[key] = RowLocation(segment: merged.id, row: newRow)
+                            }
                         }
                     }
                 }
+                s.sealed = sealed
+                s.sealedDeletes = deletes
+                s.sealedDeleteCounts = deletes.map(\.cardinality)
+                s.segmentIndex = index
+                for id in plan.ids { s.dirtyDeletes.remove(id) }
+                for entry in prepared.oldEntries { s.segmentIndexes[entry.id] = nil }
+                s.compacting = false
             }
-            s.sealed = sealed
-            s.sealedDeletes = deletes
-            s.sealedDeleteCounts = deletes.map(\.cardinality)
-            s.segmentIndex = index
-            for id in plan.ids { s.dirtyDeletes.remove(id) }
-            s.compacting = false
             finished = true
-            for entry in oldEntries {
+            for entry in prepared.oldEntries {
                 var names = [FileNames.segment(entry.id)]
                 if let d = entry.deleteFile { names.append(d) }
                 names += entry.indexFiles.values
-                s.segmentIndexes[entry.id] = nil
                 for name in names {
                     do { try FileSystem.remove(directory + "/" + name) } catch {
                         options.logHandler(.warning, "could not remove compacted file '\(directory)/\(name)': \(error)")

@@ -7,11 +7,51 @@
 /// 3. write the manifest atomically (temp, fsync, rename, fsync directory) with the new
 ///    checkpoint sequence and the new WAL file as the start of replay;
 /// 4. only then delete the old WAL files and the replaced delete files.
-extension CollectionEngine.State {
-    /// `load`: the new segment is read into memory rather than mapped (`!DatabaseOptions.memoryMapSegments`).
-    mutating func flush(directory: String, schema: CollectionSchema, load: Bool, log: @Sendable (LogLevel, String) -> Void) throws {
-        guard growing.rowCount > 0 || !dirtyDeletes.isEmpty else { return }
-        guard let oldWAL = wal else { return }
+///
+/// It runs inside `serialized` (holding `writeLock`, so nothing else changes the state
+/// meanwhile): the growing segment and the delete bitmaps are copied under `state`'s lock (a
+/// copy-on-write copy, frozen), steps 1–3 run without it, and memory switches to the new state
+/// under it afterwards. Readers go on searching the frozen rows in the growing segment until the
+/// switch.
+extension CollectionEngine {
+    /// Flushes the growing segment and the changed deletes, if any; inside `serialized`.
+    /// Clears the recorded flush failure when it succeeds, records it when it fails.
+    ///
+    /// - Throws: the I/O error of a failed step. Before the manifest switch nothing changed; a
+    ///   failed switch also marks the collection failed (memory may not match the disk).
+    func flushSerialized() throws {
+        do {
+            try flushFrozen()
+            state.withLock { s in
+                s.flushError = nil
+                s.flushFailures = 0
+                s.flushRetryAt = nil
+            }
+        } catch let error as QuiverError {
+            state.withLock { s in
+                s.flushError = error
+                s.flushFailures += 1
+                // Retried on the first threshold trigger after 0.1 s, doubling to at most 10 s.
+                let backoff = Duration.milliseconds(100 << min(s.flushFailures - 1, 7))
+                s.flushRetryAt = ContinuousClock.now + min(backoff, .seconds(10))
+            }
+            throw error
+        }
+    }
+
+    private func flushFrozen() throws {
+        let load = !options.memoryMapSegments
+        let log = options.logHandler
+        // Copy what the flush writes (memory only).
+        let frozen = state.withLock { s -> (growing: GrowingSegment, manifest: Manifest, deletes: [UInt64: Bitset], sequence: UInt64, wal: WALWriter?)? in
+            guard s.growing.rowCount > 0 || !s.dirtyDeletes.isEmpty else { return nil }
+            var deletes = [UInt64: Bitset]()
+            for id in s.dirtyDeletes { deletes[id] = s.sealedDeletes[s.segmentIndex[id]!] }
+            return (s.growing, s.manifest, deletes, s.lastSequence, s.wal)
+        }
+        guard let frozen, let oldWAL = frozen.wal else { return }
+
+        // Steps 1–3, without `state`'s lock.
         var created = [String]()
         func cleanUp() {
             for path in created { try? FileSystem.remove(path) }
@@ -19,12 +59,12 @@ extension CollectionEngine.State {
         let newWAL: WALWriter
         var newSegment: SealedSegment? = nil
         var liveRows = [Int]()
-        var next = manifest
+        var next = frozen.manifest
         next.version += 1
         do {
             newWAL = try WALWriter(directory: directory, number: oldWAL.number + 1)
             created.append(newWAL.path)
-            let (content, rows) = growing.liveContent()
+            let (content, rows) = frozen.growing.liveContent()
             liveRows = rows
             if content.rowCount > 0 {
                 let id = next.nextSegmentID
@@ -35,8 +75,8 @@ extension CollectionEngine.State {
                 newSegment = try SealedSegment(path: path, id: id, schema: schema, load: load)
                 next.segments.append(Manifest.SegmentEntry(id: id, rowCount: content.rowCount, deleteFile: nil, deletedCount: 0))
             }
-            for (i, entry) in next.segments.enumerated() where dirtyDeletes.contains(entry.id) {
-                let bits = sealedDeletes[segmentIndex[entry.id]!]
+            for (i, entry) in next.segments.enumerated() {
+                guard let bits = frozen.deletes[entry.id] else { continue }
                 let name = FileNames.deletes(segment: entry.id, version: next.version)
                 let path = directory + "/" + name
                 created.append(path)
@@ -45,7 +85,7 @@ extension CollectionEngine.State {
                 next.segments[i].deletedCount = bits.cardinality
             }
             try FileSystem.syncDirectory(directory)
-            next.checkpointSequence = lastSequence
+            next.checkpointSequence = frozen.sequence
             next.walStart = newWAL.number
         } catch {
             cleanUp()
@@ -55,34 +95,38 @@ extension CollectionEngine.State {
             try FileSystem.replaceAtomically(directory + "/" + FileNames.manifest, next.encode())
         } catch let error as QuiverError {
             // The rename may or may not have happened: memory can no longer be trusted to match disk.
-            failure = error
-            throw error
+            newWAL.close()
+            throw markFailed(error)
         }
 
-        // The new state is durable; switch memory to it.
-        let oldManifest = manifest
-        manifest = next
-        if let segment = newSegment {
-            let index = sealed.count
-            sealed.append(segment)
-            sealedDeletes.append(Bitset(count: segment.rowCount))
-            sealedDeleteCounts.append(0)
-            segmentIndex[segment.id] = index
-            for (newRow, oldRow) in liveRows.enumerated() {
-                let key = CollectionEngine.primaryKey(segment.columns[schema.primaryField.name]!, newRow)
-                assert(pkIndex[key] == RowLocation(segment: RowLocation.growing, row: Int32(oldRow)))
-                pkIndex[key] = RowLocation(segment: segment.id, row: Int32(newRow))
+        // The new state is durable; switch memory to it (memory only).
+        let pkName = schema.primaryField.name
+        state.withLock { s in
+            s.manifest = next
+            if let segment = newSegment {
+                let index = s.sealed.count
+                s.sealed.append(segment)
+                s.sealedDeletes.append(Bitset(count: segment.rowCount))
+                s.sealedDeleteCounts.append(0)
+                s.segmentIndex[segment.id] = index
+                let keys = segment.columns[pkName]!
+                for (newRow, oldRow) in liveRows.enumerated() {
+                    let key = Self.primaryKey(keys, newRow)
+                    assert(s.pkIndex[key] == RowLocation(segment: RowLocation.growing, row: Int32(oldRow)))
+                    s.pkIndex[key] = RowLocation(segment: segment.id, row: Int32(newRow))
+                }
             }
+            s.growing = GrowingSegment(schema: schema)
+            s.dirtyDeletes = []
+            s.wal = newWAL
         }
-        growing = GrowingSegment(schema: schema)
-        dirtyDeletes = []
         oldWAL.close()
-        wal = newWAL
 
+        // Step 4.
         var obsolete = [String]()
-        for n in oldManifest.walStart...oldWAL.number { obsolete.append(FileNames.wal(n)) }
-        let kept = Set(manifest.segments.compactMap(\.deleteFile))
-        for name in oldManifest.segments.compactMap(\.deleteFile) where !kept.contains(name) { obsolete.append(name) }
+        for n in frozen.manifest.walStart...oldWAL.number { obsolete.append(FileNames.wal(n)) }
+        let kept = Set(next.segments.compactMap(\.deleteFile))
+        for name in frozen.manifest.segments.compactMap(\.deleteFile) where !kept.contains(name) { obsolete.append(name) }
         for name in obsolete {
             do { try FileSystem.remove(directory + "/" + name) } catch {
                 log(.warning, "could not remove obsolete file '\(directory)/\(name)': \(error)")

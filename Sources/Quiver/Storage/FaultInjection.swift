@@ -32,15 +32,23 @@ public final class FaultInjector: Sendable {
         public var skip: Int
         /// How many times to fail (then the fault is removed).
         public var times: Int
+        /// Run when the fault fires, before the call fails; with `errno` 0 the call then goes on
+        /// normally. A test stalls an I/O call this way (the block waits on a semaphore).
+        public var onFire: (@Sendable () -> Void)?
 
-        /// A fault that fails `operation` under `pathPrefix` with `errno`, once by default.
-        public init(pathPrefix: String, operation: Operation, errno: Int32, partial: Bool = false, skip: Int = 0, times: Int = 1) {
+        /// A fault that fails `operation` under `pathPrefix` with `errno`, once by default; with
+        /// `onFire`, that block runs first (and with `errno` 0 the call then succeeds).
+        public init(
+            pathPrefix: String, operation: Operation, errno: Int32, partial: Bool = false, skip: Int = 0, times: Int = 1,
+            onFire: (@Sendable () -> Void)? = nil
+        ) {
             self.pathPrefix = pathPrefix
             self.operation = operation
             self.errno = errno
             self.partial = partial
             self.skip = skip
             self.times = times
+            self.onFire = onFire
         }
     }
 
@@ -64,10 +72,11 @@ public final class FaultInjector: Sendable {
         }
     }
 
-    /// The fault that fires now for `operation` on `path`, if any (consuming one use of it).
+    /// The fault that fires now for `operation` on `path`, if any (consuming one use of it),
+    /// after running its `onFire`; `nil` also when that fault's `errno` is 0.
     func fire(_ operation: Operation, path: String) -> Fault? {
         guard active.load(ordering: .acquiring) else { return nil }
-        return faults.withLock { list in
+        let fault = faults.withLock { list -> Fault? in
             guard let i = list.firstIndex(where: { $0.operation == operation && path.hasPrefix($0.pathPrefix) }) else { return nil }
             if list[i].skip > 0 {
                 list[i].skip -= 1
@@ -79,5 +88,7 @@ public final class FaultInjector: Sendable {
             active.store(!list.isEmpty, ordering: .releasing)
             return fault
         }
+        fault?.onFire?()
+        return fault?.errno == 0 ? nil : fault
     }
 }

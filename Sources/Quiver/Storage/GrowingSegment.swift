@@ -18,6 +18,10 @@ struct GrowingSegment: SegmentColumns {
     private(set) var deleted = Bitset(count: 0)
     /// A rough count of the bytes the rows take, for the flush threshold.
     private(set) var byteEstimate = 0
+    /// Shared by the copies of this value (a reader's snapshot holds one): tells whether an
+    /// append would copy the storage (see `isShared`).
+    private var owner = Owner()
+    private final class Owner: Sendable {}
 
     init(schema: CollectionSchema) {
         self.schema = schema
@@ -43,6 +47,14 @@ struct GrowingSegment: SegmentColumns {
     }
 
     var liveCount: Int { rowCount - deleted.cardinality }
+
+    /// Whether another copy of this value exists (a reader's snapshot), so that appending would
+    /// copy the columns first.
+    mutating func isShared() -> Bool { !isKnownUniquelyReferenced(&owner) }
+
+    /// Makes this copy the only owner of what it will append to (its columns are copied on the
+    /// first append, as for any shared array).
+    mutating func detach() { owner = Owner() }
 
     /// Appends a stored row (every schema field present, `$meta` holding dynamic fields).
     mutating func append(_ row: Row) {
