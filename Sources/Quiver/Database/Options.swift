@@ -46,13 +46,13 @@ public struct DatabaseOptions: Sendable {
     /// …or about this many bytes.
     public var flushByteThreshold: Int = 128 << 20
     /// The most bytes the growing (unflushed) segment of a collection may hold; `nil` (the
-    /// default) means four times ``flushByteThreshold``.
+    /// default) means four times ``DatabaseOptions/flushByteThreshold``.
     ///
     /// Reached only when flushes keep failing (a full disk, say): a write that triggers a flush
     /// succeeds even when the flush fails — its rows are in the WAL — and the flush is retried
     /// after a backoff, so the growing segment keeps growing. Once it holds this many bytes,
     /// `insert` and `upsert` throw `QuiverError.Code.resourceExhausted` (nothing is written) until
-    /// a flush succeeds; deletes and reads go on. Set it no lower than ``flushByteThreshold``.
+    /// a flush succeeds; deletes and reads go on. Set it no lower than ``DatabaseOptions/flushByteThreshold``.
     public var growingSegmentByteLimit: Int? = nil
     /// Open the last flushed state without taking the directory lock, so another process may
     /// hold the database for writing meanwhile. Writes throw `.unsupported`; rows not yet flushed
