@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Builds and runs a libFuzzer target for SECONDS (default 600).
-#   scripts/fuzz.sh wal|segment|manifest|filter [SECONDS]
+#   scripts/fuzz.sh wal|replay|segment|manifest|filter [SECONDS]
+# (replay: checksum-valid WAL records with hostile content, applied by WAL replay)
 # Crashes land in Fuzz/crashes/TARGET/; turn each into a regression test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target="${1:?usage: scripts/fuzz.sh wal|segment|manifest|filter [SECONDS]}"
+target="${1:?usage: scripts/fuzz.sh wal|replay|segment|manifest|filter [SECONDS]}"
 seconds="${2:-600}"
 case "$target" in
-    wal) file=FuzzWAL ;; segment) file=FuzzSegment ;; manifest) file=FuzzManifest ;; filter) file=FuzzFilter ;;
+    wal) file=FuzzWAL ;; replay) file=FuzzReplay ;; segment) file=FuzzSegment ;; manifest) file=FuzzManifest ;; filter) file=FuzzFilter ;;
     *) echo "unknown target $target" >&2; exit 2 ;;
 esac
 out=.build-fuzz

@@ -46,7 +46,7 @@ import Testing
 
     func expectCorruption(_ dir: TemporaryDirectory, mentioning text: String) {
         #expect {
-            try Database.open(at: dir.path, options: quietOptions())
+            try openAndUse(dir.path)
         } throws: { error in
             guard let e = error as? QuiverError else { return false }
             return e.code == .corruption && e.message.contains(text)
@@ -153,7 +153,7 @@ import Testing
             bytes[i] ^= 0x20
             try FileSystem.writeFile(segPath, bytes)
             #expect(throws: QuiverError.self, "flipped byte \(i)") {
-                do { _ = try Database.open(at: dir.path, options: quietOptions()) } catch let e as QuiverError {
+                do { try openAndUse(dir.path) } catch let e as QuiverError {
                     #expect(e.code == .corruption, "byte \(i): \(e)")
                     #expect(e.message.contains(segName), "byte \(i): \(e)")
                     throw e

@@ -98,7 +98,7 @@ import Testing
             bytes[bytes.count / 2] ^= 0x10
             try FileSystem.writeFile(path, bytes)
             do {
-                _ = try Database.open(at: dir.path, options: quietOptions())
+                try openAndUse(dir.path)
                 Issue.record("a damaged index file was loaded")
             } catch let e as QuiverError {
                 #expect(e.code == .corruption && e.message.contains(name), "\(e)")

@@ -12,6 +12,14 @@ final class TemporaryDirectory: @unchecked Sendable {
     deinit { try? FileManager.default.removeItem(atPath: FileSystem.parentDirectory(of: path)) }
 }
 
+/// Opens the database at `path` and uses its collection `name`: throws what a damaged collection
+/// gives (`Database.open` itself opens the other collections and reports the damaged one).
+func openAndUse(_ path: String, _ name: String = "c") throws {
+    let db = try Database.open(at: path, options: quietOptions())
+    defer { db.abandonForTesting() }
+    _ = try db.collectionStats(name)
+}
+
 /// The engine's SplitMix64, so failures reproduce from the seed.
 typealias SeededGenerator = SplitMix64
 

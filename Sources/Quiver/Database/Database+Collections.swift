@@ -33,7 +33,9 @@ extension Database {
         }
         for field in schema.vectorFields { try metric.check(for: field) }
         try withCatalog { s in
-            guard s.engines[name] == nil else { throw QuiverError(.alreadyExists, "collection '\(name)' already exists") }
+            guard s.engines[name] == nil, s.damaged[name] == nil else {
+                throw QuiverError(.alreadyExists, "collection '\(name)' already exists")
+            }
             var catalog = s.catalog
             let id = catalog.nextCollectionID
             catalog.nextCollectionID += 1
@@ -55,14 +57,14 @@ extension Database {
 
     /// `true` when a collection named `name` exists.
     public func hasCollection(_ name: String) -> Bool {
-        (try? withCatalog { $0.engines[name] != nil }) ?? false
+        (try? withCatalog { $0.engines[name] != nil || $0.damaged[name] != nil }) ?? false
     }
 
-    /// The names of the collections, sorted.
+    /// The names of the collections, sorted (damaged ones included, see ``damagedCollections``).
     ///
     /// - Throws: `.closed` after ``close()-1qu38``.
     public func listCollections() throws -> [String] {
-        try withCatalog { $0.engines.keys.sorted() }
+        try withCatalog { (Array($0.engines.keys) + $0.damaged.keys).sorted() }
     }
 
     /// The schema, metric and row count of a collection.
@@ -80,7 +82,8 @@ extension Database {
         try engine(name).stats()
     }
 
-    /// Deletes a collection and its files. Handles to it throw `.closed` afterwards.
+    /// Deletes a collection and its files. Handles to it throw `.closed` afterwards. A damaged
+    /// collection (see ``damagedCollections``) is dropped the same way.
     ///
     /// The catalog switch is immediate; waiting for the collection's running compaction or
     /// index build and removing its files happen after it, without the database's lock, so the
@@ -90,20 +93,24 @@ extension Database {
     ///   rewritten (the collection is then still there). A failure to remove the files afterwards
     ///   is logged as a warning, not thrown.
     public func dropCollection(_ name: String) throws {
-        let engine = try withCatalog { s in
-            guard let engine = s.engines[name] else { throw QuiverError.notFound("collection '\(name)' does not exist") }
+        let (engine, directory) = try withCatalog { s -> (CollectionEngine?, String) in
+            guard s.engines[name] != nil || s.damaged[name] != nil,
+                let entry = s.catalog.collections.first(where: { $0.name == name })
+            else { throw QuiverError.notFound("collection '\(name)' does not exist") }
             var catalog = s.catalog
             catalog.collections.removeAll { $0.name == name }
             try writeCatalog(catalog)
             s.catalog = catalog
-            s.engines[name] = nil
-            return engine
+            s.damaged[name] = nil
+            return (s.engines.removeValue(forKey: name), path + "/" + FileNames.collectionDirectory(entry.id))
         }
-        do { try engine.close(flush: false) } catch {
-            options.logHandler(.warning, "collection '\(name)' dropped, but closing it failed: \(error)")
+        if let engine {
+            do { try engine.close(flush: false) } catch {
+                options.logHandler(.warning, "collection '\(name)' dropped, but closing it failed: \(error)")
+            }
         }
-        do { try FileSystem.removeTree(engine.directory) } catch {
-            options.logHandler(.warning, "collection '\(name)' dropped, but removing '\(engine.directory)' failed: \(error)")
+        do { try FileSystem.removeTree(directory) } catch {
+            options.logHandler(.warning, "collection '\(name)' dropped, but removing '\(directory)' failed: \(error)")
         }
     }
 
@@ -113,8 +120,11 @@ extension Database {
     public func renameCollection(_ name: String, to newName: String) throws {
         try Names.validateCollection(newName)
         try withCatalog { s in
+            if let damage = s.damaged[name] { throw Self.damaged(name, damage) }
             guard let engine = s.engines[name] else { throw QuiverError.notFound("collection '\(name)' does not exist") }
-            guard s.engines[newName] == nil else { throw QuiverError(.alreadyExists, "collection '\(newName)' already exists") }
+            guard s.engines[newName] == nil, s.damaged[newName] == nil else {
+                throw QuiverError(.alreadyExists, "collection '\(newName)' already exists")
+            }
             var catalog = s.catalog
             for i in catalog.collections.indices where catalog.collections[i].name == name {
                 catalog.collections[i].name = newName

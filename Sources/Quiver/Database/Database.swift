@@ -24,14 +24,20 @@ public final class Database: Sendable {
     struct State {
         var catalog: Catalog
         var engines: [String: CollectionEngine]
+        /// Collections whose files failed recovery, by name: not opened, reported, `.corruption` when used.
+        var damaged: [String: QuiverError] = [:]
         var closed = false
     }
 
     /// Opens the database at `path`, creating the directory when it does not exist, and recovers
     /// every collection (segments verified, WAL replayed).
     ///
+    /// A collection whose files are damaged does not stop the others: it is left closed, listed in
+    /// ``damagedCollections``, and every call that uses it throws `.corruption` naming the damaged
+    /// file (``dropCollection(_:)`` still removes it).
+    ///
     /// - Throws: `.locked` when another `Database` in this or another process has it open;
-    ///   `.corruption` when a file is damaged; `.io` when the directory cannot be used.
+    ///   `.corruption` when the catalog is damaged; `.io` when the directory cannot be used.
     public static func open(at path: String, options: DatabaseOptions = DatabaseOptions()) throws -> Database {
         try Database(path: path, options: options)
     }
@@ -60,18 +66,25 @@ public final class Database: Sendable {
             catalog = try Catalog.decode(try FileSystem.readFile(catalogPath), path: catalogPath)
         }
         var engines = [String: CollectionEngine]()
+        var damaged = [String: QuiverError]()
         do {
             for entry in catalog.collections {
-                engines[entry.name] = try CollectionEngine(
-                    id: entry.id, directory: path + "/" + FileNames.collectionDirectory(entry.id), schema: entry.schema,
-                    metric: entry.metric, options: options, create: false)
+                do {
+                    engines[entry.name] = try CollectionEngine(
+                        id: entry.id, directory: path + "/" + FileNames.collectionDirectory(entry.id), schema: entry.schema,
+                        metric: entry.metric, options: options, create: false)
+                } catch let error as QuiverError where error.code == .corruption {
+                    damaged[entry.name] = error
+                    options.logHandler(.error, "collection '\(entry.name)' is damaged and was not opened: \(error.message)")
+                }
             }
         } catch {
             for engine in engines.values { try? engine.close(flush: false) }
             fileLock?.release()
             throw error
         }
-        state = Locked(State(catalog: catalog, engines: engines))
+        if !options.readOnly { Self.removeUnnamedDirectories(path: path, catalog: catalog, log: options.logHandler) }
+        state = Locked(State(catalog: catalog, engines: engines, damaged: damaged))
         if options.durability == .batched && !options.readOnly {
             let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global(qos: .utility))
             let interval = options.syncInterval
@@ -87,7 +100,21 @@ public final class Database: Sendable {
         }
     }
 
-    private func syncAll() {
+    /// Removes collection directories the catalog does not name: those of a drop whose unlinks a
+    /// power cut undid, or of a create cut before its catalog switch (*Durability*, rules 18–19).
+    private static func removeUnnamedDirectories(path: String, catalog: Catalog, log: @Sendable (LogLevel, String) -> Void) {
+        let named = Set(catalog.collections.map { FileNames.collectionDirectory($0.id) })
+        do {
+            for name in try FileSystem.listDirectory(path) where FileNames.isCollectionDirectory(name) && !named.contains(name) {
+                try FileSystem.removeTree(path + "/" + name)
+            }
+        } catch {
+            log(.warning, "could not remove a collection directory no catalog names in '\(path)': \(error)")
+        }
+    }
+
+    /// fsyncs every collection's WAL (the `.batched` group commit; tests call it directly).
+    func syncAll() {
         let engines = state.withLock { $0.closed ? [] : Array($0.engines.values) }
         for engine in engines { engine.syncWAL() }
     }
@@ -127,10 +154,23 @@ public final class Database: Sendable {
         do { try close() } catch { options.logHandler(.error, "closing '\(path)' on deinit failed: \(error)") }
     }
 
+    /// The collections that failed recovery when the database was opened, with what was wrong
+    /// (`.corruption`, naming the damaged file). They are listed by ``listCollections()``; every
+    /// other call on them throws `.corruption`; ``dropCollection(_:)`` removes them.
+    public var damagedCollections: [String: QuiverError] {
+        state.withLock { $0.damaged }
+    }
+
+    /// The error a call on damaged collection `name` throws.
+    static func damaged(_ name: String, _ damage: QuiverError) -> QuiverError {
+        QuiverError(.corruption, "collection '\(name)' is damaged and was not opened: \(damage.message)", cause: damage)
+    }
+
     /// The engine of collection `name`.
     func engine(_ name: String) throws -> CollectionEngine {
         try state.withLock { s in
             guard !s.closed else { throw QuiverError(.closed, "database '\(path)' is closed") }
+            if let damage = s.damaged[name] { throw Self.damaged(name, damage) }
             guard let e = s.engines[name] else {
                 throw QuiverError.notFound("collection '\(name)' does not exist")
             }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// When a write is forced to stable storage.
+/// When a write is forced to stable storage. What a power cut can lose at each level is set out,
+/// system call by system call, in <doc:DurabilityRules>.
 public enum Durability: Sendable, Hashable {
     /// Each call writes its WAL record to the operating system before it returns, and nothing
     /// fsyncs it until a flush or close. Survives a crash of the process; an operating-system

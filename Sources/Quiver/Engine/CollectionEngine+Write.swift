@@ -100,7 +100,11 @@ extension CollectionEngine {
             throw QuiverError.invalidArgument("one call may write at most 1 GiB; split the rows into smaller calls")
         }
         let wal = state.withLock { $0.wal! }
-        try wal.append(record)
+        do { try wal.append(record) } catch {
+            // A partial record that could not be cut back: no record may follow it until reopen.
+            if let damaged = wal.damaged { _ = markFailed(damaged) }
+            throw error
+        }
         if options.durability == .always {
             do { try wal.sync() } catch let error as QuiverError {
                 // The record may be on disk: memory and disk may disagree until reopen.

@@ -190,7 +190,6 @@ final class CollectionEngine: Sendable {
     private static func replayWAL(_ s: inout State, directory: String, schema: CollectionSchema, log: @Sendable (LogLevel, String) -> Void) throws {
         let numbers = try FileSystem.listDirectory(directory).compactMap(FileNames.walNumber).filter { $0 >= s.manifest.walStart }.sorted()
         var lastValidLength: Int? = nil
-        let pkName = schema.primaryField.name
         for (i, number) in numbers.enumerated() {
             let path = directory + "/" + FileNames.wal(number)
             let result = try WALReader.read(path: path)
@@ -201,30 +200,40 @@ final class CollectionEngine: Sendable {
                 log(.warning, "dropped a torn record at the end of WAL '\(path)' (\(torn)); it was never acknowledged")
                 lastValidLength = result.validLength
             }
-            for op in result.operations where op.sequence > s.lastSequence {
-                do {
-                    switch op {
-                    case .insert(_, let rows):
-                        for row in rows {
-                            let key = try PrimaryKey.from(row[pkName] ?? .null, field: schema.primaryField)
-                            guard s.pkIndex[key] == nil else {
-                                throw QuiverError.corruption("WAL '\(path)' inserts primary key \(key) twice")
-                            }
-                        }
-                        try s.apply(rows: rows, replacing: false, schema: schema)
-                    case .upsert(_, let rows):
-                        try s.apply(rows: rows, replacing: true, schema: schema)
-                    case .delete(_, let keys):
-                        _ = s.applyDelete(keys)
-                    }
-                } catch let error as QuiverError where error.code != .corruption {
-                    throw QuiverError.corruption("WAL '\(path)': a record at sequence \(op.sequence) does not fit the schema: \(error.message)")
-                }
-                s.lastSequence = op.sequence
-            }
+            try replay(result.operations, into: &s, schema: schema, path: path)
         }
         let current = numbers.last ?? s.manifest.walStart
         s.wal = try WALWriter(directory: directory, number: current, validLength: lastValidLength)
+    }
+
+    /// Applies the WAL operations of file `path` newer than the state's sequence, checking each
+    /// (rows of the schema's shape, no key inserted twice): whatever a checksum-valid record
+    /// holds, the outcome is the applied state or `.corruption` naming `path`.
+    static func replay(_ operations: [WALOperation], into s: inout State, schema: CollectionSchema, path: String) throws {
+        let pkName = schema.primaryField.name
+        for op in operations where op.sequence > s.lastSequence {
+            do {
+                switch op {
+                case .insert(_, let rows):
+                    let rows = try rows.map { try RowPreparer.checkStored($0, schema: schema) }
+                    var seen = Set<PrimaryKey>(minimumCapacity: rows.count)
+                    for row in rows {
+                        let key = try PrimaryKey.from(row[pkName] ?? .null, field: schema.primaryField)
+                        guard s.pkIndex[key] == nil, seen.insert(key).inserted else {
+                            throw QuiverError.corruption("WAL '\(path)' inserts primary key \(key) twice")
+                        }
+                    }
+                    try s.apply(rows: rows, replacing: false, schema: schema)
+                case .upsert(_, let rows):
+                    try s.apply(rows: rows.map { try RowPreparer.checkStored($0, schema: schema) }, replacing: true, schema: schema)
+                case .delete(_, let keys):
+                    _ = s.applyDelete(keys)
+                }
+            } catch let error as QuiverError where error.code != .corruption {
+                throw QuiverError.corruption("WAL '\(path)': a record at sequence \(op.sequence) does not fit the schema: \(error.message)")
+            }
+            s.lastSequence = op.sequence
+        }
     }
 
     /// Removes files no manifest refers to: leftovers of a flush that crashed before its manifest switch.

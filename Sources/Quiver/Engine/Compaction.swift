@@ -7,8 +7,9 @@ import Dispatch
 /// 2. Without any lock (writers and readers go on): write the merged live rows to a new segment
 ///    file and open it.
 /// 3. Holding `writeLock`: rows deleted in the old segments meanwhile are deleted in the new one
-///    (found under `state`'s lock), their delete file and the manifest are written without it,
-///    then memory follows under it, and the old files are unlinked. Readers holding an old
+///    (found under `state`'s lock), their delete file is written without it, the WAL is fsynced
+///    (those deletes' records must be durable before the manifest that carries them), the
+///    manifest is written, then memory follows under it, and the old files are unlinked. Readers holding an old
 ///    snapshot keep the old segments' memory, which stays valid until they release them (POSIX
 ///    keeps an unlinked file's pages while it is mapped).
 extension CollectionEngine {
@@ -117,6 +118,9 @@ extension CollectionEngine {
                 next.segments.insert(entry, at: min(firstPosition, next.segments.count))
             }
             do {
+                // The new delete file carries deletes (and the delete halves of upserts) whose WAL
+                // records may not be fsynced yet: they must be durable before the manifest is.
+                try state.withLock { $0.wal }?.sync()
                 try FileSystem.syncDirectory(directory)
                 try FileSystem.replaceAtomically(directory + "/" + FileNames.manifest, next.encode())
             } catch let error as QuiverError {

@@ -1,12 +1,18 @@
 /// Flush: the growing segment becomes an immutable segment file, changed delete bitmaps become
 /// delete files, and a new manifest switches to them atomically.
 ///
-/// Order (a crash at any point leaves the old or the new state, never a mix):
-/// 1. start a new WAL file (new writes go there);
-/// 2. write and fsync the segment file and the delete files (names no manifest knows yet);
+/// Order (a crash or power cut at any point leaves the old or the new state, never a mix; the
+/// DocC article *Durability* follows each step through a power cut):
+/// 1. fsync the current WAL, then start a new WAL file (created, fsynced, directory fsynced; new
+///    writes go there). Only the newest WAL can then end in a torn record;
+/// 2. write and fsync the segment file and the delete files (names no manifest knows yet), then
+///    fsync the directory;
 /// 3. write the manifest atomically (temp, fsync, rename, fsync directory) with the new
 ///    checkpoint sequence and the new WAL file as the start of replay;
 /// 4. only then delete the old WAL files and the replaced delete files.
+///
+/// When step 1 or 2 fails, the files it created are unlinked and the directory is fsynced, so
+/// the new WAL cannot reappear after a power cut behind records later appended to the old one.
 ///
 /// It runs inside `serialized` (holding `writeLock`, so nothing else changes the state
 /// meanwhile): the growing segment and the delete bitmaps are copied under `state`'s lock (a
@@ -53,14 +59,16 @@ extension CollectionEngine {
 
         // Steps 1–3, without `state`'s lock.
         var created = [String]()
-        func cleanUp() {
-            for path in created { try? FileSystem.remove(path) }
-        }
         let newWAL: WALWriter
         var newSegment: SealedSegment? = nil
         var liveRows = [Int]()
         var next = frozen.manifest
         next.version += 1
+        do {
+            try oldWAL.sync()
+        } catch let error as QuiverError {
+            throw markFailed(error)  // as for the group sync: what the failed fsync left on disk is unknown
+        }
         do {
             newWAL = try WALWriter(directory: directory, number: oldWAL.number + 1)
             created.append(newWAL.path)
@@ -88,7 +96,13 @@ extension CollectionEngine {
             next.checkpointSequence = frozen.sequence
             next.walStart = newWAL.number
         } catch {
-            cleanUp()
+            do {
+                for path in created { try FileSystem.remove(path) }
+                if !created.isEmpty { try FileSystem.syncDirectory(directory) }
+            } catch let cleanUpError as QuiverError {
+                // The new WAL may survive a power cut: no record may be appended to the old one.
+                _ = markFailed(cleanUpError)
+            }
             throw error
         }
         do {

@@ -42,3 +42,32 @@ enum RowPreparer {
         return stored
     }
 }
+
+extension RowPreparer {
+    /// Checks a stored row read back from the WAL, whose checksum verified but whose content may
+    /// still be anything: exactly the schema's fields (plus `$meta`, an object, when dynamic fields
+    /// are on), each in a form `FieldValidator` accepts. Returns the row with each value coerced,
+    /// the form `GrowingSegment.append` takes.
+    ///
+    /// - Throws: `.invalidArgument` (or `.dimensionMismatch`) naming the field; replay reports it
+    ///   as `.corruption` of the WAL file.
+    static func checkStored(_ row: Row, schema: CollectionSchema) throws -> Row {
+        var checked = Row(minimumCapacity: row.count)
+        for field in schema.fields {
+            guard let value = row[field.name] else { throw QuiverError.invalidArgument("field '\(field.name)' is missing") }
+            checked[field.name] = try FieldValidator.coerce(value, to: field, row: nil)
+        }
+        if schema.enableDynamicField {
+            guard case .object? = row[dynamicFieldName] else { throw QuiverError.invalidArgument("'\(dynamicFieldName)' is not an object") }
+            checked[dynamicFieldName] = try FieldValidator.coerce(row[dynamicFieldName]!, to: metaField, row: nil)
+        }
+        guard checked.count == row.count else {
+            let unknown = row.keys.filter { checked[$0] == nil }.sorted()
+            throw QuiverError.invalidArgument("unknown fields \(unknown)")
+        }
+        return checked
+    }
+
+    /// The hidden JSON column of dynamic fields, as a field to validate against.
+    private static var metaField: FieldSchema { FieldSchema(name: dynamicFieldName, dataType: .json) }
+}

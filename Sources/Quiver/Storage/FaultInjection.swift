@@ -16,6 +16,8 @@ public final class FaultInjector: Sendable {
         case rename
         /// `open(2)` for writing.
         case open
+        /// `ftruncate(2)` (the cut that undoes a failed WAL append).
+        case truncate
     }
 
     /// One registered fault.

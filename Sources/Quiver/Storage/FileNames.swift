@@ -15,6 +15,10 @@ enum FileNames {
     static let manifest = "MANIFEST"
 
     static func collectionDirectory(_ id: UInt64) -> String { "c\(id)" }
+    /// `true` when `name` has the form of a collection directory name.
+    static func isCollectionDirectory(_ name: String) -> Bool {
+        name.hasPrefix("c") && UInt64(name.dropFirst()) != nil
+    }
     static func wal(_ n: UInt64) -> String { "wal-" + pad(n) + ".log" }
     static func segment(_ id: UInt64) -> String { "seg-" + pad(id) + ".qseg" }
     static func deletes(segment id: UInt64, version: UInt64) -> String { "seg-" + pad(id) + "-" + pad(version) + ".qdel" }
@@ -23,9 +27,19 @@ enum FileNames {
 
     /// `true` when `name` is an index file name of segment `id`.
     static func isIndexFile(_ name: String, segment id: UInt64) -> Bool {
+        isNumbered(name, segment: id, suffix: ".qidx")
+    }
+
+    /// `true` when `name` is a delete file name of segment `id`.
+    static func isDeleteFile(_ name: String, segment id: UInt64) -> Bool {
+        isNumbered(name, segment: id, suffix: ".qdel")
+    }
+
+    /// `seg-ID-N` + `suffix`: a file the manifest may name (and a flush may unlink) beside segment `id`.
+    private static func isNumbered(_ name: String, segment id: UInt64, suffix: String) -> Bool {
         let prefix = "seg-" + pad(id) + "-"
-        guard name.hasPrefix(prefix), name.hasSuffix(".qidx") else { return false }
-        return UInt64(name.dropFirst(prefix.count).dropLast(5)) != nil
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return false }
+        return UInt64(name.dropFirst(prefix.count).dropLast(suffix.count)) != nil
     }
 
     /// The number of a WAL file name, `nil` for other names.

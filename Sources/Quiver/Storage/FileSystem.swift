@@ -22,7 +22,11 @@ enum FileSystem {
     }
 
     static func createDirectory(_ path: String) throws {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw QuiverError.io("mkdir", path: path) }
+        if mkdir(path, 0o755) == 0 {
+            PowerCutRecorder.shared.record(.mkdir(path), path: path)
+        } else if errno != EEXIST {
+            throw QuiverError.io("mkdir", path: path)
+        }
     }
 
     static func listDirectory(_ path: String) throws -> [String] {
@@ -39,7 +43,11 @@ enum FileSystem {
     }
 
     static func remove(_ path: String) throws {
-        if unlink(path) != 0 && errno != ENOENT { throw QuiverError.io("unlink", path: path) }
+        if unlink(path) == 0 {
+            PowerCutRecorder.shared.record(.unlink(path), path: path)
+        } else if errno != ENOENT {
+            throw QuiverError.io("unlink", path: path)
+        }
     }
 
     /// Removes a directory tree.
@@ -47,7 +55,11 @@ enum FileSystem {
         guard exists(path) else { return }
         if isDirectory(path) {
             for name in try listDirectory(path) { try removeTree(path + "/" + name) }
-            if rmdir(path) != 0 && errno != ENOENT { throw QuiverError.io("rmdir", path: path) }
+            if rmdir(path) == 0 {
+                PowerCutRecorder.shared.record(.rmdir(path), path: path)
+            } else if errno != ENOENT {
+                throw QuiverError.io("rmdir", path: path)
+            }
         } else {
             try remove(path)
         }
@@ -58,6 +70,7 @@ enum FileSystem {
             throw QuiverError.io("rename", path: from + " → " + to, errno: fault.errno)
         }
         if Platform.renameFile(from, to) != 0 { throw QuiverError.io("rename", path: from + " → " + to) }
+        PowerCutRecorder.shared.record(.rename(from, to), path: from)
     }
 
     /// fsyncs a directory so that renames and creations in it are durable.
@@ -69,6 +82,7 @@ enum FileSystem {
             throw QuiverError.io("fsync", path: path, errno: fault.errno)
         }
         if Platform.durableSync(fd) != 0 { throw QuiverError.io("fsync", path: path) }
+        PowerCutRecorder.shared.record(.fsyncDirectory(path), path: path)
     }
 
     static func fileSize(_ path: String) throws -> Int {
@@ -131,6 +145,8 @@ final class WritableFile: @unchecked Sendable {
     let path: String
     private(set) var fd: Int32
     private(set) var size: Int
+    /// Names this open file in a power-cut recording (see ``PowerCutRecorder``).
+    private let handle = PowerCutRecorder.shared.newHandle()
 
     init(path: String, truncate: Bool) throws {
         self.path = path
@@ -147,6 +163,7 @@ final class WritableFile: @unchecked Sendable {
             throw QuiverError.io("fstat", path: path, errno: e)
         }
         size = Int(st.st_size)
+        PowerCutRecorder.shared.record(.open(path: path, handle: handle, truncate: truncate), path: path)
     }
 
     func write(_ bytes: [UInt8]) throws {
@@ -158,7 +175,10 @@ final class WritableFile: @unchecked Sendable {
             if fault.partial, buffer.count > 1 {
                 let half = buffer.count / 2
                 let n = Platform.writeOnce(fd, buffer.baseAddress!, half)
-                if n > 0 { size += n }
+                if n > 0 {
+                    recordWrite(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                    size += n
+                }
             }
             throw QuiverError.io("write", path: path, errno: fault.errno)
         }
@@ -171,7 +191,13 @@ final class WritableFile: @unchecked Sendable {
             }
             done += n
         }
+        recordWrite(buffer)
         size += buffer.count
+    }
+
+    /// Records bytes that reached the file at its current end.
+    private func recordWrite(_ bytes: UnsafeRawBufferPointer) {
+        PowerCutRecorder.shared.record(.write(handle: handle, offset: size, bytes: Array(bytes)), path: path)
     }
 
     func sync() throws {
@@ -179,11 +205,16 @@ final class WritableFile: @unchecked Sendable {
             throw QuiverError.io("fsync", path: path, errno: fault.errno)
         }
         if Platform.durableSync(fd) != 0 { throw QuiverError.io("fsync", path: path) }
+        PowerCutRecorder.shared.record(.fsync(handle: handle), path: path)
     }
 
     /// Cuts the file back to `length` bytes (used to undo a partly written record).
     func truncate(to length: Int) throws {
+        if let fault = FaultInjector.shared.fire(.truncate, path: path) {
+            throw QuiverError.io("ftruncate", path: path, errno: fault.errno)
+        }
         if ftruncate(fd, off_t(length)) != 0 { throw QuiverError.io("ftruncate", path: path) }
+        PowerCutRecorder.shared.record(.truncate(handle: handle, length: length), path: path)
         size = length
     }
 

@@ -64,20 +64,36 @@ struct Manifest: Sendable, Equatable {
             guard case .int(let v)? = o[key] else { throw bad("missing \(key)") }
             return UInt64(bitPattern: v)
         }
+        /// A counter or id the engine adds to: below 2^62, so no increment can overflow.
+        func counter(_ key: String, in o: [String: Value]) throws -> UInt64 {
+            guard case .int(let v)? = o[key], v >= 0, v < 1 << 62 else { throw bad("\(key) is missing or out of range") }
+            return UInt64(v)
+        }
+        /// A row count: at most `Int32.max`, the largest segment (`SegmentFormat.Footer`).
+        func rows(_ key: String, in o: [String: Value]) throws -> Int {
+            guard case .int(let v)? = o[key], v >= 0, v <= Int64(Int32.max) else { throw bad("\(key) is missing or out of range") }
+            return Int(v)
+        }
         var m = Manifest()
-        m.version = try u64("version", in: o)
-        m.checkpointSequence = try u64("checkpoint_sequence", in: o)
-        m.walStart = try u64("wal_start", in: o)
-        m.nextSegmentID = try u64("next_segment_id", in: o)
+        m.version = try counter("version", in: o)
+        m.checkpointSequence = try counter("checkpoint_sequence", in: o)
+        m.walStart = try counter("wal_start", in: o)
+        m.nextSegmentID = try counter("next_segment_id", in: o)
         m.nextAutoID = Int64(bitPattern: try u64("next_auto_id", in: o))
         guard case .array(let segs)? = o["segments"] else { throw bad("missing segments") }
+        var ids = Set<UInt64>()
         for s in segs {
             guard case .object(let so) = s else { throw bad("segment entry is not an object") }
             let entry = SegmentEntry(
-                id: try u64("id", in: so), rowCount: Int(try u64("rows", in: so)),
-                deleteFile: so["delete_file"]?.stringValue, deletedCount: Int(try u64("deleted", in: so)))
-            guard entry.rowCount > 0, entry.deletedCount <= entry.rowCount, entry.id < m.nextSegmentID else {
+                id: try u64("id", in: so), rowCount: try rows("rows", in: so),
+                deleteFile: so["delete_file"]?.stringValue, deletedCount: try rows("deleted", in: so))
+            guard entry.rowCount > 0, entry.deletedCount <= entry.rowCount, entry.id < m.nextSegmentID,
+                ids.insert(entry.id).inserted, entry.deletedCount == 0 || entry.deleteFile != nil
+            else {
                 throw bad("segment entry \(entry.id) is inconsistent")
+            }
+            if let name = entry.deleteFile, !FileNames.isDeleteFile(name, segment: entry.id) {
+                throw bad("segment entry \(entry.id) has a bad delete file name")
             }
             var withIndexes = entry
             if case .object(let files)? = so["index_files"] {
@@ -90,13 +106,13 @@ struct Manifest: Sendable, Equatable {
             }
             m.segments.append(withIndexes)
         }
-        if case .int(let n)? = o["next_index_number"] { m.nextIndexNumber = UInt64(bitPattern: n) }
+        if o["next_index_number"] != nil { m.nextIndexNumber = try counter("next_index_number", in: o) }
         if case .array(let defs)? = o["indexes"] {
             for d in defs {
                 guard case .object(let od) = d, let field = od["field"]?.stringValue,
                     let type = od["type"]?.stringValue.flatMap(IndexType.init(rawValue:)),
                     let metric = od["metric"]?.stringValue.flatMap(MetricType.init(rawValue:)),
-                    case .object(let params)? = od["params"], case .int(let generation)? = od["generation"],
+                    case .object(let params)? = od["params"], case .int(let generation)? = od["generation"], generation >= 0,
                     let built = try? IndexBuildParams(type: type, params: params)
                 else { throw bad("bad index definition") }
                 m.indexes.append(IndexDefinition(field: field, type: type, metric: metric, params: built, generation: UInt64(bitPattern: generation)))
@@ -140,7 +156,8 @@ struct Catalog: Sendable, Equatable {
         guard case .object(let o) = value, case .int(let next)? = o["next_collection_id"],
             case .array(let items)? = o["collections"]
         else { throw bad("missing keys") }
-        var c = Catalog(nextCollectionID: UInt64(bitPattern: next))
+        guard next >= 1, next < 1 << 62 else { throw bad("next_collection_id \(next) is out of range") }
+        var c = Catalog(nextCollectionID: UInt64(next))
         for item in items {
             guard case .object(let e) = item, case .int(let id)? = e["id"], let name = e["name"]?.stringValue,
                 let metricName = e["metric"]?.stringValue, let metric = MetricType(rawValue: metricName),

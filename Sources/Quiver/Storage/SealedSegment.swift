@@ -70,10 +70,13 @@ final class SealedSegment: SegmentColumns {
             var rows = 0
             for (i, block) in section.blocks.enumerated() {
                 let context = "\(name) column '\(section.name)' block \(i)"
-                let start = Int(block.offset), length = Int(block.storedLength)
-                guard start >= SegmentFormat.headerSize, length >= 0, start + length <= dataEnd else {
+                // Checked before any sum: a checksum-valid footer may still hold any offset.
+                guard let start = Int(exactly: block.offset), start >= SegmentFormat.headerSize, start <= dataEnd,
+                    Int(block.storedLength) <= dataEnd - start
+                else {
                     throw QuiverError.corruption("\(context): offset out of range")
                 }
+                let length = Int(block.storedLength)
                 let stored = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
                 guard CRC32C.checksum(stored) == block.crc else { throw QuiverError.corruption("\(context): checksum mismatch") }
                 guard Int(block.rowCount) <= rowCount - rows, block.rawLength <= UInt32(1 << 30) else {
@@ -101,12 +104,13 @@ final class SealedSegment: SegmentColumns {
             let type = schema.field(named: section.name)!.dataType
             let d = type.dimension!
             guard section.dimension == d else { throw bad("vector field '\(section.name)' has dimension \(section.dimension), expected \(d)") }
-            let start = Int(section.offset)
             let (normsOffset, length) = SegmentFormat.vectorRegion(rows: rowCount, rowBytes: type.vectorRowBytes, hasNorms: !type.isBinaryVector)
-            regions.append((start, start + length))
-            guard start % 64 == 0, start >= SegmentFormat.headerSize, start + length <= dataEnd else {
+            guard let start = Int(exactly: section.offset), start % 64 == 0, start >= SegmentFormat.headerSize, start <= dataEnd,
+                length <= dataEnd - start
+            else {
                 throw bad("vector field '\(section.name)' is out of range")
             }
+            regions.append((start, start + length))
             let chunk = SegmentFormat.vectorChunkBytes
             let chunks = (length + chunk - 1) / chunk
             guard section.chunkCRCs.count == chunks else { throw bad("vector field '\(section.name)' has a bad checksum count") }

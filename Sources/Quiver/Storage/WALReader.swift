@@ -42,6 +42,9 @@ struct WALReader {
                     throw QuiverError.corruption("WAL '\(name)': unknown record type \(type) at byte \(offset)")
                 }
                 let op = try WALOperation.decode(type: recordType, payload: payload, context: "WAL '\(name)' record at byte \(offset)")
+                guard op.sequence < 1 << 62 else {
+                    throw QuiverError.corruption("WAL '\(name)': sequence \(op.sequence) at byte \(offset) is out of range")
+                }
                 guard op.sequence > lastSequence else {
                     throw QuiverError.corruption("WAL '\(name)': sequence \(op.sequence) at byte \(offset) does not increase")
                 }

@@ -29,12 +29,21 @@ final class WALWriter: @unchecked Sendable {
 
     var size: Int { file.size }
 
+    /// Set when a failed append could not be cut back: the file may end in a partial record, so
+    /// no later record may follow it (recovery would find damage before valid records).
+    private(set) var damaged: QuiverError?
+
+    /// Appends one record. When the write fails, the file is cut back to its previous length; when
+    /// that cut fails too, the writer is ``damaged`` and refuses every later append.
     func append(_ record: [UInt8]) throws {
+        if let damaged { throw damaged }
         let before = file.size
         do {
             try file.write(record)
         } catch {
-            try? file.truncate(to: before)
+            do { try file.truncate(to: before) } catch let cut as QuiverError {
+                damaged = QuiverError(.io, "WAL '\(path)' may end in a partial record: \(cut.message)", cause: cut)
+            }
             throw error
         }
         unsyncedBytes += record.count
