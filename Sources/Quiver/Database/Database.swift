@@ -34,7 +34,7 @@ public final class Database: Sendable {
     ///
     /// A collection whose files are damaged does not stop the others: it is left closed, listed in
     /// ``damagedCollections``, and every call that uses it throws `.corruption` naming the damaged
-    /// file (``dropCollection(_:)`` still removes it).
+    /// file (``dropCollection(_:)-1avba`` still removes it).
     ///
     /// - Throws: `.locked` when another `Database` in this or another process has it open;
     ///   `.corruption` when the catalog is damaged; `.io` when the directory cannot be used.
@@ -155,8 +155,8 @@ public final class Database: Sendable {
     }
 
     /// The collections that failed recovery when the database was opened, with what was wrong
-    /// (`.corruption`, naming the damaged file). They are listed by ``listCollections()``; every
-    /// other call on them throws `.corruption`; ``dropCollection(_:)`` removes them.
+    /// (`.corruption`, naming the damaged file). They are listed by ``listCollections()-95163``; every
+    /// other call on them throws `.corruption`; ``dropCollection(_:)-1avba`` removes them.
     public var damagedCollections: [String: QuiverError] {
         state.withLock { $0.damaged }
     }
