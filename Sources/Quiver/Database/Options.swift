@@ -24,7 +24,8 @@ public enum LogLevel: Int, Sendable, Comparable {
     /// Something went wrong without losing data, such as an obsolete file that could not be removed.
     case warning
     /// Work done in the background or on `deinit` failed: a WAL fsync, a compaction, an index
-    /// build, a close, or a flush that a write triggered (the write itself succeeded).
+    /// build, a close, or a flush that a write triggered (the write itself succeeded); or a
+    /// collection was found damaged when the database was opened (``Database/damagedCollections``).
     case error
     public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
 }
