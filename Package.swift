@@ -96,6 +96,7 @@ let package = Package(
                 "Quiver",
                 "QuiverRAG",
                 "QuiverMiniLM",
+                "QuiverServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -105,6 +106,29 @@ let package = Package(
             dependencies: [
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // `quiver serve`: Milvus's gRPC API over a Database.
+        .target(
+            name: "QuiverServer",
+            dependencies: [
+                "Quiver",
+                "QuiverMilvusProtocol",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .testTarget(
+            name: "QuiverServerTests",
+            dependencies: [
+                "QuiverServer",
+                "QuiverMilvusProtocol",
+                "Quiver",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),

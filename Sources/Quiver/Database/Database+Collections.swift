@@ -136,6 +136,56 @@ extension Database {
         }
     }
 
+    /// Changes the metric of a collection that has no index.
+    ///
+    /// Nothing stored depends on the metric until an index is built (exact search computes
+    /// distances at query time), so this only rewrites the catalog. It exists for Milvus's
+    /// protocol, where a collection's metric is chosen by its first `CreateIndex`, after the
+    /// collection is created and possibly filled. The collection is reopened with the new metric
+    /// (flushing its growing segment); a call that started on it just before may fail with `.closed`.
+    ///
+    /// - Throws: `.notFound`; `.invalidArgument` when the metric cannot compare the collection's
+    ///   vectors or the collection has an index (drop it first).
+    public func changeMetric(of name: String, to metric: MetricType) throws {
+        guard !options.readOnly else {
+            throw QuiverError(.unsupported, "the database was opened read-only; open it without `readOnly` to change a metric")
+        }
+        try withCatalog { s in
+            guard let engine = s.engines[name] else { throw QuiverError.notFound("collection '\(name)' does not exist") }
+            for field in engine.schema.vectorFields { try metric.check(for: field) }
+            guard metric != engine.metric else { return }
+            guard try engine.indexDefinitions().isEmpty else {
+                throw QuiverError.invalidArgument(
+                    "collection '\(name)' has an index with metric \(engine.metric.rawValue); drop it before changing the metric")
+            }
+            var catalog = s.catalog
+            for i in catalog.collections.indices where catalog.collections[i].name == name {
+                catalog.collections[i].metric = metric
+            }
+            try engine.close(flush: true)
+            s.engines[name] = nil
+            // From here on the collection is closed; whatever happens it is reopened from the
+            // catalog that is on disk, so memory never disagrees with it.
+            var written = s.catalog
+            do {
+                try writeCatalog(catalog)
+                written = catalog
+            } catch {
+                s.engines[name] = try reopen(name, in: written)
+                throw error
+            }
+            s.catalog = written
+            s.engines[name] = try reopen(name, in: written)
+        }
+    }
+
+    private func reopen(_ name: String, in catalog: Catalog) throws -> CollectionEngine {
+        let entry = catalog.collections.first { $0.name == name }!
+        return try CollectionEngine(
+            id: entry.id, directory: path + "/" + FileNames.collectionDirectory(entry.id), schema: entry.schema,
+            metric: entry.metric, options: options, create: false)
+    }
+
     /// Merges the collection's sealed segments into one, dropping deleted and replaced rows, and
     /// switches the manifest. Writers and readers go on meanwhile; readers of an old snapshot
     /// keep working on the old segments.

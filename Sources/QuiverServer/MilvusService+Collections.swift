@@ -1,0 +1,162 @@
+import GRPCCore
+import Quiver
+import QuiverMilvusProtocol
+import SwiftProtobuf
+
+/// Collections: create, drop, has, describe, list, rename, statistics, load and release.
+///
+/// Quiver keeps every collection searchable while the database is open (segments are opened at
+/// startup and new rows are searchable at once), so load state is always "loaded" and release
+/// changes nothing: the answers are true of Quiver rather than imitations of Milvus's loading.
+extension MilvusService {
+    /// The metric a collection gets until its first index names one: COSINE, the metric of
+    /// pymilvus's quick setup (HAMMING for a collection of binary vectors).
+    static func provisionalMetric(for schema: CollectionSchema) -> MetricType {
+        schema.vectorFields.allSatisfy(\.dataType.isBinaryVector) ? .hamming : .cosine
+    }
+
+    func createCollection(request: Milvus_Proto_Milvus_CreateCollectionRequest, context: ServerContext) async throws -> Milvus_Proto_Common_Status {
+        await answer { [database] in
+            try Self.checkDatabase(request.dbName)
+            let wire: Milvus_Proto_Schema_CollectionSchema
+            do { wire = try Milvus_Proto_Schema_CollectionSchema(serializedBytes: request.schema) } catch {
+                throw MilvusError.invalid("the collection schema does not decode: \(error)")
+            }
+            let schema = try SchemaConversion.schema(from: wire)
+            let name = request.collectionName
+            if database.hasCollection(name) {
+                // Milvus accepts a repeated create with the same schema and refuses a different one.
+                guard try database.describeCollection(name).schema == schema else {
+                    throw MilvusError.invalid("create duplicate collection with different parameters, collection: \(name)")
+                }
+                return Self.success
+            }
+            try database.createCollection(name, schema: schema, metric: Self.provisionalMetric(for: schema))
+            return Self.success
+        }
+    }
+
+    func dropCollection(request: Milvus_Proto_Milvus_DropCollectionRequest, context: ServerContext) async throws -> Milvus_Proto_Common_Status {
+        await answer { [database] in
+            try Self.checkDatabase(request.dbName)
+            // Milvus answers success for a collection that does not exist.
+            guard database.hasCollection(request.collectionName) else { return Self.success }
+            try database.dropCollection(request.collectionName)
+            forgetIndexNames(of: request.collectionName)
+            return Self.success
+        }
+    }
+
+    func hasCollection(request: Milvus_Proto_Milvus_HasCollectionRequest, context: ServerContext) async throws -> Milvus_Proto_Milvus_BoolResponse {
+        await answer { [database] in
+            try Self.checkDatabase(request.dbName)
+            var response = Milvus_Proto_Milvus_BoolResponse()
+            response.value = database.hasCollection(request.collectionName)
+            return response
+        }
+    }
+
+    func describeCollection(request: Milvus_Proto_Milvus_DescribeCollectionRequest, context: ServerContext) async throws -> Milvus_Proto_Milvus_DescribeCollectionResponse {
+        await answer { [database] in
+            try Self.checkDatabase(request.dbName)
+            let name = request.collectionName
+            let description = try database.describeCollection(name)
+            var response = Milvus_Proto_Milvus_DescribeCollectionResponse()
+            response.schema = SchemaConversion.wireSchema(name: name, schema: description.schema)
+            response.collectionID = Self.collectionID(name)
+            response.collectionName = name
+            response.dbName = Self.databaseName
+            response.shardsNum = 1
+            response.numPartitions = 1
+            response.consistencyLevel = .strong  // every read sees every acknowledged write
+            response.virtualChannelNames = ["\(name)-v0"]
+            response.physicalChannelNames = ["\(name)-p0"]
+            return response
+        }
+    }
+
+    func showCollections(request: Milvus_Proto_Milvus_ShowCollectionsRequest, context: ServerContext) async throws -> Milvus_Proto_Milvus_ShowCollectionsResponse {
+        await answer { [database] in
+            try Self.checkDatabase(request.dbName)
+            var names = try database.listCollections()
+            if !request.collectionNames.isEmpty {
+                for name in request.collectionNames where !names.contains(name) { throw MilvusError.collectionNotFound(name) }
+                names = request.collectionNames
+            }
+            var response = Milvus_Proto_Milvus_ShowCollectionsResponse()
+            response.collectionNames = names
+            response.collectionIds = names.map(Self.collectionID)
+            response.createdTimestamps = names.map { _ in 0 }
+            response.createdUtcTimestamps = names.map { _ in 0 }
+            response.inMemoryPercentages = names.map { _ in 100 }
+            response.queryServiceAvailable = names.map { _ in true }
+            response.shardsNum = names.map { _ in 1 }
+            return response
+        }
+    }
+
+    func renameCollection(request: Milvus_Proto_Milvus_RenameCollectionRequest, context: ServerContext) async throws -> Milvus_Proto_Common_Status {
+        await answer { [database] in
+            try Self.checkDatabase(request.dbName)
+            try Self.checkDatabase(request.newDbname)
+            try database.renameCollection(request.oldName, to: request.newName)
+            renameIndexNames(from: request.oldName, to: request.newName)
+            return Self.success
+        }
+    }
+
+    func getCollectionStatistics(
+        request: Milvus_Proto_Milvus_GetCollectionStatisticsRequest, context: ServerContext
+    ) async throws -> Milvus_Proto_Milvus_GetCollectionStatisticsResponse {
+        await answer { [database] in
+            try Self.checkDatabase(request.dbName)
+            var response = Milvus_Proto_Milvus_GetCollectionStatisticsResponse()
+            let stats = try database.collectionStats(request.collectionName)
+            response.stats = [SchemaConversion.keyValue("row_count", String(stats.rowCount))]
+            return response
+        }
+    }
+
+    // MARK: Load state (always loaded)
+
+    /// Throws Milvus's CollectionNotFound when `name` does not exist.
+    func requireCollection(_ name: String, database db: String) throws {
+        try Self.checkDatabase(db)
+        guard database.hasCollection(name) else { throw MilvusError.collectionNotFound(name) }
+    }
+
+    func loadCollection(request: Milvus_Proto_Milvus_LoadCollectionRequest, context: ServerContext) async throws -> Milvus_Proto_Common_Status {
+        await answer {
+            try requireCollection(request.collectionName, database: request.dbName)
+            return Self.success
+        }
+    }
+
+    func releaseCollection(request: Milvus_Proto_Milvus_ReleaseCollectionRequest, context: ServerContext) async throws -> Milvus_Proto_Common_Status {
+        await answer {
+            try requireCollection(request.collectionName, database: request.dbName)
+            return Self.success
+        }
+    }
+
+    func getLoadingProgress(
+        request: Milvus_Proto_Milvus_GetLoadingProgressRequest, context: ServerContext
+    ) async throws -> Milvus_Proto_Milvus_GetLoadingProgressResponse {
+        await answer {
+            try requireCollection(request.collectionName, database: request.dbName)
+            var response = Milvus_Proto_Milvus_GetLoadingProgressResponse()
+            response.progress = 100
+            response.refreshProgress = 100
+            return response
+        }
+    }
+
+    func getLoadState(request: Milvus_Proto_Milvus_GetLoadStateRequest, context: ServerContext) async throws -> Milvus_Proto_Milvus_GetLoadStateResponse {
+        await answer {
+            try requireCollection(request.collectionName, database: request.dbName)
+            var response = Milvus_Proto_Milvus_GetLoadStateResponse()
+            response.state = .loaded
+            return response
+        }
+    }
+}

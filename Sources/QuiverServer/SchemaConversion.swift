@@ -1,0 +1,174 @@
+import Foundation
+import Quiver
+import QuiverMilvusProtocol
+
+/// Schemas between Milvus's wire form (`schema.CollectionSchema`, carried serialized in
+/// `CreateCollectionRequest.schema` and returned in `DescribeCollectionResponse`) and Quiver's.
+enum SchemaConversion {
+    typealias WireType = Milvus_Proto_Schema_DataType
+
+    /// Quiver's schema for a wire schema.
+    ///
+    /// - Throws: `MilvusError` (invalid parameter) for a type Quiver does not have (sparse and
+    ///   int8 vectors, geometry, text, timestamps), a missing or malformed `dim`, `max_length` or
+    ///   `max_capacity`, a function (BM25 and other functions run in Milvus, not here), or
+    ///   whatever `CollectionSchema` rejects.
+    static func schema(from wire: Milvus_Proto_Schema_CollectionSchema) throws -> CollectionSchema {
+        guard wire.functions.isEmpty else {
+            throw MilvusError.unsupported("schema functions (\(wire.functions.map(\.name).joined(separator: ", "))) are not supported by Quiver")
+        }
+        guard wire.structArrayFields.isEmpty else {
+            throw MilvusError.unsupported("struct array fields are not supported by Quiver")
+        }
+        var fields = [FieldSchema]()
+        for f in wire.fields where !(f.isDynamic && f.name == dynamicFieldName) {
+            let type = try dataType(of: f)
+            var field = FieldSchema(
+                name: f.name, dataType: type, isPrimaryKey: f.isPrimaryKey,
+                autoID: f.isPrimaryKey && (f.autoID || wire.autoID), nullable: f.nullable, description: f.description_p)
+            if f.hasDefaultValue {
+                field.defaultValue = try defaultValue(f.defaultValue, field: f.name)
+            }
+            fields.append(field)
+        }
+        return try CollectionSchema(fields: fields, enableDynamicField: wire.enableDynamicField, description: wire.description_p)
+    }
+
+    /// The wire schema of a Quiver collection; field ids are 100, 101, … in schema order, as Milvus numbers them.
+    static func wireSchema(name: String, schema: CollectionSchema) -> Milvus_Proto_Schema_CollectionSchema {
+        var wire = Milvus_Proto_Schema_CollectionSchema()
+        wire.name = name
+        wire.description_p = schema.description
+        wire.enableDynamicField = schema.enableDynamicField
+        wire.autoID = schema.primaryField.autoID
+        for (i, field) in schema.fields.enumerated() {
+            var f = Milvus_Proto_Schema_FieldSchema()
+            f.fieldID = Int64(100 + i)
+            f.name = field.name
+            f.description_p = field.description
+            f.isPrimaryKey = field.isPrimaryKey
+            f.autoID = field.autoID
+            f.nullable = field.nullable
+            f.dataType = wireType(field.dataType)
+            var params = [(String, String)]()
+            switch field.dataType {
+            case .varchar(let n): params.append(("max_length", String(n)))
+            case .array(let element, let capacity):
+                f.elementType = wireType(element)
+                params.append(("max_capacity", String(capacity)))
+                if case .varchar(let n) = element { params.append(("max_length", String(n))) }
+            case .floatVector(let d), .float16Vector(let d), .bfloat16Vector(let d), .binaryVector(let d):
+                params.append(("dim", String(d)))
+            default: break
+            }
+            f.typeParams = params.map { keyValue($0.0, $0.1) }
+            if let value = field.defaultValue, let wireValue = wireDefault(value, type: field.dataType) {
+                f.defaultValue = wireValue
+            }
+            wire.fields.append(f)
+        }
+        return wire
+    }
+
+    /// The Quiver type of a wire field, with its type parameters read.
+    static func dataType(of f: Milvus_Proto_Schema_FieldSchema) throws -> DataType {
+        let params = Dictionary(f.typeParams.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        func int(_ key: String) throws -> Int {
+            guard let text = params[key] else {
+                throw MilvusError.invalid("type param(\(key)) should be specified for the field(\(f.name))")
+            }
+            guard let n = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                throw MilvusError.invalid("type param(\(key)) of the field(\(f.name)) must be an integer, got '\(text)'")
+            }
+            return n
+        }
+        switch f.dataType {
+        case .array:
+            guard f.elementType != .array, f.elementType != .json, let element = scalarType(f.elementType) else {
+                throw MilvusError.invalid("array field '\(f.name)' has element type \(f.elementType); use bool, an integer type, float, double or varchar")
+            }
+            let elementType = element == .varchar(maxLength: 0) ? DataType.varchar(maxLength: try int("max_length")) : element
+            return .array(elementType: elementType, maxCapacity: try int("max_capacity"))
+        case .varChar: return .varchar(maxLength: try int("max_length"))
+        case .json: return .json
+        case .floatVector: return .floatVector(dimension: try int("dim"))
+        case .float16Vector: return .float16Vector(dimension: try int("dim"))
+        case .bfloat16Vector: return .bfloat16Vector(dimension: try int("dim"))
+        case .binaryVector: return .binaryVector(dimension: try int("dim"))
+        default:
+            guard let scalar = scalarType(f.dataType), scalar != .varchar(maxLength: 0) else {
+                throw MilvusError.invalid("field '\(f.name)' has data type \(f.dataType), which Quiver does not support")
+            }
+            return scalar
+        }
+    }
+
+    /// Scalars without parameters (`varchar` comes back with length 0, to be read from the params).
+    private static func scalarType(_ t: WireType) -> DataType? {
+        switch t {
+        case .bool: .bool
+        case .int8: .int8
+        case .int16: .int16
+        case .int32: .int32
+        case .int64: .int64
+        case .float: .float
+        case .double: .double
+        case .varChar: .varchar(maxLength: 0)
+        default: nil
+        }
+    }
+
+    /// The wire type of a Quiver type.
+    static func wireType(_ t: DataType) -> WireType {
+        switch t {
+        case .bool: .bool
+        case .int8: .int8
+        case .int16: .int16
+        case .int32: .int32
+        case .int64: .int64
+        case .float: .float
+        case .double: .double
+        case .varchar: .varChar
+        case .json: .json
+        case .array: .array
+        case .floatVector: .floatVector
+        case .float16Vector: .float16Vector
+        case .bfloat16Vector: .bfloat16Vector
+        case .binaryVector: .binaryVector
+        }
+    }
+
+    private static func defaultValue(_ v: Milvus_Proto_Schema_ValueField, field: String) throws -> Value {
+        switch v.data {
+        case .boolData(let b)?: return .bool(b)
+        case .intData(let i)?: return .int(Int64(i))
+        case .longData(let i)?: return .int(i)
+        case .floatData(let f)?: return .double(Double(f))
+        case .doubleData(let d)?: return .double(d)
+        case .stringData(let s)?: return .string(s)
+        case nil: return .null
+        default: throw MilvusError.invalid("the default value of field '\(field)' has a type Quiver does not support")
+        }
+    }
+
+    private static func wireDefault(_ value: Value, type: DataType) -> Milvus_Proto_Schema_ValueField? {
+        var v = Milvus_Proto_Schema_ValueField()
+        switch (type, value) {
+        case (.bool, .bool(let b)): v.data = .boolData(b)
+        case (.int8, .int(let i)), (.int16, .int(let i)), (.int32, .int(let i)): v.data = .intData(Int32(truncatingIfNeeded: i))
+        case (.int64, .int(let i)): v.data = .longData(i)
+        case (.float, _): v.data = .floatData(Float(value.doubleValue ?? 0))
+        case (.double, _): v.data = .doubleData(value.doubleValue ?? 0)
+        case (.varchar, .string(let s)): v.data = .stringData(s)
+        default: return nil
+        }
+        return v
+    }
+
+    static func keyValue(_ key: String, _ value: String) -> Milvus_Proto_Common_KeyValuePair {
+        var pair = Milvus_Proto_Common_KeyValuePair()
+        pair.key = key
+        pair.value = value
+        return pair
+    }
+}
