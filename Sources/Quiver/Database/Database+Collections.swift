@@ -145,12 +145,14 @@ extension Database {
     /// (flushing its growing segment); a call that started on it just before may fail with `.closed`.
     ///
     /// - Throws: `.notFound`; `.invalidArgument` when the metric cannot compare the collection's
-    ///   vectors or the collection has an index (drop it first).
+    ///   vectors or the collection has an index (drop it first); `.io` when the catalog cannot be
+    ///   written (the old metric stays); `.corruption` for a damaged collection.
     public func changeMetric(of name: String, to metric: MetricType) throws {
         guard !options.readOnly else {
             throw QuiverError(.unsupported, "the database was opened read-only; open it without `readOnly` to change a metric")
         }
         try withCatalog { s in
+            if let damage = s.damaged[name] { throw Self.damaged(name, damage) }
             guard let engine = s.engines[name] else { throw QuiverError.notFound("collection '\(name)' does not exist") }
             for field in engine.schema.vectorFields { try metric.check(for: field) }
             guard metric != engine.metric else { return }
@@ -166,24 +168,27 @@ extension Database {
             s.engines[name] = nil
             // From here on the collection is closed; whatever happens it is reopened from the
             // catalog that is on disk, so memory never disagrees with it.
+            // A collection that fails to reopen is recorded as damaged, as at open.
             var written = s.catalog
+            var failure: (any Error)?
             do {
                 try writeCatalog(catalog)
                 written = catalog
             } catch {
-                s.engines[name] = try reopen(name, in: written)
-                throw error
+                failure = error
             }
             s.catalog = written
-            s.engines[name] = try reopen(name, in: written)
+            let entry = written.collections.first { $0.name == name }!
+            do {
+                s.engines[name] = try CollectionEngine(
+                    id: entry.id, directory: path + "/" + FileNames.collectionDirectory(entry.id), schema: entry.schema,
+                    metric: entry.metric, options: options, create: false)
+            } catch let error as QuiverError {
+                s.damaged[name] = error
+                throw failure ?? error
+            }
+            if let failure { throw failure }
         }
-    }
-
-    private func reopen(_ name: String, in catalog: Catalog) throws -> CollectionEngine {
-        let entry = catalog.collections.first { $0.name == name }!
-        return try CollectionEngine(
-            id: entry.id, directory: path + "/" + FileNames.collectionDirectory(entry.id), schema: entry.schema,
-            metric: entry.metric, options: options, create: false)
     }
 
     /// Merges the collection's sealed segments into one, dropping deleted and replaced rows, and
