@@ -19,13 +19,15 @@ public struct MilvusServerConfiguration: Sendable {
     /// When set, every call must carry Milvus's `authorization` metadata with this token (raw or
     /// base64, as pymilvus sends `token=` and `user=`/`password=`), or fails with UNAUTHENTICATED.
     public var token: String?
-    /// PEM certificate chain and private key files: when both are set the server speaks TLS.
+    /// A PEM certificate chain file: with ``tlsKeyPath`` the server speaks TLS.
     public var tlsCertificatePath: String?
+    /// The PEM private key file of ``tlsCertificatePath``.
     public var tlsKeyPath: String?
     /// The largest request message accepted, in bytes (Milvus Lite's 256 MB by default; gRPC's
     /// own default of 4 MiB is too small for a batch of vectors).
     public var maxMessageBytes: Int = 256 << 20
 
+    /// The defaults: plaintext on 127.0.0.1:19530, no token, 256 MB messages.
     public init() {}
 }
 
