@@ -108,9 +108,23 @@ def test_index_create_describe_drop(client, name):
     assert [(h["id"], h["distance"]) for h in hits] == [(2, 0.0), (1, 1.0)]
 
 
-def test_load_state_release_load(client, name):
+def test_load_state(client, name):
     quick(client, name)
     assert client.get_load_state(name)["state"] == LoadState.Loaded
+    client.load_collection(name)
+    assert client.get_load_state(name)["state"] == LoadState.Loaded
+    rows = client.query(name, filter="k >= 8", output_fields=["k"])
+    assert sorted((r["id"], r["k"]) for r in rows) == [(8, 8), (9, 9)]
+
+
+@pytest.mark.known_issue(
+    "quiver",
+    "by design (issue 14: load state truthful for Quiver's model): Quiver has no unloaded "
+    "state, so release_collection changes nothing and the collection stays Loaded and searchable",
+    skip=True,
+)
+def test_release_unloads(client, name):
+    quick(client, name)
     client.release_collection(name)
     assert client.get_load_state(name)["state"] == LoadState.NotLoad
     with pytest.raises(MilvusException):

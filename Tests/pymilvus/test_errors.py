@@ -91,7 +91,7 @@ def test_duplicate_key_rejected(client, name):
     assert "3" in e.value.message
     # Atomic: the new key 7 of the rejected batch is not stored either.
     assert count(client, name) == 5
-    assert client.get(name, ids=[3], output_fields=["k"]) == [{"id": 3, "k": 3}]
+    assert [dict(r) for r in client.get(name, ids=[3], output_fields=["k"])] == [{"id": 3, "k": 3}]
 
 
 @pytest.mark.known_issue("milvus-lite", "milvus-lite server has no authentication option",
