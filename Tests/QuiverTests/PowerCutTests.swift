@@ -292,17 +292,22 @@ import Testing
 
     @Test func everyCutUnderAlways() throws { try Self.run(.always) }
 
-    /// Records `body` on a fresh database directory; returns the directory and the trace.
-    static func record(_ body: (String) throws -> Void) throws -> (TemporaryDirectory, [PowerCutRecorder.Event]) {
+    /// Records `body` on a fresh database directory; returns the directory and the trace, which
+    /// ends where `body` returns (the database it returns is abandoned after, unrecorded: the
+    /// power goes before anything else reaches the disk).
+    static func record(_ body: (String) throws -> Database) throws -> (TemporaryDirectory, [PowerCutRecorder.Event]) {
         let dir = TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: false)
         PowerCutRecorder.shared.start(root: dir.path)
         defer { FaultInjector.shared.removeAll(under: dir.path) }
-        do { try body(dir.path) } catch {
+        let db: Database
+        do { db = try body(dir.path) } catch {
             _ = PowerCutRecorder.shared.stop(root: dir.path)
             throw error
         }
-        return (dir, PowerCutRecorder.shared.stop(root: dir.path))
+        let trace = PowerCutRecorder.shared.stop(root: dir.path)
+        db.abandonForTesting()
+        return (dir, trace)
     }
 
     /// The ids of collection "c" after a power cut at the end of `trace`, for each way it can leave unsynced data.
@@ -328,7 +333,6 @@ import Testing
     @Test func failedFlushCleanUpIsDurable() throws {
         let (dir, trace) = try Self.record { path in
             let db = try Database.open(at: path, options: Self.options(.batched))
-            defer { db.abandonForTesting() }
             try db.createCollection("c", dimension: 2, metric: .l2)
             _ = try db.insert(into: "c", rows: (0..<3).map { Self.row($0, 1) })
             db.syncAll()
@@ -339,6 +343,7 @@ import Testing
             // large enough to be torn across a sector boundary).
             for i in 3..<6 { _ = try db.insert(into: "c", rows: [Self.row(Int64(i), 1)]) }
             _ = try db.insert(into: "c", rows: (10..<40).map { Self.row($0, 1) })
+            return db
         }
         for (survival, ids) in try Self.idsAfterCut(dir.path, trace) {
             #expect(ids.isSuperset(of: [0, 1, 2]), "\(survival): \(ids.sorted())")
