@@ -1,50 +1,9 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-import Foundation
-
-// Code generation for the SIMD kernels (see Documentation/Architecture.md, "Build settings").
-//
-// Swift has no per-function target attributes and no run-time dispatch, so the instruction set
-// is the whole module's. On x86-64 the baseline is SSE2, where `SIMD8<Float>` is two `xmm`
-// registers and a fused multiply-add is a libm call per lane; the kernels are 2-3x faster with
-// AVX2 + FMA + F16C. So when this package is built from source (it is the root package, or a
-// local path dependency such as Benchmarks/) on an x86-64 machine whose CPU has those
-// extensions, Quiver is compiled for them, in the manner of `-march=native`. The flags are
-// `unsafeFlags`, which SwiftPM refuses in a versioned dependency, so a checkout under
-// `.build/checkouts` (someone depending on Quiver by URL) gets the portable baseline.
-//
-// A CPU that also has AVX-512 (AVX512F) gets it for Quiver too, as hnswlib or FAISS built with
-// `-march=native` do: the HNSW walk's distances then use 16-float vectors (`QUIVER_AVX512`).
-//
-//   QUIVER_CPU=portable swift build   # baseline x86-64 (a binary for other machines)
-//   QUIVER_CPU=avx2 swift build       # AVX2/FMA/F16C even on an AVX-512 machine
-//   QUIVER_CPU=native swift build     # the build machine's extensions even in a checkout
-enum CPUTarget { case portable, x86AVX2FMA, x86AVX512 }
-
-func buildMachineCPU() -> CPUTarget {
-    #if arch(x86_64) && os(Linux)
-    let request = Context.environment["QUIVER_CPU"]
-    if request == "portable" { return .portable }
-    let directory = Context.packageDirectory
-    let isCheckout = directory.contains("/.build/checkouts/") || directory.contains("/SourcePackages/checkouts/")
-    if isCheckout && request != "native" { return .portable }
-    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-          let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
-    else { return .portable }
-    let flags = Set(flagsLine.split(separator: " ").map(String.init))
-    guard ["avx2", "fma", "f16c"].allSatisfy(flags.contains) else { return .portable }
-    return flags.contains("avx512f") && request != "avx2" ? .x86AVX512 : .x86AVX2FMA
-    #else
-    return .portable  // arm64: NEON and fused multiply-add are baseline
-    #endif
-}
-
-let cpu = buildMachineCPU()
-let avx2Settings: [SwiftSetting] = cpu == .portable
-    ? [] : [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]), .define("QUIVER_FMA"), .define("QUIVER_F16C")]
-let vectorSettings: [SwiftSetting] = avx2Settings
-    + (cpu == .x86AVX512 ? [.unsafeFlags(["-Xcc", "-mavx512f"]), .define("QUIVER_AVX512")] : [])
+// The SIMD kernels (engine and MiniLM) are C in CQuiverKernels, one variant per instruction set
+// chosen at run time (Documentation/Architecture.md, "Kernels and CPU dispatch"): no target needs
+// build flags, so a package that depends on Quiver by URL gets the same code as a build here.
 let package = Package(
     name: "Quiver",
     platforms: [.macOS(.v15)],
@@ -75,11 +34,7 @@ let package = Package(
         .target(name: "CQuiverSupport"),
         // SIMD kernels in C, one variant per instruction set, chosen at run time (QuiverCPU.h).
         .target(name: "CQuiverKernels"),
-        .target(
-            name: "Quiver",
-            dependencies: ["CLZ4", "CQuiverSupport", "CQuiverKernels"],
-            swiftSettings: vectorSettings
-        ),
+        .target(name: "Quiver", dependencies: ["CLZ4", "CQuiverSupport", "CQuiverKernels"]),
         .target(
             name: "QuiverRAG",
             dependencies: [

@@ -17,8 +17,9 @@ static unsigned long long quiver_xgetbv(unsigned int index) {
 static int quiver_detect(void) {
     unsigned int eax, ebx, ecx, edx;
     if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return QUIVER_ISA_BASELINE;
-    const int fma = (ecx >> 12) & 1, osxsave = (ecx >> 27) & 1, avx = (ecx >> 28) & 1, f16c = (ecx >> 29) & 1;
-    if (!(fma && osxsave && avx && f16c)) return QUIVER_ISA_BASELINE;
+    const int fma = (ecx >> 12) & 1, popcnt = (ecx >> 23) & 1, osxsave = (ecx >> 27) & 1, avx = (ecx >> 28) & 1,
+              f16c = (ecx >> 29) & 1;
+    if (!(fma && popcnt && osxsave && avx && f16c)) return QUIVER_ISA_BASELINE;
     const unsigned long long xcr0 = quiver_xgetbv(0);
     if ((xcr0 & 0x6) != 0x6) return QUIVER_ISA_BASELINE;  // XMM and YMM state saved by the OS
     if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return QUIVER_ISA_BASELINE;

@@ -24,14 +24,14 @@ import Testing
 
         func search(
             _ queries: [[Float]], metric: MetricType, k: Int, allowed: Bitset? = nil, threads: Int,
-            radius: Float? = nil, rangeFilter: Float? = nil
+            radius: Float? = nil, rangeFilter: Float? = nil, kernels: Kernels.Table = .selected
         ) -> [[ScoredRow]] {
             vectors.withUnsafeBufferPointer { v in
                 norms.withUnsafeBufferPointer { n in
                     FlatScan.topK(
                         queries: queries, vectors: v, count: count, dimension: dimension, norms: n,
                         metric: metric, k: k, allowed: allowed, threads: threads,
-                        radius: radius, rangeFilter: rangeFilter, minimumParallelWork: 0)
+                        radius: radius, rangeFilter: rangeFilter, minimumParallelWork: 0, kernels: kernels)
                 }
             }
         }
@@ -88,11 +88,14 @@ import Testing
             let queries = (0..<nq).map { _ in rng.smallInts(d) }
             for (name, allowed) in Self.bitsets(count: count, rng: &rng) {
                 let models = queries.map { seg.model($0, metric: metric, k: 50, allowed: allowed) }
+                // Integer data: every level's kernels are exact, so every level must match.
                 for k in [1, 10, 50] {
-                    let got = seg.search(queries, metric: metric, k: k, allowed: allowed, threads: threads)
+                  for kernels in Kernels.Table.supported {
+                    let got = seg.search(queries, metric: metric, k: k, allowed: allowed, threads: threads, kernels: kernels)
                     for q in 0..<nq {
-                        #expect(got[q] == Array(models[q].prefix(k)), "seed \(seed) count \(count) d \(d) allowed \(name) k \(k) q \(q)")
+                        #expect(got[q] == Array(models[q].prefix(k)), "seed \(seed) count \(count) d \(d) allowed \(name) k \(k) q \(q) \(kernels)")
                     }
+                  }
                 }
             }
         }
@@ -128,9 +131,9 @@ import Testing
     /// A batch gives the same results as the same queries one at a time: bit-identical across
     /// thread counts and across batch sizes on the same kernel; between the single-query kernel
     /// and the packed batch kernel the same rows with scores equal up to rounding (random
-    /// non-integer data, so rounding would show).
-    @Test(arguments: [MetricType.l2, .ip, .cosine])
-    func batchEqualsSingleQueries(metric: MetricType) {
+    /// non-integer data, so rounding would show). For every instruction-set level the CPU runs.
+    @Test(arguments: [MetricType.l2, .ip, .cosine], Kernels.Table.supported)
+    func batchEqualsSingleQueries(metric: MetricType, kernels: Kernels.Table) {
         for d in [15, 128] {
             let seed = UInt64(d) &+ 3
             var rng = SeededRandom(seed: seed)
@@ -139,16 +142,19 @@ import Testing
             var allowed = Bitset(count: seg.count)
             for r in 0..<seg.count { allowed[r] = r % 7 != 0 }
             for bits in [nil, allowed] {
-                let batch1 = seg.search(queries, metric: metric, k: 10, allowed: bits, threads: 1)
-                let batch2 = seg.search(queries, metric: metric, k: 10, allowed: bits, threads: 2)
+                let batch1 = seg.search(queries, metric: metric, k: 10, allowed: bits, threads: 1, kernels: kernels)
+                let batch2 = seg.search(queries, metric: metric, k: 10, allowed: bits, threads: 2, kernels: kernels)
                 #expect(batch1 == batch2, "seed \(seed)")
                 // Sub-batches on the panel kernel (≥ 12 queries) agree bit for bit.
-                let sub = seg.search(Array(queries[3..<16]), metric: metric, k: 10, allowed: bits, threads: 2)
+                let sub = seg.search(Array(queries[3..<16]), metric: metric, k: 10, allowed: bits, threads: 2, kernels: kernels)
                 #expect(sub == Array(batch1[3..<16]), "seed \(seed)")
+                // Groups of four on the unpacked kernel (4×2) agree with single queries bit for bit.
+                let small = seg.search(Array(queries[0..<5]), metric: metric, k: 10, allowed: bits, threads: 1, kernels: kernels)
                 for (q, query) in queries.enumerated() {
-                    let single1 = seg.search([query], metric: metric, k: 10, allowed: bits, threads: 1)[0]
-                    let single2 = seg.search([query], metric: metric, k: 10, allowed: bits, threads: 2)[0]
+                    let single1 = seg.search([query], metric: metric, k: 10, allowed: bits, threads: 1, kernels: kernels)[0]
+                    let single2 = seg.search([query], metric: metric, k: 10, allowed: bits, threads: 2, kernels: kernels)[0]
                     #expect(single1 == single2, "seed \(seed) q \(q)")
+                    if q < 5 { #expect(single1 == small[q], "seed \(seed) q \(q)") }
                     #expect(single1.map(\.row) == batch1[q].map(\.row), "seed \(seed) q \(q)")
                     for (a, b) in zip(single1, batch1[q]) {
                         #expect(abs(a.distance - b.distance) <= 1e-5 * max(1, abs(a.distance)), "seed \(seed) q \(q)")

@@ -7,16 +7,17 @@ import Testing
         let seed = UInt64(d) &* 7919
         var rng = SeededRandom(seed: seed)
         for _ in 0..<5 {
-            let a = rng.floats(d), b = rng.floats(d)
+          let a = rng.floats(d), b = rng.floats(d)
+          for table in Kernels.Table.supported {
             let tol = 1e-5 * Reference.absDot(a, b) + 1e-6
-            // The walk's kernels (16 floats wide under AVX-512) too.
+            // The walk's kernels (16 floats wide at the AVX-512 level) too.
             let (dot, l2, na, dotWide, l2Wide) = a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
-                    (Kernels.dot(pa.baseAddress!, pb.baseAddress!, d),
-                     Kernels.l2Squared(pa.baseAddress!, pb.baseAddress!, d),
-                     Kernels.norm(pa.baseAddress!, d),
-                     Kernels.dotWide(pa.baseAddress!, pb.baseAddress!, d),
-                     Kernels.l2SquaredWide(pa.baseAddress!, pb.baseAddress!, d))
+                    (Kernels.dot(pa.baseAddress!, pb.baseAddress!, d, table: table),
+                     Kernels.l2Squared(pa.baseAddress!, pb.baseAddress!, d, table: table),
+                     Kernels.norm(pa.baseAddress!, d, table: table),
+                     Kernels.dotWide(pa.baseAddress!, pb.baseAddress!, d, table: table),
+                     Kernels.l2SquaredWide(pa.baseAddress!, pb.baseAddress!, d, table: table))
                 }
             }
             #expect(abs(Double(dot) - Reference.dot(a, b)) <= tol, "seed \(seed)")
@@ -28,11 +29,12 @@ import Testing
             let nb = Float(Reference.norm(b))
             let cos = a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
-                    Kernels.score(.cosine, pa.baseAddress!, pb.baseAddress!, d, queryNorm: na, rowNorm: nb)
+                    Kernels.score(.cosine, pa.baseAddress!, pb.baseAddress!, d, queryNorm: na, rowNorm: nb, table: table)
                 }
             }
             let refCos = Reference.dot(a, b) / (Reference.norm(a) * Reference.norm(b))
-            #expect(abs(Double(cos) - refCos) <= 1e-4, "seed \(seed)")
+            #expect(abs(Double(cos) - refCos) <= 1e-4, "seed \(seed) \(table)")
+          }
         }
     }
 
@@ -60,13 +62,14 @@ import Testing
             for q in 0..<nq { for j in 0..<d { packed[q * dp + j] = qs[q][j] } }
             let flat = rs.flatMap { $0 }
             for l2 in [false, true] {
+              for table in Kernels.Table.supported {
                 var out = [Float](repeating: .nan, count: nq * (nr + 1))
                 packed.withUnsafeBufferPointer { pq in
                     flat.withUnsafeBufferPointer { pr in
                         out.withUnsafeMutableBufferPointer { po in
                             Kernels.scoreBlock(
                                 queries: pq.baseAddress!, queryCount: nq, queryStride: dp, rows: pr.baseAddress!,
-                                rowCount: nr, dimension: d, l2: l2, out: po.baseAddress!, outStride: nr + 1)
+                                rowCount: nr, dimension: d, l2: l2, out: po.baseAddress!, outStride: nr + 1, table: table)
                         }
                     }
                 }
@@ -78,6 +81,7 @@ import Testing
                     }
                     #expect(out[q * (nr + 1) + nr].isNaN, "wrote past the row block")
                 }
+              }
             }
         }
     }
@@ -97,9 +101,10 @@ import Testing
             var out = [Float](repeating: .nan, count: nq * stride)
             let q = qs.flatMap { $0 }
             for (l2, wide) in [(false, false), (false, true), (true, false), (true, true)] {
+              for table in Kernels.Table.supported {
                 flat.withUnsafeBufferPointer { pr in
                     panels.withUnsafeMutableBufferPointer { pp in
-                        Kernels.packPanels(rows: pr.baseAddress!, rowCount: nr, dimension: d, out: pp.baseAddress!)
+                        Kernels.packPanels(rows: pr.baseAddress!, rowCount: nr, dimension: d, out: pp.baseAddress!, table: table)
                     }
                 }
                 q.withUnsafeBufferPointer { pq in
@@ -107,7 +112,8 @@ import Testing
                         out.withUnsafeMutableBufferPointer { po in
                             Kernels.scorePanels(
                                 queries: pq.baseAddress!, queryCount: nq, queryStride: d, panels: pp.baseAddress!,
-                                panelCount: np, dimension: d, l2: l2, out: po.baseAddress!, outStride: stride, wide: wide)
+                                panelCount: np, dimension: d, l2: l2, out: po.baseAddress!, outStride: stride, wide: wide,
+                                table: table)
                         }
                     }
                 }
@@ -119,25 +125,49 @@ import Testing
                         let got = out[i * stride + r]
                         #expect(abs(Double(got) - ref) <= tol, "seed \(seed) nq \(nq) nr \(nr) l2 \(l2)")
                         let seq = qs[i].withUnsafeBufferPointer { pq in
-                            row.withUnsafeBufferPointer { Kernels.scoreRowSequential(pq.baseAddress!, $0.baseAddress!, d, l2: l2) }
+                            row.withUnsafeBufferPointer { Kernels.scoreRowSequential(pq.baseAddress!, $0.baseAddress!, d, l2: l2, table: table) }
                         }
-                        #expect(seq.bitPattern == got.bitPattern, "seed \(seed)")
+                        #expect(seq.bitPattern == got.bitPattern, "seed \(seed) \(table)")
                     }
                     #expect(out[i * stride + np * 8].isNaN, "wrote past the block")
                 }
+                // Squared norms in the panel order equal each row's panel dot product with itself.
+                if !l2 {
+                    var norms = [Float](repeating: .nan, count: np * 8), selfDots = norms
+                    panels.withUnsafeBufferPointer { pp in
+                        norms.withUnsafeMutableBufferPointer { po in
+                            Kernels.squaredNormsOfPanels(pp.baseAddress!, panelCount: np, dimension: d, out: po.baseAddress!, table: table)
+                        }
+                        for r in 0..<nr {
+                            selfDots[r] = flat.withUnsafeBufferPointer { pr in
+                                Kernels.squaredNormSequential(pr.baseAddress! + r * d, d, table: table)
+                            }
+                        }
+                    }
+                    #expect(norms[0..<nr].map(\.bitPattern) == selfDots[0..<nr].map(\.bitPattern), "seed \(seed) \(table)")
+                }
+              }
             }
         }
     }
 
-    @Test func float16WideningIsExactForEveryBitPattern() {
+    /// Every level's widening, one value at a time (the tail path) and in blocks of eight.
+    @Test(arguments: Kernels.Table.supported)
+    func float16WideningIsExactForEveryBitPattern(table: Kernels.Table) {
+        let all = (0...UInt16.max).map { $0 }
+        var widened = [Float](repeating: 0, count: all.count)
+        all.withUnsafeBufferPointer { src in
+            widened.withUnsafeMutableBufferPointer { Kernels.widen(src.baseAddress!, count: all.count, .float16, into: $0.baseAddress!, table: table) }
+        }
         for bits in UInt16.min...UInt16.max {
             let expected = Float(Float16(bitPattern: bits))
-            let got = Kernels.widen(bits, .float16)
-            if expected.isNaN {
-                #expect(got.isNaN)
-            } else if got.bitPattern != expected.bitPattern {
-                Issue.record("float16 \(bits): \(got) ≠ \(expected)")
-                return
+            for got in [Kernels.widen(bits, .float16, table: table), widened[Int(bits)]] {
+                if expected.isNaN {
+                    #expect(got.isNaN)
+                } else if got.bitPattern != expected.bitPattern {
+                    Issue.record("\(table) float16 \(bits): \(got) ≠ \(expected)")
+                    return
+                }
             }
         }
     }
@@ -145,7 +175,9 @@ import Testing
     @Test func bfloat16WideningIsUpperHalfOfFloat() {
         for x: Float in [0, -0, 1, -2.5, 3.140625, .infinity, Float(bitPattern: 0x0001_2345)] {
             let bits = UInt16(x.bitPattern >> 16)
-            #expect(Kernels.widen(bits, .bfloat16).bitPattern == x.bitPattern & 0xFFFF_0000)
+            for table in Kernels.Table.supported {
+                #expect(Kernels.widen(bits, .bfloat16, table: table).bitPattern == x.bitPattern & 0xFFFF_0000)
+            }
         }
     }
 
@@ -155,24 +187,26 @@ import Testing
         let q = rng.floats(d)
         let stored = rng.floats(d)
         for format in [Kernels.HalfFormat.float16, .bfloat16] {
+          for table in Kernels.Table.supported {
             let bits: [UInt16] = stored.map {
                 format == .float16 ? Float16($0).bitPattern : UInt16($0.bitPattern >> 16)
             }
-            let widened = bits.map { Kernels.widen($0, format) }
+            let widened = bits.map { Kernels.widen($0, format, table: table) }
             let (dot, l2, norm, cos) = q.withUnsafeBufferPointer { pq in
                 bits.withUnsafeBufferPointer { pb in
-                    let n = Kernels.norm(pb.baseAddress!, d, format: format)
-                    return (Kernels.dot(pq.baseAddress!, pb.baseAddress!, d, format: format),
-                            Kernels.l2Squared(pq.baseAddress!, pb.baseAddress!, d, format: format), n,
+                    let n = Kernels.norm(pb.baseAddress!, d, format: format, table: table)
+                    return (Kernels.dot(pq.baseAddress!, pb.baseAddress!, d, format: format, table: table),
+                            Kernels.l2Squared(pq.baseAddress!, pb.baseAddress!, d, format: format, table: table), n,
                             Kernels.cosine(pq.baseAddress!, pb.baseAddress!, d, format: format,
-                                           queryNorm: Float(Reference.norm(q)), rowNorm: n))
+                                           queryNorm: Float(Reference.norm(q)), rowNorm: n, table: table))
                 }
             }
             #expect(abs(Double(dot) - Reference.dot(q, widened)) <= 1e-5 * Reference.absDot(q, widened) + 1e-6)
             #expect(abs(Double(l2) - Reference.l2(q, widened)) <= 1e-5 * Reference.l2(q, widened) + 1e-6)
             #expect(abs(Double(norm) - Reference.norm(widened)) <= 1e-5 * Reference.norm(widened) + 1e-6)
             let refCos = Reference.dot(q, widened) / (Reference.norm(q) * Reference.norm(widened))
-            #expect(abs(Double(cos) - refCos) <= 1e-4)
+            #expect(abs(Double(cos) - refCos) <= 1e-4, "\(table)")
+          }
         }
     }
 
@@ -191,24 +225,28 @@ import Testing
             let bits: [UInt16] = stored.map { format == .float16 ? Float16($0).bitPattern : UInt16($0.bitPattern >> 16) }
             var widened = [Float](repeating: .nan, count: nr * d)
             for l2 in [false, true] {
+              for table in Kernels.Table.supported {
                 var fromHalf = [Float](repeating: .nan, count: nq * nr), fromFloat = fromHalf
                 queries.withUnsafeBufferPointer { q in
                     bits.withUnsafeBufferPointer { b in
                         widened.withUnsafeMutableBufferPointer { w in
-                            Kernels.widen(b.baseAddress!, count: nr * d, format, into: w.baseAddress!)
+                            Kernels.widen(b.baseAddress!, count: nr * d, format, into: w.baseAddress!, table: table)
                             fromFloat.withUnsafeMutableBufferPointer { o in
                                 Kernels.scoreBlock(queries: q.baseAddress!, queryCount: nq, queryStride: qs, rows: w.baseAddress!,
-                                                   rowCount: nr, dimension: d, l2: l2, out: o.baseAddress!, outStride: nr)
+                                                   rowCount: nr, dimension: d, l2: l2, out: o.baseAddress!, outStride: nr,
+                                                   table: table)
                             }
                         }
                         fromHalf.withUnsafeMutableBufferPointer { o in
                             Kernels.scoreBlock(queries: q.baseAddress!, queryCount: nq, queryStride: qs, halfRows: b.baseAddress!,
-                                               format: format, rowCount: nr, dimension: d, l2: l2, out: o.baseAddress!, outStride: nr)
+                                               format: format, rowCount: nr, dimension: d, l2: l2, out: o.baseAddress!, outStride: nr,
+                                               table: table)
                         }
                     }
                 }
-                #expect(fromHalf.map(\.bitPattern) == fromFloat.map(\.bitPattern), "d \(d) \(format) l2 \(l2)")
-                #expect(widened == bits.map { Kernels.widen($0, format) })
+                #expect(fromHalf.map(\.bitPattern) == fromFloat.map(\.bitPattern), "d \(d) \(format) l2 \(l2) \(table)")
+                #expect(widened == bits.map { Kernels.widen($0, format, table: table) })
+              }
             }
         }
     }
@@ -226,11 +264,13 @@ import Testing
                     diff += Int(x ^ y); inter += Int(x & y); union += Int(x | y)
                 }
             }
-            a.withUnsafeBufferPointer { pa in
-                b.withUnsafeBufferPointer { pb in
-                    #expect(Kernels.hamming(pa.baseAddress!, pb.baseAddress!, byteCount: n) == Float(diff))
-                    let j = Kernels.jaccard(pa.baseAddress!, pb.baseAddress!, byteCount: n)
-                    #expect(abs(Double(j) - (union == 0 ? 0 : 1 - Double(inter) / Double(union))) < 1e-6)
+            for table in Kernels.Table.supported {
+                a.withUnsafeBufferPointer { pa in
+                    b.withUnsafeBufferPointer { pb in
+                        #expect(Kernels.hamming(pa.baseAddress!, pb.baseAddress!, byteCount: n, table: table) == Float(diff))
+                        let j = Kernels.jaccard(pa.baseAddress!, pb.baseAddress!, byteCount: n, table: table)
+                        #expect(abs(Double(j) - (union == 0 ? 0 : 1 - Double(inter) / Double(union))) < 1e-6, "\(table)")
+                    }
                 }
             }
         }

@@ -65,48 +65,13 @@ struct ScalarQuantizer: Sendable, Equatable {
         return Query(a: (0..<dimension).map { q[$0] * scale[$0] }, bias: bias)
     }
 
-    /// Eight codes as floats, written lane by lane: the optimizer turns this into one widening
-    /// load and a conversion, where the stdlib's generic SIMD conversions stop being inlined once
-    /// they appear a few times in a function.
-    @inline(__always) static func widen(_ p: UnsafePointer<UInt8>) -> SIMD8<Float> {
-        SIMD8(Float(p[0]), Float(p[1]), Float(p[2]), Float(p[3]), Float(p[4]), Float(p[5]), Float(p[6]), Float(p[7]))
-    }
-
     /// Approximate distance (lower is closer) of a prepared query to the codes at `c`;
-    /// `rowNorm` divides the dot product for COSINE.
+    /// `rowNorm` divides the dot product for COSINE. The sums are the SQ8 kernels'
+    /// (CQuiverKernels/sq8.c).
     @inline(__always)
     func distance(_ q: UnsafePointer<Float>, bias: Float, scale s: UnsafePointer<Float>, codes c: UnsafePointer<UInt8>, metric: MetricType, rowNorm: Float) -> Float {
-        let d = dimension
-        // Two accumulators, so consecutive fused multiply-adds do not wait for each other.
-        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
-        var i = 0
-        if metric == .l2 {
-            while i + 16 <= d {
-                let d0 = Kernels.load8(q + i) - Self.widen(c + i) * Kernels.load8(s + i)
-                let d1 = Kernels.load8(q + i + 8) - Self.widen(c + i + 8) * Kernels.load8(s + i + 8)
-                acc0 = Kernels.madd(acc0, d0, d0)
-                acc1 = Kernels.madd(acc1, d1, d1)
-                i += 16
-            }
-            var sum = Kernels.reduce(acc0 + acc1)
-            while i < d {
-                let diff = q[i] - Float(c[i]) * s[i]
-                sum += diff * diff
-                i += 1
-            }
-            return sum
-        }
-        while i + 16 <= d {
-            acc0 = Kernels.madd(acc0, Kernels.load8(q + i), Self.widen(c + i))
-            acc1 = Kernels.madd(acc1, Kernels.load8(q + i + 8), Self.widen(c + i + 8))
-            i += 16
-        }
-        var sum = Kernels.reduce(acc0 + acc1)
-        while i < d {
-            sum += q[i] * Float(c[i])
-            i += 1
-        }
-        let dot = sum + bias
+        if metric == .l2 { return Kernels.sq8L2Squared(q, scale: s, codes: c, dimension) }
+        let dot = Kernels.sq8Dot(q, codes: c, dimension) + bias
         if metric == .ip { return -dot }
         return rowNorm > 0 ? -dot / rowNorm : 0
     }

@@ -7,7 +7,7 @@ import Synchronization
 /// The scan reads `vectors` in place (for sealed segments, straight from the segment file's
 /// bytes) in blocks of 64 rows, one allowed-bitset word per block: a zero word skips the block,
 /// a sparse word scores only its rows. Each block is scored for a group of queries with
-/// ``Kernels/scoreBlock(queries:queryCount:queryStride:rows:rowCount:dimension:l2:out:outStride:)``
+/// ``Kernels/scoreBlock(queries:queryCount:queryStride:rows:rowCount:dimension:l2:out:outStride:table:)``
 /// into a small tile; the tile is compared in SIMD against each query's current top-k threshold
 /// and only the rows that can enter reach the heap.
 ///
@@ -33,18 +33,20 @@ import Synchronization
     ///   - threads: how many threads may be used (1 = the calling thread only).
     ///   - minimumParallelWork: below this many multiply-adds (queries × count × dimension)
     ///     the scan stays on the calling thread.
+    ///   - kernels: the instruction-set level's kernels (the selected one; tests pass others).
     /// - Complexity: O(queries × count × dimension) time; O(queries × (k + 64)) extra memory.
     public static func topK(
         queries: [[Float]], vectors: UnsafeBufferPointer<Float>, count: Int, dimension: Int,
         norms: UnsafeBufferPointer<Float>?, metric: MetricType, k: Int, allowed: Bitset?, threads: Int,
-        radius: Float? = nil, rangeFilter: Float? = nil, minimumParallelWork: Int = 1 << 21
+        radius: Float? = nil, rangeFilter: Float? = nil, minimumParallelWork: Int = 1 << 21,
+        kernels: Kernels.Table = .selected
     ) -> [[ScoredRow]] {
         precondition(vectors.count >= count * dimension)
         guard let base = vectors.baseAddress else { return Array(repeating: [], count: queries.count) }
         return topK(
             queries: queries, rows: .float32(base), count: count, dimension: dimension, norms: norms, metric: metric,
             k: k, allowed: allowed, threads: threads, radius: radius, rangeFilter: rangeFilter,
-            minimumParallelWork: minimumParallelWork)
+            minimumParallelWork: minimumParallelWork, kernels: kernels)
     }
 
     /// ``topK(queries:vectors:count:dimension:norms:metric:k:allowed:threads:radius:rangeFilter:minimumParallelWork:)``
@@ -56,20 +58,21 @@ import Synchronization
     public static func topK(
         queries: [[Float]], halfVectors: UnsafeBufferPointer<UInt16>, format: Kernels.HalfFormat, count: Int, dimension: Int,
         norms: UnsafeBufferPointer<Float>?, metric: MetricType, k: Int, allowed: Bitset?, threads: Int,
-        radius: Float? = nil, rangeFilter: Float? = nil, minimumParallelWork: Int = 1 << 21
+        radius: Float? = nil, rangeFilter: Float? = nil, minimumParallelWork: Int = 1 << 21,
+        kernels: Kernels.Table = .selected
     ) -> [[ScoredRow]] {
         precondition(halfVectors.count >= count * dimension)
         guard let base = halfVectors.baseAddress else { return Array(repeating: [], count: queries.count) }
         return topK(
             queries: queries, rows: .half(base, format), count: count, dimension: dimension, norms: norms, metric: metric,
             k: k, allowed: allowed, threads: threads, radius: radius, rangeFilter: rangeFilter,
-            minimumParallelWork: minimumParallelWork)
+            minimumParallelWork: minimumParallelWork, kernels: kernels)
     }
 
     static func topK(
         queries: [[Float]], rows: StoredRows, count: Int, dimension: Int,
         norms: UnsafeBufferPointer<Float>?, metric: MetricType, k: Int, allowed: Bitset?, threads: Int,
-        radius: Float?, rangeFilter: Float?, minimumParallelWork: Int
+        radius: Float?, rangeFilter: Float?, minimumParallelWork: Int, kernels: Kernels.Table
     ) -> [[ScoredRow]] {
         let nq = queries.count
         guard nq > 0 else { return [] }
@@ -92,9 +95,9 @@ import Synchronization
             precondition(q.count == dimension, "query dimension \(q.count) ≠ \(dimension)")
             q.withUnsafeBufferPointer { src in
                 (packed + i * dp).update(from: src.baseAddress!, count: dimension)
-                if metric == .cosine { queryNorms[i] = Kernels.norm(src.baseAddress!, dimension) }
+                if metric == .cosine { queryNorms[i] = Kernels.norm(src.baseAddress!, dimension, table: kernels) }
             }
-            if metric == .l2 && usePanels { queryNorms[i] = Kernels.squaredNormSequential(packed + i * dp, dimension) }
+            if metric == .l2 && usePanels { queryNorms[i] = Kernels.squaredNormSequential(packed + i * dp, dimension, table: kernels) }
         }
 
         let higher = metric.higherIsBetter
@@ -114,7 +117,7 @@ import Synchronization
                     queries: UnsafePointer(packed), queryStride: dp, queryNorms: qn.baseAddress,
                     rows: rows, count: count, dimension: dimension, rowNorms: norms?.baseAddress,
                     metric: metric, k: k, allowedWords: words, lower: lower, upper: upper,
-                    usePanels: usePanels)
+                    usePanels: usePanels, kernels: kernels)
                 return scan.run(queryCount: nq, threads: max(1, threads), minimumParallelWork: minimumParallelWork)
             }
         }
@@ -161,6 +164,8 @@ enum StoredRows {
     /// precision for rows very close to the query (distance ≪ norms), which only reorders rows
     /// whose distances agree to about 1e-6 of the norms.
     let usePanels: Bool
+    /// The kernels of one instruction-set level (the selected one outside tests).
+    let kernels: Kernels.Table
 
     static let blockRows = 64
     /// How many blocks ahead of the scan 16-bit rows are prefetched.
@@ -272,11 +277,11 @@ enum StoredRows {
                         case .float32(let vectors):
                             Kernels.scoreBlock(
                                 queries: q0, queryCount: nq, queryStride: queryStride, rows: vectors + (s + j) * d,
-                                rowCount: m, dimension: d, l2: l2, out: tile + j, outStride: bs)
+                                rowCount: m, dimension: d, l2: l2, out: tile + j, outStride: bs, table: kernels)
                         case .half(let h, let format):
                             Kernels.scoreBlock(
                                 queries: q0, queryCount: nq, queryStride: queryStride, halfRows: h + (s + j) * d, format: format,
-                                rowCount: m, dimension: d, l2: l2, out: tile + j, outStride: bs)
+                                rowCount: m, dimension: d, l2: l2, out: tile + j, outStride: bs, table: kernels)
                         }
                     }
                     // The panel kernels read float32 rows: half-precision blocks are widened first.
@@ -285,19 +290,19 @@ enum StoredRows {
                         switch rows {
                         case .float32(let vectors): block = vectors + s * d
                         case .half(let h, let format):
-                            Kernels.widen(h + s * d, count: n * d, format, into: widened!)
+                            Kernels.widen(h + s * d, count: n * d, format, into: widened!, table: kernels)
                             block = UnsafePointer(widened!)
                         }
                     }
                     if mask.nonzeroBitCount >= 12 {
                         if let block {
-                            Kernels.packPanels(rows: block, rowCount: n, dimension: d, out: panels)
+                            Kernels.packPanels(rows: block, rowCount: n, dimension: d, out: panels, table: kernels)
                             if expandL2 {
-                                Kernels.squaredNormsOfPanels(panels, panelCount: (n + 7) / 8, dimension: d, out: rowSquares)
+                                Kernels.squaredNormsOfPanels(panels, panelCount: (n + 7) / 8, dimension: d, out: rowSquares, table: kernels)
                             }
                             Kernels.scorePanels(
                                 queries: q0, queryCount: nq, queryStride: queryStride, panels: panels,
-                                panelCount: (n + 7) / 8, dimension: d, l2: l2, out: tile, outStride: bs)
+                                panelCount: (n + 7) / 8, dimension: d, l2: l2, out: tile, outStride: bs, table: kernels)
                         } else {
                             unpacked(0, n)
                         }
@@ -308,9 +313,9 @@ enum StoredRows {
                             bits &= bits &- 1
                             if let block {
                                 let row = block + j * d
-                                if expandL2 { rowSquares[j] = Kernels.squaredNormSequential(row, d) }
+                                if expandL2 { rowSquares[j] = Kernels.squaredNormSequential(row, d, table: kernels) }
                                 for i in 0..<nq {
-                                    tile[i * bs + j] = Kernels.scoreRowSequential(q0 + i * queryStride, row, d, l2: l2)
+                                    tile[i * bs + j] = Kernels.scoreRowSequential(q0 + i * queryStride, row, d, l2: l2, table: kernels)
                                 }
                             } else {
                                 unpacked(j, 1)
