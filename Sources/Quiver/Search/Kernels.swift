@@ -19,7 +19,7 @@ internal import CQuiverKernels
 /// - x86-64 AVX2 (`_haswell`, `target("avx2,fma,f16c,popcnt")`): one `ymm` register,
 ///   `vfmadd231ps`, `vcvtph2ps`, `popcnt`.
 /// - x86-64 AVX-512 (`_skylake`): the Haswell kernels, except that the HNSW walk's
-///   ``dotWide(_:_:_:table:)`` / ``l2SquaredWide(_:_:_:table:)`` use 16-float vectors.
+///   `dotWide` / `l2SquaredWide` use 16-float vectors.
 /// - arm64 (`_neon`): two `q` registers, `fmla`, `fcvtl`.
 ///
 /// Each family's functions are collected in one dispatch table per level (``Table``); the
@@ -86,13 +86,13 @@ internal import CQuiverKernels
 
     /// The HNSW walk's dot product: 16 floats wide at the AVX-512 level when `n` is a multiple
     /// of 32 (the walk computes most distances on rows in cache, where arithmetic is the
-    /// limit), otherwise ``dot(_:_:_:table:)``. The sums are in a different order than `dot`'s,
+    /// limit), otherwise `dot`. The sums are in a different order than `dot`'s,
     /// so a walk's distances may differ from a flat scan's in the last bits.
     static func dotWide(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int, table: Table = .selected) -> Float {
         table.k.pointee.dot_wide(a, b, n)
     }
 
-    /// The HNSW walk's squared L2 distance (see ``dotWide(_:_:_:table:)``).
+    /// The HNSW walk's squared L2 distance (see `dotWide`).
     static func l2SquaredWide(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int, table: Table = .selected) -> Float {
         table.k.pointee.l2_squared_wide(a, b, n)
     }
