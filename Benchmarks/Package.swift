@@ -11,8 +11,8 @@
 //     swift run -c release --package-path Benchmarks embed-bench --file texts.jsonl --threads 1
 //         (all-MiniLM-L6-v2 throughput; Benchmarks/embeddings/bench.py runs it next to onnxruntime)
 //
-// Quiver is a path dependency here, so its manifest compiles it for this machine's AVX2/FMA/F16C
-// when the CPU has them (see ../Package.swift; QUIVER_CPU=portable turns that off).
+// Quiver is a path dependency here and builds exactly as it does by URL: its kernels pick the CPU's
+// instruction set at run time (QUIVER_CPU=baseline|avx2 caps it when a benchmark runs).
 import PackageDescription
 
 let package = Package(
