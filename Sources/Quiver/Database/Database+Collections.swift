@@ -10,16 +10,7 @@ extension Database {
     public func createCollection(
         _ name: String, dimension: Int, metric: MetricType = .cosine, idType: IDType = .int64, autoID: Bool = false
     ) throws {
-        let idField: FieldSchema
-        switch idType {
-        case .int64: idField = FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true, autoID: autoID)
-        case .varchar(let n):
-            guard !autoID else { throw QuiverError.invalidArgument("auto_id needs an int64 id; got a varchar id type") }
-            idField = FieldSchema(name: "id", dataType: .varchar(maxLength: n), isPrimaryKey: true)
-        }
-        let schema = try CollectionSchema(
-            fields: [idField, FieldSchema(name: "vector", dataType: .floatVector(dimension: dimension))],
-            enableDynamicField: true)
+        let schema = try CollectionSchema.quick(dimension: dimension, idType: idType, autoID: autoID)
         try createCollection(name, schema: schema, metric: metric)
     }
 

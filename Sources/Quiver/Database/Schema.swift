@@ -220,6 +220,24 @@ public struct CollectionSchema: Sendable, Hashable {
         try validate()
     }
 
+    /// The schema of Milvus's quick setup (what `createCollection(_:dimension:…)` and pymilvus's
+    /// `create_collection(name, dimension)` make): an `id` primary key, a `vector` field of
+    /// `dimension` floats, and dynamic fields on.
+    ///
+    /// - Throws: `.invalidArgument` for `autoID` with a varchar key, or a bad dimension or length.
+    public static func quick(dimension: Int, idType: IDType = .int64, autoID: Bool = false) throws -> CollectionSchema {
+        let idField: FieldSchema
+        switch idType {
+        case .int64: idField = FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true, autoID: autoID)
+        case .varchar(let n):
+            guard !autoID else { throw QuiverError.invalidArgument("auto_id needs an int64 id; got a varchar id type") }
+            idField = FieldSchema(name: "id", dataType: .varchar(maxLength: n), isPrimaryKey: true)
+        }
+        return try CollectionSchema(
+            fields: [idField, FieldSchema(name: "vector", dataType: .floatVector(dimension: dimension))],
+            enableDynamicField: true)
+    }
+
     /// The primary key field.
     public var primaryField: FieldSchema { fields.first(where: \.isPrimaryKey)! }
 

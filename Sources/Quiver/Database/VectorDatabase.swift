@@ -1,0 +1,315 @@
+/// The calls an embedded ``Database`` and a Milvus server have in common: one API from a laptop
+/// to a cluster.
+///
+/// `Database` (the embedded engine) conforms, and so does `RemoteDatabase` in the `QuiverRemote`
+/// module, which speaks Milvus's gRPC protocol to `quiver serve`, Milvus Lite's server or a Milvus
+/// cluster. Code written against `any VectorDatabase` runs on either; `connect(_:)` in
+/// `QuiverRemote` picks the backend from a path or a URL, as pymilvus's `MilvusClient(uri)` does.
+///
+/// ```swift
+/// func ingest(into db: any VectorDatabase) async throws {
+///     try await db.createCollection("docs", dimension: 384, metric: .ip)
+///     _ = try await db.insert("docs", rows: [["id": 1, "vector": .vector(v), "text": "hi"]])
+///     let hits = try await db.search("docs", vectors: [q], limit: 3, outputFields: ["text"])
+/// }
+/// ```
+///
+/// Every call names its collection first, without a label. The requirements take request values
+/// (``SearchRequest``, ``QueryRequest``, …) so that a backend implements each call once; the
+/// labelled methods with defaults that code calls are in the protocol's extension and build them.
+/// Results (``Hit``, ``Row``, ``InsertResult``, …) and errors (``QuiverError`` with its ``QuiverError/Code``)
+/// are the same types on every backend.
+public protocol VectorDatabase: Sendable {
+    /// Creates a collection with an explicit schema.
+    ///
+    /// - Throws: `.alreadyExists` when the name is taken; `.invalidArgument` for a bad name or schema.
+    func createCollection(_ name: String, schema: CollectionSchema, metric: MetricType) async throws
+    /// Deletes a collection and all its data.
+    ///
+    /// - Throws: `.notFound` when there is no such collection.
+    func dropCollection(_ name: String) async throws
+    /// Whether a collection of that name exists.
+    ///
+    /// - Throws: `.closed` or `.unavailable` when the database cannot be asked.
+    func hasCollection(_ name: String) async throws -> Bool
+    /// The names of the collections, sorted.
+    ///
+    /// - Throws: `.closed` or `.unavailable` when the database cannot be asked.
+    func listCollections() async throws -> [String]
+    /// The schema, metric and row count of a collection.
+    ///
+    /// - Throws: `.notFound` when there is no such collection.
+    func describeCollection(_ name: String) async throws -> CollectionDescription
+    /// Renames a collection.
+    ///
+    /// - Throws: `.notFound` for a missing collection; `.alreadyExists` when the new name is taken.
+    func renameCollection(_ name: String, to newName: String) async throws
+    /// Row and segment counts of a collection (a remote server reports the row count only).
+    ///
+    /// - Throws: `.notFound` when there is no such collection.
+    func collectionStats(_ name: String) async throws -> CollectionStats
+    /// Makes a collection searchable (Milvus's `load_collection`).
+    ///
+    /// - Throws: `.notFound` when there is no such collection.
+    func loadCollection(_ name: String) async throws
+    /// Gives a loaded collection's memory back (Milvus's `release_collection`).
+    ///
+    /// - Throws: `.notFound` when there is no such collection.
+    func releaseCollection(_ name: String) async throws
+    /// Whether a collection is loaded.
+    ///
+    /// - Throws: `.closed` or `.unavailable` when the database cannot be asked.
+    func loadState(_ name: String) async throws -> LoadState
+    /// Seals a collection's growing segment so that what was written is in segment files.
+    ///
+    /// - Throws: `.notFound` when there is no such collection; `.io` when the segment cannot be written.
+    func flush(_ collection: String) async throws
+
+    /// Inserts rows; atomic: every row is validated before anything is written.
+    ///
+    /// - Throws: `.alreadyExists` naming a primary key that is taken; `.dimensionMismatch`;
+    ///   `.invalidArgument` naming the row and field for any other bad value. Nothing is applied.
+    func insert(_ collection: String, rows: [Row]) async throws -> InsertResult
+    /// Inserts rows, replacing any live row with the same primary key; atomic like `insert`.
+    ///
+    /// - Throws: `.dimensionMismatch`; `.invalidArgument` for a bad value. Nothing is applied.
+    func upsert(_ collection: String, rows: [Row]) async throws -> UpsertResult
+    /// Deletes the rows a ``DeleteRequest`` names.
+    ///
+    /// - Throws: `.invalidArgument` when it has neither ids nor a filter; `.filterSyntax`.
+    func delete(_ collection: String, _ request: DeleteRequest) async throws -> DeleteResult
+    /// Reads rows by primary keys and/or a filter, with paging (``QueryRequest``).
+    ///
+    /// - Throws: `.invalidArgument` for bad keys, fields or paging; `.filterSyntax`.
+    func query(_ collection: String, _ request: QueryRequest) async throws -> [Row]
+    /// Nearest-neighbour search (``SearchRequest``): one list of hits per query.
+    ///
+    /// - Throws: `.dimensionMismatch`, `.invalidArgument`, `.filterSyntax`.
+    func search(_ collection: String, _ request: SearchRequest) async throws -> [[Hit]]
+
+    /// Defines an index on a vector field and starts building it.
+    ///
+    /// - Throws: `.invalidArgument` for a bad parameter; `.alreadyExists` when the field has a different index.
+    func createIndex(_ collection: String, _ request: IndexRequest) async throws
+    /// The type, metric, parameters and build progress of the index of `field`.
+    ///
+    /// - Throws: `.notFound` when the field has no index.
+    func describeIndex(_ collection: String, field: String) async throws -> IndexDescription
+    /// The fields that have an index (an index is named after its field), sorted.
+    ///
+    /// - Throws: `.notFound` when there is no such collection.
+    func listIndexes(_ collection: String) async throws -> [String]
+    /// Removes the index of `field`; searches of the field become exact.
+    ///
+    /// - Throws: `.notFound` when the field has no index.
+    func dropIndex(_ collection: String, field: String) async throws
+
+    /// Closes the database or the connection; later calls throw `.closed`.
+    ///
+    /// - Throws: `.io` when the embedded database cannot write its last state (its lock is released all the same).
+    func close() async throws
+}
+
+/// Whether a collection is loaded, with Milvus's meaning (`LoadState` in pymilvus).
+public enum LoadState: String, Sendable, Hashable {
+    /// There is no such collection.
+    case notExist = "NotExist"
+    /// The collection exists and is not loaded.
+    case notLoad = "NotLoad"
+    /// The collection is being loaded.
+    case loading = "Loading"
+    /// The collection is loaded and can be searched.
+    case loaded = "Loaded"
+}
+
+/// What a delete removes: rows by primary key and/or the rows a filter matches.
+public struct DeleteRequest: Sendable, Hashable {
+    /// Primary keys to delete; with a filter, only those of them that match it.
+    public var ids: [Value]?
+    /// A filter expression; empty for none.
+    public var filter: String
+    /// Values for the filter's `{name}` templates.
+    public var filterParams: [String: Value]
+
+    /// A delete by ids and/or filter; at least one must be given.
+    public init(ids: [Value]? = nil, filter: String = "", filterParams: [String: Value] = [:]) {
+        self.ids = ids
+        self.filter = filter
+        self.filterParams = filterParams
+    }
+}
+
+/// What a query reads: rows by primary keys and/or a filter, with paging.
+public struct QueryRequest: Sendable, Hashable {
+    /// A filter expression; empty for all rows.
+    public var filter: String
+    /// Values for the filter's `{name}` templates.
+    public var filterParams: [String: Value]
+    /// Primary keys; `nil` for no restriction by key.
+    public var ids: [Value]?
+    /// The most rows to return; `nil` for no limit (a query then needs a filter or ids).
+    public var limit: Int?
+    /// Rows to skip first.
+    public var offset: Int
+    /// Fields to return besides the primary key; `["*"]` for all, `["count(*)"]` for the count.
+    public var outputFields: [String]?
+
+    /// A query; see ``Database/query(_:filter:filterParams:ids:limit:offset:outputFields:)``.
+    public init(
+        filter: String = "", filterParams: [String: Value] = [:], ids: [Value]? = nil, limit: Int? = nil,
+        offset: Int = 0, outputFields: [String]? = nil
+    ) {
+        self.filter = filter
+        self.filterParams = filterParams
+        self.ids = ids
+        self.limit = limit
+        self.offset = offset
+        self.outputFields = outputFields
+    }
+}
+
+/// What a search looks for: query vectors (or stored rows' vectors) and how to rank and filter.
+public struct SearchRequest: Sendable, Hashable {
+    /// The queries of a search.
+    public enum Queries: Sendable, Hashable {
+        /// Float vectors, each with the field's dimension (float, float16 and bfloat16 fields).
+        case vectors([[Float]])
+        /// Bit vectors of `dimension / 8` bytes (binary fields).
+        case binaryVectors([[UInt8]])
+        /// The stored vectors of the rows with these primary keys.
+        case ids([Value])
+    }
+    /// The query vectors.
+    public var queries: Queries
+    /// Results per query, 1 or more; `limit + offset` at most ``maxTopK``.
+    public var limit: Int
+    /// Results to skip before the first one returned.
+    public var offset: Int
+    /// A filter expression the rows must match; empty for all rows.
+    public var filter: String
+    /// Values for the filter's `{name}` templates.
+    public var filterParams: [String: Value]
+    /// Fields to return in ``Hit/entity``; `nil` for none.
+    public var outputFields: [String]?
+    /// The vector field to search (needed when the schema has several).
+    public var annsField: String?
+    /// When given, must equal the collection's metric.
+    public var metric: MetricType?
+    /// Range search, grouping, rounding, threads and index parameters.
+    public var options: SearchOptions
+
+    /// A search; see ``Database/search(_:vectors:limit:offset:filter:filterParams:outputFields:annsField:metric:options:)``.
+    public init(
+        queries: Queries, limit: Int = 10, offset: Int = 0, filter: String = "", filterParams: [String: Value] = [:],
+        outputFields: [String]? = nil, annsField: String? = nil, metric: MetricType? = nil,
+        options: SearchOptions = SearchOptions()
+    ) {
+        self.queries = queries
+        self.limit = limit
+        self.offset = offset
+        self.filter = filter
+        self.filterParams = filterParams
+        self.outputFields = outputFields
+        self.annsField = annsField
+        self.metric = metric
+        self.options = options
+    }
+}
+
+/// An index to define on a vector field.
+public struct IndexRequest: Sendable, Hashable {
+    /// The vector field to index.
+    public var field: String
+    /// The index type; see ``IndexType`` for each type's parameters and defaults.
+    public var type: IndexType
+    /// Must be the collection's metric when given.
+    public var metric: MetricType?
+    /// Build parameters with Milvus's names (`M`, `efConstruction`, `nlist`).
+    public var params: [String: Value]
+
+    /// An index definition.
+    public init(field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:]) {
+        self.field = field
+        self.type = type
+        self.metric = metric
+        self.params = params
+    }
+}
+
+// MARK: - The labelled calls, with defaults, on every backend
+
+extension VectorDatabase {
+    /// Creates a collection the quick way (Milvus's quick setup): an `id` primary key, a float
+    /// vector field `vector` and a dynamic field; see ``CollectionSchema/quick(dimension:idType:autoID:)``.
+    ///
+    /// - Throws: `.alreadyExists` when the name is taken; `.invalidArgument` for a bad name or dimension.
+    public func createCollection(
+        _ name: String, dimension: Int, metric: MetricType = .cosine, idType: IDType = .int64, autoID: Bool = false
+    ) async throws {
+        try await createCollection(name, schema: CollectionSchema.quick(dimension: dimension, idType: idType, autoID: autoID), metric: metric)
+    }
+
+    /// Deletes rows by primary key and/or filter; returns how many live rows were deleted.
+    ///
+    /// - Throws: `.invalidArgument` when neither `ids` nor a filter is given; `.filterSyntax`.
+    public func delete(
+        _ collection: String, ids: [Value]? = nil, filter: String = "", filterParams: [String: Value] = [:]
+    ) async throws -> DeleteResult {
+        try await delete(collection, DeleteRequest(ids: ids, filter: filter, filterParams: filterParams))
+    }
+
+    /// The rows with the given primary keys, in that order (missing keys are skipped).
+    ///
+    /// - Throws: `.invalidArgument` for a key of the wrong type or an unknown output field.
+    public func get(_ collection: String, ids: [Value], outputFields: [String]? = nil) async throws -> [Row] {
+        try await query(collection, QueryRequest(ids: ids, outputFields: outputFields))
+    }
+
+    /// Rows by primary keys and/or a filter, with paging; `outputFields: ["count(*)"]` returns
+    /// `[["count(*)": n]]`.
+    ///
+    /// - Throws: `.invalidArgument` when there is no filter, no ids and no limit, or for bad paging; `.filterSyntax`.
+    public func query(
+        _ collection: String, filter: String = "", filterParams: [String: Value] = [:], ids: [Value]? = nil,
+        limit: Int? = nil, offset: Int = 0, outputFields: [String]? = nil
+    ) async throws -> [Row] {
+        try await query(collection, QueryRequest(
+            filter: filter, filterParams: filterParams, ids: ids, limit: limit, offset: offset, outputFields: outputFields))
+    }
+
+    /// For each query vector, the `limit` closest live rows (Milvus's distances: L2 squared,
+    /// ascending; IP and COSINE similarities, descending).
+    ///
+    /// - Throws: `.dimensionMismatch`, `.invalidArgument`, `.filterSyntax`.
+    public func search(
+        _ collection: String, vectors: [[Float]], limit: Int = 10, offset: Int = 0, filter: String = "",
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
+    ) async throws -> [[Hit]] {
+        try await search(collection, SearchRequest(
+            queries: .vectors(vectors), limit: limit, offset: offset, filter: filter, filterParams: filterParams,
+            outputFields: outputFields, annsField: annsField, metric: metric, options: options))
+    }
+
+    /// Searches a binary vector field (HAMMING or JACCARD) with bit vectors of `dimension / 8` bytes.
+    ///
+    /// - Throws: `.dimensionMismatch` for a query of the wrong length; `.invalidArgument`, `.filterSyntax`.
+    public func search(
+        _ collection: String, binaryVectors: [[UInt8]], limit: Int = 10, offset: Int = 0, filter: String = "",
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
+    ) async throws -> [[Hit]] {
+        try await search(collection, SearchRequest(
+            queries: .binaryVectors(binaryVectors), limit: limit, offset: offset, filter: filter,
+            filterParams: filterParams, outputFields: outputFields, annsField: annsField, metric: metric, options: options))
+    }
+
+    /// Defines an index on a vector field and starts building it; creating the same index again is a no-op.
+    ///
+    /// - Throws: `.invalidArgument` for a bad parameter or metric; `.alreadyExists` when the field has a different index.
+    public func createIndex(
+        _ collection: String, field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:]
+    ) async throws {
+        try await createIndex(collection, IndexRequest(field: field, type: type, metric: metric, params: params))
+    }
+}
