@@ -64,11 +64,22 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // Conversions between Quiver's types and Milvus's messages (schemas, field columns, status
+        // codes), shared by the server (QuiverServer) and the client (QuiverRemote).
+        .target(
+            name: "QuiverMilvus",
+            dependencies: [
+                "Quiver",
+                "QuiverMilvusProtocol",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         // `quiver serve`: Milvus's gRPC API over a Database.
         .target(
             name: "QuiverServer",
             dependencies: [
                 "Quiver",
+                "QuiverMilvus",
                 "QuiverMilvusProtocol",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -87,6 +98,7 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        .testTarget(name: "QuiverMilvusTests", dependencies: ["QuiverMilvus", "QuiverMilvusProtocol", "Quiver"]),
         .executableTarget(name: "QuiverCrashHarness", dependencies: ["Quiver"]),
         .testTarget(name: "QuiverTests", dependencies: ["Quiver", "QuiverTestSupport"]),
         // Shared by the test targets (runs the built `quiver`; finds ../shared/data); not a product.

@@ -1,5 +1,6 @@
 import GRPCCore
 import Quiver
+import QuiverMilvus
 import QuiverMilvusProtocol
 import SwiftProtobuf
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import Quiver
+import QuiverMilvus
 import QuiverMilvusProtocol
 
 /// Rows: insert, upsert, delete by expression, query (with `count(*)`), flush.

@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import Quiver
+import QuiverMilvus
 import QuiverMilvusProtocol
 
 /// Indexes: create (which also sets the collection's metric, as in Milvus), describe, drop, state

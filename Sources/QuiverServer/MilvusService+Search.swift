@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import Quiver
+import QuiverMilvus
 import QuiverMilvusProtocol
 
 /// Vector search: query vectors from the placeholder group (or primary keys), the filter with its

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import GRPCCore
 import Quiver
+import QuiverMilvus
 import QuiverMilvusProtocol
 import Synchronization
 
@@ -15,7 +16,7 @@ import Synchronization
 /// knows no handler for them).
 struct MilvusService: Milvus_Proto_Milvus_MilvusService.SimpleServiceProtocol {
     /// The one database name Quiver serves.
-    static let databaseName = "default"
+    static let databaseName = MilvusError.defaultDatabaseName
     /// The Milvus version reported by `GetVersion` (the protocol generation Quiver speaks).
     static let milvusVersion = "v2.6.0"
 

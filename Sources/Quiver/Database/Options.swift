@@ -101,6 +101,12 @@ public struct InsertResult: Sendable, Hashable {
     public var insertCount: Int
     /// The rows' primary keys in the order of the rows: `.int` or `.string` values.
     public var ids: [Value]
+
+    /// A result of `insertCount` rows with these keys (for backends other than the embedded engine).
+    public init(insertCount: Int, ids: [Value]) {
+        self.insertCount = insertCount
+        self.ids = ids
+    }
 }
 
 /// The result of an upsert.
@@ -109,12 +115,23 @@ public struct UpsertResult: Sendable, Hashable {
     public var upsertCount: Int
     /// The rows' primary keys in the order of the rows.
     public var ids: [Value]
+
+    /// A result of `upsertCount` rows with these keys (for backends other than the embedded engine).
+    public init(upsertCount: Int, ids: [Value]) {
+        self.upsertCount = upsertCount
+        self.ids = ids
+    }
 }
 
 /// The result of a delete: how many live rows were deleted (ids that matched no row are not counted).
 public struct DeleteResult: Sendable, Hashable {
     /// The number of live rows deleted.
     public var deleteCount: Int
+
+    /// A result of `deleteCount` deleted rows (for backends other than the embedded engine).
+    public init(deleteCount: Int) {
+        self.deleteCount = deleteCount
+    }
 }
 
 /// One search result: the primary key, the distance (Milvus convention), and the requested fields.
@@ -127,6 +144,13 @@ public struct Hit: Sendable, Hashable {
     public var distance: Float
     /// The requested output fields by name; empty when none were requested.
     public var entity: Row
+
+    /// A hit (for backends other than the embedded engine).
+    public init(id: Value, distance: Float, entity: Row = [:]) {
+        self.id = id
+        self.distance = distance
+        self.entity = entity
+    }
 }
 
 /// Statistics of a collection.
@@ -141,6 +165,14 @@ public struct CollectionStats: Sendable, Hashable {
     /// triggers and that fails does not fail the write; it is reported here (and to
     /// ``DatabaseOptions/logHandler``) and retried after a backoff. `Database.flush(_:)` throws it.
     public var flushError: QuiverError?
+
+    /// Statistics (for backends other than the embedded engine, which may know only the row count).
+    public init(rowCount: Int, segmentCount: Int = 0, growingRowCount: Int = 0, flushError: QuiverError? = nil) {
+        self.rowCount = rowCount
+        self.segmentCount = segmentCount
+        self.growingRowCount = growingRowCount
+        self.flushError = flushError
+    }
 }
 
 /// A collection's name, schema and metric.
@@ -153,4 +185,12 @@ public struct CollectionDescription: Sendable, Hashable {
     public var metric: MetricType
     /// The number of live rows, as ``CollectionStats/rowCount`` counts them.
     public var rowCount: Int
+
+    /// A description (for backends other than the embedded engine).
+    public init(name: String, schema: CollectionSchema, metric: MetricType, rowCount: Int) {
+        self.name = name
+        self.schema = schema
+        self.metric = metric
+        self.rowCount = rowCount
+    }
 }

@@ -43,6 +43,18 @@ public struct QuiverError: Error, Sendable, CustomStringConvertible, Hashable {
         /// ``DatabaseOptions/growingSegmentByteLimit`` bytes because flushes keep failing. Writes
         /// are refused until a flush succeeds (free disk space, then call `flush`).
         public static let resourceExhausted = Code("resourceExhausted")
+        /// A server could not be reached or is not serving (connection refused or lost); the
+        /// call may be tried again later. Remote backends only.
+        public static let unavailable = Code("unavailable")
+        /// A call's deadline passed before the server answered; whether it was applied is unknown.
+        /// Remote backends only.
+        public static let timeout = Code("timeout")
+        /// The server refused the credentials (a missing or wrong token, user or password) or the
+        /// user lacks the privilege. Remote backends only.
+        public static let permissionDenied = Code("permissionDenied")
+        /// The server failed in a way no other code describes; the message has its reason (and
+        /// Milvus's status code). Remote backends only.
+        public static let serverError = Code("serverError")
     }
 
     /// What kind of failure this is.

@@ -76,8 +76,7 @@ extension CollectionEngine {
             let sealedPending = s.manifest.segments.contains { def.type != .flat && $0.indexFiles[field] == nil }
             return IndexDescription(
                 field: field, type: def.type, metric: def.metric, params: def.params.stored(for: def.type),
-                state: sealedPending ? .inProgress : .finished, indexedRows: indexed, pendingRows: pending,
-                totalRows: indexed + pending)
+                state: sealedPending ? .inProgress : .finished, indexedRows: indexed, pendingRows: pending)
         }
     }
 

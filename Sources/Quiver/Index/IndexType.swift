@@ -169,4 +169,20 @@ public struct IndexDescription: Sendable, Hashable {
     public var pendingRows: Int
     /// ``indexedRows`` + ``pendingRows``.
     public var totalRows: Int
+
+    /// A description (for backends other than the embedded engine); ``totalRows`` is
+    /// `indexedRows + pendingRows`.
+    public init(
+        field: String, type: IndexType, metric: MetricType, params: [String: Value], state: State, indexedRows: Int,
+        pendingRows: Int
+    ) {
+        self.field = field
+        self.type = type
+        self.metric = metric
+        self.params = params
+        self.state = state
+        self.indexedRows = indexedRows
+        self.pendingRows = pendingRows
+        self.totalRows = indexedRows + pendingRows
+    }
 }

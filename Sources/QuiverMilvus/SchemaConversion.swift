@@ -4,8 +4,8 @@ import QuiverMilvusProtocol
 
 /// Schemas between Milvus's wire form (`schema.CollectionSchema`, carried serialized in
 /// `CreateCollectionRequest.schema` and returned in `DescribeCollectionResponse`) and Quiver's.
-enum SchemaConversion {
-    typealias WireType = Milvus_Proto_Schema_DataType
+package enum SchemaConversion {
+    package typealias WireType = Milvus_Proto_Schema_DataType
 
     /// Quiver's schema for a wire schema.
     ///
@@ -13,7 +13,7 @@ enum SchemaConversion {
     ///   int8 vectors, geometry, text, timestamps), a missing or malformed `dim`, `max_length` or
     ///   `max_capacity`, a function (BM25 and other functions run in Milvus, not here), or
     ///   whatever `CollectionSchema` rejects.
-    static func schema(from wire: Milvus_Proto_Schema_CollectionSchema) throws -> CollectionSchema {
+    package static func schema(from wire: Milvus_Proto_Schema_CollectionSchema) throws -> CollectionSchema {
         guard wire.functions.isEmpty else {
             throw MilvusError.unsupported("schema functions (\(wire.functions.map(\.name).joined(separator: ", "))) are not supported by Quiver")
         }
@@ -35,7 +35,7 @@ enum SchemaConversion {
     }
 
     /// The wire schema of a Quiver collection; field ids are 100, 101, … in schema order, as Milvus numbers them.
-    static func wireSchema(name: String, schema: CollectionSchema) -> Milvus_Proto_Schema_CollectionSchema {
+    package static func wireSchema(name: String, schema: CollectionSchema) -> Milvus_Proto_Schema_CollectionSchema {
         var wire = Milvus_Proto_Schema_CollectionSchema()
         wire.name = name
         wire.description_p = schema.description
@@ -71,7 +71,7 @@ enum SchemaConversion {
     }
 
     /// The Quiver type of a wire field, with its type parameters read.
-    static func dataType(of f: Milvus_Proto_Schema_FieldSchema) throws -> DataType {
+    package static func dataType(of f: Milvus_Proto_Schema_FieldSchema) throws -> DataType {
         let params = Dictionary(f.typeParams.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
         func int(_ key: String) throws -> Int {
             guard let text = params[key] else {
@@ -119,7 +119,7 @@ enum SchemaConversion {
     }
 
     /// The wire type of a Quiver type.
-    static func wireType(_ t: DataType) -> WireType {
+    package static func wireType(_ t: DataType) -> WireType {
         switch t {
         case .bool: .bool
         case .int8: .int8
@@ -165,7 +165,7 @@ enum SchemaConversion {
         return v
     }
 
-    static func keyValue(_ key: String, _ value: String) -> Milvus_Proto_Common_KeyValuePair {
+    package static func keyValue(_ key: String, _ value: String) -> Milvus_Proto_Common_KeyValuePair {
         var pair = Milvus_Proto_Common_KeyValuePair()
         pair.key = key
         pair.value = value

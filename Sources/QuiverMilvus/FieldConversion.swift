@@ -8,8 +8,8 @@ import QuiverMilvusProtocol
 ///
 /// Every count and length on the wire is checked against the row count before anything is
 /// indexed, so a malformed request is an error, never a crash.
-enum FieldConversion {
-    typealias Column = Milvus_Proto_Schema_FieldData
+package enum FieldConversion {
+    package typealias Column = Milvus_Proto_Schema_FieldData
 
     // MARK: Wire columns → rows
 
@@ -18,7 +18,7 @@ enum FieldConversion {
     /// - Parameter numRows: the request's `num_rows` (0: taken from the first column).
     /// - Throws: `MilvusError` for a column that is not in the schema, a column whose length or
     ///   vector dimension does not match, malformed JSON, or a null in a field that cannot hold one.
-    static func rows(from columns: [Column], numRows: Int, schema: CollectionSchema) throws -> [Row] {
+    package static func rows(from columns: [Column], numRows: Int, schema: CollectionSchema) throws -> [Row] {
         var count = numRows
         if count == 0, let first = columns.first { count = try length(of: first, schema: schema) }
         guard count > 0 else { throw MilvusError.invalid("the request has no rows") }
@@ -58,7 +58,7 @@ enum FieldConversion {
     }
 
     /// The number of rows a column holds.
-    private static func length(of column: Column, schema: CollectionSchema) throws -> Int {
+    static func length(of column: Column, schema: CollectionSchema) throws -> Int {
         if !column.validData.isEmpty { return column.validData.count }
         switch column.field {
         case .vectors(let v)?:
@@ -89,7 +89,7 @@ enum FieldConversion {
 
     /// The `count` values of one column, nulls where `valid_data` says so. Nullable columns may
     /// carry only the valid rows' values (as pymilvus sends them) or one value per row.
-    static func values(of column: Column, type: DataType, count: Int) throws -> [Value] {
+    package static func values(of column: Column, type: DataType, count: Int) throws -> [Value] {
         let name = column.fieldName
         let valid = column.validData
         guard valid.isEmpty || valid.count == count else {
@@ -182,15 +182,15 @@ enum FieldConversion {
 
     /// What a result carries besides ids: the schema fields in schema order and whether the
     /// `$meta` column of dynamic keys is emitted.
-    struct Projection: Sendable {
-        var fields: [FieldSchema]
-        var dynamic: Bool
+    package struct Projection: Sendable {
+        package var fields: [FieldSchema]
+        package var dynamic: Bool
         /// The names for the response's `output_fields`: the fields, then the dynamic keys asked
         /// for by name (pymilvus keeps only those keys of `$meta`; none listed means all of them).
-        var outputNames: [String]
+        package var outputNames: [String]
 
         /// The projection of `names` (a request's output fields; `*` is every field and key).
-        init(_ names: [String], schema: CollectionSchema, includePrimaryKey: Bool) {
+        package init(_ names: [String], schema: CollectionSchema, includePrimaryKey: Bool) {
             var wanted = Set<String>()
             var dynamicKeys = [String]()
             var allDynamic = false
@@ -214,7 +214,7 @@ enum FieldConversion {
     }
 
     /// One column per projected field (and `$meta` when dynamic keys are projected), in row order.
-    static func columns(of rows: [Row], projection: Projection, schema: CollectionSchema) -> [Column] {
+    package static func columns(of rows: [Row], projection: Projection, schema: CollectionSchema) -> [Column] {
         var columns = projection.fields.enumerated().map { _, field in
             column(field, id: fieldID(of: field.name, in: schema), values: rows.map { $0[field.name] ?? .null })
         }
@@ -236,13 +236,13 @@ enum FieldConversion {
         return columns
     }
 
-    static func fieldID(of name: String, in schema: CollectionSchema) -> Int64 {
+    package static func fieldID(of name: String, in schema: CollectionSchema) -> Int64 {
         Int64(100 + (schema.fields.firstIndex { $0.name == name } ?? 0))
     }
 
     /// The column of `field` holding `values` (one per row); nulls are flagged in `valid_data`
     /// with a zero value in their place, as Milvus sends them.
-    static func column(_ field: FieldSchema, id: Int64, values: [Value]) -> Column {
+    package static func column(_ field: FieldSchema, id: Int64, values: [Value]) -> Column {
         var column = Column()
         column.type = SchemaConversion.wireType(field.dataType)
         column.fieldName = field.name
@@ -334,7 +334,7 @@ enum FieldConversion {
     // MARK: Primary keys and template values
 
     /// The wire ids of primary keys (int64 or varchar).
-    static func ids(_ keys: [Value], schema: CollectionSchema) -> Milvus_Proto_Schema_IDs {
+    package static func ids(_ keys: [Value], schema: CollectionSchema) -> Milvus_Proto_Schema_IDs {
         var ids = Milvus_Proto_Schema_IDs()
         if schema.primaryField.dataType == .int64 {
             var a = Milvus_Proto_Schema_LongArray()
@@ -349,11 +349,11 @@ enum FieldConversion {
     }
 
     /// A filter's template values (`expr_template_values`) as Quiver's filter parameters.
-    static func templateValues(_ values: [String: Milvus_Proto_Schema_TemplateValue]) throws -> [String: Value] {
+    package static func templateValues(_ values: [String: Milvus_Proto_Schema_TemplateValue]) throws -> [String: Value] {
         try values.mapValues(templateValue)
     }
 
-    static func templateValue(_ t: Milvus_Proto_Schema_TemplateValue) throws -> Value {
+    package static func templateValue(_ t: Milvus_Proto_Schema_TemplateValue) throws -> Value {
         switch t.val {
         case .boolVal(let b)?: return .bool(b)
         case .int64Val(let i)?: return .int(i)
@@ -384,8 +384,8 @@ enum FieldConversion {
 
 /// IEEE 754 half precision and bfloat16, to and from `Float`, for the float16 and bfloat16
 /// vectors that travel as little-endian bytes. Narrowing rounds to nearest, ties to even.
-enum HalfFloat {
-    static func float(fromHalf h: UInt16) -> Float {
+package enum HalfFloat {
+    package static func float(fromHalf h: UInt16) -> Float {
         let sign: UInt32 = UInt32(h & 0x8000) << 16
         let exponent = UInt32(h >> 10) & 0x1f
         let mantissa = UInt32(h & 0x3ff)
@@ -397,7 +397,7 @@ enum HalfFloat {
         return Float(bitPattern: sign | (exponent + 112) << 23 | mantissa << 13)
     }
 
-    static func half(from f: Float) -> UInt16 {
+    package static func half(from f: Float) -> UInt16 {
         let bits = f.bitPattern
         let sign = UInt16((bits >> 16) & 0x8000)
         let magnitude = bits & 0x7fff_ffff
@@ -416,10 +416,10 @@ enum HalfFloat {
         return sign | UInt16(min(rounded, 0x7c00))
     }
 
-    static func float(fromBFloat16 b: UInt16) -> Float { Float(bitPattern: UInt32(b) << 16) }
+    package static func float(fromBFloat16 b: UInt16) -> Float { Float(bitPattern: UInt32(b) << 16) }
 
     /// Little-endian float16 (or bfloat16) values widened to `Float`; a trailing odd byte is ignored.
-    static func widen(_ bytes: Data, float16: Bool) -> [Float] {
+    package static func widen(_ bytes: Data, float16: Bool) -> [Float] {
         bytes.withUnsafeBytes { raw in
             (0..<raw.count / 2).map { j in
                 let bits = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * j, as: UInt16.self))
@@ -428,7 +428,7 @@ enum HalfFloat {
         }
     }
 
-    static func bfloat16(from f: Float) -> UInt16 {
+    package static func bfloat16(from f: Float) -> UInt16 {
         let bits = f.bitPattern
         if f.isNaN { return UInt16(bits >> 16) | 0x40 }
         return UInt16(truncatingIfNeeded: roundShift(bits, by: 16))

@@ -1,11 +1,10 @@
 import Foundation
 import Quiver
+import QuiverMilvus
 import QuiverMilvusProtocol
 import Testing
 
-@testable import QuiverServer
-
-/// The wire conversions of `quiver serve`: schemas, every field type's column both ways,
+/// The wire conversions shared by `quiver serve` and the remote client: schemas, every field type's column both ways,
 /// nullable columns in both wire layouts, half-precision bits, malformed columns, error mapping.
 @Suite struct ConversionTests {
     /// A schema with every field type Quiver has.
@@ -69,17 +68,7 @@ import Testing
         let projection = FieldConversion.Projection(["*"], schema: schema, includePrimaryKey: true)
         let columns = FieldConversion.columns(of: Self.rows, projection: projection, schema: schema)
         #expect(columns.map(\.fieldName) == schema.fields.map(\.name) + ["$meta"])
-        let back = try FieldConversion.rows(from: columns, numRows: 2, schema: schema)
-        for (got, want) in zip(back, Self.rows) {
-            for (key, value) in want {
-                // floats travel as float32, JSON and the rest exactly
-                if key == "f" {
-                    #expect(got[key]?.doubleValue == value.doubleValue.map { Double(Float($0)) }, "\(key)")
-                } else {
-                    #expect(got[key] == value, "\(key)")
-                }
-            }
-        }
+        Self.expectSameValues(try FieldConversion.rows(from: columns, numRows: 2, schema: schema), Self.rows)
         // The wire layout Milvus uses: nulls flagged, zero placeholders in dense scalar data.
         let i32 = try #require(columns.first { $0.fieldName == "i32" })
         #expect(i32.validData == [true, false])
@@ -90,6 +79,20 @@ import Testing
         #expect(b.vectors.bfloat16Vector == Data([0x00, 0x3F, 0x40, 0x40, 0x80, 0xBF, 0x00, 0x40]))
         let meta = try #require(columns.last)
         #expect(meta.isDynamic && meta.scalars.jsonData.data == [Data(#"{"extra":"dyn"}"#.utf8), Data("{}".utf8)])
+    }
+
+    /// Every value of `want` is in `got`: floats as float32 (the wire's precision), the rest exactly.
+    static func expectSameValues(_ got: [Row], _ want: [Row], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(got.count == want.count, sourceLocation: sourceLocation)
+        for (g, w) in zip(got, want) {
+            for (key, value) in w {
+                if key == "f" {
+                    #expect(g[key]?.doubleValue == value.doubleValue.map { Double(Float($0)) }, "\(key)", sourceLocation: sourceLocation)
+                } else {
+                    #expect(g[key] == value, "\(key)", sourceLocation: sourceLocation)
+                }
+            }
+        }
     }
 
     @Test func nullableColumnsAcceptTheCompactLayoutPymilvusSends() throws {
@@ -172,10 +175,12 @@ import Testing
         #expect(missing.reason == "collection not found[database=default][collection=docs]")
         let index = MilvusError(QuiverError(.notFound, "field 'v' has no index"), indexNotFound: "docs")
         #expect(index.code == 700 && index.legacy == .indexNotExist)
-        for code in [QuiverError.Code.invalidArgument, .dimensionMismatch, .filterSyntax, .alreadyExists] {
+        for code in [QuiverError.Code.invalidArgument, .dimensionMismatch, .alreadyExists] {
             let mapped = MilvusError(QuiverError(code, "why"))
             #expect(mapped.code == 1100 && mapped.legacy == .illegalArgument && mapped.reason == "invalid parameter: why")
         }
+        let filter = MilvusError(QuiverError(.filterSyntax, "why"))
+        #expect(filter.code == 1100 && filter.reason == "invalid parameter: cannot parse expression: why")
         #expect(MilvusError(QuiverError(.unsupported, "x")).code == 3000)
         let io = MilvusError(QuiverError(.io, "disk"))
         #expect(io.code == 65535 && io.legacy == .unexpectedError && io.reason.contains("disk"))

@@ -7,45 +7,48 @@ import QuiverMilvusProtocol
 /// Milvus answers almost every failure in the response's `status`, not as a gRPC error, and
 /// pymilvus raises `MilvusException(code: status.code, message: status.reason)` from it. The codes
 /// are Milvus's (`pkg/util/merr/errors.go`); the legacy code follows Milvus's mapping of each.
-struct MilvusError: Error, Sendable, Equatable {
-    var code: Int32
-    var legacy: Milvus_Proto_Common_ErrorCode
-    var reason: String
+package struct MilvusError: Error, Sendable, Equatable {
+    package var code: Int32
+    package var legacy: Milvus_Proto_Common_ErrorCode
+    package var reason: String
 
-    init(code: Int32, legacy: Milvus_Proto_Common_ErrorCode, reason: String) {
+    package init(code: Int32, legacy: Milvus_Proto_Common_ErrorCode, reason: String) {
         self.code = code
         self.legacy = legacy
         self.reason = reason
     }
 
+    /// The one database name Quiver serves (Milvus's default database).
+    package static let defaultDatabaseName = "default"
+
     // Milvus's codes used here.
-    static let collectionNotFoundCode: Int32 = 100
-    static let indexNotFoundCode: Int32 = 700
-    static let databaseNotFoundCode: Int32 = 800
-    static let parameterInvalidCode: Int32 = 1100
-    static let unsupportedCode: Int32 = 3000
-    static let unexpectedCode: Int32 = 65535
+    package static let collectionNotFoundCode: Int32 = 100
+    package static let indexNotFoundCode: Int32 = 700
+    package static let databaseNotFoundCode: Int32 = 800
+    package static let parameterInvalidCode: Int32 = 1100
+    package static let unsupportedCode: Int32 = 3000
+    package static let unexpectedCode: Int32 = 65535
 
     /// `has_collection` is false exactly when `DescribeCollection` answers this (code 100, legacy 4).
-    static func collectionNotFound(_ name: String) -> MilvusError {
+    package static func collectionNotFound(_ name: String) -> MilvusError {
         MilvusError(code: collectionNotFoundCode, legacy: .collectionNotExists,
-                    reason: "collection not found[database=\(MilvusService.databaseName)][collection=\(name)]")
+                    reason: "collection not found[database=\(Self.defaultDatabaseName)][collection=\(name)]")
     }
 
-    static func indexNotFound(_ collection: String, detail: String) -> MilvusError {
+    package static func indexNotFound(_ collection: String, detail: String) -> MilvusError {
         MilvusError(code: indexNotFoundCode, legacy: .indexNotExist, reason: "index not found[collection=\(collection)]: \(detail)")
     }
 
-    static func databaseNotFound(_ name: String) -> MilvusError {
+    package static func databaseNotFound(_ name: String) -> MilvusError {
         MilvusError(code: databaseNotFoundCode, legacy: .unexpectedError,
-                    reason: "database not found[database=\(name)]: Quiver serves one database, '\(MilvusService.databaseName)'")
+                    reason: "database not found[database=\(name)]: Quiver serves one database, '\(Self.defaultDatabaseName)'")
     }
 
-    static func invalid(_ reason: String) -> MilvusError {
+    package static func invalid(_ reason: String) -> MilvusError {
         MilvusError(code: parameterInvalidCode, legacy: .illegalArgument, reason: "invalid parameter: \(reason)")
     }
 
-    static func unsupported(_ reason: String) -> MilvusError {
+    package static func unsupported(_ reason: String) -> MilvusError {
         MilvusError(code: unsupportedCode, legacy: .unexpectedError, reason: "unsupported operation: \(reason)")
     }
 
@@ -57,7 +60,7 @@ struct MilvusError: Error, Sendable, Equatable {
     ///
     /// - Parameter indexNotFound: the collection whose index the call was about: a `.notFound`
     ///   that does not name a collection is then Milvus's IndexNotFound.
-    init(_ error: any Error, indexNotFound collection: String? = nil) {
+    package init(_ error: any Error, indexNotFound collection: String? = nil) {
         if let error = error as? MilvusError {
             self = error
             return
@@ -67,8 +70,10 @@ struct MilvusError: Error, Sendable, Equatable {
             return
         }
         switch error.code {
-        case .invalidArgument, .dimensionMismatch, .filterSyntax, .alreadyExists:
+        case .invalidArgument, .dimensionMismatch, .alreadyExists:
             self = .invalid(error.message)
+        case .filterSyntax:
+            self = .invalid("cannot parse expression: \(error.message)")  // Milvus's wording, which clients read
         case .notFound:
             if let name = Self.collectionName(inNotFound: error.message) {
                 self = .collectionNotFound(name)
@@ -91,8 +96,60 @@ struct MilvusError: Error, Sendable, Equatable {
         return String(message.dropFirst(prefix.count).dropLast(suffix.count))
     }
 
+    // MARK: The client's direction: a server's status as a QuiverError
+
+    /// The error a response's status reports, or `nil` when it is a success (both `code` and the
+    /// legacy `error_code` zero, as pymilvus requires).
+    package init?(status: Milvus_Proto_Common_Status) {
+        guard status.code != 0 || status.errorCode != .success else { return nil }
+        self.init(code: status.code, legacy: status.errorCode, reason: status.reason)
+    }
+
+    /// The Quiver error code of Milvus's status code (`pkg/util/merr/errors.go`), with the legacy
+    /// `error_code` read when an old server sends only that: not-found codes (collection 100,
+    /// partition 200, index 700, database 800) are `.notFound`; parameter (1100–1102), field
+    /// (1700s), index type (701) and schema (105) errors are `.invalidArgument`; service
+    /// unavailability (1, 2, 11) `.unavailable`; memory, disk, rate and quota limits (3, 4, 7–9,
+    /// 12) `.resourceExhausted`; an unimplemented call (10) and an unsupported operation (3000)
+    /// `.unsupported`; authentication and privileges (1400s) `.permissionDenied`; anything else
+    /// `.serverError`. An invalid parameter (1100) is told apart by its reason as Milvus and
+    /// `quiver serve` word it: a filter that does not parse is `.filterSyntax`, a vector of the
+    /// wrong dimension `.dimensionMismatch`, a key or name that exists `.alreadyExists`.
+    package var quiverCode: QuiverError.Code {
+        switch code {
+        case 1100 where reason.contains("cannot parse expression"): return .filterSyntax
+        case 1100 where reason.contains("dimensions, the field has") || reason.contains("is not equal to schema dim")
+            || reason.contains("vector dimension mismatch"):
+            return .dimensionMismatch
+        case 1100 where reason.contains("already exists"): return .alreadyExists
+        case 100, 200, 700, 800: return .notFound
+        case 105, 701, 802, 1100, 1101, 1102, 1700, 1701: return .invalidArgument
+        case 1, 2, 11: return .unavailable
+        case 3, 4, 7, 8, 9, 12: return .resourceExhausted
+        case 10, Self.unsupportedCode: return .unsupported
+        case 1400, 1401, 1402, 1403: return .permissionDenied
+        case 0:
+            switch legacy {
+            case .collectionNotExists, .indexNotExist: return .notFound
+            case .illegalArgument, .illegalDimension, .illegalIndexType, .illegalCollectionName, .illegalTopk,
+                .illegalRowRecord, .illegalVectorID, .illegalSearchResult, .illegalMetricType, .illegalNlist:
+                return .invalidArgument
+            case .permissionDenied: return .permissionDenied
+            case .rateLimit, .forceDeny, .memoryQuotaExhausted, .diskQuotaExhausted, .outOfMemory: return .resourceExhausted
+            case .notReadyServe: return .unavailable
+            default: return .serverError
+            }
+        default: return .serverError
+        }
+    }
+
+    /// The QuiverError for this status, with the server's reason and Milvus's code in the message.
+    package var quiverError: QuiverError {
+        QuiverError(quiverCode, "\(reason.isEmpty ? "the server reported an error" : reason) (Milvus code \(code))", cause: self)
+    }
+
     /// The wire status.
-    var status: Milvus_Proto_Common_Status {
+    package var status: Milvus_Proto_Common_Status {
         var status = Milvus_Proto_Common_Status()
         status.code = code
         status.errorCode = legacy
@@ -102,14 +159,14 @@ struct MilvusError: Error, Sendable, Equatable {
 }
 
 /// Responses that carry a `status`, so one function can answer any of them with an error.
-protocol MilvusResponse: Sendable {
+package protocol MilvusResponse: Sendable {
     init()
     var status: Milvus_Proto_Common_Status { get set }
 }
 
 extension MilvusResponse {
     /// A response with only `status` set, from `error`.
-    static func failure(_ error: MilvusError) -> Self {
+    package static func failure(_ error: MilvusError) -> Self {
         var response = Self()
         response.status = error.status
         return response
@@ -138,7 +195,7 @@ extension Milvus_Proto_Milvus_GetFlushStateResponse: MilvusResponse {}
 
 /// `Status` itself answers the RPCs that return only a status.
 extension Milvus_Proto_Common_Status: MilvusResponse {
-    var status: Milvus_Proto_Common_Status {
+    package var status: Milvus_Proto_Common_Status {
         get { self }
         set { self = newValue }
     }
