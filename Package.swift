@@ -101,8 +101,9 @@ let package = Package(
         .testTarget(name: "QuiverMilvusTests", dependencies: ["QuiverMilvus", "QuiverMilvusProtocol", "Quiver"]),
         .executableTarget(name: "QuiverCrashHarness", dependencies: ["Quiver"]),
         .testTarget(name: "QuiverTests", dependencies: ["Quiver", "QuiverTestSupport"]),
-        // Shared by the test targets (runs the built `quiver`; finds ../shared/data); not a product.
-        .target(name: "QuiverTestSupport", path: "Tests/QuiverTestSupport"),
+        // Shared by the test targets (runs the built `quiver`; finds ../shared/data; the VectorDatabase
+        // conformance scenario every backend runs); not a product.
+        .target(name: "QuiverTestSupport", dependencies: ["Quiver"], path: "Tests/QuiverTestSupport"),
         .testTarget(name: "QuiverCLITests", dependencies: ["Quiver", "QuiverTestSupport"]),
         .testTarget(
             name: "QuiverRAGTests",

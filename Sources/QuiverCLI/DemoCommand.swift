@@ -37,7 +37,7 @@ extension QuiverCommand {
                     let batch = (batchStart..<min(batchStart + 10_000, rows)).map { i -> Row in
                         ["id": .int(Int64(i)), "vector": .vector(vectors[i]), "color": .string(colors[i % 3]), "n": .int(Int64(i))]
                     }
-                    _ = try db.insert(into: "demo", rows: batch)
+                    _ = try db.insert("demo", rows: batch)
                 }
                 print("inserted \(rows) rows of \(d) dimensions in \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
                 let flushStart = Date()

@@ -155,7 +155,7 @@ extension QuiverCommand {
         func run() throws {
             let rows = try readRows(file)
             try withDatabase(target.db) { db in
-                let r = try db.insert(into: target.collection, rows: rows)
+                let r = try db.insert(target.collection, rows: rows)
                 printJSON(["insert_count": .int(Int64(r.insertCount)), "ids": .array(r.ids)])
             }
         }
@@ -169,7 +169,7 @@ extension QuiverCommand {
         func run() throws {
             let rows = try readRows(file)
             try withDatabase(target.db) { db in
-                let r = try db.upsert(into: target.collection, rows: rows)
+                let r = try db.upsert(target.collection, rows: rows)
                 printJSON(["upsert_count": .int(Int64(r.upsertCount))])
             }
         }
@@ -188,7 +188,7 @@ extension QuiverCommand {
         func run() throws {
             try withDatabase(target.db) { db in
                 let keys = try ids.map { try parseIDs($0, db: db, collection: target.collection) }
-                let r = try db.delete(from: target.collection, ids: keys, filter: filter.filter, filterParams: try filter.params())
+                let r = try db.delete(target.collection, ids: keys, filter: filter.filter ?? "", filterParams: try filter.params())
                 printJSON(["delete_count": .int(Int64(r.deleteCount))])
             }
         }
@@ -203,7 +203,7 @@ extension QuiverCommand {
         func run() throws {
             try withDatabase(target.db) { db in
                 let keys = try parseIDs(ids, db: db, collection: target.collection)
-                let rows = try db.get(from: target.collection, ids: keys, outputFields: outputFields.map(parseList))
+                let rows = try db.get(target.collection, ids: keys, outputFields: outputFields.map(parseList))
                 printJSON(.array(rows.map { .object($0) }))
             }
         }
@@ -222,7 +222,7 @@ extension QuiverCommand {
             try withDatabase(target.db) { db in
                 let keys = try ids.map { try parseIDs($0, db: db, collection: target.collection) }
                 let rows = try db.query(
-                    from: target.collection, filter: filter.filter ?? "", filterParams: try filter.params(), ids: keys,
+                    target.collection, filter: filter.filter ?? "", filterParams: try filter.params(), ids: keys,
                     limit: limit, offset: offset, outputFields: outputFields.map(parseList))
                 printJSON(.array(rows.map { .object($0) }))
             }

@@ -46,7 +46,7 @@ do {
         var i = Int64(args.count > 4 ? args[4] : "0") ?? 0
         while true {
             let v: [Float] = [Float(i), 1, 2, 3]
-            _ = try db.insert(into: "crash", rows: [["id": .int(i), "vector": .vector(v), "n": .int(i)]])
+            _ = try db.insert("crash", rows: [["id": .int(i), "vector": .vector(v), "n": .int(i)]])
             ack.write(Data("\(i)\n".utf8))
             i += 1
         }
@@ -58,7 +58,7 @@ do {
         let db = try Database.open(at: args[2], options: options)
         if !db.hasCollection("crash") { try db.createCollection("crash", dimension: 4, metric: .l2) }
         let log = openLog(args[3])
-        var live = Set(try db.query(from: "crash", limit: 16_384).compactMap { $0["id"]?.intValue })
+        var live = Set(try db.query("crash", limit: 16_384).compactMap { $0["id"]?.intValue })
         var g = SplitMix(state: seed)
         while true {
             seq += 1
@@ -72,18 +72,18 @@ do {
                 let free = (0..<400).map(Int64.init).filter { !live.contains($0) }.shuffled(using: &g).prefix(n)
                 guard !free.isEmpty else { continue }
                 log.write(Data("B \(seq) I \(free.map(String.init).joined(separator: ","))\n".utf8))
-                _ = try db.insert(into: "crash", rows: free.map(row))
+                _ = try db.insert("crash", rows: free.map(row))
                 live.formUnion(free)
             case 40..<65:
                 let keys = Set((0..<n).map { _ in Int64.random(in: 0..<400, using: &g) })
                 log.write(Data("B \(seq) U \(keys.map(String.init).joined(separator: ","))\n".utf8))
-                _ = try db.upsert(into: "crash", rows: keys.map(row))
+                _ = try db.upsert("crash", rows: keys.map(row))
                 live.formUnion(keys)
             case 65..<90:
                 let keys = Array(live.shuffled(using: &g).prefix(n))
                 guard !keys.isEmpty else { continue }
                 log.write(Data("B \(seq) D \(keys.map(String.init).joined(separator: ","))\n".utf8))
-                _ = try db.delete(from: "crash", ids: keys.map { .int($0) })
+                _ = try db.delete("crash", ids: keys.map { .int($0) })
                 live.subtract(keys)
             case 90..<96:
                 log.write(Data("B \(seq) F -\n".utf8))

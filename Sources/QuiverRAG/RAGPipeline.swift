@@ -100,7 +100,7 @@ public struct RAGPipeline: Sendable {
             let vectors = try embedder.validated(
                 try await embedder.encodeDocuments(pending.map(\.chunk.text)), count: pending.count)
             let rows = zip(pending, vectors).map { item, vector in row(item.chunk, hash: item.hash, vector: vector) }
-            _ = try await database.upsert(into: collection, rows: rows)
+            _ = try await database.upsert(collection, rows: rows)
             report.embedded += rows.count
             pending.removeAll(keepingCapacity: true)
         }
@@ -126,7 +126,7 @@ public struct RAGPipeline: Sendable {
             let stale = stored.keys.filter { $0 >= chunks.count }.sorted()
             if !stale.isEmpty {
                 report.deleted += try await database.delete(
-                    from: collection, ids: stale.map { .string(Self.chunkID(source: document.source, index: $0)) }
+                    collection, ids: stale.map { .string(Self.chunkID(source: document.source, index: $0)) }
                 ).deleteCount
             }
             report.chunks += chunks.count
@@ -147,7 +147,7 @@ public struct RAGPipeline: Sendable {
         let stored = try storedChunks(of: source)
         guard !stored.isEmpty else { return 0 }
         return try database.delete(
-            from: collection, ids: stored.keys.sorted().map { .string(Self.chunkID(source: source, index: $0)) }
+            collection, ids: stored.keys.sorted().map { .string(Self.chunkID(source: source, index: $0)) }
         ).deleteCount
     }
 
@@ -180,7 +180,7 @@ public struct RAGPipeline: Sendable {
         var first = 0
         while true {
             let ids: [Value] = (first..<first + block).map { .string(Self.chunkID(source: source, index: $0)) }
-            let rows = try database.get(from: collection, ids: ids, outputFields: [RAGSchema.chunkIndex, RAGSchema.contentHash, RAGSchema.embedder])
+            let rows = try database.get(collection, ids: ids, outputFields: [RAGSchema.chunkIndex, RAGSchema.contentHash, RAGSchema.embedder])
             for row in rows {
                 guard let i = row[RAGSchema.chunkIndex]?.intValue else { continue }
                 out[Int(i)] = (row[RAGSchema.contentHash]?.stringValue ?? "", row[RAGSchema.embedder]?.stringValue ?? "")
@@ -341,7 +341,7 @@ public enum RAGSchema {
     /// - Throws: `QuiverError` when the collection cannot be read.
     public static func storedEmbedderName(in database: Database, collection: String) throws -> String? {
         guard database.hasCollection(collection) else { return nil }
-        let rows = try database.query(from: collection, limit: 1, outputFields: [embedder])
+        let rows = try database.query(collection, limit: 1, outputFields: [embedder])
         return rows.first?[embedder]?.stringValue
     }
 }

@@ -118,7 +118,7 @@ extension MilvusService {
         }
     }
 
-    // MARK: Load state (always loaded)
+    // MARK: Load state (Database.loadState: every open collection is loaded)
 
     /// Throws Milvus's CollectionNotFound when `name` does not exist.
     func requireCollection(_ name: String, database db: String) throws {
@@ -127,15 +127,17 @@ extension MilvusService {
     }
 
     func loadCollection(request: Milvus_Proto_Milvus_LoadCollectionRequest, context: ServerContext) async throws -> Milvus_Proto_Common_Status {
-        await answer {
+        await answer { [database] in
             try requireCollection(request.collectionName, database: request.dbName)
+            try database.loadCollection(request.collectionName)
             return Self.success
         }
     }
 
     func releaseCollection(request: Milvus_Proto_Milvus_ReleaseCollectionRequest, context: ServerContext) async throws -> Milvus_Proto_Common_Status {
-        await answer {
+        await answer { [database] in
             try requireCollection(request.collectionName, database: request.dbName)
+            try database.releaseCollection(request.collectionName)
             return Self.success
         }
     }
@@ -153,10 +155,15 @@ extension MilvusService {
     }
 
     func getLoadState(request: Milvus_Proto_Milvus_GetLoadStateRequest, context: ServerContext) async throws -> Milvus_Proto_Milvus_GetLoadStateResponse {
-        await answer {
+        await answer { [database] in
             try requireCollection(request.collectionName, database: request.dbName)
             var response = Milvus_Proto_Milvus_GetLoadStateResponse()
-            response.state = .loaded
+            switch try database.loadState(request.collectionName) {
+            case .notExist: response.state = .notExist
+            case .notLoad: response.state = .notLoad
+            case .loading: response.state = .loading
+            case .loaded: response.state = .loaded
+            }
             return response
         }
     }

@@ -31,10 +31,10 @@ extension MilvusService {
             var response = Milvus_Proto_Milvus_MutationResult()
             let ids: [Value]
             if upsert {
-                ids = try database.upsert(into: name, rows: rows).ids
+                ids = try database.upsert(name, rows: rows).ids
                 response.upsertCnt = Int64(ids.count)
             } else {
-                ids = try database.insert(into: name, rows: rows).ids
+                ids = try database.insert(name, rows: rows).ids
                 response.insertCnt = Int64(ids.count)
             }
             response.ids = FieldConversion.ids(ids, schema: schema)
@@ -58,7 +58,7 @@ extension MilvusService {
                 throw MilvusError.invalid("delete needs a filter expression; an empty one would delete every row")
             }
             let params = try FieldConversion.templateValues(request.exprTemplateValues)
-            let result = try database.delete(from: request.collectionName, filter: request.expr, filterParams: params)
+            let result = try database.delete(request.collectionName, filter: request.expr, filterParams: params)
             var response = Milvus_Proto_Milvus_MutationResult()
             response.deleteCnt = Int64(result.deleteCount)
             response.timestamp = nextTimestamp()
@@ -80,7 +80,7 @@ extension MilvusService {
             let outputNames = request.outputFields.flatMap(Self.splitNames)
             if outputNames.contains(where: { $0.lowercased() == "count(*)" }) {
                 guard outputNames.count == 1 else { throw MilvusError.invalid("count(*) cannot be combined with other output fields") }
-                let rows = try database.query(from: name, filter: request.expr, filterParams: filterParams, outputFields: ["count(*)"])
+                let rows = try database.query(name, filter: request.expr, filterParams: filterParams, outputFields: ["count(*)"])
                 var column = FieldConversion.Column()
                 column.type = .int64
                 column.fieldName = "count(*)"
@@ -92,7 +92,7 @@ extension MilvusService {
                 return response
             }
             let rows = try database.query(
-                from: name, filter: request.expr, filterParams: filterParams, limit: limit, offset: offset,
+                name, filter: request.expr, filterParams: filterParams, limit: limit, offset: offset,
                 outputFields: outputNames)
             let projection = FieldConversion.Projection(outputNames, schema: schema, includePrimaryKey: true)
             response.fieldsData = FieldConversion.columns(of: rows, projection: projection, schema: schema)

@@ -39,12 +39,12 @@ extension MilvusService {
                 metric = m
             }
             // Milvus chooses a collection's metric with its first index: follow it while no index exists.
-            if let metric, try database.listIndexes(on: collection).isEmpty,
+            if let metric, try database.listIndexes(collection).isEmpty,
                 try database.describeCollection(collection).metric != metric
             {
                 try database.changeMetric(of: collection, to: metric)
             }
-            try database.createIndex(on: collection, field: field.name, type: type, metric: metric, params: params)
+            try database.createIndex(collection, field: field.name, type: type, metric: metric, params: params)
             let name = request.indexName
             if !name.isEmpty && name != field.name {
                 state.indexNames.withLock { $0[IndexKey(collection: collection, field: field.name)] = name }
@@ -59,7 +59,7 @@ extension MilvusService {
             try requireCollection(collection, database: request.dbName)
             var response = Milvus_Proto_Milvus_DescribeIndexResponse()
             for field in try indexedFields(collection, indexName: request.indexName, fieldName: request.fieldName) {
-                let index = try database.describeIndex(on: collection, field: field)
+                let index = try database.describeIndex(collection, field: field)
                 var d = Milvus_Proto_Milvus_IndexDescription()
                 d.indexName = indexName(collection, field: field)
                 d.indexID = Self.collectionID(collection + "/" + field)
@@ -89,7 +89,7 @@ extension MilvusService {
             guard fields.count == 1 else {
                 throw MilvusError.invalid("the collection has \(fields.count) indexes; name the one to drop")
             }
-            try database.dropIndex(on: collection, field: fields[0])
+            try database.dropIndex(collection, field: fields[0])
             _ = state.indexNames.withLock { $0.removeValue(forKey: IndexKey(collection: collection, field: fields[0])) }
             return Self.success
         }
@@ -101,7 +101,7 @@ extension MilvusService {
             try requireCollection(collection, database: request.dbName)
             var response = Milvus_Proto_Milvus_GetIndexStateResponse()
             let fields = try indexedFields(collection, indexName: request.indexName, fieldName: request.fieldName)
-            let states = try fields.map { try database.describeIndex(on: collection, field: $0).state }
+            let states = try fields.map { try database.describeIndex(collection, field: $0).state }
             response.state = states.allSatisfy { $0 == .finished } ? .finished : .inProgress
             return response
         }
@@ -115,7 +115,7 @@ extension MilvusService {
             try requireCollection(collection, database: request.dbName)
             var response = Milvus_Proto_Milvus_GetIndexBuildProgressResponse()
             for field in try indexedFields(collection, indexName: request.indexName, fieldName: request.fieldName) {
-                let index = try database.describeIndex(on: collection, field: field)
+                let index = try database.describeIndex(collection, field: field)
                 response.indexedRows += Int64(index.indexedRows)
                 response.totalRows += Int64(index.totalRows)
             }
@@ -149,7 +149,7 @@ extension MilvusService {
     ///
     /// - Throws: Milvus's IndexNotFound when none matches.
     private func indexedFields(_ collection: String, indexName name: String, fieldName: String) throws -> [String] {
-        let fields = try database.listIndexes(on: collection).filter { field in
+        let fields = try database.listIndexes(collection).filter { field in
             (name.isEmpty || indexName(collection, field: field) == name) && (fieldName.isEmpty || field == fieldName)
         }
         guard !fields.isEmpty else {

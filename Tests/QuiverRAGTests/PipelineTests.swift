@@ -46,7 +46,7 @@ import Testing
             #expect(try await db.collectionStats("docs").rowCount == 6)
             let hits = try await rag.retrieve("MinIO", limit: 1)
             #expect(hits.first?.text == "Storage\nMilvus keeps data in MinIO.\n")
-            let old = try await db.get(from: "docs", ids: ["a.md#3"])
+            let old = try await db.get("docs", ids: ["a.md#3"])
             #expect(old.isEmpty)
 
             #expect(try rag.remove(source: "b.md") == 3)

@@ -9,9 +9,9 @@ import Testing
         let dir = TemporaryDirectory()
         var db = try Database.open(at: dir.path)
         try db.createCollection("c", dimension: 2, metric: .cosine)
-        _ = try db.insert(into: "c", rows: [["id": 1, "vector": .vector([3, 0])], ["id": 2, "vector": .vector([0, 1])]])
+        _ = try db.insert("c", rows: [["id": 1, "vector": .vector([3, 0])], ["id": 2, "vector": .vector([0, 1])]])
         try db.flush("c")
-        _ = try db.insert(into: "c", rows: [["id": 3, "vector": .vector([1, 1])]])  // still in the growing segment
+        _ = try db.insert("c", rows: [["id": 3, "vector": .vector([1, 1])]])  // still in the growing segment
         try db.changeMetric(of: "c", to: .l2)
         #expect(try db.describeCollection("c").metric == .l2)
         // L2 squared from (3, 0): row 1 at 0, row 3 at 5, row 2 at 10 (COSINE would rank 3 before 2 too, but score 1, 0.71, 0).
@@ -31,7 +31,7 @@ import Testing
         try db.createCollection("c", dimension: 2, metric: .cosine)
         #expect(throws: QuiverError.self) { try db.changeMetric(of: "c", to: .hamming) }
         #expect(throws: QuiverError.self) { try db.changeMetric(of: "missing", to: .l2) }
-        try db.createIndex(on: "c", field: "vector", type: .flat)
+        try db.createIndex("c", field: "vector", type: .flat)
         #expect { try db.changeMetric(of: "c", to: .ip) } throws: { ($0 as? QuiverError)?.code == .invalidArgument }
         try db.changeMetric(of: "c", to: .cosine)  // the same metric: nothing to change
         #expect(try db.describeCollection("c").metric == .cosine)

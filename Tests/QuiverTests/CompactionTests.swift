@@ -18,11 +18,11 @@ import Testing
             let rows: [Row] = (0..<2000).map { i in
                 ["id": .int(Int64(batch * 2000 + i)), "vector": .vector(randomVector(64, using: &g)), "text": .string("row \(i)")]
             }
-            _ = try db.insert(into: "c", rows: rows)
+            _ = try db.insert("c", rows: rows)
             try db.flush("c")
         }
         let before = try directorySize(dir.path + "/c1")
-        _ = try db.delete(from: "c", ids: (0..<8000).filter { $0 % 2 == 0 }.map { .int(Int64($0)) })
+        _ = try db.delete("c", ids: (0..<8000).filter { $0 % 2 == 0 }.map { .int(Int64($0)) })
         let q = randomVector(64, using: &g)
         let hitsBefore = try db.search("c", vectors: [q], limit: 20)
         #expect(try db.compact("c"))
@@ -32,7 +32,7 @@ import Testing
         #expect(Double(after) > Double(before) * 0.4, "before \(before) after \(after)")
         #expect(try db.search("c", vectors: [q], limit: 20) == hitsBefore)
         #expect(try db.collectionStats("c").rowCount == 4000)
-        #expect(try db.get(from: "c", ids: [1, 2, 7999]).map { $0["id"]! } == [1, 7999])
+        #expect(try db.get("c", ids: [1, 2, 7999]).map { $0["id"]! } == [1, 7999])
         try db.close()
         let reopened = try Database.open(at: dir.path, options: options)
         #expect(try reopened.search("c", vectors: [q], limit: 20) == hitsBefore)
@@ -48,7 +48,7 @@ import Testing
         try db.createCollection("c", dimension: 8)
         var g = SeededGenerator(seed: 4)
         for batch in 0..<3 {
-            _ = try db.insert(into: "c", rows: (0..<100).map { ["id": .int(Int64(batch * 100 + $0)), "vector": .vector(randomVector(8, using: &g))] })
+            _ = try db.insert("c", rows: (0..<100).map { ["id": .int(Int64(batch * 100 + $0)), "vector": .vector(randomVector(8, using: &g))] })
             try db.flush("c")
         }
         let engine = try db.engine("c")
@@ -57,7 +57,7 @@ import Testing
             snap.sealed.reduce(0) { $0 + $1.vectors("vector").reduce(0, +) }
         }
         let before = checksum(snapshot)
-        _ = try db.delete(from: "c", ids: [0, 1, 2])
+        _ = try db.delete("c", ids: [0, 1, 2])
         #expect(try db.compact("c"))
         // The old segments' files are gone, but the snapshot's mappings still read them.
         let files = try FileSystem.listDirectory(dir.path + "/c1").filter { $0.hasSuffix(".qseg") }
@@ -76,7 +76,7 @@ import Testing
         try db.createCollection("c", dimension: 4)
         var g = SeededGenerator(seed: 5)
         for i in 0..<400 {
-            _ = try db.insert(into: "c", rows: [["id": .int(Int64(i)), "vector": .vector(randomVector(4, using: &g))]])
+            _ = try db.insert("c", rows: [["id": .int(Int64(i)), "vector": .vector(randomVector(4, using: &g))]])
         }
         // Background compactions run after flushes; close waits for them.
         try db.close()

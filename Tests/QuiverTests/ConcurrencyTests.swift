@@ -28,12 +28,12 @@ import Testing
                         let rows: [Row] = (0..<batchSize).map { i in
                             ["id": .int(base + Int64(i)), "vector": .vector(randomVector(8, using: &g)), "batch": .int(base)]
                         }
-                        _ = try db.insert(into: "c", rows: rows)
+                        _ = try db.insert("c", rows: rows)
                         if b % 3 == 2 {
-                            let r = try db.delete(from: "c", ids: (0..<batchSize).map { .int(base + Int64($0)) })
+                            let r = try db.delete("c", ids: (0..<batchSize).map { .int(base + Int64($0)) })
                             if r.deleteCount != batchSize { failures.withLock { $0.append("deleted \(r.deleteCount)") } }
                         } else if b % 5 == 1 {
-                            _ = try db.upsert(into: "c", rows: rows.map { var r = $0; r["v2"] = true; return r })
+                            _ = try db.upsert("c", rows: rows.map { var r = $0; r["v2"] = true; return r })
                         }
                     }
                     if worker == 0 { done.store(true, ordering: .releasing) }
@@ -46,11 +46,11 @@ import Testing
                     while !done.load(ordering: .acquiring) {
                         let w = Int.random(in: 0..<writers, using: &g), b = Int.random(in: 0..<batches, using: &g)
                         let base = Int64((w * batches + b) * batchSize)
-                        let rows = try db.get(from: "c", ids: (0..<batchSize).map { .int(base + Int64($0)) })
+                        let rows = try db.get("c", ids: (0..<batchSize).map { .int(base + Int64($0)) })
                         if rows.count != 0 && rows.count != batchSize { torn.withLock { $0 += 1 } }
                         let hits = try db.search("c", vectors: [randomVector(8, using: &g)], limit: 5, outputFields: ["batch"])
                         if hits[0].count > 5 { failures.withLock { $0.append("too many hits") } }
-                        _ = try db.query(from: "c", limit: 50, outputFields: ["batch"])
+                        _ = try db.query("c", limit: 50, outputFields: ["batch"])
                     }
                 }
             } catch {
@@ -71,8 +71,8 @@ import Testing
         let dir = TemporaryDirectory()
         let db = try await Database.open(at: dir.path, options: quietOptions())
         try await db.createCollection("a", dimension: 2, metric: .ip)
-        async let first = db.insert(into: "a", rows: [["id": 1, "vector": [1, 0]]])
-        async let second = db.insert(into: "a", rows: [["id": 2, "vector": [0, 1]]])
+        async let first = db.insert("a", rows: [["id": 1, "vector": [1, 0]]])
+        async let second = db.insert("a", rows: [["id": 2, "vector": [0, 1]]])
         _ = try await (first, second)
         let hits = try await db.search("a", vectors: [[1, 0.5]], limit: 2)
         #expect(hits[0].map(\.id) == [1, 2])

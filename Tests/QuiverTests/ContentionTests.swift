@@ -62,10 +62,10 @@ import Testing
         let rows: @Sendable (Int) -> [Row] = { from in
             (from..<from + 300).map { ["id": .int(Int64($0)), "vector": .vector([1, 2, 3, Float($0)])] as Row }
         }
-        _ = try db.insert(into: "c", rows: rows(0))
+        _ = try db.insert("c", rows: rows(0))
         if c.description.contains("compaction") || c.description.contains("index") {
             try db.flush("c")
-            _ = try db.insert(into: "c", rows: rows(300))
+            _ = try db.insert("c", rows: rows(300))
             try db.flush("c")
         }
         let stall = Stall()
@@ -76,11 +76,11 @@ import Testing
             switch c.description {
             case let d where d.contains("compaction"): try db.compact("c")
             case let d where d.contains("index"):
-                try db.createIndex(on: "c", field: "vector", type: .ivfFlat, params: ["nlist": 4])
-                try db.waitForIndexBuilds(on: "c")
-            case let d where d.contains("insert"): _ = try db.insert(into: "c", rows: rows(1000))
+                try db.createIndex("c", field: "vector", type: .ivfFlat, params: ["nlist": 4])
+                try db.waitForIndexBuilds("c")
+            case let d where d.contains("insert"): _ = try db.insert("c", rows: rows(1000))
             case let d where d.contains("group"):
-                _ = try db.insert(into: "c", rows: rows(1000))
+                _ = try db.insert("c", rows: rows(1000))
                 engine.syncWAL()
             default: try db.flush("c")
             }
@@ -94,8 +94,8 @@ import Testing
         // While the call is stuck in I/O, reads answer.
         let read = finishes(within: 5) {
             _ = try db.search("c", vectors: [[1, 2, 3, 4]], limit: 3)
-            _ = try db.get(from: "c", ids: [1])
-            _ = try db.query(from: "c", filter: "id < 10", limit: 5)
+            _ = try db.get("c", ids: [1])
+            _ = try db.query("c", filter: "id < 10", limit: 5)
             _ = try db.collectionStats("c")
         }
         stall.release.signal()
@@ -120,7 +120,7 @@ import Testing
         // Meanwhile the other collection and the catalog are usable.
         let usable = finishes(within: 5) {
             while db.hasCollection("a") { Thread.sleep(forTimeInterval: 0.01) }
-            _ = try db.insert(into: "b", rows: [["id": 1, "vector": [1, 2]]])
+            _ = try db.insert("b", rows: [["id": 1, "vector": [1, 2]]])
             _ = try db.listCollections()
         }
         #expect(dropped.wait(timeout: .now() + 0.2) == .timedOut, "drop did not wait for the background work")
@@ -152,31 +152,31 @@ import Testing
         try db.createCollection("c", schema: schema)
         let row: @Sendable (Int, Int64) -> Row = { id, tag in ["id": .int(Int64(id)), "vector": [1, 2], "tag": .int(tag)] }
         // Tags 0 and 2 in every block, so block statistics cannot skip them: each row is evaluated.
-        _ = try db.insert(into: "c", rows: (0..<50_000).map { row(1_000_000 + $0, Int64($0 % 2) * 2) })
+        _ = try db.insert("c", rows: (0..<50_000).map { row(1_000_000 + $0, Int64($0 % 2) * 2) })
         try db.flush("c")
         let n = 100
         let t0 = Date()
-        _ = try db.query(from: "c", filter: "tag == 1", outputFields: ["count(*)"])
+        _ = try db.query("c", filter: "tag == 1", outputFields: ["count(*)"])
         let evaluation = Date().timeIntervalSince(t0)
         var lost = 0
         for round in 0..<40 {
             let keys = (round * n)..<((round + 1) * n)
-            _ = try db.insert(into: "c", rows: keys.map { row($0, 1) })
+            _ = try db.insert("c", rows: keys.map { row($0, 1) })
             let start = DispatchSemaphore(value: 0)
             let group = DispatchGroup()
             DispatchQueue.global().async(group: group) {
                 start.wait()
                 Thread.sleep(forTimeInterval: Double.random(in: 0...(2 * evaluation)))
-                do { _ = try db.upsert(into: "c", rows: keys.map { row($0, 0) }) } catch { Issue.record(error) }
+                do { _ = try db.upsert("c", rows: keys.map { row($0, 0) }) } catch { Issue.record(error) }
             }
             DispatchQueue.global().async(group: group) {
                 start.wait()
-                do { _ = try db.delete(from: "c", filter: "tag == 1") } catch { Issue.record(error) }
+                do { _ = try db.delete("c", filter: "tag == 1") } catch { Issue.record(error) }
             }
             start.signal()
             start.signal()
             group.wait()
-            let live = try db.query(from: "c", filter: "id >= \(keys.lowerBound) and id < \(keys.upperBound)", outputFields: ["count(*)"])
+            let live = try db.query("c", filter: "id >= \(keys.lowerBound) and id < \(keys.upperBound)", outputFields: ["count(*)"])
             lost += n - Int(live[0]["count(*)"]?.intValue ?? 0)
         }
         #expect(lost == 0, "\(lost) upserted rows were deleted by a filter they no longer matched")

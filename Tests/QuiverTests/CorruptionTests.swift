@@ -21,7 +21,7 @@ import Testing
         let dir = TemporaryDirectory()
         let db = try Database.open(at: dir.path, options: quietOptions())
         try db.createCollection("c", dimension: 4)
-        for i in 0..<n { _ = try db.insert(into: "c", rows: [["id": .int(Int64(i)), "vector": .vector([1, 2, 3, Float(i)])]]) }
+        for i in 0..<n { _ = try db.insert("c", rows: [["id": .int(Int64(i)), "vector": .vector([1, 2, 3, Float(i)])]]) }
         db.abandonForTesting()
         let walName = try FileSystem.listDirectory(dir.path + "/c1").first { $0.hasPrefix("wal-") }!
         return (dir, dir.path + "/c1/" + walName)
@@ -41,7 +41,7 @@ import Testing
     func ids(_ dir: TemporaryDirectory, _ messages: Messages) throws -> [Int64] {
         let db = try Database.open(at: dir.path, options: messages.options())
         defer { try? db.close() }
-        return try db.query(from: "c", limit: 100).compactMap { $0["id"]?.intValue }.sorted()
+        return try db.query("c", limit: 100).compactMap { $0["id"]?.intValue }.sorted()
     }
 
     func expectCorruption(_ dir: TemporaryDirectory, mentioning text: String) {
@@ -142,7 +142,7 @@ import Testing
                 let name: Value = i == 2 ? .null : .string("n\(i)")
                 return ["id": .int(Int64(i)), "v": .vector([Float(i), 1, 2]), "name": name, "score": 0.5, "extra": .int(Int64(i))]
             }
-            _ = try db.insert(into: "c", rows: rows)
+            _ = try db.insert("c", rows: rows)
             try db.close()
         }
         let segName = try FileSystem.listDirectory(dir.path + "/c1").first { $0.hasSuffix(".qseg") }!
@@ -171,7 +171,7 @@ import Testing
         do {
             let db = try Database.open(at: dir.path, options: quietOptions())
             try db.createCollection("c", dimension: 2)
-            _ = try db.insert(into: "c", rows: [["id": 1, "vector": [1, 2]]])
+            _ = try db.insert("c", rows: [["id": 1, "vector": [1, 2]]])
             try db.close()
         }
         let path = dir.path + "/c1/MANIFEST"

@@ -71,7 +71,7 @@ import Testing
             let db = try Database.open(at: dir.path, options: quietOptions())
             var actual = [Int64: Int64]()
             if db.hasCollection("crash") {
-                for row in try db.query(from: "crash", limit: 16_384, outputFields: ["gen"]) {
+                for row in try db.query("crash", limit: 16_384, outputFields: ["gen"]) {
                     actual[row["id"]!.intValue!] = row["gen"]!.intValue!
                 }
             }

@@ -36,7 +36,7 @@ import Testing
                 .split(separator: "\n").compactMap { Int64($0) }
             #expect(acked.count > Int(start), "round \(round): no progress")
             let db = try Database.open(at: dir.path, options: quietOptions())
-            let ids = Set(try db.query(from: "crash", filter: "", limit: 16_384).compactMap { $0["id"]?.intValue })
+            let ids = Set(try db.query("crash", filter: "", limit: 16_384).compactMap { $0["id"]?.intValue })
             let missing = acked.filter { !ids.contains($0) }
             #expect(missing.isEmpty, "round \(round): acknowledged rows lost: \(missing.prefix(10))")
             // At most one unacknowledged row (the call in flight) may also be there.

@@ -14,16 +14,16 @@ import Testing
         options.autoCompaction = false
         let db = try Database.open(at: dir.path, options: options)
         try db.createCollection("c", dimension: 2, metric: .l2)
-        _ = try db.insert(into: "c", rows: (0..<6).map { ["id": .int(Int64($0)), "vector": .vector([Float($0), 1]), "t": .string("r\($0)")] })
+        _ = try db.insert("c", rows: (0..<6).map { ["id": .int(Int64($0)), "vector": .vector([Float($0), 1]), "t": .string("r\($0)")] })
         try db.flush("c")
-        _ = try db.delete(from: "c", ids: [1])
+        _ = try db.delete("c", ids: [1])
         try db.flush("c")
         // An index on the sealed segment gives an index file (seg-00000001-<n>.qidx).
-        try db.createIndex(on: "c", field: "vector", type: .hnsw, params: ["M": 4, "efConstruction": 16])
-        try db.waitForIndexBuilds(on: "c")
-        _ = try db.insert(into: "c", rows: [["id": 10, "vector": [1, 1]]])
-        _ = try db.insert(into: "c", rows: [["id": 11, "vector": [2, 1]]])
-        _ = try db.delete(from: "c", ids: [2])
+        try db.createIndex("c", field: "vector", type: .hnsw, params: ["M": 4, "efConstruction": 16])
+        try db.waitForIndexBuilds("c")
+        _ = try db.insert("c", rows: [["id": 10, "vector": [1, 1]]])
+        _ = try db.insert("c", rows: [["id": 11, "vector": [2, 1]]])
+        _ = try db.delete("c", ids: [2])
         db.abandonForTesting()
         var expected = [Int64: Value]()
         for i in [0, 3, 4, 5] { expected[Int64(i)] = .vector([Float(i), 1]) }
@@ -39,7 +39,7 @@ import Testing
             let db = try Database.open(at: path, options: quietOptions())
             defer { db.abandonForTesting() }
             var rows = [Int64: Value]()
-            for r in try db.query(from: "c", limit: 100, outputFields: ["vector"]) { rows[r["id"]!.intValue!] = r["vector"] }
+            for r in try db.query("c", limit: 100, outputFields: ["vector"]) { rows[r["id"]!.intValue!] = r["vector"] }
             return .success(rows)
         } catch let e as QuiverError {
             return .failure(e)

@@ -8,7 +8,7 @@ import Testing
         do {
             let db = try Database.open(at: dir.path, options: quietOptions())
             try db.createCollection("docs", dimension: 3, metric: .l2)
-            let r = try db.insert(into: "docs", rows: [
+            let r = try db.insert("docs", rows: [
                 ["id": 1, "vector": [1, 0, 0], "text": "one"],
                 ["id": 2, "vector": [0, 1, 0], "text": "two"],
                 ["id": 3, "vector": [0, 0, 1], "text": "three", "lang": "en"],
@@ -20,13 +20,13 @@ import Testing
             #expect(abs(hits[0][0].distance - 0.02) < 1e-6)
             #expect(hits[0][0].entity == ["text": "one"])
             try db.flush("docs")
-            _ = try db.delete(from: "docs", ids: [2])
+            _ = try db.delete("docs", ids: [2])
             try db.close()
         }
         let db = try Database.open(at: dir.path, options: quietOptions())
         #expect(try db.listCollections() == ["docs"])
         #expect(try db.collectionStats("docs").rowCount == 2)
-        let rows = try db.get(from: "docs", ids: [3, 2, 1], outputFields: ["*"])
+        let rows = try db.get("docs", ids: [3, 2, 1], outputFields: ["*"])
         #expect(rows.count == 2)
         #expect(rows[0]["lang"] == "en")
         #expect(rows[0]["vector"] == .vector([0, 0, 1]))
@@ -52,15 +52,15 @@ import Testing
         let dir = TemporaryDirectory()
         let db = try Database.open(at: dir.path, options: quietOptions())
         try db.createCollection("c", dimension: 2)
-        _ = try db.insert(into: "c", rows: [["id": 1, "vector": [1, 0]]])
+        _ = try db.insert("c", rows: [["id": 1, "vector": [1, 0]]])
         #expect(throws: QuiverError.self) {
-            try db.insert(into: "c", rows: [["id": 5, "vector": [1, 0]], ["id": 1, "vector": [0, 1]]])
+            try db.insert("c", rows: [["id": 5, "vector": [1, 0]], ["id": 1, "vector": [0, 1]]])
         }
         #expect(try db.collectionStats("c").rowCount == 1)
-        #expect(try db.get(from: "c", ids: [5]).isEmpty)
-        _ = try db.upsert(into: "c", rows: [["id": 1, "vector": [0, 1], "x": 2]])
+        #expect(try db.get("c", ids: [5]).isEmpty)
+        _ = try db.upsert("c", rows: [["id": 1, "vector": [0, 1], "x": 2]])
         #expect(try db.collectionStats("c").rowCount == 1)
-        #expect(try db.get(from: "c", ids: [1], outputFields: ["x"]) == [["id": 1, "x": 2]])
+        #expect(try db.get("c", ids: [1], outputFields: ["x"]) == [["id": 1, "x": 2]])
         try db.close()
     }
 
@@ -75,7 +75,7 @@ import Testing
         ])
         try db.createCollection("t", schema: schema, metric: .ip)
         func code(_ rows: [Row]) -> (QuiverError.Code, String)? {
-            do { _ = try db.insert(into: "t", rows: rows); return nil } catch let e as QuiverError {
+            do { _ = try db.insert("t", rows: rows); return nil } catch let e as QuiverError {
                 return (e.code, e.message)
             } catch { return nil }
         }
@@ -88,8 +88,8 @@ import Testing
         #expect(code([["pk": "b"]])?.1.contains("missing field 'v'") == true)
         #expect(code([["pk": "b", "v": [1, 2], "n": "x"]])?.1.contains("expected an integer") == true)
         #expect(try db.collectionStats("t").rowCount == 0)
-        _ = try db.insert(into: "t", rows: [ok])
-        #expect(try db.get(from: "t", ids: ["a"], outputFields: ["n", "s"]) == [["pk": "a", "n": nil, "s": "abc"]])
+        _ = try db.insert("t", rows: [ok])
+        #expect(try db.get("t", ids: ["a"], outputFields: ["n", "s"]) == [["pk": "a", "n": nil, "s": "abc"]])
         try db.close()
     }
 
@@ -99,12 +99,12 @@ import Testing
         do {
             let db = try Database.open(at: dir.path, options: quietOptions())
             try db.createCollection("a", dimension: 2, autoID: true)
-            ids += try db.insert(into: "a", rows: [["vector": [1, 0]], ["vector": [0, 1]]]).ids
-            #expect(throws: QuiverError.self) { try db.insert(into: "a", rows: [["id": 9, "vector": [1, 0]]]) }
+            ids += try db.insert("a", rows: [["vector": [1, 0]], ["vector": [0, 1]]]).ids
+            #expect(throws: QuiverError.self) { try db.insert("a", rows: [["id": 9, "vector": [1, 0]]]) }
             try db.close()
         }
         let db = try Database.open(at: dir.path, options: quietOptions())
-        ids += try db.insert(into: "a", rows: [["vector": [1, 1]]]).ids
+        ids += try db.insert("a", rows: [["vector": [1, 1]]]).ids
         #expect(Set(ids).count == 3)
         #expect(try db.collectionStats("a").rowCount == 3)
         try db.close()
@@ -117,7 +117,7 @@ import Testing
         #expect(throws: QuiverError.self) { try db.createCollection("a", dimension: 2) }
         #expect(throws: QuiverError.self) { try db.createCollection("1bad", dimension: 2) }
         #expect(throws: QuiverError.self) { try db.createCollection("bad-name", dimension: 2) }
-        _ = try db.insert(into: "a", rows: [["id": 1, "vector": [1, 0]]])
+        _ = try db.insert("a", rows: [["id": 1, "vector": [1, 0]]])
         try db.renameCollection("a", to: "b")
         #expect(!db.hasCollection("a"))
         #expect(try db.collectionStats("b").rowCount == 1)
@@ -126,7 +126,7 @@ import Testing
         #expect(try db2.listCollections() == ["b"])
         try db2.dropCollection("b")
         #expect(try db2.listCollections() == [])
-        #expect(throws: QuiverError.self) { try db2.insert(into: "b", rows: [["id": 1, "vector": [1, 0]]]) }
+        #expect(throws: QuiverError.self) { try db2.insert("b", rows: [["id": 1, "vector": [1, 0]]]) }
         try db2.close()
         #expect(throws: QuiverError.self) { try db2.listCollections() }
     }
@@ -135,15 +135,15 @@ import Testing
         let dir = TemporaryDirectory()
         let db = try Database.open(at: dir.path, options: quietOptions())
         try db.createCollection("q", dimension: 2)
-        _ = try db.insert(into: "q", rows: (0..<10).map { ["id": .int(Int64($0)), "vector": [1, 0]] })
+        _ = try db.insert("q", rows: (0..<10).map { ["id": .int(Int64($0)), "vector": [1, 0]] })
         try db.flush("q")
-        _ = try db.insert(into: "q", rows: (10..<15).map { ["id": .int(Int64($0)), "vector": [1, 0]] })
-        _ = try db.delete(from: "q", ids: [3, 12])
-        #expect(try db.query(from: "q", outputFields: ["count(*)"]) == [["count(*)": 13]])
-        let page = try db.query(from: "q", limit: 4, offset: 8)
+        _ = try db.insert("q", rows: (10..<15).map { ["id": .int(Int64($0)), "vector": [1, 0]] })
+        _ = try db.delete("q", ids: [3, 12])
+        #expect(try db.query("q", outputFields: ["count(*)"]) == [["count(*)": 13]])
+        let page = try db.query("q", limit: 4, offset: 8)
         #expect(page.map { $0["id"]! } == [9, 10, 11, 13])
-        #expect(throws: QuiverError.self) { try db.query(from: "q") }
-        #expect(throws: QuiverError.self) { try db.query(from: "q", limit: 16_000, offset: 1000) }
+        #expect(throws: QuiverError.self) { try db.query("q") }
+        #expect(throws: QuiverError.self) { try db.query("q", limit: 16_000, offset: 1000) }
         try db.close()
     }
 
@@ -157,9 +157,45 @@ import Testing
         _ = try await h.insert([["id": 3, "vector": [1, 1]]])
         #expect(try await h.search([[0.9, 0.9]], limit: 1)[0].map(\.id) == [3])
         #expect(try await h.query(limit: 10).count == 3)
-        try h.flush()
+        try await h.flush()
         #expect(try h.stats().rowCount == 3)
+        #expect(try await h.get([2, 9], outputFields: ["vector"]) == [["id": 2, "vector": .vector([5, 5])]])
+        #expect(try await h.search(ids: [1], limit: 2)[0].map(\.id) == [1, 3])
+        #expect(try await h.delete(filter: "id >= {min}", filterParams: ["min": 3]).deleteCount == 1)
+        try await h.createIndex(field: "vector", type: .hnsw, params: ["M": 8])
+        #expect(try await h.listIndexes() == ["vector"])
+        #expect(try await h.describeIndex(field: "vector").params["M"] == 8)
+        try await h.dropIndex(field: "vector")
+        #expect(try await h.listIndexes().isEmpty)
+        #expect(try h.loadState() == .loaded)
+        try await db.dropCollection("h")
+        #expect(try h.loadState() == .notExist)
         try await db.close()
+    }
+
+    /// The handle's calls forward to the database's: binary and by-id search, indexes, get, delete.
+    @Test func collectionHandleForwards() throws {
+        let dir = TemporaryDirectory()
+        let db = try Database.open(at: dir.path, options: quietOptions())
+        let schema = try CollectionSchema(fields: [
+            FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true),
+            FieldSchema(name: "bits", dataType: .binaryVector(dimension: 16)),
+        ])
+        try db.createCollection("b", schema: schema, metric: .hamming)
+        let h = try db.collection("b")
+        _ = try h.insert([[UInt8]]([[0, 0], [0, 1], [255, 255], [0, 3]]).enumerated().map { ["id": .int(Int64($0.offset)), "bits": .bytes($0.element)] })
+        #expect(try h.search(binaryVectors: [[0, 0]], limit: 3)[0].map(\.distance) == [0, 1, 2])
+        #expect(try h.search(ids: [2], limit: 1)[0].map(\.id) == [2])
+        try h.createIndex(field: "bits", type: .flat)
+        try h.waitForIndexBuilds()
+        #expect(try h.describeIndex(field: "bits").type == .flat)
+        #expect(try h.listIndexes() == ["bits"])
+        try h.dropIndex(field: "bits")
+        #expect(try h.listIndexes() == [])
+        #expect(try h.get([3, 1], outputFields: ["bits"]).map { $0["id"] } == [3, 1])
+        #expect(try h.delete(ids: [0, 1], filter: "id > 0").deleteCount == 1)
+        #expect(try h.query(limit: 10).count == 3)
+        try db.close()
     }
 
     struct Doc: Codable, Equatable {
@@ -173,9 +209,9 @@ import Testing
         let db = try Database.open(at: dir.path, options: quietOptions())
         try db.createCollection("d", dimension: 2)
         let docs = [Doc(id: 1, vector: [0.5, 0.25], title: "a"), Doc(id: 2, vector: [0.1, 0.2], title: "b")]
-        _ = try db.insert(into: "d", objects: docs)
-        #expect(try db.get(Doc.self, from: "d", ids: [2, 1]) == [docs[1], docs[0]])
-        #expect(try db.get(from: "d", ids: [1, 2], outputFields: ["title"], filter: "title == {t}", filterParams: ["t": "b"])
+        _ = try db.insert("d", objects: docs)
+        #expect(try db.get("d", ids: [2, 1], as: Doc.self) == [docs[1], docs[0]])
+        #expect(try db.get("d", ids: [1, 2], outputFields: ["title"], filter: "title == {t}", filterParams: ["t": "b"])
             == [["id": 2, "title": "b"]])
         try db.close()
     }

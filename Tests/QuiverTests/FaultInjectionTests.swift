@@ -40,20 +40,20 @@ import Testing
             let db = try Database.open(at: dir.path, options: options)
             try db.createCollection("c", dimension: 2)
             for i in 0..<5 {
-                _ = try db.insert(into: "c", rows: [["id": .int(Int64(i)), "vector": .vector([1, Float(i)])]])
+                _ = try db.insert("c", rows: [["id": .int(Int64(i)), "vector": .vector([1, Float(i)])]])
                 acknowledged.insert(Int64(i))
             }
             try db.flush("c")
-            _ = try db.delete(from: "c", ids: [0])
+            _ = try db.delete("c", ids: [0])
             acknowledged.remove(0)
-            _ = try db.insert(into: "c", rows: [["id": 5, "vector": [1, 5]]])
+            _ = try db.insert("c", rows: [["id": 5, "vector": [1, 5]]])
             acknowledged.insert(5)
             let prefix = s.step == "flush-dir" ? dir.path + "/c1/" : dir.path + s.file
             FaultInjector.shared.add(.init(pathPrefix: prefix, operation: s.operation, errno: s.errno, partial: s.partial, skip: s.skip))
             defer { FaultInjector.shared.removeAll(under: dir.path) }
             #expect {
                 if s.step == "insert" {
-                    _ = try db.insert(into: "c", rows: [["id": 6, "vector": [1, 6]], ["id": 7, "vector": [1, 7]]])
+                    _ = try db.insert("c", rows: [["id": 6, "vector": [1, 6]], ["id": 7, "vector": [1, 7]]])
                 } else {
                     try db.flush("c")
                 }
@@ -63,15 +63,15 @@ import Testing
             }
             FaultInjector.shared.removeAll(under: dir.path)
             // Reads still work after any failure.
-            #expect(try db.get(from: "c", ids: [1]).count == 1)
+            #expect(try db.get("c", ids: [1]).count == 1)
             db.abandonForTesting()
         }
         let db = try Database.open(at: dir.path, options: options)
-        let ids = Set(try db.query(from: "c", limit: 100).compactMap { $0["id"]?.intValue })
+        let ids = Set(try db.query("c", limit: 100).compactMap { $0["id"]?.intValue })
         // Every acknowledged write is there; the failed call is there whole or not at all.
         #expect(ids == acknowledged || ids == acknowledged.union([6, 7]), "\(s.name): \(ids.sorted())")
         // And the database keeps working.
-        _ = try db.insert(into: "c", rows: [["id": 8, "vector": [1, 8]]])
+        _ = try db.insert("c", rows: [["id": 8, "vector": [1, 8]]])
         try db.flush("c")
         try db.close()
         let again = try Database.open(at: dir.path, options: options)

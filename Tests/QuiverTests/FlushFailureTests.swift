@@ -21,32 +21,32 @@ import Testing
         let dir = TemporaryDirectory()
         let db = try Database.open(at: dir.path, options: options(rowThreshold: 4))
         try db.createCollection("c", dimension: 2)
-        _ = try db.insert(into: "c", rows: (0..<3).map(row))
+        _ = try db.insert("c", rows: (0..<3).map(row))
         // The disk is full for segment files: the flush the fourth row triggers fails.
         FaultInjector.shared.add(.init(pathPrefix: dir.path + "/c1/seg-", operation: .write, errno: ENOSPC, times: 1000))
         defer { FaultInjector.shared.removeAll(under: dir.path) }
-        #expect(try db.insert(into: "c", rows: [row(3)]).insertCount == 1)
+        #expect(try db.insert("c", rows: [row(3)]).insertCount == 1)
         var stats = try db.collectionStats("c")
         #expect(stats.flushError?.code == .io)
         #expect(stats.segmentCount == 0 && stats.rowCount == 4)
         // The call was acknowledged, so its row is there: a retry is a duplicate, as it should be.
-        let retry = #expect(throws: QuiverError.self) { _ = try db.insert(into: "c", rows: [row(3)]) }
+        let retry = #expect(throws: QuiverError.self) { _ = try db.insert("c", rows: [row(3)]) }
         #expect(retry?.code == .alreadyExists)
         // Writes go on while the flush backs off; an explicit flush reports the failure.
-        _ = try db.insert(into: "c", rows: [row(4)])
+        _ = try db.insert("c", rows: [row(4)])
         let explicit = #expect(throws: QuiverError.self) { try db.flush("c") }
         #expect(explicit?.code == .io)
 
         // Space again: the next trigger after the backoff flushes, and the error clears.
         FaultInjector.shared.removeAll(under: dir.path)
         Thread.sleep(forTimeInterval: 1)
-        _ = try db.insert(into: "c", rows: [row(5)])
+        _ = try db.insert("c", rows: [row(5)])
         stats = try db.collectionStats("c")
         #expect(stats.flushError == nil)
         #expect(stats.segmentCount == 1 && stats.growingRowCount == 0 && stats.rowCount == 6)
         try db.close()
         let again = try Database.open(at: dir.path, options: options(rowThreshold: 4))
-        #expect(Set(try again.query(from: "c", limit: 100).compactMap { $0["id"]?.intValue }) == Set(0..<6))
+        #expect(Set(try again.query("c", limit: 100).compactMap { $0["id"]?.intValue }) == Set(0..<6))
         try again.close()
     }
 
@@ -64,7 +64,7 @@ import Testing
         var refusal: QuiverError? = nil
         for i in 0..<1000 {
             do {
-                _ = try db.insert(into: "c", rows: [row(i)])
+                _ = try db.insert("c", rows: [row(i)])
                 acknowledged += 1
             } catch let error as QuiverError {
                 refusal = error
@@ -78,13 +78,13 @@ import Testing
         let stats = try db.collectionStats("c")
         #expect(stats.rowCount == acknowledged && stats.growingRowCount == acknowledged)
         // Deletes and reads go on.
-        #expect(try db.delete(from: "c", ids: [0]).deleteCount == 1)
+        #expect(try db.delete("c", ids: [0]).deleteCount == 1)
         #expect(try db.search("c", vectors: [[1, 1]], limit: 1).first?.count == 1)
 
         // Space again: an explicit flush succeeds and writes are accepted.
         FaultInjector.shared.removeAll(under: dir.path)
         try db.flush("c")
-        _ = try db.insert(into: "c", rows: [row(acknowledged)])
+        _ = try db.insert("c", rows: [row(acknowledged)])
         #expect(try db.collectionStats("c").flushError == nil)
         db.abandonForTesting()
         let again = try Database.open(at: dir.path, options: options(rowThreshold: 4, byteLimit: limit))

@@ -50,14 +50,14 @@ import Testing
                 model.vectors[Int64(i)] = all[i]
                 return ["id": .int(Int64(i)), "vector": .vector(all[i]), "tag": .int(Int64(i % 3))]
             }
-            _ = try db.insert(into: "c", rows: rows)
+            _ = try db.insert("c", rows: rows)
             try db.flush("c")
         }
-        try db.createIndex(on: "c", field: "vector", type: type, metric: metric)
-        try db.waitForIndexBuilds(on: "c")
-        let described = try db.describeIndex(on: "c", field: "vector")
+        try db.createIndex("c", field: "vector", type: type, metric: metric)
+        try db.waitForIndexBuilds("c")
+        let described = try db.describeIndex("c", field: "vector")
         #expect(described.state == .finished && described.indexedRows == n && described.pendingRows == 0)
-        #expect(try db.listIndexes(on: "c") == ["vector"])
+        #expect(try db.listIndexes("c") == ["vector"])
         #expect(try db.engine("c").snapshot().indexes.count == (type == .flat ? 0 : 2), "searches must use the built indexes")
 
         let filter = "tag != 0"
@@ -69,7 +69,7 @@ import Testing
 
         // Deletes are never returned.
         let deleted = (0..<Int64(n)).filter { $0 % 7 == 0 }
-        _ = try db.delete(from: "c", ids: deleted.map { .int($0) })
+        _ = try db.delete("c", ids: deleted.map { .int($0) })
         for id in deleted { model.vectors[id] = nil }
         r = try recallOf(db, model, queries: queries, filter: filter, keep: tagged, metric: metric)
         #expect(r >= 0.95, "\(type.rawValue) filtered with deletes: recall \(r)")
@@ -80,13 +80,13 @@ import Testing
         let files = try FileSystem.listDirectory(dir.path + "/c1").filter { $0.hasSuffix(".qidx") }
         #expect(files.count == (type == .flat ? 0 : 2))
         db = try Database.open(at: dir.path, options: options)
-        #expect(try db.describeIndex(on: "c", field: "vector").state == .finished)
+        #expect(try db.describeIndex("c", field: "vector").state == .finished)
         #expect(try db.engine("c").snapshot().indexes.count == (type == .flat ? 0 : 2), "reopen must load the index files")
         let after = try db.search("c", vectors: queries, limit: 10, filter: filter).map { $0.map(\.id) }
         #expect(after == before)
         r = try recallOf(db, model, queries: queries, filter: "", keep: { _ in true }, metric: metric)
         #expect(r >= 0.95, "\(type.rawValue) after reopen: recall \(r)")
-        try db.waitForIndexBuilds(on: "c")
+        try db.waitForIndexBuilds("c")
         let filesAfter = try FileSystem.listDirectory(dir.path + "/c1").filter { $0.hasSuffix(".qidx") }
         #expect(filesAfter.sorted() == files.sorted(), "reopening must not rebuild")
         try db.close()
@@ -119,10 +119,10 @@ import Testing
             o.indexBuildThreads = 1
             let db = try Database.open(at: dir.path, options: o)
             try db.createCollection("c", dimension: 12, metric: .l2)
-            _ = try db.insert(into: "c", rows: vectors.enumerated().map { ["id": .int(Int64($0.offset)), "vector": .vector($0.element)] })
+            _ = try db.insert("c", rows: vectors.enumerated().map { ["id": .int(Int64($0.offset)), "vector": .vector($0.element)] })
             try db.flush("c")
-            try db.createIndex(on: "c", field: "vector", type: .hnsw, params: ["M": 8, "efConstruction": 40])
-            try db.waitForIndexBuilds(on: "c")
+            try db.createIndex("c", field: "vector", type: .hnsw, params: ["M": 8, "efConstruction": 40])
+            try db.waitForIndexBuilds("c")
             let e = try db.engine("c")
             let names = try FileSystem.listDirectory(e.directory).filter { $0.hasSuffix(".qidx") }
             #expect(names.count == 1)
@@ -140,18 +140,18 @@ import Testing
         let dir = TemporaryDirectory()
         var g = SeededGenerator(seed: 3)
         let db = try segmentedDatabase(at: dir.path, dimension: 8, metric: .cosine, segments: 2, rows: 300, using: &g)
-        try db.createIndex(on: "c", field: "vector", type: .hnsw, params: ["M": 8])
-        try db.createIndex(on: "c", field: "vector", type: .hnsw, params: ["M": 8])  // same definition: no-op
-        #expect(throws: QuiverError.self) { try db.createIndex(on: "c", field: "vector", type: .ivfFlat) }
-        #expect(throws: QuiverError.self) { try db.createIndex(on: "c", field: "vector", type: .hnsw, metric: .l2) }
-        #expect(throws: QuiverError.self) { try db.createIndex(on: "c", field: "vector", typeName: "ANNOY") }
-        try db.waitForIndexBuilds(on: "c")
-        _ = try db.delete(from: "c", ids: (0..<200).map { .int(Int64($0)) })
+        try db.createIndex("c", field: "vector", type: .hnsw, params: ["M": 8])
+        try db.createIndex("c", field: "vector", type: .hnsw, params: ["M": 8])  // same definition: no-op
+        #expect(throws: QuiverError.self) { try db.createIndex("c", field: "vector", type: .ivfFlat) }
+        #expect(throws: QuiverError.self) { try db.createIndex("c", field: "vector", type: .hnsw, metric: .l2) }
+        #expect(throws: QuiverError.self) { try db.createIndex("c", field: "vector", typeName: "ANNOY") }
+        try db.waitForIndexBuilds("c")
+        _ = try db.delete("c", ids: (0..<200).map { .int(Int64($0)) })
         try db.flush("c")
         let e = try db.engine("c")
         #expect(try e.compact(.all))
-        try db.waitForIndexBuilds(on: "c")
-        let desc = try db.describeIndex(on: "c", field: "vector")
+        try db.waitForIndexBuilds("c")
+        let desc = try db.describeIndex("c", field: "vector")
         #expect(desc.state == .finished && desc.indexedRows == 400)
         var names = try FileSystem.listDirectory(e.directory).filter { $0.hasSuffix(".qidx") }
         #expect(names.count == 1)
@@ -161,10 +161,10 @@ import Testing
         options.params = ["ef": 400]
         let hits = try db.search("c", vectors: [randomVector(8, using: &g)], limit: 10, options: options)
         #expect(hits[0].count == 10 && hits[0].allSatisfy { $0.id.intValue! >= 200 })
-        try db.dropIndex(on: "c", field: "vector")
+        try db.dropIndex("c", field: "vector")
         names = try FileSystem.listDirectory(e.directory).filter { $0.hasSuffix(".qidx") }
         #expect(names.isEmpty)
-        #expect(try db.listIndexes(on: "c").isEmpty)
+        #expect(try db.listIndexes("c").isEmpty)
         try db.close()
     }
 }
@@ -180,15 +180,15 @@ import Testing
         try await db.createCollection("c", dimension: 8, metric: .l2)
         var g = SeededGenerator(seed: 5)
         let first: [Row] = (0..<400).map { ["id": .int(Int64($0)), "vector": .vector(randomVector(8, using: &g))] }
-        _ = try await db.insert(into: "c", rows: first)
+        _ = try await db.insert("c", rows: first)
         try await db.flush("c")
-        try await db.createIndex(on: "c", field: "vector", type: .hnsw, params: ["M": 8, "efConstruction": 64])
+        try await db.createIndex("c", field: "vector", type: .hnsw, params: ["M": 8, "efConstruction": 64])
         let query = randomVector(8, using: &g)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 var g = SeededGenerator(seed: 6)
                 for batch in 1...4 {
-                    _ = try await db.insert(into: "c", rows: (0..<200).map { ["id": .int(Int64(400 * batch + $0)), "vector": .vector(randomVector(8, using: &g))] })
+                    _ = try await db.insert("c", rows: (0..<200).map { ["id": .int(Int64(400 * batch + $0)), "vector": .vector(randomVector(8, using: &g))] })
                     try await db.flush("c")
                 }
             }
@@ -200,8 +200,8 @@ import Testing
             }
             try await group.waitForAll()
         }
-        try await db.waitForIndexBuilds(on: "c")
-        let desc = try await db.describeIndex(on: "c", field: "vector")
+        try await db.waitForIndexBuilds("c")
+        let desc = try await db.describeIndex("c", field: "vector")
         #expect(desc.state == .finished && desc.indexedRows == 1200 && desc.pendingRows == 0)
         try await db.close()
     }
@@ -218,7 +218,7 @@ import Testing
         func ids(_ db: Database) throws -> [Int64] { try db.search("c", vectors: [query], limit: 100)[0].map { $0.id.intValue! } }
         #expect(try ids(db).count == 100)
         let gone = Array(try ids(db).prefix(7))
-        _ = try db.delete(from: "c", ids: gone.map { .int($0) })
+        _ = try db.delete("c", ids: gone.map { .int($0) })
         var deleted = Set(gone)
         #expect(try Set(ids(db)).isDisjoint(with: deleted) && ids(db).count == 93)
         try db.flush("c")
@@ -228,7 +228,7 @@ import Testing
         #expect(try db.engine("c").compact(.all))
         #expect(try Set(ids(db)).isDisjoint(with: deleted) && ids(db).count == 93)
         let more = Array(try ids(db).suffix(3))
-        _ = try db.delete(from: "c", ids: more.map { .int($0) })
+        _ = try db.delete("c", ids: more.map { .int($0) })
         deleted.formUnion(more)
         #expect(try Set(ids(db)).isDisjoint(with: deleted) && ids(db).count == 90)
         try db.close()

@@ -19,10 +19,10 @@ import Testing
         options.indexBuildThreads = 1  // deterministic builds: a fixed recall, not a sample
         let db = try Database.open(at: dir.path, options: options)
         try db.createCollection("faq", dimension: 384, metric: .cosine)
-        _ = try db.insert(into: "faq", rows: chunks.enumerated().map { ["id": .int(Int64($0.offset)), "vector": .vector($0.element)] })
+        _ = try db.insert("faq", rows: chunks.enumerated().map { ["id": .int(Int64($0.offset)), "vector": .vector($0.element)] })
         try db.flush("faq")
-        try db.createIndex(on: "faq", field: "vector", type: type)
-        try db.waitForIndexBuilds(on: "faq")
+        try db.createIndex("faq", field: "vector", type: type)
+        try db.waitForIndexBuilds("faq")
         #expect(try db.engine("faq").snapshot().indexes.count == (type == .flat ? 0 : 1))
 
         let hits = try db.search("faq", vectors: [query], limit: 10)[0]

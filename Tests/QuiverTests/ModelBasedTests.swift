@@ -37,9 +37,9 @@ import Testing
                 if !model.rows.isEmpty && Int.random(in: 0..<10, using: &g) == 0 {
                     let existing = model.rows.keys.randomElement(using: &g)!
                     rows.append(["id": .int(existing), "vector": .vector(randomVector(d, using: &g))])
-                    #expect(throws: QuiverError.self, "\(context)") { try db.insert(into: "m", rows: rows) }
+                    #expect(throws: QuiverError.self, "\(context)") { try db.insert("m", rows: rows) }
                 } else {
-                    let r = try db.insert(into: "m", rows: rows)
+                    let r = try db.insert("m", rows: rows)
                     #expect(r.insertCount == n, "\(context)")
                     for (k, v, t) in fresh { model.rows[k] = (v, t) }
                 }
@@ -54,7 +54,7 @@ import Testing
                     rows.append(["id": .int(key), "vector": .vector(v), "tag": .int(tag)])
                     model.rows[key] = (v, tag)
                 }
-                _ = try db.upsert(into: "m", rows: rows)
+                _ = try db.upsert("m", rows: rows)
             case 50..<62:  // delete some existing and some missing keys
                 var ids = [Value]()
                 var expected = 0
@@ -66,7 +66,7 @@ import Testing
                         ids.append(.int(nextKey + 1000))
                     }
                 }
-                let r = try db.delete(from: "m", ids: ids)
+                let r = try db.delete("m", ids: ids)
                 #expect(r.deleteCount == expected, "\(context)")
             case 62..<65:
                 try db.flush("m")
@@ -90,7 +90,7 @@ import Testing
                 }
             default:  // get and count
                 let keys = (0..<3).map { _ in Int64.random(in: 0..<max(1, nextKey), using: &g) }
-                let rows = try db.get(from: "m", ids: keys.map { .int($0) }, outputFields: ["vector", "tag"])
+                let rows = try db.get("m", ids: keys.map { .int($0) }, outputFields: ["vector", "tag"])
                 var seen = Set<Int64>()
                 let want = keys.filter { seen.insert($0).inserted && model.rows[$0] != nil }
                 #expect(rows.map { $0["id"]! } == want.map { .int($0) }, "\(context)")
@@ -105,7 +105,7 @@ import Testing
         // A final reopen sees exactly the model.
         let final = try Database.open(at: dir.path, options: options)
         #expect(try final.collectionStats("m").rowCount == model.rows.count, "seed \(seed) final")
-        #expect(try final.query(from: "m", outputFields: ["count(*)"]) == [["count(*)": .int(Int64(model.rows.count))]])
+        #expect(try final.query("m", outputFields: ["count(*)"]) == [["count(*)": .int(Int64(model.rows.count))]])
         try final.close()
     }
 }

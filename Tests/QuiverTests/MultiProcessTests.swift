@@ -10,7 +10,7 @@ import Testing
         do {
             let db = try Database.open(at: dir.path, options: quietOptions())
             try db.createCollection("crash", dimension: 4, metric: .l2)
-            _ = try db.insert(into: "crash", rows: (0..<10).map { ["id": .int(Int64(1_000 + $0)), "vector": .vector([1, 2, 3, Float($0)])] })
+            _ = try db.insert("crash", rows: (0..<10).map { ["id": .int(Int64(1_000 + $0)), "vector": .vector([1, 2, 3, Float($0)])] })
             try db.close()  // flushes: rows 1000…1009 are the last flushed state
         }
         let ack = dir.path + ".ack"
@@ -35,11 +35,11 @@ import Testing
         var options = quietOptions()
         options.readOnly = true
         let reader = try Database.open(at: dir.path, options: options)
-        let ids = Set(try reader.query(from: "crash", limit: 100).compactMap { $0["id"]?.intValue })
+        let ids = Set(try reader.query("crash", limit: 100).compactMap { $0["id"]?.intValue })
         #expect(ids == Set((1_000..<1_010).map(Int64.init)), "read-only shows the flushed rows, not the writer's unflushed ones")
         let hits = try reader.search("crash", vectors: [[1, 2, 3, 4]], limit: 1)
         #expect(hits[0].first?.id == 1_004)
-        #expect { try reader.insert(into: "crash", rows: [["id": 1, "vector": [1, 2, 3, 4]]]) } throws: {
+        #expect { try reader.insert("crash", rows: [["id": 1, "vector": [1, 2, 3, 4]]]) } throws: {
             ($0 as? QuiverError)?.code == .unsupported
         }
         #expect { try reader.createCollection("other", dimension: 2) } throws: { ($0 as? QuiverError)?.code == .unsupported }

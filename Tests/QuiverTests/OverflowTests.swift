@@ -18,9 +18,9 @@ import Testing
         do {
             let db = try Database.open(at: dir.path, options: quietOptions(.always))
             try db.createCollection("a", dimension: 2, autoID: true)
-            refused { _ = try db.upsert(into: "a", rows: [["id": .int(Int64.max), "vector": [1, 2]]]) }
+            refused { _ = try db.upsert("a", rows: [["id": .int(Int64.max), "vector": [1, 2]]]) }
             // The collection still works, and so does the next open (nothing was logged).
-            let ids = try db.insert(into: "a", rows: [["vector": [3, 4]]]).ids
+            let ids = try db.insert("a", rows: [["vector": [3, 4]]]).ids
             #expect(ids.count == 1)
             try db.close()
         }
@@ -35,11 +35,11 @@ import Testing
             let db = try Database.open(at: dir.path, options: quietOptions(.always))
             try db.createCollection("a", dimension: 2, autoID: true)
             // An explicit key just below the limit moves the next auto id to Int64.max - 1.
-            _ = try db.upsert(into: "a", rows: [["id": .int(Int64.max - 2), "vector": [0, 0]]])
+            _ = try db.upsert("a", rows: [["id": .int(Int64.max - 2), "vector": [0, 0]]])
             // Two generated keys would be Int64.max - 1 and Int64.max, leaving no next id.
-            refused { _ = try db.insert(into: "a", rows: [["vector": [1, 1]], ["vector": [2, 2]]]) }
-            #expect(try db.insert(into: "a", rows: [["vector": [1, 1]]]).ids == [.int(Int64.max - 1)])
-            refused { _ = try db.insert(into: "a", rows: [["vector": [2, 2]]]) }
+            refused { _ = try db.insert("a", rows: [["vector": [1, 1]], ["vector": [2, 2]]]) }
+            #expect(try db.insert("a", rows: [["vector": [1, 1]]]).ids == [.int(Int64.max - 1)])
+            refused { _ = try db.insert("a", rows: [["vector": [2, 2]]]) }
             // A large insert is refused as a whole, through a collection handle too.
             let handle = try db.collection("a")
             refused { _ = try handle.insert(Array(repeating: ["vector": [1, 1]], count: 1000)) }
@@ -57,15 +57,15 @@ import Testing
         let dir = TemporaryDirectory()
         let db = try Database.open(at: dir.path, options: quietOptions())
         try db.createCollection("c", dimension: 2)
-        _ = try db.insert(into: "c", rows: [["id": 1, "vector": [1, 0]]])
+        _ = try db.insert("c", rows: [["id": 1, "vector": [1, 0]]])
         let handle = try db.collection("c")
         for (limit, offset) in Self.edges {
-            refused { _ = try db.query(from: "c", limit: limit, offset: offset) }
+            refused { _ = try db.query("c", limit: limit, offset: offset) }
             refused { _ = try db.search("c", vectors: [[1, 0]], limit: limit, offset: offset) }
             refused { _ = try handle.search([[1, 0]], limit: limit, offset: offset) }
         }
         // The edge itself is accepted.
-        #expect(try db.query(from: "c", limit: 1, offset: maxTopK - 1).isEmpty)
+        #expect(try db.query("c", limit: 1, offset: maxTopK - 1).isEmpty)
         #expect(try db.search("c", vectors: [[1, 0]], limit: 1, offset: maxTopK - 1) == [[]])
         try db.close()
     }
@@ -78,7 +78,7 @@ import Testing
             for call in 0..<2 {
                 do {
                     if call == 0 {
-                        _ = try await db.query(from: "c", limit: limit, offset: offset)
+                        _ = try await db.query("c", limit: limit, offset: offset)
                     } else {
                         _ = try await db.search("c", vectors: [[1, 0]], limit: limit, offset: offset)
                     }

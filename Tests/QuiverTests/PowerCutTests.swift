@@ -65,14 +65,14 @@ import Testing
         func insert(_ kind: String, _ name: String, _ range: Range<Int64>, tag: Int64, upsert: Bool = false, sync: Sync = .none) {
             steps.append(Step(kind: kind, sync: sync, run: { d in
                 let rows = range.map { row($0, tag) }
-                if upsert { _ = try db(d).upsert(into: name, rows: rows) } else { _ = try db(d).insert(into: name, rows: rows) }
+                if upsert { _ = try db(d).upsert(name, rows: rows) } else { _ = try db(d).insert(name, rows: rows) }
             }, model: { s in
                 let c = s.names[name]!
                 for id in range { s.rows[c, default: [:]][id] = tag }
             }))
         }
         func delete(_ name: String, _ idList: [Int64]) {
-            steps.append(Step(kind: "delete", run: { d in _ = try db(d).delete(from: name, ids: idList.map { .int($0) }) }, model: { s in
+            steps.append(Step(kind: "delete", run: { d in _ = try db(d).delete(name, ids: idList.map { .int($0) }) }, model: { s in
                 let c = s.names[name]!
                 for id in idList { s.rows[c]?[id] = nil }
             }))
@@ -105,17 +105,17 @@ import Testing
         insert("insert+flush", "c", (20 * n)..<(26 * n), tag: 5, sync: .collection("c"))
         insert("insert", "c", (30 * n)..<(31 * n), tag: 6)
         steps.append(Step(kind: "index build", run: { d in
-            try db(d).createIndex(on: "c", field: "vector", type: .ivfFlat, params: ["nlist": 2])
+            try db(d).createIndex("c", field: "vector", type: .ivfFlat, params: ["nlist": 2])
         }, model: { s in s.indexes[s.names["c"]!] = ["vector"] }))
-        steps.append(Step(kind: "index build", run: { d in try db(d).waitForIndexBuilds(on: "c") }))
+        steps.append(Step(kind: "index build", run: { d in try db(d).waitForIndexBuilds("c") }))
         delete("c", [4 * n, 20 * n])
         groupSync()
         steps.append(Step(kind: "compaction", run: { d in
             try db(d).compact("c")
-            try db(d).waitForIndexBuilds(on: "c")
+            try db(d).waitForIndexBuilds("c")
         }))
         insert("upsert", "c", (21 * n)..<(22 * n), tag: 7, upsert: true)
-        steps.append(Step(kind: "index drop", run: { d in try db(d).dropIndex(on: "c", field: "vector") }, model: { s in
+        steps.append(Step(kind: "index drop", run: { d in try db(d).dropIndex("c", field: "vector") }, model: { s in
             s.indexes[s.names["c"]!] = []
         }))
         create("d")
@@ -155,14 +155,14 @@ import Testing
         if directories.count != names.count { names.append("directories \(directories)") }
         for name in names where db.hasCollection(name) {
             var r = [Int64: Int64]()
-            for row in try db.query(from: name, limit: 16_384, outputFields: ["vector", "v"]) {
+            for row in try db.query(name, limit: 16_384, outputFields: ["vector", "v"]) {
                 let id = row["id"]!.intValue!
                 var tag = row["v"]?.intValue ?? -1
                 if case .vector(let v)? = row["vector"], v != [Float(id), Float(tag)] { tag = -2 }
                 r[id] = tag
             }
             rows[name] = r
-            indexes[name] = try db.listIndexes(on: name)
+            indexes[name] = try db.listIndexes(name)
             if !r.isEmpty {
                 // The index files and delete files agree with the rows: search returns exactly them.
                 var options = SearchOptions()
@@ -322,7 +322,7 @@ import Testing
             try disk.materialize(survival, into: target)
             let db = try Database.open(at: target, options: quietOptions())
             defer { db.abandonForTesting() }
-            out[survival] = Set(try db.query(from: "c", limit: 100).compactMap { $0["id"]?.intValue })
+            out[survival] = Set(try db.query("c", limit: 100).compactMap { $0["id"]?.intValue })
         }
         return out
     }
@@ -334,15 +334,15 @@ import Testing
         let (dir, trace) = try Self.record { path in
             let db = try Database.open(at: path, options: Self.options(.batched))
             try db.createCollection("c", dimension: 2, metric: .l2)
-            _ = try db.insert(into: "c", rows: (0..<3).map { Self.row($0, 1) })
+            _ = try db.insert("c", rows: (0..<3).map { Self.row($0, 1) })
             db.syncAll()
             FaultInjector.shared.add(.init(pathPrefix: path + "/c1/seg-", operation: .write, errno: ENOSPC))
             #expect(throws: QuiverError.self) { try db.flush("c") }
             FaultInjector.shared.removeAll(under: path)
             // Acknowledged, not yet group-synced: appended to the previous WAL (the last record
             // large enough to be torn across a sector boundary).
-            for i in 3..<6 { _ = try db.insert(into: "c", rows: [Self.row(Int64(i), 1)]) }
-            _ = try db.insert(into: "c", rows: (10..<40).map { Self.row($0, 1) })
+            for i in 3..<6 { _ = try db.insert("c", rows: [Self.row(Int64(i), 1)]) }
+            _ = try db.insert("c", rows: (10..<40).map { Self.row($0, 1) })
             return db
         }
         for (survival, ids) in try Self.idsAfterCut(dir.path, trace) {
@@ -359,20 +359,20 @@ import Testing
             let db = try Database.open(at: dir.path, options: quietOptions(.always))
             defer { db.abandonForTesting() }
             try db.createCollection("c", dimension: 2, metric: .l2)
-            _ = try db.insert(into: "c", rows: [Self.row(0, 1)])
+            _ = try db.insert("c", rows: [Self.row(0, 1)])
             FaultInjector.shared.add(.init(pathPrefix: dir.path + "/c1/wal-", operation: .write, errno: EIO, partial: true))
             FaultInjector.shared.add(.init(pathPrefix: dir.path + "/c1/wal-", operation: .truncate, errno: EIO))
             defer { FaultInjector.shared.removeAll(under: dir.path) }
-            #expect(throws: QuiverError.self) { _ = try db.insert(into: "c", rows: [Self.row(1, 1)]) }
+            #expect(throws: QuiverError.self) { _ = try db.insert("c", rows: [Self.row(1, 1)]) }
             #expect {
-                _ = try db.insert(into: "c", rows: [Self.row(2, 1)])
+                _ = try db.insert("c", rows: [Self.row(2, 1)])
             } throws: { error in
                 (error as? QuiverError)?.code == .io && "\(error)".contains("partial record")
             }
         }
         let db = try Database.open(at: dir.path, options: quietOptions())
         defer { db.abandonForTesting() }
-        #expect(Set(try db.query(from: "c", limit: 10).compactMap { $0["id"]?.intValue }) == [0])
+        #expect(Set(try db.query("c", limit: 10).compactMap { $0["id"]?.intValue }) == [0])
     }
     @Test func everyCutUnderBatched() throws { try Self.run(.batched) }
     @Test func everyCutUnderNone() throws { try Self.run(.none) }

@@ -13,8 +13,8 @@ import Testing
         let db = try Database.open(at: dir.path, options: quietOptions())
         try db.createCollection("c", dimension: 2)
         try db.createCollection("ok", dimension: 2)
-        _ = try db.insert(into: "c", rows: [["id": 1, "vector": [1, 2]]])
-        _ = try db.insert(into: "ok", rows: [["id": 7, "vector": [1, 2]]])
+        _ = try db.insert("c", rows: [["id": 1, "vector": [1, 2]]])
+        _ = try db.insert("ok", rows: [["id": 7, "vector": [1, 2]]])
         try more(db)
         if close { try db.close() } else { db.abandonForTesting() }
         return dir
@@ -34,9 +34,9 @@ import Testing
         let damage = db.damagedCollections["c"]
         #expect(damage?.code == .corruption, "\(label): \(String(describing: damage))")
         #expect(damage?.message.contains(file) == true, "\(label): \(damage?.message ?? "")")
-        #expect(try db.get(from: "ok", ids: [7]).count == 1, "\(label)")
+        #expect(try db.get("ok", ids: [7]).count == 1, "\(label)")
         #expect(throws: QuiverError.self, "\(label)") {
-            do { _ = try db.query(from: "c", limit: 10) } catch let e as QuiverError {
+            do { _ = try db.query("c", limit: 10) } catch let e as QuiverError {
                 #expect(e.code == .corruption && e.message.contains(file), "\(label): \(e)")
                 throw e
             }
@@ -94,9 +94,9 @@ import Testing
     /// A flushed database whose "c" manifest is rewritten (with a valid checksum) by `edit`.
     static func editManifest(_ label: String, _ edit: (inout [String: Value]) -> Void) throws {
         let dir = try database(close: true) { db in
-            _ = try db.insert(into: "c", rows: [["id": 2, "vector": [3, 4]]])
+            _ = try db.insert("c", rows: [["id": 2, "vector": [3, 4]]])
             try db.flush("c")
-            _ = try db.delete(from: "c", ids: [2])  // a delete file at close
+            _ = try db.delete("c", ids: [2])  // a delete file at close
         }
         let path = dir.path + "/c1/MANIFEST"
         guard case .object(var o) = try Envelope.unwrap(try FileSystem.readFile(path), magic: Manifest.magic, version: Manifest.formatVersion, path: path)
@@ -175,11 +175,11 @@ import Testing
         #expect(db.damagedCollections["c"]?.message.contains("MANIFEST") == true)
         #expect(try db.listCollections() == ["c", "ok"])
         #expect(db.hasCollection("c"))
-        #expect(try db.get(from: "ok", ids: [7]).count == 1)
-        _ = try db.insert(into: "ok", rows: [["id": 3, "vector": [1, 2]]])
+        #expect(try db.get("ok", ids: [7]).count == 1)
+        _ = try db.insert("ok", rows: [["id": 3, "vector": [1, 2]]])
         let uses: [(String, () throws -> Void)] = [
-            ("insert", { _ = try db.insert(into: "c", rows: [["id": 4, "vector": [1, 2]]]) }),
-            ("query", { _ = try db.query(from: "c", limit: 10) }),
+            ("insert", { _ = try db.insert("c", rows: [["id": 4, "vector": [1, 2]]]) }),
+            ("query", { _ = try db.query("c", limit: 10) }),
             ("search", { _ = try db.search("c", vectors: [[1, 2]], limit: 1) }),
             ("stats", { _ = try db.collectionStats("c") }),
             ("rename", { try db.renameCollection("c", to: "z") }),

@@ -26,9 +26,9 @@ import Testing
                 groups[Int64(i)] = Int64(i % 7)
                 rows.append(["id": .int(Int64(i)), "v": .vector(v), "g": .int(Int64(i % 7)), "w": 1.5])
             }
-            _ = try db.insert(into: "s", rows: Array(rows[..<150]))
+            _ = try db.insert("s", rows: Array(rows[..<150]))
             if seal { try db.flush("s") }
-            _ = try db.insert(into: "s", rows: Array(rows[150...]))
+            _ = try db.insert("s", rows: Array(rows[150...]))
         }
 
         func ranking(_ metric: MetricType, _ q: [Float]) -> [(Int64, Double)] {
@@ -63,8 +63,8 @@ import Testing
         try db.createCollection("l2", dimension: 2, metric: .l2)
         try db.createCollection("ip", dimension: 2, metric: .ip)
         let rows: [Row] = [["id": 1, "vector": [1, 0]], ["id": 2, "vector": [2, 0]], ["id": 3, "vector": [3, 0]]]
-        _ = try db.insert(into: "l2", rows: rows)
-        _ = try db.insert(into: "ip", rows: rows)
+        _ = try db.insert("l2", rows: rows)
+        _ = try db.insert("ip", rows: rows)
         var options = SearchOptions()
         options.radius = 9  // L2 distances 1, 4, 9: keep 1 ≤ d < 9
         options.rangeFilter = 1
@@ -134,7 +134,7 @@ import Testing
         let dir = TemporaryDirectory()
         let db = try Database.open(at: dir.path, options: quietOptions())
         try db.createCollection("z", dimension: 3, metric: .cosine)
-        _ = try db.insert(into: "z", rows: [["id": 1, "vector": [0, 0, 0]], ["id": 2, "vector": [1, 0, 0]]])
+        _ = try db.insert("z", rows: [["id": 1, "vector": [0, 0, 0]], ["id": 2, "vector": [1, 0, 0]]])
         let hits = try db.search("z", vectors: [[0, 0, 0], [2, 0, 0]], limit: 2)
         #expect(hits[0].map(\.distance) == [0, 0])
         #expect(hits[1].map(\.id) == [2, 1])

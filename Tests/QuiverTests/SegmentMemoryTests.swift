@@ -19,8 +19,8 @@ import Testing
         options.params = ["ef": 32]
         let indexed = try db.search("c", vectors: queries, limit: 10, options: options)
         let exact = try db.search("e", vectors: queries, limit: 10, filter: "id % 2 == 0")
-        let rows = try db.query(from: "c", filter: "tag == 1 and id < 300", outputFields: ["id"])
-        let got = try db.get(from: "c", ids: [.int(3), .int(450), .int(899)], outputFields: ["vector"])
+        let rows = try db.query("c", filter: "tag == 1 and id < 300", outputFields: ["id"])
+        let got = try db.get("c", ids: [.int(3), .int(450), .int(899)], outputFields: ["vector"])
         return Answers(
             exact: exact.map { $0.map { $0.id.intValue! } },
             indexed: indexed.map { $0.map { $0.id.intValue! } },
@@ -42,14 +42,14 @@ import Testing
             for name in ["c", "e"] {
                 try db.createCollection(name, dimension: d, metric: .cosine)
                 for part in 0..<3 {
-                    _ = try db.insert(into: name, rows: (part * 300..<(part + 1) * 300).map {
+                    _ = try db.insert(name, rows: (part * 300..<(part + 1) * 300).map {
                         ["id": .int(Int64($0)), "vector": .vector(vectors[$0]), "tag": .int(Int64($0 % 3))]
                     })
                     try db.flush(name)
                 }
             }
-            try db.createIndex(on: "c", field: "vector", type: .hnsw, params: ["M": 8, "efConstruction": 64])
-            try db.waitForIndexBuilds(on: "c")
+            try db.createIndex("c", field: "vector", type: .hnsw, params: ["M": 8, "efConstruction": 64])
+            try db.waitForIndexBuilds("c")
             try db.close()
         }
         func open(mapped: Bool, readOnly: Bool = false) throws -> Database {
@@ -67,7 +67,7 @@ import Testing
         #expect(try answers(loaded, queries: queries) == reference)
         // A compaction writes a new segment and opens it the same way.
         _ = try loaded.compact("c")
-        try loaded.waitForIndexBuilds(on: "c")
+        try loaded.waitForIndexBuilds("c")
         #expect(try loaded.collectionStats("c").segmentCount == 1)
         let compacted = try answers(loaded, queries: queries)
         #expect(compacted.exact == reference.exact && compacted.query == reference.query && compacted.vectors == reference.vectors)

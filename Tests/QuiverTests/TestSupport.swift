@@ -50,7 +50,7 @@ func segmentedDatabase(
     let db = try Database.open(at: path, options: manualCompactionOptions())
     try db.createCollection("c", dimension: dimension, metric: metric)
     for s in 0..<segments {
-        _ = try db.insert(into: "c", rows: (0..<rows).map { ["id": .int(Int64(s * rows + $0)), "vector": .vector(randomVector(dimension, using: &g))] })
+        _ = try db.insert("c", rows: (0..<rows).map { ["id": .int(Int64(s * rows + $0)), "vector": .vector(randomVector(dimension, using: &g))] })
         try db.flush("c")
     }
     return db

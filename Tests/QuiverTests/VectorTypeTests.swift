@@ -23,11 +23,11 @@ import Testing
                 let id = Int64(batch * 100 + i)
                 rows.append(["id": .int(id), "v": .vector(randomVector(19, using: &g))])
             }
-            _ = try db.insert(into: "h", rows: rows)
+            _ = try db.insert("h", rows: rows)
             if batch == 0 { try db.flush("h") }
         }
         // What was stored is the input rounded to the 16-bit format.
-        for row in try db.query(from: "h", limit: 1000, outputFields: ["v"]) {
+        for row in try db.query("h", limit: 1000, outputFields: ["v"]) {
             stored[row["id"]!.intValue!] = row["v"]!.floatVector!
         }
         #expect(stored.count == 300)
@@ -42,11 +42,11 @@ import Testing
                 #expect(abs(Double(hit.distance) - want.1) < 1e-4 * max(1, abs(want.1)))
             }
         }
-        let one = try db.get(from: "h", ids: [7], outputFields: ["v"])[0]["v"]!.floatVector!
+        let one = try db.get("h", ids: [7], outputFields: ["v"])[0]["v"]!.floatVector!
         #expect(one == stored[7])
         // Beyond the format's range: 1e6 for float16 (max 65504); Float's largest rounds to ∞ in bfloat16.
         let huge: Float = type == .float16Vector(dimension: 19) ? 1e6 : .greatestFiniteMagnitude
-        #expect(throws: QuiverError.self) { try db.insert(into: "h", rows: [["id": 1000, "v": .vector(Array(repeating: huge, count: 19))]]) }
+        #expect(throws: QuiverError.self) { try db.insert("h", rows: [["id": 1000, "v": .vector(Array(repeating: huge, count: 19))]]) }
         try db.close()
     }
 
@@ -66,9 +66,9 @@ import Testing
             stored[Int64(i)] = bytes
             rows.append(["id": .int(Int64(i)), "v": .bytes(bytes)])
         }
-        _ = try db.insert(into: "b", rows: Array(rows[..<120]))
+        _ = try db.insert("b", rows: Array(rows[..<120]))
         try db.flush("b")
-        _ = try db.insert(into: "b", rows: Array(rows[120...]))
+        _ = try db.insert("b", rows: Array(rows[120...]))
         func reference(_ a: [UInt8], _ b: [UInt8]) -> Double {
             var diff = 0, union = 0, inter = 0
             for i in a.indices {
@@ -89,9 +89,9 @@ import Testing
             #expect(hits.map { Double($0.distance) }.enumerated().allSatisfy { abs($0.element - expected[$0.offset]) < 1e-6 })
             for hit in hits { #expect(abs(Double(hit.distance) - reference(q, stored[hit.id.intValue!]!)) < 1e-6) }
         }
-        #expect(try db.get(from: "b", ids: [3], outputFields: ["v"]) == [["id": 3, "v": .bytes(stored[3]!)]])
+        #expect(try db.get("b", ids: [3], outputFields: ["v"]) == [["id": 3, "v": .bytes(stored[3]!)]])
         #expect(throws: QuiverError.self) { try db.search("b", binaryVectors: [[1, 2]], limit: 1) }
-        #expect(throws: QuiverError.self) { try db.insert(into: "b", rows: [["id": 999, "v": .bytes([1])]]) }
+        #expect(throws: QuiverError.self) { try db.insert("b", rows: [["id": 999, "v": .bytes([1])]]) }
         let byID = try db.search("b", ids: [5], limit: 1)[0]
         #expect(byID.first?.distance == 0)
         try db.close()

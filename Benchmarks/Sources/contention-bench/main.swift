@@ -63,7 +63,7 @@ func run(rows: Int, d: Int, searches: Int, searchThreads: Int, flushRows: Int) t
     let loadStart = now()
     for start in stride(from: 0, to: rows, by: 10_000) {
         let batch = (start..<min(rows, start + 10_000)).map { ["id": .int(Int64($0)), "vector": .vector(randomVector(d, &rng))] as Row }
-        _ = try db.insert(into: "c", rows: batch)
+        _ = try db.insert("c", rows: batch)
     }
     try db.flush("c")
     try db.compact("c")
@@ -97,7 +97,7 @@ func run(rows: Int, d: Int, searches: Int, searchThreads: Int, flushRows: Int) t
         var next = rows
         while !stop.value {
             let batch = (next..<next + 1000).map { ["id": .int(Int64($0)), "vector": .vector(randomVector(d, &rng))] as Row }
-            do { _ = try db.insert(into: "c", rows: batch) } catch { fatalError("writer: \(error)") }
+            do { _ = try db.insert("c", rows: batch) } catch { fatalError("writer: \(error)") }
             next += 1000
         }
         written.value = next - rows

@@ -55,11 +55,11 @@ for i in 0..<rows {
         "city": .string(i % 2 == 0 ? "paris" : "rome"),
     ])
     if batch.count == 10_000 {
-        _ = try db.insert(into: "bench", rows: batch)
+        _ = try db.insert("bench", rows: batch)
         batch.removeAll(keepingCapacity: true)
     }
 }
-if !batch.isEmpty { _ = try db.insert(into: "bench", rows: batch) }
+if !batch.isEmpty { _ = try db.insert("bench", rows: batch) }
 
 let filters: [(String, [String: Value])] = [
     ("age > 50", [:]),
@@ -117,7 +117,7 @@ func measure(_ label: String) throws {
         var count: Int64 = 0
         for _ in 0..<7 {
             let start = ContinuousClock.now
-            let r = try db.query(from: "bench", filter: text, filterParams: params, outputFields: ["count(*)"])
+            let r = try db.query("bench", filter: text, filterParams: params, outputFields: ["count(*)"])
             let d = ContinuousClock.now - start
             times.append(Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15)
             count = r[0]["count(*)"]?.intValue ?? -1

@@ -162,7 +162,7 @@ struct Search: ParsableCommand {
             }
         }
         if type != .flat {
-            let described = try database.describeIndex(on: "bench", field: "vector")
+            let described = try database.describeIndex("bench", field: "vector")
             guard described.state == .finished, described.pendingRows == 0 else {
                 throw RunMarkerMismatch("the index is not finished (\(described.indexedRows) rows indexed, \(described.pendingRows) pending)")
             }
@@ -282,7 +282,7 @@ struct Search: ParsableCommand {
         try probe.createCollection("probe", schema: try CollectionSchema(fields: [
             FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true), FieldSchema(name: "vector", dataType: field),
         ]), metric: metric)
-        try probe.createIndex(on: "probe", field: "vector", type: type, params: params)
+        try probe.createIndex("probe", field: "vector", type: type, params: params)
     }
 
     /// Inserts the base in batches of 10 000 rows, flushes, then creates the index and waits for
@@ -299,7 +299,7 @@ struct Search: ParsableCommand {
             let rows: [Row] = (row..<end).map { i in
                 ["id": .int(Int64(i)), "vector": .vector(Array(baseMatrix.values[i * d..<(i + 1) * d]))]
             }
-            _ = try database.insert(into: "bench", rows: rows)
+            _ = try database.insert("bench", rows: rows)
             row = end
         }
         let insertSeconds = now() - insertStart
@@ -308,8 +308,8 @@ struct Search: ParsableCommand {
         let flushSeconds = now() - flushStart
         guard type != .flat else { return (insertSeconds, flushSeconds, 0) }
         let buildStart = now()
-        try database.createIndex(on: "bench", field: "vector", type: type, params: params)
-        try database.waitForIndexBuilds(on: "bench")
+        try database.createIndex("bench", field: "vector", type: type, params: params)
+        try database.waitForIndexBuilds("bench")
         return (insertSeconds, flushSeconds, now() - buildStart)
     }
 

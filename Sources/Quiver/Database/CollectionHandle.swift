@@ -8,51 +8,58 @@
 /// The handle holds the name, not a snapshot: after `renameCollection` it refers to whatever
 /// collection then has the old name (or throws `.notFound`).
 ///
-/// Each method calls the ``Database`` method of the same name with ``name`` as the collection;
-/// see there for the parameters, results and errors.
+/// Each method forwards to the ``Database`` method of the same name with ``name`` as the
+/// collection (the `async` ones to the `async` API, ``VectorDatabase``'s); see there for the
+/// parameters, results and errors. The handle adds no behaviour of its own.
 public struct CollectionHandle: Sendable {
     /// The database the collection is in.
     public let database: Database
     /// The collection's name.
     public let name: String
 
-    /// Inserts rows; see ``Database/insert(into:rows:)-el0a``.
-    ///
-    /// - Throws: as ``Database/insert(into:rows:)-el0a``; nothing is applied on an error.
-    public func insert(_ rows: [Row]) throws -> InsertResult { try database.insert(into: name, rows: rows) }
-    /// Inserts rows, replacing live rows with the same primary key; see ``Database/upsert(into:rows:)-94l09``.
-    ///
-    /// - Throws: as ``Database/upsert(into:rows:)-94l09``; nothing is applied on an error.
-    public func upsert(_ rows: [Row]) throws -> UpsertResult { try database.upsert(into: name, rows: rows) }
+    // MARK: Rows
 
-    /// Deletes rows by primary key and/or filter; see ``Database/delete(from:ids:filter:filterParams:)-5zcp4``.
+    /// Inserts rows; see ``Database/insert(_:rows:)-9nttc``.
+    ///
+    /// - Throws: as ``Database/insert(_:rows:)-9nttc``; nothing is applied on an error.
+    public func insert(_ rows: [Row]) throws -> InsertResult { try database.insert(name, rows: rows) }
+    /// Inserts rows, replacing live rows with the same primary key; see ``Database/upsert(_:rows:)-ct5x``.
+    ///
+    /// - Throws: as ``Database/upsert(_:rows:)-ct5x``; nothing is applied on an error.
+    public func upsert(_ rows: [Row]) throws -> UpsertResult { try database.upsert(name, rows: rows) }
+
+    /// Deletes rows by primary key and/or filter; see ``Database/delete(_:ids:filter:filterParams:)``.
     ///
     /// - Throws: `.invalidArgument` when neither `ids` nor a filter is given, `.filterSyntax`.
-    public func delete(ids: [Value]? = nil, filter: String? = nil, filterParams: [String: Value] = [:]) throws -> DeleteResult {
-        try database.delete(from: name, ids: ids, filter: filter, filterParams: filterParams)
+    public func delete(ids: [Value]? = nil, filter: String = "", filterParams: [String: Value] = [:]) throws -> DeleteResult {
+        try database.delete(name, ids: ids, filter: filter, filterParams: filterParams)
     }
 
     /// The rows with the given primary keys, in that order (missing keys are skipped); see
-    /// ``Database/get(from:ids:outputFields:filter:filterParams:)``.
+    /// ``Database/get(_:ids:outputFields:filter:filterParams:)``.
     ///
-    /// - Throws: `.invalidArgument` for a key of the wrong type or an unknown output field.
-    public func get(_ ids: [Value], outputFields: [String]? = nil) throws -> [Row] {
-        try database.get(from: name, ids: ids, outputFields: outputFields)
+    /// - Throws: `.invalidArgument` for a key of the wrong type or an unknown output field; `.filterSyntax`.
+    public func get(
+        _ ids: [Value], outputFields: [String]? = nil, filter: String = "", filterParams: [String: Value] = [:]
+    ) throws -> [Row] {
+        try database.get(name, ids: ids, outputFields: outputFields, filter: filter, filterParams: filterParams)
     }
 
     /// Rows by primary keys and/or a filter, with paging; see
-    /// ``Database/query(from:filter:filterParams:ids:limit:offset:outputFields:)-5r0ei``.
+    /// ``Database/query(_:filter:filterParams:ids:limit:offset:outputFields:)``.
     ///
     /// - Throws: `.invalidArgument` when there is no filter, no ids and no limit, `.filterSyntax`.
     public func query(
         filter: String = "", filterParams: [String: Value] = [:], ids: [Value]? = nil, limit: Int? = nil, offset: Int = 0,
         outputFields: [String]? = nil
     ) throws -> [Row] {
-        try database.query(from: name, filter: filter, filterParams: filterParams, ids: ids, limit: limit, offset: offset, outputFields: outputFields)
+        try database.query(name, filter: filter, filterParams: filterParams, ids: ids, limit: limit, offset: offset, outputFields: outputFields)
     }
 
+    // MARK: Search
+
     /// For each query vector, the `limit` closest live rows; see
-    /// ``Database/search(_:vectors:limit:offset:filter:filterParams:outputFields:annsField:metric:options:)-2njz7``.
+    /// ``Database/search(_:vectors:limit:offset:filter:filterParams:outputFields:annsField:metric:options:)``.
     ///
     /// - Throws: `.dimensionMismatch`, `.invalidArgument`, `.filterSyntax`.
     public func search(
@@ -62,6 +69,63 @@ public struct CollectionHandle: Sendable {
         try database.search(name, vectors: vectors, limit: limit, offset: offset, filter: filter, filterParams: filterParams,
                             outputFields: outputFields, annsField: annsField, options: options)
     }
+
+    /// Searches a binary vector field with bit vectors of `dimension / 8` bytes; see
+    /// ``Database/search(_:binaryVectors:limit:offset:filter:filterParams:outputFields:annsField:metric:options:)``.
+    ///
+    /// - Throws: `.dimensionMismatch`, `.invalidArgument`, `.filterSyntax`.
+    public func search(
+        binaryVectors: [[UInt8]], limit: Int = 10, offset: Int = 0, filter: String = "", filterParams: [String: Value] = [:],
+        outputFields: [String]? = nil, annsField: String? = nil, options: SearchOptions = SearchOptions()
+    ) throws -> [[Hit]] {
+        try database.search(name, binaryVectors: binaryVectors, limit: limit, offset: offset, filter: filter,
+                            filterParams: filterParams, outputFields: outputFields, annsField: annsField, options: options)
+    }
+
+    /// Searches with the stored vectors of the rows `ids` as queries; see
+    /// ``Database/search(_:ids:limit:offset:filter:filterParams:outputFields:annsField:metric:options:)``.
+    ///
+    /// - Throws: `.notFound` naming an id that has no live row; `.invalidArgument`, `.filterSyntax`.
+    public func search(
+        ids: [Value], limit: Int = 10, offset: Int = 0, filter: String = "", filterParams: [String: Value] = [:],
+        outputFields: [String]? = nil, annsField: String? = nil, options: SearchOptions = SearchOptions()
+    ) throws -> [[Hit]] {
+        try database.search(name, ids: ids, limit: limit, offset: offset, filter: filter, filterParams: filterParams,
+                            outputFields: outputFields, annsField: annsField, options: options)
+    }
+
+    // MARK: Indexes
+
+    /// Defines an index on a vector field and starts building it; see
+    /// ``Database/createIndex(_:field:type:metric:params:)``.
+    ///
+    /// - Throws: `.invalidArgument` for a bad parameter; `.alreadyExists` when the field has a different index.
+    public func createIndex(field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:]) throws {
+        try database.createIndex(name, field: field, type: type, metric: metric, params: params)
+    }
+
+    /// The type, metric, parameters and build progress of the index of `field`; see
+    /// ``Database/describeIndex(_:field:)-5rare``.
+    ///
+    /// - Throws: `.notFound` when the field has no index.
+    public func describeIndex(field: String) throws -> IndexDescription { try database.describeIndex(name, field: field) }
+
+    /// The fields that have an index, sorted; see ``Database/listIndexes(_:)-27kvi``.
+    ///
+    /// - Throws: `.notFound` when the collection no longer exists.
+    public func listIndexes() throws -> [String] { try database.listIndexes(name) }
+
+    /// Removes the index of `field`; see ``Database/dropIndex(_:field:)-9wj80``.
+    ///
+    /// - Throws: `.notFound` when the field has no index.
+    public func dropIndex(field: String) throws { try database.dropIndex(name, field: field) }
+
+    /// Blocks until the index builds scheduled so far have finished; see ``Database/waitForIndexBuilds(_:)-4wzn``.
+    ///
+    /// - Throws: `.notFound` when the collection no longer exists.
+    public func waitForIndexBuilds() throws { try database.waitForIndexBuilds(name) }
+
+    // MARK: Maintenance and state
 
     /// Seals the growing segment into a segment file; see ``Database/flush(_:)-5l1yp``.
     ///
@@ -79,15 +143,49 @@ public struct CollectionHandle: Sendable {
     ///
     /// - Throws: `.notFound` when the collection no longer exists.
     public func describe() throws -> CollectionDescription { try database.describeCollection(name) }
+    /// Whether the collection is loaded (``LoadState/notExist`` once it is gone); see ``Database/loadState(_:)``.
+    ///
+    /// - Throws: `.closed` after the database is closed.
+    public func loadState() throws -> LoadState { try database.loadState(name) }
+
+    // MARK: async
 
     /// Inserts rows without blocking the caller's thread; see ``insert(_:)-24ty3``.
     ///
     /// - Throws: as ``insert(_:)-24ty3``.
-    public func insert(_ rows: [Row]) async throws -> InsertResult { try await database.insert(into: name, rows: rows) }
+    public func insert(_ rows: [Row]) async throws -> InsertResult { try await database.insert(name, rows: rows) }
     /// Upserts rows without blocking the caller's thread; see ``upsert(_:)-4tkj5``.
     ///
     /// - Throws: as ``upsert(_:)-4tkj5``.
-    public func upsert(_ rows: [Row]) async throws -> UpsertResult { try await database.upsert(into: name, rows: rows) }
+    public func upsert(_ rows: [Row]) async throws -> UpsertResult { try await database.upsert(name, rows: rows) }
+
+    /// Deletes rows without blocking the caller's thread; see ``delete(ids:filter:filterParams:)-446zm``.
+    ///
+    /// - Throws: as the synchronous delete.
+    public func delete(ids: [Value]? = nil, filter: String = "", filterParams: [String: Value] = [:]) async throws -> DeleteResult {
+        try await database.delete(name, ids: ids, filter: filter, filterParams: filterParams)
+    }
+
+    /// Reads rows by primary key without blocking the caller's thread; see
+    /// ``get(_:outputFields:filter:filterParams:)-7cku``.
+    ///
+    /// - Throws: as the synchronous get.
+    public func get(
+        _ ids: [Value], outputFields: [String]? = nil, filter: String = "", filterParams: [String: Value] = [:]
+    ) async throws -> [Row] {
+        try await database.get(name, ids: ids, outputFields: outputFields, filter: filter, filterParams: filterParams)
+    }
+
+    /// Queries without blocking the caller's thread; see
+    /// ``query(filter:filterParams:ids:limit:offset:outputFields:)-3rc90``.
+    ///
+    /// - Throws: as the synchronous query.
+    public func query(
+        filter: String = "", filterParams: [String: Value] = [:], ids: [Value]? = nil, limit: Int? = nil, offset: Int = 0,
+        outputFields: [String]? = nil
+    ) async throws -> [Row] {
+        try await database.query(name, filter: filter, filterParams: filterParams, ids: ids, limit: limit, offset: offset, outputFields: outputFields)
+    }
 
     /// Searches without blocking the caller's thread; see
     /// ``search(_:limit:offset:filter:filterParams:outputFields:annsField:options:)-3u2id``.
@@ -101,16 +199,59 @@ public struct CollectionHandle: Sendable {
                                   outputFields: outputFields, annsField: annsField, options: options)
     }
 
-    /// Queries without blocking the caller's thread; see
-    /// ``query(filter:filterParams:ids:limit:offset:outputFields:)-3rc90``.
+    /// Searches a binary vector field without blocking the caller's thread; see
+    /// ``search(binaryVectors:limit:offset:filter:filterParams:outputFields:annsField:options:)-9tia5``.
     ///
-    /// - Throws: as the synchronous query.
-    public func query(
-        filter: String = "", filterParams: [String: Value] = [:], ids: [Value]? = nil, limit: Int? = nil, offset: Int = 0,
-        outputFields: [String]? = nil
-    ) async throws -> [Row] {
-        try await database.query(from: name, filter: filter, filterParams: filterParams, ids: ids, limit: limit, offset: offset, outputFields: outputFields)
+    /// - Throws: as the synchronous search.
+    public func search(
+        binaryVectors: [[UInt8]], limit: Int = 10, offset: Int = 0, filter: String = "", filterParams: [String: Value] = [:],
+        outputFields: [String]? = nil, annsField: String? = nil, options: SearchOptions = SearchOptions()
+    ) async throws -> [[Hit]] {
+        try await database.search(name, binaryVectors: binaryVectors, limit: limit, offset: offset, filter: filter,
+                                  filterParams: filterParams, outputFields: outputFields, annsField: annsField, options: options)
     }
+
+    /// Searches with stored vectors as queries without blocking the caller's thread; see
+    /// ``search(ids:limit:offset:filter:filterParams:outputFields:annsField:options:)-8cf4l``.
+    ///
+    /// - Throws: as the synchronous search.
+    public func search(
+        ids: [Value], limit: Int = 10, offset: Int = 0, filter: String = "", filterParams: [String: Value] = [:],
+        outputFields: [String]? = nil, annsField: String? = nil, options: SearchOptions = SearchOptions()
+    ) async throws -> [[Hit]] {
+        try await database.search(name, ids: ids, limit: limit, offset: offset, filter: filter, filterParams: filterParams,
+                                  outputFields: outputFields, annsField: annsField, options: options)
+    }
+
+    /// Defines an index without blocking the caller's thread; see
+    /// ``createIndex(field:type:metric:params:)-4lqeo``.
+    ///
+    /// - Throws: as the synchronous createIndex.
+    public func createIndex(field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:]) async throws {
+        try await database.createIndex(name, field: field, type: type, metric: metric, params: params)
+    }
+
+    /// Describes an index without blocking the caller's thread; see ``describeIndex(field:)-2kp9o``.
+    ///
+    /// - Throws: `.notFound` when the field has no index.
+    public func describeIndex(field: String) async throws -> IndexDescription {
+        try await database.describeIndex(name, field: field)
+    }
+
+    /// The indexed fields without blocking the caller's thread; see ``listIndexes()-9mf00``.
+    ///
+    /// - Throws: `.notFound` when the collection no longer exists.
+    public func listIndexes() async throws -> [String] { try await database.listIndexes(name) }
+
+    /// Removes an index without blocking the caller's thread; see ``dropIndex(field:)-5iv1w``.
+    ///
+    /// - Throws: `.notFound` when the field has no index.
+    public func dropIndex(field: String) async throws { try await database.dropIndex(name, field: field) }
+
+    /// Seals the growing segment without blocking the caller's thread; see ``flush()-6po1k``.
+    ///
+    /// - Throws: `.io` when the segment cannot be written.
+    public func flush() async throws { try await database.flush(name) }
 }
 
 extension Database {

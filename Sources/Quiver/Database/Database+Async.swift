@@ -1,9 +1,21 @@
 import Dispatch
 
-/// `async` variants of the whole API. Each runs the synchronous call on Quiver's own queue, so
-/// heavy work (a flush, a compaction, a long scan, an fsync) never occupies a thread of Swift's
-/// cooperative pool; the awaiting task is suspended, not blocked.
-extension Database {
+/// The `async` API: ``Database``'s conformance to ``VectorDatabase``, and `async` forms of the calls
+/// only the embedded engine has (``open(at:options:)-64w76``, ``compact(_:)-8252x``,
+/// ``waitForIndexBuilds(_:)-5r4c4``).
+///
+/// Each requirement runs the synchronous call of the same name on Quiver's own queue, so heavy
+/// work (a flush, a compaction, a long scan, an fsync) never occupies a thread of Swift's
+/// cooperative pool; the awaiting task is suspended, not blocked. The labelled calls with defaults
+/// (`insert`, `delete(_:ids:filter:filterParams:)`, `search(_:vectors:…)`, …) come from
+/// ``VectorDatabase``'s extension, which builds the request values, so `await db.search(…)` on a
+/// `Database` and on an `any VectorDatabase` run the same code. In `async` code a call with `await`
+/// picks these; a call without `await` in synchronous code picks the synchronous overload.
+///
+/// ``hasCollection(_:)``, ``loadCollection(_:)``, ``releaseCollection(_:)`` and ``loadState(_:)``
+/// only look at the open collections under a lock, so their synchronous forms are the
+/// requirements' implementations (nothing to offload).
+extension Database: VectorDatabase {
     static let workQueue = DispatchQueue(label: "quiver.work", qos: .userInitiated, attributes: .concurrent)
 
     /// Runs `body` on the work queue and resumes with its result.
@@ -27,16 +39,6 @@ extension Database {
     /// - Throws: as ``close()-1qu38``; the lock is released all the same.
     public func close() async throws {
         try await Self.offload { try self.close() }
-    }
-
-    /// Creates a collection the quick way without blocking the caller's thread; see
-    /// ``createCollection(_:dimension:metric:idType:autoID:)-9xf40``.
-    ///
-    /// - Throws: as ``createCollection(_:dimension:metric:idType:autoID:)-9xf40``.
-    public func createCollection(
-        _ name: String, dimension: Int, metric: MetricType = .cosine, idType: IDType = .int64, autoID: Bool = false
-    ) async throws {
-        try await Self.offload { try self.createCollection(name, dimension: dimension, metric: metric, idType: idType, autoID: autoID) }
     }
 
     /// Creates a collection with an explicit schema without blocking the caller's thread; see
@@ -97,93 +99,73 @@ extension Database {
         try await Self.offload { try self.compact(name) }
     }
 
-    /// Inserts rows without blocking the caller's thread; see ``insert(into:rows:)-el0a``.
+    /// Inserts rows without blocking the caller's thread; see ``insert(_:rows:)-9nttc``.
     ///
-    /// - Throws: as ``insert(into:rows:)-el0a``; nothing is applied on an error.
-    public func insert(into collection: String, rows: [Row]) async throws -> InsertResult {
-        try await Self.offload { try self.insert(into: collection, rows: rows) }
+    /// - Throws: as ``insert(_:rows:)-9nttc``; nothing is applied on an error.
+    public func insert(_ collection: String, rows: [Row]) async throws -> InsertResult {
+        try await Self.offload { try self.insert(collection, rows: rows) }
     }
 
-    /// Upserts rows without blocking the caller's thread; see ``upsert(into:rows:)-94l09``.
+    /// Upserts rows without blocking the caller's thread; see ``upsert(_:rows:)-ct5x``.
     ///
-    /// - Throws: as ``upsert(into:rows:)-94l09``; nothing is applied on an error.
-    public func upsert(into collection: String, rows: [Row]) async throws -> UpsertResult {
-        try await Self.offload { try self.upsert(into: collection, rows: rows) }
+    /// - Throws: as ``upsert(_:rows:)-ct5x``; nothing is applied on an error.
+    public func upsert(_ collection: String, rows: [Row]) async throws -> UpsertResult {
+        try await Self.offload { try self.upsert(collection, rows: rows) }
     }
 
-    /// Deletes rows by primary key and/or filter without blocking the caller's thread; see
-    /// ``delete(from:ids:filter:filterParams:)-5zcp4``.
+    /// Deletes the rows a request names without blocking the caller's thread; see ``delete(_:_:)-2hk7a``.
     ///
-    /// - Throws: as ``delete(from:ids:filter:filterParams:)-5zcp4``.
-    public func delete(
-        from collection: String, ids: [Value]? = nil, filter: String? = nil, filterParams: [String: Value] = [:]
-    ) async throws -> DeleteResult {
-        try await Self.offload { try self.delete(from: collection, ids: ids, filter: filter, filterParams: filterParams) }
+    /// - Throws: as ``delete(_:_:)-2hk7a``.
+    public func delete(_ collection: String, _ request: DeleteRequest) async throws -> DeleteResult {
+        try await Self.offload { try self.delete(collection, request) }
     }
 
-    /// The rows with the given primary keys without blocking the caller's thread; see
-    /// ``get(from:ids:outputFields:filter:filterParams:)``.
+    /// Reads the rows a request names without blocking the caller's thread; see ``query(_:_:)-6j0mz``.
     ///
-    /// - Throws: as the synchronous `get`.
-    public func get(from collection: String, ids: [Value], outputFields: [String]? = nil) async throws -> [Row] {
-        try await Self.offload { try self.get(from: collection, ids: ids, outputFields: outputFields) }
+    /// - Throws: as ``query(_:_:)-6j0mz``.
+    public func query(_ collection: String, _ request: QueryRequest) async throws -> [Row] {
+        try await Self.offload { try self.query(collection, request) }
     }
 
-    /// Rows by primary keys and/or a filter without blocking the caller's thread; see
-    /// ``query(from:filter:filterParams:ids:limit:offset:outputFields:)-5r0ei``.
+    /// Searches without blocking the caller's thread; see ``search(_:_:)-2djs6``.
     ///
-    /// - Throws: as ``query(from:filter:filterParams:ids:limit:offset:outputFields:)-5r0ei``.
-    public func query(
-        from collection: String, filter: String = "", filterParams: [String: Value] = [:], ids: [Value]? = nil,
-        limit: Int? = nil, offset: Int = 0, outputFields: [String]? = nil
-    ) async throws -> [Row] {
-        try await Self.offload {
-            try self.query(from: collection, filter: filter, filterParams: filterParams, ids: ids, limit: limit, offset: offset, outputFields: outputFields)
-        }
+    /// - Throws: as ``search(_:_:)-2djs6``.
+    public func search(_ collection: String, _ request: SearchRequest) async throws -> [[Hit]] {
+        try await Self.offload { try self.search(collection, request) }
     }
 
-    /// Searches without blocking the caller's thread; see
-    /// ``search(_:vectors:limit:offset:filter:filterParams:outputFields:annsField:metric:options:)-2njz7``.
+    /// Defines an index without blocking the caller's thread; see ``createIndex(_:_:)-2sng3``.
     ///
-    /// - Throws: as ``search(_:vectors:limit:offset:filter:filterParams:outputFields:annsField:metric:options:)-2njz7``.
-    public func search(
-        _ collection: String, vectors: [[Float]], limit: Int = 10, offset: Int = 0, filter: String = "",
-        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
-        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
-    ) async throws -> [[Hit]] {
-        try await Self.offload {
-            try self.search(collection, vectors: vectors, limit: limit, offset: offset, filter: filter, filterParams: filterParams,
-                            outputFields: outputFields, annsField: annsField, metric: metric, options: options)
-        }
+    /// - Throws: as ``createIndex(_:_:)-2sng3``.
+    public func createIndex(_ collection: String, _ request: IndexRequest) async throws {
+        try await Self.offload { try self.createIndex(collection, request) }
     }
 
-    /// Searches a binary vector field without blocking the caller's thread; see
-    /// ``search(_:binaryVectors:limit:offset:filter:filterParams:outputFields:annsField:metric:options:)-20z47``.
+    /// Describes an index without blocking the caller's thread; see ``describeIndex(_:field:)-5rare``.
     ///
-    /// - Throws: as ``search(_:binaryVectors:limit:offset:filter:filterParams:outputFields:annsField:metric:options:)-20z47``.
-    public func search(
-        _ collection: String, binaryVectors: [[UInt8]], limit: Int = 10, offset: Int = 0, filter: String = "",
-        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
-        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
-    ) async throws -> [[Hit]] {
-        try await Self.offload {
-            try self.search(collection, binaryVectors: binaryVectors, limit: limit, offset: offset, filter: filter, filterParams: filterParams,
-                            outputFields: outputFields, annsField: annsField, metric: metric, options: options)
-        }
+    /// - Throws: `.notFound` when the field has no index.
+    public func describeIndex(_ collection: String, field: String) async throws -> IndexDescription {
+        try await Self.offload { try self.describeIndex(collection, field: field) }
     }
 
-    /// Searches with stored vectors as queries without blocking the caller's thread; see
-    /// ``search(_:ids:limit:offset:filter:filterParams:outputFields:annsField:metric:options:)-6ggtq``.
+    /// The indexed fields, sorted, without blocking the caller's thread; see ``listIndexes(_:)-27kvi``.
     ///
-    /// - Throws: as ``search(_:ids:limit:offset:filter:filterParams:outputFields:annsField:metric:options:)-6ggtq``.
-    public func search(
-        _ collection: String, ids: [Value], limit: Int = 10, offset: Int = 0, filter: String = "",
-        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
-        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
-    ) async throws -> [[Hit]] {
-        try await Self.offload {
-            try self.search(collection, ids: ids, limit: limit, offset: offset, filter: filter, filterParams: filterParams,
-                            outputFields: outputFields, annsField: annsField, metric: metric, options: options)
-        }
+    /// - Throws: `.notFound` when there is no such collection.
+    public func listIndexes(_ collection: String) async throws -> [String] {
+        try await Self.offload { try self.listIndexes(collection) }
+    }
+
+    /// Removes an index without blocking the caller's thread; see ``dropIndex(_:field:)-9wj80``.
+    ///
+    /// - Throws: `.notFound` when the field has no index.
+    public func dropIndex(_ collection: String, field: String) async throws {
+        try await Self.offload { try self.dropIndex(collection, field: field) }
+    }
+
+    /// Suspends (without blocking a cooperative thread) until the scheduled index builds have finished.
+    ///
+    /// - Throws: as ``waitForIndexBuilds(_:)-4wzn``.
+    public func waitForIndexBuilds(_ collection: String) async throws {
+        try await Self.offload { try self.waitForIndexBuilds(collection) }
     }
 }

@@ -182,6 +182,44 @@ extension Database {
         }
     }
 
+    // MARK: Load state
+    //
+    // The embedded engine keeps every collection searchable while the database is open: its
+    // segments are opened at `open` and new rows are searchable at once. So every collection is
+    // loaded, `loadCollection` only checks that the collection exists, and `releaseCollection` is
+    // accepted and frees nothing (the collection stays loaded) until release is given a meaning.
+
+    /// Makes a collection searchable (Milvus's `load_collection`). In the embedded engine every
+    /// collection is loaded while the database is open, so this only checks that it exists.
+    ///
+    /// - Throws: `.notFound` when there is no such collection; `.corruption` for a damaged one;
+    ///   `.closed` after ``close()-1qu38``.
+    public func loadCollection(_ name: String) throws {
+        _ = try engine(name)
+    }
+
+    /// Accepts Milvus's `release_collection`. The embedded engine does not release a collection:
+    /// it stays loaded and searchable, and its memory is not given back (``loadState(_:)`` still
+    /// answers ``LoadState/loaded``).
+    ///
+    /// - Throws: `.notFound` when there is no such collection; `.corruption` for a damaged one;
+    ///   `.closed` after ``close()-1qu38``.
+    public func releaseCollection(_ name: String) throws {
+        _ = try engine(name)
+    }
+
+    /// Whether a collection is loaded: ``LoadState/loaded`` for every collection of the open
+    /// database, ``LoadState/notLoad`` for a damaged one (see ``damagedCollections``: it cannot be
+    /// searched), ``LoadState/notExist`` for a name no collection has.
+    ///
+    /// - Throws: `.closed` after ``close()-1qu38``.
+    public func loadState(_ name: String) throws -> LoadState {
+        try withCatalog { s in
+            if s.engines[name] != nil { return .loaded }
+            return s.damaged[name] != nil ? .notLoad : .notExist
+        }
+    }
+
     /// Merges the collection's sealed segments into one, dropping deleted and replaced rows, and
     /// switches the manifest. Writers and readers go on meanwhile; readers of an old snapshot
     /// keep working on the old segments.

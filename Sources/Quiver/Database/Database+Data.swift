@@ -8,11 +8,11 @@ extension Database {
     /// Inserts rows. Every row is validated before anything is written; the call is atomic.
     ///
     /// ```swift
-    /// let result = try db.insert(into: "docs", rows: [["id": 1, "vector": .vector(v), "text": "hi"]])
+    /// let result = try db.insert("docs", rows: [["id": 1, "vector": .vector(v), "text": "hi"]])
     /// ```
     /// - Throws: `.alreadyExists` naming a primary key that is taken; `.dimensionMismatch`;
     ///   `.invalidArgument` naming the row and field for any other bad value. Nothing is applied.
-    public func insert(into collection: String, rows: [Row]) throws -> InsertResult {
+    public func insert(_ collection: String, rows: [Row]) throws -> InsertResult {
         let ids = try engine(collection).write(rows, upsert: false)
         return InsertResult(insertCount: ids.count, ids: ids)
     }
@@ -21,28 +21,41 @@ extension Database {
     ///
     /// - Throws: `.dimensionMismatch`; `.invalidArgument` naming the row and field for a bad
     ///   value (an `autoID` collection included: upserted rows must carry their keys). Nothing is applied.
-    public func upsert(into collection: String, rows: [Row]) throws -> UpsertResult {
+    public func upsert(_ collection: String, rows: [Row]) throws -> UpsertResult {
         let ids = try engine(collection).write(rows, upsert: true)
         return UpsertResult(upsertCount: ids.count, ids: ids)
     }
 
     /// Deletes rows by primary key and/or filter.
     ///
+    /// ```swift
+    /// try db.delete("docs", ids: [1, 2])
+    /// try db.delete("docs", filter: "lang == {lang}", filterParams: ["lang": "fr"])
+    /// ```
     /// - Parameters:
     ///   - collection: the collection's name.
     ///   - ids: primary keys to delete; with a filter, only those of them that match it.
-    ///   - filter: a filter expression; the rows it matches are deleted.
+    ///   - filter: a filter expression; the rows it matches are deleted. Empty (the default) for none.
     ///   - filterParams: values for the filter's `{name}` templates.
     /// - Returns: the number of live rows deleted.
-    /// - Throws: `.invalidArgument` when neither `ids` nor a filter is given.
+    /// - Throws: `.invalidArgument` when neither `ids` nor a filter is given; `.filterSyntax`.
     public func delete(
-        from collection: String, ids: [Value]? = nil, filter: String? = nil, filterParams: [String: Value] = [:]
+        _ collection: String, ids: [Value]? = nil, filter: String = "", filterParams: [String: Value] = [:]
     ) throws -> DeleteResult {
+        try delete(collection, DeleteRequest(ids: ids, filter: filter, filterParams: filterParams))
+    }
+
+    /// Deletes the rows a ``DeleteRequest`` names: the one implementation of delete, which the
+    /// labelled call and the `async` requirement of ``VectorDatabase`` come through.
+    ///
+    /// - Throws: `.invalidArgument` when the request has neither ids nor a filter, or a key of the
+    ///   wrong type; `.filterSyntax`; `.notFound` when there is no such collection.
+    public func delete(_ collection: String, _ request: DeleteRequest) throws -> DeleteResult {
         let e = try engine(collection)
-        let keys = try ids.map { try $0.map { try PrimaryKey.from($0, field: e.schema.primaryField) } }
+        let keys = try request.ids.map { try $0.map { try PrimaryKey.from($0, field: e.schema.primaryField) } }
         var expression: FilterExpression? = nil
-        if let filter, !filter.allSatisfy(\.isWhitespace) {
-            expression = try FilterExpression.compile(filter, params: filterParams, schema: e.schema)
+        if !request.filter.allSatisfy(\.isWhitespace) {
+            expression = try FilterExpression.compile(request.filter, params: request.filterParams, schema: e.schema)
         }
         guard keys != nil || expression != nil else { throw QuiverError.invalidArgument("delete needs ids or a filter expression") }
         return DeleteResult(deleteCount: try e.delete(keys: keys, filter: expression))
@@ -60,14 +73,10 @@ extension Database {
     /// - Throws: `.invalidArgument` for a key of the wrong type or an unknown output field;
     ///   `.filterSyntax` for a bad filter.
     public func get(
-        from collection: String, ids: [Value], outputFields: [String]? = nil, filter: String = "",
+        _ collection: String, ids: [Value], outputFields: [String]? = nil, filter: String = "",
         filterParams: [String: Value] = [:]
     ) throws -> [Row] {
-        let e = try engine(collection)
-        let keys = try ids.map { try PrimaryKey.from($0, field: e.schema.primaryField) }
-        let fields = try OutputFields.resolve(outputFields, schema: e.schema, includePrimaryKey: true)
-        let expression = try FilterExpression.compile(filter, params: filterParams, schema: e.schema)
-        return try e.get(keys: keys, fields: fields, filter: expression)
+        try query(collection, QueryRequest(filter: filter, filterParams: filterParams, ids: ids, outputFields: outputFields))
     }
 
     /// Rows by primary keys and/or a filter, with paging. `outputFields: ["count(*)"]` returns
@@ -76,33 +85,43 @@ extension Database {
     /// - Throws: `.invalidArgument` when there is no filter, no ids and no limit (as the Milvus
     ///   server does), or when `limit + offset` exceeds 16384.
     public func query(
-        from collection: String, filter: String = "", filterParams: [String: Value] = [:], ids: [Value]? = nil,
+        _ collection: String, filter: String = "", filterParams: [String: Value] = [:], ids: [Value]? = nil,
         limit: Int? = nil, offset: Int = 0, outputFields: [String]? = nil
     ) throws -> [Row] {
+        try query(collection, QueryRequest(
+            filter: filter, filterParams: filterParams, ids: ids, limit: limit, offset: offset, outputFields: outputFields))
+    }
+
+    /// Reads the rows a ``QueryRequest`` names: the one implementation of `query` and `get`, which
+    /// the labelled calls and the `async` requirement of ``VectorDatabase`` come through.
+    ///
+    /// - Throws: `.invalidArgument` when there is no filter, no ids and no limit, for bad paging, a
+    ///   key of the wrong type or an unknown output field; `.filterSyntax`; `.notFound` when there
+    ///   is no such collection.
+    public func query(_ collection: String, _ request: QueryRequest) throws -> [Row] {
         let e = try engine(collection)
-        let expression = try FilterExpression.compile(filter, params: filterParams, schema: e.schema)
-        try Self.checkPaging(limit: limit, offset: offset)
-        if outputFields == ["count(*)"] {
-            if let ids {
-                let keys = try ids.map { try PrimaryKey.from($0, field: e.schema.primaryField) }
+        let expression = try FilterExpression.compile(request.filter, params: request.filterParams, schema: e.schema)
+        try Self.checkPaging(limit: request.limit, offset: request.offset)
+        let keys = try request.ids.map { try $0.map { try PrimaryKey.from($0, field: e.schema.primaryField) } }
+        if request.outputFields == ["count(*)"] {
+            if let keys {
                 let fields = try OutputFields.resolve([], schema: e.schema, includePrimaryKey: true)
                 return [["count(*)": .int(Int64(try e.get(keys: keys, fields: fields, filter: expression).count))]]
             }
             return [["count(*)": .int(Int64(try e.count(filter: expression)))]]
         }
-        if outputFields?.contains("count(*)") == true {
+        if request.outputFields?.contains("count(*)") == true {
             throw QuiverError.invalidArgument("count(*) cannot be combined with other output fields")
         }
-        let fields = try OutputFields.resolve(outputFields, schema: e.schema, includePrimaryKey: true)
-        if let ids {
-            let keys = try ids.map { try PrimaryKey.from($0, field: e.schema.primaryField) }
+        let fields = try OutputFields.resolve(request.outputFields, schema: e.schema, includePrimaryKey: true)
+        if let keys {
             let rows = try e.get(keys: keys, fields: fields, filter: expression)
-            return Array(rows.dropFirst(offset).prefix(limit ?? Int.max))
+            return Array(rows.dropFirst(request.offset).prefix(request.limit ?? Int.max))
         }
-        guard limit != nil || !expression.matchesAll else {
+        guard request.limit != nil || !expression.matchesAll else {
             throw QuiverError.invalidArgument("query needs a filter, ids or a limit; an empty filter with no limit would return the whole collection")
         }
-        return try e.query(filter: expression, limit: limit, offset: offset, fields: fields)
+        return try e.query(filter: expression, limit: request.limit, offset: request.offset, fields: fields)
     }
 
     /// Nearest-neighbour search: for each query vector, the `limit` closest live rows (exact
@@ -135,22 +154,9 @@ extension Database {
         filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
         metric: MetricType? = nil, options: SearchOptions = SearchOptions()
     ) throws -> [[Hit]] {
-        let e = try engine(collection)
-        let field = try vectorField(of: e.schema, named: annsField)
-        guard !field.dataType.isBinaryVector else {
-            throw QuiverError.invalidArgument("'\(field.name)' is a binary vector field; search it with binaryVectors:")
-        }
-        let d = field.dataType.dimension!
-        for (i, v) in vectors.enumerated() {
-            guard v.count == d else {
-                throw QuiverError(.dimensionMismatch, "query vector \(i) has \(v.count) dimensions, field '\(field.name)' has \(d)")
-            }
-            guard v.allSatisfy(\.isFinite) else {
-                throw QuiverError.invalidArgument("query vector \(i) has a NaN or infinite component")
-            }
-        }
-        return try search(e, queries: .floats(vectors), field: field, limit: limit, offset: offset, filter: filter,
-                          filterParams: filterParams, outputFields: outputFields, metric: metric, options: options)
+        try search(collection, SearchRequest(
+            queries: .vectors(vectors), limit: limit, offset: offset, filter: filter, filterParams: filterParams,
+            outputFields: outputFields, annsField: annsField, metric: metric, options: options))
     }
 
     /// Searches a binary vector field (HAMMING or JACCARD) with query bit vectors of `dimension / 8` bytes.
@@ -161,17 +167,9 @@ extension Database {
         filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
         metric: MetricType? = nil, options: SearchOptions = SearchOptions()
     ) throws -> [[Hit]] {
-        let e = try engine(collection)
-        let field = try vectorField(of: e.schema, named: annsField)
-        guard field.dataType.isBinaryVector else {
-            throw QuiverError.invalidArgument("'\(field.name)' is not a binary vector field; search it with vectors:")
-        }
-        let bytes = field.dataType.vectorRowBytes
-        for (i, v) in binaryVectors.enumerated() where v.count != bytes {
-            throw QuiverError(.dimensionMismatch, "query vector \(i) has \(v.count * 8) bits, field '\(field.name)' has \(bytes * 8)")
-        }
-        return try search(e, queries: .bytes(binaryVectors), field: field, limit: limit, offset: offset, filter: filter,
-                          filterParams: filterParams, outputFields: outputFields, metric: metric, options: options)
+        try search(collection, SearchRequest(
+            queries: .binaryVectors(binaryVectors), limit: limit, offset: offset, filter: filter,
+            filterParams: filterParams, outputFields: outputFields, annsField: annsField, metric: metric, options: options))
     }
 
     /// Searches with the stored vectors of the rows `ids` as queries (one result list per id).
@@ -182,8 +180,68 @@ extension Database {
         filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
         metric: MetricType? = nil, options: SearchOptions = SearchOptions()
     ) throws -> [[Hit]] {
+        try search(collection, SearchRequest(
+            queries: .ids(ids), limit: limit, offset: offset, filter: filter, filterParams: filterParams,
+            outputFields: outputFields, annsField: annsField, metric: metric, options: options))
+    }
+
+    /// Runs the search a ``SearchRequest`` describes: the one implementation of search (float,
+    /// binary and by-id queries), which the labelled calls and the `async` requirement of
+    /// ``VectorDatabase`` come through.
+    ///
+    /// - Throws: `.dimensionMismatch` for a query of the wrong length; `.invalidArgument` (NaN,
+    ///   limit out of range, unknown field, a float query on a binary field or the reverse, a
+    ///   metric other than the collection's, bad options); `.filterSyntax`; `.notFound` for a
+    ///   missing collection or an id that has no live row.
+    /// - Complexity: O(queries × rows × dimension) without an approximate index.
+    public func search(_ collection: String, _ request: SearchRequest) throws -> [[Hit]] {
         let e = try engine(collection)
-        let field = try vectorField(of: e.schema, named: annsField)
+        let field = try vectorField(of: e.schema, named: request.annsField)
+        let queries: QueryVectors
+        switch request.queries {
+        case .vectors(let vectors):
+            guard !field.dataType.isBinaryVector else {
+                throw QuiverError.invalidArgument("'\(field.name)' is a binary vector field; search it with binaryVectors:")
+            }
+            let d = field.dataType.dimension!
+            for (i, v) in vectors.enumerated() {
+                guard v.count == d else {
+                    throw QuiverError(.dimensionMismatch, "query vector \(i) has \(v.count) dimensions, field '\(field.name)' has \(d)")
+                }
+                guard v.allSatisfy(\.isFinite) else {
+                    throw QuiverError.invalidArgument("query vector \(i) has a NaN or infinite component")
+                }
+            }
+            queries = .floats(vectors)
+        case .binaryVectors(let vectors):
+            guard field.dataType.isBinaryVector else {
+                throw QuiverError.invalidArgument("'\(field.name)' is not a binary vector field; search it with vectors:")
+            }
+            let bytes = field.dataType.vectorRowBytes
+            for (i, v) in vectors.enumerated() where v.count != bytes {
+                throw QuiverError(.dimensionMismatch, "query vector \(i) has \(v.count * 8) bits, field '\(field.name)' has \(bytes * 8)")
+            }
+            queries = .bytes(vectors)
+        case .ids(let ids):
+            queries = try storedVectors(e, ids: ids, field: field)
+        }
+        if let metric = request.metric, metric != e.metric {
+            throw QuiverError.invalidArgument("metric \(metric.rawValue) differs from the collection's \(e.metric.rawValue)")
+        }
+        let (limit, offset, options) = (request.limit, request.offset, request.options)
+        try Self.checkPaging(limit: limit, offset: offset)
+        let groupField = try options.validate(metric: e.metric, schema: e.schema, limit: limit, offset: offset)
+        let expression = try FilterExpression.compile(request.filter, params: request.filterParams, schema: e.schema)
+        let fields = try OutputFields.resolve(request.outputFields, schema: e.schema, includePrimaryKey: false)
+        return try e.search(.init(
+            queries: queries, field: field, limit: limit, offset: offset, filter: expression, fields: fields,
+            threads: options.threads ?? max(1, self.options.searchThreads), radius: options.radius,
+            rangeFilter: options.rangeFilter, groupBy: groupField, groupSize: options.groupSize,
+            roundDecimal: options.roundDecimal, indexParams: IndexSearchParams(options.params, limit: limit)))
+    }
+
+    /// The stored vectors of field `field` of the rows `ids`, in that order, as search queries.
+    private func storedVectors(_ e: CollectionEngine, ids: [Value], field: FieldSchema) throws -> QueryVectors {
         let pk = e.schema.primaryField
         let keys = try ids.map { try PrimaryKey.from($0, field: pk) }
         let fields = try OutputFields.resolve([field.name], schema: e.schema, includePrimaryKey: true)
@@ -195,29 +253,9 @@ extension Database {
             guard let v = found[key] else { throw QuiverError.notFound("no live row has primary key \(key)") }
             return v
         }
-        let queries: QueryVectors = field.dataType.isBinaryVector
+        return field.dataType.isBinaryVector
             ? .bytes(values.map { if case .bytes(let b) = $0 { b } else { [] } })
             : .floats(values.map { $0.floatVector ?? [] })
-        return try search(e, queries: queries, field: field, limit: limit, offset: offset, filter: filter,
-                          filterParams: filterParams, outputFields: outputFields, metric: metric, options: options)
-    }
-
-    private func search(
-        _ e: CollectionEngine, queries: QueryVectors, field: FieldSchema, limit: Int, offset: Int, filter: String,
-        filterParams: [String: Value], outputFields: [String]?, metric: MetricType?, options: SearchOptions
-    ) throws -> [[Hit]] {
-        if let metric, metric != e.metric {
-            throw QuiverError.invalidArgument("metric \(metric.rawValue) differs from the collection's \(e.metric.rawValue)")
-        }
-        try Self.checkPaging(limit: limit, offset: offset)
-        let groupField = try options.validate(metric: e.metric, schema: e.schema, limit: limit, offset: offset)
-        let expression = try FilterExpression.compile(filter, params: filterParams, schema: e.schema)
-        let fields = try OutputFields.resolve(outputFields, schema: e.schema, includePrimaryKey: false)
-        return try e.search(.init(
-            queries: queries, field: field, limit: limit, offset: offset, filter: expression, fields: fields,
-            threads: options.threads ?? max(1, self.options.searchThreads), radius: options.radius,
-            rangeFilter: options.rangeFilter, groupBy: groupField, groupSize: options.groupSize,
-            roundDecimal: options.roundDecimal, indexParams: IndexSearchParams(options.params, limit: limit)))
     }
 
     /// Checks the paging of a search or query — every entry point (sync, async, handles, the CLI)
@@ -255,26 +293,30 @@ extension Database {
 extension Database {
     /// Inserts `Encodable` values as rows (their coding keys are the field names).
     ///
+    /// ```swift
+    /// struct Doc: Codable { var id: Int; var vector: [Float]; var text: String }
+    /// try db.insert("docs", objects: [Doc(id: 1, vector: v, text: "hi")])
+    /// ```
     /// - Throws: `.invalidArgument` when a value does not encode to a keyed object; otherwise as
-    ///   ``insert(into:rows:)-el0a``.
-    public func insert<T: Encodable>(into collection: String, objects: [T]) throws -> InsertResult {
-        try insert(into: collection, rows: objects.map { try Self.row(from: $0) })
+    ///   ``insert(_:rows:)-9nttc``.
+    public func insert<T: Encodable>(_ collection: String, objects: [T]) throws -> InsertResult {
+        try insert(collection, rows: objects.map { try Self.row(from: $0) })
     }
 
     /// Upserts `Encodable` values as rows.
     ///
     /// - Throws: `.invalidArgument` when a value does not encode to a keyed object; otherwise as
-    ///   ``upsert(into:rows:)-94l09``.
-    public func upsert<T: Encodable>(into collection: String, objects: [T]) throws -> UpsertResult {
-        try upsert(into: collection, rows: objects.map { try Self.row(from: $0) })
+    ///   ``upsert(_:rows:)-ct5x``.
+    public func upsert<T: Encodable>(_ collection: String, objects: [T]) throws -> UpsertResult {
+        try upsert(collection, rows: objects.map { try Self.row(from: $0) })
     }
 
     /// The rows with the given keys decoded as `T` (all fields are read).
     ///
     /// - Throws: `.invalidArgument` when a row does not decode as `T`; otherwise as
-    ///   ``get(from:ids:outputFields:filter:filterParams:)``.
-    public func get<T: Decodable>(_ type: T.Type, from collection: String, ids: [Value]) throws -> [T] {
-        try get(from: collection, ids: ids, outputFields: ["*"]).map { try Self.decode(T.self, from: $0) }
+    ///   ``get(_:ids:outputFields:filter:filterParams:)``.
+    public func get<T: Decodable>(_ collection: String, ids: [Value], as type: T.Type) throws -> [T] {
+        try get(collection, ids: ids, outputFields: ["*"]).map { try Self.decode(T.self, from: $0) }
     }
 
     static func row<T: Encodable>(from object: T) throws -> Row {

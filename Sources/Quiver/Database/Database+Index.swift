@@ -1,7 +1,7 @@
 /// Vector indexes, with Milvus's names: `createIndex`, `dropIndex`, `listIndexes`, `describeIndex`.
 ///
 /// ```swift
-/// try db.createIndex(on: "docs", field: "vector", type: .hnsw, params: ["M": 16, "efConstruction": 200])
+/// try db.createIndex("docs", field: "vector", type: .hnsw, params: ["M": 16, "efConstruction": 200])
 /// var options = SearchOptions()
 /// options.params = ["ef": 128]
 /// let hits = try db.search("docs", vectors: [q], limit: 10, options: options)
@@ -25,82 +25,58 @@ extension Database {
     ///   parameter or a metric that differs from the collection's; `.alreadyExists` when the field
     ///   has a different index; `.unsupported` for an approximate index on a non-float vector field.
     public func createIndex(
-        on collection: String, field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:]
+        _ collection: String, field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:]
     ) throws {
+        try createIndex(collection, IndexRequest(field: field, type: type, metric: metric, params: params))
+    }
+
+    /// Defines the index an ``IndexRequest`` describes: the one implementation of `createIndex`,
+    /// which the labelled calls and the `async` requirement of ``VectorDatabase`` come through.
+    ///
+    /// - Throws: `.invalidArgument` for a bad parameter, a metric other than the collection's or a
+    ///   field that is not a vector field; `.alreadyExists` when the field has a different index;
+    ///   `.unsupported` for an approximate index on a non-float vector field; `.notFound` when there
+    ///   is no such collection.
+    public func createIndex(_ collection: String, _ request: IndexRequest) throws {
         let e = try engine(collection)
-        let f = try vectorField(of: e.schema, named: field)
-        try e.createIndex(field: f, type: type, metric: metric, params: params)
+        let f = try vectorField(of: e.schema, named: request.field)
+        try e.createIndex(field: f, type: request.type, metric: request.metric, params: request.params)
     }
 
     /// Defines an index by its Milvus type name (`"HNSW"`, `"IVF_FLAT"`, …).
     ///
     /// - Throws: `.invalidArgument` for an unknown type name, and as the typed overload.
     public func createIndex(
-        on collection: String, field: String, typeName: String, metric: MetricType? = nil, params: [String: Value] = [:]
+        _ collection: String, field: String, typeName: String, metric: MetricType? = nil, params: [String: Value] = [:]
     ) throws {
-        try createIndex(on: collection, field: field, type: IndexType(validating: typeName), metric: metric, params: params)
+        try createIndex(collection, field: field, type: IndexType(validating: typeName), metric: metric, params: params)
     }
 
     /// Removes the index of `field` and its files; searches of the field become exact.
     ///
     /// - Throws: `.notFound` when the field has no index.
-    public func dropIndex(on collection: String, field: String) throws {
+    public func dropIndex(_ collection: String, field: String) throws {
         try engine(collection).dropIndex(field: field)
     }
 
     /// The fields that have an index (an index is named after its field), sorted.
     ///
     /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``.
-    public func listIndexes(on collection: String) throws -> [String] {
+    public func listIndexes(_ collection: String) throws -> [String] {
         try engine(collection).indexDefinitions().map(\.field).sorted()
     }
 
     /// The type, metric, parameters and build progress of the index of `field`.
     ///
     /// - Throws: `.notFound` when the field has no index.
-    public func describeIndex(on collection: String, field: String) throws -> IndexDescription {
+    public func describeIndex(_ collection: String, field: String) throws -> IndexDescription {
         try engine(collection).describeIndex(field: field)
     }
 
     /// Blocks until the index builds scheduled so far in `collection` have finished.
     ///
     /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``. A build that failed does not throw here; it is logged.
-    public func waitForIndexBuilds(on collection: String) throws {
+    public func waitForIndexBuilds(_ collection: String) throws {
         try engine(collection).waitForIndexBuilds()
-    }
-}
-
-// MARK: - async variants (see Database+Async.swift)
-
-extension Database {
-    /// Defines an index without blocking the caller's thread; see
-    /// ``createIndex(on:field:type:metric:params:)-6c35l``.
-    ///
-    /// - Throws: as ``createIndex(on:field:type:metric:params:)-6c35l``.
-    public func createIndex(
-        on collection: String, field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:]
-    ) async throws {
-        try await Self.offload { try self.createIndex(on: collection, field: field, type: type, metric: metric, params: params) }
-    }
-
-    /// Removes an index without blocking the caller's thread; see ``dropIndex(on:field:)-9osyn``.
-    ///
-    /// - Throws: `.notFound` when the field has no index.
-    public func dropIndex(on collection: String, field: String) async throws {
-        try await Self.offload { try self.dropIndex(on: collection, field: field) }
-    }
-
-    /// Describes an index without blocking the caller's thread; see ``describeIndex(on:field:)-9bpek``.
-    ///
-    /// - Throws: `.notFound` when the field has no index.
-    public func describeIndex(on collection: String, field: String) async throws -> IndexDescription {
-        try await Self.offload { try self.describeIndex(on: collection, field: field) }
-    }
-
-    /// Suspends (without blocking a cooperative thread) until the scheduled index builds have finished.
-    ///
-    /// - Throws: as ``waitForIndexBuilds(on:)-5r4c4``.
-    public func waitForIndexBuilds(on collection: String) async throws {
-        try await Self.offload { try self.waitForIndexBuilds(on: collection) }
     }
 }

@@ -6,7 +6,7 @@ import Synchronization
 /// ```swift
 /// let db = try Database.open(at: "./demo.quiver")
 /// try db.createCollection("docs", dimension: 384, metric: .cosine)
-/// try db.insert(into: "docs", rows: [["id": 1, "vector": .vector(v), "text": "hello"]])
+/// try db.insert("docs", rows: [["id": 1, "vector": .vector(v), "text": "hello"]])
 /// let hits = try db.search("docs", vectors: [q], limit: 3, outputFields: ["text"])
 /// try db.close()
 /// ```

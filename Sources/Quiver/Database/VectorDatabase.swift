@@ -258,11 +258,15 @@ extension VectorDatabase {
         try await delete(collection, DeleteRequest(ids: ids, filter: filter, filterParams: filterParams))
     }
 
-    /// The rows with the given primary keys, in that order (missing keys are skipped).
+    /// The rows with the given primary keys, in that order (missing keys are skipped); with a
+    /// filter, only those that also match it.
     ///
-    /// - Throws: `.invalidArgument` for a key of the wrong type or an unknown output field.
-    public func get(_ collection: String, ids: [Value], outputFields: [String]? = nil) async throws -> [Row] {
-        try await query(collection, QueryRequest(ids: ids, outputFields: outputFields))
+    /// - Throws: `.invalidArgument` for a key of the wrong type or an unknown output field; `.filterSyntax`.
+    public func get(
+        _ collection: String, ids: [Value], outputFields: [String]? = nil, filter: String = "",
+        filterParams: [String: Value] = [:]
+    ) async throws -> [Row] {
+        try await query(collection, QueryRequest(filter: filter, filterParams: filterParams, ids: ids, outputFields: outputFields))
     }
 
     /// Rows by primary keys and/or a filter, with paging; `outputFields: ["count(*)"]` returns
@@ -304,6 +308,19 @@ extension VectorDatabase {
             filterParams: filterParams, outputFields: outputFields, annsField: annsField, metric: metric, options: options))
     }
 
+    /// Searches with the stored vectors of the rows `ids` as queries (one list of hits per id).
+    ///
+    /// - Throws: `.notFound` naming an id that has no live row; `.invalidArgument`, `.filterSyntax`.
+    public func search(
+        _ collection: String, ids: [Value], limit: Int = 10, offset: Int = 0, filter: String = "",
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
+    ) async throws -> [[Hit]] {
+        try await search(collection, SearchRequest(
+            queries: .ids(ids), limit: limit, offset: offset, filter: filter, filterParams: filterParams,
+            outputFields: outputFields, annsField: annsField, metric: metric, options: options))
+    }
+
     /// Defines an index on a vector field and starts building it; creating the same index again is a no-op.
     ///
     /// - Throws: `.invalidArgument` for a bad parameter or metric; `.alreadyExists` when the field has a different index.
@@ -311,5 +328,14 @@ extension VectorDatabase {
         _ collection: String, field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:]
     ) async throws {
         try await createIndex(collection, IndexRequest(field: field, type: type, metric: metric, params: params))
+    }
+
+    /// Defines an index by its Milvus type name (`"HNSW"`, `"IVF_FLAT"`, …).
+    ///
+    /// - Throws: `.invalidArgument` for an unknown type name, and as the typed overload.
+    public func createIndex(
+        _ collection: String, field: String, typeName: String, metric: MetricType? = nil, params: [String: Value] = [:]
+    ) async throws {
+        try await createIndex(collection, field: field, type: IndexType(validating: typeName), metric: metric, params: params)
     }
 }

@@ -1,7 +1,7 @@
 /// The kinds of vector index, with Milvus's names.
 ///
 /// ```swift
-/// try db.createIndex(on: "docs", field: "vector", type: .hnsw, params: ["M": 16, "efConstruction": 200])
+/// try db.createIndex("docs", field: "vector", type: .hnsw, params: ["M": 16, "efConstruction": 200])
 /// ```
 ///
 /// Defaults (used when a parameter is not given) and ranges (Milvus's documented ranges):
@@ -144,7 +144,7 @@ struct IndexDefinition: Sendable, Hashable {
     var generation: UInt64
 }
 
-/// What ``Database/describeIndex(on:field:)-9bpek`` reports.
+/// What ``Database/describeIndex(_:field:)-5rare`` reports.
 public struct IndexDescription: Sendable, Hashable {
     /// Whether every sealed segment has its index yet; the raw value is Milvus's spelling.
     public enum State: String, Sendable, Hashable {

@@ -17,7 +17,7 @@ enum Bench {
         var insert = (wall: 0.0, cpu: 0.0)
         for start in stride(from: 0, to: rowCount, by: batchSize) {
             let batch: [Row] = (start..<min(rowCount, start + batchSize)).map { ["id": .int(Int64($0)), "vector": .vector(random.vector(dimension))] }
-            let m = try measure { try db.insert(into: "bench", rows: batch) }
+            let m = try measure { try db.insert("bench", rows: batch) }
             insert.wall += m.wall
             insert.cpu += m.cpu
             guard m.result.insertCount == batch.count else { throw Mismatch("inserted \(m.result.insertCount) of \(batch.count) rows") }

@@ -27,7 +27,7 @@ enum Smoke {
             try db.createCollection(name(metric), dimension: dimension, metric: metric)
             for start in stride(from: 0, to: rowCount, by: 1000) {
                 let batch: [Row] = (start..<min(rowCount, start + 1000)).map { ["id": .int(Int64($0)), "vector": .vector(rows[$0])] }
-                let result = try db.insert(into: name(metric), rows: batch)
+                let result = try db.insert(name(metric), rows: batch)
                 guard result.insertCount == batch.count else { throw Mismatch("inserted \(result.insertCount) of \(batch.count) rows") }
             }
         }

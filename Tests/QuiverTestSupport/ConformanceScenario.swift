@@ -1,0 +1,331 @@
+import Foundation
+import Quiver
+import Testing
+
+/// One small scenario of every call of ``VectorDatabase``, run through `any VectorDatabase`, so
+/// the same body checks the embedded `Database` and a remote backend (`RemoteDatabase` against
+/// `quiver serve` or `milvus-lite server`).
+///
+/// Expected results come from a model kept here (a dictionary of the rows and brute-force
+/// distances in `Double`), never from the code under test. Comparisons of hits are tie-robust:
+/// the returned distances must equal the model's best distances in order, and each returned id
+/// must have that distance in the model, so two rows at the same distance may come in either order.
+///
+/// The steps follow what a Milvus server needs as well: every collection gets an index (FLAT,
+/// exact, so results are the model's) and is loaded before rows are written; an index is dropped
+/// only after a release; `count(*)` rather than statistics is checked after deletes and upserts
+/// (Milvus counts replaced rows in its statistics until compaction).
+public enum ConformanceScenario {
+    /// What a backend does differently, by design; each flag says which case it changes.
+    public struct Backend: Sendable {
+        /// The backend's name, in failure messages.
+        public var name: String
+        /// `releaseCollection` unloads (Milvus: `loadState` answers `.notLoad` afterwards); the
+        /// embedded engine accepts it and keeps the collection loaded.
+        public var releaseUnloads: Bool
+
+        /// A backend description.
+        public init(name: String, releaseUnloads: Bool) {
+            self.name = name
+            self.releaseUnloads = releaseUnloads
+        }
+
+        /// The embedded `Database`.
+        public static let embedded = Backend(name: "embedded", releaseUnloads: false)
+    }
+
+    /// Runs the scenario on `db`, in collections whose names start with `prefix` (created and
+    /// dropped by the scenario; none of them may exist before).
+    public static func run(_ db: any VectorDatabase, backend: Backend, prefix: String = "conformance") async throws {
+        try await quickCollection(db, backend: backend, name: prefix + "_quick", renamed: prefix + "_renamed")
+        try await schemaCollection(db, backend: backend, name: prefix + "_docs")
+        try await binaryCollection(db, backend: backend, name: prefix + "_bits")
+        let left = try await db.listCollections().filter { $0.hasPrefix(prefix + "_") }
+        #expect(left.isEmpty, "\(backend.name): collections left after the drops: \(left)")
+    }
+
+    // MARK: - Quick setup, IP, dynamic fields
+
+    static func quickCollection(_ db: any VectorDatabase, backend: Backend, name: String, renamed: String) async throws {
+        let d = 8
+        var g = Generator(seed: 100)
+        try await db.createCollection(name, dimension: d, metric: .ip)
+        #expect(try await db.hasCollection(name))
+        #expect(try await db.listCollections().contains(name))
+        let description = try await db.describeCollection(name)
+        #expect(description.name == name)
+        #expect(description.metric == .ip)
+        #expect(description.schema.primaryField.name == "id")
+        #expect(description.schema.primaryField.dataType == .int64)
+        #expect(description.schema.field(named: "vector")?.dataType == .floatVector(dimension: d))
+        #expect(description.schema.enableDynamicField)
+
+        try await db.createIndex(name, field: "vector", type: .flat, metric: .ip)
+        #expect(try await db.listIndexes(name) == ["vector"])
+        try await db.loadCollection(name)
+        #expect(try await db.loadState(name) == .loaded)
+
+        // Insert 40 rows with dynamic fields `tag` and `n`.
+        let tags = ["red", "green", "blue"]
+        var model = [Int64: Stored]()
+        var rows = [Row]()
+        for i in 0..<40 {
+            let stored = Stored(vector: g.vector(d), tag: tags[i % 3], n: Int64(i))
+            model[Int64(i)] = stored
+            rows.append(["id": .int(Int64(i)), "vector": .vector(stored.vector), "tag": .string(stored.tag), "n": .int(stored.n)])
+        }
+        let inserted = try await db.insert(name, rows: rows)
+        #expect(inserted.insertCount == 40)
+        #expect(inserted.ids == (0..<40).map { Value.int(Int64($0)) })
+        try await db.flush(name)
+        #expect(try await db.collectionStats(name).rowCount == 40)
+
+        // Upsert rows 0..<5 with new vectors and tag "gold"; delete by ids and by filter.
+        var upserts = [Row]()
+        for i in 0..<5 {
+            let stored = Stored(vector: g.vector(d), tag: "gold", n: Int64(i))
+            model[Int64(i)] = stored
+            upserts.append(["id": .int(Int64(i)), "vector": .vector(stored.vector), "tag": .string(stored.tag), "n": .int(stored.n)])
+        }
+        #expect(try await db.upsert(name, rows: upserts).upsertCount == 5)
+        #expect(try await db.delete(name, ids: [5, 6]).deleteCount == 2)
+        #expect(try await db.delete(name, filter: "n >= {low}", filterParams: ["low": 36]).deleteCount == 4)
+        for id in [5, 6, 36, 37, 38, 39] as [Int64] { model[id] = nil }
+        await expectError(.invalidArgument, backend, "a delete with neither ids nor a filter") {
+            _ = try await db.delete(name)
+        }
+
+        // get: the live ones of the keys, with their fields (order compared by key).
+        let got = try await db.get(name, ids: [3, 1, 99, 5], outputFields: ["tag", "n"]).sorted(by: byIntID)
+        #expect(got.map { $0["id"] } == [.int(1), .int(3)])
+        #expect(got.map { $0["tag"]?.stringValue } == ["gold", "gold"])
+        #expect(got.map { $0["n"]?.intValue } == [1, 3])
+
+        // query: a filter, paging, count(*).
+        let red = try await db.query(name, filter: "tag == \"red\"", limit: 100, outputFields: ["n"])
+        #expect(Set(red.compactMap { $0["id"]?.intValue }) == Set(model.filter { $0.value.tag == "red" }.keys))
+        #expect(red.allSatisfy { row in row["n"]?.intValue == row["id"]?.intValue })
+        var paged = [Int64]()
+        for page in 0..<6 {
+            let rows = try await db.query(name, filter: "n >= 0", limit: 7, offset: page * 7)
+            #expect(rows.count == min(7, max(0, model.count - page * 7)), "\(backend.name): page \(page)")
+            paged += rows.compactMap { $0["id"]?.intValue }
+        }
+        #expect(paged.count == model.count && Set(paged) == Set(model.keys), "\(backend.name): pages overlap or miss rows")
+        #expect(try await db.query(name, outputFields: ["count(*)"]) == [["count(*)": .int(Int64(model.count))]])
+        #expect(try await db.query(name, filter: "tag == {t}", filterParams: ["t": "gold"], outputFields: ["count(*)"])
+            == [["count(*)": .int(5)]])
+
+        // search: several queries with output fields, a filter template, offset, range.
+        let ranking = { (q: [Float], keep: (Stored) -> Bool) -> [(id: Value, distance: Double)] in
+            model.filter { keep($0.value) }
+                .map { (id: Value.int($0.key), distance: dot(q, $0.value.vector)) }
+                .sorted { $0.distance > $1.distance }
+        }
+        let queries = (0..<3).map { _ in g.vector(d) }
+        let several = try await db.search(name, vectors: queries, limit: 5, outputFields: ["tag"])
+        #expect(several.count == 3)
+        for (i, hits) in several.enumerated() {
+            expectHits(hits, ranking(queries[i]) { _ in true }, count: 5, higherIsBetter: true, backend, "query \(i)")
+            for hit in hits { #expect(hit.entity["tag"]?.stringValue == hit.id.intValue.flatMap { model[$0]?.tag }) }
+        }
+        let blue = try await db.search(name, vectors: [queries[0]], limit: 4, filter: "tag == {t}", filterParams: ["t": "blue"])
+        expectHits(blue[0], ranking(queries[0]) { $0.tag == "blue" }, count: 4, higherIsBetter: true, backend, "filter template")
+        let paging = try await db.search(name, vectors: [queries[1]], limit: 3, offset: 2)
+        expectHits(paging[0], ranking(queries[1]) { _ in true }, from: 2, count: 3, higherIsBetter: true, backend, "offset")
+        // Range search (IP keeps radius < d <= rangeFilter): ranks 2...6, bounds half-way between ranks.
+        let all = ranking(queries[2]) { _ in true }
+        var range = SearchOptions()
+        range.rangeFilter = Float((all[1].distance + all[2].distance) / 2)
+        range.radius = Float((all[6].distance + all[7].distance) / 2)
+        let ranged = try await db.search(name, vectors: [queries[2]], limit: 10, options: range)
+        expectHits(ranged[0], all, from: 2, count: 5, higherIsBetter: true, backend, "range")
+
+        // Errors.
+        await expectError(.dimensionMismatch, backend, "a query of the wrong dimension") {
+            _ = try await db.search(name, vectors: [[1, 2, 3]], limit: 1)
+        }
+        await expectError(.filterSyntax, backend, "a bad filter") {
+            _ = try await db.query(name, filter: "tag ==", limit: 1)
+        }
+        await expectError(.notFound, backend, "a search of a missing collection") {
+            _ = try await db.search(name + "_missing", vectors: [queries[0]], limit: 1)
+        }
+
+        // Rename, then drop.
+        try await db.renameCollection(name, to: renamed)
+        #expect(try await db.hasCollection(name) == false)
+        #expect(try await db.hasCollection(renamed))
+        #expect(try await db.query(renamed, outputFields: ["count(*)"]) == [["count(*)": .int(Int64(model.count))]])
+        try await db.dropCollection(renamed)
+        #expect(try await db.hasCollection(renamed) == false)
+        #expect(try await db.loadState(renamed) == .notExist)
+    }
+
+    // MARK: - Explicit schema, varchar keys, L2, group by, index lifecycle
+
+    static func schemaCollection(_ db: any VectorDatabase, backend: Backend, name: String) async throws {
+        let d = 8
+        var g = Generator(seed: 2000)
+        let schema = try CollectionSchema(fields: [
+            FieldSchema(name: "pk", dataType: .varchar(maxLength: 32), isPrimaryKey: true),
+            FieldSchema(name: "emb", dataType: .floatVector(dimension: d)),
+            FieldSchema(name: "cat", dataType: .int64),
+            FieldSchema(name: "title", dataType: .varchar(maxLength: 64)),
+        ])
+        try await db.createCollection(name, schema: schema, metric: .l2)
+        let description = try await db.describeCollection(name)
+        #expect(description.metric == .l2)
+        #expect(description.schema.fields.map(\.name) == ["pk", "emb", "cat", "title"])
+        #expect(description.schema.primaryField.dataType == .varchar(maxLength: 32))
+
+        try await db.createIndex(name, field: "emb", type: .flat, metric: .l2)
+        #expect(try await db.listIndexes(name) == ["emb"])
+        let index = try await db.describeIndex(name, field: "emb")
+        #expect(index.field == "emb" && index.type == .flat && index.metric == .l2)
+        try await db.loadCollection(name)
+        #expect(try await db.loadState(name) == .loaded)
+
+        var model = [String: (vector: [Float], cat: Int64)]()
+        var rows = [Row]()
+        for i in 0..<30 {
+            let key = "doc-\(i)", vector = g.vector(d), cat = Int64(i % 5)
+            model[key] = (vector, cat)
+            rows.append(["pk": .string(key), "emb": .vector(vector), "cat": .int(cat), "title": .string("title \(i)")])
+        }
+        #expect(try await db.insert(name, rows: rows).ids == (0..<30).map { Value.string("doc-\($0)") })
+        try await db.flush(name)
+
+        let got = try await db.get(name, ids: ["doc-7", "doc-2"], outputFields: ["title"])
+            .sorted { ($0["pk"]?.stringValue ?? "") < ($1["pk"]?.stringValue ?? "") }
+        #expect(got.map { $0["pk"] } == ["doc-2", "doc-7"])
+        #expect(got.map { $0["title"] } == ["title 2", "title 7"])
+
+        let ranking = { (q: [Float]) -> [(id: Value, distance: Double)] in
+            model.map { (id: Value.string($0.key), distance: squaredL2(q, $0.value.vector)) }.sorted { $0.distance < $1.distance }
+        }
+        let queries = [g.vector(d), g.vector(d)]
+        let hits = try await db.search(name, vectors: queries, limit: 4, outputFields: ["cat", "title"])
+        #expect(hits.count == 2)
+        for (i, list) in hits.enumerated() {
+            expectHits(list, ranking(queries[i]), count: 4, higherIsBetter: false, backend, "L2 query \(i)")
+            for hit in list { #expect(hit.entity["cat"]?.intValue == hit.id.stringValue.flatMap { model[$0]?.cat }) }
+        }
+
+        // Group by `cat`: the best row of each of the 3 best groups.
+        var grouping = SearchOptions()
+        grouping.groupBy = "cat"
+        let grouped = try await db.search(name, vectors: [queries[0]], limit: 3, outputFields: ["cat"], options: grouping)
+        var bestPerGroup = [Int64: (id: Value, distance: Double)]()
+        for hit in ranking(queries[0]) {
+            let cat = model[hit.id.stringValue!]!.cat
+            if bestPerGroup[cat] == nil { bestPerGroup[cat] = hit }
+        }
+        expectHits(grouped[0], bestPerGroup.values.sorted { $0.distance < $1.distance }, count: 3, higherIsBetter: false, backend, "group by")
+        let cats = grouped[0].compactMap { $0.entity["cat"]?.intValue }
+        #expect(cats.count == 3 && Set(cats).count == 3, "\(backend.name): group by returned cats \(cats)")
+
+        // Release, drop the index, drop the collection.
+        try await db.releaseCollection(name)
+        #expect(try await db.loadState(name) == (backend.releaseUnloads ? .notLoad : .loaded))
+        try await db.dropIndex(name, field: "emb")
+        #expect(try await db.listIndexes(name).isEmpty)
+        try await db.dropCollection(name)
+        #expect(try await db.hasCollection(name) == false)
+    }
+
+    // MARK: - Binary vectors, HAMMING
+
+    static func binaryCollection(_ db: any VectorDatabase, backend: Backend, name: String) async throws {
+        var g = Generator(seed: 30000)
+        let schema = try CollectionSchema(fields: [
+            FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true),
+            FieldSchema(name: "bits", dataType: .binaryVector(dimension: 64)),
+        ])
+        try await db.createCollection(name, schema: schema, metric: .hamming)
+        try await db.createIndex(name, field: "bits", type: .flat, metric: .hamming)
+        try await db.loadCollection(name)
+        var model = [Int64: [UInt8]]()
+        for i in 0..<24 { model[Int64(i)] = g.bytes(8) }
+        _ = try await db.insert(name, rows: model.keys.sorted().map { ["id": .int($0), "bits": .bytes(model[$0]!)] })
+        try await db.flush(name)
+        let queries = [g.bytes(8), g.bytes(8)]
+        let hits = try await db.search(name, binaryVectors: queries, limit: 5)
+        #expect(hits.count == 2)
+        for (i, list) in hits.enumerated() {
+            let ranking = model.map { (id: Value.int($0.key), distance: Double(hamming(queries[i], $0.value))) }
+                .sorted { $0.distance < $1.distance }
+            expectHits(list, ranking, count: 5, higherIsBetter: false, backend, "binary query \(i)")
+        }
+        try await db.dropCollection(name)
+    }
+
+    // MARK: - The model's arithmetic and checks
+
+    struct Stored {
+        var vector: [Float]
+        var tag: String
+        var n: Int64
+    }
+
+    /// Deterministic pseudo-random numbers: the fractional part of `sin(n) × 43758.5453` for
+    /// n = seed + 1, seed + 2, …, so every backend and every run gets the same data.
+    struct Generator {
+        var n: Double
+        init(seed: Double) { n = seed }
+        /// A number in [0, 1).
+        mutating func unit() -> Double {
+            n += 1
+            let x = sin(n) * 43758.5453
+            return x - x.rounded(.down)
+        }
+        mutating func vector(_ d: Int) -> [Float] { (0..<d).map { _ in Float(unit() * 2 - 1) } }
+        mutating func bytes(_ k: Int) -> [UInt8] { (0..<k).map { _ in UInt8(unit() * 256) } }
+    }
+
+    static func dot(_ a: [Float], _ b: [Float]) -> Double { zip(a, b).reduce(0) { $0 + Double($1.0) * Double($1.1) } }
+    static func squaredL2(_ a: [Float], _ b: [Float]) -> Double {
+        zip(a, b).reduce(0) { let t = Double($1.0) - Double($1.1); return $0 + t * t }
+    }
+    static func hamming(_ a: [UInt8], _ b: [UInt8]) -> Int { zip(a, b).reduce(0) { $0 + ($1.0 ^ $1.1).nonzeroBitCount } }
+
+    static func byIntID(_ a: Row, _ b: Row) -> Bool { (a["id"]?.intValue ?? 0) < (b["id"]?.intValue ?? 0) }
+
+    static func close(_ a: Float, _ b: Double) -> Bool { abs(Double(a) - b) <= 1e-5 * max(1, abs(b)) }
+
+    /// `hits` are the model's `ranking[start..<start+count]`, tie-robustly (see the type's comment).
+    static func expectHits(
+        _ hits: [Hit], _ ranking: [(id: Value, distance: Double)], from start: Int = 0, count: Int, higherIsBetter: Bool,
+        _ backend: Backend, _ what: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let expected = Array(ranking.dropFirst(start).prefix(count))
+        let distances = Dictionary(uniqueKeysWithValues: ranking.map { ($0.id, $0.distance) })
+        #expect(hits.count == expected.count, "\(backend.name), \(what): \(hits.count) hits, expected \(expected.count)",
+                sourceLocation: sourceLocation)
+        for (hit, want) in zip(hits, expected) {
+            #expect(close(hit.distance, want.distance),
+                    "\(backend.name), \(what): distance \(hit.distance), expected \(want.distance) (\(want.id))",
+                    sourceLocation: sourceLocation)
+            let own = distances[hit.id]
+            #expect(own.map { close(hit.distance, $0) } == true,
+                    "\(backend.name), \(what): \(hit.id) at \(hit.distance), the model has \(String(describing: own))",
+                    sourceLocation: sourceLocation)
+        }
+        #expect(Set(hits.map(\.id)).count == hits.count, "\(backend.name), \(what): an id twice", sourceLocation: sourceLocation)
+    }
+
+    /// `body` throws a `QuiverError` with `code`.
+    static func expectError(
+        _ code: QuiverError.Code, _ backend: Backend, _ what: String, sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: () async throws -> Void
+    ) async {
+        do {
+            try await body()
+            Issue.record("\(backend.name): \(what) did not throw", sourceLocation: sourceLocation)
+        } catch let error as QuiverError {
+            #expect(error.code == code, "\(backend.name): \(what): \(error)", sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("\(backend.name): \(what) threw \(error), not a QuiverError", sourceLocation: sourceLocation)
+        }
+    }
+}
