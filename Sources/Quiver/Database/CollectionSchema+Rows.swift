@@ -12,7 +12,9 @@ extension CollectionSchema {
     /// let stored = try schema.validatedRows([["id": 1, "vector": .vector(v), "text": "hi"]], upsert: false)
     /// ```
     ///
-    /// - Parameter upsert: `false` for an insert: an `autoID` key must then be absent (it is generated).
+    /// - Parameters:
+    ///   - rows: the rows as the caller gives them to `insert` or `upsert`.
+    ///   - upsert: `false` for an insert: an `autoID` key must then be absent (it is generated).
     /// - Throws: `.dimensionMismatch` for a vector of the wrong length; `.invalidArgument` naming
     ///   the row and field for any other bad value, a missing field, or a primary key repeated in
     ///   `rows`.

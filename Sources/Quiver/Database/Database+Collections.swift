@@ -46,7 +46,8 @@ extension Database {
         }
     }
 
-    /// `true` when a collection named `name` exists.
+    /// `true` when a collection named `name` exists (a damaged one included); `false` after
+    /// ``close()-1qu38``. It never throws, and it is also ``VectorDatabase``'s `hasCollection`.
     public func hasCollection(_ name: String) -> Bool {
         (try? withCatalog { $0.engines[name] != nil || $0.damaged[name] != nil }) ?? false
     }
