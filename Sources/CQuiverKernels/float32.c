@@ -12,46 +12,51 @@ QK_INLINE float pairwise_body(const float *a, const float *b, size_t n, int l2, 
     qk_f32x8 s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        s0 = qk_step8(s0, qk_load8(a + i), qk_load8(b + i), l2, lv);
-        s1 = qk_step8(s1, qk_load8(a + i + 8), qk_load8(b + i + 8), l2, lv);
-        s2 = qk_step8(s2, qk_load8(a + i + 16), qk_load8(b + i + 16), l2, lv);
-        s3 = qk_step8(s3, qk_load8(a + i + 24), qk_load8(b + i + 24), l2, lv);
+        s0 = QK_STEP8(s0, QK_LOAD8(a + i), QK_LOAD8(b + i), l2, lv);
+        s1 = QK_STEP8(s1, QK_LOAD8(a + i + 8), QK_LOAD8(b + i + 8), l2, lv);
+        s2 = QK_STEP8(s2, QK_LOAD8(a + i + 16), QK_LOAD8(b + i + 16), l2, lv);
+        s3 = QK_STEP8(s3, QK_LOAD8(a + i + 24), QK_LOAD8(b + i + 24), l2, lv);
     }
-    for (; i + 8 <= n; i += 8) s0 = qk_step8(s0, qk_load8(a + i), qk_load8(b + i), l2, lv);
-    if (i < n) s1 = qk_step8(s1, qk_load_partial8(a + i, n - i), qk_load_partial8(b + i, n - i), l2, lv);
-    return qk_reduce8((s0 + s1) + (s2 + s3));
+    for (; i + 8 <= n; i += 8) s0 = QK_STEP8(s0, QK_LOAD8(a + i), QK_LOAD8(b + i), l2, lv);
+    if (i < n) s1 = QK_STEP8(s1, QK_LOAD_PARTIAL8(a + i, n - i), QK_LOAD_PARTIAL8(b + i, n - i), l2, lv);
+    return QK_REDUCE8((s0 + s1) + (s2 + s3));
 }
 
 // MARK: Block kernel (one accumulator per (query, row) pair)
 
-/// Four queries (stride `qs`) against two consecutive rows; lanes are queries 0…3 against the
-/// first row, then against the second.
-QK_INLINE qk_f32x8 micro4x2(const float *q, size_t qs, const float *row, size_t d, int l2, qk_level lv) {
+/// Four queries (stride `qs`) against two consecutive rows: the scores at `o[j × os]` and
+/// `o[j × os + 1]` for query `j`.
+QK_INLINE void micro4x2(const float *q, size_t qs, const float *row, size_t d, int l2, qk_level lv, float *o,
+                        size_t os) {
     const float *r0p = row, *r1p = row + d;
     const float *q0p = q, *q1p = q + qs, *q2p = q + 2 * qs, *q3p = q + 3 * qs;
     qk_f32x8 a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
     const size_t d8 = d & ~(size_t)7;
     for (size_t i = 0; i < d8; i += 8) {
-        const qk_f32x8 r0 = qk_load8(r0p + i), r1 = qk_load8(r1p + i);
-        const qk_f32x8 q0 = qk_load8(q0p + i);
-        a00 = qk_step8(a00, q0, r0, l2, lv); a01 = qk_step8(a01, q0, r1, l2, lv);
-        const qk_f32x8 q1 = qk_load8(q1p + i);
-        a10 = qk_step8(a10, q1, r0, l2, lv); a11 = qk_step8(a11, q1, r1, l2, lv);
-        const qk_f32x8 q2 = qk_load8(q2p + i);
-        a20 = qk_step8(a20, q2, r0, l2, lv); a21 = qk_step8(a21, q2, r1, l2, lv);
-        const qk_f32x8 q3 = qk_load8(q3p + i);
-        a30 = qk_step8(a30, q3, r0, l2, lv); a31 = qk_step8(a31, q3, r1, l2, lv);
+        const qk_f32x8 r0 = QK_LOAD8(r0p + i), r1 = QK_LOAD8(r1p + i);
+        const qk_f32x8 q0 = QK_LOAD8(q0p + i);
+        a00 = QK_STEP8(a00, q0, r0, l2, lv); a01 = QK_STEP8(a01, q0, r1, l2, lv);
+        const qk_f32x8 q1 = QK_LOAD8(q1p + i);
+        a10 = QK_STEP8(a10, q1, r0, l2, lv); a11 = QK_STEP8(a11, q1, r1, l2, lv);
+        const qk_f32x8 q2 = QK_LOAD8(q2p + i);
+        a20 = QK_STEP8(a20, q2, r0, l2, lv); a21 = QK_STEP8(a21, q2, r1, l2, lv);
+        const qk_f32x8 q3 = QK_LOAD8(q3p + i);
+        a30 = QK_STEP8(a30, q3, r0, l2, lv); a31 = QK_STEP8(a31, q3, r1, l2, lv);
     }
     if (d8 < d) {
-        const qk_f32x8 r0 = qk_load_partial8(r0p + d8, d - d8), r1 = qk_load_partial8(r1p + d8, d - d8);
-        const qk_f32x8 q0 = qk_load8(q0p + d8), q1 = qk_load8(q1p + d8), q2 = qk_load8(q2p + d8), q3 = qk_load8(q3p + d8);
-        a00 = qk_step8(a00, q0, r0, l2, lv); a01 = qk_step8(a01, q0, r1, l2, lv);
-        a10 = qk_step8(a10, q1, r0, l2, lv); a11 = qk_step8(a11, q1, r1, l2, lv);
-        a20 = qk_step8(a20, q2, r0, l2, lv); a21 = qk_step8(a21, q2, r1, l2, lv);
-        a30 = qk_step8(a30, q3, r0, l2, lv); a31 = qk_step8(a31, q3, r1, l2, lv);
+        const qk_f32x8 r0 = QK_LOAD_PARTIAL8(r0p + d8, d - d8), r1 = QK_LOAD_PARTIAL8(r1p + d8, d - d8);
+        const qk_f32x8 q0 = QK_LOAD8(q0p + d8), q1 = QK_LOAD8(q1p + d8), q2 = QK_LOAD8(q2p + d8), q3 = QK_LOAD8(q3p + d8);
+        a00 = QK_STEP8(a00, q0, r0, l2, lv); a01 = QK_STEP8(a01, q0, r1, l2, lv);
+        a10 = QK_STEP8(a10, q1, r0, l2, lv); a11 = QK_STEP8(a11, q1, r1, l2, lv);
+        a20 = QK_STEP8(a20, q2, r0, l2, lv); a21 = QK_STEP8(a21, q2, r1, l2, lv);
+        a30 = QK_STEP8(a30, q3, r0, l2, lv); a31 = QK_STEP8(a31, q3, r1, l2, lv);
     }
     // The transposed reduction's lane order is [a, c, e, g, b, d, f, h].
-    return qk_reduce_transposed8(a00, a01, a10, a11, a20, a21, a30, a31);
+    const qk_f32x8 w = QK_REDUCE_TRANSPOSED8(a00, a01, a10, a11, a20, a21, a30, a31);
+    for (int j = 0; j < 4; j++) {
+        o[j * os] = w[j];
+        o[j * os + 1] = w[4 + j];
+    }
 }
 
 /// One query against four consecutive rows (four independent chains).
@@ -60,30 +65,30 @@ QK_INLINE void micro1x4(const float *q, const float *row, size_t d, int l2, qk_l
     qk_f32x8 a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     const size_t d8 = d & ~(size_t)7;
     for (size_t i = 0; i < d8; i += 8) {
-        const qk_f32x8 qv = qk_load8(q + i);
-        a0 = qk_step8(a0, qv, qk_load8(r0p + i), l2, lv);
-        a1 = qk_step8(a1, qv, qk_load8(r1p + i), l2, lv);
-        a2 = qk_step8(a2, qv, qk_load8(r2p + i), l2, lv);
-        a3 = qk_step8(a3, qv, qk_load8(r3p + i), l2, lv);
+        const qk_f32x8 qv = QK_LOAD8(q + i);
+        a0 = QK_STEP8(a0, qv, QK_LOAD8(r0p + i), l2, lv);
+        a1 = QK_STEP8(a1, qv, QK_LOAD8(r1p + i), l2, lv);
+        a2 = QK_STEP8(a2, qv, QK_LOAD8(r2p + i), l2, lv);
+        a3 = QK_STEP8(a3, qv, QK_LOAD8(r3p + i), l2, lv);
     }
     if (d8 < d) {
-        const qk_f32x8 qv = qk_load8(q + d8);
+        const qk_f32x8 qv = QK_LOAD8(q + d8);
         const size_t t = d - d8;
-        a0 = qk_step8(a0, qv, qk_load_partial8(r0p + d8, t), l2, lv);
-        a1 = qk_step8(a1, qv, qk_load_partial8(r1p + d8, t), l2, lv);
-        a2 = qk_step8(a2, qv, qk_load_partial8(r2p + d8, t), l2, lv);
-        a3 = qk_step8(a3, qv, qk_load_partial8(r3p + d8, t), l2, lv);
+        a0 = QK_STEP8(a0, qv, QK_LOAD_PARTIAL8(r0p + d8, t), l2, lv);
+        a1 = QK_STEP8(a1, qv, QK_LOAD_PARTIAL8(r1p + d8, t), l2, lv);
+        a2 = QK_STEP8(a2, qv, QK_LOAD_PARTIAL8(r2p + d8, t), l2, lv);
+        a3 = QK_STEP8(a3, qv, QK_LOAD_PARTIAL8(r3p + d8, t), l2, lv);
     }
-    out[0] = qk_reduce8(a0); out[1] = qk_reduce8(a1); out[2] = qk_reduce8(a2); out[3] = qk_reduce8(a3);
+    out[0] = QK_REDUCE8(a0); out[1] = QK_REDUCE8(a1); out[2] = QK_REDUCE8(a2); out[3] = QK_REDUCE8(a3);
 }
 
 /// One query against one row.
 QK_INLINE float micro1x1(const float *q, const float *row, size_t d, int l2, qk_level lv) {
     qk_f32x8 a = 0;
     const size_t d8 = d & ~(size_t)7;
-    for (size_t i = 0; i < d8; i += 8) a = qk_step8(a, qk_load8(q + i), qk_load8(row + i), l2, lv);
-    if (d8 < d) a = qk_step8(a, qk_load8(q + d8), qk_load_partial8(row + d8, d - d8), l2, lv);
-    return qk_reduce8(a);
+    for (size_t i = 0; i < d8; i += 8) a = QK_STEP8(a, QK_LOAD8(q + i), QK_LOAD8(row + i), l2, lv);
+    if (d8 < d) a = QK_STEP8(a, QK_LOAD8(q + d8), QK_LOAD_PARTIAL8(row + d8, d - d8), l2, lv);
+    return QK_REDUCE8(a);
 }
 
 /// 4×2 micro-kernels over groups of four queries, then 1×4 and 1×1 for the rest.
@@ -94,13 +99,7 @@ QK_INLINE void block_body(const float *queries, size_t nq, size_t qs, const floa
         const float *q = queries + qi * qs;
         float *o = out + qi * os;
         size_t r = 0;
-        for (; r + 2 <= nr; r += 2) {
-            const qk_f32x8 w = micro4x2(q, qs, rows + r * d, d, l2, lv);
-            for (int j = 0; j < 4; j++) {
-                o[j * os + r] = w[j];
-                o[j * os + r + 1] = w[4 + j];
-            }
-        }
+        for (; r + 2 <= nr; r += 2) micro4x2(q, qs, rows + r * d, d, l2, lv, o + r, os);
         if (r < nr) {
             for (size_t j = 0; j < 4; j++) o[j * os + r] = micro1x1(q + j * qs, rows + r * d, d, l2, lv);
         }
@@ -144,12 +143,12 @@ QK_FLOAT32_VARIANTS(haswell, QK_HASWELL, QK_FUSED)
 typedef float qk_f32x16 __attribute__((ext_vector_type(16)));
 typedef float qk_f32x16u __attribute__((ext_vector_type(16), aligned(4), may_alias));
 
-QK_INLINE qk_f32x16 load16(const float *p) { return *(const qk_f32x16u *)p; }
+#define LOAD16(p) ((qk_f32x16) * (const qk_f32x16u *)(p))
 
 QK_INLINE float wide_body(const float *a, const float *b, size_t n, int l2) {
     qk_f32x16 s0 = 0, s1 = 0;
     for (size_t i = 0; i < n; i += 32) {
-        qk_f32x16 x0 = load16(a + i), y0 = load16(b + i), x1 = load16(a + i + 16), y1 = load16(b + i + 16);
+        qk_f32x16 x0 = LOAD16(a + i), y0 = LOAD16(b + i), x1 = LOAD16(a + i + 16), y1 = LOAD16(b + i + 16);
         if (l2) {
             x0 -= y0; y0 = x0;
             x1 -= y1; y1 = x1;
@@ -158,7 +157,7 @@ QK_INLINE float wide_body(const float *a, const float *b, size_t n, int l2) {
         s1 = __builtin_elementwise_fma(x1, y1, s1);
     }
     const qk_f32x16 s = s0 + s1;
-    return qk_reduce8(s.lo + s.hi);
+    return QK_REDUCE8(s.lo + s.hi);
 }
 
 QK_SKYLAKE float quiver_dot_wide_skylake(const float *a, const float *b, size_t n) {

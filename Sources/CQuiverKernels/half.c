@@ -9,9 +9,9 @@
 
 QK_INLINE void widen_body(const uint16_t *src, size_t count, int bf16, float *dst, qk_level lv) {
     size_t i = 0;
-    for (; i + 8 <= count; i += 8) qk_store8(dst + i, qk_load8_half(src + i, bf16, lv));
+    for (; i + 8 <= count; i += 8) QK_STORE8(dst + i, QK_LOAD8_HALF(src + i, bf16, lv));
     if (i < count) {
-        const qk_f32x8 v = qk_load_partial8_half(src + i, count - i, bf16, lv);
+        const qk_f32x8 v = QK_LOAD_PARTIAL8_HALF(src + i, count - i, bf16, lv);
         for (size_t j = 0; i + j < count; j++) dst[i + j] = v[j];
     }
 }
@@ -21,33 +21,33 @@ QK_INLINE float pairwise_half_body(const float *q, const uint16_t *row, size_t n
     qk_f32x8 s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        s0 = qk_step8(s0, qk_load8(q + i), qk_load8_half(row + i, bf16, lv), l2, lv);
-        s1 = qk_step8(s1, qk_load8(q + i + 8), qk_load8_half(row + i + 8, bf16, lv), l2, lv);
-        s2 = qk_step8(s2, qk_load8(q + i + 16), qk_load8_half(row + i + 16, bf16, lv), l2, lv);
-        s3 = qk_step8(s3, qk_load8(q + i + 24), qk_load8_half(row + i + 24, bf16, lv), l2, lv);
+        s0 = QK_STEP8(s0, QK_LOAD8(q + i), QK_LOAD8_HALF(row + i, bf16, lv), l2, lv);
+        s1 = QK_STEP8(s1, QK_LOAD8(q + i + 8), QK_LOAD8_HALF(row + i + 8, bf16, lv), l2, lv);
+        s2 = QK_STEP8(s2, QK_LOAD8(q + i + 16), QK_LOAD8_HALF(row + i + 16, bf16, lv), l2, lv);
+        s3 = QK_STEP8(s3, QK_LOAD8(q + i + 24), QK_LOAD8_HALF(row + i + 24, bf16, lv), l2, lv);
     }
-    for (; i + 8 <= n; i += 8) s0 = qk_step8(s0, qk_load8(q + i), qk_load8_half(row + i, bf16, lv), l2, lv);
-    if (i < n) s1 = qk_step8(s1, qk_load_partial8(q + i, n - i), qk_load_partial8_half(row + i, n - i, bf16, lv), l2, lv);
-    return qk_reduce8((s0 + s1) + (s2 + s3));
+    for (; i + 8 <= n; i += 8) s0 = QK_STEP8(s0, QK_LOAD8(q + i), QK_LOAD8_HALF(row + i, bf16, lv), l2, lv);
+    if (i < n) s1 = QK_STEP8(s1, QK_LOAD_PARTIAL8(q + i, n - i), QK_LOAD_PARTIAL8_HALF(row + i, n - i, bf16, lv), l2, lv);
+    return QK_REDUCE8((s0 + s1) + (s2 + s3));
 }
 
 QK_INLINE float squared_norm_half_body(const uint16_t *row, size_t n, int bf16, qk_level lv) {
     qk_f32x8 s0 = 0, s1 = 0;
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        const qk_f32x8 a = qk_load8_half(row + i, bf16, lv), b = qk_load8_half(row + i + 8, bf16, lv);
-        s0 = qk_madd8(s0, a, a, lv);
-        s1 = qk_madd8(s1, b, b, lv);
+        const qk_f32x8 a = QK_LOAD8_HALF(row + i, bf16, lv), b = QK_LOAD8_HALF(row + i + 8, bf16, lv);
+        s0 = QK_MADD8(s0, a, a, lv);
+        s1 = QK_MADD8(s1, b, b, lv);
     }
     for (; i + 8 <= n; i += 8) {
-        const qk_f32x8 a = qk_load8_half(row + i, bf16, lv);
-        s0 = qk_madd8(s0, a, a, lv);
+        const qk_f32x8 a = QK_LOAD8_HALF(row + i, bf16, lv);
+        s0 = QK_MADD8(s0, a, a, lv);
     }
     if (i < n) {
-        const qk_f32x8 a = qk_load_partial8_half(row + i, n - i, bf16, lv);
-        s1 = qk_madd8(s1, a, a, lv);
+        const qk_f32x8 a = QK_LOAD_PARTIAL8_HALF(row + i, n - i, bf16, lv);
+        s1 = QK_MADD8(s1, a, a, lv);
     }
-    return qk_reduce8(s0 + s1);
+    return QK_REDUCE8(s0 + s1);
 }
 
 /// float32.c's 1×4 and 1×1 block micro-kernels with the rows widened in registers: per pair,
@@ -63,27 +63,27 @@ QK_INLINE void block_half_body(const float *queries, size_t nq, size_t qs, const
             const uint16_t *r0p = rows + r * d, *r1p = r0p + d, *r2p = r0p + 2 * d, *r3p = r0p + 3 * d;
             qk_f32x8 a0 = 0, a1 = 0, a2 = 0, a3 = 0;
             for (size_t i = 0; i < d8; i += 8) {
-                const qk_f32x8 qv = qk_load8(q + i);
-                a0 = qk_step8(a0, qv, qk_load8_half(r0p + i, bf16, lv), l2, lv);
-                a1 = qk_step8(a1, qv, qk_load8_half(r1p + i, bf16, lv), l2, lv);
-                a2 = qk_step8(a2, qv, qk_load8_half(r2p + i, bf16, lv), l2, lv);
-                a3 = qk_step8(a3, qv, qk_load8_half(r3p + i, bf16, lv), l2, lv);
+                const qk_f32x8 qv = QK_LOAD8(q + i);
+                a0 = QK_STEP8(a0, qv, QK_LOAD8_HALF(r0p + i, bf16, lv), l2, lv);
+                a1 = QK_STEP8(a1, qv, QK_LOAD8_HALF(r1p + i, bf16, lv), l2, lv);
+                a2 = QK_STEP8(a2, qv, QK_LOAD8_HALF(r2p + i, bf16, lv), l2, lv);
+                a3 = QK_STEP8(a3, qv, QK_LOAD8_HALF(r3p + i, bf16, lv), l2, lv);
             }
             if (t > 0) {
-                const qk_f32x8 qv = qk_load8(q + d8);
-                a0 = qk_step8(a0, qv, qk_load_partial8_half(r0p + d8, t, bf16, lv), l2, lv);
-                a1 = qk_step8(a1, qv, qk_load_partial8_half(r1p + d8, t, bf16, lv), l2, lv);
-                a2 = qk_step8(a2, qv, qk_load_partial8_half(r2p + d8, t, bf16, lv), l2, lv);
-                a3 = qk_step8(a3, qv, qk_load_partial8_half(r3p + d8, t, bf16, lv), l2, lv);
+                const qk_f32x8 qv = QK_LOAD8(q + d8);
+                a0 = QK_STEP8(a0, qv, QK_LOAD_PARTIAL8_HALF(r0p + d8, t, bf16, lv), l2, lv);
+                a1 = QK_STEP8(a1, qv, QK_LOAD_PARTIAL8_HALF(r1p + d8, t, bf16, lv), l2, lv);
+                a2 = QK_STEP8(a2, qv, QK_LOAD_PARTIAL8_HALF(r2p + d8, t, bf16, lv), l2, lv);
+                a3 = QK_STEP8(a3, qv, QK_LOAD_PARTIAL8_HALF(r3p + d8, t, bf16, lv), l2, lv);
             }
-            o[r] = qk_reduce8(a0); o[r + 1] = qk_reduce8(a1); o[r + 2] = qk_reduce8(a2); o[r + 3] = qk_reduce8(a3);
+            o[r] = QK_REDUCE8(a0); o[r + 1] = QK_REDUCE8(a1); o[r + 2] = QK_REDUCE8(a2); o[r + 3] = QK_REDUCE8(a3);
         }
         for (; r < nr; r++) {
             const uint16_t *rp = rows + r * d;
             qk_f32x8 a = 0;
-            for (size_t i = 0; i < d8; i += 8) a = qk_step8(a, qk_load8(q + i), qk_load8_half(rp + i, bf16, lv), l2, lv);
-            if (t > 0) a = qk_step8(a, qk_load8(q + d8), qk_load_partial8_half(rp + d8, t, bf16, lv), l2, lv);
-            o[r] = qk_reduce8(a);
+            for (size_t i = 0; i < d8; i += 8) a = QK_STEP8(a, QK_LOAD8(q + i), QK_LOAD8_HALF(rp + i, bf16, lv), l2, lv);
+            if (t > 0) a = QK_STEP8(a, QK_LOAD8(q + d8), QK_LOAD_PARTIAL8_HALF(rp + d8, t, bf16, lv), l2, lv);
+            o[r] = QK_REDUCE8(a);
         }
     }
 }

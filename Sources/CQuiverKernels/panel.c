@@ -22,13 +22,13 @@ QK_INLINE void pack_body(const float *rows, size_t n, size_t d, float *out) {
             for (size_t i = 0; i < d; i++) {
                 const qk_f32x8 v = {src[i], src[d + i], src[2 * d + i], src[3 * d + i],
                                     src[4 * d + i], src[5 * d + i], src[6 * d + i], src[7 * d + i]};
-                qk_store8(dst + i * 8, v);
+                QK_STORE8(dst + i * 8, v);
             }
         } else {
             for (size_t i = 0; i < d; i++) {
                 qk_f32x8 v = 0;
                 for (size_t j = 0; j < m; j++) v[j] = src[j * d + i];
-                qk_store8(dst + i * 8, v);
+                QK_STORE8(dst + i * 8, v);
             }
         }
     }
@@ -41,20 +41,20 @@ QK_INLINE void panel4x16(const float *q, size_t qs, const float *panel, size_t d
     const float *q0 = q, *q1 = q + qs, *q2 = q + 2 * qs, *q3 = q + 3 * qs;
     qk_f32x8 a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
     for (size_t i = 0; i < d; i++) {
-        const qk_f32x8 c0 = qk_load8(p0 + 8 * i), c1 = qk_load8(p1 + 8 * i);
+        const qk_f32x8 c0 = QK_LOAD8(p0 + 8 * i), c1 = QK_LOAD8(p1 + 8 * i);
         const qk_f32x8 b0 = q0[i];
-        a00 = qk_step8(a00, b0, c0, l2, lv); a01 = qk_step8(a01, b0, c1, l2, lv);
+        a00 = QK_STEP8(a00, b0, c0, l2, lv); a01 = QK_STEP8(a01, b0, c1, l2, lv);
         const qk_f32x8 b1 = q1[i];
-        a10 = qk_step8(a10, b1, c0, l2, lv); a11 = qk_step8(a11, b1, c1, l2, lv);
+        a10 = QK_STEP8(a10, b1, c0, l2, lv); a11 = QK_STEP8(a11, b1, c1, l2, lv);
         const qk_f32x8 b2 = q2[i];
-        a20 = qk_step8(a20, b2, c0, l2, lv); a21 = qk_step8(a21, b2, c1, l2, lv);
+        a20 = QK_STEP8(a20, b2, c0, l2, lv); a21 = QK_STEP8(a21, b2, c1, l2, lv);
         const qk_f32x8 b3 = q3[i];
-        a30 = qk_step8(a30, b3, c0, l2, lv); a31 = qk_step8(a31, b3, c1, l2, lv);
+        a30 = QK_STEP8(a30, b3, c0, l2, lv); a31 = QK_STEP8(a31, b3, c1, l2, lv);
     }
-    qk_store8(out, a00); qk_store8(out + 8, a01);
-    qk_store8(out + os, a10); qk_store8(out + os + 8, a11);
-    qk_store8(out + 2 * os, a20); qk_store8(out + 2 * os + 8, a21);
-    qk_store8(out + 3 * os, a30); qk_store8(out + 3 * os + 8, a31);
+    QK_STORE8(out, a00); QK_STORE8(out + 8, a01);
+    QK_STORE8(out + os, a10); QK_STORE8(out + os + 8, a11);
+    QK_STORE8(out + 2 * os, a20); QK_STORE8(out + 2 * os + 8, a21);
+    QK_STORE8(out + 3 * os, a30); QK_STORE8(out + 3 * os + 8, a31);
 }
 
 /// Four queries against one panel.
@@ -63,13 +63,13 @@ QK_INLINE void panel4x8(const float *q, size_t qs, const float *panel, size_t d,
     const float *q0 = q, *q1 = q + qs, *q2 = q + 2 * qs, *q3 = q + 3 * qs;
     qk_f32x8 a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     for (size_t i = 0; i < d; i++) {
-        const qk_f32x8 c = qk_load8(panel + 8 * i);
-        a0 = qk_step8(a0, (qk_f32x8)q0[i], c, l2, lv);
-        a1 = qk_step8(a1, (qk_f32x8)q1[i], c, l2, lv);
-        a2 = qk_step8(a2, (qk_f32x8)q2[i], c, l2, lv);
-        a3 = qk_step8(a3, (qk_f32x8)q3[i], c, l2, lv);
+        const qk_f32x8 c = QK_LOAD8(panel + 8 * i);
+        a0 = QK_STEP8(a0, (qk_f32x8)q0[i], c, l2, lv);
+        a1 = QK_STEP8(a1, (qk_f32x8)q1[i], c, l2, lv);
+        a2 = QK_STEP8(a2, (qk_f32x8)q2[i], c, l2, lv);
+        a3 = QK_STEP8(a3, (qk_f32x8)q3[i], c, l2, lv);
     }
-    qk_store8(out, a0); qk_store8(out + os, a1); qk_store8(out + 2 * os, a2); qk_store8(out + 3 * os, a3);
+    QK_STORE8(out, a0); QK_STORE8(out + os, a1); QK_STORE8(out + 2 * os, a2); QK_STORE8(out + 3 * os, a3);
 }
 
 /// One query against two panels. Two chains per panel would be faster on their own, but the
@@ -79,17 +79,17 @@ QK_INLINE void panel1x16(const float *q, const float *panel, size_t d, int l2, q
     qk_f32x8 a0 = 0, a1 = 0;
     for (size_t i = 0; i < d; i++) {
         const qk_f32x8 b = q[i];
-        a0 = qk_step8(a0, b, qk_load8(p0 + 8 * i), l2, lv);
-        a1 = qk_step8(a1, b, qk_load8(p1 + 8 * i), l2, lv);
+        a0 = QK_STEP8(a0, b, QK_LOAD8(p0 + 8 * i), l2, lv);
+        a1 = QK_STEP8(a1, b, QK_LOAD8(p1 + 8 * i), l2, lv);
     }
-    qk_store8(out, a0); qk_store8(out + 8, a1);
+    QK_STORE8(out, a0); QK_STORE8(out + 8, a1);
 }
 
 /// One query against one panel.
 QK_INLINE void panel1x8(const float *q, const float *panel, size_t d, int l2, qk_level lv, float *out) {
     qk_f32x8 a = 0;
-    for (size_t i = 0; i < d; i++) a = qk_step8(a, (qk_f32x8)q[i], qk_load8(panel + 8 * i), l2, lv);
-    qk_store8(out, a);
+    for (size_t i = 0; i < d; i++) a = QK_STEP8(a, (qk_f32x8)q[i], QK_LOAD8(panel + 8 * i), l2, lv);
+    QK_STORE8(out, a);
 }
 
 /// The 4×16 kernel keeps 8 accumulators: 8 of the 16 ymm registers with AVX, but all 16 xmm
@@ -116,16 +116,16 @@ QK_INLINE void squared_norms_of_panels_body(const float *panels, size_t np, size
         const float *panel = panels + p * 8 * d;
         qk_f32x8 a = 0;
         for (size_t i = 0; i < d; i++) {
-            const qk_f32x8 c = qk_load8(panel + 8 * i);
-            a = qk_madd8(a, c, c, lv);
+            const qk_f32x8 c = QK_LOAD8(panel + 8 * i);
+            a = QK_MADD8(a, c, c, lv);
         }
-        qk_store8(out + p * 8, a);
+        QK_STORE8(out + p * 8, a);
     }
 }
 
 QK_INLINE float squared_norm_sequential_body(const float *v, size_t d, qk_level lv) {
     float a = 0;
-    for (size_t i = 0; i < d; i++) a = qk_madd1(a, v[i], v[i], lv);
+    for (size_t i = 0; i < d; i++) a = QK_MADD1(a, v[i], v[i], lv);
     return a;
 }
 
@@ -134,10 +134,10 @@ QK_INLINE float score_row_sequential_body(const float *q, const float *row, size
     if (l2) {
         for (size_t i = 0; i < d; i++) {
             const float t = q[i] - row[i];
-            a = qk_madd1(a, t, t, lv);
+            a = QK_MADD1(a, t, t, lv);
         }
     } else {
-        for (size_t i = 0; i < d; i++) a = qk_madd1(a, q[i], row[i], lv);
+        for (size_t i = 0; i < d; i++) a = QK_MADD1(a, q[i], row[i], lv);
     }
     return a;
 }

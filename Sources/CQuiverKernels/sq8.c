@@ -7,22 +7,21 @@
 #include "kernels.h"
 #include "variants.h"
 
-/// Eight codes as floats.
-QK_INLINE qk_f32x8 load8_codes(const uint8_t *p) {
-    typedef uint8_t u8x8u __attribute__((ext_vector_type(8), aligned(1), may_alias));
-    return __builtin_convertvector(*(const u8x8u *)p, qk_f32x8);
-}
+typedef uint8_t u8x8u __attribute__((ext_vector_type(8), aligned(1), may_alias));
+
+/// Eight codes as floats (a macro, as the helpers in kernels.h).
+#define LOAD8_CODES(p) __builtin_convertvector(*(const u8x8u *)(p), qk_f32x8)
 
 QK_INLINE float sq8_l2_body(const float *q, const float *s, const uint8_t *c, size_t d, qk_level lv) {
     qk_f32x8 acc0 = 0, acc1 = 0;
     size_t i = 0;
     for (; i + 16 <= d; i += 16) {
-        const qk_f32x8 d0 = qk_load8(q + i) - load8_codes(c + i) * qk_load8(s + i);
-        const qk_f32x8 d1 = qk_load8(q + i + 8) - load8_codes(c + i + 8) * qk_load8(s + i + 8);
-        acc0 = qk_madd8(acc0, d0, d0, lv);
-        acc1 = qk_madd8(acc1, d1, d1, lv);
+        const qk_f32x8 d0 = QK_LOAD8(q + i) - LOAD8_CODES(c + i) * QK_LOAD8(s + i);
+        const qk_f32x8 d1 = QK_LOAD8(q + i + 8) - LOAD8_CODES(c + i + 8) * QK_LOAD8(s + i + 8);
+        acc0 = QK_MADD8(acc0, d0, d0, lv);
+        acc1 = QK_MADD8(acc1, d1, d1, lv);
     }
-    float sum = qk_reduce8(acc0 + acc1);
+    float sum = QK_REDUCE8(acc0 + acc1);
     for (; i < d; i++) {
         const float diff = q[i] - (float)c[i] * s[i];
         sum += diff * diff;
@@ -34,10 +33,10 @@ QK_INLINE float sq8_dot_body(const float *q, const uint8_t *c, size_t d, qk_leve
     qk_f32x8 acc0 = 0, acc1 = 0;
     size_t i = 0;
     for (; i + 16 <= d; i += 16) {
-        acc0 = qk_madd8(acc0, qk_load8(q + i), load8_codes(c + i), lv);
-        acc1 = qk_madd8(acc1, qk_load8(q + i + 8), load8_codes(c + i + 8), lv);
+        acc0 = QK_MADD8(acc0, QK_LOAD8(q + i), LOAD8_CODES(c + i), lv);
+        acc1 = QK_MADD8(acc1, QK_LOAD8(q + i + 8), LOAD8_CODES(c + i + 8), lv);
     }
-    float sum = qk_reduce8(acc0 + acc1);
+    float sum = QK_REDUCE8(acc0 + acc1);
     for (; i < d; i++) sum += q[i] * (float)c[i];
     return sum;
 }
