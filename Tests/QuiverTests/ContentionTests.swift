@@ -49,6 +49,9 @@ import Testing
         Case(description: "the group commit's WAL fsync", file: "wal-", operation: .fsync, durability: .batched),
         Case(description: "a compaction switching the manifest", file: "MANIFEST", operation: .rename),
         Case(description: "an index build switching the manifest", file: "MANIFEST", operation: .rename, skip: 1),
+        // Memory work, O(rows): re-pointing the primary-key index at the new segment's rows.
+        Case(description: "a flush re-pointing the primary keys", file: "seg-", operation: .repoint),
+        Case(description: "a compaction re-pointing the primary keys", file: "seg-", operation: .repoint),
     ]
 
     @Test(arguments: cases)
@@ -101,6 +104,92 @@ import Testing
         stall.release.signal()
         writer.wait()
         #expect(read, "a read waited for \(c.description)")
+        try db.close()
+    }
+
+    /// Background compactions and index builds run on threads below the priority of the threads
+    /// that call the engine (Linux: a higher nice value; Darwin: the utility QoS class), so that
+    /// on a busy machine searches and writes get the CPU first. Before, both ran on Dispatch's
+    /// shared utility threads, which Linux's Dispatch runs at nice +2 only.
+    @Test func backgroundWorkRunsBelowTheCallersPriority() throws {
+        let dir = TemporaryDirectory()
+        let db = try Database.open(at: dir.path, options: quietOptions())  // background compaction on
+        try db.createCollection("c", dimension: 4)
+        let seen = Locked<[(thread: String, lowered: Bool)]>([])
+        let record: @Sendable () -> Void = {
+            seen.withLock { $0.append((Thread.current.name ?? "", Self.runsWellBelowTheMainThread())) }
+        }
+        // Every flush (on this thread) and the background compaction re-point the key index.
+        FaultInjector.shared.add(.init(pathPrefix: dir.path + "/c1/seg-", operation: .repoint, errno: 0, times: 100, onFire: record))
+        defer { FaultInjector.shared.removeAll(under: dir.path) }
+        for i in 0..<4 {  // four segments of one size tier: the fourth flush starts a compaction
+            _ = try db.insert("c", rows: Self.rows(from: i * 300, count: 300))
+            try db.flush("c")
+        }
+        try db.engine("c").compactionGroup.wait()
+        FaultInjector.shared.removeAll(under: dir.path)
+        // The index build writes its file on its own thread.
+        FaultInjector.shared.add(.init(pathPrefix: dir.path + "/c1/seg-", operation: .fsync, errno: 0, onFire: record))
+        try db.createIndex("c", field: "vector", type: .ivfFlat, params: ["nlist": 4])
+        try db.waitForIndexBuilds("c")
+        try db.close()
+        let calls = seen.withLock { $0 }
+        let foreground = calls.filter { !$0.thread.hasPrefix("quiver.") }
+        let foregroundLowered = foreground.contains { $0.lowered }
+        #expect(foreground.count == 4 && !foregroundLowered, "the flushes: \(calls)")
+        let background = calls.filter { $0.thread.hasPrefix("quiver.") }
+        let lowered = background.allSatisfy { $0.lowered }
+        #expect(background.map { $0.thread } == ["quiver.compact", "quiver.index"], "\(calls)")
+        #expect(lowered, "background work ran at the callers' priority: \(calls)")
+    }
+
+    /// `count` rows of dimension 4 with keys from `from`.
+    static func rows(from: Int, count: Int) -> [Row] {
+        (from..<from + count).map { i -> Row in ["id": .int(Int64(i)), "vector": .vector([1, 2, 3, Float(i)])] }
+    }
+
+    /// Whether the calling thread runs well below the process's main thread: on Linux (where
+    /// each thread has its own nice value) at least 10 nice steps above it — Dispatch's utility
+    /// threads run only 2 above — and on Darwin in the utility QoS class or lower.
+    static func runsWellBelowTheMainThread() -> Bool {
+        #if canImport(Darwin)
+        return qos_class_self().rawValue <= QOS_CLASS_UTILITY.rawValue
+        #elseif canImport(Glibc)
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        return getpriority(which, 0) >= getpriority(which, id_t(getpid())) + 10
+        #else
+        return getpriority(PRIO_PROCESS, 0) >= getpriority(PRIO_PROCESS, id_t(getpid())) + 10
+        #endif
+    }
+
+    /// Background compaction goes on until none is due: segments flushed while a compaction ran
+    /// (their flushes found it running and started none) are compacted after it, though no
+    /// write comes later. Before, they stayed until the next flush.
+    @Test func backgroundCompactionCatchesUpWithFlushesMadeMeanwhile() throws {
+        let dir = TemporaryDirectory()
+        let db = try Database.open(at: dir.path, options: quietOptions())  // background compaction on
+        try db.createCollection("c", dimension: 4)
+        let engine = try db.engine("c")
+        var next = 0
+        let flushOne = {
+            _ = try db.insert("c", rows: Self.rows(from: next, count: 100))
+            next += 100
+            try db.flush("c")
+        }
+        for _ in 0..<3 { try flushOne() }
+        // The fourth flush makes four segments of one size tier: a compaction starts, writing
+        // the segment after the flush's; it is stalled there while four more flushes come.
+        let merged = engine.state.withLock { $0.manifest.nextSegmentID } + 1
+        let stall = Stall()
+        FaultInjector.shared.add(stall.fault(dir.path + "/c1/" + FileNames.segment(merged), .fsync))
+        defer { FaultInjector.shared.removeAll(under: dir.path) }
+        try flushOne()
+        #expect(stall.entered.wait(timeout: .now() + 60) == .success, "no compaction started")
+        for _ in 0..<4 { try flushOne() }
+        stall.release.signal()
+        engine.compactionGroup.wait()
+        #expect(try db.collectionStats("c").segmentCount == 2, "the merged segment and the four flushed meanwhile, merged")
+        #expect(try db.collectionStats("c").rowCount == 800)
         try db.close()
     }
 

@@ -49,8 +49,10 @@ final class CollectionEngine: Sendable {
     let compactionGroup = DispatchGroup()
     /// Entered by scheduled index builds; `close` waits for it.
     let indexGroup = DispatchGroup()
-    /// Index builds run one at a time, off the caller's thread.
-    let indexQueue = DispatchQueue(label: "quiver.index-build", qos: .utility)
+    /// Index builds run one at a time, off the caller's thread, below its priority.
+    let indexQueue = BackgroundQueue(name: "quiver.index")
+    /// Background compactions run here, below the callers' priority.
+    let compactionQueue = BackgroundQueue(name: "quiver.compact")
 
     struct State {
         var manifest: Manifest

@@ -7,11 +7,15 @@ import Dispatch
 /// 2. Without any lock (writers and readers go on): write the merged live rows to a new segment
 ///    file and open it.
 /// 3. Holding `writeLock`: rows deleted in the old segments meanwhile are deleted in the new one
-///    (found under `state`'s lock), their delete file is written without it, the WAL is fsynced
-///    (those deletes' records must be durable before the manifest that carries them), the
-///    manifest is written, then memory follows under it, and the old files are unlinked. Readers holding an old
-///    snapshot keep the old segments' memory, which stays valid until they release them (POSIX
-///    keeps an unlinked file's pages while it is mapped).
+///    and the primary-key index is re-pointed at the merged rows, both computed on copies taken
+///    under `state`'s lock and worked on without it; their delete file is written, the WAL is
+///    fsynced (those deletes' records must be durable before the manifest that carries them), the
+///    manifest is written, then memory follows under `state`'s lock (O(segments): the new index is
+///    swapped in), and the old files are unlinked. Readers holding an old snapshot keep the old
+///    segments' memory, which stays valid until they release them (POSIX keeps an unlinked file's
+///    pages while it is mapped).
+///
+/// Background compactions run on the collection's `BackgroundQueue`, below the callers' priority.
 extension CollectionEngine {
     /// How automatic compaction picks segments.
     enum CompactionPolicy {
@@ -76,26 +80,40 @@ extension CollectionEngine {
 
         // Step 3.
         try writeLock.withLock { _ in
-            // Memory: the rows deleted since step 1, and the next manifest.
-            let prepared = state.withLock { s -> (deletes: Bitset, next: Manifest, oldEntries: [Manifest.SegmentEntry])? in
+            // Copied under `state`'s lock (copy-on-write, O(segments)): the chosen segments' delete
+            // bitmaps now, the manifest and the primary-key index.
+            let prepared = state.withLock { s -> (deletes: [Bitset], next: Manifest, oldEntries: [Manifest.SegmentEntry], pkIndex: PrimaryKeyIndex)? in
                 guard !s.closed, s.failure == nil else { return nil }
-                var newDeletes = Bitset(count: merged?.rowCount ?? 0)
-                for (i, id) in plan.ids.enumerated() {
-                    var fresh = s.sealedDeletes[s.segmentIndex[id]!]
-                    fresh.subtract(plan.deletes[i])
-                    fresh.forEachSet { row in
-                        let target = mapping[i][row]
-                        if target >= 0 { newDeletes[Int(target)] = true }
-                    }
-                }
                 let removed = Set(plan.ids)
-                return (newDeletes, s.manifest, s.manifest.segments.filter { removed.contains($0.id) })
+                return (plan.ids.map { s.sealedDeletes[s.segmentIndex[$0]!] }, s.manifest,
+                        s.manifest.segments.filter { removed.contains($0.id) }, s.pkIndex)
             }
             guard let prepared else {
                 try? FileSystem.remove(path)
                 return
             }
-            let newDeletes = prepared.deletes
+            // Without it (O(rows); nothing else changes them while `writeLock` is held): the rows
+            // deleted since step 1, and the primary-key index re-pointed at the merged rows.
+            var newDeletes = Bitset(count: merged?.rowCount ?? 0)
+            for (i, var fresh) in prepared.deletes.enumerated() {
+                fresh.subtract(plan.deletes[i])
+                fresh.forEachSet { row in
+                    let target = mapping[i][row]
+                    if target >= 0 { newDeletes[Int(target)] = true }
+                }
+            }
+            let newDeleteCount = newDeletes.cardinality
+            var pkIndex = prepared.pkIndex
+            if let merged {
+                FaultInjector.shared.stall(.repoint, path: merged.path)
+                let keys = merged.columns[schema.primaryField.name]!
+                for (i, id) in plan.ids.enumerated() {
+                    pkIndex.repoint(
+                        keys: keys, segment: merged.id,
+                        rows: mapping[i].enumerated().lazy.filter { $0.element >= 0 && !newDeletes[Int($0.element)] }
+                            .map { (Int($0.element), RowLocation(segment: id, row: Int32($0.offset))) })
+                }
+            }
             // I/O, without `state`'s lock: the delete file and the manifest.
             var next = prepared.next
             next.version += 1
@@ -113,7 +131,7 @@ extension CollectionEngine {
                         throw error
                     }
                     entry.deleteFile = name
-                    entry.deletedCount = newDeletes.cardinality
+                    entry.deletedCount = newDeleteCount
                 }
                 next.segments.insert(entry, at: min(firstPosition, next.segments.count))
             }
@@ -126,37 +144,31 @@ extension CollectionEngine {
             } catch let error as QuiverError {
                 throw markFailed(error)
             }
-            // Memory follows the new manifest.
+            // Memory follows the new manifest (O(segments) under `state`'s lock; the old index is
+            // swapped out and released after it).
             state.withLock { s in
                 s.manifest = next
                 var sealed = [SealedSegment]()
                 var deletes = [Bitset]()
+                var counts = [Int]()
                 var index = [UInt64: Int]()
                 for entry in next.segments {
                     if let merged, entry.id == merged.id {
                         sealed.append(merged)
                         deletes.append(newDeletes)
+                        counts.append(newDeleteCount)
                     } else {
                         let i = s.segmentIndex[entry.id]!
                         sealed.append(s.sealed[i])
                         deletes.append(s.sealedDeletes[i])
+                        counts.append(s.sealedDeleteCounts[i])
                     }
                     index[entry.id] = sealed.count - 1
                 }
-                if let merged {
-                    let keys = merged.columns[schema.primaryField.name]!
-                    for (i, id) in plan.ids.enumerated() {
-                        for (oldRow, newRow) in mapping[i].enumerated() where newRow >= 0 && !newDeletes[Int(newRow)] {
-                            let key = Self.primaryKey(keys, Int(newRow))
-                            if s.pkIndex[key] == RowLocation(segment: id, row: Int32(oldRow)) {
-                                s.pkIndex[key] = RowLocation(segment: merged.id, row: newRow)
-                            }
-                        }
-                    }
-                }
+                swap(&s.pkIndex, &pkIndex)
                 s.sealed = sealed
                 s.sealedDeletes = deletes
-                s.sealedDeleteCounts = deletes.map(\.cardinality)
+                s.sealedDeleteCounts = counts
                 s.segmentIndex = index
                 for id in plan.ids { s.dirtyDeletes.remove(id) }
                 for entry in prepared.oldEntries { s.segmentIndexes[entry.id] = nil }
@@ -201,16 +213,20 @@ extension CollectionEngine {
         }
     }
 
-    /// Starts a tiered compaction in the background when one is due.
+    /// Starts a tiered compaction in the background when one is due; it goes on compacting until
+    /// none is due (the flushes made while one ran found it running and started none, and a writer
+    /// that has stopped makes no more flushes to start one) or the collection closes.
     func compactInBackgroundIfDue() {
         scheduleIndexBuilds()
         guard options.autoCompaction else { return }
         let due = state.withLock { s in !s.closed && !s.closing && !s.compacting && !Self.choose(.tiered, s).isEmpty }
         guard due else { return }
         compactionGroup.enter()
-        DispatchQueue.global(qos: .utility).async { [self] in
+        compactionQueue.async { [self] in
             defer { compactionGroup.leave() }
-            do { try compact(.tiered) } catch let error as QuiverError where error.code == .closed {
+            do {
+                while try compact(.tiered), !state.withLock({ $0.closing }) {}
+            } catch let error as QuiverError where error.code == .closed {
                 // The collection closed first; nothing to do.
             } catch {
                 options.logHandler(.error, "background compaction failed: \(error)")

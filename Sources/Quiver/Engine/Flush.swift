@@ -16,9 +16,10 @@
 ///
 /// It runs inside `serialized` (holding `writeLock`, so nothing else changes the state
 /// meanwhile): the growing segment and the delete bitmaps are copied under `state`'s lock (a
-/// copy-on-write copy, frozen), steps 1–3 run without it, and memory switches to the new state
-/// under it afterwards. Readers go on searching the frozen rows in the growing segment until the
-/// switch.
+/// copy-on-write copy, frozen), steps 1–3 run without it, the primary-key index is re-pointed at
+/// the new segment's rows on a copy (also without it), and memory switches to the new state under
+/// it afterwards in O(1) per segment. Readers go on searching the frozen rows in the growing
+/// segment until the switch.
 extension CollectionEngine {
     /// Flushes the growing segment and the changed deletes, if any; inside `serialized`.
     /// Clears the recorded flush failure when it succeeds, records it when it fails.
@@ -113,8 +114,18 @@ extension CollectionEngine {
             throw markFailed(error)
         }
 
-        // The new state is durable; switch memory to it (memory only).
-        let pkName = schema.primaryField.name
+        // The new state is durable. The primary-key index is re-pointed at the new segment's rows
+        // on a copy, without `state`'s lock (O(rows); nothing else changes the index while
+        // `writeLock` is held), then memory switches to the new state under it in O(1).
+        var pkIndex = state.withLock { $0.pkIndex }
+        if let segment = newSegment {
+            let keys = segment.columns[schema.primaryField.name]!
+            FaultInjector.shared.stall(.repoint, path: segment.path)
+            pkIndex.repoint(
+                keys: keys, segment: segment.id,
+                rows: liveRows.enumerated().lazy.map { ($0, RowLocation(segment: RowLocation.growing, row: Int32($1))) })
+        }
+        var growing = GrowingSegment(schema: schema)
         state.withLock { s in
             s.manifest = next
             if let segment = newSegment {
@@ -123,14 +134,10 @@ extension CollectionEngine {
                 s.sealedDeletes.append(Bitset(count: segment.rowCount))
                 s.sealedDeleteCounts.append(0)
                 s.segmentIndex[segment.id] = index
-                let keys = segment.columns[pkName]!
-                for (newRow, oldRow) in liveRows.enumerated() {
-                    let key = Self.primaryKey(keys, newRow)
-                    assert(s.pkIndex[key] == RowLocation(segment: RowLocation.growing, row: Int32(oldRow)))
-                    s.pkIndex[key] = RowLocation(segment: segment.id, row: Int32(newRow))
-                }
             }
-            s.growing = GrowingSegment(schema: schema)
+            // Swapped, so that the old index and rows are released after the lock (freeing them is O(rows)).
+            swap(&s.pkIndex, &pkIndex)
+            swap(&s.growing, &growing)
             s.dirtyDeletes = []
             s.wal = newWAL
         }

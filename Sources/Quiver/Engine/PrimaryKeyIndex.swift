@@ -41,6 +41,22 @@ struct PrimaryKeyIndex {
         }
     }
 
+    /// Points the key of each `(row, from)` of `rows` at row `row` of segment `segment` (whose
+    /// primary keys are `keys`) if it still points at `from`: a flush's and a compaction's moves of
+    /// rows into a new segment (a key that was replaced or deleted meanwhile is left alone).
+    ///
+    /// - Complexity: O(`rows`), plus a copy of the whole index when its storage is shared: the
+    ///   engine calls it on a copy, without `state`'s lock, and swaps the result in.
+    mutating func repoint(keys: Column, segment: UInt64, rows: some Sequence<(row: Int, from: RowLocation)>) {
+        switch keys.storage {
+        case .int(let a):
+            for (row, from) in rows where ints[a[row]] == from { ints[a[row]] = RowLocation(segment: segment, row: Int32(row)) }
+        case .string(let a):
+            for (row, from) in rows where strings[a[row]] == from { strings[a[row]] = RowLocation(segment: segment, row: Int32(row)) }
+        default: preconditionFailure("primary key column must be int64 or varchar")
+        }
+    }
+
     /// Adds the live rows of a sealed segment; returns a key that was already present, if any.
     mutating func addSegment(id: UInt64, keys: Column, deleted: Bitset) -> PrimaryKey? {
         switch keys.storage {

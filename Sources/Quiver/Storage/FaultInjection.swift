@@ -18,6 +18,10 @@ public final class FaultInjector: Sendable {
         case open
         /// `ftruncate(2)` (the cut that undoes a failed WAL append).
         case truncate
+        /// Re-pointing the primary-key index at the rows of a flushed or compacted segment (memory
+        /// work, no system call; the path is the new segment's): only a fault's `onFire` runs, its
+        /// `errno` is ignored. Tests stall it to show that readers do not wait for it.
+        case repoint
     }
 
     /// One registered fault.
@@ -72,6 +76,12 @@ public final class FaultInjector: Sendable {
             list.removeAll { $0.pathPrefix.hasPrefix(pathPrefix) }
             active.store(!list.isEmpty, ordering: .releasing)
         }
+    }
+
+    /// Runs the `onFire` of the fault for `operation` on `path`, if one fires now: a point where
+    /// tests can stall memory work (`.repoint`).
+    func stall(_ operation: Operation, path: String) {
+        _ = fire(operation, path: path)
     }
 
     /// The fault that fires now for `operation` on `path`, if any (consuming one use of it),
