@@ -6,8 +6,9 @@
 //     swift run -c release --package-path Benchmarks quiver-bench search --base B.npy --queries Q.npy \
 //         --metric ip --k 10 --result-ids OUT.npy            (python3 Benchmarks/compare_faiss.py runs it next to FAISS)
 //     swift run -c release --package-path Benchmarks filter-bench [rows]
-//     swift run -c release --package-path Benchmarks contention-bench [rows] [d] [searches] [threads] [flushRows]
-//         (search latency while a writer inserts, flushes and compacts, against idle)
+//     swift run -c release --package-path Benchmarks contention-bench [rows] [d] [searches] [threads] [flushRows] [rounds]
+//         (search latency while a writer upserts, flushes and compacts, against idle; with
+//         -Xswiftc -DQUIVER_LOCK_STATS and its own --scratch-path, also lock wait/hold times per call site)
 //     swift run -c release --package-path Benchmarks embed-bench --file texts.jsonl --threads 1
 //         (all-MiniLM-L6-v2 throughput; Benchmarks/embeddings/bench.py runs it next to onnxruntime)
 //
