@@ -52,6 +52,8 @@ import Testing
         // Memory work, O(rows): re-pointing the primary-key index at the new segment's rows.
         Case(description: "a flush re-pointing the primary keys", file: "seg-", operation: .repoint),
         Case(description: "a compaction re-pointing the primary keys", file: "seg-", operation: .repoint),
+        // A write whose rows outgrow the growing segment's arrays: the copy is made outside the lock.
+        Case(description: "an insert appending to a copy of the growing segment", file: "", operation: .append),
     ]
 
     @Test(arguments: cases)
@@ -81,6 +83,8 @@ import Testing
             case let d where d.contains("index"):
                 try db.createIndex("c", field: "vector", type: .ivfFlat, params: ["nlist": 4])
                 try db.waitForIndexBuilds("c")
+            case let d where d.contains("copy of the growing"):  // 3,000 rows outgrow what 300 left room for
+                _ = try db.insert("c", rows: (1000..<4000).map { ["id": .int(Int64($0)), "vector": .vector([1, 2, 3, Float($0)])] as Row })
             case let d where d.contains("insert"): _ = try db.insert("c", rows: rows(1000))
             case let d where d.contains("group"):
                 _ = try db.insert("c", rows: rows(1000))

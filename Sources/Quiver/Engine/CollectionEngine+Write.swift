@@ -33,7 +33,12 @@ extension CollectionEngine {
             let keys = try checkKeys(stored, upsert: upsert)
             try log(upsert ? .upsert(sequence: sequence, rows: stored) : .insert(sequence: sequence, rows: stored))
             let appended = appendOutsideLock(stored)
-            try state.withLock { s in try s.apply(rows: stored, replacing: upsert, schema: schema, appended: appended) }
+            let replaced = try state.withLock { s -> GrowingSegment? in
+                let replaced = appended == nil ? nil : s.growing  // freed after the lock: O(rows)
+                try s.apply(rows: stored, replacing: upsert, schema: schema, appended: appended)
+                return replaced
+            }
+            withExtendedLifetime(replaced) {}
             return (keys.map(\.value), flushIfDue())
         }
         if flushed { compactInBackgroundIfDue() }
@@ -63,11 +68,15 @@ extension CollectionEngine {
         return keys
     }
 
-    /// `growing` with `rows` appended, made without `state`'s lock when a reader's snapshot shares
-    /// the growing segment's storage (appending would copy it: readers must not wait for that
-    /// copy); `nil` when nobody shares it, and the apply appends in place. Inside `serialized`.
+    /// `growing` with `rows` appended, made without `state`'s lock when appending would copy the
+    /// rows stored so far — a reader's snapshot shares the growing segment's storage, or a vector
+    /// array must grow — so that readers do not wait for that copy; `nil` otherwise, and the
+    /// apply appends in place. Inside `serialized`.
     private func appendOutsideLock(_ rows: [Row]) -> GrowingSegment? {
-        guard var growing = state.withLock({ s in s.growing.isShared() ? s.growing : nil }) else { return nil }
+        guard var growing = state.withLock({ s in
+            s.growing.isShared() || s.growing.appendWouldReallocate(rows: rows.count) ? s.growing : nil
+        }) else { return nil }
+        FaultInjector.shared.stall(.append, path: directory + "/")
         growing.detach()
         for row in rows { growing.append(row) }
         return growing

@@ -22,6 +22,11 @@ public final class FaultInjector: Sendable {
         /// work, no system call; the path is the new segment's): only a fault's `onFire` runs, its
         /// `errno` is ignored. Tests stall it to show that readers do not wait for it.
         case repoint
+        /// A write's append to a copy of the growing segment, made when appending in place would
+        /// copy the rows stored so far (memory work, no system call; the path is the collection's
+        /// directory): only a fault's `onFire` runs. Tests stall it to show that readers do not
+        /// wait for it.
+        case append
     }
 
     /// One registered fault.

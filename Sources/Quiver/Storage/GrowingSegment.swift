@@ -52,6 +52,23 @@ struct GrowingSegment: SegmentColumns {
     /// copy the columns first.
     mutating func isShared() -> Bool { !isKnownUniquelyReferenced(&owner) }
 
+    /// Whether appending `rows` rows would outgrow the capacity of a vector array, so that the
+    /// append reallocates and copies every row stored so far (the vectors are nearly all of
+    /// the bytes; the scalar columns are left out).
+    func appendWouldReallocate(rows: Int) -> Bool {
+        func outgrows<T>(_ a: [T], _ perRow: Int) -> Bool { a.count + rows * perRow > a.capacity }
+        for field in schema.vectorFields {
+            let d = field.dataType.dimension!
+            switch field.dataType {
+            case .floatVector: if outgrows(vectors[field.name]!, d) { return true }
+            case .binaryVector: if outgrows(binaryVectors[field.name]!, d / 8) { return true }
+            default: if outgrows(halfVectors[field.name]!, d) { return true }
+            }
+            if !field.dataType.isBinaryVector, outgrows(norms[field.name]!, 1) { return true }
+        }
+        return false
+    }
+
     /// Makes this copy the only owner of what it will append to (its columns are copied on the
     /// first append, as for any shared array).
     mutating func detach() { owner = Owner() }
