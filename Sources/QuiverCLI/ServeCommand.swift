@@ -19,8 +19,10 @@ extension QuiverCommand {
             abstract: "Serve the database over Milvus's gRPC protocol (pymilvus: MilvusClient(uri=\"http://HOST:PORT\")).",
             discussion: """
                 Prints one line, 'quiver serve: listening on HOST:PORT', once connections are accepted. \
-                SIGINT or SIGTERM stop it gracefully: calls in flight finish, the database is flushed \
-                and closed, and its lock released.
+                SIGINT or SIGTERM stop it gracefully: no new call is accepted, calls in flight get \
+                --shutdown-grace seconds to finish (then they are cancelled), a running index build \
+                is cancelled (it is redone at the next start), the database is flushed and closed, \
+                and its lock released.
                 """)
 
         @Argument(help: "The database directory (created when missing).") var db: String
@@ -31,6 +33,8 @@ extension QuiverCommand {
         @Option(help: "PEM certificate chain file: serve TLS (with --tls-key).") var tlsCert: String?
         @Option(help: "PEM private key file of --tls-cert.") var tlsKey: String?
         @Option(help: "The largest request message, in MB.") var maxMessageMb = 256
+        @Option(help: "Seconds that calls in flight get to finish after SIGINT or SIGTERM before they are cancelled.")
+        var shutdownGrace = 10
 
         func validate() throws {
             guard (0...65_535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
@@ -40,6 +44,7 @@ extension QuiverCommand {
                 throw ValidationError("cannot read '\(path)'")
             }
             if let token, token.isEmpty { throw ValidationError("--token must not be empty") }
+            guard (0...3600).contains(shutdownGrace) else { throw ValidationError("--shutdown-grace must be in 0...3600") }
         }
 
         func run() async throws {
@@ -55,7 +60,7 @@ extension QuiverCommand {
             let signals = [SIGINT, SIGTERM].map { number in
                 signal(number, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { server.shutdown() }
+                source.setEventHandler { [shutdownGrace] in server.shutdown(gracePeriod: .seconds(shutdownGrace)) }
                 source.resume()
                 return source
             }
@@ -70,7 +75,9 @@ extension QuiverCommand {
                 failure = error
             }
             signals.forEach { $0.cancel() }
-            let closed = Result { try database.close() }  // flushes every collection, releases the lock
+            // Cancels a running index build, waits for a running compaction and for a write the
+            // engine had begun, flushes every collection, releases the lock.
+            let closed = Result { try database.close() }
             if let failure { throw failure }
             try closed.get()
             FileHandle.standardError.write(Data("quiver serve: stopped; database closed\n".utf8))

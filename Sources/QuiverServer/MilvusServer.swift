@@ -48,6 +48,8 @@ public struct MilvusServerConfiguration: Sendable {
 public final class MilvusServer: Sendable {
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
     private let transport: HTTP2ServerTransport.Posix
+    /// The grace periods of `shutdown(gracePeriod:)` calls, read by `run`'s deadline task.
+    private let shutdownRequests = AsyncStream<Duration>.makeStream()
 
     /// Creates the server; nothing listens until `run(onListening:)`.
     public init(database: Database, configuration: MilvusServerConfiguration) {
@@ -69,25 +71,48 @@ public final class MilvusServer: Sendable {
             interceptors: configuration.token.map { [TokenInterceptor(token: $0)] } ?? [])
     }
 
-    /// Listens and serves until `shutdown()` is called and the calls in flight have finished.
+    /// Listens and serves until `shutdown(gracePeriod:)` is called and the calls in flight have
+    /// finished, or the grace period has passed.
     ///
     /// - Parameter onListening: called once with the bound host and port, when connections are accepted.
     /// - Throws: when the address cannot be bound or the transport fails (a bad TLS file, say).
     public func run(onListening: @escaping @Sendable (_ host: String, _ port: Int) -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.server.serve() }
+            group.addTask {
+                // The deadline: from the first shutdown request, its grace period. Ends early
+                // (cancelled) when the server stops by itself.
+                var requests = self.shutdownRequests.stream.makeAsyncIterator()
+                guard let grace = await requests.next() else { return }
+                try? await Task.sleep(for: grace)
+            }
             let address = try await transport.listeningAddress
             if let ipv4 = address.ipv4 {
                 onListening(ipv4.host, ipv4.port)
             } else if let ipv6 = address.ipv6 {
                 onListening(ipv6.host, ipv6.port)
             }
+            // Whichever ends first, the server (every call answered) or the deadline, ends the other:
+            // cancelling `serve` cancels the calls still running (see `MilvusService.answer`).
+            do {
+                try await group.next()
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+            group.cancelAll()
             try await group.waitForAll()
         }
     }
 
-    /// Stops accepting connections and calls; `run` returns once the calls in flight have finished.
-    public func shutdown() {
+    /// Stops accepting connections and calls; `run` returns once the calls in flight have
+    /// finished or, at the latest, `gracePeriod` later: the calls still running then are
+    /// cancelled (their clients see the call fail; a write the database had begun is applied
+    /// whole, atomically, before the database closes).
+    ///
+    /// Calling it again does not extend the first deadline; a shorter period does not shorten it.
+    public func shutdown(gracePeriod: Duration = .seconds(10)) {
         server.beginGracefulShutdown()
+        shutdownRequests.continuation.yield(gracePeriod)
     }
 }

@@ -43,7 +43,6 @@ extension MilvusService {
             // Milvus answers success for a collection that does not exist.
             guard database.hasCollection(request.collectionName) else { return Self.success }
             try database.dropCollection(request.collectionName)
-            forgetIndexNames(of: request.collectionName)
             return Self.success
         }
     }
@@ -101,7 +100,6 @@ extension MilvusService {
             try Self.checkDatabase(request.dbName)
             try Self.checkDatabase(request.newDbname)
             try database.renameCollection(request.oldName, to: request.newName)
-            renameIndexNames(from: request.oldName, to: request.newName)
             return Self.success
         }
     }

@@ -5,8 +5,8 @@ import QuiverMilvus
 import QuiverMilvusProtocol
 
 /// Indexes: create (which also sets the collection's metric, as in Milvus), describe, drop, state
-/// and build progress. Quiver names an index after its vector field; a different `index_name`
-/// given at creation is remembered while the server runs.
+/// and build progress. An index is named after its vector field unless `index_name` is given at
+/// creation; the database stores the name with the index, so it outlives a restart.
 extension MilvusService {
     func createIndex(request: Milvus_Proto_Milvus_CreateIndexRequest, context: ServerContext) async throws -> Milvus_Proto_Common_Status {
         let collection = request.collectionName
@@ -44,11 +44,9 @@ extension MilvusService {
             {
                 try database.changeMetric(of: collection, to: metric)
             }
-            try database.createIndex(collection, field: field.name, type: type, metric: metric, params: params)
-            let name = request.indexName
-            if !name.isEmpty && name != field.name {
-                state.indexNames.withLock { $0[IndexKey(collection: collection, field: field.name)] = name }
-            }
+            try database.createIndex(
+                collection, field: field.name, type: type, metric: metric, params: params,
+                name: request.indexName.isEmpty ? nil : request.indexName)
             return Self.success
         }
     }
@@ -58,10 +56,10 @@ extension MilvusService {
         return await answer(index: collection) { [database] in
             try requireCollection(collection, database: request.dbName)
             var response = Milvus_Proto_Milvus_DescribeIndexResponse()
-            for field in try indexedFields(collection, indexName: request.indexName, fieldName: request.fieldName) {
-                let index = try database.describeIndex(collection, field: field)
+            for index in try indexes(collection, indexName: request.indexName, fieldName: request.fieldName) {
+                let field = index.field
                 var d = Milvus_Proto_Milvus_IndexDescription()
-                d.indexName = indexName(collection, field: field)
+                d.indexName = index.name
                 d.indexID = Self.collectionID(collection + "/" + field)
                 d.fieldName = field
                 var buildParams = [String: Value]()
@@ -85,12 +83,11 @@ extension MilvusService {
         let collection = request.collectionName
         return await answer(index: collection) { [database] in
             try requireCollection(collection, database: request.dbName)
-            let fields = try indexedFields(collection, indexName: request.indexName, fieldName: request.fieldName)
-            guard fields.count == 1 else {
-                throw MilvusError.invalid("the collection has \(fields.count) indexes; name the one to drop")
+            let found = try indexes(collection, indexName: request.indexName, fieldName: request.fieldName)
+            guard found.count == 1 else {
+                throw MilvusError.invalid("the collection has \(found.count) indexes; name the one to drop")
             }
-            try database.dropIndex(collection, field: fields[0])
-            _ = state.indexNames.withLock { $0.removeValue(forKey: IndexKey(collection: collection, field: fields[0])) }
+            try database.dropIndex(collection, field: found[0].field)
             return Self.success
         }
     }
@@ -100,9 +97,8 @@ extension MilvusService {
         return await answer(index: collection) { [database] in
             try requireCollection(collection, database: request.dbName)
             var response = Milvus_Proto_Milvus_GetIndexStateResponse()
-            let fields = try indexedFields(collection, indexName: request.indexName, fieldName: request.fieldName)
-            let states = try fields.map { try database.describeIndex(collection, field: $0).state }
-            response.state = states.allSatisfy { $0 == .finished } ? .finished : .inProgress
+            let found = try indexes(collection, indexName: request.indexName, fieldName: request.fieldName)
+            response.state = found.allSatisfy { $0.state == .finished } ? .finished : .inProgress
             return response
         }
     }
@@ -114,8 +110,7 @@ extension MilvusService {
         return await answer(index: collection) { [database] in
             try requireCollection(collection, database: request.dbName)
             var response = Milvus_Proto_Milvus_GetIndexBuildProgressResponse()
-            for field in try indexedFields(collection, indexName: request.indexName, fieldName: request.fieldName) {
-                let index = try database.describeIndex(collection, field: field)
+            for index in try indexes(collection, indexName: request.indexName, fieldName: request.fieldName) {
                 response.indexedRows += Int64(index.indexedRows)
                 response.totalRows += Int64(index.totalRows)
             }
@@ -139,35 +134,18 @@ extension MilvusService {
         return field
     }
 
-    /// The name an index is reported under: the one it was created with, or its field's.
-    func indexName(_ collection: String, field: String) -> String {
-        state.indexNames.withLock { $0[IndexKey(collection: collection, field: field)] } ?? field
-    }
-
-    /// The indexed fields a request names by index name and/or field name (all of them when it
-    /// names neither).
+    /// The indexes a request names by index name and/or field name (all of them when it names
+    /// neither), described.
     ///
     /// - Throws: Milvus's IndexNotFound when none matches.
-    private func indexedFields(_ collection: String, indexName name: String, fieldName: String) throws -> [String] {
-        let fields = try database.listIndexes(collection).filter { field in
-            (name.isEmpty || indexName(collection, field: field) == name) && (fieldName.isEmpty || field == fieldName)
-        }
-        guard !fields.isEmpty else {
+    private func indexes(_ collection: String, indexName name: String, fieldName: String) throws -> [IndexDescription] {
+        let found = try database.listIndexes(collection)
+            .filter { fieldName.isEmpty || $0 == fieldName }
+            .map { try database.describeIndex(collection, field: $0) }
+            .filter { name.isEmpty || $0.name == name }
+        guard !found.isEmpty else {
             throw MilvusError.indexNotFound(collection, detail: name.isEmpty ? "no index" : "no index named '\(name)'")
         }
-        return fields
-    }
-
-    func forgetIndexNames(of collection: String) {
-        state.indexNames.withLock { names in names = names.filter { $0.key.collection != collection } }
-    }
-
-    func renameIndexNames(from old: String, to new: String) {
-        state.indexNames.withLock { names in
-            for (key, value) in names where key.collection == old {
-                names[key] = nil
-                names[IndexKey(collection: new, field: key.field)] = value
-            }
-        }
+        return found
     }
 }

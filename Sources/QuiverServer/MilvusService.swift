@@ -25,16 +25,8 @@ struct MilvusService: Milvus_Proto_Milvus_MilvusService.SimpleServiceProtocol {
 
     /// What the service keeps while the server runs.
     final class State: Sendable {
-        /// Index names given by `CreateIndex` other than the field name (Quiver names an index
-        /// after its field), so `describe_index(index_name=…)` finds them; not persisted.
-        let indexNames = Mutex<[IndexKey: String]>([:])
         /// The last timestamp `AllocTimestamp` handed out.
         let lastTimestamp = Mutex<UInt64>(0)
-    }
-
-    struct IndexKey: Hashable, Sendable {
-        var collection: String
-        var field: String
     }
 
     init(database: Database) {
@@ -48,19 +40,84 @@ struct MilvusService: Milvus_Proto_Milvus_MilvusService.SimpleServiceProtocol {
 
     /// Runs `body` on the database queue and answers its error, if any, in the response's status.
     ///
+    /// Cancellation (the server's shutdown deadline passing, see `MilvusServer.shutdown(gracePeriod:)`)
+    /// answers at once with a "cancelled" status, so the handler returns; a body already running
+    /// goes on to its end on the queue (a write stays atomic: it is applied whole or not at all),
+    /// and one not yet started never runs.
+    ///
     /// - Parameter index: the collection an index RPC is about (a `.notFound` that names no
     ///   collection then maps to Milvus's IndexNotFound).
     func answer<Response: MilvusResponse>(
         index collection: String? = nil, _ body: @escaping @Sendable () throws -> Response
     ) async -> Response {
-        await withCheckedContinuation { continuation in
-            Self.queue.async {
-                do {
-                    continuation.resume(returning: try body())
-                } catch {
-                    continuation.resume(returning: .failure(MilvusError(error, indexNotFound: collection)))
+        let reply = Reply<Response>()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                guard reply.wait(continuation) else { return }
+                Self.queue.async {
+                    guard reply.isPending else { return }
+                    do {
+                        reply.resume(try body())
+                    } catch {
+                        reply.resume(.failure(MilvusError(error, indexNotFound: collection)))
+                    }
                 }
             }
+        } onCancel: {
+            reply.resume(.failure(MilvusError(
+                code: MilvusError.unexpectedCode, legacy: .unexpectedError, reason: "the call was cancelled: the server is shutting down")))
+        }
+    }
+
+    /// The one answer of a call: the body's, or the cancellation's if it comes first.
+    private final class Reply<Response: Sendable>: Sendable {
+        private enum State {
+            case idle
+            case waiting(CheckedContinuation<Response, Never>)
+            /// Answered before the continuation was there (cancelled before the call began).
+            case early(Response)
+            case done
+        }
+        private let state = Mutex<State>(.idle)
+
+        /// Stores the continuation; `false` when the answer came first (the continuation is then resumed with it).
+        func wait(_ continuation: CheckedContinuation<Response, Never>) -> Bool {
+            let early: Response? = state.withLock { s in
+                if case .early(let r) = s {
+                    s = .done
+                    return r
+                }
+                s = .waiting(continuation)
+                return nil
+            }
+            guard let early else { return true }
+            continuation.resume(returning: early)
+            return false
+        }
+
+        /// Whether no answer has been given yet.
+        var isPending: Bool {
+            state.withLock { s in
+                if case .waiting = s { return true }
+                return false
+            }
+        }
+
+        /// Gives the answer, unless one was given already.
+        func resume(_ response: Response) {
+            let continuation: CheckedContinuation<Response, Never>? = state.withLock { s in
+                switch s {
+                case .idle:
+                    s = .early(response)
+                    return nil
+                case .waiting(let c):
+                    s = .done
+                    return c
+                case .early, .done:
+                    return nil
+                }
+            }
+            continuation?.resume(returning: response)
         }
     }
 

@@ -114,18 +114,20 @@ def wait_for_port(server: RunningServer, timeout: float = 60.0) -> None:
 
 
 def start_server(name: str, root: Path, token: str = "", quiver: Path | None = None,
-                 ) -> RunningServer:
-    """Starts `name` with a fresh data directory under `root` and waits until it accepts
-    connections. Raises RuntimeError when it cannot start."""
+                 data_dir: Path | None = None, extra_args: tuple[str, ...] = ()) -> RunningServer:
+    """Starts `name` with a fresh data directory under `root` (or `data_dir`, kept from an earlier
+    run: a restart) and waits until it accepts connections. `extra_args` go to the server's
+    command line. Raises RuntimeError when it cannot start."""
     port = free_port()
-    data_dir = root / f"{name}-{port}"
     log = root / f"{name}-{port}.log"
+    if data_dir is None:
+        data_dir = root / f"{name}-{port}"
+        data_dir.mkdir(parents=True)
     if name == "quiver":
         binary = quiver or quiver_binary()
         if binary is None:
             raise RuntimeError("no quiver binary: set QUIVER_BIN or run "
                                "`swift build --product quiver`")
-        data_dir.mkdir(parents=True)
         command = [str(binary), "serve", str(data_dir / "db.quiver"), "--host", "127.0.0.1",
                    "--port", str(port)]
         if token:
@@ -140,6 +142,7 @@ def start_server(name: str, root: Path, token: str = "", quiver: Path | None = N
                           "--port", str(port)]
     else:
         raise ValueError(name)
+    command += list(extra_args)
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL)

@@ -21,35 +21,41 @@ extension Database {
     ///   - metric: must be the collection's metric when given.
     ///   - params: build parameters with Milvus's names (`M`, `efConstruction`, `nlist`);
     ///     a parameter not given takes its default.
+    ///   - name: the index's name (Milvus's `index_name`), stored with it and reported by
+    ///     `describeIndex`; the field's name when nil. Unique within the collection.
     /// - Throws: `.invalidArgument` for a parameter outside Milvus's documented range, an unknown
-    ///   parameter or a metric that differs from the collection's; `.alreadyExists` when the field
-    ///   has a different index; `.unsupported` for an approximate index on a non-float vector field.
+    ///   parameter, a metric that differs from the collection's or a malformed name; `.alreadyExists`
+    ///   when the field has a different index (or the same one under another name) or another
+    ///   field's index has this name; `.unsupported` for an approximate index on a non-float vector field.
     public func createIndex(
-        _ collection: String, field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:]
+        _ collection: String, field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:],
+        name: String? = nil
     ) throws {
-        try createIndex(collection, IndexRequest(field: field, type: type, metric: metric, params: params))
+        try createIndex(collection, IndexRequest(field: field, type: type, metric: metric, params: params, name: name))
     }
 
     /// Defines the index an ``IndexRequest`` describes: the one implementation of `createIndex`,
     /// which the labelled calls and the `async` requirement of ``VectorDatabase`` come through.
     ///
     /// - Throws: `.invalidArgument` for a bad parameter, a metric other than the collection's or a
-    ///   field that is not a vector field; `.alreadyExists` when the field has a different index;
-    ///   `.unsupported` for an approximate index on a non-float vector field; `.notFound` when there
-    ///   is no such collection.
+    ///   field that is not a vector field, or a malformed name; `.alreadyExists` when the field has
+    ///   a different index (or the same one under another name) or another field's index has the
+    ///   name; `.unsupported` for an approximate index on a non-float vector field; `.notFound`
+    ///   when there is no such collection.
     public func createIndex(_ collection: String, _ request: IndexRequest) throws {
         let e = try engine(collection)
         let f = try vectorField(of: e.schema, named: request.field)
-        try e.createIndex(field: f, type: request.type, metric: request.metric, params: request.params)
+        try e.createIndex(field: f, type: request.type, metric: request.metric, params: request.params, name: request.name)
     }
 
     /// Defines an index by its Milvus type name (`"HNSW"`, `"IVF_FLAT"`, …).
     ///
     /// - Throws: `.invalidArgument` for an unknown type name, and as the typed overload.
     public func createIndex(
-        _ collection: String, field: String, typeName: String, metric: MetricType? = nil, params: [String: Value] = [:]
+        _ collection: String, field: String, typeName: String, metric: MetricType? = nil, params: [String: Value] = [:],
+        name: String? = nil
     ) throws {
-        try createIndex(collection, field: field, type: IndexType(validating: typeName), metric: metric, params: params)
+        try createIndex(collection, field: field, type: IndexType(validating: typeName), metric: metric, params: params, name: name)
     }
 
     /// Removes the index of `field` and its files; searches of the field become exact.
@@ -59,7 +65,7 @@ extension Database {
         try engine(collection).dropIndex(field: field)
     }
 
-    /// The fields that have an index (an index is named after its field), sorted.
+    /// The fields that have an index (one index per vector field), sorted.
     ///
     /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``.
     public func listIndexes(_ collection: String) throws -> [String] {

@@ -332,6 +332,11 @@ enum Names {
         try validate(name, what: "field")
     }
 
+    /// Index names follow the same rule (Milvus's `validateIndexName`).
+    static func validateIndex(_ name: String) throws {
+        try validate(name, what: "index")
+    }
+
     private static func validate(_ name: String, what: String) throws {
         guard !name.isEmpty else { throw QuiverError.invalidArgument("\(what) name is empty") }
         guard name.utf8.count <= 255 else {

@@ -226,13 +226,16 @@ public struct IndexRequest: Sendable, Hashable {
     public var metric: MetricType?
     /// Build parameters with Milvus's names (`M`, `efConstruction`, `nlist`).
     public var params: [String: Value]
+    /// The index's name (Milvus's `index_name`); the field's name when nil.
+    public var name: String?
 
     /// An index definition.
-    public init(field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:]) {
+    public init(field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:], name: String? = nil) {
         self.field = field
         self.type = type
         self.metric = metric
         self.params = params
+        self.name = name
     }
 }
 
@@ -325,17 +328,19 @@ extension VectorDatabase {
     ///
     /// - Throws: `.invalidArgument` for a bad parameter or metric; `.alreadyExists` when the field has a different index.
     public func createIndex(
-        _ collection: String, field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:]
+        _ collection: String, field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:],
+        name: String? = nil
     ) async throws {
-        try await createIndex(collection, IndexRequest(field: field, type: type, metric: metric, params: params))
+        try await createIndex(collection, IndexRequest(field: field, type: type, metric: metric, params: params, name: name))
     }
 
     /// Defines an index by its Milvus type name (`"HNSW"`, `"IVF_FLAT"`, …).
     ///
     /// - Throws: `.invalidArgument` for an unknown type name, and as the typed overload.
     public func createIndex(
-        _ collection: String, field: String, typeName: String, metric: MetricType? = nil, params: [String: Value] = [:]
+        _ collection: String, field: String, typeName: String, metric: MetricType? = nil, params: [String: Value] = [:],
+        name: String? = nil
     ) async throws {
-        try await createIndex(collection, field: field, type: IndexType(validating: typeName), metric: metric, params: params)
+        try await createIndex(collection, field: field, type: IndexType(validating: typeName), metric: metric, params: params, name: name)
     }
 }

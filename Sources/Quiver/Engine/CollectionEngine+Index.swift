@@ -6,29 +6,38 @@ import Dispatch
 /// lock: the locks are taken only to pick the work and, at the end, to switch the manifest to one
 /// that lists the new file (written holding `writeLock`, without `state`'s lock). Until then the
 /// segment is searched exactly. A build whose segment was compacted away, or whose index was
-/// dropped meanwhile, discards its file.
+/// dropped meanwhile, discards its file. `close` cancels the running build (`BuildCancellation`):
+/// nothing of it is written, and the next open schedules it again.
 extension CollectionEngine {
-    /// Defines an index on `field`; builds start at once in the background for the sealed segments.
-    func createIndex(field: FieldSchema, type: IndexType, metric requested: MetricType?, params: [String: Value]) throws {
+    /// Defines an index on `field`, named `name` (the field's name when nil); builds start at once
+    /// in the background for the sealed segments.
+    func createIndex(field: FieldSchema, type: IndexType, metric requested: MetricType?, params: [String: Value], name: String?) throws {
         if let requested, requested != metric {
             throw QuiverError.invalidArgument("index metric \(requested.rawValue) differs from the collection's \(metric.rawValue)")
         }
+        let name = name ?? field.name
+        try Names.validateIndex(name)
         guard case .floatVector = field.dataType else {
-            if type == .flat { return try define(field: field, type: type, params: IndexBuildParams(type: type, params: params)) }
+            if type == .flat { return try define(field: field, name: name, type: type, params: IndexBuildParams(type: type, params: params)) }
             throw QuiverError(.unsupported, "\(type.rawValue) indexes float vectors; '\(field.name)' is \(field.dataType.name) (use FLAT)")
         }
-        try define(field: field, type: type, params: IndexBuildParams(type: type, params: params))
+        try define(field: field, name: name, type: type, params: IndexBuildParams(type: type, params: params))
     }
 
-    private func define(field: FieldSchema, type: IndexType, params: IndexBuildParams) throws {
+    private func define(field: FieldSchema, name: String, type: IndexType, params: IndexBuildParams) throws {
         try serialized {
             var next = state.withLock { $0.manifest }
             if let existing = next.indexes.first(where: { $0.field == field.name }) {
-                if existing.type == type && existing.params == params { return }
-                throw QuiverError(.alreadyExists, "field '\(field.name)' already has a \(existing.type.rawValue) index; drop it first")
+                if existing.type == type && existing.params == params && existing.name == name { return }
+                throw QuiverError(
+                    .alreadyExists, "field '\(field.name)' already has a \(existing.type.rawValue) index named '\(existing.name)'; drop it first")
+            }
+            if let other = next.indexes.first(where: { $0.name == name }) {
+                throw QuiverError(.alreadyExists, "the index name '\(name)' is taken by the index of field '\(other.field)'")
             }
             next.version += 1
-            next.indexes.append(IndexDefinition(field: field.name, type: type, metric: metric, params: params, generation: next.nextIndexNumber))
+            next.indexes.append(IndexDefinition(
+                field: field.name, name: name, type: type, metric: metric, params: params, generation: next.nextIndexNumber))
             next.nextIndexNumber += 1
             try switchManifest(to: next)
         }
@@ -75,7 +84,7 @@ extension CollectionEngine {
             }
             let sealedPending = s.manifest.segments.contains { def.type != .flat && $0.indexFiles[field] == nil }
             return IndexDescription(
-                field: field, type: def.type, metric: def.metric, params: def.params.stored(for: def.type),
+                field: field, name: def.name, type: def.type, metric: def.metric, params: def.params.stored(for: def.type),
                 state: sealedPending ? .inProgress : .finished, indexedRows: indexed, pendingRows: pending)
         }
     }
@@ -148,7 +157,10 @@ extension CollectionEngine {
         let field = schema.field(named: def.field)!
         let d = field.dataType.dimension!
         let space = VectorSpace(vectors: segment.vectors(def.field), norms: segment.norms(def.field), count: segment.rowCount, dimension: d, metric: metric)
-        let index = withExtendedLifetime(segment) { SegmentIndex.build(def.type, params: def.params, space: space, threads: max(1, options.indexBuildThreads))! }
+        let index = withExtendedLifetime(segment) {
+            SegmentIndex.build(def.type, params: def.params, space: space, threads: max(1, options.indexBuildThreads), cancel: buildCancellation)!
+        }
+        if buildCancellation.isCancelled { throw QuiverError(.closed, "the index build was cancelled: the collection is closing") }
         let name = FileNames.index(segment: segment.id, number: number)
         let path = directory + "/" + name
         try FileSystem.writeFile(path, IndexFile.encode(index, segmentID: segment.id, metric: metric))

@@ -47,8 +47,10 @@ final class CollectionEngine: Sendable {
     let writeLock = Locked<Void>(())
     /// Entered by running compactions; `close` waits for it.
     let compactionGroup = DispatchGroup()
-    /// Entered by scheduled index builds; `close` waits for it.
+    /// Entered by scheduled index builds; `close` cancels the running one and waits for it.
     let indexGroup = DispatchGroup()
+    /// Set by `close`: the running index build stops early and is discarded (built again at the next open).
+    let buildCancellation = BuildCancellation()
     /// Index builds run one at a time, off the caller's thread, below its priority.
     let indexQueue = BackgroundQueue(name: "quiver.index")
     /// Background compactions run here, below the callers' priority.
@@ -293,9 +295,11 @@ final class CollectionEngine: Sendable {
         }
     }
 
-    /// Flushes (when `flush`) and closes the WAL; later calls throw `.closed`.
+    /// Flushes (when `flush`) and closes the WAL; later calls throw `.closed`. A running index
+    /// build is cancelled (it stops within one HNSW insertion or k-means step), not waited for.
     func close(flush: Bool) throws {
         state.withLock { $0.closing = true }
+        buildCancellation.cancel()
         compactionGroup.wait()
         indexGroup.wait()
         try writeLock.withLock { _ in

@@ -12,12 +12,14 @@ extension HNSWIndex {
     static let defaultSeed: UInt64 = 0x5157_4E53
 
     /// Builds the graph over every row of `space` on `threads` workers (all cores by default);
-    /// with `threads: 1` the graph is the same for the same seed.
+    /// with `threads: 1` the graph is the same for the same seed. Once `cancel` is set, the
+    /// workers stop after their current insertion and the graph returned is incomplete.
     ///
     /// - Complexity: O(n · efConstruction · M · log n) distance computations, roughly, shared
     ///   among the workers.
     static func build(space: VectorSpace, m: Int, efConstruction: Int, quantize: Bool,
-                      threads: Int = ProcessInfo.processInfo.activeProcessorCount, seed: UInt64 = defaultSeed) -> HNSWIndex {
+                      threads: Int = ProcessInfo.processInfo.activeProcessorCount, seed: UInt64 = defaultSeed,
+                      cancel: BuildCancellation? = nil) -> HNSWIndex {
         let n = space.count
         let m0 = 2 * m
         var rng = SplitMix64(seed: seed)
@@ -40,7 +42,8 @@ extension HNSWIndex {
         let (entry, top) = LinkLayout.withMutable(level0: level0, upper: &upper, upperOffsets: upperOffsets, m: m) { layout in
             levels.withUnsafeBufferPointer { lv in
                 func run<D: RowDistance>(_ dist: D) -> (Int32, Int) {
-                    GraphBuilder(layout: layout, levels: lv.baseAddress!, dist: dist, efConstruction: efConstruction, rows: n).run(workers: workers)
+                    GraphBuilder(layout: layout, levels: lv.baseAddress!, dist: dist, efConstruction: efConstruction, rows: n, cancel: cancel)
+                        .run(workers: workers)
                 }
                 let v = space.vectors, d = space.dimension
                 switch space.metric {
@@ -52,7 +55,7 @@ extension HNSWIndex {
         }
         var q: ScalarQuantizer? = nil
         var codes = PageArray<UInt8>(count: 0)
-        if quantize {
+        if quantize && cancel?.isCancelled != true {
             let sq = ScalarQuantizer(training: space)
             codes = PageArray(count: n * space.dimension)
             for i in 0..<n { sq.encode(space.row(i), to: codes.pointer + i * space.dimension) }
@@ -168,13 +171,16 @@ private struct GraphBuilder<D: RowDistance>: @unchecked Sendable {
     let rows: Int
     let locks: NodeLocks
     let state = EntryState()
+    /// Polled before each insertion; once set, the workers stop.
+    let cancel: BuildCancellation?
 
-    init(layout: LinkLayout, levels: UnsafePointer<UInt8>, dist: D, efConstruction: Int, rows: Int) {
+    init(layout: LinkLayout, levels: UnsafePointer<UInt8>, dist: D, efConstruction: Int, rows: Int, cancel: BuildCancellation?) {
         self.layout = layout
         self.levels = levels
         self.dist = dist
         self.efConstruction = efConstruction
         self.rows = rows
+        self.cancel = cancel
         locks = NodeLocks(count: rows)
     }
 
@@ -188,7 +194,10 @@ private struct GraphBuilder<D: RowDistance>: @unchecked Sendable {
             let scratch = TraversalScratch(rows: rows, maxLinks: layout.m0, ef: efConstruction)
             let selection = SelectionScratch(m0: layout.m0)
             let direct = FrozenLinks(layout: layout)
-            for node in 1..<rows { insert(node, source: direct, scratch: scratch, selection: selection) }
+            for node in 1..<rows {
+                if cancel?.isCancelled == true { break }
+                insert(node, source: direct, scratch: scratch, selection: selection)
+            }
         } else {
             let locked = LockedLinks(layout: layout, locks: locks)
             let builder = self
@@ -197,7 +206,7 @@ private struct GraphBuilder<D: RowDistance>: @unchecked Sendable {
                 let selection = SelectionScratch(m0: builder.layout.m0)
                 while true {
                     let node = builder.state.next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    if node >= builder.rows { break }
+                    if node >= builder.rows || builder.cancel?.isCancelled == true { break }
                     builder.insert(node, source: locked, scratch: scratch, selection: selection)
                 }
             }

@@ -44,9 +44,10 @@ final class IVFIndex: Sendable {
     /// every row to its nearest centroid. Both steps are nearest-centroid searches for many points
     /// at once, so they run on the batched exact-search kernels (``FlatScan``, register-blocked,
     /// on `threads` workers) in chunks of ``assignChunk`` points; the result does not depend on
-    /// `threads`.
+    /// `threads`. Once `cancel` is set, it stops after the current iteration or chunk and the
+    /// index returned is incomplete.
     static func build(space: VectorSpace, nlist requested: Int, quantize: Bool, iterations: Int = 12,
-                      seed: UInt64 = 0x4956_4621, threads: Int = 1) -> IVFIndex {
+                      seed: UInt64 = 0x4956_4621, threads: Int = 1, cancel: BuildCancellation? = nil) -> IVFIndex {
         let n = space.count, d = space.dimension
         let nlist = effectiveLists(requested, rows: n)
         var rng = SplitMix64(seed: seed)
@@ -62,7 +63,7 @@ final class IVFIndex: Sendable {
         for i in 0..<nlist { order.swapAt(i, i + Int(rng.next() % UInt64(sampleSize - i))) }
         for i in 0..<nlist { centroids += points[order[i]] }
         let metric: MetricType = space.metric == .ip ? .ip : .l2
-        for _ in 0..<iterations {
+        for _ in 0..<iterations where cancel?.isCancelled != true {
             let assignment = nearest(points, centroids: centroids, nlist: nlist, d: d, metric: metric, threads: threads)
             var sums = [Float](repeating: 0, count: nlist * d)
             var counts = [Int](repeating: 0, count: nlist)
@@ -89,7 +90,7 @@ final class IVFIndex: Sendable {
         // Assign every row, a chunk at a time (the chunk's rows are copied, normalized for COSINE).
         var lists = [[Int32]](repeating: [], count: nlist)
         var start = 0
-        while start < n {
+        while start < n && cancel?.isCancelled != true {
             let end = min(n, start + assignChunk)
             let chunk = (start..<end).map { normalizedRow(space, $0) }
             for (i, c) in nearest(chunk, centroids: centroids, nlist: nlist, d: d, metric: metric, threads: threads).enumerated() {
@@ -102,7 +103,7 @@ final class IVFIndex: Sendable {
         let ids = lists.flatMap { $0 }
         var q: ScalarQuantizer? = nil
         var codes = [UInt8]()
-        if quantize {
+        if quantize && cancel?.isCancelled != true {
             let sq = ScalarQuantizer(training: space)
             codes.reserveCapacity(n * d)
             for r in ids { sq.encode(space.row(Int(r)), into: &codes) }

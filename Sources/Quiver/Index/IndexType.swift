@@ -137,6 +137,9 @@ struct IndexSearchParams: Sendable, Hashable {
 /// An index on one vector field of a collection, as the manifest records it.
 struct IndexDefinition: Sendable, Hashable {
     var field: String
+    /// The index's name (Milvus's `index_name`): the field's name unless given at creation;
+    /// unique within the collection. Metadata only: the engine finds an index by its field.
+    var name: String
     var type: IndexType
     var metric: MetricType
     var params: IndexBuildParams
@@ -153,8 +156,10 @@ public struct IndexDescription: Sendable, Hashable {
         /// Some sealed segments are still being indexed (they are searched exactly meanwhile).
         case inProgress = "InProgress"
     }
-    /// The indexed vector field (an index is named after its field).
+    /// The indexed vector field.
     public var field: String
+    /// The index's name: the one given at creation (Milvus's `index_name`), or the field's.
+    public var name: String
     /// The index type.
     public var type: IndexType
     /// The metric the index was built for, the collection's.
@@ -171,12 +176,13 @@ public struct IndexDescription: Sendable, Hashable {
     public var totalRows: Int
 
     /// A description (for backends other than the embedded engine); ``totalRows`` is
-    /// `indexedRows + pendingRows`.
+    /// `indexedRows + pendingRows`, ``name`` the field's name when nil.
     public init(
-        field: String, type: IndexType, metric: MetricType, params: [String: Value], state: State, indexedRows: Int,
-        pendingRows: Int
+        field: String, name: String? = nil, type: IndexType, metric: MetricType, params: [String: Value], state: State,
+        indexedRows: Int, pendingRows: Int
     ) {
         self.field = field
+        self.name = name ?? field
         self.type = type
         self.metric = metric
         self.params = params

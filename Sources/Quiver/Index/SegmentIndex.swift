@@ -15,15 +15,17 @@ enum SegmentIndex: Sendable {
 
     /// Builds the index `type` over the float vectors of `space` on `threads` workers (all cores
     /// by default). With 1 an HNSW graph depends only on the data; IVF lists never depend on `threads`.
+    /// When `cancel` is set during the build, it returns early with an incomplete index that the
+    /// caller must discard (check `cancel.isCancelled` after the call).
     static func build(_ type: IndexType, params: IndexBuildParams, space: VectorSpace,
-                      threads: Int = ProcessInfo.processInfo.activeProcessorCount) -> SegmentIndex? {
+                      threads: Int = ProcessInfo.processInfo.activeProcessorCount, cancel: BuildCancellation? = nil) -> SegmentIndex? {
         switch type {
         case .flat: return nil
         case .hnsw, .autoIndex, .hnswSQ:
             return .hnsw(HNSWIndex.build(space: space, m: params.m, efConstruction: params.efConstruction, quantize: type == .hnswSQ,
-                                         threads: threads))
+                                         threads: threads, cancel: cancel))
         case .ivfFlat, .ivfSQ8:
-            return .ivf(IVFIndex.build(space: space, nlist: params.nlist, quantize: type == .ivfSQ8, threads: threads))
+            return .ivf(IVFIndex.build(space: space, nlist: params.nlist, quantize: type == .ivfSQ8, threads: threads, cancel: cancel))
         }
     }
 

@@ -48,8 +48,9 @@ struct Manifest: Sendable, Equatable {
             "next_index_number": .int(Int64(bitPattern: nextIndexNumber)),
             "indexes": .array(indexes.map { d in
                 .object([
-                    "field": .string(d.field), "type": .string(d.type.rawValue), "metric": .string(d.metric.rawValue),
-                    "params": .object(d.params.stored(for: d.type)), "generation": .int(Int64(bitPattern: d.generation)),
+                    "field": .string(d.field), "name": .string(d.name), "type": .string(d.type.rawValue),
+                    "metric": .string(d.metric.rawValue), "params": .object(d.params.stored(for: d.type)),
+                    "generation": .int(Int64(bitPattern: d.generation)),
                 ])
             }),
         ])
@@ -115,7 +116,18 @@ struct Manifest: Sendable, Equatable {
                     case .object(let params)? = od["params"], case .int(let generation)? = od["generation"], generation >= 0,
                     let built = try? IndexBuildParams(type: type, params: params)
                 else { throw bad("bad index definition") }
-                m.indexes.append(IndexDefinition(field: field, type: type, metric: metric, params: built, generation: UInt64(bitPattern: generation)))
+                // "name" is absent from manifests written before index names were stored: the field's name.
+                let name: String
+                switch od["name"] {
+                case nil: name = field
+                case .string(let given)? where (try? Names.validateIndex(given)) != nil: name = given
+                default: throw bad("bad index name of field '\(field)'")
+                }
+                guard !m.indexes.contains(where: { $0.field == field || $0.name == name }) else {
+                    throw bad("two index definitions for field '\(field)' or name '\(name)'")
+                }
+                m.indexes.append(IndexDefinition(
+                    field: field, name: name, type: type, metric: metric, params: built, generation: UInt64(bitPattern: generation)))
             }
         }
         return m
