@@ -5,7 +5,14 @@ machine, plus Quiver's in-process search over the same vectors and index for wha
     bash scripts/test-pymilvus.sh -k nothing 2>/dev/null; # (or any way to get .venv-pymilvus)
     swift build -c release --product quiver
     swift build -c release --package-path Benchmarks --product quiver-bench
-    .venv-pymilvus/bin/python Benchmarks/milvus_protocol_bench.py [--rows 100000] [--queries 1000]
+    .venv-pymilvus/bin/python Benchmarks/milvus_protocol_bench.py [--rows 100000] [--queries 1000] \
+        [--repeat 3]
+
+With --repeat N the servers run N times each, interleaved (quiver, milvus-lite, milvus-lite,
+quiver, ...) so that a machine busy with other work weighs on both alike; every run is printed and
+the table gives the median of each column. Each phase records wall time and CPU time: the
+server's (user + system of its process, from /proc/PID/stat) and the client's (this Python
+process), since on a shared machine wall time is noisy and CPU time much less so.
 
 For each server (fresh data directory, free loopback port, started and stopped here):
 1. create a collection: id INT64 primary, vector FLOAT_VECTOR(128), tag INT64, price DOUBLE, with
@@ -15,7 +22,8 @@ For each server (fresh data directory, free loopback port, started and stopped h
 3. flush, wait until describe_index reports every row indexed, and 2 s more (milvus-lite swaps
    its index in after reporting it done);
 4. single-query search, top 10, no output fields: warm-up queries, then each query alone
-   (p50, p99, queries/s);
+   (p50, p99, queries/s), and the same number of `GetVersion` calls (an RPC that does nothing:
+   the floor of pymilvus + gRPC + loopback, to tell the client's and transport's share);
 5. filtered query `tag == T and price < 50.0` returning id and price (p50, p99), and a filtered
    search (`tag < 10`, top 10; p50, p99).
 Then Quiver's in-process search: `quiver-bench search` over the same base and query vectors with
@@ -30,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +47,7 @@ from pathlib import Path
 
 import numpy as np
 from pymilvus import DataType, MilvusClient
+from pymilvus.grpc_gen import milvus_pb2
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -45,6 +55,31 @@ sys.path.insert(0, str(REPO / "Tests" / "pymilvus"))
 from servers import milvus_lite_command, quiver_binary, start_server  # noqa: E402
 
 DIM, BATCH, K, COLLECTION = 128, 1000, 10, "bench"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid):
+    """CPU seconds (user + system, every thread) that process `pid` and its children that it
+    waited for have used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:15]) / TICKS
+
+
+class Phase:
+    """Wall seconds, server CPU seconds and client (this process) CPU seconds of a `with` block."""
+
+    def __init__(self, pid):
+        self.pid = pid
+
+    def __enter__(self):
+        self.wall0, self.server0 = time.perf_counter(), process_cpu(self.pid)
+        self.client0 = time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.wall0
+        self.server = process_cpu(self.pid) - self.server0
+        self.client = time.process_time() - self.client0
 
 
 def percentile(samples, p):
@@ -69,8 +104,20 @@ def recall(found, exact):
     return float(np.mean([len(set(f) & set(e)) / len(e) for f, e in zip(found, exact)]))
 
 
+def timed(calls, pid):
+    """Runs each call alone; returns (latencies in seconds, the Phase, the results)."""
+    latencies, results = [], []
+    with Phase(pid) as phase:
+        for call in calls:
+            t0 = time.perf_counter()
+            results.append(call())
+            latencies.append(time.perf_counter() - t0)
+    return latencies, phase, results
+
+
 def bench_server(kind, root, base, tags, prices, queries, exact, warmup, quiver):
     server = start_server(kind, root, quiver=quiver)
+    pid = server.process.pid
     try:
         client = MilvusClient(uri=server.uri)
         schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -87,49 +134,41 @@ def bench_server(kind, root, base, tags, prices, queries, exact, warmup, quiver)
         batches = [[{"id": i, "vector": base[i].tolist(), "tag": int(tags[i]),
                      "price": float(prices[i])} for i in range(s, min(s + BATCH, rows))]
                    for s in range(0, rows, BATCH)]
-        t0 = time.perf_counter()
-        for batch in batches:
-            client.insert(COLLECTION, batch)
-        insert_s = time.perf_counter() - t0
+        with Phase(pid) as insert:
+            for batch in batches:
+                client.insert(COLLECTION, batch)
 
-        t0 = time.perf_counter()
-        client.flush(COLLECTION)
-        deadline = time.monotonic() + 1800
-        while True:
-            described = client.describe_index(COLLECTION, "vector")
-            if described["state"] == "Finished" and described.get("indexed_rows") == rows:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{kind}: index not built in 30 min: {described}")
-            time.sleep(0.2)
-        index_s = time.perf_counter() - t0
+        with Phase(pid) as build:
+            client.flush(COLLECTION)
+            deadline = time.monotonic() + 1800
+            while True:
+                described = client.describe_index(COLLECTION, "vector")
+                if described["state"] == "Finished" and described.get("indexed_rows") == rows:
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{kind}: index not built in 30 min: {described}")
+                time.sleep(0.2)
         time.sleep(2.0)
 
-        for q in queries[:warmup]:
-            client.search(COLLECTION, [q.tolist()], limit=K)
-        latencies, found = [], []
-        t_all = time.perf_counter()
-        for q in queries:
-            vector = q.tolist()
-            t0 = time.perf_counter()
-            hits = client.search(COLLECTION, [vector], limit=K)[0]
-            latencies.append(time.perf_counter() - t0)
-            found.append([h["id"] for h in hits])
-        search_s = time.perf_counter() - t_all
+        vectors = [q.tolist() for q in queries]
+        for vector in vectors[:warmup]:
+            client.search(COLLECTION, [vector], limit=K)
+        latencies, search, hits = timed(
+            [lambda v=v: client.search(COLLECTION, [v], limit=K)[0] for v in vectors], pid)
+        found = [[h["id"] for h in hit] for hit in hits]
 
-        query_lat, query_rows = [], 0
-        for t in range(100):
-            t0 = time.perf_counter()
-            result = client.query(COLLECTION, filter=f"tag == {t} and price < 50.0",
-                                  output_fields=["id", "price"])
-            query_lat.append(time.perf_counter() - t0)
-            query_rows += len(result)
-        filtered_search_lat = []
-        for q in queries[:200]:
-            vector = q.tolist()
-            t0 = time.perf_counter()
-            client.search(COLLECTION, [vector], limit=K, filter="tag < 10")
-            filtered_search_lat.append(time.perf_counter() - t0)
+        # The floor: an RPC that does nothing, through the same client's channel.
+        stub = client._get_connection()._stub
+        request = milvus_pb2.GetVersionRequest()
+        empty_lat, empty, _ = timed([lambda: stub.GetVersion(request, timeout=10)] * len(vectors), pid)
+
+        query_lat, filtered_query, results = timed(
+            [lambda t=t: client.query(COLLECTION, filter=f"tag == {t} and price < 50.0",
+                                      output_fields=["id", "price"]) for t in range(100)], pid)
+        query_rows = sum(len(r) for r in results)
+        filtered_search_lat, filtered_search, _ = timed(
+            [lambda v=v: client.search(COLLECTION, [v], limit=K, filter="tag < 10")
+             for v in vectors[:200]], pid)
         count = client.query(COLLECTION, filter="", output_fields=["count(*)"])[0]["count(*)"]
         client.close()
     finally:
@@ -137,17 +176,27 @@ def bench_server(kind, root, base, tags, prices, queries, exact, warmup, quiver)
     return {
         "server": kind, "rows": rows, "count": count,
         "index_type": described["index_type"],
-        "insert_rows_per_s": rows / insert_s, "insert_s": insert_s,
-        "flush_and_index_s": index_s,
+        "insert_rows_per_s": rows / insert.wall, "insert_s": insert.wall,
+        "insert_server_cpu_s": insert.server, "insert_client_cpu_s": insert.client,
+        "insert_rows_per_server_cpu_s": rows / max(insert.server, 1e-9),
+        "flush_and_index_s": build.wall, "flush_and_index_server_cpu_s": build.server,
         "search_p50_ms": percentile(latencies, 0.5) * 1e3,
         "search_p99_ms": percentile(latencies, 0.99) * 1e3,
-        "search_qps": len(queries) / search_s,
+        "search_qps": len(queries) / search.wall,
+        "search_server_cpu_ms": search.server / len(queries) * 1e3,
+        "search_client_cpu_ms": search.client / len(queries) * 1e3,
+        "search_per_server_cpu_s": len(queries) / max(search.server, 1e-9),
+        "empty_rpc_p50_ms": percentile(empty_lat, 0.5) * 1e3,
+        "empty_rpc_server_cpu_ms": empty.server / len(empty_lat) * 1e3,
+        "empty_rpc_client_cpu_ms": empty.client / len(empty_lat) * 1e3,
         "recall_at_10": recall(found, exact),
         "query_p50_ms": percentile(query_lat, 0.5) * 1e3,
         "query_p99_ms": percentile(query_lat, 0.99) * 1e3,
+        "query_server_cpu_ms": filtered_query.server / len(query_lat) * 1e3,
         "query_rows_avg": query_rows / len(query_lat),
         "filtered_search_p50_ms": percentile(filtered_search_lat, 0.5) * 1e3,
         "filtered_search_p99_ms": percentile(filtered_search_lat, 0.99) * 1e3,
+        "filtered_search_server_cpu_ms": filtered_search.server / len(filtered_search_lat) * 1e3,
     }
 
 
@@ -167,11 +216,22 @@ def bench_in_process(bench_binary, root, base, queries, exact, warmup):
     return result
 
 
+def median_run(runs):
+    """Each numeric field's median over `runs` (the other fields from the first run)."""
+    merged = dict(runs[0])
+    for key, value in runs[0].items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            merged[key] = statistics.median(r[key] for r in runs)
+    merged["runs"] = len(runs)
+    return merged
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per server, interleaved")
     parser.add_argument("--servers", default="quiver,milvus-lite")
     parser.add_argument("--quiver-bench", help="quiver-bench binary (default: Benchmarks' "
                         "release build); 'none' skips the in-process measurement")
@@ -185,51 +245,74 @@ def main():
     prices = rng.uniform(0, 100, size=args.rows)
     exact = exact_top_k(base, queries, K)
 
+    kinds = [s for s in args.servers.split(",") if s]
+    if "milvus-lite" in kinds and milvus_lite_command() is None:
+        sys.exit("milvus-lite is not installed here")
     quiver = quiver_binary("release")
-    results = []
+    binary = None
+    if args.quiver_bench != "none":
+        binary = Path(args.quiver_bench) if args.quiver_bench else Path(subprocess.run(
+            ["swift", "build", "-c", "release", "--package-path", str(HERE),
+             "--show-bin-path"], check=True, capture_output=True, text=True,
+        ).stdout.strip()) / "quiver-bench"
+    runs = {kind: [] for kind in kinds}
+    in_process_runs = []
+    started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
+    loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="milvus-protocol-bench-") as tmp:
         root = Path(tmp)
-        for kind in [s for s in args.servers.split(",") if s]:
-            if kind == "milvus-lite" and milvus_lite_command() is None:
-                sys.exit("milvus-lite is not installed here")
-            results.append(bench_server(kind, root, base, tags, prices, queries, exact,
-                                        args.warmup, quiver))
-            print(json.dumps(results[-1]), file=sys.stderr, flush=True)
-        in_process = None
-        if args.quiver_bench != "none":
-            binary = Path(args.quiver_bench) if args.quiver_bench else Path(subprocess.run(
-                ["swift", "build", "-c", "release", "--package-path", str(HERE),
-                 "--show-bin-path"], check=True, capture_output=True, text=True,
-            ).stdout.strip()) / "quiver-bench"
-            in_process = bench_in_process(binary, root, base, queries, exact, args.warmup)
-            print(json.dumps(in_process), file=sys.stderr, flush=True)
+        for repetition in range(args.repeat):
+            order = kinds if repetition % 2 == 0 else list(reversed(kinds))
+            for kind in order:
+                result = bench_server(kind, root, base, tags, prices, queries, exact,
+                                      args.warmup, quiver)
+                result["load_1min"] = os.getloadavg()[0]
+                loads.append(result["load_1min"])
+                runs[kind].append(result)
+                print(json.dumps(result), file=sys.stderr, flush=True)
+            if binary is not None:
+                result = bench_in_process(binary, root, base, queries, exact, args.warmup)
+                loads.append(os.getloadavg()[0])
+                in_process_runs.append(result)
+                print(json.dumps(result), file=sys.stderr, flush=True)
 
-    print(f"{args.rows} rows × {DIM}, {args.queries} single queries (top {K}, L2), "
-          f"inserts in batches of {BATCH}\n")
-    print("| | insert rows/s | index | search p50 ms | p99 ms | queries/s | recall@10 | "
-          "filtered query p50 / p99 ms (rows) | filtered search p50 / p99 ms |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    results = [median_run(runs[kind]) for kind in kinds]
+    in_process = median_run(in_process_runs) if in_process_runs else None
+    print(f"{args.rows} rows × {DIM}, {args.queries} single queries (top {K}, L2), inserts in "
+          f"batches of {BATCH}; started {started}, {args.repeat} run(s) per server, interleaved, "
+          f"medians; 1-min load {min(loads):.1f}–{max(loads):.1f} on {os.cpu_count()} CPUs\n")
+    print("| | insert rows/s | rows per server CPU-s | index | search p50 ms | p99 ms | queries/s "
+          "| server CPU ms per search | recall@10 | empty RPC p50 ms | filtered query p50 / p99 ms "
+          "(rows) | filtered search p50 / p99 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['server']} | {r['insert_rows_per_s']:,.0f} | {r['index_type']} "
+        print(f"| {r['server']} | {r['insert_rows_per_s']:,.0f} | "
+              f"{r['insert_rows_per_server_cpu_s']:,.0f} | {r['index_type']} "
               f"| {r['search_p50_ms']:.3f} | {r['search_p99_ms']:.3f} | {r['search_qps']:,.0f} "
-              f"| {r['recall_at_10']:.4f} | {r['query_p50_ms']:.2f} / {r['query_p99_ms']:.2f} "
-              f"({r['query_rows_avg']:.0f}) | {r['filtered_search_p50_ms']:.2f} / "
-              f"{r['filtered_search_p99_ms']:.2f} |")
+              f"| {r['search_server_cpu_ms']:.3f} | {r['recall_at_10']:.4f} "
+              f"| {r['empty_rpc_p50_ms']:.3f} "
+              f"| {r['query_p50_ms']:.2f} / {r['query_p99_ms']:.2f} ({r['query_rows_avg']:.0f}) "
+              f"| {r['filtered_search_p50_ms']:.2f} / {r['filtered_search_p99_ms']:.2f} |")
     if in_process is not None:
-        print(f"| in-process (quiver-bench) | "
-              f"| {in_process['index']} | {in_process['p50_ms']:.3f} | {in_process['p99_ms']:.3f} "
-              f"| {in_process['qps_single']:,.0f} | {in_process['recall_at_10']:.4f} | | |")
+        print(f"| in-process (quiver-bench) | | | {in_process['index']} "
+              f"| {in_process['p50_ms']:.3f} | {in_process['p99_ms']:.3f} "
+              f"| {in_process['qps_single']:,.0f} | | {in_process['recall_at_10']:.4f} | | | |")
     by = {r["server"]: r for r in results}
     if "quiver" in by and "milvus-lite" in by:
         q, m = by["quiver"], by["milvus-lite"]
-        print(f"\nquiver / milvus-lite: insert {q['insert_rows_per_s'] / m['insert_rows_per_s']:.1f}×, "
-              f"search {q['search_qps'] / m['search_qps']:.1f}× (queries/s), "
+        print(f"\nquiver / milvus-lite: insert {q['insert_rows_per_s'] / m['insert_rows_per_s']:.1f}× "
+              f"(wall), {q['insert_rows_per_server_cpu_s'] / m['insert_rows_per_server_cpu_s']:.1f}× "
+              f"(server CPU); search {q['search_qps'] / m['search_qps']:.1f}× (queries/s), "
+              f"{m['search_server_cpu_ms'] / q['search_server_cpu_ms']:.1f}× (server CPU); "
               f"filtered query {m['query_p50_ms'] / q['query_p50_ms']:.1f}× (p50)")
     if "quiver" in by and in_process is not None:
-        print(f"server adds {by['quiver']['search_p50_ms'] - in_process['p50_ms']:.3f} ms to a "
-              f"search at p50 ({by['quiver']['search_p50_ms']:.3f} vs {in_process['p50_ms']:.3f})")
+        q = by["quiver"]
+        print(f"server adds {q['search_p50_ms'] - in_process['p50_ms']:.3f} ms to a search at p50 "
+              f"({q['search_p50_ms']:.3f} through pymilvus vs {in_process['p50_ms']:.3f} in-process); "
+              f"an empty RPC takes {q['empty_rpc_p50_ms']:.3f} ms; pymilvus spends "
+              f"{q['search_client_cpu_ms']:.3f} ms CPU per search call")
     if args.json:
-        print(json.dumps({"servers": results, "in_process": in_process}, indent=1))
+        print(json.dumps({"servers": runs, "in_process": in_process_runs}, indent=1))
 
 
 if __name__ == "__main__":
