@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "QuiverRAG", targets: ["QuiverRAG"]),
         .executable(name: "quiver", targets: ["QuiverCLI"]),
         .library(name: "QuiverMiniLM", targets: ["QuiverMiniLM"]),
+        .library(name: "QuiverRemote", targets: ["QuiverRemote"]),
         .executable(name: "quiver-crash", targets: ["QuiverCrashHarness"]),
     ],
     dependencies: [
@@ -97,6 +98,23 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
+        ),
+        // RemoteDatabase: the VectorDatabase API on a Milvus server (gRPC client).
+        .target(
+            name: "QuiverRemote",
+            dependencies: [
+                "Quiver",
+                "QuiverMilvus",
+                "QuiverMilvusProtocol",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        .testTarget(
+            name: "QuiverRemoteTests",
+            dependencies: ["QuiverRemote", "QuiverMilvus", "QuiverServer", "Quiver", "QuiverTestSupport"]
         ),
         .testTarget(name: "QuiverMilvusTests", dependencies: ["QuiverMilvus", "QuiverMilvusProtocol", "Quiver"]),
         .executableTarget(name: "QuiverCrashHarness", dependencies: ["Quiver"]),

@@ -9,14 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=.venv-pymilvus
-requirements=Tests/pymilvus/requirements.txt
-if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
-fi
-if ! cmp -s "$requirements" "$venv/.installed-requirements"; then
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
-    cp "$requirements" "$venv/.installed-requirements"
-fi
+bash scripts/pymilvus-venv.sh
 
 servers=${QUIVER_PYTEST_SERVERS:-quiver,milvus-lite}
 server_args=()

