@@ -5,7 +5,8 @@
 //
 // Families, one file each: float32.c (pairwise dot / L2, the HNSW walk's distances, the
 // unpacked block kernel of flat scans), panel.c (the packed batch micro-kernel), half.c
-// (float16 and bfloat16 rows), binary.c (HAMMING, JACCARD), sq8.c (8-bit scalar quantization).
+// (float16 and bfloat16 rows), binary.c (HAMMING, JACCARD), sq8.c (8-bit scalar quantization);
+// scores.c (a flat scan's scores to top-k candidates) has one variant and is called directly.
 // Variants are named after their instruction set: `_baseline` (x86-64 SSE2), `_haswell` (AVX2,
 // FMA, F16C), `_skylake` (AVX-512 F; only the walk's kernels differ from `_haswell`) and
 // `_neon` (arm64).
@@ -94,6 +95,16 @@ typedef struct {
     /// `Σ q[i] × codes[i]` over `d` dimensions.
     float (*sq8_dot)(const float *q, const uint8_t *codes, size_t d);
 } quiver_kernels;
+
+// MARK: Scores to top-k candidates (scores.c; one variant: no arithmetic differs between levels)
+
+/// `scores[j] = max(0, (query_square + row_squares[j]) − 2 × scores[j])` for `n` scores (dot
+/// products to squared L2 distances); NaN stays NaN.
+void quiver_expand_l2(float *scores, size_t n, float query_square, const float *row_squares);
+/// The bits `j < n ≤ 64` of `mask` whose score can enter a top k: `lower < scores[j] ≤ upper`
+/// when higher is better, otherwise `lower ≤ scores[j] < upper` (NaN never).
+uint64_t quiver_select_scores(const float *scores, size_t n, int higher_is_better, float lower, float upper,
+                              uint64_t mask);
 
 /// The kernels of `isa` (a `quiver_isa`), or NULL when this CPU cannot run them (or the
 /// architecture has no such level). For tests and benchmarks that compare levels.

@@ -335,21 +335,13 @@ enum StoredRows {
     /// Turns `n` dot products into squared L2 distances: `max(0, qq + rr[j] − 2·dot)`.
     @inline(__always)
     func expand(_ scores: UnsafeMutablePointer<Float>, _ n: Int, _ qq: Float, _ rr: UnsafePointer<Float>) {
-        let q = SIMD8(repeating: qq)
-        var j = 0
-        while j + 8 <= n {
-            var v = q + Kernels.load8(rr + j) - 2 * Kernels.load8(scores + j)
-            v.replace(with: 0, where: v .< 0)
-            UnsafeMutableRawPointer(scores + j).storeBytes(of: v, as: SIMD8<Float>.self)
-            j += 8
-        }
-        while j < n {
-            scores[j] = Swift.max(0, qq + rr[j] - 2 * scores[j])
-            j += 1
-        }
+        Kernels.expandL2(scores, n, querySquare: qq, rowSquares: rr)
     }
 
     /// Offers the `n` scores at `scores` (rows `firstRow...`, those whose bit is set in `mask`).
+    /// The candidates are chosen in C against the threshold at the start of the block (a debug
+    /// build's Swift would spend most of a batch here); `push` rejects those a row pushed
+    /// earlier in the block has since shut out, as a per-row threshold would.
     @inline(__always)
     func offer(
         _ scores: UnsafeMutablePointer<Float>, _ n: Int, firstRow: Int, mask: UInt64, query: Int,
@@ -369,24 +361,13 @@ enum StoredRows {
             }
         }
         let higher = metric.higherIsBetter
-        var j = 0
-        while j < n {
-            let m = min(8, n - j)
-            let v = m == 8 ? Kernels.load8(scores + j) : Kernels.loadPartial(scores + j, m)
-            let pass: SIMDMask<SIMD8<Int32>>
-            if higher {
-                let lo = Swift.max(top.threshold, lower)
-                pass = (v .> SIMD8(repeating: lo)) .& (v .<= SIMD8(repeating: upper))
-            } else {
-                let hi = Swift.min(top.threshold, upper)
-                pass = (v .< SIMD8(repeating: hi)) .& (v .>= SIMD8(repeating: lower))
-            }
-            if any(pass) {
-                for lane in 0..<m where pass[lane] && (mask >> UInt64(j + lane)) & 1 != 0 {
-                    top.push(row: firstRow + j + lane, distance: v[lane])
-                }
-            }
-            j += 8
+        var bits = Kernels.selectScores(
+            scores, n, higherIsBetter: higher, lower: higher ? Swift.max(top.threshold, lower) : lower,
+            upper: higher ? upper : Swift.min(top.threshold, upper), mask: mask)
+        while bits != 0 {
+            let j = bits.trailingZeroBitCount
+            bits &= bits &- 1
+            top.push(row: firstRow + j, distance: scores[j])
         }
     }
 }

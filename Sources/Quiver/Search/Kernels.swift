@@ -97,6 +97,21 @@ internal import CQuiverKernels
         table.k.pointee.l2_squared_wide(a, b, n)
     }
 
+    // MARK: Scores to top-k candidates (scores.c)
+
+    /// Turns `n` dot products into squared L2 distances in place: `max(0, querySquare + rowSquares[j] − 2·dot)`.
+    static func expandL2(_ scores: UnsafeMutablePointer<Float>, _ n: Int, querySquare: Float, rowSquares: UnsafePointer<Float>) {
+        quiver_expand_l2(scores, n, querySquare, rowSquares)
+    }
+
+    /// The bits of `mask` (rows `j < n ≤ 64`) whose score is in range: `lower < s ≤ upper` when
+    /// higher is better, otherwise `lower ≤ s < upper`; never NaN.
+    static func selectScores(
+        _ scores: UnsafePointer<Float>, _ n: Int, higherIsBetter: Bool, lower: Float, upper: Float, mask: UInt64
+    ) -> UInt64 {
+        quiver_select_scores(scores, n, higherIsBetter ? 1 : 0, lower, upper, mask)
+    }
+
     /// Cosine similarity from a dot product and the two norms: clamped to [-1, 1], 0 when a norm is 0.
     @inlinable @inline(__always)
     public static func cosine(dot: Float, _ normA: Float, _ normB: Float) -> Float {
