@@ -14,7 +14,7 @@ extension QuiverCommand {
                 context is printed, the variables to set are named, and the exit status is 2. \
                 --json prints {"answer", "model", "sources": [...]}.
                 """)
-        @Argument(help: "The database directory.") var db: String
+        @Argument(help: databaseArgumentHelp) var db: String
         @Argument(help: "The question.") var question: String
         @Option(help: "The collection.") var collection: String = "docs"
         @Option(help: "How many chunks to give the model.") var limit: Int = 3
@@ -32,12 +32,12 @@ extension QuiverCommand {
 
         func run() async throws {
             let chatConfiguration = ChatConfiguration.fromEnvironment()
-            let database = try await Database.open(at: db)
+            let database = try await openDatabase(db)
             do {
                 var sources = [RetrievedChunk]()
                 var embedding: (any EmbeddingFunction)? = nil
                 if !noRag {
-                    guard database.hasCollection(collection) else {
+                    guard try await database.hasCollection(collection) else {
                         throw ValidationError("collection '\(collection)' does not exist in '\(db)': run `quiver ingest` first")
                     }
                     embedding = try await RAGCommandSupport.embedder(choice: nil, database: database, collection: collection, options: http.options)

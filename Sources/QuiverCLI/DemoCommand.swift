@@ -16,45 +16,45 @@ struct DemoRandom: RandomNumberGenerator {
 
 extension QuiverCommand {
     /// A walk-through of the engine: create, insert, flush, reopen, search.
-    struct Demo: ParsableCommand {
+    struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Walk through the engine: create a collection, insert, flush, reopen and search.")
         @Argument(help: "The database directory (created when missing).") var db: String = "./quiver_demo.quiver"
         @Option(help: "Rows to insert.") var rows: Int = 10_000
         @Option(help: "Vector dimension.") var dimension: Int = 32
 
-        func run() throws {
+        func run() async throws {
             let d = dimension
             var generator = DemoRandom(state: 42)
             let vectors = (0..<rows).map { _ in (0..<d).map { _ in Float.random(in: -1...1, using: &generator) } }
             let colors = ["red", "green", "blue"]
             do {
-                let db = try Database.open(at: db)
-                if db.hasCollection("demo") { try db.dropCollection("demo") }
-                try db.createCollection("demo", dimension: d, metric: .cosine)
+                let db = try await openDatabase(db)
+                if try await db.hasCollection("demo") { try await db.dropCollection("demo") }
+                try await db.createCollection("demo", dimension: d, metric: .cosine)
                 let start = Date()
                 for batchStart in stride(from: 0, to: rows, by: 10_000) {
                     let batch = (batchStart..<min(batchStart + 10_000, rows)).map { i -> Row in
                         ["id": .int(Int64(i)), "vector": .vector(vectors[i]), "color": .string(colors[i % 3]), "n": .int(Int64(i))]
                     }
-                    _ = try db.insert("demo", rows: batch)
+                    _ = try await db.insert("demo", rows: batch)
                 }
                 print("inserted \(rows) rows of \(d) dimensions in \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
                 let flushStart = Date()
-                try db.flush("demo")
+                try await db.flush("demo")
                 print("flushed in \(String(format: "%.2f", Date().timeIntervalSince(flushStart))) s; closing and reopening")
-                try db.close()
+                try await db.close()
             }
             let start = Date()
-            let db = try Database.open(at: db)
-            print("reopened in \(String(format: "%.1f", Date().timeIntervalSince(start) * 1000)) ms; stats:", try db.collectionStats("demo"))
+            let db = try await openDatabase(db)
+            print("reopened in \(String(format: "%.1f", Date().timeIntervalSince(start) * 1000)) ms; stats:", try await db.collectionStats("demo"))
             let query = vectors[42]
-            let hits = try db.search("demo", vectors: [query], limit: 3, outputFields: ["color", "n"])
+            let hits = try await db.search("demo", vectors: [query], limit: 3, outputFields: ["color", "n"])
             print("top 3 for the vector of row 42 (cosine similarity):")
             for hit in hits[0] {
                 print("  id \(hit.id.jsonString)  distance \(hit.distance)  \(Value.object(hit.entity).jsonString)")
             }
-            try db.close()
+            try await db.close()
         }
     }
 }

@@ -52,7 +52,7 @@ extension QuiverCommand {
         func run() async throws {
             let files = try RAGCommandSupport.expand(paths)
             guard !files.isEmpty else { throw ValidationError("no .md, .markdown, .mdx or .txt files under \(paths.joined(separator: ", "))") }
-            let database = try await Database.open(at: db)
+            let database = try await openDatabase(db)
             do {
                 let embedding = try await RAGCommandSupport.embedder(
                     choice: embedder, database: database, collection: collection, options: http.options)
@@ -155,9 +155,9 @@ enum RAGCommandSupport {
     /// The embedder for `choice`, or, without one, the one the collection was made with, else
     /// the built-in model when available, else the HTTP embedder when configured.
     static func embedder(
-        choice: String?, database: Database, collection: String, options: HTTPOptions
+        choice: String?, database: any VectorDatabase, collection: String, options: HTTPOptions
     ) async throws -> any EmbeddingFunction {
-        let stored = try RAGSchema.storedEmbedderName(in: database, collection: collection)
+        let stored = try await RAGSchema.storedEmbedderName(in: database, collection: collection)
         var kind = choice
         if kind == nil, let stored {
             kind = stored.hasPrefix("openai:") ? "openai" : stored == BuiltInEmbedding.name ? "local" : nil

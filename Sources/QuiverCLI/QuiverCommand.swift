@@ -16,9 +16,22 @@ struct QuiverCommand: AsyncParsableCommand {
     )
 }
 
+/// What a verb's `DB` argument is, in its help.
+let databaseArgumentHelp = ArgumentHelp("The database directory.")
+
+/// A verb's database.
+struct DatabaseArguments: ParsableArguments {
+    @Argument(help: databaseArgumentHelp) var db: String
+
+    /// Opens the database; see ``openDatabase(_:)``.
+    func open() async throws -> any VectorDatabase {
+        try await openDatabase(db)
+    }
+}
+
 /// The database and collection arguments most verbs share.
 struct CollectionArguments: ParsableArguments {
-    @Argument(help: "The database directory.") var db: String
+    @OptionGroup var database: DatabaseArguments
     @Argument(help: "The collection name.") var collection: String
 }
 
@@ -35,17 +48,40 @@ struct FilterOptions: ParsableArguments {
     }
 }
 
+/// Opens the database a verb names, as an `any VectorDatabase`: the one opener of every verb
+/// (a path opens or creates the embedded engine). A server's `http(s)://` URL is refused with
+/// `.unsupported` rather than taken for a directory name.
+///
+/// - Throws: `.unsupported` for a URL; the engine's errors (`.locked`, `.corruption`, `.io`).
+func openDatabase(_ uri: String) async throws -> any VectorDatabase {
+    let lower = uri.lowercased()
+    if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
+        throw QuiverError(.unsupported, "'\(uri)' is a server's URL; this build of quiver opens database paths only")
+    }
+    return try await Database.open(at: uri)
+}
+
 /// Opens the database for one command and closes it afterwards (flushing nothing extra).
-func withDatabase<R>(_ path: String, _ body: (Database) throws -> R) throws -> R {
-    let db = try Database.open(at: path)
+func withDatabase<R>(_ arguments: DatabaseArguments, _ body: (any VectorDatabase) async throws -> R) async throws -> R {
+    let db = try await arguments.open()
     do {
-        let result = try body(db)
-        try db.close()
+        let result = try await body(db)
+        try await db.close()
         return result
     } catch {
-        try? db.close()
+        try? await db.close()
         throw error
     }
+}
+
+/// The embedded database of a verb that only the embedded engine can do (`compact`).
+///
+/// - Throws: `QuiverError` `.unsupported` naming the verb when `db` is a server's.
+func embedded(_ db: any VectorDatabase, for verb: String) throws -> Database {
+    guard let local = db as? Database else {
+        throw QuiverError(.unsupported, "\(verb) needs a database path: a Milvus server does this itself and has no call for it")
+    }
+    return local
 }
 
 func printJSON(_ value: Value) {
@@ -81,8 +117,8 @@ func readRows(_ path: String) throws -> [Row] {
 }
 
 /// Parses `--ids 1,2,3` (or quoted strings for varchar keys) for the collection's key type.
-func parseIDs(_ text: String, db: Database, collection: String) throws -> [Value] {
-    let schema = try db.describeCollection(collection).schema
+func parseIDs(_ text: String, db: any VectorDatabase, collection: String) async throws -> [Value] {
+    let schema = try await db.describeCollection(collection).schema
     let isInt = schema.primaryField.dataType == .int64
     return try parseList(text).map { item in
         if isInt {
@@ -112,7 +148,7 @@ func hitsJSON(_ hits: [[Hit]]) -> String {
 func jsonNumber(_ f: Float) -> String { f.isFinite ? "\(f)" : "null" }
 
 extension QuiverCommand {
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a collection (quick setup or a schema file).")
         @OptionGroup var target: CollectionArguments
         @Option(help: "Vector dimension (quick setup).") var dimension: Int?
@@ -128,54 +164,54 @@ extension QuiverCommand {
             guard ["int64", "varchar"].contains(idType) else { throw ValidationError("--id-type must be int64 or varchar") }
         }
 
-        func run() throws {
+        func run() async throws {
             let metric = MetricType(name: metric)!
-            try withDatabase(target.db) { db in
+            try await withDatabase(target.database) { db in
                 if let dimension {
-                    try db.createCollection(
+                    try await db.createCollection(
                         target.collection, dimension: dimension, metric: metric,
                         idType: idType == "int64" ? .int64 : .varchar(maxLength: maxLength), autoID: autoId)
                 } else {
                     guard let data = FileManager.default.contents(atPath: schema!) else {
                         throw ValidationError("cannot read '\(schema!)'")
                     }
-                    try db.createCollection(target.collection, schema: try CollectionSchema(json: try Value(jsonData: data)), metric: metric)
+                    try await db.createCollection(target.collection, schema: try CollectionSchema(json: try Value(jsonData: data)), metric: metric)
                 }
-                let description = try db.describeCollection(target.collection)
+                let description = try await db.describeCollection(target.collection)
                 printJSON(["collection": .string(description.name), "created": true])
             }
         }
     }
 
-    struct Insert: ParsableCommand {
+    struct Insert: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Insert rows from a JSONL file (atomic).")
         @OptionGroup var target: CollectionArguments
         @Option(help: "One JSON object a line.") var file: String
 
-        func run() throws {
+        func run() async throws {
             let rows = try readRows(file)
-            try withDatabase(target.db) { db in
-                let r = try db.insert(target.collection, rows: rows)
+            try await withDatabase(target.database) { db in
+                let r = try await db.insert(target.collection, rows: rows)
                 printJSON(["insert_count": .int(Int64(r.insertCount)), "ids": .array(r.ids)])
             }
         }
     }
 
-    struct Upsert: ParsableCommand {
+    struct Upsert: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Insert or replace rows from a JSONL file (atomic).")
         @OptionGroup var target: CollectionArguments
         @Option(help: "One JSON object a line.") var file: String
 
-        func run() throws {
+        func run() async throws {
             let rows = try readRows(file)
-            try withDatabase(target.db) { db in
-                let r = try db.upsert(target.collection, rows: rows)
+            try await withDatabase(target.database) { db in
+                let r = try await db.upsert(target.collection, rows: rows)
                 printJSON(["upsert_count": .int(Int64(r.upsertCount))])
             }
         }
     }
 
-    struct Delete: ParsableCommand {
+    struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete rows by id and/or filter.")
         @OptionGroup var target: CollectionArguments
         @Option(help: "Comma-separated primary keys.") var ids: String?
@@ -185,31 +221,31 @@ extension QuiverCommand {
             guard ids != nil || filter.filter != nil else { throw ValidationError("give --ids or --filter") }
         }
 
-        func run() throws {
-            try withDatabase(target.db) { db in
-                let keys = try ids.map { try parseIDs($0, db: db, collection: target.collection) }
-                let r = try db.delete(target.collection, ids: keys, filter: filter.filter ?? "", filterParams: try filter.params())
+        func run() async throws {
+            try await withDatabase(target.database) { db in
+                let keys = try await ids.asyncMap { try await parseIDs($0, db: db, collection: target.collection) }
+                let r = try await db.delete(target.collection, ids: keys, filter: filter.filter ?? "", filterParams: try filter.params())
                 printJSON(["delete_count": .int(Int64(r.deleteCount))])
             }
         }
     }
 
-    struct Get: ParsableCommand {
+    struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Rows by primary key.")
         @OptionGroup var target: CollectionArguments
         @Option(help: "Comma-separated primary keys.") var ids: String
         @Option(help: "Comma-separated output fields ('*' for all).") var outputFields: String?
 
-        func run() throws {
-            try withDatabase(target.db) { db in
-                let keys = try parseIDs(ids, db: db, collection: target.collection)
-                let rows = try db.get(target.collection, ids: keys, outputFields: outputFields.map(parseList))
+        func run() async throws {
+            try await withDatabase(target.database) { db in
+                let keys = try await parseIDs(ids, db: db, collection: target.collection)
+                let rows = try await db.get(target.collection, ids: keys, outputFields: outputFields.map(parseList))
                 printJSON(.array(rows.map { .object($0) }))
             }
         }
     }
 
-    struct Query: ParsableCommand {
+    struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Rows by filter and/or ids, with paging; or count(*).")
         @OptionGroup var target: CollectionArguments
         @Option(help: "Comma-separated primary keys.") var ids: String?
@@ -218,10 +254,10 @@ extension QuiverCommand {
         @Option(help: "Skip this many rows first.") var offset: Int = 0
         @Option(help: "Comma-separated output fields, or count(*).") var outputFields: String?
 
-        func run() throws {
-            try withDatabase(target.db) { db in
-                let keys = try ids.map { try parseIDs($0, db: db, collection: target.collection) }
-                let rows = try db.query(
+        func run() async throws {
+            try await withDatabase(target.database) { db in
+                let keys = try await ids.asyncMap { try await parseIDs($0, db: db, collection: target.collection) }
+                let rows = try await db.query(
                     target.collection, filter: filter.filter ?? "", filterParams: try filter.params(), ids: keys,
                     limit: limit, offset: offset, outputFields: outputFields.map(parseList))
                 printJSON(.array(rows.map { .object($0) }))
@@ -229,7 +265,7 @@ extension QuiverCommand {
         }
     }
 
-    struct Search: ParsableCommand {
+    struct Search: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Nearest neighbours of one or more query vectors.")
         @OptionGroup var target: CollectionArguments
         @Option(help: "One query vector as a JSON array.") var vector: String?
@@ -244,10 +280,10 @@ extension QuiverCommand {
             guard (vector == nil) != (vectorsFile == nil) else { throw ValidationError("give exactly one of --vector and --vectors-file") }
         }
 
-        func run() throws {
+        func run() async throws {
             let values = try vector.map { [try Value(json: $0)] } ?? readJSONLines(vectorsFile!)
-            try withDatabase(target.db) { db in
-                let schema = try db.describeCollection(target.collection).schema
+            try await withDatabase(target.database) { db in
+                let schema = try await db.describeCollection(target.collection).schema
                 let field = annsField.flatMap { schema.field(named: $0) } ?? schema.vectorFields.first
                 let hits: [[Hit]]
                 if field?.dataType.isBinaryVector == true {
@@ -257,7 +293,7 @@ extension QuiverCommand {
                         else { throw ValidationError("query \(i) is not an array of bytes (0…255)") }
                         return bytes
                     }
-                    hits = try db.search(
+                    hits = try await db.search(
                         target.collection, binaryVectors: queries, limit: limit, offset: offset, filter: filter.filter ?? "",
                         filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField)
                 } else {
@@ -265,7 +301,7 @@ extension QuiverCommand {
                         guard let f = v.floatVector else { throw ValidationError("query \(i) is not an array of numbers") }
                         return f
                     }
-                    hits = try db.search(
+                    hits = try await db.search(
                         target.collection, vectors: queries, limit: limit, offset: offset, filter: filter.filter ?? "",
                         filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField)
                 }
@@ -274,56 +310,64 @@ extension QuiverCommand {
         }
     }
 
-    struct Flush: ParsableCommand {
+    struct Flush: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Seal the growing segment to disk.")
         @OptionGroup var target: CollectionArguments
-        func run() throws {
-            try withDatabase(target.db) { db in
-                try db.flush(target.collection)
+        func run() async throws {
+            try await withDatabase(target.database) { db in
+                try await db.flush(target.collection)
                 printJSON(["flushed": true])
             }
         }
     }
 
-    struct Compact: ParsableCommand {
+    struct Compact: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Merge sealed segments, dropping deleted rows.")
         @OptionGroup var target: CollectionArguments
-        func run() throws {
-            try withDatabase(target.db) { db in
-                printJSON(["compacted": .bool(try db.compact(target.collection))])
+        func run() async throws {
+            try await withDatabase(target.database) { db in
+                printJSON(["compacted": .bool(try await embedded(db, for: "compact").compact(target.collection))])
             }
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The collections of a database.")
-        @Argument(help: "The database directory.") var db: String
-        func run() throws {
-            try withDatabase(db) { db in printJSON(.array(try db.listCollections().map { .string($0) })) }
+        @OptionGroup var database: DatabaseArguments
+        func run() async throws {
+            try await withDatabase(database) { db in printJSON(.array(try await db.listCollections().map { .string($0) })) }
         }
     }
 
-    struct Describe: ParsableCommand {
+    struct Describe: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A collection's schema and metric.")
         @OptionGroup var target: CollectionArguments
-        func run() throws {
-            try withDatabase(target.db) { db in
-                let d = try db.describeCollection(target.collection)
+        func run() async throws {
+            try await withDatabase(target.database) { db in
+                let d = try await db.describeCollection(target.collection)
                 printJSON(["collection": .string(d.name), "metric": .string(d.metric.rawValue), "schema": d.schema.jsonValue,
                            "row_count": .int(Int64(d.rowCount))])
             }
         }
     }
 
-    struct Stats: ParsableCommand {
+    struct Stats: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Row and segment counts.")
         @OptionGroup var target: CollectionArguments
-        func run() throws {
-            try withDatabase(target.db) { db in
-                let s = try db.collectionStats(target.collection)
+        func run() async throws {
+            try await withDatabase(target.database) { db in
+                let s = try await db.collectionStats(target.collection)
                 printJSON(["row_count": .int(Int64(s.rowCount)), "segment_count": .int(Int64(s.segmentCount)),
                            "growing_row_count": .int(Int64(s.growingRowCount))])
             }
         }
+    }
+}
+
+extension Optional {
+    /// `map` with an `async` transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

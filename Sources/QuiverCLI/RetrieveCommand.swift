@@ -9,7 +9,7 @@ extension QuiverCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show the chunks closest to a question (no LLM needed).",
             discussion: "Uses the embedder the collection was ingested with. --json prints [{\"id\", \"distance\", \"text\", \"source\", \"headings\"}].")
-        @Argument(help: "The database directory.") var db: String
+        @Argument(help: databaseArgumentHelp) var db: String
         @Argument(help: "The question.") var question: String
         @Option(help: "The collection.") var collection: String = "docs"
         @Option(help: "How many chunks.") var limit: Int = 3
@@ -22,9 +22,9 @@ extension QuiverCommand {
         }
 
         func run() async throws {
-            let database = try await Database.open(at: db)
+            let database = try await openDatabase(db)
             do {
-                guard database.hasCollection(collection) else {
+                guard try await database.hasCollection(collection) else {
                     throw ValidationError("collection '\(collection)' does not exist in '\(db)': run `quiver ingest` first")
                 }
                 let embedding = try await RAGCommandSupport.embedder(choice: nil, database: database, collection: collection, options: http.options)

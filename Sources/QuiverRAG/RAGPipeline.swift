@@ -5,7 +5,7 @@ import Quiver
 /// chunks closest to a question, and answer from them with a chat model.
 ///
 /// ```swift
-/// let db = try Database.open(at: "./rag.quiver")
+/// let db = try await Database.open(at: "./rag.quiver")   // or any VectorDatabase, e.g. a Milvus server
 /// let rag = RAGPipeline(database: db, embedder: embedder, chatModel: try OpenAIChatModel(configuration: .deepSeek(apiKey: key)))
 /// try await rag.ingest(files: ["docs/faq.md"], splitter: SeparatorSplitter(separator: "# "))
 /// let top3 = try await rag.retrieve("How is data stored in milvus?", limit: 3)
@@ -14,6 +14,10 @@ import Quiver
 /// ```
 ///
 /// ## Storage
+/// The database is any `VectorDatabase`: the embedded `Database`, or a Milvus server
+/// (`quiver serve`, Milvus Lite, Milvus) through `RemoteDatabase`; the pipeline uses only the
+/// protocol's calls, so chunks, keys and re-ingest behave the same on both.
+///
 /// One collection (``collection``, created on first ingest, COSINE) with the fields of
 /// ``RAGSchema``: a varchar primary key `"<source>#<index>"`, the vector, `text`, `source`,
 /// `headings` (a JSON array of strings), `chunk_index`, `content_hash` and `embedder`.
@@ -26,7 +30,7 @@ import Quiver
 /// finishes the job.
 public struct RAGPipeline: Sendable {
     /// The database that holds the chunks.
-    public let database: Database
+    public let database: any VectorDatabase
     /// The name of the collection that holds the chunks; created on first ingest.
     public let collection: String
     /// The model that embeds chunks and questions. Its ``EmbeddingFunction/name`` is stored with
@@ -41,14 +45,14 @@ public struct RAGPipeline: Sendable {
     /// A pipeline over `collection` of `database`. Nothing is read or created until it is used.
     ///
     /// - Parameters:
-    ///   - database: the open database that holds (or will hold) the collection.
+    ///   - database: the open database (embedded or remote) that holds (or will hold) the collection.
     ///   - collection: the collection's name, `"docs"` by default.
     ///   - embedder: the model for chunks and questions.
     ///   - chatModel: the model for ``answer(_:limit:filter:useRetrieval:options:)``; `nil` by default.
     ///   - batchSize: chunks embedded and written per request, 64 by default.
     /// - Precondition: `batchSize` is at least 1.
     public init(
-        database: Database, collection: String = "docs", embedder: any EmbeddingFunction,
+        database: any VectorDatabase, collection: String = "docs", embedder: any EmbeddingFunction,
         chatModel: (any ChatModel)? = nil, batchSize: Int = 64
     ) {
         precondition(batchSize >= 1, "batchSize must be at least 1")
@@ -91,7 +95,7 @@ public struct RAGPipeline: Sendable {
     ) async throws -> IngestReport {
         let clock = ContinuousClock()
         let start = clock.now
-        try ensureCollection()
+        try await ensureCollection()
         var report = IngestReport(documents: documents.count, chunks: 0, embedded: 0, unchanged: 0, deleted: 0, elapsed: .zero)
         var pending = [(chunk: Chunk, hash: String)]()
 
@@ -107,7 +111,7 @@ public struct RAGPipeline: Sendable {
 
         for (n, document) in documents.enumerated() {
             let chunks = splitter.split(document.text, source: document.source)
-            let stored = try storedChunks(of: document.source)
+            let stored = try await storedChunks(of: document.source)
             for chunk in chunks {
                 guard chunk.text.utf8.count <= RAGSchema.maxTextBytes else {
                     throw RAGError(.invalidArgument, "chunk \(chunk.index) of '\(document.source)' is \(chunk.text.utf8.count) bytes; the limit is \(RAGSchema.maxTextBytes): use a smaller chunk size")
@@ -142,11 +146,11 @@ public struct RAGPipeline: Sendable {
     ///
     /// - Throws: `QuiverError` when the collection cannot be read or written.
     @discardableResult
-    public func remove(source: String) throws -> Int {
-        guard database.hasCollection(collection) else { return 0 }
-        let stored = try storedChunks(of: source)
+    public func remove(source: String) async throws -> Int {
+        guard try await database.hasCollection(collection) else { return 0 }
+        let stored = try await storedChunks(of: source)
         guard !stored.isEmpty else { return 0 }
-        return try database.delete(
+        return try await database.delete(
             collection, ids: stored.keys.sorted().map { .string(Self.chunkID(source: source, index: $0)) }
         ).deleteCount
     }
@@ -174,13 +178,13 @@ public struct RAGPipeline: Sendable {
 
     /// The stored chunks of `source` by index, read by key in blocks (16 keys, then doubling up
     /// to 1024) until a block is not full: chunks are always stored as 0, 1, 2, … without gaps.
-    func storedChunks(of source: String) throws -> [Int: (hash: String, embedder: String)] {
+    func storedChunks(of source: String) async throws -> [Int: (hash: String, embedder: String)] {
         var out = [Int: (hash: String, embedder: String)]()
         var block = 16
         var first = 0
         while true {
             let ids: [Value] = (first..<first + block).map { .string(Self.chunkID(source: source, index: $0)) }
-            let rows = try database.get(collection, ids: ids, outputFields: [RAGSchema.chunkIndex, RAGSchema.contentHash, RAGSchema.embedder])
+            let rows = try await database.get(collection, ids: ids, outputFields: [RAGSchema.chunkIndex, RAGSchema.contentHash, RAGSchema.embedder])
             for row in rows {
                 guard let i = row[RAGSchema.chunkIndex]?.intValue else { continue }
                 out[Int(i)] = (row[RAGSchema.contentHash]?.stringValue ?? "", row[RAGSchema.embedder]?.stringValue ?? "")
@@ -208,11 +212,11 @@ public struct RAGPipeline: Sendable {
     ///
     /// - Throws: ``RAGError/Code/invalidArgument`` when the collection lacks a RAG field or holds
     ///   vectors of another dimension than the embedder's; `QuiverError` from the engine.
-    public func ensureCollection() throws {
-        if database.hasCollection(collection) {
-            try RAGSchema.check(try database.describeCollection(collection), collection: collection, embedder: embedder)
+    public func ensureCollection() async throws {
+        if try await database.hasCollection(collection) {
+            try RAGSchema.check(try await database.describeCollection(collection), collection: collection, embedder: embedder)
         } else {
-            try database.createCollection(collection, schema: try RAGSchema.schema(dimension: embedder.dimension), metric: .cosine)
+            try await database.createCollection(collection, schema: try RAGSchema.schema(dimension: embedder.dimension), metric: .cosine)
         }
     }
 
@@ -232,7 +236,7 @@ public struct RAGPipeline: Sendable {
     public func retrieve(
         _ question: String, limit: Int = 3, filter: String = "", filterParams: [String: Value] = [:]
     ) async throws -> [RetrievedChunk] {
-        guard database.hasCollection(collection) else {
+        guard try await database.hasCollection(collection) else {
             throw QuiverError(.notFound, "collection '\(collection)' does not exist: ingest documents first")
         }
         try RAGSchema.check(try await database.describeCollection(collection), collection: collection, embedder: embedder)
@@ -339,9 +343,9 @@ public enum RAGSchema {
     /// The embedder name stored with the collection's chunks, or `nil` when it has none.
     ///
     /// - Throws: `QuiverError` when the collection cannot be read.
-    public static func storedEmbedderName(in database: Database, collection: String) throws -> String? {
-        guard database.hasCollection(collection) else { return nil }
-        let rows = try database.query(collection, limit: 1, outputFields: [embedder])
+    public static func storedEmbedderName(in database: any VectorDatabase, collection: String) async throws -> String? {
+        guard try await database.hasCollection(collection) else { return nil }
+        let rows = try await database.query(collection, limit: 1, outputFields: [embedder])
         return rows.first?[embedder]?.stringValue
     }
 }

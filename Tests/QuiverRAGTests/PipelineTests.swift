@@ -49,7 +49,7 @@ import Testing
             let old = try await db.get("docs", ids: ["a.md#3"])
             #expect(old.isEmpty)
 
-            #expect(try rag.remove(source: "b.md") == 3)
+            #expect(try await rag.remove(source: "b.md") == 3)
             #expect(try await db.collectionStats("docs").rowCount == 3)
         }
     }
@@ -67,7 +67,7 @@ import Testing
         let report = try await RAGPipeline(database: db, embedder: HashingEmbedding()).ingest(
             [Document(source: "b.md", text: "# Cats\nCats sleep a lot.\n")], splitter: SeparatorSplitter())
         #expect(report.unchanged == 2 && report.deleted == 1 && report.embedded == 0)
-        #expect(try RAGSchema.storedEmbedderName(in: db, collection: "docs") == "test:hashing-64")
+        #expect(try await RAGSchema.storedEmbedderName(in: db, collection: "docs") == "test:hashing-64")
     }
 
     @Test func aDifferentDimensionIsRefused() async throws {
