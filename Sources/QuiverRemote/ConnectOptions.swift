@@ -32,9 +32,13 @@ public struct ConnectOptions: Sendable {
     public var maxMessageBytes: Int = 256 << 20
     /// How calls that may be repeated are retried when the server is unavailable.
     public var retry = RetryPolicy()
+    /// The options of an embedded database, used when ``connect(_:options:)`` is given a path
+    /// instead of a URL (durability, flush thresholds, threads, read-only, …).
+    public var database = DatabaseOptions()
 
     /// The defaults: no credentials, the server's default database, no deadline, system TLS
-    /// roots, 256 MB messages, up to 5 attempts of a call that may be repeated.
+    /// roots, 256 MB messages, up to 5 attempts of a call that may be repeated, and the default
+    /// `DatabaseOptions` for a path.
     public init() {}
 }
 

@@ -1,0 +1,30 @@
+import Quiver
+
+/// Opens the database a URI names, the way pymilvus's `MilvusClient(uri)` does: an `http://` or
+/// `https://` URL connects to a Milvus server (`quiver serve`, Milvus Lite's server, a Milvus
+/// cluster, Zilliz Cloud) through ``RemoteDatabase``; anything else is a path, opened as an
+/// embedded `Database` with ``ConnectOptions/database``. A URI with another scheme (`grpc://`,
+/// `file://`, …) is refused rather than taken for a directory name.
+///
+/// ```swift
+/// let local = try await connect("./demo.quiver")
+/// let remote = try await connect("http://127.0.0.1:19530")
+/// for db in [local, remote] {
+///     try await db.createCollection("docs", dimension: 384, metric: .ip)
+/// }
+/// ```
+///
+/// - Throws: for a URL, what ``RemoteDatabase/init(uri:options:)`` throws (`.unavailable`,
+///   `.permissionDenied`, `.invalidArgument` for a malformed URL, `.timeout`); for a path, what
+///   `Database.open(at:options:)` throws (`.locked`, `.corruption`, `.io`); `.invalidArgument`
+///   for a URI whose scheme is neither `http` nor `https`.
+public func connect(_ uri: String, options: ConnectOptions = ConnectOptions()) async throws -> any VectorDatabase {
+    if RemoteDatabase.isURL(uri) {
+        return try await RemoteDatabase(uri: uri, options: options)
+    }
+    if let scheme = uri.range(of: "://"), !uri[..<scheme.lowerBound].contains("/") {
+        throw QuiverError(.invalidArgument, 
+            "'\(uri[..<scheme.lowerBound])://' is not a scheme Quiver connects to: give a path, or an http:// or https:// URL")
+    }
+    return try await Database.open(at: uri, options: options.database)
+}
