@@ -53,6 +53,7 @@ let package = Package(
                 "QuiverRAG",
                 "QuiverMiniLM",
                 "QuiverServer",
+                "QuiverRemote",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

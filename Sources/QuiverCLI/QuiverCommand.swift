@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Quiver
+import QuiverRemote
 
 @main
 struct QuiverCommand: AsyncParsableCommand {
@@ -48,17 +49,16 @@ struct FilterOptions: ParsableArguments {
     }
 }
 
-/// Opens the database a verb names, as an `any VectorDatabase`: the one opener of every verb
-/// (a path opens or creates the embedded engine). A server's `http(s)://` URL is refused with
-/// `.unsupported` rather than taken for a directory name.
+/// Opens the database a verb names, as an `any VectorDatabase`: the one opener of every verb.
+/// Through `connect(_:options:)`: a path opens (or creates) the embedded engine, an `http://` or
+/// `https://` URL connects to a Milvus server (`quiver serve`, Milvus Lite's server, a cluster)
+/// with the default `ConnectOptions` (no credentials yet: a server started with `--token` refuses
+/// the CLI), and any other scheme is refused.
 ///
-/// - Throws: `.unsupported` for a URL; the engine's errors (`.locked`, `.corruption`, `.io`).
+/// - Throws: `.invalidArgument` for another scheme; `.unavailable` or `.permissionDenied` from a
+///   server; the engine's errors for a path (`.locked`, `.corruption`, `.io`).
 func openDatabase(_ uri: String) async throws -> any VectorDatabase {
-    let lower = uri.lowercased()
-    if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
-        throw QuiverError(.unsupported, "'\(uri)' is a server's URL; this build of quiver opens database paths only")
-    }
-    return try await Database.open(at: uri)
+    try await connect(uri)
 }
 
 /// Opens the database for one command and closes it afterwards (flushing nothing extra).
