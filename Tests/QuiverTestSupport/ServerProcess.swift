@@ -152,13 +152,13 @@ public final class ServerProcess: @unchecked Sendable {
     }
 }
 
-#if canImport(Darwin)
-private let SOCK_STREAM_VALUE = SOCK_STREAM
-private func sendSignal(_ pid: pid_t, _ signal: Int32) -> Int32 { Darwin.kill(pid, signal) }
+#if canImport(Glibc)
+private let SOCK_STREAM_VALUE = Int(SOCK_STREAM.rawValue)
+private func sendSignal(_ pid: pid_t, _ signal: Int32) -> Int32 { Glibc.kill(pid, signal) }
 #elseif canImport(Musl)
 private let SOCK_STREAM_VALUE = SOCK_STREAM
 private func sendSignal(_ pid: pid_t, _ signal: Int32) -> Int32 { Musl.kill(pid, signal) }
-#else
-private let SOCK_STREAM_VALUE = Int(SOCK_STREAM.rawValue)
-private func sendSignal(_ pid: pid_t, _ signal: Int32) -> Int32 { Glibc.kill(pid, signal) }
+#elseif canImport(Darwin)
+private let SOCK_STREAM_VALUE = SOCK_STREAM
+private func sendSignal(_ pid: pid_t, _ signal: Int32) -> Int32 { Darwin.kill(pid, signal) }
 #endif
