@@ -6,7 +6,7 @@ import QuiverMilvus
 import QuiverMilvusProtocol
 import Synchronization
 
-/// A Milvus server as a ``VectorDatabase``: the same calls, results and errors as an embedded
+/// A Milvus server as a `VectorDatabase`: the same calls, results and errors as an embedded
 /// `Database`, sent over Milvus's gRPC protocol the way pymilvus's `MilvusClient` sends them.
 ///
 /// ```swift
@@ -25,7 +25,7 @@ import Synchronization
 ///   (Bounded, pymilvus's default for new collections) can miss the last writes.
 /// - **Validation**: rows are checked against the collection's schema (cached after the first
 ///   `DescribeCollection`, as pymilvus caches it) before anything is sent, with the engine's
-///   own checks (``CollectionSchema/validatedRows(_:upsert:)``), so bad input fails with the
+///   own checks (`CollectionSchema/validatedRows(_:upsert:)`), so bad input fails with the
 ///   same codes and nothing reaches the server.
 /// - **Metric**: a Milvus collection has its metric in its index, and cannot be searched
 ///   without one; `createCollection` therefore creates an exact (`FLAT`) index with the metric
@@ -35,7 +35,7 @@ import Synchronization
 /// - **Keys**: `get` returns rows in the order of the keys asked for; an insert is rejected
 ///   when a key repeats within it (Milvus itself does not deduplicate keys).
 ///
-/// Errors: Milvus's status codes become ``QuiverError`` codes with the server's reason (a
+/// Errors: Milvus's status codes become `QuiverError` codes with the server's reason (a
 /// missing collection or index `.notFound`, an invalid parameter `.invalidArgument`, a filter
 /// that does not parse `.filterSyntax`, …); a server that cannot be reached is `.unavailable`,
 /// a deadline passed `.timeout`, a wrong token `.permissionDenied`, a message over the limit
@@ -215,7 +215,7 @@ final class Connection: Sendable {
     var isClosed: Bool { closed.load(ordering: .acquiring) }
 
     /// Sends one RPC: the credentials' metadata, the message limit and the deadline on it; a
-    /// failed Milvus status thrown as its ``QuiverError``; when `idempotent`, retried on
+    /// failed Milvus status thrown as its `QuiverError`; when `idempotent`, retried on
     /// unavailability with backoff as ``ConnectOptions/retry`` says, within the deadline.
     func call<Response: MilvusResponse>(
         _ name: String, idempotent: Bool, timeout: Duration?,

@@ -97,7 +97,7 @@ public struct CollectionHandle: Sendable {
     // MARK: Indexes
 
     /// Defines an index on a vector field and starts building it; see
-    /// ``Database/createIndex(_:field:type:metric:params:)``.
+    /// `Database.createIndex(_:field:type:metric:params:name:)`.
     ///
     /// - Throws: `.invalidArgument` for a bad parameter; `.alreadyExists` when the field has a different index.
     public func createIndex(field: String, type: IndexType, metric: MetricType? = nil, params: [String: Value] = [:]) throws {
