@@ -15,7 +15,7 @@ extension QuiverCommand {
                 chunks past its new end. Progress goes to standard error when it is a terminal; a JSON \
                 summary goes to standard output.
                 """)
-        @Argument(help: "The database directory (created when missing).") var db: String
+        @Argument(help: "The database directory (created when missing), or a Milvus server's http(s):// URL.") var db: String
         @Argument(help: "Files or folders to ingest.") var paths: [String]
         @Option(help: "The collection.") var collection: String = "docs"
         @Option(help: "markdown (sections by heading), recursive (size + overlap), or separator (a plain split, see --separator).")

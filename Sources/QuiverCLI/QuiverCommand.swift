@@ -18,7 +18,7 @@ struct QuiverCommand: AsyncParsableCommand {
 }
 
 /// What a verb's `DB` argument is, in its help.
-let databaseArgumentHelp = ArgumentHelp("The database directory.")
+let databaseArgumentHelp = ArgumentHelp("The database directory, or a Milvus server's http(s):// URL (e.g. http://127.0.0.1:19530).")
 
 /// A verb's database.
 struct DatabaseArguments: ParsableArguments {
