@@ -5,8 +5,10 @@ import Synchronization
 // (`hnswalg.h`): the first row is inserted alone, then workers take rows in turn. Each link
 // block is read and written under its node's spin lock (`NodeLocks`); the global lock is held
 // for a whole insertion only when the row's level is above the current top, so the entry point
-// changes only once that row is fully linked. With one worker the rows go in row order and the
-// graph depends only on the seed.
+// changes only once that row is fully linked. A row's lists on every level are chosen and written
+// before any other row links to it (`link`), so no walk can reach a row whose lower lists are
+// still empty (hnswlib gets the same by holding the new row's lock for its whole insertion). With one worker the rows go in row order and the graph depends
+// only on the seed (the same graph as linking level by level).
 
 extension HNSWIndex {
     static let defaultSeed: UInt64 = 0x5157_4E53
@@ -143,18 +145,25 @@ private func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) 
 
 /// Buffers for choosing neighbours, one set per worker.
 private final class SelectionScratch {
-    let chosen: UnsafeMutablePointer<GraphNode>
+    /// The neighbours chosen on each level (at most 16 levels, `m0 + 1` slots each).
+    private let chosenByLevel: UnsafeMutablePointer<GraphNode>
+    /// How many of each level's slots are chosen.
+    var counts = [Int](repeating: 0, count: 16)
     let candidates: UnsafeMutablePointer<GraphNode>
     let kept: UnsafeMutablePointer<GraphNode>
+    private let slots: Int
 
     init(m0: Int) {
-        chosen = .allocate(capacity: m0 + 1)
+        slots = m0 + 1
+        chosenByLevel = .allocate(capacity: 16 * slots)
         candidates = .allocate(capacity: m0 + 1)
         kept = .allocate(capacity: m0 + 1)
     }
 
+    func chosen(level: Int) -> UnsafeMutablePointer<GraphNode> { chosenByLevel + level * slots }
+
     deinit {
-        chosen.deallocate()
+        chosenByLevel.deallocate()
         candidates.deallocate()
         kept.deallocate()
     }
@@ -244,17 +253,33 @@ private struct GraphBuilder<D: RowDistance>: @unchecked Sendable {
             current = GraphWalk.greedy(source, level: lev, from: current, dist: query, scratch: scratch)
             lev -= 1
         }
-        for lev in stride(from: min(level, top), through: 0, by: -1) {
+        // 1. Choose the row's neighbours on every level it shares with the graph, top down
+        //    (each search starts from the closest row the level above found).
+        let shared = min(level, top)
+        for lev in stride(from: shared, through: 0, by: -1) {
             let found = GraphWalk.searchLayer(source, level: lev, entry: current, ef: efConstruction, dist: query,
                                               filter: AllowAll(), scratch: scratch)
-            let chosen = HNSWIndex.selectNeighbors(scratch.found, count: found, limit: m, dist: dist, into: selection.chosen)
-            let own = layout.block(node, level: lev)
-            locks.lock(node)
-            own[0] = Int32(chosen)
-            for i in 0..<chosen { own[1 + i] = selection.chosen[i].id }
-            locks.unlock(node)
-            for i in 0..<chosen { connect(selection.chosen[i], to: node, level: lev, selection: selection) }
+            let chosen = selection.chosen(level: lev)
+            selection.counts[lev] = HNSWIndex.selectNeighbors(scratch.found, count: found, limit: m, dist: dist, into: chosen)
             current = scratch.found[0]
+        }
+        // 2. Write the row's own lists. Nobody can reach the row yet: it is in no other row's list
+        //    and not the entry point, so these lists are complete before anyone walks them.
+        locks.lock(node)
+        for lev in 0...shared {
+            let own = layout.block(node, level: lev), chosen = selection.chosen(level: lev)
+            own[0] = Int32(selection.counts[lev])
+            for i in 0..<selection.counts[lev] { own[1 + i] = chosen[i].id }
+        }
+        locks.unlock(node)
+        // 3. Only now make it reachable, by adding it to its neighbours' lists. (Linking level by
+        //    level, with the row's lock released between levels, let another worker's walk reach
+        //    the row on an upper level, descend onto its still-empty lower lists, take it as its
+        //    only neighbour there, and then lose that one in-link when the row wrote its own list
+        //    over it.)
+        for lev in stride(from: shared, through: 0, by: -1) {
+            let chosen = selection.chosen(level: lev)
+            for i in 0..<selection.counts[lev] { connect(chosen[i], to: node, level: lev, selection: selection) }
         }
     }
 
