@@ -46,6 +46,28 @@ enum NPY {
         return Matrix(rows: header.rows, columns: header.columns, values: values)
     }
 
+    /// Calls `body` with consecutive blocks of at most `batch` rows of a float32 N×d file (the
+    /// first row's index, the rows' values), read from the file a block at a time: only one block
+    /// is ever in memory, as a bulk loader streams its input.
+    static func forEachFloat32Block(_ path: String, batch: Int, _ body: (Int, [Float]) throws -> Void) throws {
+        let header = try readFloat32Header(path)
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw Failure.malformed("\(path): cannot open") }
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(header.dataOffset))
+        var row = 0
+        while row < header.rows {
+            let count = min(batch, header.rows - row)
+            let bytes = count * header.columns * 4
+            guard let data = try handle.read(upToCount: bytes), data.count == bytes else {
+                throw Failure.malformed("\(path): truncated data")
+            }
+            var values = [Float](repeating: 0, count: count * header.columns)
+            values.withUnsafeMutableBytes { dst in data.copyBytes(to: dst.bindMemory(to: UInt8.self)) }
+            try body(row, values)
+            row += count
+        }
+    }
+
     /// The magic and version: where the header text starts and how long it is.
     private static func parsePrefix(_ data: Data, path: String) throws -> (headerStart: Int, headerLength: Int) {
         let bytes = [UInt8](data.prefix(12))

@@ -290,17 +290,14 @@ struct Search: ParsableCommand {
     static func fill(_ database: Database, from base: String, index type: IndexType, params: [String: Value])
         throws -> (insert: Double, flush: Double, index: Double)
     {
-        let baseMatrix = try NPY.readFloat32(base)
-        let d = baseMatrix.columns
+        let d = try NPY.readFloat32Header(base).columns
         let insertStart = now()
-        var row = 0
-        while row < baseMatrix.rows {
-            let end = min(row + 10_000, baseMatrix.rows)
-            let rows: [Row] = (row..<end).map { i in
-                ["id": .int(Int64(i)), "vector": .vector(Array(baseMatrix.values[i * d..<(i + 1) * d]))]
+        // Streamed a block at a time, so the input file is never in memory whole.
+        try NPY.forEachFloat32Block(base, batch: 10_000) { first, values in
+            let rows: [Row] = (0..<values.count / d).map { i in
+                ["id": .int(Int64(first + i)), "vector": .vector(Array(values[i * d..<(i + 1) * d]))]
             }
             _ = try database.insert("bench", rows: rows)
-            row = end
         }
         let insertSeconds = now() - insertStart
         let flushStart = now()
