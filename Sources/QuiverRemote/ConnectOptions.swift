@@ -21,9 +21,12 @@ public struct ConnectOptions: Sendable {
     /// The Milvus database to use (Milvus's `dbname` metadata and each request's `db_name`);
     /// `nil` takes it from the URI's path (`http://host:19530/mydb`), else the server's `default`.
     public var databaseName: String?
-    /// Each call's deadline, retries included; `nil` for none (pymilvus's default). A call that
-    /// passes it throws `.timeout`. ``RemoteDatabase/withTimeout(_:)`` gives another per call.
-    public var timeout: Duration?
+    /// Each call's deadline, retries included: 10 minutes by default, so that a server that
+    /// accepts a call and never answers cannot hold the caller for good; `nil` for none
+    /// (pymilvus's default). A call that passes it throws `.timeout`; a wait for a load or an
+    /// index build (``RemoteDatabase/loadCollection(_:)``, ``RemoteDatabase/flush(_:)``) is
+    /// bounded by it too. ``RemoteDatabase/withTimeout(_:)`` gives another per call.
+    public var timeout: Duration? = .seconds(600)
     /// TLS settings for `https://` URIs.
     public var tls = TLSOptions()
     /// The largest message sent or accepted, in bytes: 256 MB by default, Milvus's own limit
@@ -36,7 +39,7 @@ public struct ConnectOptions: Sendable {
     /// instead of a URL (durability, flush thresholds, threads, read-only, …).
     public var database = DatabaseOptions()
 
-    /// The defaults: no credentials, the server's default database, no deadline, system TLS
+    /// The defaults: no credentials, the server's default database, a 10-minute deadline, system TLS
     /// roots, 256 MB messages, up to 5 attempts of a call that may be repeated, and the default
     /// `DatabaseOptions` for a path.
     public init() {}

@@ -31,7 +31,10 @@ import Synchronization
 ///   without one; `createCollection` therefore creates an exact (`FLAT`) index with the metric
 ///   on each vector field, under a name of its own, and loads the collection. That index is
 ///   not listed or described (as the embedded engine has none), ``createIndex(_:_:)`` replaces
-///   it, and ``dropIndex(_:field:)`` restores it.
+///   it, and ``dropIndex(_:field:)`` restores it. Milvus Lite 3.2.2 keeps one index per field
+///   under the field's name, so there that index is listed and described like any other, and
+///   an index of another type cannot be made through this client (``createIndex(_:_:)`` finds
+///   a FLAT index in the way, and ``dropIndex(_:field:)`` puts the exact index back).
 /// - **Keys**: `get` returns rows in the order of the keys asked for; an insert is rejected
 ///   when a key repeats within it (Milvus itself does not deduplicate keys).
 ///

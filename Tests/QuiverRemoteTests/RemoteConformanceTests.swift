@@ -6,10 +6,11 @@ import Testing
 
 /// The conformance scenario that VectorDatabaseConformanceTests runs on the embedded engine
 /// (Tests/QuiverTestSupport/ConformanceScenario.swift), here through `RemoteDatabase` on each
-/// server of `availableBackends`: the same calls, checked against the same model.
+/// server of `backendsBeyondMilvusLite` (milvus-lite 3.2.2 lacks filter templates and index
+/// names; see there): the same calls, checked against the same model.
 @Suite(.serialized) struct RemoteConformanceTests {
-    @Test(.enabled(if: !availableBackends.isEmpty, "needs the built quiver (or milvus-lite, when selected)"),
-          arguments: availableBackends)
+    @Test(.enabled(if: !backendsBeyondMilvusLite.isEmpty, "needs the built quiver (or milvus-lite, when selected)"),
+          arguments: backendsBeyondMilvusLite)
     func theScenarioPassesOnTheServer(_ backend: Backend) async throws {
         let server = try backend.start()
         defer { server.stop() }

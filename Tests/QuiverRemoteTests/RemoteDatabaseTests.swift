@@ -19,16 +19,27 @@ enum Backend: String, CustomTestStringConvertible, CaseIterable, Sendable {
     }
 }
 
-/// The backends run here: `quiver serve` when the `quiver` executable is built beside the tests;
-/// `milvus-lite server` (from the pymilvus virtual environment) only when
-/// `QUIVER_REMOTE_TEST_BACKENDS` names it (`quiver,milvus-lite`): against it the client has been
-/// seen to stall part way through a test (not yet understood), so it is not in the default run.
+/// The backends run here: `quiver serve` when the `quiver` executable is built beside the tests,
+/// and `milvus-lite server` when the pymilvus virtual environment has it (scripts/test.sh makes
+/// it); `QUIVER_REMOTE_TEST_BACKENDS` (`quiver`, `milvus-lite`, or both, comma-separated) picks
+/// fewer. (Until 2026-12-02 milvus-lite was opt-in: the tests stalled against it, because the
+/// servers inherited a blocked SIGTERM and `ServerProcess.stop()` waited for good; see ServerProcess.)
 let availableBackends: [Backend] = {
-    let names = (ProcessInfo.processInfo.environment["QUIVER_REMOTE_TEST_BACKENDS"] ?? "quiver")
+    let names = (ProcessInfo.processInfo.environment["QUIVER_REMOTE_TEST_BACKENDS"] ?? "quiver,milvus-lite")
         .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
     let found: [Backend] = (QuiverExecutable.path != nil ? [.quiver] : []) + (ServerProcess.hasMilvusLite ? [.milvusLite] : [])
     return found.filter { names.contains($0 == .quiver ? "quiver" : "milvus-lite") }
 }()
+
+/// The backends of the tests that need what `milvus-lite server` 3.2.2 lacks, so milvus-lite only
+/// when `QUIVER_REMOTE_TEST_BACKENDS` is set and names it. It has no filter templates (a filter
+/// with `filterParams` fails with "unexpected character '{'"), and it keeps one index per field
+/// under the field's name, so the exact index RemoteDatabase makes at creation cannot be told from
+/// one made with `createIndex` (`listIndexes` lists it; `createIndex` of another type finds a
+/// FLAT index in the way). Measured 2026-12-02: the conformance scenario and the index test fail
+/// there on these two points only as far as they get.
+let backendsBeyondMilvusLite: [Backend] = ProcessInfo.processInfo.environment["QUIVER_REMOTE_TEST_BACKENDS"] == nil
+    ? availableBackends.filter { $0 != .milvusLite } : availableBackends
 
 /// Expects `body` to throw a QuiverError with `code`.
 func expectCode<T>(_ code: QuiverError.Code, _ body: () async throws -> T, sourceLocation: SourceLocation = #_sourceLocation) async {
@@ -151,7 +162,7 @@ func bruteForceL2(_ query: [Float], _ vectors: [[Float]], k: Int) -> [(Int64, Fl
         await expectCode(.closed) { try await db.listCollections() }
     }
 
-    @Test(.enabled(if: !availableBackends.isEmpty, "needs the built quiver or milvus-lite"), arguments: availableBackends)
+    @Test(.enabled(if: !backendsBeyondMilvusLite.isEmpty, "needs the built quiver"), arguments: backendsBeyondMilvusLite)
     func indexesAreCreatedDescribedAndDropped(_ backend: Backend) async throws {
         let server = try backend.start()
         defer { server.stop() }

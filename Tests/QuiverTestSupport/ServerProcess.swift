@@ -11,8 +11,16 @@ import Darwin
 /// A Milvus-protocol server run by a test on a free loopback port: the built `quiver serve`, or
 /// `milvus-lite server` from the pymilvus virtual environment (`.venv-pymilvus`, made by
 /// scripts/test-pymilvus.sh) or `$QUIVER_MILVUS_LITE`. Its output goes to a log file beside its
-/// data; ``stop()`` ends it with SIGTERM (a server started from a non-interactive shell ignores
-/// SIGINT), ``kill()`` with SIGKILL.
+/// data; ``stop()`` ends it with SIGTERM (SIGKILL when it has not exited 15 s later), ``kill()``
+/// with SIGKILL.
+///
+/// The server starts with no signal blocked. A child inherits the signal mask of the thread that
+/// spawns it, `Foundation.Process` does not reset it, and a test runs on a libdispatch worker
+/// thread, which blocks SIGTERM, SIGINT, SIGHUP and most others: a `milvus-lite server` (Python,
+/// which keeps the mask it is given) started from there never saw the SIGTERM of ``stop()``, whose
+/// wait then blocked a thread of the cooperative pool for good; two such waits on a 2-core
+/// machine stalled every test in the process (2026-12-02: `SigBlk: fffffffe3bfbea27`, SIGTERM
+/// pending, in the milvus-lite servers' /proc status; both pool threads in `waitUntilExit`).
 public final class ServerProcess: @unchecked Sendable {
     // @unchecked: `process` is only started in `init` and signalled afterwards; Process is thread-safe for that.
     public let port: Int
@@ -72,7 +80,7 @@ public final class ServerProcess: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
-        try process.run()
+        try withNoSignalBlocked { try process.run() }
         let deadline = Date().addingTimeInterval(60)
         while !Self.accepts(port) {
             guard process.isRunning else {
@@ -91,12 +99,14 @@ public final class ServerProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    /// SIGTERM, then waits for the exit.
+    /// SIGTERM, then waits for the exit; SIGKILL when the server has not exited 15 s later, so a
+    /// server that ignores SIGTERM cannot hold the calling thread.
     public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(15)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        kill()
     }
 
     /// SIGKILL, then waits for the exit: the server dies as in a crash.
@@ -150,6 +160,17 @@ public final class ServerProcess: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
     }
+}
+
+/// Runs `body` (which spawns a child) with every signal unblocked in the calling thread, so the
+/// child starts with an empty signal mask, then restores the thread's mask.
+private func withNoSignalBlocked<T>(_ body: () throws -> T) rethrows -> T {
+    var none = sigset_t()
+    var saved = sigset_t()
+    sigemptyset(&none)
+    pthread_sigmask(SIG_SETMASK, &none, &saved)
+    defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
+    return try body()
 }
 
 #if canImport(Glibc)
