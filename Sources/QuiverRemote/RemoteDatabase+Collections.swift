@@ -101,8 +101,11 @@ extension RemoteDatabase {
         }
     }
 
-    /// The live row count (a `count(*)` query); segment counts are the server's business and
-    /// are reported as 0.
+    /// The live row count (a `count(*)` query); `segmentCount` and `growingRowCount` are 0, as
+    /// the protocol gives them to no client here: Milvus's `GetCollectionStatistics` has only a
+    /// row count (which counts deleted rows until compaction), and the segment RPCs
+    /// (`GetPersistentSegmentInfo`, `GetQuerySegmentInfo`) are served neither by Milvus Lite 3.2.2
+    /// nor by `quiver serve`.
     ///
     /// - Throws: `.notFound` when there is no such collection.
     public func collectionStats(_ name: String) async throws -> CollectionStats {

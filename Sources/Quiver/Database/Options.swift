@@ -157,16 +157,21 @@ public struct Hit: Sendable, Hashable {
 public struct CollectionStats: Sendable, Hashable {
     /// The number of live rows (exact after deletes and upserts).
     public var rowCount: Int
-    /// Sealed segments on disk.
+    /// Sealed segments on disk. Always 0 from a Milvus server (`RemoteDatabase`): its
+    /// `GetCollectionStatistics` reports only a row count, and the segment RPCs
+    /// (`GetPersistentSegmentInfo`, `GetQuerySegmentInfo`) are neither in the client's pruned
+    /// protocol nor served by Milvus Lite 3.2.2 or `quiver serve`.
     public var segmentCount: Int
-    /// Rows in the growing (not yet flushed) segment, including deleted ones.
+    /// Rows in the growing (not yet flushed) segment, including deleted ones. Always 0 from a
+    /// Milvus server, as ``segmentCount``.
     public var growingRowCount: Int
     /// The error of the last flush when it failed, `nil` when it succeeded. A flush that a write
     /// triggers and that fails does not fail the write; it is reported here (and to
     /// ``DatabaseOptions/logHandler``) and retried after a backoff. `Database.flush(_:)` throws it.
     public var flushError: QuiverError?
 
-    /// Statistics (for backends other than the embedded engine, which may know only the row count).
+    /// Statistics (for backends other than the embedded engine, which may know only the row
+    /// count and leave the segment counts 0).
     public init(rowCount: Int, segmentCount: Int = 0, growingRowCount: Int = 0, flushError: QuiverError? = nil) {
         self.rowCount = rowCount
         self.segmentCount = segmentCount
