@@ -132,6 +132,7 @@ let package = Package(
                 "QuiverRAG",
                 "QuiverMiniLM",
                 "Quiver",
+                "QuiverRemote",  // RAGBackendTests: the tutorial flow on quiver serve by URL
                 "QuiverTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

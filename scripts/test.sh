@@ -25,8 +25,10 @@ else
     # In one parallel run with the other suites, whose synchronous tests block pool threads while
     # they wait for subprocesses, a 2-core machine starved them for minutes (CI, 2026-12-02: even
     # "connection refused" took 117 s to surface), so they run in a pass of their own.
-    swift test "${flags[@]}" --skip QuiverRemoteTests
-    swift test "${flags[@]}" --skip-build --filter QuiverRemoteTests
+    # RAGBackendTests (QuiverRAGTests) runs the RAG flow through the same client, so with them.
+    remote='QuiverRemoteTests|RAGBackendTests'
+    swift test "${flags[@]}" --skip "$remote"
+    swift test "${flags[@]}" --skip-build --filter "$remote"
 fi
 # Both `quiver serve` and `milvus-lite server` (QUIVER_PYTEST_SERVERS=... picks others).
 bash scripts/test-pymilvus.sh

@@ -15,6 +15,7 @@ extension QuiverCommand {
                 --json prints {"answer", "model", "sources": [...]}.
                 """)
         @Argument(help: databaseArgumentHelp) var db: String
+        @OptionGroup var connection: ConnectionArguments
         @Argument(help: "The question.") var question: String
         @Option(help: "The collection.") var collection: String = "docs"
         @Option(help: "How many chunks to give the model.") var limit: Int = 3
@@ -32,7 +33,7 @@ extension QuiverCommand {
 
         func run() async throws {
             let chatConfiguration = ChatConfiguration.fromEnvironment()
-            let database = try await openDatabase(db)
+            let database = try await connection.open(db)
             do {
                 var sources = [RetrievedChunk]()
                 var embedding: (any EmbeddingFunction)? = nil

@@ -19,7 +19,8 @@ extension QuiverCommand {
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Walk through the engine: create a collection, insert, flush, reopen and search.")
-        @Argument(help: "The database directory (created when missing).") var db: String = "./quiver_demo.quiver"
+        @Argument(help: "The database directory (created when missing), or a Milvus server's http(s):// URL.") var db: String = "./quiver_demo.quiver"
+        @OptionGroup var connection: ConnectionArguments
         @Option(help: "Rows to insert.") var rows: Int = 10_000
         @Option(help: "Vector dimension.") var dimension: Int = 32
 
@@ -29,7 +30,7 @@ extension QuiverCommand {
             let vectors = (0..<rows).map { _ in (0..<d).map { _ in Float.random(in: -1...1, using: &generator) } }
             let colors = ["red", "green", "blue"]
             do {
-                let db = try await openDatabase(db)
+                let db = try await connection.open(db)
                 if try await db.hasCollection("demo") { try await db.dropCollection("demo") }
                 try await db.createCollection("demo", dimension: d, metric: .cosine)
                 let start = Date()
@@ -46,7 +47,7 @@ extension QuiverCommand {
                 try await db.close()
             }
             let start = Date()
-            let db = try await openDatabase(db)
+            let db = try await connection.open(db)
             print("reopened in \(String(format: "%.1f", Date().timeIntervalSince(start) * 1000)) ms; stats:", try await db.collectionStats("demo"))
             let query = vectors[42]
             let hits = try await db.search("demo", vectors: [query], limit: 3, outputFields: ["color", "n"])

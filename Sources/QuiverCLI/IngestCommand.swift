@@ -16,6 +16,7 @@ extension QuiverCommand {
                 summary goes to standard output.
                 """)
         @Argument(help: "The database directory (created when missing), or a Milvus server's http(s):// URL.") var db: String
+        @OptionGroup var connection: ConnectionArguments
         @Argument(help: "Files or folders to ingest.") var paths: [String]
         @Option(help: "The collection.") var collection: String = "docs"
         @Option(help: "markdown (sections by heading), recursive (size + overlap), or separator (a plain split, see --separator).")
@@ -52,7 +53,7 @@ extension QuiverCommand {
         func run() async throws {
             let files = try RAGCommandSupport.expand(paths)
             guard !files.isEmpty else { throw ValidationError("no .md, .markdown, .mdx or .txt files under \(paths.joined(separator: ", "))") }
-            let database = try await openDatabase(db)
+            let database = try await connection.open(db)
             do {
                 let embedding = try await RAGCommandSupport.embedder(
                     choice: embedder, database: database, collection: collection, options: http.options)
@@ -105,15 +106,16 @@ final class ProgressLine: Sendable {
 
 /// The HTTP settings of the RAG verbs.
 struct HTTPArguments: ParsableArguments {
-    @Option(help: "Seconds one embedding or chat request may take before it is retried or fails.") var timeout: Double = 120
+    // Not --timeout: that is the database server's (ConnectionArguments), on the same verbs.
+    @Option(help: "Seconds one embedding or chat request may take before it is retried or fails.") var httpTimeout: Double = 120
 
     func validate() throws {
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard httpTimeout > 0 else { throw ValidationError("--http-timeout must be positive") }
     }
 
     var options: HTTPOptions {
         var o = HTTPOptions()
-        o.timeout = .milliseconds(timeout * 1000)
+        o.timeout = .milliseconds(httpTimeout * 1000)
         o.streamIdleTimeout = max(o.streamIdleTimeout, o.timeout)
         return o
     }

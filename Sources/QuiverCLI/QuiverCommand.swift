@@ -39,10 +39,55 @@ let databaseArgumentHelp = ArgumentHelp("The database directory, or a Milvus ser
 /// A verb's database.
 struct DatabaseArguments: ParsableArguments {
     @Argument(help: databaseArgumentHelp) var db: String
+    @OptionGroup var connection: ConnectionArguments
 
-    /// Opens the database; see ``openDatabase(_:)``.
+    /// Opens the database; see ``ConnectionArguments/open(_:)``.
     func open() async throws -> any VectorDatabase {
-        try await openDatabase(db)
+        try await connection.open(db)
+    }
+}
+
+/// How every verb that takes a database argument reaches a Milvus server when that argument
+/// is a URL: credentials, database name and deadline, passed to `connect(_:options:)` as its
+/// `ConnectOptions`. Given with a path they are refused (`connect` throws `.invalidArgument`),
+/// not ignored.
+struct ConnectionArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("The server's token: USER:PASSWORD for Milvus's users, an API key for Zilliz Cloud (URLs only).", valueName: "token"))
+    var token: String?
+    @Option(help: "A user of the server, with --password (URLs only).") var user: String?
+    @Option(help: "The password of --user (URLs only).") var password: String?
+    @Option(help: "The Milvus database (default: the URL's path, else the server's 'default'; URLs only).") var dbName: String?
+    @Option(help: ArgumentHelp("Seconds each server call may take, retries included (default: no limit; URLs only).", valueName: "seconds"))
+    var timeout: Double?
+
+    func validate() throws {
+        if let timeout, !(timeout > 0 && timeout.isFinite) { throw ValidationError("--timeout must be a positive number of seconds") }
+        guard (user == nil) == (password == nil) else { throw ValidationError("--user and --password go together") }
+        guard token == nil || user == nil else { throw ValidationError("give --token or --user/--password, not both") }
+        if token?.isEmpty == true { throw ValidationError("--token must not be empty") }
+    }
+
+    /// The options `connect` gets: these arguments over the defaults.
+    var options: ConnectOptions {
+        var options = ConnectOptions()
+        options.token = token
+        options.user = user
+        options.password = password
+        options.databaseName = dbName
+        options.timeout = timeout.map { .milliseconds(($0 * 1000).rounded()) }
+        return options
+    }
+
+    /// Opens the database a verb names, as an `any VectorDatabase`: the one opener of every verb.
+    /// Through `connect(_:options:)`: a path opens (or creates) the embedded engine, an `http://`
+    /// or `https://` URL connects to a Milvus server (`quiver serve`, Milvus Lite's server, a
+    /// cluster) with these options, and any other scheme is refused.
+    ///
+    /// - Throws: `.invalidArgument` for another scheme, or for a path given with a server
+    ///   option; `.unavailable`, `.permissionDenied` (missing or wrong credentials) or `.timeout`
+    ///   from a server; the engine's errors for a path (`.locked`, `.corruption`, `.io`).
+    func open(_ uri: String) async throws -> any VectorDatabase {
+        try await connect(uri, options: options)
     }
 }
 
@@ -63,18 +108,6 @@ struct FilterOptions: ParsableArguments {
         }
         return o
     }
-}
-
-/// Opens the database a verb names, as an `any VectorDatabase`: the one opener of every verb.
-/// Through `connect(_:options:)`: a path opens (or creates) the embedded engine, an `http://` or
-/// `https://` URL connects to a Milvus server (`quiver serve`, Milvus Lite's server, a cluster)
-/// with the default `ConnectOptions` (no credentials yet: a server started with `--token` refuses
-/// the CLI), and any other scheme is refused.
-///
-/// - Throws: `.invalidArgument` for another scheme; `.unavailable` or `.permissionDenied` from a
-///   server; the engine's errors for a path (`.locked`, `.corruption`, `.io`).
-func openDatabase(_ uri: String) async throws -> any VectorDatabase {
-    try await connect(uri)
 }
 
 /// Opens the database for one command and closes it afterwards (flushing nothing extra).

@@ -10,6 +10,7 @@ extension QuiverCommand {
             abstract: "Show the chunks closest to a question (no LLM needed).",
             discussion: "Uses the embedder the collection was ingested with. --json prints [{\"id\", \"distance\", \"text\", \"source\", \"headings\"}].")
         @Argument(help: databaseArgumentHelp) var db: String
+        @OptionGroup var connection: ConnectionArguments
         @Argument(help: "The question.") var question: String
         @Option(help: "The collection.") var collection: String = "docs"
         @Option(help: "How many chunks.") var limit: Int = 3
@@ -22,7 +23,7 @@ extension QuiverCommand {
         }
 
         func run() async throws {
-            let database = try await openDatabase(db)
+            let database = try await connection.open(db)
             do {
                 guard try await database.hasCollection(collection) else {
                     throw ValidationError("collection '\(collection)' does not exist in '\(db)': run `quiver ingest` first")

@@ -16,7 +16,9 @@ import Quiver
 /// ## Storage
 /// The database is any `VectorDatabase`: the embedded `Database`, or a Milvus server
 /// (`quiver serve`, Milvus Lite, Milvus) through `RemoteDatabase`; the pipeline uses only the
-/// protocol's calls, so chunks, keys and re-ingest behave the same on both.
+/// protocol's calls, so chunks, keys and re-ingest behave the same on both. To pick the backend
+/// by URI, open it with `QuiverRemote`'s `connect(_:options:)` (a path or an `http(s)://` URL)
+/// and pass the result here; this module itself does not depend on the gRPC client.
 ///
 /// One collection (``collection``, created on first ingest, COSINE) with the fields of
 /// ``RAGSchema``: a varchar primary key `"<source>#<index>"`, the vector, `text`, `source`,

@@ -56,4 +56,45 @@ import QuiverTestSupport
         #expect(other.status != 0)
         #expect(other.stderr.contains("invalidArgument"))
     }
+
+    /// `--token`, `--user/--password`, `--db-name` and `--timeout` reach the server through
+    /// `connect`'s options on every verb (one option group); with a path they are refused.
+    @Test(.enabled(if: hasQuiver, "needs the built quiver"))
+    func credentialsAndOptionsReachTheServerAndAreRefusedWithAPath() throws {
+        let server = try ServerProcess.quiver(token: "root:secret")
+        defer { server.stop() }
+        let url = server.uri
+        func fails(_ args: [String], with code: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let r = try QuiverExecutable.run(args)
+            #expect(r.status != 0, "quiver \(args.joined(separator: " ")) succeeded", sourceLocation: sourceLocation)
+            #expect(r.stderr.contains(code), "quiver \(args.joined(separator: " ")): \(r.stderr)", sourceLocation: sourceLocation)
+        }
+        // No token, a wrong one, a wrong password: the server refuses, the CLI says so.
+        try fails(["list", url], with: "permissionDenied")
+        try fails(["list", url, "--token", "root:wrong"], with: "permissionDenied")
+        try fails(["list", url, "--user", "root", "--password", "wrong"], with: "permissionDenied")
+        // The right token works on a collection verb, and user/password are the same credential.
+        #expect(try json(["create", url, "items", "--dimension", "2", "--token", "root:secret", "--timeout", "30"])
+            == ["collection": "items", "created": true])
+        #expect(try json(["list", url, "--user", "root", "--password", "secret"]) == ["items"])
+        #expect(try json(["list", url, "--token", "root:secret", "--db-name", "default"]) == ["items"])
+        // quiver serve has only the default database: another name is the server's "not found".
+        try fails(["list", url, "--token", "root:secret", "--db-name", "other"], with: "notFound")
+        // The RAG verbs take the same options (their HTTP deadline is --http-timeout).
+        try fails(["retrieve", url, "question", "--collection", "missing", "--timeout", "30"], with: "permissionDenied")
+
+        // With a path, every server option is an error naming it, and nothing is created.
+        let path = FileManager.default.temporaryDirectory.path + "/quiver-cli-uri-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for (flag, name) in [(["--token", "t"], "token"), (["--user", "u", "--password", "p"], "user"),
+                             (["--db-name", "d"], "databaseName"), (["--timeout", "5"], "timeout")] {
+            try fails(["list", path] + flag, with: "invalidArgument")
+            try fails(["list", path] + flag, with: name)
+        }
+        try fails(["search", path, "items", "--vector", "[1, 0]", "--token", "t"], with: "invalidArgument")
+        #expect(!FileManager.default.fileExists(atPath: path))
+        // Bad values are refused before anything is opened.
+        try fails(["list", url, "--timeout", "0"], with: "--timeout")
+        try fails(["list", url, "--user", "root"], with: "--password")
+    }
 }

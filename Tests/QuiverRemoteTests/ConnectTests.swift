@@ -39,4 +39,18 @@ import Testing
         await expectCode(.invalidArgument) { try await connect("file:///tmp/x.quiver") }
         #expect(!FileManager.default.fileExists(atPath: "grpc:"))
     }
+
+    @Test func aPathWithServerOptionsIsRefusedNotOpened() async {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("quiver-connect-\(UUID().uuidString)").path
+        let settings: [(inout ConnectOptions) -> Void] = [
+            { $0.token = "root:Milvus" }, { $0.user = "root"; $0.password = "Milvus" }, { $0.databaseName = "db1" },
+            { $0.timeout = .seconds(5) },
+        ]
+        for set in settings {
+            var options = ConnectOptions()
+            set(&options)
+            await expectCode(.invalidArgument) { try await connect(dir, options: options) }
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir))
+    }
 }

@@ -1,0 +1,128 @@
+import Foundation
+import Quiver
+import QuiverRemote
+import QuiverTestSupport
+import Testing
+@testable import QuiverRAG
+
+/// The RAG tutorial flow (ingest, re-ingest, retrieve the top 3, answer with the in-process chat
+/// model, remove a source) run unchanged on the two backends `connect(_:options:)` opens: an
+/// embedded path and `quiver serve` by URL. Both must retrieve the same chunks (ids, texts,
+/// sources, headings; distances to 1e-5 relative) and send the chat model the same prompt.
+///
+/// Runs in scripts/test.sh's second pass with QuiverRemoteTests: its gRPC client needs the
+/// cooperative pool that the other suites' blocking tests would starve on 2 cores.
+@Suite(.serialized) struct RAGBackendTests {
+    static let hasQuiver = QuiverExecutable.path != nil
+
+    /// What one run of the flow saw, compared across backends.
+    struct Transcript {
+        var reports: [IngestReport] = []
+        var retrieved: [[RetrievedChunk]] = []
+        var prompts: [[ChatMessage]] = []
+        var answers: [String] = []
+        var removed = 0
+        var rowsLeft = 0
+    }
+
+    /// The flow on the database `uri` names, opened the way the tutorial says.
+    static func flow(
+        _ uri: String, documents: [Document], splitter: some TextSplitter, embedder: some EmbeddingFunction,
+        questions: [String], remove source: String
+    ) async throws -> Transcript {
+        let db = try await connect(uri)
+        do {
+            let chat = RecordingChatModel()
+            let rag = RAGPipeline(database: db, embedder: embedder, chatModel: chat)
+            var t = Transcript()
+            t.reports.append(try await rag.ingest(documents, splitter: splitter))
+            t.reports.append(try await rag.ingest(documents, splitter: splitter))
+            for question in questions {
+                t.retrieved.append(try await rag.retrieve(question, limit: 3))
+                t.answers.append(try await rag.answer(question, limit: 3).answer)
+            }
+            t.prompts = chat.requests
+            t.removed = try await rag.remove(source: source)
+            t.rowsLeft = try await db.query(rag.collection, outputFields: ["count(*)"]).first?["count(*)"]?.intValue.map(Int.init) ?? -1
+            try await db.close()
+            return t
+        } catch {
+            try? await db.close()
+            throw error
+        }
+    }
+
+    /// Runs the flow on a fresh path and on a fresh `quiver serve`, and compares what they saw.
+    static func compareBackends(
+        documents: [Document], splitter: some TextSplitter, embedder: some EmbeddingFunction,
+        questions: [String], remove source: String
+    ) async throws -> Transcript {
+        let path = NSTemporaryDirectory() + "quiver-rag-backends-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let server = try ServerProcess.quiver()
+        defer { server.stop() }
+        let local = try await flow(path, documents: documents, splitter: splitter, embedder: embedder, questions: questions, remove: source)
+        let remote = try await flow(server.uri, documents: documents, splitter: splitter, embedder: embedder, questions: questions, remove: source)
+
+        #expect(local.reports.map(\.counts) == remote.reports.map(\.counts))
+        #expect(local.retrieved.count == questions.count && remote.retrieved.count == questions.count)
+        for (q, (l, r)) in zip(local.retrieved, remote.retrieved).enumerated() {
+            #expect(l.count == 3, "question \(q): \(l.count) chunks on the path")
+            #expect(l.map(\.id) == r.map(\.id), "question \(q)")
+            #expect(l.map(\.text) == r.map(\.text) && l.map(\.source) == r.map(\.source) && l.map(\.headings) == r.map(\.headings))
+            for (a, b) in zip(l, r) {
+                #expect(abs(a.distance - b.distance) <= 1e-5 * max(1, abs(a.distance)), "question \(q), \(a.id): \(a.distance) vs \(b.distance)")
+            }
+        }
+        #expect(local.prompts == remote.prompts)
+        #expect(local.prompts.count == questions.count)
+        #expect(local.answers == remote.answers)
+        #expect(local.removed == remote.removed && local.rowsLeft == remote.rowsLeft)
+        return local
+    }
+
+    @Test(.enabled(if: hasQuiver, "needs the built quiver for quiver serve"))
+    func theFlowRetrievesTheSameChunksOnAPathAndOnQuiverServe() async throws {
+        let documents = [
+            Document(source: "a.md", text: "# Storage\nMilvus stores data in object storage.\n# Flush\nData is flushed to segments.\n# Index\nIndexes speed up search."),
+            Document(source: "b.md", text: "# Cats\nCats sleep a lot.\n# Dogs\nDogs bark at night."),
+        ]
+        let t = try await Self.compareBackends(
+            documents: documents, splitter: SeparatorSplitter(separator: "# "), embedder: HashingEmbedding(),
+            questions: ["dogs bark at night", "milvus stores data in object storage"], remove: "b.md")
+        // The expected answer on both, not only the same one: the first ingest embeds all 7
+        // chunks, the second none; the closest chunk is the one that says it.
+        #expect(t.reports.map(\.counts) == [[2, 7, 7, 0, 0], [2, 7, 0, 7, 0]])
+        #expect(t.retrieved[0].first?.id == "b.md#2")
+        #expect(t.retrieved[1].first?.text == "Storage\nMilvus stores data in object storage.\n")
+        #expect(t.removed == 3 && t.rowsLeft == 4)
+    }
+
+    /// The tutorial itself: the Milvus FAQ, split on "# ", with the reference all-MiniLM-L6-v2
+    /// vectors (everything but the model), "How is data stored in milvus?".
+    @Test(.enabled(if: hasQuiver, "needs the built quiver for quiver serve"), .enabled(if: SharedData.isAvailable, SharedData.absent))
+    func theTutorialRetrievesTheSameTop3OnAPathAndOnQuiverServe() async throws {
+        let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: SharedData.url("embeddings/faq_chunks.json"))) as! [String: Any]
+        let chunks = reference["chunks"] as! [[String: Any]]
+        let vectors = try SharedData.npy("embeddings/faq_chunks.f32.npy")
+        let question = "How is data stored in milvus?"
+        var table = [String: [Float]]()
+        for (chunk, v) in zip(chunks, vectors) { table[chunk["text"] as! String] = v }
+        table[question] = try SharedData.npy("embeddings/faq_query.f32.npy")[0]
+        let files = try SharedData.markdownFiles("milvus-faq")
+        let documents = try files.map { Document(source: $0, text: try String(contentsOfFile: $0, encoding: .utf8)) }
+
+        let t = try await Self.compareBackends(
+            documents: documents, splitter: SeparatorSplitter(separator: "# "), embedder: PrecomputedEmbedding(vectors: table),
+            questions: [question], remove: files[0])
+        #expect(t.reports.first?.chunks == 72)
+        let starts = ["Where does Milvus store data?", "How does Milvus flush data?", "What is the maximum dataset size Milvus can handle?"]
+        #expect(t.retrieved[0].count == 3)
+        for (hit, start) in zip(t.retrieved[0], starts) { #expect(hit.text.trimmingWhitespace().hasPrefix(start)) }
+    }
+}
+
+extension IngestReport {
+    /// Documents, chunks, embedded, unchanged, deleted: the report without its timing.
+    var counts: [Int] { [documents, chunks, embedded, unchanged, deleted] }
+}
