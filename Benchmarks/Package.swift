@@ -5,6 +5,7 @@
 //     swift run -c release --package-path Benchmarks flatscan-bench [N] [d] [metric] [threads] [batch] [singles]
 //     swift run -c release --package-path Benchmarks quiver-bench search --base B.npy --queries Q.npy \
 //         --metric ip --k 10 --result-ids OUT.npy            (python3 Benchmarks/compare_faiss.py runs it next to FAISS)
+//         (--uri http://HOST:PORT: insert and search on a Milvus server instead, e.g. `quiver serve`)
 //     swift run -c release --package-path Benchmarks filter-bench [rows]
 //     swift run -c release --package-path Benchmarks contention-bench [rows] [d] [searches] [threads] [flushRows] [rounds]
 //         (search latency while a writer upserts, flushes and compacts, against idle; with
@@ -43,6 +44,8 @@ let package = Package(
             name: "quiver-bench",
             dependencies: [
                 .product(name: "Quiver", package: "Quiver"),
+                // --uri: the same phases against a Milvus server (quiver serve, milvus-lite, Milvus).
+                .product(name: "QuiverRemote", package: "Quiver"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "BenchSupport",
             ]

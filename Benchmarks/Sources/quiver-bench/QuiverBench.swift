@@ -13,19 +13,25 @@
 // pass go to --result-ids (int64, nq × k, -1 where fewer than k hits). With --db, a later run
 // with the same inputs searches the same database again (see RunMarker.swift).
 // Benchmarks/compare_ann.py runs it next to hnswlib, FAISS and usearch.
+//
+// With --uri http://HOST:PORT the same insert and search phases run against a Milvus server
+// (`quiver serve`, `milvus-lite server`, Milvus) through QuiverRemote's client:
+//
+//     quiver-bench search --uri http://127.0.0.1:19530 --base B.npy --queries Q.npy --metric l2
 import ArgumentParser
 import BenchSupport
 import Foundation
 import Quiver
+import QuiverRemote
 
 @main
-struct QuiverBench: ParsableCommand {
+struct QuiverBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quiver-bench", abstract: "Benchmarks Quiver through its public API.",
         subcommands: [Search.self])
 }
 
-struct Search: ParsableCommand {
+struct Search: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Insert, flush, build an index, and search; print one JSON object.",
         discussion: """
@@ -41,6 +47,12 @@ struct Search: ParsableCommand {
             segment rows is searched as it is, with no insert and no build: "reused": true, and \
             insert_rows_per_s, flush_s and index_build_s are null (the building run's values are \
             in the marker). Any other DIR is an error; it is never deleted.
+
+            With --uri URL: the database is a Milvus server's (quiver serve, milvus-lite server, \
+            Milvus), reached through QuiverRemote's client. The collection --collection (which must \
+            not exist) is created, filled, searched and dropped; --db, --segment-rows, --mmap, \
+            --build-threads and --threads are the embedded engine's and are refused; segments is the \
+            server's count; index_size_mb and db_size_mb are null; peak_rss_mb is this client's.
             """)
 
     @Option(help: "Base vectors: float32 .npy, N×d, C order.") var base: String
@@ -74,6 +86,11 @@ struct Search: ParsableCommand {
     @Option(name: .customLong("result-ids"), help: "Where to write the single-query ids (.npy int64 nq×k).") var resultIDs: String?
     @Option(name: .customLong("result-distances"), help: "Where to write the single-query scores (.npy float32 nq×k, NaN where fewer than k hits).")
     var resultDistances: String?
+    @Option(help: "A Milvus server's http:// or https:// URL: insert and search there instead of in an embedded database.")
+    var uri: String?
+    @Option(help: "The server's token (with --uri; USER:PASSWORD for Milvus's users).") var token: String?
+    @Option(help: "The collection created, searched and dropped on the server (with --uri); it must not exist.")
+    var collection: String = "quiver_bench"
 
     func validate() throws {
         guard MetricType(name: metric) != nil else { throw ValidationError("--metric must be ip, l2 or cosine") }
@@ -86,9 +103,23 @@ struct Search: ParsableCommand {
         guard let params = (try? Value(json: indexParams))?.objectValue else { throw ValidationError("--index-params must be a JSON object") }
         if Self.indexType(index) == .flat && !params.isEmpty { throw ValidationError("--index flat takes no --index-params") }
         guard (try? Value(json: searchParams))?.objectValue != nil else { throw ValidationError("--search-params must be a JSON object") }
+        if uri == nil {
+            guard token == nil else { throw ValidationError("--token goes with --uri") }
+        } else {
+            let embeddedOnly = [("--db", db != nil), ("--segment-rows", segmentRows != nil), ("--mmap", mmap),
+                                ("--build-threads", buildThreads != nil), ("--threads", threads != nil)]
+            let given = embeddedOnly.filter(\.1).map(\.0)
+            guard given.isEmpty else { throw ValidationError("\(given.joined(separator: ", ")) set the embedded engine, not a server: leave them out with --uri") }
+            guard vectorType.lowercased() == "float32" else { throw ValidationError("--uri takes --vector-type float32 only") }
+        }
     }
 
     static func indexType(_ name: String) -> IndexType? { try? IndexType(validating: name) }
+
+    /// --metric, --index and --index-params, parsed (``validate()`` checked them).
+    func parsedIndex() throws -> (MetricType, IndexType, [String: Value]) {
+        (MetricType(name: metric)!, Self.indexType(index)!, try Value(json: indexParams).objectValue ?? [:])
+    }
 
     static func fieldType(_ name: String, dimension d: Int) -> DataType? {
         switch name.lowercased() {
@@ -99,10 +130,58 @@ struct Search: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let metricType = MetricType(name: metric)!
-        let type = Self.indexType(index)!
-        let buildParams = try Value(json: indexParams).objectValue ?? [:]
+    func run() async throws {
+        if let uri {
+            try await runRemote(uri)
+            return
+        }
+        // The embedded engine through its synchronous API, called from synchronous functions
+        // (in an async context Swift would pick the async overloads, which hop to a work queue).
+        let prepared = try prepareEmbedded()
+        defer { if db == nil { try? FileManager.default.removeItem(atPath: prepared.directory) } }
+        let (k, searchOptions) = (self.k, prepared.searchOptions)
+        let measured: Measured
+        do {
+            measured = try await measure(prepared.queryMatrix) { try Self.search(prepared.database, $0, limit: k, options: searchOptions) }
+        } catch {
+            try? Self.close(prepared.database)
+            throw error
+        }
+        try Self.close(prepared.database)
+        let mib = 1024.0 * 1024.0
+        try report(
+            measured, rows: prepared.rows, dimension: prepared.queryMatrix.columns, metric: prepared.metric, index: prepared.index,
+            indexParams: prepared.indexParams, searchParams: searchOptions.params, segments: prepared.segments, build: prepared.build,
+            indexSizeMB: Double(Self.bytes(under: prepared.directory) { $0.hasSuffix(".qidx") }) / mib,
+            dbSizeMB: Double(Self.bytes(under: prepared.directory) { $0 != RunMarker.fileName }) / mib,
+            reused: prepared.reused)
+    }
+
+    /// An embedded database filled (or reused) and ready to search.
+    struct EmbeddedRun {
+        var database: Database
+        var directory: String
+        var queryMatrix: NPY.Matrix<Float>
+        var rows: Int
+        var metric: MetricType
+        var index: IndexType
+        var indexParams: String
+        var searchOptions: SearchOptions
+        var segments: Int
+        var build: (insert: Double, flush: Double, index: Double)?
+        var reused: Bool
+    }
+
+    static func search(_ database: Database, _ vectors: [[Float]], limit: Int, options: SearchOptions) throws -> [[Hit]] {
+        try database.search("bench", vectors: vectors, limit: limit, outputFields: [], options: options)
+    }
+
+    static func close(_ database: Database) throws { try database.close() }
+
+    /// Opens the database (a fresh temporary one, or --db), fills it or checks that it may be
+    /// reused, and waits for its index. On an error, a temporary directory is removed.
+    func prepareEmbedded() throws -> EmbeddedRun {
+        let (metricType, type, buildParams) = try parsedIndex()
         let header = try NPY.readFloat32Header(base)
         let queryMatrix = try NPY.readFloat32(queries)
         let d = header.columns
@@ -122,8 +201,20 @@ struct Search: ParsableCommand {
         } else {
             reused = nil
         }
-        defer { if db == nil { try? FileManager.default.removeItem(atPath: directory) } }
+        do {
+            return try prepareEmbedded(in: directory, reused: reused, header: header, queryMatrix: queryMatrix, inputs: inputs)
+        } catch {
+            if db == nil { try? FileManager.default.removeItem(atPath: directory) }
+            throw error
+        }
+    }
 
+    /// ``prepareEmbedded()`` once the directory is chosen: opens it, then fills it or checks its rows.
+    func prepareEmbedded(
+        in directory: String, reused: RunMarker?, header: NPY.Header, queryMatrix: NPY.Matrix<Float>, inputs: RunMarker.Inputs
+    ) throws -> EmbeddedRun {
+        let (metricType, type, buildParams) = try parsedIndex()
+        let d = header.columns
         var options = DatabaseOptions()
         options.durability = .none
         options.memoryMapSegments = mmap
@@ -172,13 +263,81 @@ struct Search: ParsableCommand {
         var searchOptions = SearchOptions()
         searchOptions.threads = threads
         searchOptions.params = (try Value(json: searchParams)).objectValue ?? [:]
+        return EmbeddedRun(
+            database: database, directory: directory, queryMatrix: queryMatrix, rows: header.rows, metric: metricType,
+            index: type, indexParams: inputs.indexParams, searchOptions: searchOptions, segments: segments, build: build,
+            reused: reused != nil)
+    }
+
+    /// The same phases on a Milvus server: create `collection` (refused when it exists), insert
+    /// in batches of 10 000, flush, create the index and wait until the server reports it built,
+    /// search, drop the collection.
+    func runRemote(_ uri: String) async throws {
+        let (metricType, type, buildParams) = try parsedIndex()
+        let baseMatrix = try NPY.readFloat32(base)
+        let queryMatrix = try NPY.readFloat32(queries)
+        let d = baseMatrix.columns
+        guard d == queryMatrix.columns else { throw ValidationError("base has \(d) dimensions, queries \(queryMatrix.columns)") }
+        var options = ConnectOptions()
+        options.token = token
+        let database = try await connect(uri, options: options)
+        let name = collection
+        do {
+            guard try await !database.hasCollection(name) else {
+                throw ValidationError("\(uri) already has a collection '\(name)': give another --collection (quiver-bench never drops what it did not create)")
+            }
+            try await database.createCollection(name, schema: try CollectionSchema(fields: [
+                FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true),
+                FieldSchema(name: "vector", dataType: .floatVector(dimension: d)),
+            ]), metric: metricType)
+            let build = try await Self.fill(database, name, from: baseMatrix, index: type, params: buildParams)
+            let segments = try await database.collectionStats(name).segmentCount
+            var searchOptions = SearchOptions()
+            searchOptions.params = (try Value(json: searchParams)).objectValue ?? [:]
+            let k = self.k
+            let measured = try await measure(queryMatrix) { vectors in
+                try await database.search(name, vectors: vectors, limit: k, outputFields: [], options: searchOptions)
+            }
+            try await database.dropCollection(name)
+            try await database.close()
+            try report(
+                measured, rows: baseMatrix.rows, dimension: d, metric: metricType, index: type,
+                indexParams: Value.object(buildParams).jsonString, searchParams: searchOptions.params, segments: segments,
+                build: build, indexSizeMB: nil, dbSizeMB: nil, reused: false)
+        } catch {
+            if (try? await database.hasCollection(name)) == true, !(error is ValidationError) {
+                try? await database.dropCollection(name)
+            }
+            try? await database.close()
+            throw error
+        }
+    }
+
+    /// What the search passes measured.
+    struct Measured {
+        /// The single-query latencies of the fastest pass, in seconds, sorted.
+        var latencies: [Double]
+        /// The fastest single-query pass, in seconds.
+        var singleSeconds: Double
+        /// The batch pass, in seconds (nil with --batch 0).
+        var batchSeconds: Double?
+        var queries: Int
+        /// The ids and scores of the single-query pass, nq × k (-1 and NaN where fewer than k hits).
+        var ids: [Int64]
+        var distances: [Float]
+    }
+
+    /// The warm-up, the --passes single-query passes and the batch pass, over `search` (one call
+    /// with the given query vectors). Writes --result-ids and --result-distances.
+    func measure(_ queryMatrix: NPY.Matrix<Float>, search: ([[Float]]) async throws -> [[Hit]]) async throws -> Measured {
+        let d = queryMatrix.columns
         let queryVectors = (0..<queryMatrix.rows).map { Array(queryMatrix.values[$0 * d..<($0 + 1) * d]) }
         // ArgumentParser's property wrappers are slow to read (microseconds): read them once,
         // outside the timed loops.
         let k = self.k, batch = self.batch
 
         for q in queryVectors.prefix(warmup) {
-            _ = try database.search("bench", vectors: [q], limit: k, outputFields: [], options: searchOptions)
+            _ = try await search([q])
         }
 
         // Single queries: `passes` passes, the fastest reported (its latencies too), which damps
@@ -193,7 +352,7 @@ struct Search: ParsableCommand {
             let passStart = now()
             for (i, q) in queryVectors.enumerated() {
                 let t0 = now()
-                let hits = try database.search("bench", vectors: [q], limit: k, outputFields: [], options: searchOptions)[0]
+                let hits = try await search([q])[0]
                 passLatencies.append(now() - t0)
                 for (j, hit) in hits.enumerated() {
                     ids[i * k + j] = hit.id.intValue ?? -1
@@ -207,9 +366,6 @@ struct Search: ParsableCommand {
             }
         }
         latencies.sort()
-        func percentile(_ p: Double) -> Double {
-            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int((Double(latencies.count) * p).rounded(.up)) - 1)] * 1000
-        }
 
         // Batches.
         var batchSeconds: Double?
@@ -218,33 +374,44 @@ struct Search: ParsableCommand {
             var start = 0
             while start < queryVectors.count {
                 let end = min(start + batch, queryVectors.count)
-                _ = try database.search("bench", vectors: Array(queryVectors[start..<end]), limit: k, outputFields: [], options: searchOptions)
+                _ = try await search(Array(queryVectors[start..<end]))
                 start = end
             }
             batchSeconds = now() - batchStart
         }
-        try database.close()
         if let resultIDs { try NPY.writeInt64(resultIDs, rows: queryVectors.count, columns: k, values: ids) }
         if let resultDistances { try NPY.writeFloat32(resultDistances, rows: queryVectors.count, columns: k, values: distances) }
+        return Measured(
+            latencies: latencies, singleSeconds: singleSeconds, batchSeconds: batchSeconds, queries: queryVectors.count,
+            ids: ids, distances: distances)
+    }
 
-        let mib = 1024.0 * 1024.0
+    /// Prints the run's one JSON object (the fields of this command's discussion).
+    func report(
+        _ m: Measured, rows: Int, dimension d: Int, metric metricType: MetricType, index type: IndexType, indexParams: String,
+        searchParams: [String: Value], segments: Int, build: (insert: Double, flush: Double, index: Double)?,
+        indexSizeMB: Double?, dbSizeMB: Double?, reused: Bool
+    ) throws {
+        func percentile(_ p: Double) -> Double {
+            m.latencies.isEmpty ? 0 : m.latencies[min(m.latencies.count - 1, Int((Double(m.latencies.count) * p).rounded(.up)) - 1)] * 1000
+        }
         func number(_ x: Double?) -> String { x.map(fmt) ?? "null" }
         let fields: [(String, String)] = [
-            ("rows", "\(header.rows)"), ("dimension", "\(d)"), ("queries", "\(queryVectors.count)"),
+            ("rows", "\(rows)"), ("dimension", "\(d)"), ("queries", "\(m.queries)"),
             ("metric", "\"\(metricType.rawValue)\""), ("k", "\(k)"), ("index", "\"\(type.rawValue)\""),
-            ("index_params", inputs.indexParams), ("search_params", Value.object(searchOptions.params).jsonString),
-            ("vector_type", "\"\(inputs.vectorType)\""),
-            ("threads", "\(threads ?? ProcessInfo.processInfo.activeProcessorCount)"), ("batch", "\(batch)"),
+            ("index_params", indexParams), ("search_params", Value.object(searchParams).jsonString),
+            ("vector_type", "\"\(vectorType.lowercased())\""),
+            ("threads", uri == nil ? "\(threads ?? ProcessInfo.processInfo.activeProcessorCount)" : "null"), ("batch", "\(batch)"),
             ("passes", "\(max(1, passes))"), ("mmap", mmap ? "true" : "false"),
             ("segments", "\(segments)"),
-            ("insert_rows_per_s", number(build.map { Double(header.rows) / $0.insert })), ("flush_s", number(build?.flush)),
-            ("index_build_s", number(build?.index)), ("qps_single", fmt(Double(queryVectors.count) / singleSeconds)),
+            ("insert_rows_per_s", number(build.map { Double(rows) / $0.insert })), ("flush_s", number(build?.flush)),
+            ("index_build_s", number(build?.index)), ("qps_single", fmt(Double(m.queries) / m.singleSeconds)),
             ("p50_ms", fmt(percentile(0.50))), ("p99_ms", fmt(percentile(0.99))),
-            ("qps_batch", number(batchSeconds.map { Double(queryVectors.count) / $0 })),
-            ("index_size_mb", fmt(Double(Self.bytes(under: directory) { $0.hasSuffix(".qidx") }) / mib)),
-            ("db_size_mb", fmt(Double(Self.bytes(under: directory) { $0 != RunMarker.fileName }) / mib)),
-            ("reused", reused != nil ? "true" : "false"),
+            ("qps_batch", number(m.batchSeconds.map { Double(m.queries) / $0 })),
+            ("index_size_mb", number(indexSizeMB)), ("db_size_mb", number(dbSizeMB)),
+            ("reused", reused ? "true" : "false"),
             ("peak_rss_mb", fmt(peakRSSMiB())),
+            ("uri", uri.map { Value.string($0).jsonString } ?? "null"),
         ]
         print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
     }
@@ -285,6 +452,14 @@ struct Search: ParsableCommand {
         try probe.createIndex("probe", field: "vector", type: type, params: params)
     }
 
+    /// The rows of a block of the base: ids from `first` on, one vector of `d` values each.
+    static func rows(first: Int, _ values: ArraySlice<Float>, dimension d: Int) -> [Row] {
+        (0..<values.count / d).map { i in
+            let start = values.startIndex + i * d
+            return ["id": .int(Int64(first + i)), "vector": .vector(Array(values[start..<start + d]))]
+        }
+    }
+
     /// Inserts the base in batches of 10 000 rows, flushes, then creates the index and waits for
     /// its build; returns the seconds of each step.
     static func fill(_ database: Database, from base: String, index type: IndexType, params: [String: Value])
@@ -294,10 +469,7 @@ struct Search: ParsableCommand {
         let insertStart = now()
         // Streamed a block at a time, so the input file is never in memory whole.
         try NPY.forEachFloat32Block(base, batch: 10_000) { first, values in
-            let rows: [Row] = (0..<values.count / d).map { i in
-                ["id": .int(Int64(first + i)), "vector": .vector(Array(values[i * d..<(i + 1) * d]))]
-            }
-            _ = try database.insert("bench", rows: rows)
+            _ = try database.insert("bench", rows: rows(first: first, values[...], dimension: d))
         }
         let insertSeconds = now() - insertStart
         let flushStart = now()
@@ -307,6 +479,32 @@ struct Search: ParsableCommand {
         let buildStart = now()
         try database.createIndex("bench", field: "vector", type: type, params: params)
         try database.waitForIndexBuilds("bench")
+        return (insertSeconds, flushSeconds, now() - buildStart)
+    }
+
+    /// ``fill(_:from:index:params:)`` on a server: the same batches, flush, and index (waited for
+    /// by polling `describeIndex` until the server reports it finished with no pending rows).
+    static func fill(_ database: any VectorDatabase, _ name: String, from base: NPY.Matrix<Float>, index type: IndexType, params: [String: Value])
+        async throws -> (insert: Double, flush: Double, index: Double)
+    {
+        let d = base.columns
+        let insertStart = now()
+        for first in stride(from: 0, to: base.rows, by: 10_000) {
+            let end = min(first + 10_000, base.rows)
+            _ = try await database.insert(name, rows: rows(first: first, base.values[first * d..<end * d], dimension: d))
+        }
+        let insertSeconds = now() - insertStart
+        let flushStart = now()
+        try await database.flush(name)
+        let flushSeconds = now() - flushStart
+        guard type != .flat else { return (insertSeconds, flushSeconds, 0) }
+        let buildStart = now()
+        try await database.createIndex(name, field: "vector", type: type, params: params)
+        while true {
+            let described = try await database.describeIndex(name, field: "vector")
+            if described.state == .finished && described.pendingRows == 0 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
         return (insertSeconds, flushSeconds, now() - buildStart)
     }
 
