@@ -57,7 +57,7 @@ struct ConnectionArguments: ParsableArguments {
     @Option(help: "A user of the server, with --password (URLs only).") var user: String?
     @Option(help: "The password of --user (URLs only).") var password: String?
     @Option(help: "The Milvus database (default: the URL's path, else the server's 'default'; URLs only).") var dbName: String?
-    @Option(help: ArgumentHelp("Seconds each server call may take, retries included (default: no limit; URLs only).", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds each server call may take, retries included (default: ConnectOptions's, 600; URLs only).", valueName: "seconds"))
     var timeout: Double?
 
     func validate() throws {
@@ -74,7 +74,7 @@ struct ConnectionArguments: ParsableArguments {
         options.user = user
         options.password = password
         options.databaseName = dbName
-        options.timeout = timeout.map { .milliseconds(($0 * 1000).rounded()) }
+        if let timeout { options.timeout = .milliseconds((timeout * 1000).rounded()) }
         return options
     }
 

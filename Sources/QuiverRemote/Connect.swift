@@ -5,8 +5,9 @@ import Quiver
 /// cluster, Zilliz Cloud) through ``RemoteDatabase``; anything else is a path, opened as an
 /// embedded `Database` with ``ConnectOptions/database``. A URI with another scheme (`grpc://`,
 /// `file://`, …) is refused rather than taken for a directory name, and so is a path given with
-/// options only a server uses (``ConnectOptions/token``, ``ConnectOptions/user``,
-/// ``ConnectOptions/password``, ``ConnectOptions/databaseName``, ``ConnectOptions/timeout``):
+/// options only a server uses, set to other than their defaults (``ConnectOptions/token``,
+/// ``ConnectOptions/user``, ``ConnectOptions/password``, ``ConnectOptions/databaseName``,
+/// ``ConnectOptions/timeout``):
 /// an embedded database has no credentials, databases or deadlines, and ignoring them would
 /// hide a URI that was meant to be a server's. (TLS, retry and message-size settings are
 /// defaults more often than choices, and a path leaves them unused.)
@@ -42,11 +43,12 @@ public func connect(_ uri: String, options: ConnectOptions = ConnectOptions()) a
 }
 
 extension ConnectOptions {
-    /// The names of the settings that are set and that only a server uses, for the error of
-    /// ``connect(_:options:)`` given a path.
+    /// The names of the settings that only a server uses and that differ from their defaults,
+    /// for the error of ``connect(_:options:)`` given a path.
     var serverOnlySettings: [String] {
-        [("token", token != nil), ("user", user != nil), ("password", password != nil),
-         ("databaseName", databaseName != nil), ("timeout", timeout != nil)]
+        let defaults = ConnectOptions()
+        return [("token", token != defaults.token), ("user", user != defaults.user), ("password", password != defaults.password),
+                ("databaseName", databaseName != defaults.databaseName), ("timeout", timeout != defaults.timeout)]
             .filter(\.1).map(\.0)
     }
 }
