@@ -51,8 +51,9 @@ struct Search: AsyncParsableCommand {
             With --uri URL: the database is a Milvus server's (quiver serve, milvus-lite server, \
             Milvus), reached through QuiverRemote's client. The collection --collection (which must \
             not exist) is created, filled, searched and dropped; --db, --segment-rows, --mmap, \
-            --build-threads and --threads are the embedded engine's and are refused; segments is the \
-            server's count; index_size_mb and db_size_mb are null; peak_rss_mb is this client's.
+            --build-threads and --threads are the embedded engine's and are refused; segments is 0 (a \
+            server reports no segment count); index_size_mb and db_size_mb are null; peak_rss_mb is \
+            this client's.
             """)
 
     @Option(help: "Base vectors: float32 .npy, N×d, C order.") var base: String
