@@ -86,4 +86,111 @@ import Testing
         #expect(stats.segmentCount < 8, "\(stats)")
         try reopened.close()
     }
+
+    // MARK: Deleted rows (DatabaseOptions.compactionDeletedRatio)
+
+    /// A collection whose rows the test keeps too (the model the results are checked against).
+    struct Model {
+        var vectors: [Int64: [Float]] = [:]
+        var g = SeededGenerator(seed: 17)
+
+        mutating func rows(_ ids: some Sequence<Int64>) -> [Row] {
+            ids.map { id in
+                let v = randomVector(8, using: &g)
+                vectors[id] = v
+                return ["id": .int(id), "vector": .vector(v)]
+            }
+        }
+
+        /// The ids of the `k` rows nearest `q` (L2), by brute force here.
+        func nearest(_ q: [Float], _ k: Int) -> [Int64] {
+            let d = vectors.mapValues { v in zip(v, q).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } }
+            return d.sorted { $0.value != $1.value ? $0.value < $1.value : $0.key < $1.key }.prefix(k).map(\.key)
+        }
+
+        /// Checks that `db` holds exactly the model's rows and searches rank them as the model does.
+        func check(_ db: Database, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            var g = SeededGenerator(seed: 99)
+            #expect(try db.collectionStats("c").rowCount == vectors.count, "\(label)", sourceLocation: sourceLocation)
+            let ids = vectors.keys.sorted()
+            let got = try db.get("c", ids: ids.map { .int($0) }, outputFields: ["vector"]).sorted { $0["id"]!.intValue! < $1["id"]!.intValue! }
+            #expect(got.map { $0["id"]! } == ids.map { .int($0) }, "\(label)", sourceLocation: sourceLocation)
+            #expect(got.map { $0["vector"]! } == ids.map { .vector(vectors[$0]!) }, "\(label)", sourceLocation: sourceLocation)
+            for _ in 0..<5 {
+                let q = randomVector(8, using: &g)
+                let hits = try db.search("c", vectors: [q], limit: 10)[0]
+                #expect(hits.map(\.id) == nearest(q, 10).map { .int($0) }, "\(label)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    /// (rows, deleted rows) of each sealed segment, in manifest order.
+    func segments(_ db: Database) throws -> [[Int]] {
+        let snap = try db.engine("c").snapshot()
+        return zip(snap.sealed, snap.sealedDeleteCounts).map { [$0.rowCount, $1] }
+    }
+
+    /// Background compaction rewrites a segment once a fifth of its rows are replaced
+    /// (`compactionDeletedRatio`, 0.2 by default) and leaves the other segments alone; the rows
+    /// and the search results stay the same. Before, a segment waited for 30% of its rows to be
+    /// deleted, or for three more segments of its size.
+    @Test(arguments: [(replaced: 250, ratio: 0.2, compacted: true), (replaced: 150, ratio: 0.2, compacted: false),
+                      (replaced: 150, ratio: 0.1, compacted: true)])
+    func aSegmentPastTheDeletedRatioIsRewritten(_ c: (replaced: Int, ratio: Double, compacted: Bool)) throws {
+        let dir = TemporaryDirectory()
+        var options = quietOptions()  // background compaction on
+        options.compactionDeletedRatio = c.ratio
+        let db = try Database.open(at: dir.path, options: options)
+        try db.createCollection("c", dimension: 8, metric: .l2)
+        let engine = try db.engine("c")
+        var model = Model()
+        _ = try db.insert("c", rows: model.rows(0..<1000))
+        try db.flush("c")
+        _ = try db.insert("c", rows: model.rows(1000..<2000))
+        try db.flush("c")
+        _ = try db.upsert("c", rows: model.rows((0..<Int64(c.replaced)).map { $0 * 4 }))  // spread over the first segment
+        try db.flush("c")  // starts the compaction when one is due
+        engine.compactionGroup.wait()
+        let live = 1000 - c.replaced
+        if c.compacted {
+            #expect(try segments(db) == [[live, 0], [1000, 0], [c.replaced, 0]])
+        } else {
+            #expect(try segments(db) == [[1000, c.replaced], [1000, 0], [c.replaced, 0]])
+        }
+        try model.check(db, "after the flush")
+        try db.close()
+        let reopened = try Database.open(at: dir.path, options: options)
+        try model.check(reopened, "reopened")
+        try reopened.close()
+    }
+
+    /// Each automatic step compacts the segment with the largest deleted share first (with the
+    /// segments of its size past the ratio), then the next; the rows stay the same at each step.
+    @Test func theSegmentWithTheLargestDeletedShareGoesFirst() throws {
+        let dir = TemporaryDirectory()
+        let db = try Database.open(at: dir.path, options: manualCompactionOptions())
+        try db.createCollection("c", dimension: 8, metric: .l2)
+        var model = Model()
+        for range in [0..<4000, 4000..<4300, 4300..<4600] as [Range<Int64>] {
+            _ = try db.insert("c", rows: model.rows(range))
+            try db.flush("c")
+        }
+        // 40% of the large segment, 25% and 30% of the two small ones (of one size tier).
+        let deleted = Array(stride(from: 0, to: 4000, by: 5)) + Array(stride(from: 2, to: 4000, by: 5))
+            + Array(stride(from: 4000, to: 4300, by: 4)) + Array(stride(from: 4300, to: 4600, by: 10))
+            + Array(stride(from: 4301, to: 4600, by: 10)) + Array(stride(from: 4302, to: 4600, by: 10))
+        _ = try db.delete("c", ids: deleted.map { .int(Int64($0)) })
+        for id in deleted { model.vectors[Int64(id)] = nil }
+        try db.flush("c")
+        #expect(try segments(db) == [[4000, 1600], [300, 75], [300, 90]])
+        let engine = try db.engine("c")
+        #expect(try engine.compact(.automatic))
+        #expect(try segments(db) == [[2400, 0], [300, 75], [300, 90]])
+        try model.check(db, "after the first step")
+        #expect(try engine.compact(.automatic))
+        #expect(try segments(db) == [[2400, 0], [435, 0]])
+        try model.check(db, "after the second step")
+        #expect(try engine.compact(.automatic) == false)
+        try db.close()
+    }
 }

@@ -60,8 +60,18 @@ public struct DatabaseOptions: Sendable {
     /// hold the database for writing meanwhile. Writes throw `.unsupported`; rows not yet flushed
     /// by the writer are not visible; the view is fixed at open (open again to see newer data).
     public var readOnly: Bool = false
-    /// Merge segments in the background (size-tiered) after flushes.
+    /// Compact segments in the background after flushes: segments with many deleted rows (see
+    /// ``compactionDeletedRatio``) and groups of four or more segments of a similar size.
     public var autoCompaction: Bool = true
+    /// The share of a segment's rows that, once deleted or replaced, makes background compaction
+    /// rewrite the segment without them (Milvus's single-segment compaction ratio); 0.2 by default.
+    ///
+    /// A search still reads a deleted row until a compaction drops it, so under a stream of
+    /// upserts or deletes this bounds the extra rows a search scans, at the price of rewriting a
+    /// segment's live rows each time it passes the ratio: lower values scan fewer dead rows and
+    /// rewrite more. The segment with the largest share is compacted first, one at a time. A
+    /// value above 1 leaves deleted rows to `Database.compact(_:)` and size-tiered merges.
+    public var compactionDeletedRatio: Double = 0.2
     /// Threads a search may use (default: all cores).
     public var searchThreads: Int = ProcessInfo.processInfo.activeProcessorCount
     /// Threads one background index build may use (default: all cores). Builds run one at a
@@ -82,7 +92,7 @@ public struct DatabaseOptions: Sendable {
     }
 
     /// The defaults: batched durability every 100 ms, flush at 200,000 rows or 128 MiB,
-    /// read-write, background compaction, all cores for searches and index builds, segments
+    /// read-write, background compaction (of segments 20% deleted, and size-tiered), all cores for searches and index builds, segments
     /// read into memory, warnings and errors logged to standard error.
     public init() {}
 

@@ -17,13 +17,12 @@ import Dispatch
 ///
 /// Background compactions run on the collection's `BackgroundQueue`, below the callers' priority.
 extension CollectionEngine {
-    /// How automatic compaction picks segments.
+    /// How a compaction picks segments.
     enum CompactionPolicy {
-        /// Every sealed segment, whenever there are two or more, or any has deleted rows.
+        /// Every sealed segment, whenever there are two or more, or any has deleted rows (`compact(_:)`).
         case all
-        /// Size-tiered: four or more segments of a similar size (within 4×), or any segment whose
-        /// rows are more than 30% deleted.
-        case tiered
+        /// Automatic (after flushes, in the background), one bounded step at a time; see `choose`.
+        case automatic
     }
 
     /// Compacts according to `policy`; returns whether anything was compacted.
@@ -34,7 +33,7 @@ extension CollectionEngine {
         // Step 1.
         let plan: (ids: [UInt64], segments: [SealedSegment], deletes: [Bitset], newID: UInt64)? = try serialized { state.withLock { s in
             guard !s.compacting else { return nil }
-            let chosen = Self.choose(policy, s)
+            let chosen = Self.choose(policy, s, deletedRatio: options.compactionDeletedRatio)
             guard !chosen.isEmpty else { return nil }
             s.compacting = true
             let newID = s.manifest.nextSegmentID
@@ -50,28 +49,27 @@ extension CollectionEngine {
         }
 
         // Step 2.
-        var content = SegmentContent(rowCount: 0, columns: [:], vectors: [:], norms: [:], dimensions: [:])
         var mapping = [[Int32]]()  // old row → new row (-1 when dropped), per chosen segment
-        var parts = [SegmentContent]()
+        var kept = [[Int]]()  // the live rows of each chosen segment
+        var mergedRows = 0
         for (segment, deleted) in zip(plan.segments, plan.deletes) {
             var live = [Int]()
+            live.reserveCapacity(segment.rowCount)
             var map = [Int32](repeating: -1, count: segment.rowCount)
             for row in 0..<segment.rowCount where !deleted[row] {
-                map[row] = Int32(content.rowCount + live.count)
+                map[row] = Int32(mergedRows + live.count)
                 live.append(row)
             }
+            mergedRows += live.count
             mapping.append(map)
-            let part = segment.content(rows: live, schema: schema)
-            content.rowCount += part.rowCount
-            parts.append(part)
+            kept.append(live)
         }
-        content = SegmentContent.concatenate(parts, schema: schema)
+        let content = SegmentContent.gathering(kept, of: plan.segments, schema: schema)
         let path = directory + "/" + FileNames.segment(plan.newID)
         var merged: SealedSegment? = nil
         if content.rowCount > 0 {
             do {
-                try SegmentWriter.write(content, id: plan.newID, path: path)
-                merged = try SealedSegment(path: path, id: plan.newID, schema: schema, load: !options.memoryMapSegments)
+                merged = try SealedSegment.write(content, id: plan.newID, path: path, schema: schema, load: !options.memoryMapSegments)
             } catch {
                 try? FileSystem.remove(path)
                 throw error
@@ -189,43 +187,53 @@ extension CollectionEngine {
         return true
     }
 
-    private static func choose(_ policy: CompactionPolicy, _ s: State) -> [UInt64] {
+    /// The segments the next compaction of `policy` merges; empty when none is due.
+    ///
+    /// `.automatic`, the automatic policy, in the manner of Milvus's single-segment and mix
+    /// compactions, one bounded step at a time (the background task repeats until none is due):
+    /// 1. Deleted rows: a segment whose deleted share of rows reaches `deletedRatio`
+    ///    (`DatabaseOptions.compactionDeletedRatio`) is rewritten without them, since a search
+    ///    still reads a deleted row until a compaction drops it. The segment with the largest
+    ///    share goes first (it drops the most rows per row written), together with the other
+    ///    segments of its size tier past the ratio (so that small ones are merged as well).
+    /// 2. Otherwise size tiers: the smallest tier (live rows within 4× of each other,
+    ///    `floor(log4(rows))`) holding four or more segments is merged.
+    private static func choose(_ policy: CompactionPolicy, _ s: State, deletedRatio: Double) -> [UInt64] {
         let entries = s.manifest.segments
         switch policy {
         case .all:
-            let anyDeletes = s.sealedDeletes.contains { !$0.isEmpty }
+            let anyDeletes = s.sealedDeleteCounts.contains { $0 > 0 }
             return entries.count >= 2 || anyDeletes ? entries.map(\.id) : []
-        case .tiered:
-            var chosen = Set<UInt64>()
-            for e in entries where s.sealedDeletes[s.segmentIndex[e.id]!].cardinality * 10 > e.rowCount * 3 {
-                chosen.insert(e.id)
+        case .automatic:
+            let deleted = entries.map { s.sealedDeleteCounts[s.segmentIndex[$0.id]!] }
+            let share = zip(entries, deleted).map { e, d in e.rowCount > 0 ? Double(d) / Double(e.rowCount) : 0 }
+            let tier = zip(entries, deleted).map { e, d in Int(log2(Double(max(e.rowCount - d, 1))) / 2) }
+            let pastRatio = entries.indices.filter { deleted[$0] > 0 && share[$0] >= deletedRatio }
+            if let worst = pastRatio.max(by: { share[$0] < share[$1] }) {
+                return pastRatio.filter { tier[$0] == tier[worst] }.map { entries[$0].id }
             }
-            // Tiers of sizes within 4× of each other: tier = floor(log4(rows)).
-            var tiers = [Int: [UInt64]]()
-            for e in entries {
-                let tier = Int(log2(Double(max(e.rowCount, 1))) / 2)
-                tiers[tier, default: []].append(e.id)
-            }
-            if let (_, ids) = tiers.filter({ $0.value.count >= 4 }).min(by: { $0.key < $1.key }) {
-                chosen.formUnion(ids)
-            }
-            return entries.map(\.id).filter(chosen.contains)
+            let tiers = Dictionary(grouping: entries.indices, by: { tier[$0] })
+            guard let (_, members) = tiers.filter({ $0.value.count >= 4 }).min(by: { $0.key < $1.key }) else { return [] }
+            return members.map { entries[$0].id }
         }
     }
 
-    /// Starts a tiered compaction in the background when one is due; it goes on compacting until
-    /// none is due (the flushes made while one ran found it running and started none, and a writer
-    /// that has stopped makes no more flushes to start one) or the collection closes.
+    /// Starts an automatic compaction (see `choose`) in the background when one is due; it goes on
+    /// compacting until none is due (the flushes made while one ran found it running and started
+    /// none, and a writer that has stopped makes no more flushes to start one) or the collection
+    /// closes.
     func compactInBackgroundIfDue() {
         scheduleIndexBuilds()
         guard options.autoCompaction else { return }
-        let due = state.withLock { s in !s.closed && !s.closing && !s.compacting && !Self.choose(.tiered, s).isEmpty }
+        let due = state.withLock { s in
+            !s.closed && !s.closing && !s.compacting && !Self.choose(.automatic, s, deletedRatio: options.compactionDeletedRatio).isEmpty
+        }
         guard due else { return }
         compactionGroup.enter()
         compactionQueue.async { [self] in
             defer { compactionGroup.leave() }
             do {
-                while try compact(.tiered), !state.withLock({ $0.closing }) {}
+                while try compact(.automatic), !state.withLock({ $0.closing }) {}
             } catch let error as QuiverError where error.code == .closed {
                 // The collection closed first; nothing to do.
             } catch {
@@ -235,52 +243,52 @@ extension CollectionEngine {
     }
 }
 
-extension SealedSegment {
-    /// The rows `rows` of this segment as segment content.
-    func content(rows: [Int], schema: CollectionSchema) -> SegmentContent {
-        var vectors = [String: [UInt8]]()
-        var norms = [String: [Float]]()
-        var dims = [String: Int]()
-        for field in schema.vectorFields {
-            let rowBytes = field.dataType.vectorRowBytes
-            let raw = vectorBytes(field.name)
-            var out = [UInt8]()
-            out.reserveCapacity(rows.count * rowBytes)
-            for row in rows { out.append(contentsOf: raw[(row * rowBytes)..<((row + 1) * rowBytes)]) }
-            vectors[field.name] = out
-            dims[field.name] = field.dataType.dimension!
-            if !field.dataType.isBinaryVector {
-                let n = self.norms(field.name)
-                norms[field.name] = rows.map { n[$0] }
+extension SegmentContent {
+    /// The rows `rows[i]` of `segments[i]` (each ascending), in that order, as one segment's
+    /// content: every column and vector array is allocated once at its final size, and the
+    /// vectors and norms are copied in runs of consecutive rows.
+    static func gathering(_ rows: [[Int]], of segments: [SealedSegment], schema: CollectionSchema) -> SegmentContent {
+        let total = rows.reduce(0) { $0 + $1.count }
+        /// Calls `copy(first, n, at)` for each run of consecutive rows, `at` its first output row.
+        func forEachRun(_ copy: (_ segment: SealedSegment, _ first: Int, _ n: Int, _ at: Int) -> Void) {
+            var at = 0
+            for (segment, kept) in zip(segments, rows) {
+                var i = 0
+                while i < kept.count {
+                    var j = i + 1
+                    while j < kept.count && kept[j] == kept[j - 1] + 1 { j += 1 }
+                    copy(segment, kept[i], j - i, at)
+                    at += j - i
+                    i = j
+                }
             }
         }
-        return SegmentContent(
-            rowCount: rows.count, columns: columns.mapValues { $0.gather(rows) }, vectors: vectors, norms: norms,
-            dimensions: dims)
-    }
-}
-
-extension SegmentContent {
-    /// The rows of `parts`, in order.
-    static func concatenate(_ parts: [SegmentContent], schema: CollectionSchema) -> SegmentContent {
-        var out = SegmentContent(rowCount: 0, columns: [:], vectors: [:], norms: [:], dimensions: [:])
+        var out = SegmentContent(rowCount: total, columns: [:], vectors: [:], norms: [:], dimensions: [:])
         for field in schema.vectorFields {
-            out.vectors[field.name] = parts.flatMap { $0.vectors[field.name]! }
+            let rowBytes = field.dataType.vectorRowBytes
+            out.vectors[field.name] = [UInt8](unsafeUninitializedCapacity: total * rowBytes) { buffer, count in
+                forEachRun { segment, first, n, at in
+                    let source = segment.vectorBytes(field.name).baseAddress! + first * rowBytes
+                    (buffer.baseAddress! + at * rowBytes).initialize(
+                        from: source.assumingMemoryBound(to: UInt8.self), count: n * rowBytes)
+                }
+                count = total * rowBytes
+            }
             out.dimensions[field.name] = field.dataType.dimension!
-            if !field.dataType.isBinaryVector { out.norms[field.name] = parts.flatMap { $0.norms[field.name]! } }
+            if !field.dataType.isBinaryVector {
+                out.norms[field.name] = [Float](unsafeUninitializedCapacity: total) { buffer, count in
+                    forEachRun { segment, first, n, at in
+                        (buffer.baseAddress! + at).initialize(from: segment.norms(field.name).baseAddress! + first, count: n)
+                    }
+                    count = total
+                }
+            }
         }
         var names = Set(schema.fields.filter { !$0.dataType.isVector }.map(\.name))
         if schema.enableDynamicField { names.insert(dynamicFieldName) }
         for name in names {
-            let field = schema.field(named: name)
-            var column = Column(emptyFor: field?.dataType ?? .json)
-            for part in parts {
-                let c = part.columns[name]!
-                for row in 0..<c.count { column.append(c.value(at: row)) }
-            }
-            out.columns[name] = column
+            out.columns[name] = Column.gathering(zip(segments, rows).map { ($0.columns[name]!, $1) })
         }
-        out.rowCount = parts.reduce(0) { $0 + $1.rowCount }
         return out
     }
 }

@@ -80,8 +80,7 @@ extension CollectionEngine {
                 next.nextSegmentID += 1
                 let path = directory + "/" + FileNames.segment(id)
                 created.append(path)
-                try SegmentWriter.write(content, id: id, path: path)
-                newSegment = try SealedSegment(path: path, id: id, schema: schema, load: load)
+                newSegment = try SealedSegment.write(content, id: id, path: path, schema: schema, load: load)
                 next.segments.append(Manifest.SegmentEntry(id: id, rowCount: content.rowCount, deleteFile: nil, deletedCount: 0))
             }
             for (i, entry) in next.segments.enumerated() {

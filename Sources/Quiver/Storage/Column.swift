@@ -102,6 +102,43 @@ struct Column: Sendable {
         }
     }
 
+    /// A new column holding the rows `parts[i].rows` of `parts[i].column` (columns of one
+    /// field, so of one storage kind), in that order.
+    static func gathering(_ parts: [(column: Column, rows: [Int])]) -> Column {
+        precondition(!parts.isEmpty)
+        if parts.count == 1 { return parts[0].column.gather(parts[0].rows) }
+        let total = parts.reduce(0) { $0 + $1.rows.count }
+        var nulls: Bitset? = nil
+        if parts.contains(where: { $0.column.nulls != nil }) {
+            var b = Bitset(count: total)
+            var at = 0
+            for (column, rows) in parts {
+                if let n = column.nulls { for (i, r) in rows.enumerated() where n[r] { b[at + i] = true } }
+                at += rows.count
+            }
+            nulls = b.isEmpty ? nil : b
+        }
+        func joined<T>(_ extract: (Storage) -> [T]?) -> [T] {
+            var out = [T]()
+            out.reserveCapacity(total)
+            for (column, rows) in parts {
+                guard let a = extract(column.storage) else { preconditionFailure("columns of one field with different storage") }
+                for r in rows { out.append(a[r]) }
+            }
+            return out
+        }
+        let storage: Storage
+        switch parts[0].column.storage {
+        case .bool: storage = .bool(joined { if case .bool(let a) = $0 { a } else { nil } })
+        case .int: storage = .int(joined { if case .int(let a) = $0 { a } else { nil } })
+        case .float: storage = .float(joined { if case .float(let a) = $0 { a } else { nil } })
+        case .double: storage = .double(joined { if case .double(let a) = $0 { a } else { nil } })
+        case .string: storage = .string(joined { if case .string(let a) = $0 { a } else { nil } })
+        case .value: storage = .value(joined { if case .value(let a) = $0 { a } else { nil } })
+        }
+        return Column(storage: storage, nulls: nulls)
+    }
+
     /// A new column holding the rows `rows`, in that order.
     func gather(_ rows: [Int]) -> Column {
         var newNulls: Bitset? = nil

@@ -245,6 +245,15 @@ final class MappedFile: @unchecked Sendable {
         bytes = m.bytes
     }
 
+    /// The bytes of the file at `path` as they were just written from `memory` (see
+    /// `SegmentWriter.write`), standing in for reading the file into memory.
+    init(memory: PageMemory, path: String) {
+        self.path = path
+        self.memory = memory
+        reservation = nil
+        bytes = memory.bytes
+    }
+
     /// The file at `path`, memory-mapped (`load: false`: pages are read on demand and the kernel
     /// may evict them) or read whole into ``PageMemory`` (`load: true`: resident, in huge pages
     /// where the kernel offers them, faster to read at random).
