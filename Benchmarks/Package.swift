@@ -12,6 +12,8 @@
 //         -Xswiftc -DQUIVER_LOCK_STATS and its own --scratch-path, also lock wait/hold times per call site)
 //     swift run -c release --package-path Benchmarks embed-bench --file texts.jsonl --threads 1
 //         (all-MiniLM-L6-v2 throughput; Benchmarks/embeddings/bench.py runs it next to onnxruntime)
+//     .venv-pymilvus/bin/python Benchmarks/remote_client_bench.py [--rows 100000]
+//         (remote-bench, the Swift RemoteDatabase, against pymilvus on the same servers, interleaved)
 //
 // Quiver is a path dependency here and builds exactly as it does by URL: its kernels pick the CPU's
 // instruction set at run time (QUIVER_CPU=baseline|avx2 caps it when a benchmark runs).
@@ -57,6 +59,10 @@ let package = Package(
         .executableTarget(
             name: "contention-bench",
             dependencies: [.product(name: "Quiver", package: "Quiver"), "BenchSupport"]
+        ),
+        .executableTarget(
+            name: "remote-bench",
+            dependencies: [.product(name: "QuiverRemote", package: "Quiver"), "BenchSupport"]
         ),
         .executableTarget(
             name: "embed-bench",
