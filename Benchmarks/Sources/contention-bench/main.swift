@@ -9,9 +9,10 @@
 // idle phase (the searches alone, after background work has finished) and then a loaded phase
 // (the same searches while a writer thread upserts batches of 1,000 rows with keys drawn at
 // random from the existing ones: `.batched` durability, flushes at `flushRows`, background
-// size-tiered compaction on). Upserting existing keys keeps the live row count constant, so a
-// search has the same rows to rank idle and loaded; the replaced rows are deleted rows of their
-// segments until a compaction drops them.
+// compaction on with the default policy: deleted-ratio rewrites first, then size tiers).
+// Upserting existing keys keeps the live row count constant, so a search has the same rows to
+// rank idle and loaded; the replaced rows are deleted rows of their segments until a compaction
+// drops them.
 //
 // Reported per phase: p50, p99 and max of the searches' wall time, p50/p99 of the searching
 // thread's own CPU time (wall minus CPU is time off the CPU: a lock wait, or waiting for a core),
