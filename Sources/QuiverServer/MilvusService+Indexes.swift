@@ -53,7 +53,7 @@ extension MilvusService {
 
     func describeIndex(request: Milvus_Proto_Milvus_DescribeIndexRequest, context: ServerContext) async throws -> Milvus_Proto_Milvus_DescribeIndexResponse {
         let collection = request.collectionName
-        return await answer(index: collection) { [database] in
+        return await answer(index: collection) {
             try requireCollection(collection, database: request.dbName)
             var response = Milvus_Proto_Milvus_DescribeIndexResponse()
             for index in try indexes(collection, indexName: request.indexName, fieldName: request.fieldName) {
@@ -94,7 +94,7 @@ extension MilvusService {
 
     func getIndexState(request: Milvus_Proto_Milvus_GetIndexStateRequest, context: ServerContext) async throws -> Milvus_Proto_Milvus_GetIndexStateResponse {
         let collection = request.collectionName
-        return await answer(index: collection) { [database] in
+        return await answer(index: collection) {
             try requireCollection(collection, database: request.dbName)
             var response = Milvus_Proto_Milvus_GetIndexStateResponse()
             let found = try indexes(collection, indexName: request.indexName, fieldName: request.fieldName)
@@ -107,7 +107,7 @@ extension MilvusService {
         request: Milvus_Proto_Milvus_GetIndexBuildProgressRequest, context: ServerContext
     ) async throws -> Milvus_Proto_Milvus_GetIndexBuildProgressResponse {
         let collection = request.collectionName
-        return await answer(index: collection) { [database] in
+        return await answer(index: collection) {
             try requireCollection(collection, database: request.dbName)
             var response = Milvus_Proto_Milvus_GetIndexBuildProgressResponse()
             for index in try indexes(collection, indexName: request.indexName, fieldName: request.fieldName) {
