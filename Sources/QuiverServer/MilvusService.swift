@@ -35,7 +35,9 @@ struct MilvusService: Milvus_Proto_Milvus_MilvusService.SimpleServiceProtocol {
 
     // MARK: Running handlers
 
-    /// The queue synchronous database calls run on, so they never block Swift's cooperative pool.
+    /// The queue synchronous database calls run on, so they never block the threads that run
+    /// Swift's tasks: the cooperative pool, or NIO's event loops under `quiver serve`, which makes
+    /// them the global executor (`QuiverCommand.main`).
     private static let queue = DispatchQueue(label: "quiver.serve", qos: .userInitiated, attributes: .concurrent)
 
     /// Runs `body` on the database queue and answers its error, if any, in the response's status.
