@@ -124,6 +124,12 @@ struct AllowAll: NodeFilter {
     @inline(__always) func allows(_ i: Int) -> Bool { true }
 }
 
+/// Every row but one.
+struct AllExcept: NodeFilter {
+    let row: Int
+    @inline(__always) func allows(_ i: Int) -> Bool { i != row }
+}
+
 /// The rows set in a ``Bitset``'s words.
 struct AllowedRows: NodeFilter {
     let words: UnsafePointer<UInt64>
