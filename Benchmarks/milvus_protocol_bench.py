@@ -18,7 +18,9 @@ For each server (fresh data directory, free loopback port, started and stopped h
 1. create a collection: id INT64 primary, vector FLOAT_VECTOR(128), tag INT64, price DOUBLE, with
    an AUTOINDEX L2 index (what each server applies to AUTOINDEX is its own choice and is reported
    from describe_index and measured as recall@10 against numpy's exact answer);
-2. insert ROWS rows in batches of 1,000 dicts (wall time of the insert calls: rows/s);
+2. insert ROWS rows in batches of 1,000 dicts (wall time of the insert calls: rows/s); with
+   --insert-clients N, N forked pymilvus processes insert disjoint batches at once (the
+   children's CPU is the client CPU);
 3. flush, wait until describe_index reports every row indexed, and 2 s more (milvus-lite swaps
    its index in after reporting it done);
 4. single-query search, top 10, no output fields: warm-up queries, then each query alone
@@ -115,7 +117,50 @@ def timed(calls, pid):
     return latencies, phase, results
 
 
-def bench_server(kind, root, base, tags, prices, queries, exact, warmup, quiver):
+def make_batch(base, tags, prices, start):
+    return [{"id": i, "vector": base[i].tolist(), "tag": int(tags[i]), "price": float(prices[i])}
+            for i in range(start, min(start + BATCH, len(base)))]
+
+
+def insert_worker(uri, base, tags, prices, starts, ready, go):
+    """One client process: builds its batches, waits for the start, inserts them."""
+    client = MilvusClient(uri=uri)
+    batches = [make_batch(base, tags, prices, s) for s in starts]
+    ready.release()
+    go.wait()
+    for batch in batches:
+        client.insert(COLLECTION, batch)
+    client.close()
+
+
+def insert_concurrently(uri, pid, base, tags, prices, clients):
+    """The batches dealt round-robin to `clients` forked processes, each with its own
+    MilvusClient, inserting at once. Client CPU is the children's (user + system)."""
+    import multiprocessing
+    context = multiprocessing.get_context("fork")
+    ready, go = context.Semaphore(0), context.Event()
+    starts = list(range(0, len(base), BATCH))
+    workers = [context.Process(target=insert_worker,
+                               args=(uri, base, tags, prices, starts[w::clients], ready, go))
+               for w in range(clients)]
+    for w in workers:
+        w.start()
+    for _ in workers:
+        ready.acquire()
+    children0 = os.times()
+    with Phase(pid) as insert:
+        go.set()
+        for w in workers:
+            w.join()
+    children = os.times()
+    insert.client = (children.children_user - children0.children_user
+                     + children.children_system - children0.children_system)
+    if any(w.exitcode != 0 for w in workers):
+        raise RuntimeError(f"an insert client failed: {[w.exitcode for w in workers]}")
+    return insert
+
+
+def bench_server(kind, root, base, tags, prices, queries, exact, warmup, quiver, insert_clients=1):
     server = start_server(kind, root, quiver=quiver)
     pid = server.process.pid
     try:
@@ -131,12 +176,13 @@ def bench_server(kind, root, base, tags, prices, queries, exact, warmup, quiver)
                                  consistency_level="Strong")
 
         rows = len(base)
-        batches = [[{"id": i, "vector": base[i].tolist(), "tag": int(tags[i]),
-                     "price": float(prices[i])} for i in range(s, min(s + BATCH, rows))]
-                   for s in range(0, rows, BATCH)]
-        with Phase(pid) as insert:
-            for batch in batches:
-                client.insert(COLLECTION, batch)
+        if insert_clients == 1:
+            batches = [make_batch(base, tags, prices, s) for s in range(0, rows, BATCH)]
+            with Phase(pid) as insert:
+                for batch in batches:
+                    client.insert(COLLECTION, batch)
+        else:
+            insert = insert_concurrently(server.uri, pid, base, tags, prices, insert_clients)
 
         with Phase(pid) as build:
             client.flush(COLLECTION)
@@ -235,6 +281,8 @@ def main():
     parser.add_argument("--servers", default="quiver,milvus-lite")
     parser.add_argument("--quiver-bench", help="quiver-bench binary (default: Benchmarks' "
                         "release build); 'none' skips the in-process measurement")
+    parser.add_argument("--insert-clients", type=int, default=1,
+                        help="pymilvus processes inserting at once (the batches dealt among them)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -265,7 +313,8 @@ def main():
             order = kinds if repetition % 2 == 0 else list(reversed(kinds))
             for kind in order:
                 result = bench_server(kind, root, base, tags, prices, queries, exact,
-                                      args.warmup, quiver)
+                                      args.warmup, quiver, args.insert_clients)
+                result["insert_clients"] = args.insert_clients
                 result["load_1min"] = os.getloadavg()[0]
                 loads.append(result["load_1min"])
                 runs[kind].append(result)

@@ -1,7 +1,7 @@
 // Search latency while a writer writes continuously (with the flushes and compactions that
 // brings), against the same searches on an idle collection (issue 17, "Contention").
 //
-//     swift run -c release --package-path Benchmarks contention-bench [rows] [dimension] [searches] [searchThreads] [flushRows] [rounds]
+//     swift run -c release --package-path Benchmarks contention-bench [rows] [dimension] [searches] [searchThreads] [flushRows] [rounds] [writerRowsPerSecond]
 //
 // Defaults: 1,000,000 × 128 float32, 300 single-query exact (FLAT, L2, top 10) searches per
 // phase, 1 search thread (the writer gets the other core), a flush every 100,000 rows, 3 rounds.
@@ -9,7 +9,10 @@
 // idle phase (the searches alone, after background work has finished) and then a loaded phase
 // (the same searches while a writer thread upserts batches of 1,000 rows with keys drawn at
 // random from the existing ones: `.batched` durability, flushes at `flushRows`, background
-// compaction on with the default policy: deleted-ratio rewrites first, then size tiers).
+// compaction on with the default policy: deleted-ratio rewrites first, then size tiers). The
+// writer goes as fast as it can, or, given `writerRowsPerSecond`, at that pace (it sleeps after a
+// batch that is ahead of it): a flat-out writer on a 2-core machine takes a core from the
+// searches, so the paced one measures what the engine makes a reader wait for.
 // Upserting existing keys keeps the live row count constant, so a search has the same rows to
 // rank idle and loaded; the replaced rows are deleted rows of their segments until a compaction
 // drops them.
@@ -107,7 +110,7 @@ func loadAverage() -> String {
     (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?"
 }
 
-func run(rows: Int, d: Int, searches: Int, searchThreads: Int, flushRows: Int, rounds: Int) throws {
+func run(rows: Int, d: Int, searches: Int, searchThreads: Int, flushRows: Int, rounds: Int, writerRowsPerSecond: Int) throws {
     let dir = FileManager.default.temporaryDirectory.path + "/contention-bench-\(getpid())"
     defer { try? FileManager.default.removeItem(atPath: dir) }
     var options = DatabaseOptions()
@@ -161,6 +164,10 @@ func run(rows: Int, d: Int, searches: Int, searchThreads: Int, flushRows: Int, r
                 do { _ = try c.upsert(rowsOut) } catch { fatalError("writer: \(error)") }
                 r.calls.append(now() - t0)
                 r.rows += rowsOut.count
+                if writerRowsPerSecond > 0 {
+                    let ahead = start + Double(r.rows) / Double(writerRowsPerSecond) - now()
+                    if ahead > 0 { Thread.sleep(forTimeInterval: ahead) }
+                }
                 // A flush empties the growing segment and adds a segment; a compaction of k
                 // segments removes k - 1 (k ≥ 2), so any shortfall is a compaction.
                 let stats = try! c.stats()
@@ -214,4 +221,4 @@ func run(rows: Int, d: Int, searches: Int, searchThreads: Int, flushRows: Int, r
 let args = CommandLine.arguments.dropFirst().map { Int($0) }
 let arg = { (i: Int, fallback: Int) in i < args.count ? args[i] ?? fallback : fallback }
 try run(rows: arg(0, 1_000_000), d: arg(1, 128), searches: arg(2, 300), searchThreads: arg(3, 1), flushRows: arg(4, 100_000),
-        rounds: arg(5, 3))
+        rounds: arg(5, 3), writerRowsPerSecond: arg(6, 0))
