@@ -140,6 +140,9 @@ import Testing
         let dir = TemporaryDirectory()
         var options = quietOptions()  // background compaction on
         options.compactionDeletedRatio = c.ratio
+        // Room for one segment of 1,000 rows (8 × 4 bytes of vector + 8 for the id), so that the
+        // explicit flushes pack nothing and only the deleted share decides.
+        options.segmentTargetBytes = 1000 * 40
         let db = try Database.open(at: dir.path, options: options)
         try db.createCollection("c", dimension: 8, metric: .l2)
         let engine = try db.engine("c")
@@ -191,6 +194,89 @@ import Testing
         #expect(try segments(db) == [[2400, 0], [435, 0]])
         try model.check(db, "after the second step")
         #expect(try engine.compact(.automatic) == false)
+        try db.close()
+    }
+
+    /// A bulk load leaves segments of the flush threshold and a smaller last one; an explicit
+    /// flush packs them up to the target size (`segmentTargetBytes`), so an indexed collection
+    /// has few graphs to search. Rows per segment, row 8 × 4 + 8 = 40 bytes: a target of 700
+    /// rows packs the smallest three (100 + 300 + 300) and leaves the last 300 alone; a target
+    /// of 1,000 rows packs all four.
+    @Test(arguments: [(targetRows: 1000, expected: [1000]), (targetRows: 700, expected: [300, 700])])
+    func anExplicitFlushPacksTheSmallSegments(_ c: (targetRows: Int, expected: [Int])) throws {
+        let dir = TemporaryDirectory()
+        var options = quietOptions()  // background compaction on
+        options.flushRowThreshold = 300
+        options.segmentTargetBytes = c.targetRows * 40
+        let db = try Database.open(at: dir.path, options: options)
+        try db.createCollection("c", dimension: 8, metric: .l2)
+        let engine = try db.engine("c")
+        var model = Model()
+        for first in stride(from: Int64(0), to: 1000, by: 100) { _ = try db.insert("c", rows: model.rows(first..<first + 100)) }
+        engine.compactionGroup.wait()
+        #expect(try segments(db) == [[300, 0], [300, 0], [300, 0]])  // three of one size tier: no merge
+        try db.flush("c")
+        engine.compactionGroup.wait()
+        #expect(try segments(db).map { $0[0] }.sorted() == c.expected)
+        try model.check(db, "after packing")
+        try db.close()
+        let reopened = try Database.open(at: dir.path, options: options)
+        try model.check(reopened, "reopened")
+        try reopened.close()
+    }
+
+    /// A flush after every few rows does not rewrite the large segment each time: small segments
+    /// merge among themselves until the largest of a pack holds at most two thirds of its rows.
+    @Test func smallFlushesDoNotRewriteALargeSegment() throws {
+        let dir = TemporaryDirectory()
+        let db = try Database.open(at: dir.path, options: quietOptions())
+        try db.createCollection("c", dimension: 8, metric: .l2)
+        let engine = try db.engine("c")
+        var model = Model()
+        _ = try db.insert("c", rows: model.rows(0..<1000))
+        try db.flush("c")
+        engine.compactionGroup.wait()
+        let large = try engine.snapshot().sealed.map(\.id)
+        #expect(large.count == 1)
+        var next: Int64 = 1000
+        // Segment sizes after each flush of 10 rows, largest first: 10 + 30 is not packed (30 is
+        // more than two thirds of 40), 10 + 10 + 30 is.
+        for sizes in [[1000, 10], [1000, 20], [1000, 30], [1000, 30, 10], [1000, 50]] {
+            _ = try db.insert("c", rows: model.rows(next..<next + 10))
+            next += 10
+            try db.flush("c")
+            engine.compactionGroup.wait()
+            #expect(try segments(db).map { $0[0] }.sorted(by: >) == sizes)
+        }
+        let snap = try engine.snapshot()
+        #expect(snap.sealed.contains { $0.id == large.first }, "the large segment was rewritten")
+        try model.check(db, "after the small flushes")
+        try db.close()
+    }
+
+    /// An index is built once on what the packing makes of a bulk load's segments, not first on
+    /// each of them (the builds waited for the compaction due on their segments); every row is
+    /// indexed when `waitForIndexBuilds` returns.
+    @Test func indexBuildsWaitForTheCompactionDueOnTheirSegments() throws {
+        let dir = TemporaryDirectory()
+        var options = quietOptions()
+        options.flushRowThreshold = 300
+        let db = try Database.open(at: dir.path, options: options)
+        try db.createCollection("c", dimension: 8, metric: .l2)
+        let engine = try db.engine("c")
+        var model = Model()
+        for first in stride(from: Int64(0), to: 900, by: 100) { _ = try db.insert("c", rows: model.rows(first..<first + 100)) }
+        engine.compactionGroup.wait()
+        #expect(try segments(db) == [[300, 0], [300, 0], [300, 0]])
+        let before = engine.state.withLock { $0.manifest.nextIndexNumber }
+        try db.createIndex("c", field: "vector", type: .hnsw, params: ["M": .int(8), "efConstruction": .int(64)])
+        try db.waitForIndexBuilds("c")
+        #expect(try segments(db) == [[900, 0]])
+        // One number for the definition, one for the one build.
+        #expect(engine.state.withLock { $0.manifest.nextIndexNumber } == before + 2)
+        let described = try db.describeIndex("c", field: "vector")
+        #expect(described.state == .finished && described.indexedRows == 900 && described.pendingRows == 0)
+        #expect(try db.collectionStats("c").rowCount == model.vectors.count)
         try db.close()
     }
 }

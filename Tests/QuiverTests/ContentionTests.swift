@@ -117,7 +117,11 @@ import Testing
     /// shared utility threads, which Linux's Dispatch runs at nice +2 only.
     @Test func backgroundWorkRunsBelowTheCallersPriority() throws {
         let dir = TemporaryDirectory()
-        let db = try Database.open(at: dir.path, options: quietOptions())  // background compaction on
+        // Background compaction on; each insert of 300 rows flushes (an explicit flush would also
+        // pack the small segments: more compactions than this test expects).
+        var options = quietOptions()
+        options.flushRowThreshold = 300
+        let db = try Database.open(at: dir.path, options: options)
         try db.createCollection("c", dimension: 4)
         let seen = Locked<[(thread: String, lowered: Bool)]>([])
         let record: @Sendable () -> Void = {
@@ -128,7 +132,6 @@ import Testing
         defer { FaultInjector.shared.removeAll(under: dir.path) }
         for i in 0..<4 {  // four segments of one size tier: the fourth flush starts a compaction
             _ = try db.insert("c", rows: Self.rows(from: i * 300, count: 300))
-            try db.flush("c")
         }
         try db.engine("c").compactionGroup.wait()
         FaultInjector.shared.removeAll(under: dir.path)
@@ -171,14 +174,17 @@ import Testing
     /// write comes later. Before, they stayed until the next flush.
     @Test func backgroundCompactionCatchesUpWithFlushesMadeMeanwhile() throws {
         let dir = TemporaryDirectory()
-        let db = try Database.open(at: dir.path, options: quietOptions())  // background compaction on
+        // Background compaction on; each insert of 100 rows flushes (an explicit flush would
+        // also pack the small segments, which is not what this test is about).
+        var options = quietOptions()
+        options.flushRowThreshold = 100
+        let db = try Database.open(at: dir.path, options: options)
         try db.createCollection("c", dimension: 4)
         let engine = try db.engine("c")
         var next = 0
         let flushOne = {
             _ = try db.insert("c", rows: Self.rows(from: next, count: 100))
             next += 100
-            try db.flush("c")
         }
         for _ in 0..<3 { try flushOne() }
         // The fourth flush makes four segments of one size tier: a compaction starts, writing

@@ -43,6 +43,9 @@ import Testing
         // recall with filters, deletes and reopen (IndexTests cover parallel builds).
         var options = quietOptions()
         options.indexBuildThreads = 1
+        // Two segments, one per half, each with its index: a target size of one half (750 rows
+        // of 16 × 4 + 8 bytes) keeps the explicit flushes from packing them into one.
+        options.segmentTargetBytes = 750 * (d * 4 + 8)
         var db = try Database.open(at: dir.path, options: options)
         try db.createCollection("c", dimension: d, metric: metric)
         for half in 0..<2 {

@@ -235,6 +235,10 @@ extension Database {
 
     /// Seals the collection's growing segment into a segment file and records its deletes.
     ///
+    /// With ``DatabaseOptions/autoCompaction`` on, a flush also tells background compaction that
+    /// loading is done for now: it packs the small segments left by the load up to
+    /// ``DatabaseOptions/segmentTargetBytes``, and indexes are built on the packed segments.
+    ///
     /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``. `.io` when the segment or the manifest cannot be written.
     public func flush(_ name: String) throws {
         try engine(name).flush()

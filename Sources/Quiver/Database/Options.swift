@@ -60,9 +60,20 @@ public struct DatabaseOptions: Sendable {
     /// hold the database for writing meanwhile. Writes throw `.unsupported`; rows not yet flushed
     /// by the writer are not visible; the view is fixed at open (open again to see newer data).
     public var readOnly: Bool = false
-    /// Compact segments in the background after flushes: segments with many deleted rows (see
-    /// ``compactionDeletedRatio``) and groups of four or more segments of a similar size.
+    /// Compact segments in the background: after flushes, segments with many deleted rows (see
+    /// ``compactionDeletedRatio``) and groups of four or more segments of a similar size; after an
+    /// explicit `flush` or an index creation, also the small segments a bulk load leaves, packed
+    /// together up to ``segmentTargetBytes`` (so that an indexed collection has few graphs to
+    /// search). While a compaction is due for a segment, its index is built after the compaction.
     public var autoCompaction: Bool = true
+    /// The size, in bytes, up to which background compaction merges segments (Milvus's
+    /// `segment.maxSize`, 1 GiB by default); a segment already larger is only rewritten to drop
+    /// deleted rows. Counted as the vectors' bytes plus 8 bytes per row for every other field, so a
+    /// collection with long text fields gets segments larger than this on disk.
+    ///
+    /// Larger segments mean fewer per-segment indexes for a search to walk, and longer index
+    /// builds after each merge.
+    public var segmentTargetBytes: Int = 1 << 30
     /// The share of a segment's rows that, once deleted or replaced, makes background compaction
     /// rewrite the segment without them (Milvus's single-segment compaction ratio); 0.2 by default.
     ///

@@ -41,7 +41,7 @@ extension CollectionEngine {
             next.nextIndexNumber += 1
             try switchManifest(to: next)
         }
-        scheduleIndexBuilds()
+        requestPacking()  // schedules the builds, after the packing where one is due
     }
 
     /// Removes the index of `field` and its files.
@@ -91,7 +91,12 @@ extension CollectionEngine {
 
     /// Blocks until every scheduled index build has finished.
     func waitForIndexBuilds() {
-        indexGroup.wait()
+        // A build waits for a compaction due on its segment (`scheduleIndexBuilds`), which
+        // schedules it when done: wait for both until neither is left.
+        repeat {
+            compactionGroup.wait()
+            indexGroup.wait()
+        } while state.withLock { $0.compacting || !$0.building.isEmpty }
     }
 
     /// Writes `next` as the manifest (inside `serialized`, without `state`'s lock), then makes
@@ -120,8 +125,9 @@ extension CollectionEngine {
         let jobs: [(segment: SealedSegment, definition: IndexDefinition, key: String)] = state.withLock { s in
             guard !s.closed, !s.closing, s.failure == nil else { return [] }
             var jobs = [(segment: SealedSegment, definition: IndexDefinition, key: String)]()
+            let awaiting = segmentsAwaitingCompaction(s)
             for def in s.manifest.indexes where def.type != .flat {
-                for entry in s.manifest.segments where entry.indexFiles[def.field] == nil {
+                for entry in s.manifest.segments where entry.indexFiles[def.field] == nil && !awaiting.contains(entry.id) {
                     let key = "\(entry.id)/\(def.field)/\(def.generation)"
                     guard !s.building.contains(key) else { continue }
                     s.building.insert(key)

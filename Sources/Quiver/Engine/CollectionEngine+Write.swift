@@ -161,6 +161,6 @@ extension CollectionEngine {
     /// - Throws: the flush's I/O error (also kept as the collection's `flushError` until a flush succeeds).
     func flush() throws {
         try serialized { try flushSerialized() }
-        compactInBackgroundIfDue()
+        requestPacking()
     }
 }

@@ -70,8 +70,12 @@ final class CollectionEngine: Sendable {
         var lastSequence: UInt64 = 0
         var wal: WALWriter?
         var closed = false
-        /// A compaction is between its first and last step.
-        var compacting = false
+        /// The segments of the compaction between its first and last step (empty when none is).
+        var compactingSegments: Set<UInt64> = []
+        var compacting: Bool { !compactingSegments.isEmpty }
+        /// An explicit flush or an index creation asked for the small segments to be packed (see
+        /// `CollectionEngine.choose`); cleared once no compaction is due.
+        var packRequested = false
         /// `close` has begun: no new background compaction starts.
         var closing = false
         /// Set when a failure left memory and disk possibly out of step; writes are refused until reopen.
@@ -118,7 +122,9 @@ final class CollectionEngine: Sendable {
         try Self.replayWAL(&s, directory: directory, schema: schema, log: options.logHandler)
         try Self.removeObsoleteFiles(s, directory: directory, log: options.logHandler)
         state = Locked(s)
-        scheduleIndexBuilds()  // segments whose build was interrupted by a close or crash
+        // Segments whose build was interrupted by a close or crash (after the compaction due on
+        // them, if one is).
+        compactInBackgroundIfDue()
     }
 
     /// The last flushed state, read without the directory lock while a writer may be flushing

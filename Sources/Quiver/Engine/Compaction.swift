@@ -33,9 +33,9 @@ extension CollectionEngine {
         // Step 1.
         let plan: (ids: [UInt64], segments: [SealedSegment], deletes: [Bitset], newID: UInt64)? = try serialized { state.withLock { s in
             guard !s.compacting else { return nil }
-            let chosen = Self.choose(policy, s, deletedRatio: options.compactionDeletedRatio)
+            let chosen = nextCompaction(policy, &s)
             guard !chosen.isEmpty else { return nil }
-            s.compacting = true
+            s.compactingSegments = Set(chosen)
             let newID = s.manifest.nextSegmentID
             s.manifest.nextSegmentID += 1
             let indices = chosen.map { s.segmentIndex[$0]! }
@@ -44,7 +44,7 @@ extension CollectionEngine {
         guard let plan else { return false }
         var finished = false
         defer {
-            if !finished { state.withLock { $0.compacting = false } }
+            if !finished { state.withLock { $0.compactingSegments = [] } }
             scheduleIndexBuilds()
         }
 
@@ -170,7 +170,7 @@ extension CollectionEngine {
                 s.segmentIndex = index
                 for id in plan.ids { s.dirtyDeletes.remove(id) }
                 for entry in prepared.oldEntries { s.segmentIndexes[entry.id] = nil }
-                s.compacting = false
+                s.compactingSegments = []
             }
             finished = true
             for entry in prepared.oldEntries {
@@ -197,8 +197,16 @@ extension CollectionEngine {
     ///    share goes first (it drops the most rows per row written), together with the other
     ///    segments of its size tier past the ratio (so that small ones are merged as well).
     /// 2. Otherwise size tiers: the smallest tier (live rows within 4× of each other,
-    ///    `floor(log4(rows))`) holding four or more segments is merged.
-    private static func choose(_ policy: CompactionPolicy, _ s: State, deletedRatio: Double) -> [UInt64] {
+    ///    `floor(log4(rows))`) holding four or more segments is merged, its smallest members up to
+    ///    the target size (`DatabaseOptions.segmentTargetBytes`), when at least two fit.
+    /// 3. Otherwise, when packing was asked for (an explicit flush or an index creation: a bulk load
+    ///    is done), the small segments are packed: the segments under the target taken smallest
+    ///    first, as many as fit in the target, down to the longest such run whose largest segment
+    ///    holds at most two thirds of its rows. The two-thirds rule keeps a flush after every few
+    ///    rows from rewriting a large segment each time: small segments merge among themselves
+    ///    until together they are worth merging into a larger one, so a row is rewritten a
+    ///    logarithmic number of times.
+    private static func choose(_ policy: CompactionPolicy, _ s: State, deletedRatio: Double, targetRows: Int) -> [UInt64] {
         let entries = s.manifest.segments
         switch policy {
         case .all:
@@ -206,16 +214,66 @@ extension CollectionEngine {
             return entries.count >= 2 || anyDeletes ? entries.map(\.id) : []
         case .automatic:
             let deleted = entries.map { s.sealedDeleteCounts[s.segmentIndex[$0.id]!] }
+            let live = zip(entries, deleted).map { e, d in e.rowCount - d }
             let share = zip(entries, deleted).map { e, d in e.rowCount > 0 ? Double(d) / Double(e.rowCount) : 0 }
-            let tier = zip(entries, deleted).map { e, d in Int(log2(Double(max(e.rowCount - d, 1))) / 2) }
+            let tier = live.map { Int(log2(Double(max($0, 1))) / 2) }
             let pastRatio = entries.indices.filter { deleted[$0] > 0 && share[$0] >= deletedRatio }
             if let worst = pastRatio.max(by: { share[$0] < share[$1] }) {
                 return pastRatio.filter { tier[$0] == tier[worst] }.map { entries[$0].id }
             }
+            /// The longest run of `candidates`, smallest first, whose live rows fit in the target.
+            func fitting(_ candidates: [Int]) -> [Int] {
+                var total = 0
+                return Array(candidates.sorted { live[$0] < live[$1] }.prefix { i in
+                    total += live[i]
+                    return total <= targetRows
+                })
+            }
             let tiers = Dictionary(grouping: entries.indices, by: { tier[$0] })
-            guard let (_, members) = tiers.filter({ $0.value.count >= 4 }).min(by: { $0.key < $1.key }) else { return [] }
-            return members.map { entries[$0].id }
+            for (_, members) in tiers.filter({ $0.value.count >= 4 }).sorted(by: { $0.key < $1.key }) {
+                let fit = fitting(members)
+                if fit.count >= 2 { return fit.map { entries[$0].id } }
+            }
+            guard s.packRequested else { return [] }
+            let fit = fitting(entries.indices.filter { live[$0] < targetRows })
+            var total = 0, pack = 0
+            for (n, i) in fit.enumerated() {
+                total += live[i]
+                if n >= 1 && 3 * live[i] <= 2 * total { pack = n + 1 }
+            }
+            return fit.prefix(pack).map { entries[$0].id }
         }
+    }
+
+    /// The segments the next compaction of `policy` merges (`choose`, with this collection's
+    /// options); clears a request to pack once nothing is due.
+    func nextCompaction(_ policy: CompactionPolicy, _ s: inout State) -> [UInt64] {
+        let chosen = Self.choose(policy, s, deletedRatio: options.compactionDeletedRatio, targetRows: targetSegmentRows)
+        if chosen.isEmpty && policy == .automatic { s.packRequested = false }
+        return chosen
+    }
+
+    /// The segments a compaction is running on or is due for (none without automatic
+    /// compaction): their indexes are built on what the compaction makes of them instead.
+    func segmentsAwaitingCompaction(_ s: State) -> Set<UInt64> {
+        guard options.autoCompaction, !options.readOnly else { return s.compactingSegments }
+        return s.compactingSegments.union(
+            Self.choose(.automatic, s, deletedRatio: options.compactionDeletedRatio, targetRows: targetSegmentRows))
+    }
+
+    /// Asks background compaction to pack the small segments (`choose`, step 3): the caller is
+    /// done loading for now (an explicit flush, an index creation).
+    func requestPacking() {
+        if options.autoCompaction { state.withLock { $0.packRequested = true } }
+        compactInBackgroundIfDue()
+    }
+
+    /// `DatabaseOptions.segmentTargetBytes` in rows: the vectors' bytes plus 8 per other field.
+    var targetSegmentRows: Int {
+        let rowBytes = schema.fields.reduce(0) { sum, field in
+            sum + (field.dataType.isVector ? field.dataType.vectorRowBytes : 8)
+        }
+        return max(1, options.segmentTargetBytes / max(rowBytes, 1))
     }
 
     /// Starts an automatic compaction (see `choose`) in the background when one is due; it goes on
@@ -224,9 +282,9 @@ extension CollectionEngine {
     /// closes.
     func compactInBackgroundIfDue() {
         scheduleIndexBuilds()
-        guard options.autoCompaction else { return }
+        guard options.autoCompaction, !options.readOnly else { return }
         let due = state.withLock { s in
-            !s.closed && !s.closing && !s.compacting && !Self.choose(.automatic, s, deletedRatio: options.compactionDeletedRatio).isEmpty
+            !s.closed && !s.closing && !s.compacting && !nextCompaction(.automatic, &s).isEmpty
         }
         guard due else { return }
         compactionGroup.enter()
