@@ -109,6 +109,16 @@ import Testing
         }
 
         /// Checks that `db` holds exactly the model's rows and searches rank them as the model does.
+        /// `check`, then closes `db`, opens it again and checks again.
+        func checkAndReopen(_ db: Database, at path: String, options: DatabaseOptions, _ label: String,
+                            sourceLocation: SourceLocation = #_sourceLocation) throws {
+            try check(db, label, sourceLocation: sourceLocation)
+            try db.close()
+            let reopened = try Database.open(at: path, options: options)
+            try check(reopened, "\(label), reopened", sourceLocation: sourceLocation)
+            try reopened.close()
+        }
+
         func check(_ db: Database, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
             var g = SeededGenerator(seed: 99)
             #expect(try db.collectionStats("c").rowCount == vectors.count, "\(label)", sourceLocation: sourceLocation)
@@ -160,11 +170,7 @@ import Testing
         } else {
             #expect(try segments(db) == [[1000, c.replaced], [1000, 0], [c.replaced, 0]])
         }
-        try model.check(db, "after the flush")
-        try db.close()
-        let reopened = try Database.open(at: dir.path, options: options)
-        try model.check(reopened, "reopened")
-        try reopened.close()
+        try model.checkAndReopen(db, at: dir.path, options: options, "after the flush")
     }
 
     /// Each automatic step compacts the segment with the largest deleted share first (with the
@@ -218,11 +224,7 @@ import Testing
         try db.flush("c")
         engine.compactionGroup.wait()
         #expect(try segments(db).map { $0[0] }.sorted() == c.expected)
-        try model.check(db, "after packing")
-        try db.close()
-        let reopened = try Database.open(at: dir.path, options: options)
-        try model.check(reopened, "reopened")
-        try reopened.close()
+        try model.checkAndReopen(db, at: dir.path, options: options, "after packing")
     }
 
     /// A flush after every few rows does not rewrite the large segment each time: small segments
