@@ -28,6 +28,8 @@ package struct MilvusError: Error, Sendable, Equatable {
     package static let parameterInvalidCode: Int32 = 1100
     package static let unsupportedCode: Int32 = 3000
     package static let unexpectedCode: Int32 = 65535
+    /// Milvus Lite's code (and legacy `error_code`) for bad input (see ``quiverCode``).
+    static let milvusLiteIllegalArgument: Int32 = 6
 
     /// `has_collection` is false exactly when `DescribeCollection` answers this (code 100, legacy 4).
     package static func collectionNotFound(_ name: String) -> MilvusError {
@@ -115,8 +117,20 @@ package struct MilvusError: Error, Sendable, Equatable {
     /// `.serverError`. An invalid parameter (1100) is told apart by its reason as Milvus and
     /// `quiver serve` word it: a filter that does not parse is `.filterSyntax`, a vector of the
     /// wrong dimension `.dimensionMismatch`, a key or name that exists `.alreadyExists`.
+    ///
+    /// Milvus Lite (3.2.2, measured) has codes of its own, told apart by their legacy codes: bad
+    /// input is code 6 with `error_code` 6, a value the legacy enum lacks (Milvus's code 6, cross
+    /// cluster routing, is never a client's answer), so `.invalidArgument`, or `.filterSyntax`
+    /// when its filter parser wrote the reason ("… at column N"), or `.unsupported` for a type it
+    /// lacks ("… which MilvusLite does not support"); any other failure is code 1 with
+    /// `error_code` UnexpectedError, so `.serverError` (Milvus's code 1, service not ready, comes
+    /// with `error_code` NotReadyServe, and is `.unavailable`).
     package var quiverCode: QuiverError.Code {
         switch code {
+        case Self.milvusLiteIllegalArgument where legacy.rawValue == Int(Self.milvusLiteIllegalArgument):
+            if reason.contains(" at column ") { return .filterSyntax }
+            return reason.contains("does not support") ? .unsupported : .invalidArgument
+        case 1 where legacy == .unexpectedError: return .serverError
         case 1100 where reason.contains("cannot parse expression"): return .filterSyntax
         case 1100 where reason.contains("dimensions, the field has") || reason.contains("is not equal to schema dim")
             || reason.contains("vector dimension mismatch"):

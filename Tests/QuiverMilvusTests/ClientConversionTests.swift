@@ -136,4 +136,29 @@ import Testing
         #expect(MilvusError(status: bad)?.quiverError.message.contains("unexpected token") == true)
         #expect(MilvusError(status: MilvusError(QuiverError(.io, "disk")).status)?.quiverCode == .serverError)
     }
+
+    /// Statuses `milvus-lite server` 3.2.2 sent (measured with pymilvus 3.0.2, 2026-12-02): its
+    /// bad input is code 6 with legacy `error_code` 6 (not a value of the enum), its other
+    /// failures code 1 with UnexpectedError. Before, a filter that does not parse came back as
+    /// `.serverError`, and every failure of the second kind as `.unavailable`, which the client
+    /// retries.
+    @Test func milvusLiteStatusesMapToQuiverCodes() throws {
+        func code(_ code: Int32, _ legacy: Int, _ reason: String) -> QuiverError.Code? {
+            var status = Milvus_Proto_Common_Status()
+            status.code = code
+            status.errorCode = Milvus_Proto_Common_ErrorCode(rawValue: legacy) ?? .unexpectedError
+            status.reason = reason
+            return MilvusError(status: status)?.quiverCode
+        }
+        #expect(code(6, 6, "unexpected character '{' at column 6\n  n >= {low}\n       ^") == .filterSyntax)
+        #expect(code(6, 6, "unexpected end of expression at column 7\n  tag ==\n        ^\nexpression cannot be empty") == .filterSyntax)
+        #expect(code(6, 6, "group_by_field 'cat' not found in schema") == .invalidArgument)
+        #expect(code(6, 6, "field 'bits' uses Milvus type BinaryVector which MilvusLite does not support. Phase 10.2 supports: "
+            + "BOOL, INT8/16/32/64, FLOAT, DOUBLE, VARCHAR, JSON, ARRAY, GEOMETRY, TIMESTAMPTZ, FLOAT_VECTOR, SPARSE_FLOAT_VECTOR.") == .unsupported)
+        #expect(code(1, 1, "matmul: Input operand 1 has a mismatch in its core dimension 0") == .serverError)
+        // Milvus's own code 1 (service not ready) comes with NotReadyServe, and stays `.unavailable`.
+        #expect(code(1, Milvus_Proto_Common_ErrorCode.notReadyServe.rawValue, "service not ready") == .unavailable)
+        #expect(code(100, 4, "collection 'q_missing' does not exist") == .notFound)
+        #expect(code(700, 11, "no index on field 'vector'") == .notFound)
+    }
 }

@@ -6,19 +6,24 @@ import Testing
 @testable import QuiverRAG
 
 /// The RAG tutorial flow (ingest, re-ingest, retrieve the top 3, answer with the in-process chat
-/// model, remove a source) run unchanged on the two backends `connect(_:options:)` opens: an
-/// embedded path and `quiver serve` by URL. Both must retrieve the same chunks (ids, texts,
-/// sources, headings; distances to 1e-5 relative) and send the chat model the same prompt.
+/// model, remove a source) run unchanged on the backends `connect(_:options:)` opens: an
+/// embedded path, and by URL each server of `MilvusTestServer.available` (`quiver serve` and
+/// `milvus-lite server`). Each server must retrieve the same chunks as the path (ids, texts,
+/// sources, headings; distances to 1e-5 relative) and send the chat model the same prompt. The
+/// flow uses no filter templates and no index of its own, so none of Milvus Lite 3.2.2's
+/// differences (ConformanceScenario.Backend.milvusLite) touches it: no case differs there.
 ///
 /// Runs in scripts/test.sh's second pass with QuiverRemoteTests: its gRPC client needs the
 /// cooperative pool that the other suites' blocking tests would starve on 2 cores.
 @Suite(.serialized) struct RAGBackendTests {
-    static let hasQuiver = QuiverExecutable.path != nil
+    static let servers = MilvusTestServer.available
 
     /// What one run of the flow saw, compared across backends.
     struct Transcript {
         var reports: [IngestReport] = []
         var retrieved: [[RetrievedChunk]] = []
+        /// The distances of the top 4, to check that the top 3 has no tie (see `compareBackends`).
+        var topFour: [[Float]] = []
         var prompts: [[ChatMessage]] = []
         var answers: [String] = []
         var removed = 0
@@ -39,6 +44,7 @@ import Testing
             t.reports.append(try await rag.ingest(documents, splitter: splitter))
             for question in questions {
                 t.retrieved.append(try await rag.retrieve(question, limit: 3))
+                t.topFour.append(try await rag.retrieve(question, limit: 4).map(\.distance))
                 t.answers.append(try await rag.answer(question, limit: 3).answer)
             }
             t.prompts = chat.requests
@@ -52,19 +58,28 @@ import Testing
         }
     }
 
-    /// Runs the flow on a fresh path and on a fresh `quiver serve`, and compares what they saw.
+    /// Runs the flow on a fresh path and on a fresh `server`, and compares what they saw.
     static func compareBackends(
-        documents: [Document], splitter: some TextSplitter, embedder: some EmbeddingFunction,
+        _ kind: MilvusTestServer, documents: [Document], splitter: some TextSplitter, embedder: some EmbeddingFunction,
         questions: [String], remove source: String
     ) async throws -> Transcript {
         let path = NSTemporaryDirectory() + "quiver-rag-backends-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let server = try ServerProcess.quiver()
+        let server = try kind.start()
         defer { server.stop() }
         let local = try await flow(path, documents: documents, splitter: splitter, embedder: embedder, questions: questions, remove: source)
         let remote = try await flow(server.uri, documents: documents, splitter: splitter, embedder: embedder, questions: questions, remove: source)
 
         #expect(local.reports.map(\.counts) == remote.reports.map(\.counts))
+        // Chunks at the same distance may come in any order, and Milvus Lite 3.2.2 orders them
+        // differently from the engine (measured 2026-12-02: for "dogs bark at night", a.md#1 and
+        // a.md#2, which share no word with it, came third the other way round). So the questions
+        // are ones whose top 3 has no tie, within it or with the fourth, which this checks.
+        for (q, distances) in local.topFour.enumerated() {
+            for (a, b) in zip(distances, distances.dropFirst()) {
+                #expect(abs(a - b) > 1e-5 * max(1, abs(a)), "question \(q): a tie in the top 4 \(distances)")
+            }
+        }
         #expect(local.retrieved.count == questions.count && remote.retrieved.count == questions.count)
         for (q, (l, r)) in zip(local.retrieved, remote.retrieved).enumerated() {
             #expect(l.count == 3, "question \(q): \(l.count) chunks on the path")
@@ -81,15 +96,16 @@ import Testing
         return local
     }
 
-    @Test(.enabled(if: hasQuiver, "needs the built quiver for quiver serve"))
-    func theFlowRetrievesTheSameChunksOnAPathAndOnQuiverServe() async throws {
+    @Test(.enabled(if: !servers.isEmpty, "needs the built quiver or milvus-lite (scripts/test-pymilvus.sh makes .venv-pymilvus)"),
+          arguments: servers)
+    func theFlowRetrievesTheSameChunksOnAPathAndOnTheServer(_ server: MilvusTestServer) async throws {
         let documents = [
             Document(source: "a.md", text: "# Storage\nMilvus stores data in object storage.\n# Flush\nData is flushed to segments.\n# Index\nIndexes speed up search."),
             Document(source: "b.md", text: "# Cats\nCats sleep a lot.\n# Dogs\nDogs bark at night."),
         ]
         let t = try await Self.compareBackends(
-            documents: documents, splitter: SeparatorSplitter(separator: "# "), embedder: HashingEmbedding(),
-            questions: ["dogs bark at night", "milvus stores data in object storage"], remove: "b.md")
+            server, documents: documents, splitter: SeparatorSplitter(separator: "# "), embedder: HashingEmbedding(),
+            questions: ["do dogs bark at night or sleep", "milvus stores data in object storage and indexes it"], remove: "b.md")
         // The expected answer on both, not only the same one: the first ingest embeds all 7
         // chunks, the second none; the closest chunk is the one that says it.
         #expect(t.reports.map(\.counts) == [[2, 7, 7, 0, 0], [2, 7, 0, 7, 0]])
@@ -100,8 +116,9 @@ import Testing
 
     /// The tutorial itself: the Milvus FAQ, split on "# ", with the reference all-MiniLM-L6-v2
     /// vectors (everything but the model), "How is data stored in milvus?".
-    @Test(.enabled(if: hasQuiver, "needs the built quiver for quiver serve"), .enabled(if: SharedData.isAvailable, SharedData.absent))
-    func theTutorialRetrievesTheSameTop3OnAPathAndOnQuiverServe() async throws {
+    @Test(.enabled(if: !servers.isEmpty, "needs the built quiver or milvus-lite (scripts/test-pymilvus.sh makes .venv-pymilvus)"),
+          .enabled(if: SharedData.isAvailable, SharedData.absent), arguments: servers)
+    func theTutorialRetrievesTheSameTop3OnAPathAndOnTheServer(_ server: MilvusTestServer) async throws {
         let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: SharedData.url("embeddings/faq_chunks.json"))) as! [String: Any]
         let chunks = reference["chunks"] as! [[String: Any]]
         let vectors = try SharedData.npy("embeddings/faq_chunks.f32.npy")
@@ -113,7 +130,7 @@ import Testing
         let documents = try files.map { Document(source: $0, text: try String(contentsOfFile: $0, encoding: .utf8)) }
 
         let t = try await Self.compareBackends(
-            documents: documents, splitter: SeparatorSplitter(separator: "# "), embedder: PrecomputedEmbedding(vectors: table),
+            server, documents: documents, splitter: SeparatorSplitter(separator: "# "), embedder: PrecomputedEmbedding(vectors: table),
             questions: [question], remove: files[0])
         #expect(t.reports.first?.chunks == 72)
         let starts = ["Where does Milvus store data?", "How does Milvus flush data?", "What is the maximum dataset size Milvus can handle?"]
