@@ -113,6 +113,40 @@ import Testing
 
     /// `indexBuildThreads = 1` builds through the public API are deterministic: two databases
     /// filled the same way write byte-identical index files and answer alike.
+    /// A single query over several indexed segments walks them at once, one thread each
+    /// (`candidates` in CollectionEngine+Search.swift); the hits are those of walking them one
+    /// after another on one thread, with and without a filter, and a range search (exact) is
+    /// not affected.
+    @Test func aQueryWalksTheIndexedSegmentsAtOnceWithTheSameHits() throws {
+        let dir = TemporaryDirectory()
+        var o = manualCompactionOptions()
+        o.indexBuildThreads = 1
+        let db = try Database.open(at: dir.path, options: o)
+        try db.createCollection("c", dimension: 12, metric: .l2)
+        let vectors = clusteredVectors(count: 3_000, dimension: 12, clusters: 10, spread: 0.5, seed: 9)
+        for first in stride(from: 0, to: 2_700, by: 900) {  // three indexed segments and a growing one
+            _ = try db.insert("c", rows: (first..<first + 900).map { ["id": .int(Int64($0)), "vector": .vector(vectors[$0]), "tag": .int(Int64($0 % 3))] })
+            try db.flush("c")
+        }
+        _ = try db.insert("c", rows: (2_700..<3_000).map { ["id": .int(Int64($0)), "vector": .vector(vectors[$0]), "tag": .int(Int64($0 % 3))] })
+        try db.createIndex("c", field: "vector", type: .hnsw, params: ["M": 8, "efConstruction": 40])
+        try db.waitForIndexBuilds("c")
+        #expect(try db.engine("c").snapshot().indexes.count == 3)
+        let queries = clusteredVectors(count: 20, dimension: 12, clusters: 10, spread: 0.5, seed: 10)
+        for filter in ["", "tag != 1"] {
+            var one = SearchOptions(), several = SearchOptions()
+            one.threads = 1
+            several.threads = 4
+            for q in queries {
+                let a = try db.search("c", vectors: [q], limit: 10, filter: filter, options: one)
+                let b = try db.search("c", vectors: [q], limit: 10, filter: filter, options: several)
+                #expect(a.map { $0.map(\.id) } == b.map { $0.map(\.id) }, "filter '\(filter)'")
+                #expect(a.map { $0.map(\.distance) } == b.map { $0.map(\.distance) }, "filter '\(filter)'")
+            }
+        }
+        try db.close()
+    }
+
     @Test func singleThreadBuildsAreReproducible() throws {
         let vectors = clusteredVectors(count: 2_000, dimension: 12, clusters: 10, spread: 0.5, seed: 8)
         var files = [[UInt8]](), answers = [[[Int64]]]()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Exact search over every segment of a snapshot, merged into one ranking per query.
 extension CollectionEngine {
@@ -65,38 +66,42 @@ extension CollectionEngine {
     ) -> [[Candidate]] {
         let d = request.field.dataType.dimension!
         let name = request.field.name
-        var out = [[Candidate]](repeating: [], count: request.queries.count)
-        for (index, entry) in segments.enumerated() {
+        /// Whether segment `index` is searched through an approximate index (range search stays exact).
+        func indexed(_ index: Int) -> Bool {
+            guard case .sealed(let s) = segments[index].segment, case .floats = request.queries else { return false }
+            return request.radius == nil && request.rangeFilter == nil && indexes[s.id]?[name] != nil
+        }
+        /// The top `k` of segment `index` per query, searched on `threads` threads.
+        func results(_ index: Int, threads: Int) -> [[ScoredRow]] {
+            let entry = segments[index]
             let segment = entry.segment, allowed = entry.allowed, count = entry.count
-            if segment.rowCount == 0 || count == 0 { continue }
             let results: [[ScoredRow]]
             let type = request.field.dataType
             func binary(_ queries: [[UInt8]], _ raw: UnsafeRawBufferPointer) -> [[ScoredRow]] {
                 TypedScan.topK(
                     queries: queries, vectors: raw, count: segment.rowCount, type: type, metric: metric, k: k,
-                    allowed: allowed, threads: request.threads, radius: request.radius, rangeFilter: request.rangeFilter)
+                    allowed: allowed, threads: threads, radius: request.radius, rangeFilter: request.rangeFilter)
             }
             switch (segment, type, request.queries) {
-            case (.sealed(let s), .floatVector, .floats(let queries))
-            where request.radius == nil && request.rangeFilter == nil && indexes[s.id]?[name] != nil:
+            case (.sealed(let s), .floatVector, .floats(let queries)) where indexed(index):
                 // An approximate index is ready for this segment (range search stays exact).
                 let space = VectorSpace(vectors: s.vectors(name), norms: s.norms(name), count: s.rowCount, dimension: d, metric: metric)
                 results = withExtendedLifetime(s) {
                     indexes[s.id]![name]!.search(
                         queries: queries, space: space, k: k, allowed: allowed, allowedCount: count, params: request.indexParams,
-                        threads: request.threads)
+                        threads: threads)
                 }
             case (.sealed(let s), .floatVector, .floats(let queries)):
                 results = FlatScan.topK(
                     queries: queries, vectors: s.vectors(name), count: s.rowCount, dimension: d,
-                    norms: s.norms(name), metric: metric, k: k, allowed: allowed, threads: request.threads,
+                    norms: s.norms(name), metric: metric, k: k, allowed: allowed, threads: threads,
                     radius: request.radius, rangeFilter: request.rangeFilter)
             case (.growing(let g), .floatVector, .floats(let queries)):
                 results = g.vectors[name]!.withUnsafeBufferPointer { vectors in
                     g.norms[name]!.withUnsafeBufferPointer { norms in
                         FlatScan.topK(
                             queries: queries, vectors: vectors, count: g.rowCount, dimension: d,
-                            norms: norms, metric: metric, k: k, allowed: allowed, threads: request.threads,
+                            norms: norms, metric: metric, k: k, allowed: allowed, threads: threads,
                             radius: request.radius, rangeFilter: request.rangeFilter)
                     }
                 }
@@ -106,13 +111,13 @@ extension CollectionEngine {
                 results = FlatScan.topK(
                     queries: queries, halfVectors: half, format: VectorStorage.halfFormat(type),
                     count: s.rowCount, dimension: d, norms: s.norms(name), metric: metric, k: k, allowed: allowed,
-                    threads: request.threads, radius: request.radius, rangeFilter: request.rangeFilter)
+                    threads: threads, radius: request.radius, rangeFilter: request.rangeFilter)
             case (.growing(let g), .float16Vector, .floats(let queries)), (.growing(let g), .bfloat16Vector, .floats(let queries)):
                 results = g.halfVectors[name]!.withUnsafeBufferPointer { vectors in
                     g.norms[name]!.withUnsafeBufferPointer { norms in
                         FlatScan.topK(
                             queries: queries, halfVectors: vectors, format: VectorStorage.halfFormat(type), count: g.rowCount,
-                            dimension: d, norms: norms, metric: metric, k: k, allowed: allowed, threads: request.threads,
+                            dimension: d, norms: norms, metric: metric, k: k, allowed: allowed, threads: threads,
                             radius: request.radius, rangeFilter: request.rangeFilter)
                     }
                 }
@@ -123,9 +128,38 @@ extension CollectionEngine {
             default:
                 preconditionFailure("\(type) searched with the wrong kind of query vectors (validated before)")
             }
-            // Rounding can put a cosine a hair outside [-1, 1]; Milvus's range is closed.
-            let clamp = metric == .cosine
-            for (q, hits) in results.enumerated() {
+            return results
+        }
+        let searched = segments.indices.filter { segments[$0].segment.rowCount > 0 && segments[$0].count > 0 }
+        var perSegment = [[[ScoredRow]]?](repeating: nil, count: segments.count)
+        // An index walks each query on one thread, so fewer queries than threads would leave
+        // threads idle while the indexed segments are walked one after another: walk them at
+        // once instead, one thread each, the largest first. (A flat scan already spreads one
+        // query's rows over the threads.)
+        let fanned = searched.filter(indexed).sorted { segments[$0].segment.rowCount > segments[$1].segment.rowCount }
+        if request.threads > 1 && request.queries.count < request.threads && fanned.count > 1 {
+            let slots = WorkerSlots<[[ScoredRow]]>(capacity: fanned.count)
+            slots.base.initialize(repeating: [], count: fanned.count)
+            let next = Atomic<Int>(0)
+            let search = UncheckedBox(results)
+            // @unchecked (UncheckedBox): `results` reads the snapshot, which nothing changes while
+            // this call holds it; each worker writes only the slots of the segments it took.
+            DispatchQueue.concurrentPerform(iterations: min(fanned.count, request.threads)) { _ in
+                while true {
+                    let j = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard j < fanned.count else { return }
+                    slots.base[j] = search.value(fanned[j], 1)
+                }
+            }
+            for (j, index) in fanned.enumerated() { perSegment[index] = slots.base[j] }
+            slots.base.deinitialize(count: fanned.count)
+            slots.deallocate()
+        }
+        var out = [[Candidate]](repeating: [], count: request.queries.count)
+        // Rounding can put a cosine a hair outside [-1, 1]; Milvus's range is closed.
+        let clamp = metric == .cosine
+        for index in searched {
+            for (q, hits) in (perSegment[index] ?? results(index, threads: request.threads)).enumerated() {
                 for hit in hits {
                     out[q].append(Candidate(segment: index, row: hit.row, distance: clamp ? min(1, max(-1, hit.distance)) : hit.distance))
                 }
