@@ -5,7 +5,7 @@ import Testing
 /// Power cuts after every system call of every write path (see ``SimulatedDisk``).
 ///
 /// A workload drives inserts, upserts, deletes, explicit and insert-triggered flushes, index
-/// build and drop, compaction, collection create/rename/drop and close through the recording
+/// build and drop, compaction, collection create/rename/drop, alias create/alter/drop and close through the recording
 /// file-system seam once. Then, for every prefix of the recorded calls and both ways a cut can
 /// leave unsynced data, the surviving files are written to a fresh directory and opened. The
 /// database must open, and what it holds must be the state after some prefix of the calls: at
@@ -22,6 +22,13 @@ import Testing
         /// Rows of each collection: id → tag (the row's vector is `[id, tag]`, its `v` field `tag`).
         var rows: [Int: [Int64: Int64]] = [:]
         var indexes: [Int: [String]] = [:]
+        /// Alias → the collection (identity) it names.
+        var aliases: [String: Int] = [:]
+
+        /// The aliases by the names their collections have in this state.
+        var aliasNames: [String: String] {
+            aliases.compactMapValues { c in names.first { $0.value == c }?.key }
+        }
     }
 
     enum Sync {
@@ -85,6 +92,15 @@ import Testing
                 s.indexes[id] = []
             }))
         }
+        func alias(_ kind: String, _ alias: String, _ collection: String?) {
+            steps.append(Step(kind: kind + " alias", run: { d in
+                switch (kind, collection) {
+                case ("create", let c?): try db(d).createAlias(c, alias: alias)
+                case ("alter", let c?): try db(d).alterAlias(c, alias: alias)
+                default: try db(d).dropAlias(alias)
+                }
+            }, model: { s in s.aliases[alias] = collection.map { s.names[$0]! } }))
+        }
         func groupSync() {
             guard durability == .batched else { return }
             steps.append(Step(kind: "group sync", sync: .all, run: { d in db(d).syncAll() }))
@@ -120,11 +136,15 @@ import Testing
         }))
         create("d")
         insert("insert", "d", 0..<(3 * n), tag: 8)
+        alias("create", "live", "c")
+        alias("create", "dal", "d")
         steps.append(Step(kind: "rename collection", run: { d in try db(d).renameCollection("d", to: "e") }, model: { s in
             s.names["e"] = s.names.removeValue(forKey: "d")
         }))
         insert("insert", "e", (3 * n)..<(4 * n), tag: 9)
         create("f")
+        alias("alter", "live", "f")
+        alias("drop", "dal", nil)
         steps.append(Step(kind: "drop collection", run: { d in try db(d).dropCollection("e") }, model: { s in
             s.names["e"] = nil
         }))
@@ -135,6 +155,7 @@ import Testing
         }))
         steps.append(Step(kind: "open", run: { d in d = try Database.open(at: path, options: options(durability)) }))
         insert("insert", "f", 0..<(2 * n), tag: 11)
+        alias("alter", "live", "c")
         delete("c", [40 * n])
         steps.append(Step(kind: "close", sync: .all, run: { d in
             try db(d).close()
@@ -144,12 +165,14 @@ import Testing
     }
 
     /// What the database at `path` holds.
-    static func observe(_ path: String, _ durability: Durability) throws -> (names: [String], rows: [String: [Int64: Int64]], indexes: [String: [String]]) {
+    static func observe(_ path: String, _ durability: Durability) throws -> Observed {
         let db = try Database.open(at: path, options: options(.none))
         defer { try? db.close() }
         var rows = [String: [Int64: Int64]]()
         var indexes = [String: [String]]()
         var names = try db.listCollections()
+        var aliases = [String: String]()
+        for alias in try db.listAliases() { aliases[alias] = try db.describeAlias(alias) }
         // A dropped collection's files, or a create cut before its catalog switch, are gone.
         let directories = try FileSystem.listDirectory(path).filter(FileNames.isCollectionDirectory)
         if directories.count != names.count { names.append("directories \(directories)") }
@@ -172,8 +195,10 @@ import Testing
                 if found != Set(r.keys) { rows[name]![-1] = Int64(found.count) }  // reported as a mismatch
             }
         }
-        return (names, rows, indexes)
+        return (names, rows, indexes, aliases)
     }
+
+    typealias Observed = (names: [String], rows: [String: [Int64: Int64]], indexes: [String: [String]], aliases: [String: String])
 
     struct Result {
         var cutsByKind = [String: Int]()
@@ -237,13 +262,15 @@ import Testing
 
     /// `nil` when `observed` is the state after some allowed prefix of the steps; else why not.
     static func check(
-        _ observed: (names: [String], rows: [String: [Int64: Int64]], indexes: [String: [String]]),
+        _ observed: Observed,
         models: [State], steps: [Step], completed: Int, begun: Int, durability: Durability
     ) -> String? {
-        // Collections and indexes are switched atomically and durably before their call returns.
-        let catalogStates = (completed...begun).filter { Set(models[$0].names.keys) == Set(observed.names) }
+        // Collections, aliases and indexes are switched atomically and durably before their call returns.
+        let catalogStates = (completed...begun).filter {
+            Set(models[$0].names.keys) == Set(observed.names) && models[$0].aliasNames == observed.aliases
+        }
         guard !catalogStates.isEmpty else {
-            return "collections \(observed.names.sorted()) match no state between steps \(completed) and \(begun)"
+            return "collections \(observed.names.sorted()) and aliases \(observed.aliases) match no state between steps \(completed) and \(begun)"
         }
         var why = ""
         for k in catalogStates {

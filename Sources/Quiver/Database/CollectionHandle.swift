@@ -6,7 +6,8 @@
 /// let hits = try docs.search([q], limit: 5)
 /// ```
 /// The handle holds the name, not a snapshot: after `renameCollection` it refers to whatever
-/// collection then has the old name (or throws `.notFound`).
+/// collection then has the old name (or throws `.notFound`). A handle made from an alias follows
+/// the alias: after `alterAlias` it works on the alias's new collection.
 ///
 /// Each method forwards to the ``Database`` method of the same name with ``name`` as the
 /// collection (the `async` ones to the `async` API, ``VectorDatabase``'s); see there for the

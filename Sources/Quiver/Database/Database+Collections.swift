@@ -16,7 +16,8 @@ extension Database {
 
     /// Creates a collection with an explicit schema.
     ///
-    /// - Throws: `.alreadyExists` when the name is taken; `.invalidArgument` for a bad name.
+    /// - Throws: `.alreadyExists` when the name is taken by a collection or an alias;
+    ///   `.invalidArgument` for a bad name.
     public func createCollection(_ name: String, schema: CollectionSchema, metric: MetricType = .cosine) throws {
         try Names.validateCollection(name)
         guard !options.readOnly else {
@@ -24,9 +25,7 @@ extension Database {
         }
         for field in schema.vectorFields { try metric.check(for: field) }
         try withCatalog { s in
-            guard s.engines[name] == nil, s.damaged[name] == nil else {
-                throw QuiverError(.alreadyExists, "collection '\(name)' already exists")
-            }
+            try s.checkNameIsFree(name)
             var catalog = s.catalog
             let id = catalog.nextCollectionID
             catalog.nextCollectionID += 1
@@ -46,25 +45,32 @@ extension Database {
         }
     }
 
-    /// `true` when a collection named `name` exists (a damaged one included); `false` after
-    /// ``close()-1qu38``. It never throws, and it is also ``VectorDatabase``'s `hasCollection`.
+    /// `true` when a collection named `name` exists (a damaged one included), or `name` is an
+    /// alias; `false` after ``close()-1qu38``. It never throws, and it is also
+    /// ``VectorDatabase``'s `hasCollection`.
     public func hasCollection(_ name: String) -> Bool {
-        (try? withCatalog { $0.engines[name] != nil || $0.damaged[name] != nil }) ?? false
+        (try? withCatalog { $0.resolve(name) != nil }) ?? false
     }
 
-    /// The names of the collections, sorted (damaged ones included, see ``damagedCollections``).
+    /// The names of the collections, sorted (damaged ones included, see ``damagedCollections``;
+    /// aliases are not collections: see `listAliases(_:)`).
     ///
     /// - Throws: `.closed` after ``close()-1qu38``.
     public func listCollections() throws -> [String] {
         try withCatalog { (Array($0.engines.keys) + $0.damaged.keys).sorted() }
     }
 
-    /// The schema, metric and row count of a collection.
+    /// The schema, metric, row count and aliases of a collection. Given an alias, it describes
+    /// the collection the alias names, under that collection's name.
     ///
     /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``.
     public func describeCollection(_ name: String) throws -> CollectionDescription {
-        let e = try engine(name)
-        return CollectionDescription(name: name, schema: e.schema, metric: e.metric, rowCount: try e.stats().rowCount)
+        let (resolved, e, aliases) = try withCatalog { s in
+            let (resolved, e) = try s.collection(name)
+            return (resolved, e, s.catalog.aliases(of: e.id))
+        }
+        return CollectionDescription(
+            name: resolved, schema: e.schema, metric: e.metric, rowCount: try e.stats().rowCount, aliases: aliases)
     }
 
     /// Row count (exact after deletes and upserts) and segment counts.
@@ -75,20 +81,30 @@ extension Database {
     }
 
     /// Deletes a collection and its files. Handles to it throw `.closed` afterwards. A damaged
-    /// collection (see ``damagedCollections``) is dropped the same way.
+    /// collection (see ``damagedCollections``) is dropped the same way. As in Milvus, a collection
+    /// is dropped by its own name, never through an alias, and only once no alias names it (drop
+    /// or move its aliases first), so no alias is ever left naming nothing.
     ///
     /// The catalog switch is immediate; waiting for the collection's running compaction or
     /// index build and removing its files happen after it, without the database's lock, so the
     /// other collections are not held up meanwhile.
     ///
-    /// - Throws: `.notFound` when there is no such collection; `.io` when the catalog cannot be
-    ///   rewritten (the collection is then still there). A failure to remove the files afterwards
-    ///   is logged as a warning, not thrown.
+    /// - Throws: `.notFound` when there is no such collection; `.invalidArgument` when `name` is
+    ///   an alias or the collection has aliases; `.io` when the catalog cannot be rewritten (the
+    ///   collection is then still there). A failure to remove the files afterwards is logged as a
+    ///   warning, not thrown.
     public func dropCollection(_ name: String) throws {
         let (engine, directory) = try withCatalog { s -> (CollectionEngine?, String) in
-            guard s.engines[name] != nil || s.damaged[name] != nil,
-                let entry = s.catalog.collections.first(where: { $0.name == name })
-            else { throw QuiverError.notFound("collection '\(name)' does not exist") }
+            guard let resolved = s.resolve(name) else { throw QuiverError.notFound("collection '\(name)' does not exist") }
+            guard resolved == name, let entry = s.catalog.collections.first(where: { $0.name == name }) else {
+                throw QuiverError.invalidArgument(
+                    "'\(name)' is an alias of collection '\(resolved)'; drop the alias with dropAlias, or the collection by its own name")
+            }
+            let aliases = s.catalog.aliases(of: entry.id)
+            guard aliases.isEmpty else {
+                throw QuiverError.invalidArgument(
+                    "collection '\(name)' has aliases \(aliases); drop them or point them at another collection first")
+            }
             var catalog = s.catalog
             catalog.collections.removeAll { $0.name == name }
             try writeCatalog(catalog)
@@ -106,17 +122,15 @@ extension Database {
         }
     }
 
-    /// Renames a collection.
+    /// Renames a collection (given by its name or an alias). Its aliases go with it.
     ///
-    /// - Throws: `.notFound`, `.alreadyExists`, or `.invalidArgument` for a bad new name.
+    /// - Throws: `.notFound`; `.alreadyExists` when a collection or an alias has the new name;
+    ///   `.invalidArgument` for a bad new name.
     public func renameCollection(_ name: String, to newName: String) throws {
         try Names.validateCollection(newName)
         try withCatalog { s in
-            if let damage = s.damaged[name] { throw Self.damaged(name, damage) }
-            guard let engine = s.engines[name] else { throw QuiverError.notFound("collection '\(name)' does not exist") }
-            guard s.engines[newName] == nil, s.damaged[newName] == nil else {
-                throw QuiverError(.alreadyExists, "collection '\(newName)' already exists")
-            }
+            let (name, engine) = try s.collection(name)
+            try s.checkNameIsFree(newName)
             var catalog = s.catalog
             for i in catalog.collections.indices where catalog.collections[i].name == name {
                 catalog.collections[i].name = newName
@@ -144,8 +158,7 @@ extension Database {
             throw QuiverError(.unsupported, "the database was opened read-only; open it without `readOnly` to change a metric")
         }
         try withCatalog { s in
-            if let damage = s.damaged[name] { throw Self.damaged(name, damage) }
-            guard let engine = s.engines[name] else { throw QuiverError.notFound("collection '\(name)' does not exist") }
+            let (name, engine) = try s.collection(name)
             for field in engine.schema.vectorFields { try metric.check(for: field) }
             guard metric != engine.metric else { return }
             guard try engine.indexDefinitions().isEmpty else {
@@ -211,13 +224,13 @@ extension Database {
 
     /// Whether a collection is loaded: ``LoadState/loaded`` for every collection of the open
     /// database, ``LoadState/notLoad`` for a damaged one (see ``damagedCollections``: it cannot be
-    /// searched), ``LoadState/notExist`` for a name no collection has.
+    /// searched), ``LoadState/notExist`` for a name no collection or alias has.
     ///
     /// - Throws: `.closed` after ``close()-1qu38``.
     public func loadState(_ name: String) throws -> LoadState {
         try withCatalog { s in
-            if s.engines[name] != nil { return .loaded }
-            return s.damaged[name] != nil ? .notLoad : .notExist
+            guard let name = s.resolve(name) else { return .notExist }
+            return s.engines[name] != nil ? .loaded : .notLoad
         }
     }
 

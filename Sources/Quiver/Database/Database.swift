@@ -27,6 +27,35 @@ public final class Database: Sendable {
         /// Collections whose files failed recovery, by name: not opened, reported, `.corruption` when used.
         var damaged: [String: QuiverError] = [:]
         var closed = false
+
+        /// The name of the collection `name` refers to: `name` itself when a collection has it,
+        /// else the collection the alias `name` names; `nil` for neither. Every call that takes a
+        /// collection name resolves it here (through ``collection(_:)`` or directly), so each
+        /// takes an alias too. Collection names and aliases share one namespace, so at most one
+        /// of the two matches.
+        func resolve(_ name: String) -> String? {
+            if engines[name] != nil || damaged[name] != nil { return name }
+            guard let id = catalog.aliases[name] else { return nil }
+            return catalog.collections.first { $0.id == id }?.name
+        }
+
+        /// The open collection `name` (a collection's name or an alias) refers to, and its name.
+        ///
+        /// - Throws: `.notFound` for neither; `.corruption` for a damaged collection.
+        func collection(_ name: String) throws -> (name: String, engine: CollectionEngine) {
+            guard let resolved = resolve(name) else { throw QuiverError.notFound("collection '\(name)' does not exist") }
+            if let damage = damaged[resolved] { throw Database.damaged(resolved, damage) }
+            guard let engine = engines[resolved] else { throw QuiverError.notFound("collection '\(name)' does not exist") }
+            return (resolved, engine)
+        }
+
+        /// Throws `.alreadyExists` when `name` is taken by a collection or an alias.
+        func checkNameIsFree(_ name: String) throws {
+            guard let taken = resolve(name) else { return }
+            throw QuiverError(.alreadyExists, taken == name
+                ? "collection '\(name)' already exists"
+                : "'\(name)' is an alias of collection '\(taken)' (collections and aliases share one namespace)")
+        }
     }
 
     /// Opens the database at `path`, creating the directory when it does not exist, and recovers
@@ -166,16 +195,10 @@ public final class Database: Sendable {
         QuiverError(.corruption, "collection '\(name)' is damaged and was not opened: \(damage.message)", cause: damage)
     }
 
-    /// The engine of collection `name`.
+    /// The engine of the collection `name` (a collection's name or an alias) refers to; see
+    /// ``State/collection(_:)``.
     func engine(_ name: String) throws -> CollectionEngine {
-        try state.withLock { s in
-            guard !s.closed else { throw QuiverError(.closed, "database '\(path)' is closed") }
-            if let damage = s.damaged[name] { throw Self.damaged(name, damage) }
-            guard let e = s.engines[name] else {
-                throw QuiverError.notFound("collection '\(name)' does not exist")
-            }
-            return e
-        }
+        try withCatalog { try $0.collection(name).engine }
     }
 
     /// Runs `body` on the catalog under the lock; when it returns a new catalog, writes it atomically.

@@ -211,12 +211,15 @@ public struct CollectionDescription: Sendable, Hashable {
     public var metric: MetricType
     /// The number of live rows, as ``CollectionStats/rowCount`` counts them.
     public var rowCount: Int
+    /// The aliases that name the collection, sorted (Milvus's `aliases`).
+    public var aliases: [String]
 
     /// A description (for backends other than the embedded engine).
-    public init(name: String, schema: CollectionSchema, metric: MetricType, rowCount: Int) {
+    public init(name: String, schema: CollectionSchema, metric: MetricType, rowCount: Int, aliases: [String] = []) {
         self.name = name
         self.schema = schema
         self.metric = metric
         self.rowCount = rowCount
+        self.aliases = aliases
     }
 }

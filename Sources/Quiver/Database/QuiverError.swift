@@ -23,9 +23,10 @@ public struct QuiverError: Error, Sendable, CustomStringConvertible, Hashable {
         public static let invalidArgument = Code("invalidArgument")
         /// A vector has the wrong number of components for its field.
         public static let dimensionMismatch = Code("dimensionMismatch")
-        /// A collection, field, index or row that was asked for does not exist.
+        /// A collection, alias, field, index or row that was asked for does not exist.
         public static let notFound = Code("notFound")
-        /// A collection or primary key that was to be created exists already.
+        /// A collection, alias or primary key that was to be created exists already (collections
+        /// and aliases share one namespace).
         public static let alreadyExists = Code("alreadyExists")
         /// A file on disk is damaged: a checksum, length, magic number or structure is wrong.
         public static let corruption = Code("corruption")

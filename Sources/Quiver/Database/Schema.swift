@@ -328,6 +328,11 @@ enum Names {
         try validate(name, what: "collection")
     }
 
+    /// Aliases share the collections' namespace and rule.
+    static func validateAlias(_ name: String) throws {
+        try validate(name, what: "alias")
+    }
+
     static func validateField(_ name: String) throws {
         try validate(name, what: "field")
     }

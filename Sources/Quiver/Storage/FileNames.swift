@@ -2,7 +2,7 @@
 ///
 /// ```
 /// DB/LOCK                       flock'ed while open
-/// DB/CATALOG                    the collections and their schemas (atomically replaced)
+/// DB/CATALOG                    the collections, their schemas and the aliases (atomically replaced)
 /// DB/c<id>/MANIFEST             the collection's live segments and WAL position (atomically replaced)
 /// DB/c<id>/wal-<n>.log          write-ahead log files
 /// DB/c<id>/seg-<id>.qseg        immutable segment files

@@ -134,7 +134,8 @@ struct Manifest: Sendable, Equatable {
     }
 }
 
-/// The database's list of collections with their schemas, replaced atomically on every change.
+/// The database's list of collections with their schemas, and its aliases, replaced atomically
+/// on every change.
 struct Catalog: Sendable, Equatable {
     struct Entry: Sendable, Equatable {
         var id: UInt64
@@ -145,6 +146,14 @@ struct Catalog: Sendable, Equatable {
 
     var nextCollectionID: UInt64 = 1
     var collections: [Entry] = []
+    /// Alias name → the id of the collection it names. By id, so renaming a collection keeps its
+    /// aliases. An alias never equals a collection's name and always names a listed collection.
+    var aliases: [String: UInt64] = [:]
+
+    /// The aliases of collection `id`, sorted.
+    func aliases(of id: UInt64) -> [String] {
+        aliases.filter { $0.value == id }.keys.sorted()
+    }
 
     static let magic = "QVCATLG"
     static let formatVersion: UInt32 = 1
@@ -158,6 +167,7 @@ struct Catalog: Sendable, Equatable {
                     "metric": .string(c.metric.rawValue), "schema": c.schema.jsonValue,
                 ])
             }),
+            "aliases": .object(aliases.mapValues { .int(Int64(bitPattern: $0)) }),
         ])
         return Envelope.wrap(magic: Catalog.magic, version: Catalog.formatVersion, payload: payload)
     }
@@ -180,6 +190,22 @@ struct Catalog: Sendable, Equatable {
                 throw bad("schema of '\(name)' is invalid: \(error)")
             }
             c.collections.append(Entry(id: UInt64(bitPattern: id), name: name, schema: schema, metric: metric))
+        }
+        // "aliases" is absent from catalogs written before aliases existed: none.
+        switch o["aliases"] {
+        case nil: break
+        case .object(let aliases)?:
+            let names = Set(c.collections.map(\.name))
+            for (alias, target) in aliases {
+                guard (try? Names.validateCollection(alias)) != nil, !names.contains(alias) else {
+                    throw bad("alias '\(alias.prefix(64))' is not a valid name or is a collection's name")
+                }
+                guard case .int(let id) = target, c.collections.contains(where: { $0.id == UInt64(bitPattern: id) }) else {
+                    throw bad("alias '\(alias)' names no collection of the catalog")
+                }
+                c.aliases[alias] = UInt64(bitPattern: id)
+            }
+        default: throw bad("aliases is not an object")
         }
         return c
     }
