@@ -26,6 +26,7 @@ SERVED = [
     "LoadCollection", "ReleaseCollection", "GetLoadingProgress", "GetLoadState",
     "CreateIndex", "DescribeIndex", "DropIndex", "GetIndexState", "GetIndexBuildProgress",
     "Insert", "Upsert", "Delete", "Search", "Query", "Flush", "GetFlushState",
+    "CreateAlias", "AlterAlias", "DropAlias", "ListAliases", "DescribeAlias",
 ]
 
 # Types carried serialized inside `bytes` fields, which no RPC signature reaches.

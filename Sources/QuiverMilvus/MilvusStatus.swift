@@ -26,6 +26,7 @@ package struct MilvusError: Error, Sendable, Equatable {
     package static let indexNotFoundCode: Int32 = 700
     package static let databaseNotFoundCode: Int32 = 800
     package static let parameterInvalidCode: Int32 = 1100
+    package static let aliasNotFoundCode: Int32 = 1600
     package static let unsupportedCode: Int32 = 3000
     package static let unexpectedCode: Int32 = 65535
     /// Milvus Lite's code (and legacy `error_code`) for bad input (see ``quiverCode``).
@@ -39,6 +40,11 @@ package struct MilvusError: Error, Sendable, Equatable {
 
     package static func indexNotFound(_ collection: String, detail: String) -> MilvusError {
         MilvusError(code: indexNotFoundCode, legacy: .indexNotExist, reason: "index not found[collection=\(collection)]: \(detail)")
+    }
+
+    package static func aliasNotFound(_ alias: String) -> MilvusError {
+        MilvusError(code: aliasNotFoundCode, legacy: .unexpectedError,
+                    reason: "alias not found[database=\(Self.defaultDatabaseName)][alias=\(alias)]")
     }
 
     package static func databaseNotFound(_ name: String) -> MilvusError {
@@ -56,8 +62,8 @@ package struct MilvusError: Error, Sendable, Equatable {
 
     /// Maps any error thrown while serving a call. `QuiverError` codes map to Milvus's: bad input
     /// (`.invalidArgument`, `.dimensionMismatch`, `.filterSyntax`, `.alreadyExists`) is "invalid
-    /// parameter" (1100, IllegalArgument), a missing collection is 100, a missing index 700, an
-    /// unsupported option 3000, and failures of the server itself (`.io`, `.corruption`, ...)
+    /// parameter" (1100, IllegalArgument), a missing collection is 100, a missing alias 1600, a
+    /// missing index 700, an unsupported option 3000, and failures of the server itself (`.io`, `.corruption`, ...)
     /// are "unexpected" (65535, UnexpectedError) with Quiver's message as the reason.
     ///
     /// - Parameter indexNotFound: the collection whose index the call was about: a `.notFound`
@@ -77,8 +83,10 @@ package struct MilvusError: Error, Sendable, Equatable {
         case .filterSyntax:
             self = .invalid("cannot parse expression: \(error.message)")  // Milvus's wording, which clients read
         case .notFound:
-            if let name = Self.collectionName(inNotFound: error.message) {
+            if let name = Self.name(inNotFound: error.message, prefix: "collection '") {
                 self = .collectionNotFound(name)
+            } else if let alias = Self.name(inNotFound: error.message, prefix: "alias '") {
+                self = .aliasNotFound(alias)
             } else if let collection {
                 self = .indexNotFound(collection, detail: error.message)
             } else {
@@ -91,9 +99,9 @@ package struct MilvusError: Error, Sendable, Equatable {
         }
     }
 
-    /// The collection named by the engine's "collection 'NAME' does not exist".
-    private static func collectionName(inNotFound message: String) -> String? {
-        let prefix = "collection '", suffix = "' does not exist"
+    /// The name in the engine's "`prefix`NAME' does not exist" (`prefix` "collection '" or "alias '").
+    private static func name(inNotFound message: String, prefix: String) -> String? {
+        let suffix = "' does not exist"
         guard message.hasPrefix(prefix), message.hasSuffix(suffix) else { return nil }
         return String(message.dropFirst(prefix.count).dropLast(suffix.count))
     }
@@ -109,7 +117,8 @@ package struct MilvusError: Error, Sendable, Equatable {
 
     /// The Quiver error code of Milvus's status code (`pkg/util/merr/errors.go`), with the legacy
     /// `error_code` read when an old server sends only that: not-found codes (collection 100,
-    /// partition 200, index 700, database 800) are `.notFound`; parameter (1100–1102), field
+    /// partition 200, index 700, database 800, alias 1600) are `.notFound`; an alias that exists
+    /// or has a collection's name (1602, 1601) is `.alreadyExists`; parameter (1100–1102), field
     /// (1700s), index type (701) and schema (105) errors are `.invalidArgument`; service
     /// unavailability (1, 2, 11) `.unavailable`; memory, disk, rate and quota limits (3, 4, 7–9,
     /// 12) `.resourceExhausted`; an unimplemented call (10) and an unsupported operation (3000)
@@ -136,7 +145,8 @@ package struct MilvusError: Error, Sendable, Equatable {
             || reason.contains("vector dimension mismatch"):
             return .dimensionMismatch
         case 1100 where reason.contains("already exists"): return .alreadyExists
-        case 100, 200, 700, 800: return .notFound
+        case 100, 200, 700, 800, Self.aliasNotFoundCode: return .notFound
+        case 1601, 1602: return .alreadyExists
         case 105, 701, 802, 1100, 1101, 1102, 1700, 1701: return .invalidArgument
         case 1, 2, 11: return .unavailable
         case 3, 4, 7, 8, 9, 12: return .resourceExhausted
@@ -206,6 +216,8 @@ extension Milvus_Proto_Milvus_SearchResults: MilvusResponse {}
 extension Milvus_Proto_Milvus_QueryResults: MilvusResponse {}
 extension Milvus_Proto_Milvus_FlushResponse: MilvusResponse {}
 extension Milvus_Proto_Milvus_GetFlushStateResponse: MilvusResponse {}
+extension Milvus_Proto_Milvus_DescribeAliasResponse: MilvusResponse {}
+extension Milvus_Proto_Milvus_ListAliasesResponse: MilvusResponse {}
 
 /// `Status` itself answers the RPCs that return only a status.
 extension Milvus_Proto_Common_Status: MilvusResponse {

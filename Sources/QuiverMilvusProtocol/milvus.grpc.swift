@@ -152,6 +152,71 @@ public enum Milvus_Proto_Milvus_MilvusService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "CreateAlias" metadata.
+        public enum CreateAlias: Sendable {
+            /// Request type for "CreateAlias".
+            public typealias Input = Milvus_Proto_Milvus_CreateAliasRequest
+            /// Response type for "CreateAlias".
+            public typealias Output = Milvus_Proto_Common_Status
+            /// Descriptor for "CreateAlias".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "milvus.proto.milvus.MilvusService"),
+                method: "CreateAlias",
+                type: .unary
+            )
+        }
+        /// Namespace for "DropAlias" metadata.
+        public enum DropAlias: Sendable {
+            /// Request type for "DropAlias".
+            public typealias Input = Milvus_Proto_Milvus_DropAliasRequest
+            /// Response type for "DropAlias".
+            public typealias Output = Milvus_Proto_Common_Status
+            /// Descriptor for "DropAlias".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "milvus.proto.milvus.MilvusService"),
+                method: "DropAlias",
+                type: .unary
+            )
+        }
+        /// Namespace for "AlterAlias" metadata.
+        public enum AlterAlias: Sendable {
+            /// Request type for "AlterAlias".
+            public typealias Input = Milvus_Proto_Milvus_AlterAliasRequest
+            /// Response type for "AlterAlias".
+            public typealias Output = Milvus_Proto_Common_Status
+            /// Descriptor for "AlterAlias".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "milvus.proto.milvus.MilvusService"),
+                method: "AlterAlias",
+                type: .unary
+            )
+        }
+        /// Namespace for "DescribeAlias" metadata.
+        public enum DescribeAlias: Sendable {
+            /// Request type for "DescribeAlias".
+            public typealias Input = Milvus_Proto_Milvus_DescribeAliasRequest
+            /// Response type for "DescribeAlias".
+            public typealias Output = Milvus_Proto_Milvus_DescribeAliasResponse
+            /// Descriptor for "DescribeAlias".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "milvus.proto.milvus.MilvusService"),
+                method: "DescribeAlias",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListAliases" metadata.
+        public enum ListAliases: Sendable {
+            /// Request type for "ListAliases".
+            public typealias Input = Milvus_Proto_Milvus_ListAliasesRequest
+            /// Response type for "ListAliases".
+            public typealias Output = Milvus_Proto_Milvus_ListAliasesResponse
+            /// Descriptor for "ListAliases".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "milvus.proto.milvus.MilvusService"),
+                method: "ListAliases",
+                type: .unary
+            )
+        }
         /// Namespace for "CreateIndex" metadata.
         public enum CreateIndex: Sendable {
             /// Request type for "CreateIndex".
@@ -398,6 +463,11 @@ public enum Milvus_Proto_Milvus_MilvusService: Sendable {
             ShowCollections.descriptor,
             GetLoadingProgress.descriptor,
             GetLoadState.descriptor,
+            CreateAlias.descriptor,
+            DropAlias.descriptor,
+            AlterAlias.descriptor,
+            DescribeAlias.descriptor,
+            ListAliases.descriptor,
             CreateIndex.descriptor,
             DescribeIndex.descriptor,
             GetIndexState.descriptor,
@@ -581,6 +651,76 @@ extension Milvus_Proto_Milvus_MilvusService {
             request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_GetLoadStateRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Milvus_GetLoadStateResponse>
+
+        /// Handle the "CreateAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Milvus_Proto_Milvus_CreateAliasRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Milvus_Proto_Common_Status` messages.
+        func createAlias(
+            request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_CreateAliasRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Common_Status>
+
+        /// Handle the "DropAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Milvus_Proto_Milvus_DropAliasRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Milvus_Proto_Common_Status` messages.
+        func dropAlias(
+            request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_DropAliasRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Common_Status>
+
+        /// Handle the "AlterAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Milvus_Proto_Milvus_AlterAliasRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Milvus_Proto_Common_Status` messages.
+        func alterAlias(
+            request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_AlterAliasRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Common_Status>
+
+        /// Handle the "DescribeAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Milvus_Proto_Milvus_DescribeAliasRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Milvus_Proto_Milvus_DescribeAliasResponse` messages.
+        func describeAlias(
+            request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_DescribeAliasRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Milvus_DescribeAliasResponse>
+
+        /// Handle the "ListAliases" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Milvus_Proto_Milvus_ListAliasesRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Milvus_Proto_Milvus_ListAliasesResponse` messages.
+        func listAliases(
+            request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_ListAliasesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Milvus_ListAliasesResponse>
 
         /// Handle the "CreateIndex" method.
         ///
@@ -983,6 +1123,76 @@ extension Milvus_Proto_Milvus_MilvusService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Milvus_GetLoadStateResponse>
 
+        /// Handle the "CreateAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_CreateAliasRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Milvus_Proto_Common_Status` message.
+        func createAlias(
+            request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_CreateAliasRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Common_Status>
+
+        /// Handle the "DropAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_DropAliasRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Milvus_Proto_Common_Status` message.
+        func dropAlias(
+            request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_DropAliasRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Common_Status>
+
+        /// Handle the "AlterAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_AlterAliasRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Milvus_Proto_Common_Status` message.
+        func alterAlias(
+            request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_AlterAliasRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Common_Status>
+
+        /// Handle the "DescribeAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_DescribeAliasRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Milvus_Proto_Milvus_DescribeAliasResponse` message.
+        func describeAlias(
+            request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_DescribeAliasRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Milvus_DescribeAliasResponse>
+
+        /// Handle the "ListAliases" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_ListAliasesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Milvus_Proto_Milvus_ListAliasesResponse` message.
+        func listAliases(
+            request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_ListAliasesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Milvus_ListAliasesResponse>
+
         /// Handle the "CreateIndex" method.
         ///
         /// - Parameters:
@@ -1382,6 +1592,76 @@ extension Milvus_Proto_Milvus_MilvusService {
             context: GRPCCore.ServerContext
         ) async throws -> Milvus_Proto_Milvus_GetLoadStateResponse
 
+        /// Handle the "CreateAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Milvus_Proto_Milvus_CreateAliasRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Milvus_Proto_Common_Status` to respond with.
+        func createAlias(
+            request: Milvus_Proto_Milvus_CreateAliasRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Milvus_Proto_Common_Status
+
+        /// Handle the "DropAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Milvus_Proto_Milvus_DropAliasRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Milvus_Proto_Common_Status` to respond with.
+        func dropAlias(
+            request: Milvus_Proto_Milvus_DropAliasRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Milvus_Proto_Common_Status
+
+        /// Handle the "AlterAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Milvus_Proto_Milvus_AlterAliasRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Milvus_Proto_Common_Status` to respond with.
+        func alterAlias(
+            request: Milvus_Proto_Milvus_AlterAliasRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Milvus_Proto_Common_Status
+
+        /// Handle the "DescribeAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Milvus_Proto_Milvus_DescribeAliasRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Milvus_Proto_Milvus_DescribeAliasResponse` to respond with.
+        func describeAlias(
+            request: Milvus_Proto_Milvus_DescribeAliasRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Milvus_Proto_Milvus_DescribeAliasResponse
+
+        /// Handle the "ListAliases" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Milvus_Proto_Milvus_ListAliasesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Milvus_Proto_Milvus_ListAliasesResponse` to respond with.
+        func listAliases(
+            request: Milvus_Proto_Milvus_ListAliasesRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Milvus_Proto_Milvus_ListAliasesResponse
+
         /// Handle the "CreateIndex" method.
         ///
         /// - Parameters:
@@ -1751,6 +2031,61 @@ extension Milvus_Proto_Milvus_MilvusService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Milvus_Proto_Milvus_MilvusService.Method.CreateAlias.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_CreateAliasRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Common_Status>(),
+            handler: { request, context in
+                try await self.createAlias(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Milvus_Proto_Milvus_MilvusService.Method.DropAlias.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_DropAliasRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Common_Status>(),
+            handler: { request, context in
+                try await self.dropAlias(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Milvus_Proto_Milvus_MilvusService.Method.AlterAlias.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_AlterAliasRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Common_Status>(),
+            handler: { request, context in
+                try await self.alterAlias(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Milvus_Proto_Milvus_MilvusService.Method.DescribeAlias.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_DescribeAliasRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_DescribeAliasResponse>(),
+            handler: { request, context in
+                try await self.describeAlias(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Milvus_Proto_Milvus_MilvusService.Method.ListAliases.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_ListAliasesRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_ListAliasesResponse>(),
+            handler: { request, context in
+                try await self.listAliases(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Milvus_Proto_Milvus_MilvusService.Method.CreateIndex.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_CreateIndexRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Common_Status>(),
@@ -2058,6 +2393,61 @@ extension Milvus_Proto_Milvus_MilvusService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Milvus_GetLoadStateResponse> {
         let response = try await self.getLoadState(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func createAlias(
+        request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_CreateAliasRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Common_Status> {
+        let response = try await self.createAlias(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func dropAlias(
+        request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_DropAliasRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Common_Status> {
+        let response = try await self.dropAlias(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func alterAlias(
+        request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_AlterAliasRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Common_Status> {
+        let response = try await self.alterAlias(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func describeAlias(
+        request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_DescribeAliasRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Milvus_DescribeAliasResponse> {
+        let response = try await self.describeAlias(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listAliases(
+        request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_ListAliasesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Milvus_ListAliasesResponse> {
+        let response = try await self.listAliases(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -2389,6 +2779,71 @@ extension Milvus_Proto_Milvus_MilvusService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Milvus_GetLoadStateResponse> {
         return GRPCCore.ServerResponse<Milvus_Proto_Milvus_GetLoadStateResponse>(
             message: try await self.getLoadState(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func createAlias(
+        request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_CreateAliasRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Common_Status> {
+        return GRPCCore.ServerResponse<Milvus_Proto_Common_Status>(
+            message: try await self.createAlias(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func dropAlias(
+        request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_DropAliasRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Common_Status> {
+        return GRPCCore.ServerResponse<Milvus_Proto_Common_Status>(
+            message: try await self.dropAlias(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func alterAlias(
+        request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_AlterAliasRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Common_Status> {
+        return GRPCCore.ServerResponse<Milvus_Proto_Common_Status>(
+            message: try await self.alterAlias(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func describeAlias(
+        request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_DescribeAliasRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Milvus_DescribeAliasResponse> {
+        return GRPCCore.ServerResponse<Milvus_Proto_Milvus_DescribeAliasResponse>(
+            message: try await self.describeAlias(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listAliases(
+        request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_ListAliasesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Milvus_ListAliasesResponse> {
+        return GRPCCore.ServerResponse<Milvus_Proto_Milvus_ListAliasesResponse>(
+            message: try await self.listAliases(
                 request: request.message,
                 context: context
             ),
@@ -2828,6 +3283,101 @@ extension Milvus_Proto_Milvus_MilvusService {
             deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_GetLoadStateResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_GetLoadStateResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CreateAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_CreateAliasRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_CreateAliasRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Common_Status` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func createAlias<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_CreateAliasRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_CreateAliasRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Common_Status>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DropAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_DropAliasRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_DropAliasRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Common_Status` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func dropAlias<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_DropAliasRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_DropAliasRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Common_Status>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "AlterAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_AlterAliasRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_AlterAliasRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Common_Status` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func alterAlias<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_AlterAliasRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_AlterAliasRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Common_Status>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DescribeAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_DescribeAliasRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_DescribeAliasRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Milvus_DescribeAliasResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func describeAlias<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_DescribeAliasRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_DescribeAliasRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_DescribeAliasResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_DescribeAliasResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListAliases" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_ListAliasesRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_ListAliasesRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Milvus_ListAliasesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listAliases<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_ListAliasesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_ListAliasesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_ListAliasesResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_ListAliasesResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "CreateIndex" method.
@@ -3482,6 +4032,156 @@ extension Milvus_Proto_Milvus_MilvusService {
             try await self.client.unary(
                 request: request,
                 descriptor: Milvus_Proto_Milvus_MilvusService.Method.GetLoadState.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "CreateAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_CreateAliasRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_CreateAliasRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Common_Status` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func createAlias<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_CreateAliasRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_CreateAliasRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Common_Status>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Milvus_Proto_Milvus_MilvusService.Method.CreateAlias.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "DropAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_DropAliasRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_DropAliasRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Common_Status` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func dropAlias<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_DropAliasRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_DropAliasRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Common_Status>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Milvus_Proto_Milvus_MilvusService.Method.DropAlias.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "AlterAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_AlterAliasRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_AlterAliasRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Common_Status` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func alterAlias<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_AlterAliasRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_AlterAliasRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Common_Status>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Milvus_Proto_Milvus_MilvusService.Method.AlterAlias.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "DescribeAlias" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_DescribeAliasRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_DescribeAliasRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Milvus_DescribeAliasResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func describeAlias<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_DescribeAliasRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_DescribeAliasRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_DescribeAliasResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_DescribeAliasResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Milvus_Proto_Milvus_MilvusService.Method.DescribeAlias.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListAliases" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_ListAliasesRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_ListAliasesRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Milvus_ListAliasesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listAliases<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_ListAliasesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_ListAliasesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_ListAliasesResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_ListAliasesResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Milvus_Proto_Milvus_MilvusService.Method.ListAliases.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -4284,6 +4984,131 @@ extension Milvus_Proto_Milvus_MilvusService.ClientProtocol {
         )
     }
 
+    /// Call the "CreateAlias" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Milvus_Proto_Milvus_CreateAliasRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createAlias<Result>(
+        request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_CreateAliasRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.createAlias(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_CreateAliasRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Common_Status>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DropAlias" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Milvus_Proto_Milvus_DropAliasRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func dropAlias<Result>(
+        request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_DropAliasRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.dropAlias(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_DropAliasRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Common_Status>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "AlterAlias" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Milvus_Proto_Milvus_AlterAliasRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func alterAlias<Result>(
+        request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_AlterAliasRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.alterAlias(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_AlterAliasRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Common_Status>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DescribeAlias" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Milvus_Proto_Milvus_DescribeAliasRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func describeAlias<Result>(
+        request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_DescribeAliasRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_DescribeAliasResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.describeAlias(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_DescribeAliasRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_DescribeAliasResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListAliases" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Milvus_Proto_Milvus_ListAliasesRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listAliases<Result>(
+        request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_ListAliasesRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_ListAliasesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listAliases(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_ListAliasesRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_ListAliasesResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "CreateIndex" method.
     ///
     /// - Parameters:
@@ -5022,6 +5847,151 @@ extension Milvus_Proto_Milvus_MilvusService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getLoadState(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreateAlias" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createAlias<Result>(
+        _ message: Milvus_Proto_Milvus_CreateAliasRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Milvus_Proto_Milvus_CreateAliasRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.createAlias(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DropAlias" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func dropAlias<Result>(
+        _ message: Milvus_Proto_Milvus_DropAliasRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Milvus_Proto_Milvus_DropAliasRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.dropAlias(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "AlterAlias" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func alterAlias<Result>(
+        _ message: Milvus_Proto_Milvus_AlterAliasRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Milvus_Proto_Milvus_AlterAliasRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.alterAlias(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DescribeAlias" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func describeAlias<Result>(
+        _ message: Milvus_Proto_Milvus_DescribeAliasRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_DescribeAliasResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Milvus_Proto_Milvus_DescribeAliasRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.describeAlias(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListAliases" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listAliases<Result>(
+        _ message: Milvus_Proto_Milvus_ListAliasesRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_ListAliasesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Milvus_Proto_Milvus_ListAliasesRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listAliases(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -73,11 +73,16 @@ extension RemoteDatabase {
     /// field) and the live row count (a `count(*)` query, exact after deletes as the embedded
     /// engine's is; Milvus's statistics count deleted rows until compaction).
     ///
+    /// Given an alias, the server describes the collection it names: `name` and `aliases` are
+    /// that collection's.
+    ///
     /// - Throws: `.notFound` for a missing collection; `.unsupported` for a field type Quiver lacks.
     public func describeCollection(_ name: String) async throws -> CollectionDescription {
-        let schema = try await describe(name)
+        let (response, schema) = try await describeResponse(name)
         let metric = try await collectionMetric(name, schema: schema)
-        return CollectionDescription(name: name, schema: schema, metric: metric, rowCount: try await count(name))
+        return CollectionDescription(
+            name: response.collectionName.isEmpty ? name : response.collectionName, schema: schema, metric: metric,
+            rowCount: try await count(name), aliases: response.aliases.sorted())
     }
 
     /// Renames a collection (not retried: a repeated rename fails where the first succeeded).
@@ -199,6 +204,11 @@ extension RemoteDatabase {
     /// `DescribeCollection`: the schema, cached.
     @discardableResult
     func describe(_ name: String) async throws -> CollectionSchema {
+        try await describeResponse(name).schema
+    }
+
+    /// `DescribeCollection`'s response and the schema in it (cached under `name`).
+    func describeResponse(_ name: String) async throws -> (response: Milvus_Proto_Milvus_DescribeCollectionResponse, schema: CollectionSchema) {
         var request = Milvus_Proto_Milvus_DescribeCollectionRequest()
         request.dbName = databaseName
         request.collectionName = name
@@ -216,7 +226,7 @@ extension RemoteDatabase {
             throw QuiverError(.unsupported, "collection '\(name)' has a schema Quiver cannot represent: \(error.reason)", cause: error)
         }
         connection.schemas.withLock { $0[name] = schema }
-        return schema
+        return (response, schema)
     }
 
     /// The live row count, by a `count(*)` query.

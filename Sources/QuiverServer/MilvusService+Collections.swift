@@ -4,7 +4,8 @@ import QuiverMilvus
 import QuiverMilvusProtocol
 import SwiftProtobuf
 
-/// Collections: create, drop, has, describe, list, rename, statistics, load and release.
+/// Collections: create, drop, has, describe, list, rename, statistics, load and release. Each
+/// takes an alias for the collection's name (the database resolves it), except drop.
 ///
 /// Quiver keeps every collection searchable while the database is open (segments are opened at
 /// startup and new rows are searchable at once), so load state is always "loaded" and release
@@ -25,9 +26,10 @@ extension MilvusService {
             }
             let schema = try SchemaConversion.schema(from: wire)
             let name = request.collectionName
-            if database.hasCollection(name) {
-                // Milvus accepts a repeated create with the same schema and refuses a different one.
-                guard try database.describeCollection(name).schema == schema else {
+            // Milvus accepts a repeated create with the same schema and refuses a different one.
+            // (An alias's name is taken too: `createCollection` refuses it below.)
+            if database.hasCollection(name), case let existing = try database.describeCollection(name), existing.name == name {
+                guard existing.schema == schema else {
                     throw MilvusError.invalid("create duplicate collection with different parameters, collection: \(name)")
                 }
                 return Self.success
@@ -59,8 +61,9 @@ extension MilvusService {
     func describeCollection(request: Milvus_Proto_Milvus_DescribeCollectionRequest, context: ServerContext) async throws -> Milvus_Proto_Milvus_DescribeCollectionResponse {
         await answer { [database] in
             try Self.checkDatabase(request.dbName)
-            let name = request.collectionName
-            let description = try database.describeCollection(name)
+            // Given an alias, Milvus describes the collection it names, under that collection's name.
+            let description = try database.describeCollection(request.collectionName)
+            let name = description.name
             var response = Milvus_Proto_Milvus_DescribeCollectionResponse()
             response.schema = SchemaConversion.wireSchema(name: name, schema: description.schema)
             response.collectionID = Self.collectionID(name)
@@ -68,6 +71,7 @@ extension MilvusService {
             response.dbName = Self.databaseName
             response.shardsNum = 1
             response.numPartitions = 1
+            response.aliases = description.aliases
             response.consistencyLevel = .strong  // every read sees every acknowledged write
             response.virtualChannelNames = ["\(name)-v0"]
             response.physicalChannelNames = ["\(name)-p0"]

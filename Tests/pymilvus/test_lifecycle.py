@@ -151,3 +151,39 @@ def test_sigterm_during_index_build_and_writes(server_root):
     finally:
         server.stop()
     assert server.process.returncode == 0, server.log.read_text()
+
+
+def test_alias_switch_survives_sigkill(kind, server_root):
+    """The blue/green switch is durable when `alter_alias` returns: the server killed with
+    SIGKILL right after it (no shutdown, no flush) restarts with the alias on the new collection."""
+    server = start_server(kind, server_root)
+    try:
+        client = MilvusClient(uri=server.uri)
+        for name, first in (("blue", 0), ("green", 10)):
+            client.create_collection(name, schema=schema(2), consistency_level="Strong")
+            index = client.prepare_index_params()
+            index.add_index("vector", index_type="AUTOINDEX", metric_type="L2")
+            client.create_index(name, index)
+            client.insert(name, [{"id": first + i, "vector": [float(first + i), 0.0]} for i in range(3)])
+            client.flush(name)
+        client.create_alias("blue", "live")
+        client.create_alias("green", "next")
+        client.alter_alias("green", "live")
+        client.drop_alias("next")
+        client.close()
+    finally:
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait()
+
+    server = start_server(kind, server_root, data_dir=server.data_dir)
+    try:
+        client = MilvusClient(uri=server.uri)
+        assert client.describe_alias("live")["collection_name"] == "green"
+        assert client.list_aliases("green")["aliases"] == ["live"]
+        assert client.list_aliases("blue")["aliases"] == []
+        client.load_collection("green")
+        hits = client.search("live", [[0.0, 0.0]], limit=5)[0]
+        assert sorted(h["id"] for h in hits) == [10, 11, 12]
+        client.close()
+    finally:
+        server.stop()

@@ -84,6 +84,27 @@ extension Database: VectorDatabase {
         try await Self.offload { try self.renameCollection(name, to: newName) }
     }
 
+    /// Creates an alias without blocking the caller's thread; see `createAlias(_:alias:)`.
+    ///
+    /// - Throws: as the synchronous `createAlias(_:alias:)`.
+    public func createAlias(_ collection: String, alias: String) async throws {
+        try await Self.offload { try self.createAlias(collection, alias: alias) }
+    }
+
+    /// Moves an alias without blocking the caller's thread; see `alterAlias(_:alias:)`.
+    ///
+    /// - Throws: as the synchronous `alterAlias(_:alias:)`.
+    public func alterAlias(_ collection: String, alias: String) async throws {
+        try await Self.offload { try self.alterAlias(collection, alias: alias) }
+    }
+
+    /// Removes an alias without blocking the caller's thread; see `dropAlias(_:)`.
+    ///
+    /// - Throws: as the synchronous `dropAlias(_:)`.
+    public func dropAlias(_ alias: String) async throws {
+        try await Self.offload { try self.dropAlias(alias) }
+    }
+
     /// Seals the collection's growing segment without blocking the caller's thread; see ``flush(_:)-5l1yp``.
     ///
     /// - Throws: as ``flush(_:)-5l1yp``.

@@ -60,6 +60,31 @@ public protocol VectorDatabase: Sendable {
     ///
     /// - Throws: `.closed` or `.unavailable` when the database cannot be asked.
     func loadState(_ name: String) async throws -> LoadState
+    /// Creates `alias` as a second name of `collection` (Milvus's `create_alias`). Every call that
+    /// takes a collection name takes an alias too, except `dropCollection`.
+    ///
+    /// - Throws: `.alreadyExists` when `alias` is an alias or a collection's name already;
+    ///   `.notFound` when there is no such collection; `.invalidArgument` for a bad name.
+    func createAlias(_ collection: String, alias: String) async throws
+    /// Points the existing `alias` at `collection` in one atomic step (Milvus's `alter_alias`):
+    /// the switch of the blue/green pattern.
+    ///
+    /// - Throws: `.notFound` when `alias` is no alias or there is no such collection.
+    func alterAlias(_ collection: String, alias: String) async throws
+    /// Removes an alias; its collection stays (Milvus's `drop_alias`).
+    ///
+    /// - Throws: `.notFound` when there is no such alias (the embedded engine; a Milvus server
+    ///   answers success).
+    func dropAlias(_ alias: String) async throws
+    /// The name of the collection an alias names (Milvus's `describe_alias`).
+    ///
+    /// - Throws: `.notFound` when there is no such alias.
+    func describeAlias(_ alias: String) async throws -> String
+    /// The aliases of a collection (given by its name or an alias), or of every collection for
+    /// `nil`, sorted (Milvus's `list_aliases`).
+    ///
+    /// - Throws: `.notFound` when there is no such collection.
+    func listAliases(_ collection: String?) async throws -> [String]
     /// Seals a collection's growing segment so that what was written is in segment files.
     ///
     /// - Throws: `.notFound` when there is no such collection; `.io` when the segment cannot be written.
@@ -250,6 +275,13 @@ extension VectorDatabase {
         _ name: String, dimension: Int, metric: MetricType = .cosine, idType: IDType = .int64, autoID: Bool = false
     ) async throws {
         try await createCollection(name, schema: CollectionSchema.quick(dimension: dimension, idType: idType, autoID: autoID), metric: metric)
+    }
+
+    /// The aliases of every collection, sorted; see ``listAliases(_:)``.
+    ///
+    /// - Throws: `.closed` or `.unavailable` when the database cannot be asked.
+    public func listAliases() async throws -> [String] {
+        try await listAliases(nil)
     }
 
     /// Deletes rows by primary key and/or filter; returns how many live rows were deleted.
