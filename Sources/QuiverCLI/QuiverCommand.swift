@@ -27,7 +27,7 @@ struct QuiverCommand: AsyncParsableCommand {
         discussion: "JSON results go to standard output; errors go to standard error with a non-zero exit status.",
         subcommands: [
             Create.self, Insert.self, Upsert.self, Delete.self, Get.self, Query.self, Search.self,
-            Flush.self, Compact.self, List.self, Describe.self, Stats.self, Demo.self,
+            Flush.self, Compact.self, List.self, Describe.self, Stats.self, Alias.self, Demo.self,
             EmbedCommand.self, ModelCommand.self, Ingest.self, Retrieve.self, Ask.self, Serve.self,
         ]
     )
@@ -94,7 +94,7 @@ struct ConnectionArguments: ParsableArguments {
 /// The database and collection arguments most verbs share.
 struct CollectionArguments: ParsableArguments {
     @OptionGroup var database: DatabaseArguments
-    @Argument(help: "The collection name.") var collection: String
+    @Argument(help: "The collection name (or an alias of it).") var collection: String
 }
 
 struct FilterOptions: ParsableArguments {
@@ -389,13 +389,13 @@ extension QuiverCommand {
     }
 
     struct Describe: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A collection's schema and metric.")
+        static let configuration = CommandConfiguration(abstract: "A collection's schema, metric and aliases.")
         @OptionGroup var target: CollectionArguments
         func run() async throws {
             try await withDatabase(target.database) { db in
                 let d = try await db.describeCollection(target.collection)
                 printJSON(["collection": .string(d.name), "metric": .string(d.metric.rawValue), "schema": d.schema.jsonValue,
-                           "row_count": .int(Int64(d.rowCount))])
+                           "row_count": .int(Int64(d.rowCount)), "aliases": .array(d.aliases.map { .string($0) })])
             }
         }
     }

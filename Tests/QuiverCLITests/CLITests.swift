@@ -85,6 +85,65 @@ import QuiverTestSupport
         #expect(bad.stderr.contains("dimension"))
     }
 
+    /// `quiver alias …`: the blue/green switch through the CLI, every data verb through an alias,
+    /// and bad input (a non-zero status, the error's code on stderr, nothing changed).
+    @Test func aliasVerbs() throws {
+        let base = FileManager.default.temporaryDirectory.path + "/quiver-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let db = base + "/db"
+        for (name, first) in [("blue", 0), ("green", 10)] {
+            _ = try json(["create", db, name, "--dimension", "2", "--metric", "l2"])
+            let rows = base + "/\(name).jsonl"
+            try (first..<first + 3).map { #"{"id": \#($0), "vector": [\#($0), 0]}"# }.joined(separator: "\n")
+                .write(toFile: rows, atomically: true, encoding: .utf8)
+            _ = try json(["insert", db, name, "--file", rows])
+        }
+        func searched() throws -> [Value] {
+            try json(["search", db, "live", "--vector", "[0, 0]", "--limit", "10"]).arrayValue?.first?.arrayValue?
+                .compactMap { $0.objectValue?["id"] } ?? []
+        }
+        #expect(try json(["alias", "create", db, "blue", "live"]) == ["alias": "live", "collection": "blue"])
+        #expect(try searched() == [0, 1, 2])
+        #expect(try json(["alias", "alter", db, "green", "live"]) == ["alias": "live", "collection": "green"])
+        #expect(try searched() == [10, 11, 12])
+        #expect(try json(["alias", "describe", db, "live"]) == ["alias": "live", "collection": "green"])
+        #expect(try json(["alias", "create", db, "live", "current"]) == ["alias": "current", "collection": "green"])
+        #expect(try json(["alias", "list", db, "green"]) == ["current", "live"])
+        #expect(try json(["alias", "list", db, "blue"]) == [])
+        #expect(try json(["alias", "list", db]) == ["current", "live"])
+        let described = try json(["describe", db, "live"]).objectValue
+        #expect(described?["collection"] == "green")
+        #expect(described?["aliases"] == ["current", "live"])
+        #expect(try json(["list", db]) == ["blue", "green"])
+        // The data verbs through an alias.
+        #expect(try json(["get", db, "live", "--ids", "11"]) == [["id": 11]])
+        #expect(try json(["delete", db, "live", "--ids", "11"]) == ["delete_count": 1])
+        #expect(try json(["query", db, "live", "--output-fields", "count(*)"]) == [["count(*)": 2]])
+        #expect(try json(["stats", db, "live"]).objectValue?["row_count"] == 2)
+        #expect(try json(["flush", db, "live"]) == ["flushed": true])
+
+        // Bad input.
+        for (args, code) in [
+            (["alias", "create", db, "blue", "live"], "alreadyExists"),     // the alias exists
+            (["alias", "create", db, "blue", "green"], "alreadyExists"),    // a collection's name
+            (["alias", "create", db, "missing", "x"], "notFound"),
+            (["alias", "alter", db, "blue", "nope"], "notFound"),
+            (["alias", "drop", db, "nope"], "notFound"),
+            (["alias", "describe", db, "nope"], "notFound"),
+            (["alias", "create", db, "blue", "1bad"], "invalidArgument"),
+            (["create", db, "live", "--dimension", "2"], "alreadyExists"),
+        ] {
+            let r = try run(args)
+            #expect(r.status != 0 && r.stderr.contains(code), "\(args): \(r.status) \(r.stderr)")
+        }
+        #expect(try json(["alias", "list", db]) == ["current", "live"])
+        #expect(try json(["alias", "describe", db, "live"]) == ["alias": "live", "collection": "green"])
+
+        #expect(try json(["alias", "drop", db, "current"]) == ["alias": "current", "dropped": true])
+        #expect(try json(["alias", "list", db]) == ["live"])
+    }
+
     /// Values at the edge of Int64 fail with a message and leave the database usable. Before the
     /// fix the upsert trapped after logging its record, so every later open trapped too, and the
     /// query's `limit + offset` trapped.

@@ -39,6 +39,12 @@ import QuiverTestSupport
                 try json(["delete", db, "items", "--ids", "1"]),
                 try json(["query", db, "items", "--filter", "id > 0", "--output-fields", "lang"]),
                 try json(["list", db]),
+                try json(["alias", "create", db, "items", "live"]),
+                try json(["alias", "list", db, "items"]),
+                try json(["alias", "describe", db, "live"]),
+                try json(["query", db, "live", "--filter", "id > 0", "--output-fields", "lang"]),
+                try json(["alias", "drop", db, "live"]),
+                try json(["alias", "list", db]),
             ]
         }
         let local = try transcript(base + "/local.quiver")
