@@ -83,8 +83,8 @@ import Testing
         try await db.close()
     }
 
-    /// milvus-lite 3.2.2 words these differently (code 1 for an alias that exists, which reads as
-    /// `.unavailable`) and drops a collection an alias names, so only `quiver serve` here.
+    /// milvus-lite 3.2.2 answers these otherwise (measured: code 1, read as `.serverError`, for an
+    /// alias that exists; it drops a collection an alias names), so only `quiver serve` here.
     @Test(.enabled(if: availableBackends.contains(.quiver), "needs the built quiver"))
     func badCallsOnQuiverServe() async throws {
         let server = try Backend.quiver.start()
