@@ -281,4 +281,29 @@ import Testing
         #expect(try db.collectionStats("c").rowCount == model.vectors.count)
         try db.close()
     }
+
+    /// When the compaction an index build waits for fails, the builds go ahead on the segments
+    /// as they are, so `waitForIndexBuilds` still returns with every row indexed (before, the
+    /// builds kept waiting for a compaction that would not come).
+    @Test func aFailedCompactionDoesNotHoldUpIndexBuilds() throws {
+        let dir = TemporaryDirectory()
+        var options = quietOptions()
+        options.flushRowThreshold = 300
+        let db = try Database.open(at: dir.path, options: options)
+        try db.createCollection("c", dimension: 8, metric: .l2)
+        let engine = try db.engine("c")
+        var model = Model()
+        for first in stride(from: Int64(0), to: 900, by: 100) { _ = try db.insert("c", rows: model.rows(first..<first + 100)) }
+        engine.compactionGroup.wait()
+        // The packing that the index creation asks for writes the next segment: it fails.
+        let merged = engine.state.withLock { $0.manifest.nextSegmentID }
+        FaultInjector.shared.add(.init(pathPrefix: dir.path + "/c1/" + FileNames.segment(merged), operation: .fsync, errno: EIO, times: 100))
+        defer { FaultInjector.shared.removeAll(under: dir.path) }
+        try db.createIndex("c", field: "vector", type: .ivfFlat, params: ["nlist": 4])
+        try db.waitForIndexBuilds("c")
+        #expect(try segments(db) == [[300, 0], [300, 0], [300, 0]])
+        let described = try db.describeIndex("c", field: "vector")
+        #expect(described.state == .finished && described.indexedRows == 900 && described.pendingRows == 0)
+        try db.close()
+    }
 }

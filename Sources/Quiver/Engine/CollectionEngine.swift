@@ -76,6 +76,9 @@ final class CollectionEngine: Sendable {
         /// An explicit flush or an index creation asked for the small segments to be packed (see
         /// `CollectionEngine.choose`); cleared once no compaction is due.
         var packRequested = false
+        /// The last background compaction failed: index builds no longer wait for the compactions
+        /// due on their segments (`segmentsAwaitingCompaction`) until one succeeds.
+        var compactionFailed = false
         /// `close` has begun: no new background compaction starts.
         var closing = false
         /// Set when a failure left memory and disk possibly out of step; writes are refused until reopen.

@@ -171,6 +171,7 @@ extension CollectionEngine {
                 for id in plan.ids { s.dirtyDeletes.remove(id) }
                 for entry in prepared.oldEntries { s.segmentIndexes[entry.id] = nil }
                 s.compactingSegments = []
+                s.compactionFailed = false
             }
             finished = true
             for entry in prepared.oldEntries {
@@ -256,7 +257,7 @@ extension CollectionEngine {
     /// The segments a compaction is running on or is due for (none without automatic
     /// compaction): their indexes are built on what the compaction makes of them instead.
     func segmentsAwaitingCompaction(_ s: State) -> Set<UInt64> {
-        guard options.autoCompaction, !options.readOnly else { return s.compactingSegments }
+        guard options.autoCompaction, !options.readOnly, !s.compactionFailed else { return s.compactingSegments }
         return s.compactingSegments.union(
             Self.choose(.automatic, s, deletedRatio: options.compactionDeletedRatio, targetRows: targetSegmentRows))
     }
@@ -296,6 +297,8 @@ extension CollectionEngine {
                 // The collection closed first; nothing to do.
             } catch {
                 options.logHandler(.error, "background compaction failed: \(error)")
+                state.withLock { $0.compactionFailed = true }
+                scheduleIndexBuilds()  // the builds that waited for it
             }
         }
     }
