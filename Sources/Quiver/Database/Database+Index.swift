@@ -81,6 +81,10 @@ extension Database {
 
     /// Blocks until the index builds scheduled so far in `collection` have finished.
     ///
+    /// A build waits for a background compaction due on its segment (it runs once on the
+    /// compacted segment), so this also waits for the running and due compactions and the builds
+    /// they lead to.
+    ///
     /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``. A build that failed does not throw here; it is logged.
     public func waitForIndexBuilds(_ collection: String) throws {
         try engine(collection).waitForIndexBuilds()
