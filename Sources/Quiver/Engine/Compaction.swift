@@ -306,44 +306,21 @@ extension CollectionEngine {
 
 extension SegmentContent {
     /// The rows `rows[i]` of `segments[i]` (each ascending), in that order, as one segment's
-    /// content: every column and vector array is allocated once at its final size, and the
-    /// vectors and norms are copied in runs of consecutive rows.
+    /// content: every column is allocated once at its final size; the vectors and norms are read
+    /// from the segments, in runs of consecutive rows, as the new segment is written.
     static func gathering(_ rows: [[Int]], of segments: [SealedSegment], schema: CollectionSchema) -> SegmentContent {
-        let total = rows.reduce(0) { $0 + $1.count }
-        /// Calls `copy(first, n, at)` for each run of consecutive rows, `at` its first output row.
-        func forEachRun(_ copy: (_ segment: SealedSegment, _ first: Int, _ n: Int, _ at: Int) -> Void) {
-            var at = 0
-            for (segment, kept) in zip(segments, rows) {
-                var i = 0
-                while i < kept.count {
-                    var j = i + 1
-                    while j < kept.count && kept[j] == kept[j - 1] + 1 { j += 1 }
-                    copy(segment, kept[i], j - i, at)
-                    at += j - i
-                    i = j
-                }
-            }
-        }
-        var out = SegmentContent(rowCount: total, columns: [:], vectors: [:], norms: [:], dimensions: [:])
+        let runs = RowRuns(rows)
+        var out = SegmentContent(rowCount: runs.count, columns: [:], vectors: [:])
         for field in schema.vectorFields {
-            let rowBytes = field.dataType.vectorRowBytes
-            out.vectors[field.name] = [UInt8](unsafeUninitializedCapacity: total * rowBytes) { buffer, count in
-                forEachRun { segment, first, n, at in
-                    let source = segment.vectorBytes(field.name).baseAddress! + first * rowBytes
-                    (buffer.baseAddress! + at * rowBytes).initialize(
-                        from: source.assumingMemoryBound(to: UInt8.self), count: n * rowBytes)
-                }
-                count = total * rowBytes
-            }
-            out.dimensions[field.name] = field.dataType.dimension!
-            if !field.dataType.isBinaryVector {
-                out.norms[field.name] = [Float](unsafeUninitializedCapacity: total) { buffer, count in
-                    forEachRun { segment, first, n, at in
-                        (buffer.baseAddress! + at).initialize(from: segment.norms(field.name).baseAddress! + first, count: n)
-                    }
-                    count = total
-                }
-            }
+            let name = field.name, rowBytes = field.dataType.vectorRowBytes
+            out.vectors[name] = SegmentVectors(
+                type: field.dataType, runs: runs,
+                copyVectors: { source, rows, destination in
+                    destination.copyMemory(from: segments[source].vectorBytes(name).baseAddress! + rows.lowerBound * rowBytes, byteCount: rows.count * rowBytes)
+                },
+                copyNorms: { source, rows, destination in
+                    destination.copyMemory(from: segments[source].norms(name).baseAddress! + rows.lowerBound, byteCount: rows.count * 4)
+                })
         }
         var names = Set(schema.fields.filter { !$0.dataType.isVector }.map(\.name))
         if schema.enableDynamicField { names.insert(dynamicFieldName) }

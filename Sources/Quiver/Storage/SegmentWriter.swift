@@ -6,16 +6,144 @@ import Musl
 import Darwin
 #endif
 
-/// The rows of a segment about to be written: columns, vectors and norms, all `rowCount` long.
+/// The rows of a segment about to be written: its scalar columns, and for each vector field
+/// where its vectors and norms are (``SegmentVectors``), read from there as the file is written.
 struct SegmentContent {
     var rowCount: Int
     var columns: [String: Column]
-    /// Stored vectors by field name: row-major little-endian bytes of the field's element type.
-    var vectors: [String: [UInt8]]
-    /// Euclidean norms of float and half vectors (none for binary vectors).
-    var norms: [String: [Float]]
-    /// Vector dimensions by field name.
-    var dimensions: [String: Int]
+    /// The vectors and norms of each vector field, by field name.
+    var vectors: [String: SegmentVectors]
+}
+
+/// Rows taken from several sources (a growing segment, the segments a compaction merges) in
+/// runs of consecutive rows, in output order.
+struct RowRuns {
+    private struct Run {
+        var at: Int  // the run's first output row
+        var first: Int32  // its first row in the source
+        var source: Int32
+    }
+    private var runs = [Run]()
+    /// The number of output rows.
+    private(set) var count = 0
+
+    /// The rows `kept[i]` (ascending) of source `i`, in that order.
+    init(_ kept: [[Int]]) {
+        for (source, rows) in kept.enumerated() {
+            var i = 0
+            while i < rows.count {
+                var j = i + 1
+                while j < rows.count && rows[j] == rows[j - 1] + 1 { j += 1 }
+                runs.append(Run(at: count, first: Int32(rows[i]), source: Int32(source)))
+                count += j - i
+                i = j
+            }
+        }
+    }
+
+    /// Calls `body(source, sourceRows, at)` for each run of the output rows `rows`, `at` the
+    /// offset of its first row from `rows.lowerBound`.
+    func forEach(in rows: Range<Int>, _ body: (_ source: Int, _ sourceRows: Range<Int>, _ at: Int) -> Void) {
+        guard !rows.isEmpty else { return }
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= count)
+        // The last run starting at or before rows.lowerBound.
+        var lo = 0, hi = runs.count
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2
+            if runs[mid].at <= rows.lowerBound { lo = mid } else { hi = mid }
+        }
+        var r = lo
+        var row = rows.lowerBound
+        while row < rows.upperBound {
+            let run = runs[r]
+            let end = min(r + 1 < runs.count ? runs[r + 1].at : count, rows.upperBound)
+            let first = Int(run.first) + (row - run.at)
+            body(Int(run.source), first..<(first + end - row), row - rows.lowerBound)
+            row = end
+            r += 1
+        }
+    }
+}
+
+/// The vectors and norms of one vector field of a segment being written, copied from where they
+/// already are into the segment's bytes a piece at a time (never gathered into an array of their
+/// own, so that a flush or compaction holds one new copy of the vectors, the segment's own).
+struct SegmentVectors {
+    var dimension: Int
+    /// Stored bytes per vector.
+    var rowBytes: Int
+    /// Whether the field has norms (float and half vectors; binary vectors have none).
+    var hasNorms: Bool
+    var rowCount: Int
+    /// Copies the stored bytes of `rows` (row-major, little-endian) to the destination.
+    private let copyRows: (_ rows: Range<Int>, _ destination: UnsafeMutableRawPointer) -> Void
+    /// Copies the norms of `rows` (little-endian float32) to the destination.
+    private let copyNorms: (_ rows: Range<Int>, _ destination: UnsafeMutableRawPointer) -> Void
+
+    /// The rows `runs` of sources whose stored vectors and norms `copyVectors(source, rows, to)`
+    /// and `copyNorms(source, rows, to)` copy.
+    init(
+        type: DataType, runs: RowRuns,
+        copyVectors: @escaping (_ source: Int, _ rows: Range<Int>, _ destination: UnsafeMutableRawPointer) -> Void,
+        copyNorms: @escaping (_ source: Int, _ rows: Range<Int>, _ destination: UnsafeMutableRawPointer) -> Void
+    ) {
+        dimension = type.dimension!
+        rowBytes = type.vectorRowBytes
+        hasNorms = !type.isBinaryVector
+        rowCount = runs.count
+        let rowBytes = self.rowBytes
+        copyRows = { rows, destination in
+            runs.forEach(in: rows) { source, sourceRows, at in copyVectors(source, sourceRows, destination + at * rowBytes) }
+        }
+        self.copyNorms = { rows, destination in
+            runs.forEach(in: rows) { source, sourceRows, at in copyNorms(source, sourceRows, destination + at * 4) }
+        }
+    }
+
+    /// The layout of the field's vector region in the file (`SegmentFormat.vectorRegion`).
+    var region: (normsOffset: Int, length: Int) {
+        SegmentFormat.vectorRegion(rows: rowCount, rowBytes: rowBytes, hasNorms: hasNorms)
+    }
+
+    /// Writes the bytes `range` of the field's vector region (the vectors, zero padding to a
+    /// multiple of 4, the norms) to `destination`, which need not be zeroed.
+    func copyRegion(_ range: Range<Int>, to destination: UnsafeMutableRawPointer) {
+        let (normsOffset, length) = region
+        precondition(range.lowerBound >= 0 && range.upperBound <= length)
+        let vectorBytes = rowCount * rowBytes
+        func part(_ span: Range<Int>, rowBytes: Int, _ copy: (Range<Int>, UnsafeMutableRawPointer) -> Void) {
+            let wanted = range.clamped(to: span)
+            guard !wanted.isEmpty else { return }
+            Self.copyBytes(wanted.lowerBound - span.lowerBound..<wanted.upperBound - span.lowerBound, rowBytes: rowBytes,
+                           to: destination + (wanted.lowerBound - range.lowerBound), copy)
+        }
+        part(0..<vectorBytes, rowBytes: rowBytes, copyRows)
+        let padding = range.clamped(to: vectorBytes..<normsOffset)
+        if !padding.isEmpty { (destination + (padding.lowerBound - range.lowerBound)).initializeMemory(as: UInt8.self, repeating: 0, count: padding.count) }
+        if hasNorms { part(normsOffset..<length, rowBytes: 4, copyNorms) }
+    }
+
+    /// Copies the bytes `bytes` of an array of rows of `rowBytes` bytes each, which `copy(rows, to)`
+    /// copies whole, to `destination` (a row cut by either end goes through a scratch row).
+    private static func copyBytes(
+        _ bytes: Range<Int>, rowBytes: Int, to destination: UnsafeMutableRawPointer, _ copy: (Range<Int>, UnsafeMutableRawPointer) -> Void
+    ) {
+        let firstWhole = (bytes.lowerBound + rowBytes - 1) / rowBytes
+        let endWhole = max(bytes.upperBound / rowBytes, firstWhole)
+        func partial(_ row: Int) {
+            let rowRange = (row * rowBytes)..<((row + 1) * rowBytes)
+            let wanted = bytes.clamped(to: rowRange)
+            guard !wanted.isEmpty else { return }
+            withUnsafeTemporaryAllocation(byteCount: rowBytes, alignment: 16) { scratch in
+                copy(row..<(row + 1), scratch.baseAddress!)
+                (destination + (wanted.lowerBound - bytes.lowerBound)).copyMemory(
+                    from: scratch.baseAddress! + (wanted.lowerBound - rowRange.lowerBound), byteCount: wanted.count)
+            }
+        }
+        if bytes.lowerBound % rowBytes != 0 { partial(bytes.lowerBound / rowBytes) }
+        if firstWhole < endWhole { copy(firstWhole..<endWhole, destination + (firstWhole * rowBytes - bytes.lowerBound)) }
+        if bytes.upperBound % rowBytes != 0, bytes.upperBound / rowBytes >= firstWhole { partial(bytes.upperBound / rowBytes) }
+    }
 }
 
 extension SegmentFormat {
@@ -27,46 +155,111 @@ extension SegmentFormat {
 }
 
 extension GrowingSegment {
-    /// The rows not deleted, in insertion order, and their row numbers here.
+    /// The rows not deleted, in insertion order, and their row numbers here. The vectors are read
+    /// from this segment's arrays when the content is written.
     func liveContent() -> (content: SegmentContent, rows: [Int]) {
         var live = [Int]()
         live.reserveCapacity(liveCount)
         for row in 0..<rowCount where !deleted[row] { live.append(row) }
-        var vecs = [String: [UInt8]]()
-        var nrms = [String: [Float]]()
-        var dims = [String: Int]()
-        func gather<T>(_ src: [T], _ perRow: Int) -> [UInt8] {
-            var out = [T]()
-            out.reserveCapacity(live.count * perRow)
-            for row in live { out.append(contentsOf: src[(row * perRow)..<((row + 1) * perRow)]) }
-            return out.withUnsafeBytes { Array($0) }
+        let runs = RowRuns([live])
+        var vecs = [String: SegmentVectors]()
+        func copying<T>(_ array: [T], _ perRow: Int) -> (Int, Range<Int>, UnsafeMutableRawPointer) -> Void {
+            { _, rows, destination in
+                array.withUnsafeBytes { all in
+                    let stride = perRow * MemoryLayout<T>.stride
+                    destination.copyMemory(from: all.baseAddress! + rows.lowerBound * stride, byteCount: rows.count * stride)
+                }
+            }
         }
         for field in schema.vectorFields {
             let d = field.dataType.dimension!
-            dims[field.name] = d
+            let copyVectors: (Int, Range<Int>, UnsafeMutableRawPointer) -> Void
             switch field.dataType {
-            case .floatVector: vecs[field.name] = gather(vectors[field.name]!, d)
-            case .binaryVector: vecs[field.name] = gather(binaryVectors[field.name]!, d / 8)
-            default: vecs[field.name] = gather(halfVectors[field.name]!, d)
+            case .floatVector: copyVectors = copying(vectors[field.name]!, d)
+            case .binaryVector: copyVectors = copying(binaryVectors[field.name]!, d / 8)
+            default: copyVectors = copying(halfVectors[field.name]!, d)
             }
-            if let n = norms[field.name] { nrms[field.name] = live.map { n[$0] } }
+            vecs[field.name] = SegmentVectors(
+                type: field.dataType, runs: runs, copyVectors: copyVectors, copyNorms: copying(norms[field.name] ?? [], 1))
         }
         let cols = columns.mapValues { $0.gather(live) }
-        return (SegmentContent(rowCount: live.count, columns: cols, vectors: vecs, norms: nrms, dimensions: dims), live)
+        return (SegmentContent(rowCount: live.count, columns: cols, vectors: vecs), live)
+    }
+}
+
+/// Receives a segment file's bytes in order, each piece written in place by the writer.
+private protocol SegmentSink {
+    /// Lets `fill` write the next `count` bytes (which it must all set) in place; returns its result.
+    mutating func append<T>(_ count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> T) throws -> T
+}
+
+extension SegmentSink {
+    mutating func append(_ bytes: [UInt8]) throws {
+        try append(bytes.count) { out in bytes.withUnsafeBytes { out.copyMemory(from: $0) } }
+    }
+}
+
+/// The file laid out in memory: the image becomes the segment's memory (`load`).
+private struct ImageSink: SegmentSink {
+    let image: PageMemory
+    var position = 0
+
+    mutating func append<T>(_ count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> T) throws -> T {
+        precondition(position + count <= image.byteCount)
+        defer { position += count }
+        return fill(UnsafeMutableRawBufferPointer(start: image.base + position, count: count))
+    }
+}
+
+/// The file written through a bounded buffer: no more than `capacity` bytes of it are in memory
+/// at once (memory-mapped segments), beyond a scalar block larger than that.
+private struct StreamSink: SegmentSink {
+    let file: WritableFile
+    let buffer: UnsafeMutableRawBufferPointer
+    var used = 0
+
+    init(file: WritableFile, capacity: Int) {
+        self.file = file
+        buffer = .allocate(byteCount: capacity, alignment: 64)
+    }
+
+    func deallocate() { buffer.deallocate() }
+
+    mutating func flush() throws {
+        if used > 0 { try file.write(UnsafeRawBufferPointer(rebasing: buffer[0..<used])) }
+        used = 0
+    }
+
+    mutating func append<T>(_ count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> T) throws -> T {
+        if count > buffer.count - used { try flush() }
+        guard count <= buffer.count else {
+            let piece = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 64)
+            defer { piece.deallocate() }
+            let result = fill(piece)
+            try file.write(UnsafeRawBufferPointer(piece))
+            return result
+        }
+        defer { used += count }
+        return fill(UnsafeMutableRawBufferPointer(rebasing: buffer[used..<(used + count)]))
     }
 }
 
 /// Writes a `SegmentContent` to a new segment file and fsyncs it.
 enum SegmentWriter {
-    /// Writes `content` as segment `id` at `path` and fsyncs it; returns the file's bytes as
-    /// written, for `SealedSegment` to verify and use without reading the file back.
+    /// Bytes of a streamed segment held in memory at once (see `write`).
+    static let streamBufferBytes = 4 * SegmentFormat.vectorChunkBytes
+
+    /// Writes `content` as segment `id` at `path` and fsyncs it. With `inMemory`, the file is laid
+    /// out in one ``PageMemory`` image, written with one `write`, and returned, for `SealedSegment`
+    /// to verify and use as its memory without reading the file back (a read-back would only have
+    /// come from the page cache the write just filled); otherwise it is written through a buffer of
+    /// `streamBufferBytes` and nil is returned.
     ///
-    /// The file is laid out in one ``PageMemory`` image (header, compressed scalar blocks, the
-    /// 64-byte-aligned vector regions, footer, trailer) and written with one `write`: the vectors
-    /// are copied once, into the image, and the image becomes the segment's memory. (A read-back
-    /// would only have come from the page cache the write just filled, not from the disk.)
+    /// Either way the vectors and norms are copied from where they are (``SegmentVectors``) into
+    /// their place a 1 MiB checksum chunk at a time, and each chunk's checksum is computed there:
+    /// the only copy of the vectors is the segment's own.
     @discardableResult
-    static func write(_ content: SegmentContent, id: UInt64, path: String) throws -> MappedFile {
+    static func write(_ content: SegmentContent, id: UInt64, path: String, inMemory: Bool) throws -> MappedFile? {
         var footer = SegmentFormat.Footer(segmentID: id, rowCount: content.rowCount, scalars: [], vectors: [])
         // The compressed scalar blocks and where they go.
         var blocks = [[UInt8]]()
@@ -92,64 +285,73 @@ enum SegmentWriter {
         }
         // The vector regions (vectors, zero padding to 4 bytes, norms), each 64-byte aligned.
         let vectorNames = content.vectors.keys.sorted()
-        var regions = [(start: Int, normsOffset: Int, length: Int)]()
         for name in vectorNames {
+            let vectors = content.vectors[name]!
+            precondition(vectors.rowCount == content.rowCount)
             offset = (offset + 63) & ~63
-            let layout = SegmentFormat.vectorRegion(
-                rows: content.rowCount, rowBytes: content.rowCount > 0 ? content.vectors[name]!.count / content.rowCount : 0,
-                hasNorms: content.norms[name] != nil)
-            regions.append((offset, layout.normsOffset, layout.length))
-            let chunks = (layout.length + SegmentFormat.vectorChunkBytes - 1) / SegmentFormat.vectorChunkBytes
+            let length = vectors.region.length
+            let chunks = (length + SegmentFormat.vectorChunkBytes - 1) / SegmentFormat.vectorChunkBytes
             footer.vectors.append(SegmentFormat.VectorSection(
-                name: name, dimension: content.dimensions[name]!, offset: UInt64(offset),
-                chunkCRCs: [UInt32](repeating: 0, count: chunks)))
-            offset += layout.length
+                name: name, dimension: vectors.dimension, offset: UInt64(offset), chunkCRCs: [UInt32](repeating: 0, count: chunks)))
+            offset += length
         }
         let dataEnd = offset
         // The footer's length does not depend on the checksums' values (fixed-width integers).
         let footerLength = footer.encode().count
         let size = dataEnd + footerLength + SegmentFormat.trailerSize
-        guard let image = PageMemory(byteCount: size) else {
-            throw QuiverError(.io, "cannot reserve \(size) bytes to write segment '\(path)'", cause: SystemError(errno: errno, call: "mmap"))
-        }
-        let base = image.base  // zero-filled: the padding needs no writes
-        func put(_ bytes: [UInt8], at position: Int) {
-            bytes.withUnsafeBytes { (base + position).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        }
-        var header = ByteWriter()
-        header.writeBytes(SegmentFormat.magic)
-        header.writeInteger(SegmentFormat.version)
-        header.writeInteger(UInt32(0))
-        put(header.bytes, at: 0)
-        for (block, entry) in zip(blocks, footer.scalars.flatMap(\.blocks)) where !block.isEmpty { put(block, at: Int(entry.offset)) }
-        for (i, name) in vectorNames.enumerated() {
-            let region = regions[i]
-            content.vectors[name]!.withUnsafeBytes { v in
-                if v.count > 0 { (base + region.start).copyMemory(from: v.baseAddress!, byteCount: v.count) }
+
+        /// Appends the file's bytes in order to `sink`.
+        func lay(_ sink: inout some SegmentSink) throws {
+            var header = ByteWriter()
+            header.writeBytes(SegmentFormat.magic)
+            header.writeInteger(SegmentFormat.version)
+            header.writeInteger(UInt32(0))
+            try sink.append(header.bytes)
+            var position = header.bytes.count
+            for block in blocks {
+                try sink.append(block)
+                position += block.count
             }
-            // Norms are stored as little-endian floats, as the vectors are read in place.
-            content.norms[name]?.withUnsafeBytes { n in
-                if n.count > 0 { (base + region.start + region.normsOffset).copyMemory(from: n.baseAddress!, byteCount: n.count) }
+            for (i, name) in vectorNames.enumerated() {
+                let vectors = content.vectors[name]!
+                let start = Int(footer.vectors[i].offset)
+                try sink.append(start - position) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+                let length = vectors.region.length
+                for c in footer.vectors[i].chunkCRCs.indices {
+                    let s = c * SegmentFormat.vectorChunkBytes, e = min(s + SegmentFormat.vectorChunkBytes, length)
+                    footer.vectors[i].chunkCRCs[c] = try sink.append(e - s) { out in
+                        vectors.copyRegion(s..<e, to: out.baseAddress!)
+                        return VectorChecksum.checksum(UnsafeRawBufferPointer(out))
+                    }
+                }
+                position = start + length
             }
-            let bytes = UnsafeRawBufferPointer(start: base + region.start, count: region.length)
-            var s = 0
-            for c in footer.vectors[i].chunkCRCs.indices {
-                let e = min(s + SegmentFormat.vectorChunkBytes, bytes.count)
-                footer.vectors[i].chunkCRCs[c] = VectorChecksum.checksum(UnsafeRawBufferPointer(rebasing: bytes[s..<e]))
-                s = e
-            }
+            let footerBytes = footer.encode()
+            precondition(footerBytes.count == footerLength, "segment footer length changed with its checksums")
+            try sink.append(footerBytes)
+            var trailer = ByteWriter()
+            trailer.writeInteger(UInt32(footerBytes.count))
+            trailer.writeInteger(CRC32C.checksum(footerBytes))
+            trailer.writeBytes(SegmentFormat.endMagic)
+            try sink.append(trailer.bytes)
         }
-        let footerBytes = footer.encode()
-        precondition(footerBytes.count == footerLength, "segment footer length changed with its checksums")
-        put(footerBytes, at: dataEnd)
-        var trailer = ByteWriter()
-        trailer.writeInteger(UInt32(footerBytes.count))
-        trailer.writeInteger(CRC32C.checksum(footerBytes))
-        trailer.writeBytes(SegmentFormat.endMagic)
-        put(trailer.bytes, at: dataEnd + footerLength)
 
         let file = try WritableFile(path: path, truncate: true)
         defer { file.close() }
+        guard inMemory else {
+            var sink = StreamSink(file: file, capacity: streamBufferBytes)
+            defer { sink.deallocate() }
+            try lay(&sink)
+            try sink.flush()
+            try file.sync()
+            return nil
+        }
+        guard let image = PageMemory(byteCount: size) else {
+            throw QuiverError(.io, "cannot reserve \(size) bytes to write segment '\(path)'", cause: SystemError(errno: errno, call: "mmap"))
+        }
+        var sink = ImageSink(image: image)
+        try lay(&sink)
+        precondition(sink.position == size)
         try file.write(image.bytes)
         try file.sync()
         return MappedFile(memory: image, path: path)
@@ -159,10 +361,12 @@ enum SegmentWriter {
 extension SealedSegment {
     /// Writes `content` as a new segment file (`SegmentWriter.write`) and opens it through the
     /// verifying reader: from the bytes written when `load` (segments read into memory), else
-    /// memory-mapped from the file (`DatabaseOptions.memoryMapSegments`).
+    /// memory-mapped from the file (`DatabaseOptions.memoryMapSegments`), which was written
+    /// through a bounded buffer.
     static func write(_ content: SegmentContent, id: UInt64, path: String, schema: CollectionSchema, load: Bool) throws -> SealedSegment {
-        let written = try SegmentWriter.write(content, id: id, path: path)
-        guard load else { return try SealedSegment(path: path, id: id, schema: schema, load: false) }
+        guard let written = try SegmentWriter.write(content, id: id, path: path, inMemory: load) else {
+            return try SealedSegment(path: path, id: id, schema: schema, load: false)
+        }
         return try SealedSegment(file: written, id: id, schema: schema)
     }
 }

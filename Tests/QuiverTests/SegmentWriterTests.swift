@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+@testable import Quiver
+
+/// The segment writer copies vectors from where they are (a growing segment's arrays, the
+/// segments a compaction merges) into the file a 1 MiB checksum chunk at a time, into an image
+/// (segments read into memory) or through a bounded buffer (memory-mapped segments).
+@Suite struct SegmentWriterTests {
+    /// Rows of 12, 10 and 11 bytes do not divide a 1 MiB chunk, so rows straddle chunk boundaries,
+    /// and every seventh row deleted cuts the live rows into runs.
+    @Test(arguments: [DataType.floatVector(dimension: 3), .float16Vector(dimension: 5), .binaryVector(dimension: 88)])
+    func streamedAndInMemoryWritesAreTheSameFileAndReadBackBitForBit(_ type: DataType) throws {
+        let dir = TemporaryDirectory()
+        try FileSystem.createDirectory(dir.path)
+        let schema = try CollectionSchema(fields: [
+            FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true),
+            FieldSchema(name: "v", dataType: type),
+            FieldSchema(name: "tag", dataType: .varchar(maxLength: 8), nullable: true),
+        ])
+        var g = SeededGenerator(seed: 20)
+        var growing = GrowingSegment(schema: schema)
+        let rows = 260_000
+        for i in 0..<rows {
+            let vector: Value = type.isBinaryVector
+                ? .bytes((0..<11).map { _ in UInt8.random(in: 0...255, using: &g) })
+                : .vector(randomVector(type.dimension!, using: &g))
+            growing.append(["id": .int(Int64(i)), "v": vector, "tag": i % 5 == 0 ? .null : .string("t\(i % 3)")])
+        }
+        for row in stride(from: 3, to: rows, by: 7) { growing.markDeleted(row) }
+        let (content, live) = growing.liveContent()
+        #expect(live.count == rows - (rows - 3 + 6) / 7)
+        let regionBytes = content.vectors["v"]!.region.length
+        #expect(regionBytes > 2 * SegmentFormat.vectorChunkBytes)
+
+        let inMemory = try #require(try SegmentWriter.write(content, id: 1, path: dir.path + "/a.qseg", inMemory: true))
+        #expect(try SegmentWriter.write(content, id: 1, path: dir.path + "/b.qseg", inMemory: false) == nil)
+        let written = try FileSystem.readFile(dir.path + "/b.qseg")
+        #expect(try FileSystem.readFile(dir.path + "/a.qseg") == written)
+        #expect(Array(inMemory.bytes) == written)
+
+        let mapped = try SealedSegment(path: dir.path + "/b.qseg", id: 1, schema: schema, load: false)
+        let loaded = try SealedSegment(file: inMemory, id: 1, schema: schema)
+        for segment in [mapped, loaded] {
+            #expect(segment.rowCount == live.count)
+            let field = schema.field(named: "v")!
+            for (i, row) in live.enumerated() {
+                guard segment.vectorValue("v", row: i) == growing.vectorValue(field, row: row) else {
+                    Issue.record("row \(i) (growing row \(row)) differs")
+                    break
+                }
+            }
+            if !type.isBinaryVector {
+                #expect(Array(segment.norms("v")) == live.map { growing.norms["v"]![$0] })
+            }
+            #expect((0..<live.count).map { segment.columns["id"]!.value(at: $0) } == live.map { .int(Int64($0)) })
+            #expect((0..<live.count).map { segment.columns["tag"]!.value(at: $0) } == live.map { $0 % 5 == 0 ? .null : .string("t\($0 % 3)") })
+        }
+    }
+
+    /// A compaction's content reads the kept rows of several sealed segments in runs; written
+    /// streamed, a damaged byte in any vector chunk of the result is `.corruption` naming it.
+    @Test func gatheredFromSegmentsAndDamagedChunkIsCorruption() throws {
+        let dir = TemporaryDirectory()
+        try FileSystem.createDirectory(dir.path)
+        let schema = try CollectionSchema(fields: [
+            FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true),
+            FieldSchema(name: "v", dataType: .floatVector(dimension: 7)),
+        ])
+        var g = SeededGenerator(seed: 21)
+        var sources = [SealedSegment]()
+        var kept = [[Int]]()
+        var expected = [[Float]]()
+        for (s, rows) in [50_000, 1, 30_000].enumerated() {
+            var growing = GrowingSegment(schema: schema)
+            var vectors = [[Float]]()
+            for i in 0..<rows {
+                vectors.append(randomVector(7, using: &g))
+                growing.append(["id": .int(Int64(s * 100_000 + i)), "v": .vector(vectors[i])])
+            }
+            let path = dir.path + "/s\(s).qseg"
+            sources.append(try SealedSegment.write(growing.liveContent().content, id: UInt64(10 + s), path: path, schema: schema, load: true))
+            let rowsKept = (0..<rows).filter { $0 % 11 != 4 && ($0 / 1000) % 3 != 1 }
+            kept.append(rowsKept)
+            expected += rowsKept.map { vectors[$0] }
+        }
+        let content = SegmentContent.gathering(kept, of: sources, schema: schema)
+        let path = dir.path + "/m.qseg"
+        do {  // released before the file is damaged below (it maps the file)
+            let merged = try SealedSegment.write(content, id: 20, path: path, schema: schema, load: false)
+            #expect(merged.rowCount == expected.count)
+            #expect((0..<expected.count).allSatisfy { merged.vectorValue("v", row: $0) == .vector(expected[$0]) })
+            #expect(Array(merged.norms("v")) == kept.enumerated().flatMap { s, rows in rows.map { sources[s].norms("v")[$0] } })
+        }
+
+        let original = try FileSystem.readFile(path)
+        let regionStart = try #require(Self.vectorRegionOffset(original))
+        let chunkCount = (expected.count * 32 + SegmentFormat.vectorChunkBytes - 1) / SegmentFormat.vectorChunkBytes
+        #expect(chunkCount >= 2)
+        for chunk in 0..<chunkCount {
+            var damaged = original
+            damaged[regionStart + chunk * SegmentFormat.vectorChunkBytes + 5] ^= 0x01
+            try FileSystem.writeFile(path, damaged)
+            do {
+                _ = try SealedSegment(path: path, id: 20, schema: schema, load: false)
+                Issue.record("chunk \(chunk): a damaged segment opened")
+            } catch let e as QuiverError {
+                #expect(e.code == .corruption && e.message.contains("chunk \(chunk) checksum mismatch"), "\(e)")
+            }
+        }
+    }
+
+    /// The offset of the first vector section, read from the footer.
+    static func vectorRegionOffset(_ file: [UInt8]) -> Int? {
+        file.withUnsafeBytes { bytes -> Int? in
+            let t = bytes.count - SegmentFormat.trailerSize
+            let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: t, as: UInt32.self)))
+            var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[(t - length)..<t]), context: "test")
+            return (try? SegmentFormat.Footer.decode(&reader))?.vectors.first.map { Int($0.offset) }
+        }
+    }
+
+    /// Any output range of the runs maps to the same source rows as the rows listed one by one.
+    @Test func rowRunsMatchTheListedRows() {
+        var g = SeededGenerator(seed: 22)
+        for trial in 0..<200 {
+            let kept = (0..<Int.random(in: 1...4, using: &g)).map { _ in
+                (0..<Int.random(in: 0...60, using: &g)).filter { _ in Bool.random(using: &g) }
+            }
+            let model = kept.enumerated().flatMap { s, rows in rows.map { (s, $0) } }
+            let runs = RowRuns(kept)
+            #expect(runs.count == model.count)
+            guard !model.isEmpty else { continue }
+            let a = Int.random(in: 0..<model.count, using: &g), b = Int.random(in: a...model.count, using: &g)
+            var seen = [(Int, Int)?](repeating: nil, count: b - a)
+            runs.forEach(in: a..<b) { source, rows, at in
+                for (i, row) in rows.enumerated() { seen[at + i] = (source, row) }
+            }
+            let want = model[a..<b].map { [$0.0, $0.1] }
+            #expect(seen.map { $0.map { [$0.0, $0.1] } ?? [] } == want, "trial \(trial)")
+        }
+    }
+}
