@@ -140,6 +140,22 @@ import Testing
         return zip(snap.sealed, snap.sealedDeleteCounts).map { [$0.rowCount, $1] }
     }
 
+    /// Opens a database at `path` with background compaction on and a flush every 300 rows, and
+    /// inserts `rows` rows into collection "c" in batches of 100 (so the inserts flush, with no
+    /// explicit flush); returns after the background compactions those flushes started.
+    func loadedByThresholdFlushes(at path: String, rows: Int, _ model: inout Model, options: DatabaseOptions = quietOptions()) throws
+        -> (Database, CollectionEngine)
+    {
+        var options = options
+        options.flushRowThreshold = 300
+        let db = try Database.open(at: path, options: options)
+        try db.createCollection("c", dimension: 8, metric: .l2)
+        let engine = try db.engine("c")
+        for first in stride(from: Int64(0), to: Int64(rows), by: 100) { _ = try db.insert("c", rows: model.rows(first..<first + 100)) }
+        engine.compactionGroup.wait()
+        return (db, engine)
+    }
+
     /// Background compaction rewrites a segment once a fifth of its rows are replaced
     /// (`compactionDeletedRatio`, 0.2 by default) and leaves the other segments alone; the rows
     /// and the search results stay the same. Before, a segment waited for 30% of its rows to be
@@ -212,14 +228,9 @@ import Testing
     func anExplicitFlushPacksTheSmallSegments(_ c: (targetRows: Int, expected: [Int])) throws {
         let dir = TemporaryDirectory()
         var options = quietOptions()  // background compaction on
-        options.flushRowThreshold = 300
         options.segmentTargetBytes = c.targetRows * 40
-        let db = try Database.open(at: dir.path, options: options)
-        try db.createCollection("c", dimension: 8, metric: .l2)
-        let engine = try db.engine("c")
         var model = Model()
-        for first in stride(from: Int64(0), to: 1000, by: 100) { _ = try db.insert("c", rows: model.rows(first..<first + 100)) }
-        engine.compactionGroup.wait()
+        let (db, engine) = try loadedByThresholdFlushes(at: dir.path, rows: 1000, &model, options: options)
         #expect(try segments(db) == [[300, 0], [300, 0], [300, 0]])  // three of one size tier: no merge
         try db.flush("c")
         engine.compactionGroup.wait()
@@ -261,14 +272,8 @@ import Testing
     /// indexed when `waitForIndexBuilds` returns.
     @Test func indexBuildsWaitForTheCompactionDueOnTheirSegments() throws {
         let dir = TemporaryDirectory()
-        var options = quietOptions()
-        options.flushRowThreshold = 300
-        let db = try Database.open(at: dir.path, options: options)
-        try db.createCollection("c", dimension: 8, metric: .l2)
-        let engine = try db.engine("c")
         var model = Model()
-        for first in stride(from: Int64(0), to: 900, by: 100) { _ = try db.insert("c", rows: model.rows(first..<first + 100)) }
-        engine.compactionGroup.wait()
+        let (db, engine) = try loadedByThresholdFlushes(at: dir.path, rows: 900, &model)
         #expect(try segments(db) == [[300, 0], [300, 0], [300, 0]])
         let before = engine.state.withLock { $0.manifest.nextIndexNumber }
         try db.createIndex("c", field: "vector", type: .hnsw, params: ["M": .int(8), "efConstruction": .int(64)])
@@ -287,14 +292,8 @@ import Testing
     /// builds kept waiting for a compaction that would not come).
     @Test func aFailedCompactionDoesNotHoldUpIndexBuilds() throws {
         let dir = TemporaryDirectory()
-        var options = quietOptions()
-        options.flushRowThreshold = 300
-        let db = try Database.open(at: dir.path, options: options)
-        try db.createCollection("c", dimension: 8, metric: .l2)
-        let engine = try db.engine("c")
         var model = Model()
-        for first in stride(from: Int64(0), to: 900, by: 100) { _ = try db.insert("c", rows: model.rows(first..<first + 100)) }
-        engine.compactionGroup.wait()
+        let (db, engine) = try loadedByThresholdFlushes(at: dir.path, rows: 900, &model)
         // The packing that the index creation asks for writes the next segment: it fails.
         let merged = engine.state.withLock { $0.manifest.nextSegmentID }
         FaultInjector.shared.add(.init(pathPrefix: dir.path + "/c1/" + FileNames.segment(merged), operation: .fsync, errno: EIO, times: 100))

@@ -103,7 +103,7 @@ public struct DatabaseOptions: Sendable {
     }
 
     /// The defaults: batched durability every 100 ms, flush at 200,000 rows or 128 MiB,
-    /// read-write, background compaction (of segments 20% deleted, and size-tiered), all cores for searches and index builds, segments
+    /// read-write, background compaction (of segments 20% deleted, size-tiered, and packing a load's small segments up to 1 GiB after an explicit flush), all cores for searches and index builds, segments
     /// read into memory, warnings and errors logged to standard error.
     public init() {}
 

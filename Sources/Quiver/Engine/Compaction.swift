@@ -246,10 +246,15 @@ extension CollectionEngine {
         }
     }
 
-    /// The segments the next compaction of `policy` merges (`choose`, with this collection's
-    /// options); clears a request to pack once nothing is due.
+    /// `choose` with this collection's options.
+    private func due(_ policy: CompactionPolicy, _ s: State) -> [UInt64] {
+        Self.choose(policy, s, deletedRatio: options.compactionDeletedRatio, targetRows: targetSegmentRows)
+    }
+
+    /// The segments the next compaction of `policy` merges; clears a request to pack once nothing
+    /// is due.
     func nextCompaction(_ policy: CompactionPolicy, _ s: inout State) -> [UInt64] {
-        let chosen = Self.choose(policy, s, deletedRatio: options.compactionDeletedRatio, targetRows: targetSegmentRows)
+        let chosen = due(policy, s)
         if chosen.isEmpty && policy == .automatic { s.packRequested = false }
         return chosen
     }
@@ -258,8 +263,7 @@ extension CollectionEngine {
     /// compaction): their indexes are built on what the compaction makes of them instead.
     func segmentsAwaitingCompaction(_ s: State) -> Set<UInt64> {
         guard options.autoCompaction, !options.readOnly, !s.compactionFailed else { return s.compactingSegments }
-        return s.compactingSegments.union(
-            Self.choose(.automatic, s, deletedRatio: options.compactionDeletedRatio, targetRows: targetSegmentRows))
+        return s.compactingSegments.union(due(.automatic, s))
     }
 
     /// Asks background compaction to pack the small segments (`choose`, step 3): the caller is
