@@ -12,19 +12,21 @@ HNSW with M and efConstruction (defaults 16 and 200), IVF with nlist (default 4�
   FAISS 1.15.1     IndexHNSWFlat, IndexIVFFlat, IndexIVFScalarQuantizer (QT_8bit)
   usearch 2.26.6   HNSW (f32)
   Quiver           HNSW, HNSW_SQ, IVF_FLAT, IVF_SQ8 through quiver-bench (the public API), all rows
-                   in one segment (--quiver-segment-rows to change)
+                   in one segment (--quiver-segment-rows N to change; 'default' for the segments an
+                   app gets with default settings)
 
 Each build and each search sweep runs in a process of its own and reports that process's peak RSS
 (VmHWM; ru_maxrss would include this driver's memory, which Linux carries across exec). A Python
 library builds, saves its index (whose file size is the index size) and exits; another process
 loads the index and sweeps ef (HNSW) or nprobe (IVF), each point passes over all queries one at a
 time after 100 untimed warm-up queries, giving recall@k against the exact top k and queries per
-second (the fastest of --passes passes, default 3, for every library alike). Quiver builds once
+second (the fastest of --passes passes, default 3, for every library alike), then all queries in one
+batch call on --threads threads (fastest of --passes passes again). Quiver builds once
 into a --db directory and every later point reuses it ("reused": true).
 Ground truth: FAISS IndexFlat (L2, or inner product on normalised vectors for cosine), cached
 beside the base file. Prints Markdown tables (QPS at recall 0.90 / 0.95 / 0.99, build time, index
 size, peak RSS, Quiver's ratios) and writes every point as JSON (--out).
-Quiver's Package.swift builds for the machine's AVX2/FMA/F16C by itself; --swift-flags adds build flags.
+Quiver chooses its kernels at run time from the CPU (no build flags); --swift-flags adds build flags.
 """
 import argparse
 import json
@@ -175,6 +177,8 @@ def worker_search(spec):
         def set_param(v): index.set_ef(v)
 
         def one(q): return index.knn_query(q, k=k)[0][0]
+
+        def batch(qs): return index.knn_query(qs, k=k, num_threads=threads)[0]
     elif lib == "usearch":
         from usearch.index import Index
         index = Index.restore(spec["index_file"])
@@ -182,6 +186,8 @@ def worker_search(spec):
         def set_param(v): index.expansion_search = v
 
         def one(q): return index.search(q, k, threads=threads).keys
+
+        def batch(qs): return index.search(qs, k, threads=threads).keys
     else:
         import faiss
         faiss.omp_set_num_threads(threads)
@@ -194,6 +200,8 @@ def worker_search(spec):
                 index.nprobe = v
 
         def one(q): return index.search(q[None, :], k)[1][0]
+
+        def batch(qs): return index.search(qs, k)[1]
     points = []
     for v in spec["sweep"]:
         set_param(v)
@@ -212,10 +220,15 @@ def worker_search(spec):
             elapsed = time.perf_counter() - t_all
             if elapsed < seconds:
                 seconds, lat = elapsed, pass_lat
+        batch_seconds = math.inf
+        for _ in range(spec["passes"]):  # all queries in one call on `threads` threads, fastest pass
+            t0 = time.perf_counter()
+            batch(queries)
+            batch_seconds = min(batch_seconds, time.perf_counter() - t0)
         points.append({"param": v, "recall": recall(ids, gt, k), "qps": len(queries) / seconds,
-                       "p50_ms": float(np.percentile(lat, 50) * 1000)})
+                       "qps_batch": len(queries) / batch_seconds, "p50_ms": float(np.percentile(lat, 50) * 1000)})
         print(f"  {lib} {kind} {spec['param_name']}={v}: recall {points[-1]['recall']:.4f}, "
-              f"{points[-1]['qps']:.0f} q/s", file=sys.stderr, flush=True)
+              f"{points[-1]['qps']:.0f} q/s, batch {points[-1]['qps_batch']:.0f} q/s", file=sys.stderr, flush=True)
     return {"points": points, "peak_rss_mb": peak_rss_mb()}
 
 
@@ -261,10 +274,13 @@ def run_quiver(binary, kind, params, sweep, param_name, args, gt_path, work):
     points, build, search_rss, reused_flags = [], None, 0.0, []
     for v in sweep:
         cmd = [binary, "search", "--base", args.base, "--queries", args.queries, "--metric", args.metric,
-               "--k", str(args.k), "--threads", str(args.threads), "--build-threads", str(args.threads), "--batch", "0", "--warmup", str(WARMUP),
+               "--k", str(args.k), "--threads", str(args.threads), "--build-threads", str(args.threads),
+               "--batch", str(args.nq), "--warmup", str(WARMUP),
                "--passes", str(args.passes),
                "--index", kind, "--index-params", json.dumps(params), "--search-params", json.dumps({param_name: v}),
-               "--segment-rows", str(args.quiver_segment_rows), "--db", db, "--result-ids", ids_path]
+               "--db", db, "--result-ids", ids_path]
+        if args.quiver_segment_rows != "default":
+            cmd += ["--segment-rows", args.quiver_segment_rows]
         out = json.loads(subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()[-1])
         reused_flags.append(out["reused"])
         if build is None:
@@ -280,8 +296,9 @@ def run_quiver(binary, kind, params, sweep, param_name, args, gt_path, work):
         if out["reused"]:
             search_rss = max(search_rss, out["peak_rss_mb"])
         points.append({"param": v, "recall": recall(np.load(ids_path), gt, args.k), "qps": out["qps_single"],
-                       "p50_ms": out["p50_ms"], "reused": out["reused"]})
-        print(f"  quiver {kind} {param_name}={v}: recall {points[-1]['recall']:.4f}, {out['qps_single']:.0f} q/s"
+                       "qps_batch": out["qps_batch"], "p50_ms": out["p50_ms"], "reused": out["reused"]})
+        print(f"  quiver {kind} {param_name}={v}: recall {points[-1]['recall']:.4f}, {out['qps_single']:.0f} q/s, "
+              f"batch {out['qps_batch']:.0f} q/s"
               f"{' (reused)' if out['reused'] else ' (built in ' + format(out['index_build_s'], '.1f') + ' s)'}",
               file=sys.stderr, flush=True)
     if not all(reused_flags[1:]):
@@ -289,25 +306,31 @@ def run_quiver(binary, kind, params, sweep, param_name, args, gt_path, work):
     return {**build, "search_peak_rss_mb": search_rss or None, "points": points}
 
 
-def best_qps(points, target):
-    ok = [p for p in points if p["recall"] >= target]
-    return max(ok, key=lambda p: p["qps"]) if ok else None
+def best_qps(points, target, key="qps"):
+    ok = [p for p in points if p["recall"] >= target and p.get(key) is not None]
+    return max(ok, key=lambda p: p[key]) if ok else None
 
 
 def markdown(results, args, n, d):
     def num(x, digits=0):
         return "—" if x is None else f"{x:,.{digits}f}"
 
-    lines = [f"{n:,} × {d}, {args.metric}, k = {args.k}, {args.threads} thread(s), {args.nq} queries one at a time (fastest of {args.passes} passes); "
-             f"HNSW M = {args.m}, efConstruction = {args.ef_construction}; IVF nlist = {args.nlist}.", "",
+    segments = "one segment" if args.quiver_segment_rows == "0" else (
+        "Quiver's default database settings" if args.quiver_segment_rows == "default"
+        else f"segments of {args.quiver_segment_rows} rows")
+    lines = [f"{n:,} × {d}, {args.metric}, k = {args.k}, {args.threads} thread(s), {args.nq} queries one at a time and in one "
+             f"batch (fastest of {args.passes} passes each); HNSW M = {args.m}, efConstruction = {args.ef_construction}; "
+             f"IVF nlist = {args.nlist}; Quiver: {segments}.", "",
              "| library | index | " + " | ".join(f"q/s @ recall {t:.2f}" for t in RECALL_TARGETS)
+             + " | " + " | ".join(f"batch q/s @ {t:.2f}" for t in RECALL_TARGETS)
              + " | best recall | build s | index MB | peak RSS build / search MB |",
-             "| --- | --- | " + " | ".join("---:" for _ in RECALL_TARGETS) + " | ---: | ---: | ---: | ---: |"]
+             "| --- | --- | " + " | ".join("---:" for _ in RECALL_TARGETS * 2) + " | ---: | ---: | ---: | ---: |"]
     for r in results:
         cells = []
-        for t in RECALL_TARGETS:
-            b = best_qps(r["points"], t)
-            cells.append("—" if b is None else f"{b['qps']:,.0f} ({r['param_name']} {b['param']})")
+        for key in ("qps", "qps_batch"):
+            for t in RECALL_TARGETS:
+                b = best_qps(r["points"], t, key)
+                cells.append("—" if b is None else f"{b[key]:,.0f} ({r['param_name']} {b['param']})")
         label = r["lib"] if r["lib"] == "quiver" else f"{r['lib']} {VERSIONS[r['lib']]}"
         size = num(r["index_size_mb"], 1)
         if r["lib"] == "quiver":
@@ -324,16 +347,19 @@ def markdown(results, args, n, d):
         if not q or not o:
             continue
         cells = []
-        for t in RECALL_TARGETS:
-            a, b = best_qps(q["points"], t), best_qps(o["points"], t)
-            cells.append("—" if a is None or b is None else f"{a['qps'] / b['qps']:.2f}")
+        for key in ("qps", "qps_batch"):
+            for t in RECALL_TARGETS:
+                a, b = best_qps(q["points"], t, key), best_qps(o["points"], t, key)
+                cells.append("—" if a is None or b is None else f"{a[key] / b[key]:.2f}")
         build = "—" if q["build_s"] is None or not o["build_s"] else f"{q['build_s'] / o['build_s']:.2f}"
         ratio_lines.append(f"| Quiver {qkind} / {lib} {kind} | " + " | ".join(cells) + f" | {build} |")
     if ratio_lines:
-        lines += ["", "| ratio | " + " | ".join(f"q/s @ {t:.2f}" for t in RECALL_TARGETS) + " | build time |",
-                  "| --- | " + " | ".join("---:" for _ in RECALL_TARGETS) + " | ---: |"] + ratio_lines
+        lines += ["", "| ratio | " + " | ".join(f"q/s @ {t:.2f}" for t in RECALL_TARGETS)
+                  + " | " + " | ".join(f"batch @ {t:.2f}" for t in RECALL_TARGETS) + " | build time |",
+                  "| --- | " + " | ".join("---:" for _ in RECALL_TARGETS * 2) + " | ---: |"] + ratio_lines
     lines += ["", "q/s @ recall r: the best single-query rate among the sweep points whose recall@k reaches r, with "
-              "that point's parameter; — where none does. Ratios above 1 favour Quiver (build time: below 1). "
+              "that point's parameter; — where none does. Batch: the same with all queries in one call on the "
+              "threads given (recall is the single-query pass's; both walk the same graph per query). Ratios above 1 favour Quiver (build time: below 1). "
               "Index MB: the saved index, vectors included; for Quiver its `*.qidx` files (graph or lists, plus "
               "codes for the _SQ types) and, in parentheses, the segment files that hold the vectors. "
               "Build s: index construction (Quiver: createIndex to waitForIndexBuilds, after insert and flush; "
@@ -358,8 +384,9 @@ def main():
     ap.add_argument("--ef-construction", type=int, default=200, help="HNSW efConstruction")
     ap.add_argument("--nlist", type=int, help="IVF lists (default: 4·sqrt(N))")
     ap.add_argument("--quick", action="store_true", help=f"sweep ef {EF_QUICK} and nprobe {NPROBE_QUICK} only")
-    ap.add_argument("--quiver-segment-rows", type=int, default=0,
-                    help="quiver-bench --segment-rows (default 0: one segment, like the other libraries' one index)")
+    ap.add_argument("--quiver-segment-rows", default="0",
+                    help="quiver-bench --segment-rows (default 0: one segment, like the other libraries' one index; "
+                         "'default': Quiver's default database settings, as an app gets them)")
     ap.add_argument("--work", help="directory for the indexes and Quiver's databases, kept afterwards so a rerun "
                                    "reuses Quiver's builds (default: a temporary directory under Benchmarks/data, removed)")
     ap.add_argument("--out", help="raw points as JSON (default: Benchmarks/data/ann_<data>_<metric>.json)")

@@ -143,7 +143,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--swift-flags", default="",
-                    help="extra flags for building embed-bench (Package.swift already builds for the machine's AVX2/FMA)")
+                    help="extra flags for building embed-bench (none needed: the kernels are chosen at run time)")
     ap.add_argument("--extract-only", action="store_true", help="write the JSONL files, do not embed")
     args = ap.parse_args()
 
