@@ -267,6 +267,35 @@ import Testing
         try db.close()
     }
 
+    /// An index created after a load is built on one segment: the small last segment of the load
+    /// joins the large one although the two-thirds rule alone would keep them apart, since no
+    /// graph is built on either yet (before, the index was built on both, and every search
+    /// walked two graphs). Once the large segment has its graph, a small flush keeps its own
+    /// segment (the two-thirds rule).
+    @Test func anIndexCreatedAfterALoadIsBuiltOnOneSegment() throws {
+        let dir = TemporaryDirectory()
+        let db = try Database.open(at: dir.path, options: quietOptions())
+        try db.createCollection("c", dimension: 8, metric: .l2)
+        let engine = try db.engine("c")
+        var model = Model()
+        _ = try db.insert("c", rows: model.rows(0..<1000))
+        try db.flush("c")
+        _ = try db.insert("c", rows: model.rows(1000..<1100))
+        try db.flush("c")
+        engine.compactionGroup.wait()
+        #expect(try segments(db).map { $0[0] }.sorted(by: >) == [1000, 100])  // no index: the two-thirds rule
+        try db.createIndex("c", field: "vector", type: .hnsw, params: ["M": .int(8), "efConstruction": .int(64)])
+        try db.waitForIndexBuilds("c")
+        #expect(try segments(db) == [[1100, 0]])
+        _ = try db.insert("c", rows: model.rows(1100..<1200))
+        try db.flush("c")
+        try db.waitForIndexBuilds("c")
+        #expect(try segments(db).map { $0[0] }.sorted(by: >) == [1100, 100])
+        let described = try db.describeIndex("c", field: "vector")
+        #expect(described.indexedRows == 1200 && described.pendingRows == 0)
+        try model.checkAndReopen(db, at: dir.path, options: quietOptions(), "after the index builds")
+    }
+
     /// An index is built once on what the packing makes of a bulk load's segments, not first on
     /// each of them (the builds waited for the compaction due on their segments); every row is
     /// indexed when `waitForIndexBuilds` returns.

@@ -119,6 +119,11 @@ extension CollectionEngine {
         }
     }
 
+    /// The key of a scheduled or running build in `State.building`.
+    static func buildKey(segment: UInt64, definition def: IndexDefinition) -> String {
+        "\(segment)/\(def.field)/\(def.generation)"
+    }
+
     /// Schedules a build for every (sealed segment, index) pair that has no file and no build yet.
     func scheduleIndexBuilds() {
         guard !options.readOnly else { return }
@@ -128,7 +133,7 @@ extension CollectionEngine {
             let awaiting = segmentsAwaitingCompaction(s)
             for def in s.manifest.indexes where def.type != .flat {
                 for entry in s.manifest.segments where entry.indexFiles[def.field] == nil && !awaiting.contains(entry.id) {
-                    let key = "\(entry.id)/\(def.field)/\(def.generation)"
+                    let key = Self.buildKey(segment: entry.id, definition: def)
                     guard !s.building.contains(key) else { continue }
                     s.building.insert(key)
                     jobs.append((s.sealed[s.segmentIndex[entry.id]!], def, key))

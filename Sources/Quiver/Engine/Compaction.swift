@@ -206,7 +206,10 @@ extension CollectionEngine {
     ///    holds at most two thirds of its rows. The two-thirds rule keeps a flush after every few
     ///    rows from rewriting a large segment each time: small segments merge among themselves
     ///    until together they are worth merging into a larger one, so a row is rewritten a
-    ///    logarithmic number of times.
+    ///    logarithmic number of times. It is waived for segments that the collection's index has
+    ///    not been built on yet (nor is being built on): the index is built once, on what the
+    ///    packing makes of them, so the small last segment of a load joins the large one instead
+    ///    of getting a graph of its own that every search would walk.
     private static func choose(_ policy: CompactionPolicy, _ s: State, deletedRatio: Double, targetRows: Int) -> [UInt64] {
         let entries = s.manifest.segments
         switch policy {
@@ -237,10 +240,20 @@ extension CollectionEngine {
             }
             guard s.packRequested else { return [] }
             let fit = fitting(entries.indices.filter { live[$0] < targetRows })
-            var total = 0, pack = 0
+            // The graph or list indexes this collection builds, and whether a segment has one of
+            // them built or being built.
+            let built = s.manifest.indexes.filter { $0.type != .flat }
+            func hasIndex(_ i: Int) -> Bool {
+                let entry = entries[i]
+                return built.contains { def in
+                    entry.indexFiles[def.field] != nil || s.building.contains(buildKey(segment: entry.id, definition: def))
+                }
+            }
+            var total = 0, pack = 0, unindexed = !built.isEmpty
             for (n, i) in fit.enumerated() {
                 total += live[i]
-                if n >= 1 && 3 * live[i] <= 2 * total { pack = n + 1 }
+                unindexed = unindexed && !hasIndex(i)
+                if n >= 1 && (3 * live[i] <= 2 * total || unindexed) { pack = n + 1 }
             }
             return fit.prefix(pack).map { entries[$0].id }
         }
