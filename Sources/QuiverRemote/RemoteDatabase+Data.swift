@@ -34,6 +34,21 @@ extension RemoteDatabase {
         return UpsertResult(upsertCount: ids.count, ids: ids)
     }
 
+    /// Inserts rows given column by column: the rows of `columns` (``ColumnBatch/rows()``),
+    /// inserted as ``insert(_:rows:)`` inserts rows.
+    ///
+    /// - Throws: as ``insert(_:rows:)``, and `.invalidArgument` for columns of different lengths.
+    public func insert(_ collection: String, columns: ColumnBatch) async throws -> InsertResult {
+        try await insert(collection, rows: try columns.rows())
+    }
+
+    /// Upserts rows given column by column: the rows of `columns`, upserted as ``upsert(_:rows:)``.
+    ///
+    /// - Throws: as ``upsert(_:rows:)``, and `.invalidArgument` for columns of different lengths.
+    public func upsert(_ collection: String, columns: ColumnBatch) async throws -> UpsertResult {
+        try await upsert(collection, rows: try columns.rows())
+    }
+
     private func write(_ collection: String, rows: [Row], upsert: Bool) async throws -> [Value] {
         let schema = try await schema(of: collection)
         let stored = try schema.validatedRows(rows, upsert: upsert)

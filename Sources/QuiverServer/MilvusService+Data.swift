@@ -91,9 +91,20 @@ extension MilvusService {
                 response.outputFields = ["count(*)"]
                 return response
             }
-            let rows = try database.query(
-                name, filter: request.expr, filterParams: filterParams, limit: limit, offset: offset,
-                outputFields: outputNames)
+            let rows: [Row]
+            if params["iterator"]?.lowercased() == "true" {
+                // pymilvus's query_iterator pages with `pk > last` filters and expects each page to
+                // be the smallest keys that match, in key order: the first batch of a query iterator.
+                let wanted = min(maxTopK, (limit ?? maxTopK) + offset)
+                let walk = try database.queryIterator(
+                    name, batchSize: max(1, wanted), limit: wanted, filter: request.expr, filterParams: filterParams,
+                    outputFields: outputNames)
+                rows = Array((walk.next() ?? []).dropFirst(offset))
+            } else {
+                rows = try database.query(
+                    name, filter: request.expr, filterParams: filterParams, limit: limit, offset: offset,
+                    outputFields: outputNames)
+            }
             let projection = FieldConversion.Projection(outputNames, schema: schema, includePrimaryKey: true)
             response.fieldsData = FieldConversion.columns(of: rows, projection: projection, schema: schema)
             response.outputFields = projection.outputNames

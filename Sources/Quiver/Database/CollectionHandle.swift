@@ -28,6 +28,39 @@ public struct CollectionHandle: Sendable {
     ///
     /// - Throws: as ``Database/upsert(_:rows:)-ct5x``; nothing is applied on an error.
     public func upsert(_ rows: [Row]) throws -> UpsertResult { try database.upsert(name, rows: rows) }
+    /// Inserts rows given column by column; see ``Database/insert(_:columns:)-5qr0a``.
+    ///
+    /// - Throws: as ``Database/insert(_:columns:)-5qr0a``; nothing is applied on an error.
+    public func insert(columns: ColumnBatch) throws -> InsertResult { try database.insert(name, columns: columns) }
+    /// Upserts rows given column by column; see ``Database/upsert(_:columns:)-9wtod``.
+    ///
+    /// - Throws: as ``Database/upsert(_:columns:)-9wtod``; nothing is applied on an error.
+    public func upsert(columns: ColumnBatch) throws -> UpsertResult { try database.upsert(name, columns: columns) }
+
+    /// The rows matching `filter` in primary-key order, in batches, from a snapshot; see
+    /// ``Database/queryIterator(_:batchSize:limit:filter:filterParams:outputFields:)``.
+    ///
+    /// - Throws: as ``Database/queryIterator(_:batchSize:limit:filter:filterParams:outputFields:)``.
+    public func queryIterator(
+        batchSize: Int = 1000, limit: Int? = nil, filter: String = "", filterParams: [String: Value] = [:],
+        outputFields: [String]? = nil
+    ) throws -> QueryIterator {
+        try database.queryIterator(
+            name, batchSize: batchSize, limit: limit, filter: filter, filterParams: filterParams, outputFields: outputFields)
+    }
+
+    /// The rows nearest to `vector`, best first, in batches, from a snapshot; see
+    /// ``Database/searchIterator(_:vector:batchSize:limit:filter:filterParams:outputFields:annsField:)``.
+    ///
+    /// - Throws: as ``Database/searchIterator(_:vector:batchSize:limit:filter:filterParams:outputFields:annsField:)``.
+    public func searchIterator(
+        vector: [Float], batchSize: Int = 1000, limit: Int? = nil, filter: String = "",
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil
+    ) throws -> SearchIterator {
+        try database.searchIterator(
+            name, vector: vector, batchSize: batchSize, limit: limit, filter: filter, filterParams: filterParams,
+            outputFields: outputFields, annsField: annsField)
+    }
 
     /// Deletes rows by primary key and/or filter; see ``Database/delete(_:ids:filter:filterParams:)``.
     ///
@@ -159,6 +192,14 @@ public struct CollectionHandle: Sendable {
     ///
     /// - Throws: as ``upsert(_:)-4tkj5``.
     public func upsert(_ rows: [Row]) async throws -> UpsertResult { try await database.upsert(name, rows: rows) }
+    /// Inserts columns without blocking the caller's thread; see ``insert(columns:)-hjex``.
+    ///
+    /// - Throws: as ``insert(columns:)-hjex``.
+    public func insert(columns: ColumnBatch) async throws -> InsertResult { try await database.insert(name, columns: columns) }
+    /// Upserts columns without blocking the caller's thread; see ``upsert(columns:)-4p72t``.
+    ///
+    /// - Throws: as ``upsert(columns:)-4p72t``.
+    public func upsert(columns: ColumnBatch) async throws -> UpsertResult { try await database.upsert(name, columns: columns) }
 
     /// Deletes rows without blocking the caller's thread; see ``delete(ids:filter:filterParams:)-446zm``.
     ///

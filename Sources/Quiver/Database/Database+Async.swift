@@ -134,6 +134,20 @@ extension Database: VectorDatabase {
         try await Self.offload { try self.upsert(collection, rows: rows) }
     }
 
+    /// Inserts rows given column by column without blocking the caller's thread; see ``insert(_:columns:)-5qr0a``.
+    ///
+    /// - Throws: as ``insert(_:columns:)-5qr0a``; nothing is applied on an error.
+    public func insert(_ collection: String, columns: ColumnBatch) async throws -> InsertResult {
+        try await Self.offload { try self.insert(collection, columns: columns) }
+    }
+
+    /// Upserts rows given column by column without blocking the caller's thread; see ``upsert(_:columns:)-9wtod``.
+    ///
+    /// - Throws: as ``upsert(_:columns:)-9wtod``; nothing is applied on an error.
+    public func upsert(_ collection: String, columns: ColumnBatch) async throws -> UpsertResult {
+        try await Self.offload { try self.upsert(collection, columns: columns) }
+    }
+
     /// Deletes the rows a request names without blocking the caller's thread; see ``delete(_:_:)-2hk7a``.
     ///
     /// - Throws: as ``delete(_:_:)-2hk7a``.

@@ -26,6 +26,35 @@ extension Database {
         return UpsertResult(upsertCount: ids.count, ids: ids)
     }
 
+    /// Inserts rows given column by column (``ColumnBatch``): a typed array per field, a vector
+    /// field as one contiguous `n × dimension` array, no ``Value`` per cell. Validated and
+    /// applied exactly as ``insert(_:rows:)-9nttc`` would the same rows: all or nothing, logged
+    /// to the WAL as one record (durable per ``DatabaseOptions/durability``).
+    ///
+    /// ```swift
+    /// try db.insert("docs", columns: ColumnBatch([
+    ///     "id": .int64(ids), "vector": .floatVectors(flat, dimension: 128), "text": .strings(texts),
+    /// ]))
+    /// ```
+    /// - Throws: `.alreadyExists` naming a primary key that is taken; `.dimensionMismatch`;
+    ///   `.invalidArgument` for columns of different lengths, a vector column that is not whole
+    ///   vectors, or naming the row and field of any bad value. Nothing is applied.
+    /// - Complexity: O(cells) checks and copies; columns of the fields' own types are not boxed.
+    public func insert(_ collection: String, columns: ColumnBatch) throws -> InsertResult {
+        let ids = try engine(collection).write(columns, upsert: false)
+        return InsertResult(insertCount: ids.count, ids: ids)
+    }
+
+    /// Upserts rows given column by column: ``insert(_:columns:)-5qr0a`` that replaces any live row
+    /// with the same primary key. Atomic like `insert`.
+    ///
+    /// - Throws: as ``insert(_:columns:)-5qr0a``, but no `.alreadyExists`; an `autoID` collection's
+    ///   upserted rows must carry their keys. Nothing is applied.
+    public func upsert(_ collection: String, columns: ColumnBatch) throws -> UpsertResult {
+        let ids = try engine(collection).write(columns, upsert: true)
+        return UpsertResult(upsertCount: ids.count, ids: ids)
+    }
+
     /// Deletes rows by primary key and/or filter.
     ///
     /// ```swift
@@ -195,6 +224,13 @@ extension Database {
     ///   missing collection or an id that has no live row.
     /// - Complexity: O(queries × rows × dimension) without an approximate index.
     public func search(_ collection: String, _ request: SearchRequest) throws -> [[Hit]] {
+        let (e, checked) = try checkedSearch(collection, request)
+        return try e.search(checked)
+    }
+
+    /// A ``SearchRequest`` checked and resolved against the collection's schema, for its engine:
+    /// every check of ``search(_:_:)`` (a search iterator's too).
+    func checkedSearch(_ collection: String, _ request: SearchRequest) throws -> (CollectionEngine, CollectionEngine.SearchRequest) {
         let e = try engine(collection)
         let field = try vectorField(of: e.schema, named: request.annsField)
         let queries: QueryVectors
@@ -233,7 +269,7 @@ extension Database {
         let groupField = try options.validate(metric: e.metric, schema: e.schema, limit: limit, offset: offset)
         let expression = try FilterExpression.compile(request.filter, params: request.filterParams, schema: e.schema)
         let fields = try OutputFields.resolve(request.outputFields, schema: e.schema, includePrimaryKey: false)
-        return try e.search(.init(
+        return (e, try .init(
             queries: queries, field: field, limit: limit, offset: offset, filter: expression, fields: fields,
             threads: options.threads ?? max(1, self.options.searchThreads), radius: options.radius,
             rangeFilter: options.rangeFilter, groupBy: groupField, groupSize: options.groupSize,

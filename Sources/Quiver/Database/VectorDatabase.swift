@@ -99,6 +99,14 @@ public protocol VectorDatabase: Sendable {
     ///
     /// - Throws: `.dimensionMismatch`; `.invalidArgument` for a bad value. Nothing is applied.
     func upsert(_ collection: String, rows: [Row]) async throws -> UpsertResult
+    /// Inserts rows given column by column (``ColumnBatch``); atomic and validated like `insert`.
+    ///
+    /// - Throws: as `insert(_:rows:)`, and `.invalidArgument` for columns of different lengths.
+    func insert(_ collection: String, columns: ColumnBatch) async throws -> InsertResult
+    /// Upserts rows given column by column (``ColumnBatch``); atomic like `upsert`.
+    ///
+    /// - Throws: as `upsert(_:rows:)`, and `.invalidArgument` for columns of different lengths.
+    func upsert(_ collection: String, columns: ColumnBatch) async throws -> UpsertResult
     /// Deletes the rows a ``DeleteRequest`` names.
     ///
     /// - Throws: `.invalidArgument` when it has neither ids nor a filter; `.filterSyntax`.

@@ -1,5 +1,5 @@
 /// The fields a read returns.
-struct OutputFields {
+struct OutputFields: Sendable {
     var schemaFields: [FieldSchema]
     /// Dynamic keys to copy from `$meta`; `nil` means all of them.
     var dynamicKeys: [String]?
@@ -33,7 +33,7 @@ struct OutputFields {
 }
 
 /// A segment of a snapshot, sealed or growing, seen the same way by readers.
-enum SegmentRef {
+enum SegmentRef: Sendable {
     case sealed(SealedSegment)
     case growing(GrowingSegment)
 
@@ -77,6 +77,12 @@ enum SegmentRef {
         }
         return out
     }
+}
+
+/// A row of a snapshot: the index of its segment in the snapshot's list, and its row there.
+struct RowRef: Sendable, Hashable {
+    var segment: Int32
+    var row: Int32
 }
 
 /// A segment as a search sees it: the rows it may return (`nil`: all of them) and how many.
@@ -204,6 +210,23 @@ extension CollectionEngine {
             if done { break }
         }
         return out
+    }
+
+    /// Where the live rows of `snap` matching `filter` are, in primary-key order: the walk of a
+    /// query iterator.
+    ///
+    /// - Complexity: O(rows × log rows) for the sort; 8 bytes per matching row are kept.
+    static func keyOrder(_ snap: Snapshot, filter: FilterExpression) -> (segments: [SegmentRef], rows: [RowRef]) {
+        let pk = snap.schema.primaryField.name
+        let matching = snap.matching(filter)
+        var keyed = [(key: PrimaryKey, at: RowRef)]()
+        keyed.reserveCapacity(matching.reduce(0) { $0 + $1.rows.cardinality })
+        for (i, (segment, rows)) in matching.enumerated() {
+            let column = segment.column(pk)!
+            rows.forEachSet { keyed.append((CollectionEngine.primaryKey(column, $0), RowRef(segment: Int32(i), row: Int32($0)))) }
+        }
+        keyed.sort { $0.key < $1.key }
+        return (matching.map(\.segment), keyed.map(\.at))
     }
 
     /// The primary keys of the live rows matching `filter`.

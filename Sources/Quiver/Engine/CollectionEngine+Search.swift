@@ -28,7 +28,11 @@ extension CollectionEngine {
     }
 
     func search(_ request: SearchRequest) throws -> [[Hit]] {
-        let snap = try snapshot()
+        try search(request, in: try snapshot())
+    }
+
+    /// `search` over a given snapshot (a search iterator's, held across its batches).
+    func search(_ request: SearchRequest, in snap: Snapshot) throws -> [[Hit]] {
         let segments = snap.searchable(request.filter)
         let pk = schema.primaryField.name
         if let nprobe = request.indexParams.nprobe,

@@ -11,53 +11,63 @@ extension CollectionEngine {
     /// Inserts (or, with `upsert`, replaces by primary key) `rows`; returns their keys.
     func write(_ rows: [Row], upsert: Bool) throws -> [Value] {
         guard !rows.isEmpty else { return [] }
-        let pkField = schema.primaryField
-        let generatesKeys = pkField.autoID && !upsert
+        let generatesKeys = schema.primaryField.autoID && !upsert
         // Validation needs no lock: the schema is immutable.
-        var stored = try rows.enumerated().map { i, row in
+        let stored = try rows.enumerated().map { i, row in
             try RowPreparer.prepare(row, index: i, schema: schema, generatesKeys: generatesKeys)
         }
-        let (keys, flushed) = try serialized { () throws -> ([Value], Bool) in
+        return try write(StoredBatch(storedRows: stored, schema: schema), upsert: upsert)
+    }
+
+    /// Inserts (or, with `upsert`, replaces by primary key) the rows of `columns`; returns their keys.
+    func write(_ columns: ColumnBatch, upsert: Bool) throws -> [Value] {
+        let batch = try ColumnPreparer.prepare(columns, schema: schema, generatesKeys: schema.primaryField.autoID && !upsert)
+        guard batch.rowCount > 0 else { return [] }
+        return try write(batch, upsert: upsert)
+    }
+
+    /// The one write of rows: assigns generated keys, checks the keys, logs the batch, applies it.
+    private func write(_ batch: StoredBatch, upsert: Bool) throws -> [Value] {
+        let pkField = schema.primaryField
+        let generatesKeys = pkField.autoID && !upsert
+        var stored = batch
+        let (keys, flushed) = try serialized { () throws -> ([PrimaryKey], Bool) in
             try refuseWhenGrowingIsFull()
             let sequence = try state.withLock { s -> UInt64 in
                 if generatesKeys {
                     let first = s.manifest.nextAutoID
-                    guard first <= Int64.max - Int64(stored.count) else {
+                    guard first <= Int64.max - Int64(stored.rowCount) else {
                         throw QuiverError.invalidArgument(
-                            "auto_id field '\(pkField.name)' has run out of ids: \(stored.count) rows need ids from \(first), past \(Int64.max - 1)")
+                            "auto_id field '\(pkField.name)' has run out of ids: \(stored.rowCount) rows need ids from \(first), past \(Int64.max - 1)")
                     }
-                    for i in stored.indices { stored[i][pkField.name] = .int(first + Int64(i)) }
+                    stored.assignKeys(pkField, from: first)
                 }
                 return s.lastSequence + 1
             }
-            let keys = try checkKeys(stored, upsert: upsert)
-            try log(upsert ? .upsert(sequence: sequence, rows: stored) : .insert(sequence: sequence, rows: stored))
+            let keys = try checkKeys(stored.keys(pkField), upsert: upsert)
+            try log(upsert ? .upsertColumns(sequence: sequence, batch: stored) : .insertColumns(sequence: sequence, batch: stored))
             let appended = appendOutsideLock(stored)
             let replaced = try state.withLock { s -> GrowingSegment? in
                 let replaced = appended == nil ? nil : s.growing  // freed after the lock: O(rows)
-                try s.apply(rows: stored, replacing: upsert, schema: schema, appended: appended)
+                try s.apply(stored, keys: keys, replacing: upsert, appended: appended)
                 return replaced
             }
             withExtendedLifetime(replaced) {}
-            return (keys.map(\.value), flushIfDue())
+            return (keys, flushIfDue())
         }
         if flushed { compactInBackgroundIfDue() }
-        return keys
+        return keys.map(\.value)
     }
 
-    /// The keys of `rows` (inside `serialized`); rejects a key repeated in the call, one that
+    /// `keys` (inside `serialized`) once checked: rejects a key repeated in the call, one that
     /// would overflow the auto id, and for an insert one that is live.
-    private func checkKeys(_ rows: [Row], upsert: Bool) throws -> [PrimaryKey] {
+    private func checkKeys(_ keys: [PrimaryKey], upsert: Bool) throws -> [PrimaryKey] {
         let pkField = schema.primaryField
-        var keys = [PrimaryKey]()
-        keys.reserveCapacity(rows.count)
-        var seen = Set<PrimaryKey>(minimumCapacity: rows.count)
-        for (i, row) in rows.enumerated() {
-            let key = try PrimaryKey.from(row[pkField.name]!, field: pkField)
+        var seen = Set<PrimaryKey>(minimumCapacity: keys.count)
+        for (i, key) in keys.enumerated() {
             guard seen.insert(key).inserted else {
                 throw QuiverError(.invalidArgument, "row \(i): primary key \(key) appears more than once in this call")
             }
-            keys.append(key)
         }
         try state.withLock { s in
             _ = try State.nextAutoID(after: keys, current: s.manifest.nextAutoID, field: pkField)
@@ -72,13 +82,13 @@ extension CollectionEngine {
     /// rows stored so far — a reader's snapshot shares the growing segment's storage, or a vector
     /// array must grow — so that readers do not wait for that copy; `nil` otherwise, and the
     /// apply appends in place. Inside `serialized`.
-    private func appendOutsideLock(_ rows: [Row]) -> GrowingSegment? {
+    private func appendOutsideLock(_ batch: StoredBatch) -> GrowingSegment? {
         guard var growing = state.withLock({ s in
-            s.growing.isShared() || s.growing.appendWouldReallocate(rows: rows.count) ? s.growing : nil
+            s.growing.isShared() || s.growing.appendWouldReallocate(rows: batch.rowCount) ? s.growing : nil
         }) else { return nil }
         FaultInjector.shared.stall(.append, path: directory + "/")
         growing.detach()
-        for row in rows { growing.append(row) }
+        growing.append(batch)
         return growing
     }
 

@@ -223,22 +223,30 @@ final class CollectionEngine: Sendable {
     /// (rows of the schema's shape, no key inserted twice): whatever a checksum-valid record
     /// holds, the outcome is the applied state or `.corruption` naming `path`.
     static func replay(_ operations: [WALOperation], into s: inout State, schema: CollectionSchema, path: String) throws {
-        let pkName = schema.primaryField.name
+        /// Applies an insert whose keys must be new (a key inserted twice is damage).
+        func replayInsert(_ batch: StoredBatch) throws {
+            let keys = batch.keys(schema.primaryField)
+            var seen = Set<PrimaryKey>(minimumCapacity: keys.count)
+            for key in keys {
+                guard s.pkIndex[key] == nil, seen.insert(key).inserted else {
+                    throw QuiverError.corruption("WAL '\(path)' inserts primary key \(key) twice")
+                }
+            }
+            try s.apply(batch, keys: keys, replacing: false)
+        }
         for op in operations where op.sequence > s.lastSequence {
             do {
                 switch op {
                 case .insert(_, let rows):
-                    let rows = try rows.map { try RowPreparer.checkStored($0, schema: schema) }
-                    var seen = Set<PrimaryKey>(minimumCapacity: rows.count)
-                    for row in rows {
-                        let key = try PrimaryKey.from(row[pkName] ?? .null, field: schema.primaryField)
-                        guard s.pkIndex[key] == nil, seen.insert(key).inserted else {
-                            throw QuiverError.corruption("WAL '\(path)' inserts primary key \(key) twice")
-                        }
-                    }
-                    try s.apply(rows: rows, replacing: false, schema: schema)
+                    try replayInsert(StoredBatch(storedRows: rows.map { try RowPreparer.checkStored($0, schema: schema) }, schema: schema))
+                case .insertColumns(_, let batch):
+                    try replayInsert(try batch.checked(schema: schema))
                 case .upsert(_, let rows):
-                    try s.apply(rows: rows.map { try RowPreparer.checkStored($0, schema: schema) }, replacing: true, schema: schema)
+                    let batch = StoredBatch(storedRows: try rows.map { try RowPreparer.checkStored($0, schema: schema) }, schema: schema)
+                    try s.apply(batch, keys: batch.keys(schema.primaryField), replacing: true)
+                case .upsertColumns(_, let batch):
+                    let batch = try batch.checked(schema: schema)
+                    try s.apply(batch, keys: batch.keys(schema.primaryField), replacing: true)
                 case .delete(_, let keys):
                     _ = s.applyDelete(keys)
                 }
@@ -340,19 +348,17 @@ final class CollectionEngine: Sendable {
 // MARK: - State transitions shared by writes and WAL replay
 
 extension CollectionEngine.State {
-    /// Applies validated stored rows; with `replacing`, a row whose key is live replaces it.
-    /// `appended`, when given, is `growing` with `rows` already appended (made outside the lock
-    /// by `CollectionEngine.appendOutsideLock`).
-    mutating func apply(rows: [Row], replacing: Bool, schema: CollectionSchema, appended: GrowingSegment? = nil) throws {
-        let pkField = schema.primaryField
-        let keys = try rows.map { try PrimaryKey.from($0[pkField.name] ?? .null, field: pkField) }
-        let next = try Self.nextAutoID(after: keys, current: manifest.nextAutoID, field: pkField)
+    /// Applies validated rows with primary keys `keys`; with `replacing`, a row whose key is
+    /// live replaces it. `appended`, when given, is `growing` with `batch` already appended (made
+    /// outside the lock by `CollectionEngine.appendOutsideLock`).
+    mutating func apply(_ batch: StoredBatch, keys: [PrimaryKey], replacing: Bool, appended: GrowingSegment? = nil) throws {
+        let next = try Self.nextAutoID(after: keys, current: manifest.nextAutoID, field: growing.schema.primaryField)
         let base = growing.rowCount
         if let appended {
-            precondition(appended.rowCount == base + rows.count, "appended segment out of step")
+            precondition(appended.rowCount == base + batch.rowCount, "appended segment out of step")
             growing = appended
         } else {
-            for row in rows { growing.append(row) }
+            growing.append(batch)
         }
         for (i, key) in keys.enumerated() {
             if replacing { _ = applyDelete([key]) }

@@ -9,37 +9,67 @@ enum RowPreparer {
         var stored = Row(minimumCapacity: schema.fields.count + 1)
         var meta = [String: Value]()
         for (key, value) in row {
-            if let field = schema.field(named: key) {
-                if field.isPrimaryKey && generatesKeys {
-                    throw QuiverError.invalidArgument(
-                        "row \(index): primary key '\(key)' is generated (auto_id); leave it out of inserted rows")
-                }
-                stored[key] = try FieldValidator.coerce(value.isNull ? (field.defaultValue ?? .null) : value, to: field, row: index)
-            } else if key == dynamicFieldName {
-                throw QuiverError.invalidArgument("row \(index): '\(dynamicFieldName)' is reserved for dynamic fields")
-            } else if schema.enableDynamicField {
-                if case .bytes = value { throw QuiverError.invalidArgument("row \(index): dynamic field '\(key)' cannot hold bytes") }
-                if case .double(let d) = value, !d.isFinite {
-                    throw QuiverError.invalidArgument("row \(index): dynamic field '\(key)' must be a finite number")
-                }
-                meta[key] = FieldValidator.normalizeJSON(value)
+            if let field = try declaredField(key, schema: schema, generatesKeys: generatesKeys, row: index) {
+                stored[key] = try storedValue(value, field: field, row: index)
             } else {
-                throw QuiverError.invalidArgument(
-                    "row \(index): unknown field '\(key)'; the collection has no such field and dynamic fields are off")
+                meta[key] = try dynamicValue(value, key: key, row: index)
             }
         }
         for field in schema.fields where stored[field.name] == nil {
             if field.isPrimaryKey && generatesKeys { continue }
-            if let defaultValue = field.defaultValue {
-                stored[field.name] = try FieldValidator.coerce(defaultValue, to: field, row: index)
-            } else if field.nullable {
-                stored[field.name] = .null
-            } else {
-                throw QuiverError.invalidArgument("row \(index): missing field '\(field.name)' (\(field.dataType.name), not nullable)")
-            }
+            stored[field.name] = try absentValue(field, row: index)
         }
         if schema.enableDynamicField { stored[dynamicFieldName] = .object(meta) }
         return stored
+    }
+
+    // The checks of one key or value, shared by rows and columns (`ColumnPreparer`).
+
+    /// The schema field a row key or column name names; `nil` for a dynamic field.
+    ///
+    /// - Throws: `.invalidArgument` for a generated primary key, `$meta`, or an unknown name
+    ///   when dynamic fields are off.
+    static func declaredField(_ key: String, schema: CollectionSchema, generatesKeys: Bool, row index: Int) throws -> FieldSchema? {
+        if let field = schema.field(named: key) {
+            if field.isPrimaryKey && generatesKeys {
+                throw QuiverError.invalidArgument(
+                    "row \(index): primary key '\(key)' is generated (auto_id); leave it out of inserted rows")
+            }
+            return field
+        } else if key == dynamicFieldName {
+            throw QuiverError.invalidArgument("row \(index): '\(dynamicFieldName)' is reserved for dynamic fields")
+        } else if schema.enableDynamicField {
+            return nil
+        } else {
+            throw QuiverError.invalidArgument(
+                "row \(index): unknown field '\(key)'; the collection has no such field and dynamic fields are off")
+        }
+    }
+
+    /// The stored form of a given value of `field` (a null takes the field's default, if any).
+    static func storedValue(_ value: Value, field: FieldSchema, row index: Int) throws -> Value {
+        try FieldValidator.coerce(value.isNull ? (field.defaultValue ?? .null) : value, to: field, row: index)
+    }
+
+    /// The stored form of a dynamic field's value.
+    static func dynamicValue(_ value: Value, key: String, row index: Int) throws -> Value {
+        if case .bytes = value { throw QuiverError.invalidArgument("row \(index): dynamic field '\(key)' cannot hold bytes") }
+        if case .double(let d) = value, !d.isFinite {
+            throw QuiverError.invalidArgument("row \(index): dynamic field '\(key)' must be a finite number")
+        }
+        return FieldValidator.normalizeJSON(value)
+    }
+
+    /// The stored value of `field` in a row that leaves it out: its default, or null.
+    ///
+    /// - Throws: `.invalidArgument` when the field has no default and is not nullable.
+    static func absentValue(_ field: FieldSchema, row index: Int) throws -> Value {
+        if let defaultValue = field.defaultValue {
+            return try FieldValidator.coerce(defaultValue, to: field, row: index)
+        } else if field.nullable {
+            return .null
+        }
+        throw QuiverError.invalidArgument("row \(index): missing field '\(field.name)' (\(field.dataType.name), not nullable)")
     }
 }
 

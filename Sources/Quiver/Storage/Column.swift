@@ -3,8 +3,8 @@
 /// Integer types are widened to `Int64`; float fields are `Float`; JSON, array and the dynamic
 /// `$meta` column hold `Value`s. Null rows are marked in ``nulls`` and hold a zero value in
 /// typed storage (or `.null` in `.value` storage).
-struct Column: Sendable {
-    enum Storage: Sendable {
+struct Column: Sendable, Equatable {
+    enum Storage: Sendable, Equatable {
         case bool([Bool])
         case int([Int64])
         case float([Float])
@@ -99,6 +99,35 @@ struct Column: Sendable {
             storage = .string([]); a.append(value.stringValue ?? ""); storage = .string(a)
         case .value(var a):
             storage = .value([]); a.append(value); storage = .value(a)
+        }
+    }
+
+    /// Appends the rows of `other`, a column of the same field (so of the same storage kind).
+    mutating func append(contentsOf other: Column) {
+        let row = count
+        if other.nulls != nil || nulls != nil {
+            var b = nulls ?? Bitset(count: row)
+            for i in 0..<other.count { b.append(other.nulls?[i] ?? false) }
+            nulls = b
+        }
+        // Swap the array out of the enum so the append is in place, not a copy.
+        func incoming<T>(_ extract: (Storage) -> [T]?) -> [T] {
+            guard let b = extract(other.storage) else { preconditionFailure("columns of one field with different storage") }
+            return b
+        }
+        switch storage {
+        case .bool(var a):
+            storage = .bool([]); a.append(contentsOf: incoming { if case .bool(let b) = $0 { b } else { nil } }); storage = .bool(a)
+        case .int(var a):
+            storage = .int([]); a.append(contentsOf: incoming { if case .int(let b) = $0 { b } else { nil } }); storage = .int(a)
+        case .float(var a):
+            storage = .float([]); a.append(contentsOf: incoming { if case .float(let b) = $0 { b } else { nil } }); storage = .float(a)
+        case .double(var a):
+            storage = .double([]); a.append(contentsOf: incoming { if case .double(let b) = $0 { b } else { nil } }); storage = .double(a)
+        case .string(var a):
+            storage = .string([]); a.append(contentsOf: incoming { if case .string(let b) = $0 { b } else { nil } }); storage = .string(a)
+        case .value(var a):
+            storage = .value([]); a.append(contentsOf: incoming { if case .value(let b) = $0 { b } else { nil } }); storage = .value(a)
         }
     }
 

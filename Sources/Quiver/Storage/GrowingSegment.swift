@@ -73,52 +73,48 @@ struct GrowingSegment: SegmentColumns {
     /// first append, as for any shared array).
     mutating func detach() { owner = Owner() }
 
-    /// Appends a stored row (every schema field present, `$meta` holding dynamic fields).
-    mutating func append(_ row: Row) {
+    /// Appends one stored row (every schema field present, `$meta` holding dynamic fields).
+    mutating func append(_ row: Row) { append(StoredBatch(storedRows: [row], schema: schema)) }
+
+    /// Appends validated rows (every schema field present, `$meta` holding dynamic fields).
+    mutating func append(_ batch: StoredBatch) {
+        let n = batch.rowCount
         for field in schema.fields {
-            let value = row[field.name] ?? .null
-            if field.dataType.isVector {
-                switch (field.dataType, value) {
-                case (.floatVector, .vector(let v)):
-                    vectors[field.name]!.append(contentsOf: v)
-                    norms[field.name]!.append(v.withUnsafeBufferPointer { Kernels.norm($0.baseAddress!, v.count) })
-                case (.float16Vector, .vector(let v)), (.bfloat16Vector, .vector(let v)):
-                    let format: Kernels.HalfFormat = field.dataType == .float16Vector(dimension: v.count) ? .float16 : .bfloat16
-                    halfVectors[field.name]!.append(contentsOf: HalfConversion.narrow(v, format))
-                    norms[field.name]!.append(v.withUnsafeBufferPointer { Kernels.norm($0.baseAddress!, v.count) })
-                case (.binaryVector, .bytes(let b)):
-                    binaryVectors[field.name]!.append(contentsOf: b)
-                default: preconditionFailure("unvalidated row")
+            let name = field.name
+            guard field.dataType.isVector else {
+                columns[name]!.append(contentsOf: batch.columns[name]!)
+                continue
+            }
+            let d = field.dataType.dimension!
+            switch batch.vectors[name]! {
+            case .float(let a):
+                vectors[name]!.append(contentsOf: a)
+                a.withUnsafeBufferPointer { p in
+                    norms[name]!.append(contentsOf: (0..<n).lazy.map { Kernels.norm(p.baseAddress! + $0 * d, d) })
                 }
-                byteEstimate += field.dataType.vectorRowBytes + 4
-            } else {
-                columns[field.name]!.append(value)
-                byteEstimate += Self.estimate(value)
+            case .half(let a):
+                halfVectors[name]!.append(contentsOf: a)
+                // The norm of the rounded vector, as the half components read back.
+                let format = VectorStorage.halfFormat(field.dataType)
+                var row = [Float](repeating: 0, count: d)
+                a.withUnsafeBufferPointer { p in
+                    for i in 0..<n {
+                        Kernels.widen(p.baseAddress! + i * d, count: d, format, into: &row)
+                        norms[name]!.append(Kernels.norm(row, d))
+                    }
+                }
+            case .binary(let a):
+                binaryVectors[name]!.append(contentsOf: a)
             }
         }
-        if schema.enableDynamicField {
-            let meta = row[dynamicFieldName] ?? .object([:])
-            columns[dynamicFieldName]!.append(meta)
-            byteEstimate += Self.estimate(meta)
-        }
-        deleted.append(false)
-        rowCount += 1
+        if schema.enableDynamicField { columns[dynamicFieldName]!.append(contentsOf: batch.columns[dynamicFieldName]!) }
+        for _ in 0..<n { deleted.append(false) }
+        rowCount += n
+        byteEstimate += batch.byteEstimate
     }
 
     mutating func markDeleted(_ row: Int) {
         deleted[row] = true
-    }
-
-    private static func estimate(_ value: Value) -> Int {
-        switch value {
-        case .null, .bool: 1
-        case .int, .double: 8
-        case .string(let s): s.utf8.count + 16
-        case .vector(let v): v.count * 4
-        case .bytes(let b): b.count
-        case .array(let a): a.reduce(16) { $0 + estimate($1) }
-        case .object(let o): o.reduce(16) { $0 + $1.key.utf8.count + estimate($1.value) }
-        }
     }
 
     /// The stored vector of `row` in `field`.

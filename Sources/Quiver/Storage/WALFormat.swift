@@ -23,6 +23,10 @@ enum WALFormat {
         case upsert = 2
         /// body := keyCount varint | key*   (key := encoded `Value`, `.int` or `.string`)
         case delete = 3
+        /// body := the stored rows column by column (`StoredBatch.encode`); what inserts write.
+        case insertColumns = 4
+        /// Same body as insertColumns; each row replaces the live row with its primary key.
+        case upsertColumns = 5
     }
 
     static func header() -> [UInt8] {
@@ -50,13 +54,17 @@ enum WALFormat {
 
 /// One decoded WAL operation.
 enum WALOperation: Sendable, Equatable {
+    /// Rows as objects: written before columnar records existed (still replayed).
     case insert(sequence: UInt64, rows: [Row])
+    /// Rows as objects: written before columnar records existed (still replayed).
     case upsert(sequence: UInt64, rows: [Row])
     case delete(sequence: UInt64, keys: [PrimaryKey])
+    case insertColumns(sequence: UInt64, batch: StoredBatch)
+    case upsertColumns(sequence: UInt64, batch: StoredBatch)
 
     var sequence: UInt64 {
         switch self {
-        case .insert(let s, _), .upsert(let s, _), .delete(let s, _): s
+        case .insert(let s, _), .upsert(let s, _), .delete(let s, _), .insertColumns(let s, _), .upsertColumns(let s, _): s
         }
     }
 
@@ -65,6 +73,10 @@ enum WALOperation: Sendable, Equatable {
         w.writeInteger(sequence)
         let type: WALFormat.RecordType
         switch self {
+        case .insertColumns(_, let batch), .upsertColumns(_, let batch):
+            if case .insertColumns = self { type = .insertColumns } else { type = .upsertColumns }
+            w.bytes.reserveCapacity(batch.byteEstimate + 1024)
+            batch.encode(into: &w)
         case .insert(_, let rows), .upsert(_, let rows):
             if case .insert = self { type = .insert } else { type = .upsert }
             w.writeVarint(UInt64(rows.count))
@@ -80,8 +92,14 @@ enum WALOperation: Sendable, Equatable {
     static func decode(type: WALFormat.RecordType, payload: UnsafeRawBufferPointer, context: String) throws -> WALOperation {
         var r = ByteReader(payload, context: context)
         let sequence: UInt64 = try r.readInteger()
+        if type == .insertColumns || type == .upsertColumns {
+            let batch = try StoredBatch.decode(&r)
+            guard r.isAtEnd else { throw r.corruption("trailing bytes in record") }
+            return type == .insertColumns ? .insertColumns(sequence: sequence, batch: batch) : .upsertColumns(sequence: sequence, batch: batch)
+        }
         let count = try r.readCount(limit: r.remaining)
         switch type {
+        case .insertColumns, .upsertColumns: preconditionFailure("decoded above")
         case .insert, .upsert:
             var rows = [Row]()
             rows.reserveCapacity(count)

@@ -83,7 +83,7 @@ struct WALReader {
         var o = offset + 1
         while o + WALFormat.recordHeaderSize + 8 <= buffer.count {
             let type = buffer[o + 8]
-            if type >= 1 && type <= 3, case .valid = check(buffer, at: o) { return true }
+            if WALFormat.RecordType(rawValue: type) != nil, case .valid = check(buffer, at: o) { return true }
             o += 1
         }
         return false
