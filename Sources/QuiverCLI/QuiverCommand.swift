@@ -28,7 +28,7 @@ struct QuiverCommand: AsyncParsableCommand {
         subcommands: [
             Create.self, Insert.self, Upsert.self, Delete.self, Get.self, Query.self, Search.self,
             Flush.self, Compact.self, List.self, Describe.self, Stats.self, Alias.self, Demo.self,
-            EmbedCommand.self, ModelCommand.self, Ingest.self, Retrieve.self, Ask.self, Serve.self,
+            EmbedCommand.self, ModelCommand.self, Ingest.self, Retrieve.self, Ask.self, Serve.self, Export.self, Import.self,
         ]
     )
 }
