@@ -23,6 +23,7 @@ package struct MilvusError: Error, Sendable, Equatable {
 
     // Milvus's codes used here.
     package static let collectionNotFoundCode: Int32 = 100
+    package static let partitionNotFoundCode: Int32 = 200
     package static let indexNotFoundCode: Int32 = 700
     package static let databaseNotFoundCode: Int32 = 800
     package static let parameterInvalidCode: Int32 = 1100
@@ -36,6 +37,10 @@ package struct MilvusError: Error, Sendable, Equatable {
     package static func collectionNotFound(_ name: String) -> MilvusError {
         MilvusError(code: collectionNotFoundCode, legacy: .collectionNotExists,
                     reason: "collection not found[database=\(Self.defaultDatabaseName)][collection=\(name)]")
+    }
+
+    package static func partitionNotFound(_ name: String) -> MilvusError {
+        MilvusError(code: partitionNotFoundCode, legacy: .unexpectedError, reason: "partition not found[partition=\(name)]")
     }
 
     package static func indexNotFound(_ collection: String, detail: String) -> MilvusError {
@@ -62,7 +67,7 @@ package struct MilvusError: Error, Sendable, Equatable {
 
     /// Maps any error thrown while serving a call. `QuiverError` codes map to Milvus's: bad input
     /// (`.invalidArgument`, `.dimensionMismatch`, `.filterSyntax`, `.alreadyExists`) is "invalid
-    /// parameter" (1100, IllegalArgument), a missing collection is 100, a missing alias 1600, a
+    /// parameter" (1100, IllegalArgument), a missing collection is 100, a missing partition 200, a missing alias 1600, a
     /// missing index 700, an unsupported option 3000, and failures of the server itself (`.io`, `.corruption`, ...)
     /// are "unexpected" (65535, UnexpectedError) with Quiver's message as the reason.
     ///
@@ -87,6 +92,8 @@ package struct MilvusError: Error, Sendable, Equatable {
                 self = .collectionNotFound(name)
             } else if let alias = Self.name(inNotFound: error.message, prefix: "alias '") {
                 self = .aliasNotFound(alias)
+            } else if let partition = Self.name(inNotFound: error.message, prefix: "partition '") {
+                self = .partitionNotFound(partition)
             } else if let collection {
                 self = .indexNotFound(collection, detail: error.message)
             } else {

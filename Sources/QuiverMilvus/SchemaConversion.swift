@@ -13,7 +13,9 @@ package enum SchemaConversion {
     ///   int8 vectors, geometry, text, timestamps), a missing or malformed `dim`, `max_length` or
     ///   `max_capacity`, a function (BM25 and other functions run in Milvus, not here), or
     ///   whatever `CollectionSchema` rejects.
-    package static func schema(from wire: Milvus_Proto_Schema_CollectionSchema) throws -> CollectionSchema {
+    /// - Parameter numPartitions: the request's or description's `num_partitions`, used with a
+    ///   partition key field (0, as pymilvus sends by default: Milvus's 16).
+    package static func schema(from wire: Milvus_Proto_Schema_CollectionSchema, numPartitions: Int64 = 0) throws -> CollectionSchema {
         guard wire.functions.isEmpty else {
             throw MilvusError.unsupported("schema functions (\(wire.functions.map(\.name).joined(separator: ", "))) are not supported by Quiver")
         }
@@ -25,13 +27,19 @@ package enum SchemaConversion {
             let type = try dataType(of: f)
             var field = FieldSchema(
                 name: f.name, dataType: type, isPrimaryKey: f.isPrimaryKey,
-                autoID: f.isPrimaryKey && (f.autoID || wire.autoID), nullable: f.nullable, description: f.description_p)
+                autoID: f.isPrimaryKey && (f.autoID || wire.autoID), nullable: f.nullable, description: f.description_p,
+                isPartitionKey: f.isPartitionKey)
             if f.hasDefaultValue {
                 field.defaultValue = try defaultValue(f.defaultValue, field: f.name)
             }
             fields.append(field)
         }
-        return try CollectionSchema(fields: fields, enableDynamicField: wire.enableDynamicField, description: wire.description_p)
+        guard numPartitions >= 0, numPartitions <= Int64(CollectionSchema.maxPartitionKeyPartitions) else {
+            throw MilvusError.invalid("num_partitions must be in 1...\(CollectionSchema.maxPartitionKeyPartitions), got \(numPartitions)")
+        }
+        return try CollectionSchema(
+            fields: fields, enableDynamicField: wire.enableDynamicField, description: wire.description_p,
+            numPartitions: numPartitions == 0 ? 16 : Int(numPartitions))
     }
 
     /// The wire schema of a Quiver collection; field ids are 100, 101, … in schema order, as Milvus numbers them.
@@ -47,6 +55,7 @@ package enum SchemaConversion {
             f.name = field.name
             f.description_p = field.description
             f.isPrimaryKey = field.isPrimaryKey
+            f.isPartitionKey = field.isPartitionKey
             f.autoID = field.autoID
             f.nullable = field.nullable
             f.dataType = wireType(field.dataType)

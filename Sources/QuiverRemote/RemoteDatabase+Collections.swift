@@ -22,6 +22,7 @@ extension RemoteDatabase {
         request.collectionName = name
         request.schema = try SchemaConversion.wireSchema(name: name, schema: schema).serializedData()
         request.shardsNum = 1
+        if schema.partitionKeyField != nil { request.numPartitions = Int64(schema.numPartitions) }
         request.consistencyLevel = .strong
         // Repeatable: Milvus answers a create with the same schema with success.
         _ = try await call("CreateCollection", idempotent: true) { [request] service, metadata, options in
@@ -222,7 +223,10 @@ extension RemoteDatabase {
             throw error
         }
         let schema: CollectionSchema
-        do { schema = try SchemaConversion.schema(from: response.schema) } catch let error as MilvusError {
+        do {
+            let keyed = response.schema.fields.contains(where: \.isPartitionKey)
+            schema = try SchemaConversion.schema(from: response.schema, numPartitions: keyed ? response.numPartitions : 0)
+        } catch let error as MilvusError {
             throw QuiverError(.unsupported, "collection '\(name)' has a schema Quiver cannot represent: \(error.reason)", cause: error)
         }
         connection.schemas.withLock { $0[name] = schema }

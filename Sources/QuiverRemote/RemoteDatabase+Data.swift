@@ -17,8 +17,8 @@ extension RemoteDatabase {
     ///   anything is sent); `.alreadyExists` when the server rejects an existing key (`quiver
     ///   serve` does; Milvus does not deduplicate keys); `.resourceExhausted` for one row over
     ///   the message limit.
-    public func insert(_ collection: String, rows: [Row]) async throws -> InsertResult {
-        let ids = try await write(collection, rows: rows, upsert: false)
+    public func insert(_ collection: String, rows: [Row], partition: String?) async throws -> InsertResult {
+        let ids = try await write(collection, rows: rows, upsert: false, partition: partition)
         return InsertResult(insertCount: ids.count, ids: ids)
     }
 
@@ -29,27 +29,27 @@ extension RemoteDatabase {
     /// cannot be undone without the rows it replaced); the error says how many.
     ///
     /// - Throws: `.dimensionMismatch`, `.invalidArgument` before anything is sent.
-    public func upsert(_ collection: String, rows: [Row]) async throws -> UpsertResult {
-        let ids = try await write(collection, rows: rows, upsert: true)
+    public func upsert(_ collection: String, rows: [Row], partition: String?) async throws -> UpsertResult {
+        let ids = try await write(collection, rows: rows, upsert: true, partition: partition)
         return UpsertResult(upsertCount: ids.count, ids: ids)
     }
 
     /// Inserts rows given column by column: the rows of `columns` (``ColumnBatch/rows()``),
-    /// inserted as ``insert(_:rows:)`` inserts rows.
+    /// inserted as `insert(_:rows:partition:)` inserts rows.
     ///
-    /// - Throws: as ``insert(_:rows:)``, and `.invalidArgument` for columns of different lengths.
+    /// - Throws: as `insert(_:rows:partition:)`, and `.invalidArgument` for columns of different lengths.
     public func insert(_ collection: String, columns: ColumnBatch) async throws -> InsertResult {
         try await insert(collection, rows: try columns.rows())
     }
 
-    /// Upserts rows given column by column: the rows of `columns`, upserted as ``upsert(_:rows:)``.
+    /// Upserts rows given column by column: the rows of `columns`, upserted as `upsert(_:rows:partition:)`.
     ///
-    /// - Throws: as ``upsert(_:rows:)``, and `.invalidArgument` for columns of different lengths.
+    /// - Throws: as `upsert(_:rows:partition:)`, and `.invalidArgument` for columns of different lengths.
     public func upsert(_ collection: String, columns: ColumnBatch) async throws -> UpsertResult {
         try await upsert(collection, rows: try columns.rows())
     }
 
-    private func write(_ collection: String, rows: [Row], upsert: Bool) async throws -> [Value] {
+    private func write(_ collection: String, rows: [Row], upsert: Bool, partition: String?) async throws -> [Value] {
         let schema = try await schema(of: collection)
         let stored = try schema.validatedRows(rows, upsert: upsert)
         guard !stored.isEmpty else { return [] }
@@ -64,6 +64,7 @@ extension RemoteDatabase {
                     var request = Milvus_Proto_Milvus_UpsertRequest()
                     request.dbName = databaseName
                     request.collectionName = collection
+                    request.partitionName = partition ?? ""
                     request.fieldsData = columns
                     request.numRows = UInt32(range.count)
                     response = try await call("Upsert", idempotent: true) { [request] service, metadata, options in
@@ -73,6 +74,7 @@ extension RemoteDatabase {
                     var request = Milvus_Proto_Milvus_InsertRequest()
                     request.dbName = databaseName
                     request.collectionName = collection
+                    request.partitionName = partition ?? ""
                     request.fieldsData = columns
                     request.numRows = UInt32(range.count)
                     response = try await call("Insert", idempotent: false) { [request] service, metadata, options in
@@ -166,10 +168,17 @@ extension RemoteDatabase {
         message.expr = try Self.expression(ids: request.ids, filter: request.filter, schema: schema)
         message.exprTemplateValues = try FieldConversion.templateValues(request.filterParams)
         message.consistencyLevel = .strong
-        let response = try await call("Delete", idempotent: false) { [message] service, metadata, options in
-            try await service.delete(message, metadata: metadata, options: options)
+        // Milvus's `Delete` names one partition (none: all): one request per partition, whose
+        // rows are disjoint, so the counts add up.
+        var count = 0
+        for partition in request.partitions.isEmpty ? [""] : Array(Set(request.partitions)).sorted() {
+            message.partitionName = partition
+            let response = try await call("Delete", idempotent: false) { [message] service, metadata, options in
+                try await service.delete(message, metadata: metadata, options: options)
+            }
+            count += Int(response.deleteCnt)
         }
-        return DeleteResult(deleteCount: Int(response.deleteCnt))
+        return DeleteResult(deleteCount: count)
     }
 
     /// Reads rows (`Query` with `Strong` consistency, `limit` and `offset` in `query_params` as
@@ -202,6 +211,7 @@ extension RemoteDatabase {
         message.expr = try Self.expression(ids: request.ids, filter: request.filter, schema: schema)
         message.exprTemplateValues = try FieldConversion.templateValues(request.filterParams)
         message.outputFields = outputs
+        message.partitionNames = request.partitions
         message.consistencyLevel = .strong
         message.useDefaultConsistency = false
         if request.ids == nil && !isCount {

@@ -32,6 +32,7 @@ extension RemoteDatabase {
         message.dslType = .boolExprV1
         message.exprTemplateValues = try FieldConversion.templateValues(request.filterParams)
         message.outputFields = request.outputFields ?? []
+        message.partitionNames = request.partitions
         message.consistencyLevel = .strong
         message.useDefaultConsistency = false
         switch request.queries {

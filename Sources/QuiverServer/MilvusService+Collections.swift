@@ -24,7 +24,7 @@ extension MilvusService {
             do { wire = try Milvus_Proto_Schema_CollectionSchema(serializedBytes: request.schema) } catch {
                 throw MilvusError.invalid("the collection schema does not decode: \(error)")
             }
-            let schema = try SchemaConversion.schema(from: wire)
+            let schema = try SchemaConversion.schema(from: wire, numPartitions: request.numPartitions)
             let name = request.collectionName
             // Milvus accepts a repeated create with the same schema and refuses a different one.
             // (An alias's name is taken too: `createCollection` refuses it below.)
@@ -70,7 +70,8 @@ extension MilvusService {
             response.collectionName = name
             response.dbName = Self.databaseName
             response.shardsNum = 1
-            response.numPartitions = 1
+            // With a partition key, Milvus's `num_partitions` is the key's partition count.
+            response.numPartitions = description.schema.partitionKeyField != nil ? Int64(description.schema.numPartitions) : 1
             response.aliases = description.aliases
             response.consistencyLevel = .strong  // every read sees every acknowledged write
             response.virtualChannelNames = ["\(name)-v0"]

@@ -11,19 +11,24 @@ extension MilvusService {
     static let maxRowsPerRequest = 10_000_000
 
     func insert(request: Milvus_Proto_Milvus_InsertRequest, context: ServerContext) async throws -> Milvus_Proto_Milvus_MutationResult {
-        await write(request.collectionName, database: request.dbName, columns: request.fieldsData, numRows: request.numRows, upsert: false)
+        await write(
+            request.collectionName, database: request.dbName, partition: request.partitionName, columns: request.fieldsData,
+            numRows: request.numRows, upsert: false)
     }
 
     func upsert(request: Milvus_Proto_Milvus_UpsertRequest, context: ServerContext) async throws -> Milvus_Proto_Milvus_MutationResult {
         guard !request.partialUpdate else {
             return .failure(MilvusError.unsupported("partial update: send whole rows"))
         }
-        return await write(request.collectionName, database: request.dbName, columns: request.fieldsData, numRows: request.numRows, upsert: true)
+        return await write(
+            request.collectionName, database: request.dbName, partition: request.partitionName, columns: request.fieldsData,
+            numRows: request.numRows, upsert: true)
     }
 
-    /// Insert or upsert: the columns become rows, written in one atomic call.
+    /// Insert or upsert: the columns become rows, written in one atomic call into `partition`
+    /// (empty: `_default`, or the partitions of the rows' partition key).
     private func write(
-        _ name: String, database db: String, columns: [FieldConversion.Column], numRows: UInt32, upsert: Bool
+        _ name: String, database db: String, partition: String, columns: [FieldConversion.Column], numRows: UInt32, upsert: Bool
     ) async -> Milvus_Proto_Milvus_MutationResult {
         await answer { [database] in
             let schema = try schema(of: name, database: db)
@@ -31,10 +36,10 @@ extension MilvusService {
             var response = Milvus_Proto_Milvus_MutationResult()
             let ids: [Value]
             if upsert {
-                ids = try database.upsert(name, rows: rows).ids
+                ids = try database.upsert(name, rows: rows, partition: partition.isEmpty ? nil : partition).ids
                 response.upsertCnt = Int64(ids.count)
             } else {
-                ids = try database.insert(name, rows: rows).ids
+                ids = try database.insert(name, rows: rows, partition: partition.isEmpty ? nil : partition).ids
                 response.insertCnt = Int64(ids.count)
             }
             response.ids = FieldConversion.ids(ids, schema: schema)
@@ -58,7 +63,8 @@ extension MilvusService {
                 throw MilvusError.invalid("delete needs a filter expression; an empty one would delete every row")
             }
             let params = try FieldConversion.templateValues(request.exprTemplateValues)
-            let result = try database.delete(request.collectionName, filter: request.expr, filterParams: params)
+            let partitions = request.partitionName.isEmpty ? [] : [request.partitionName]
+            let result = try database.delete(request.collectionName, filter: request.expr, filterParams: params, partitions: partitions)
             var response = Milvus_Proto_Milvus_MutationResult()
             response.deleteCnt = Int64(result.deleteCount)
             response.timestamp = nextTimestamp()
@@ -80,7 +86,8 @@ extension MilvusService {
             let outputNames = request.outputFields.flatMap(Self.splitNames)
             if outputNames.contains(where: { $0.lowercased() == "count(*)" }) {
                 guard outputNames.count == 1 else { throw MilvusError.invalid("count(*) cannot be combined with other output fields") }
-                let rows = try database.query(name, filter: request.expr, filterParams: filterParams, outputFields: ["count(*)"])
+                let rows = try database.query(
+                    name, filter: request.expr, filterParams: filterParams, outputFields: ["count(*)"], partitions: request.partitionNames)
                 var column = FieldConversion.Column()
                 column.type = .int64
                 column.fieldName = "count(*)"
@@ -93,6 +100,9 @@ extension MilvusService {
             }
             let rows: [Row]
             if params["iterator"]?.lowercased() == "true" {
+                guard request.partitionNames.isEmpty else {
+                    throw MilvusError.unsupported("query iterators over partitions: iterate the whole collection with a filter")
+                }
                 // pymilvus's query_iterator pages with `pk > last` filters and expects each page to
                 // be the smallest keys that match, in key order: the first batch of a query iterator.
                 let wanted = min(maxTopK, (limit ?? maxTopK) + offset)
@@ -103,7 +113,7 @@ extension MilvusService {
             } else {
                 rows = try database.query(
                     name, filter: request.expr, filterParams: filterParams, limit: limit, offset: offset,
-                    outputFields: outputNames)
+                    outputFields: outputNames, partitions: request.partitionNames)
             }
             let projection = FieldConversion.Projection(outputNames, schema: schema, includePrimaryKey: true)
             response.fieldsData = FieldConversion.columns(of: rows, projection: projection, schema: schema)

@@ -84,12 +84,12 @@ extension MilvusService {
                     hits = try database.search(
                         name, vectors: vectors, limit: parameters.limit, offset: parameters.offset, filter: request.dsl,
                         filterParams: filterParams, outputFields: engineFields, annsField: parameters.annsField,
-                        metric: parameters.metric, options: parameters.options)
+                        metric: parameters.metric, options: parameters.options, partitions: request.partitionNames)
                 case .bytes(let vectors):
                     hits = try database.search(
                         name, binaryVectors: vectors, limit: parameters.limit, offset: parameters.offset, filter: request.dsl,
                         filterParams: filterParams, outputFields: engineFields, annsField: parameters.annsField,
-                        metric: parameters.metric, options: parameters.options)
+                        metric: parameters.metric, options: parameters.options, partitions: request.partitionNames)
                 }
             case .ids(let ids)?:
                 let keys: [Value] = switch ids.idField {
@@ -103,7 +103,7 @@ extension MilvusService {
                 hits = try database.search(
                     name, ids: keys, limit: parameters.limit, offset: parameters.offset, filter: request.dsl,
                     filterParams: filterParams, outputFields: engineFields, annsField: parameters.annsField,
-                    metric: parameters.metric, options: parameters.options)
+                    metric: parameters.metric, options: parameters.options, partitions: request.partitionNames)
             case nil:
                 throw MilvusError.invalid("the search request has no query vectors")
             }

@@ -5,7 +5,8 @@ import Testing
 /// Power cuts after every system call of every write path (see ``SimulatedDisk``).
 ///
 /// A workload drives inserts, upserts, deletes, explicit and insert-triggered flushes, index
-/// build and drop, compaction, collection create/rename/drop, alias create/alter/drop and close through the recording
+/// build and drop, compaction, collection create/rename/drop, alias create/alter/drop, partition
+/// create/drop with partition-scoped inserts, and close through the recording
 /// file-system seam once. Then, for every prefix of the recorded calls and both ways a cut can
 /// leave unsynced data, the surviving files are written to a fresh directory and opened. The
 /// database must open, and what it holds must be the state after some prefix of the calls: at
@@ -24,6 +25,13 @@ import Testing
         var indexes: [Int: [String]] = [:]
         /// Alias → the collection (identity) it names.
         var aliases: [String: Int] = [:]
+        /// The partitions of each collection besides `_default`, sorted.
+        var partitions: [Int: [String]] = [:]
+
+        /// The partitions by the names their collections have in this state.
+        var partitionNames: [String: [String]] {
+            Dictionary(uniqueKeysWithValues: names.map { ($0.key, partitions[$0.value] ?? []) })
+        }
 
         /// The aliases by the names their collections have in this state.
         var aliasNames: [String: String] {
@@ -58,6 +66,10 @@ import Testing
         return o
     }
 
+    /// The tag of every row inserted into a partition other than `_default` (`observe` checks
+    /// each partition holds rows of its tag only).
+    static let partitionTags: [String: Int64] = ["p1": 12, "p2": 13]
+
     static func row(_ id: Int64, _ tag: Int64) -> Row {
         ["id": .int(id), "vector": .vector([Float(id), Float(tag)]), "v": .int(tag)]
     }
@@ -69,10 +81,17 @@ import Testing
         func newID() -> Int { ids += 1; return ids }
         var steps = [Step]()
         func db(_ d: Database?) -> Database { d! }
-        func insert(_ kind: String, _ name: String, _ range: Range<Int64>, tag: Int64, upsert: Bool = false, sync: Sync = .none) {
+        func insert(
+            _ kind: String, _ name: String, _ range: Range<Int64>, tag: Int64, upsert: Bool = false, sync: Sync = .none,
+            partition: String? = nil
+        ) {
             steps.append(Step(kind: kind, sync: sync, run: { d in
                 let rows = range.map { row($0, tag) }
-                if upsert { _ = try db(d).upsert(name, rows: rows) } else { _ = try db(d).insert(name, rows: rows) }
+                if upsert {
+                    _ = try db(d).upsert(name, rows: rows, partition: partition)
+                } else {
+                    _ = try db(d).insert(name, rows: rows, partition: partition)
+                }
             }, model: { s in
                 let c = s.names[name]!
                 for id in range { s.rows[c, default: [:]][id] = tag }
@@ -100,6 +119,24 @@ import Testing
                 default: try db(d).dropAlias(alias)
                 }
             }, model: { s in s.aliases[alias] = collection.map { s.names[$0]! } }))
+        }
+        func partition(_ kind: String, _ name: String, _ partition: String) {
+            // A drop is a flush of the collection (its manifest also leaves the partition out).
+            steps.append(Step(kind: kind + " partition", sync: kind == "drop" ? .collection(name) : .none, run: { d in
+                if kind == "create" {
+                    try db(d).createPartition(name, partition: partition)
+                } else {
+                    try db(d).dropPartition(name, partition: partition)
+                }
+            }, model: { s in
+                let c = s.names[name]!
+                if kind == "create" {
+                    s.partitions[c, default: []] = (s.partitions[c, default: []] + [partition]).sorted()
+                } else {
+                    s.partitions[c]?.removeAll { $0 == partition }
+                    s.rows[c] = s.rows[c]?.filter { $0.value != partitionTags[partition] }
+                }
+            }))
         }
         func groupSync() {
             guard durability == .batched else { return }
@@ -131,6 +168,15 @@ import Testing
             try db(d).waitForIndexBuilds("c")
         }))
         insert("upsert", "c", (21 * n)..<(22 * n), tag: 7, upsert: true)
+        partition("create", "c", "p1")
+        insert("insert p1", "c", (50 * n)..<(53 * n), tag: 12, partition: "p1")
+        steps.append(Step(kind: "flush", sync: .collection("c"), run: { d in try db(d).flush("c") }))
+        insert("insert p1", "c", (53 * n)..<(55 * n), tag: 12, partition: "p1")
+        partition("create", "c", "p2")
+        insert("upsert p2", "c", (60 * n)..<(62 * n), tag: 13, upsert: true, partition: "p2")
+        groupSync()
+        partition("drop", "c", "p1")
+        insert("insert p2", "c", (62 * n)..<(63 * n), tag: 13, partition: "p2")
         steps.append(Step(kind: "index drop", run: { d in try db(d).dropIndex("c", field: "vector") }, model: { s in
             s.indexes[s.names["c"]!] = []
         }))
@@ -173,6 +219,7 @@ import Testing
         var names = try db.listCollections()
         var aliases = [String: String]()
         for alias in try db.listAliases() { aliases[alias] = try db.describeAlias(alias) }
+        var partitions = [String: [String]]()
         // A dropped collection's files, or a create cut before its catalog switch, are gone.
         let directories = try FileSystem.listDirectory(path).filter(FileNames.isCollectionDirectory)
         if directories.count != names.count { names.append("directories \(directories)") }
@@ -186,6 +233,16 @@ import Testing
             }
             rows[name] = r
             indexes[name] = try db.listIndexes(name)
+            partitions[name] = try db.listPartitions(name).filter { $0 != "_default" }.sorted()
+            // Each partition holds rows of its own tag only (reported as a mismatch otherwise).
+            for partition in try db.listPartitions(name) {
+                let scoped = try db.query(name, limit: 16_384, outputFields: ["v"], partitions: [partition])
+                let wrong = scoped.filter { row in
+                    let tag = row["v"]?.intValue ?? -1
+                    return partitionTags[partition].map { $0 != tag } ?? partitionTags.values.contains(tag)
+                }
+                if !wrong.isEmpty { rows[name]![-3] = Int64(wrong.count) }
+            }
             if !r.isEmpty {
                 // The index files and delete files agree with the rows: search returns exactly them.
                 var options = SearchOptions()
@@ -195,10 +252,13 @@ import Testing
                 if found != Set(r.keys) { rows[name]![-1] = Int64(found.count) }  // reported as a mismatch
             }
         }
-        return (names, rows, indexes, aliases)
+        return (names, rows, indexes, aliases, partitions)
     }
 
-    typealias Observed = (names: [String], rows: [String: [Int64: Int64]], indexes: [String: [String]], aliases: [String: String])
+    typealias Observed = (
+        names: [String], rows: [String: [Int64: Int64]], indexes: [String: [String]], aliases: [String: String],
+        partitions: [String: [String]]
+    )
 
     struct Result {
         var cutsByKind = [String: Int]()
@@ -265,12 +325,14 @@ import Testing
         _ observed: Observed,
         models: [State], steps: [Step], completed: Int, begun: Int, durability: Durability
     ) -> String? {
-        // Collections, aliases and indexes are switched atomically and durably before their call returns.
+        // Collections, aliases, partitions and indexes are switched atomically and durably before their call returns.
         let catalogStates = (completed...begun).filter {
             Set(models[$0].names.keys) == Set(observed.names) && models[$0].aliasNames == observed.aliases
+                && models[$0].partitionNames == observed.partitions
         }
         guard !catalogStates.isEmpty else {
-            return "collections \(observed.names.sorted()) and aliases \(observed.aliases) match no state between steps \(completed) and \(begun)"
+            return "collections \(observed.names.sorted()), aliases \(observed.aliases) and partitions \(observed.partitions) "
+                + "match no state between steps \(completed) and \(begun)"
         }
         var why = ""
         for k in catalogStates {

@@ -24,10 +24,11 @@ import Testing
             let vector: Value = type.isBinaryVector
                 ? .bytes((0..<11).map { _ in UInt8.random(in: 0...255, using: &g) })
                 : .vector(randomVector(type.dimension!, using: &g))
-            growing.append(["id": .int(Int64(i)), "v": vector, "tag": i % 5 == 0 ? .null : .string("t\(i % 3)")])
+            growing.append(["id": .int(Int64(i)), "v": vector, "tag": i % 5 == 0 ? .null : .string("t\(i % 3)")], partition: 0)
         }
         for row in stride(from: 3, to: rows, by: 7) { growing.markDeleted(row) }
-        let (content, live) = growing.liveContent()
+        let live = growing.liveRowsByPartition()[0] ?? []
+        let content = growing.content(of: live)
         #expect(live.count == rows - (rows - 3 + 6) / 7)
         let regionBytes = content.vectors["v"]!.region.length
         #expect(regionBytes > 2 * SegmentFormat.vectorChunkBytes)
@@ -75,10 +76,10 @@ import Testing
             var vectors = [[Float]]()
             for i in 0..<rows {
                 vectors.append(randomVector(7, using: &g))
-                growing.append(["id": .int(Int64(s * 100_000 + i)), "v": .vector(vectors[i])])
+                growing.append(["id": .int(Int64(s * 100_000 + i)), "v": .vector(vectors[i])], partition: 0)
             }
             let path = dir.path + "/s\(s).qseg"
-            sources.append(try SealedSegment.write(growing.liveContent().content, id: UInt64(10 + s), path: path, schema: schema, load: true))
+            sources.append(try SealedSegment.write(growing.content(of: growing.liveRowsByPartition()[0] ?? []), id: UInt64(10 + s), path: path, schema: schema, load: true))
             let rowsKept = (0..<rows).filter { $0 % 11 != 4 && ($0 / 1000) % 3 != 1 }
             kept.append(rowsKept)
             expected += rowsKept.map { vectors[$0] }

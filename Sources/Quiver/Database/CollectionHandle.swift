@@ -20,14 +20,18 @@ public struct CollectionHandle: Sendable {
 
     // MARK: Rows
 
-    /// Inserts rows; see ``Database/insert(_:rows:)-9nttc``.
+    /// Inserts rows; see `Database.insert(_:rows:partition:)`.
     ///
-    /// - Throws: as ``Database/insert(_:rows:)-9nttc``; nothing is applied on an error.
-    public func insert(_ rows: [Row]) throws -> InsertResult { try database.insert(name, rows: rows) }
-    /// Inserts rows, replacing live rows with the same primary key; see ``Database/upsert(_:rows:)-ct5x``.
+    /// - Throws: as `Database.insert(_:rows:partition:)`; nothing is applied on an error.
+    public func insert(_ rows: [Row], partition: String? = nil) throws -> InsertResult {
+        try database.insert(name, rows: rows, partition: partition)
+    }
+    /// Inserts rows, replacing live rows with the same primary key; see `Database.upsert(_:rows:partition:)`.
     ///
-    /// - Throws: as ``Database/upsert(_:rows:)-ct5x``; nothing is applied on an error.
-    public func upsert(_ rows: [Row]) throws -> UpsertResult { try database.upsert(name, rows: rows) }
+    /// - Throws: as `Database.upsert(_:rows:partition:)`; nothing is applied on an error.
+    public func upsert(_ rows: [Row], partition: String? = nil) throws -> UpsertResult {
+        try database.upsert(name, rows: rows, partition: partition)
+    }
     /// Inserts rows given column by column; see ``Database/insert(_:columns:)-5qr0a``.
     ///
     /// - Throws: as ``Database/insert(_:columns:)-5qr0a``; nothing is applied on an error.
@@ -62,70 +66,94 @@ public struct CollectionHandle: Sendable {
             outputFields: outputFields, annsField: annsField)
     }
 
-    /// Deletes rows by primary key and/or filter; see ``Database/delete(_:ids:filter:filterParams:)``.
+    /// Deletes rows by primary key and/or filter; see ``Database/delete(_:ids:filter:filterParams:partitions:)``.
     ///
     /// - Throws: `.invalidArgument` when neither `ids` nor a filter is given, `.filterSyntax`.
-    public func delete(ids: [Value]? = nil, filter: String = "", filterParams: [String: Value] = [:]) throws -> DeleteResult {
-        try database.delete(name, ids: ids, filter: filter, filterParams: filterParams)
+    public func delete(ids: [Value]? = nil, filter: String = "", filterParams: [String: Value] = [:], partitions: [String] = []) throws -> DeleteResult {
+        try database.delete(name, ids: ids, filter: filter, filterParams: filterParams, partitions: partitions)
     }
 
     /// The rows with the given primary keys, in that order (missing keys are skipped); see
-    /// ``Database/get(_:ids:outputFields:filter:filterParams:)``.
+    /// ``Database/get(_:ids:outputFields:filter:filterParams:partitions:)``.
     ///
     /// - Throws: `.invalidArgument` for a key of the wrong type or an unknown output field; `.filterSyntax`.
     public func get(
-        _ ids: [Value], outputFields: [String]? = nil, filter: String = "", filterParams: [String: Value] = [:]
+        _ ids: [Value], outputFields: [String]? = nil, filter: String = "", filterParams: [String: Value] = [:],
+        partitions: [String] = []
     ) throws -> [Row] {
-        try database.get(name, ids: ids, outputFields: outputFields, filter: filter, filterParams: filterParams)
+        try database.get(name, ids: ids, outputFields: outputFields, filter: filter, filterParams: filterParams, partitions: partitions)
     }
 
     /// Rows by primary keys and/or a filter, with paging; see
-    /// ``Database/query(_:filter:filterParams:ids:limit:offset:outputFields:)``.
+    /// ``Database/query(_:filter:filterParams:ids:limit:offset:outputFields:partitions:)``.
     ///
     /// - Throws: `.invalidArgument` when there is no filter, no ids and no limit, `.filterSyntax`.
     public func query(
         filter: String = "", filterParams: [String: Value] = [:], ids: [Value]? = nil, limit: Int? = nil, offset: Int = 0,
-        outputFields: [String]? = nil
+        outputFields: [String]? = nil, partitions: [String] = []
     ) throws -> [Row] {
-        try database.query(name, filter: filter, filterParams: filterParams, ids: ids, limit: limit, offset: offset, outputFields: outputFields)
+        try database.query(name, filter: filter, filterParams: filterParams, ids: ids, limit: limit, offset: offset, outputFields: outputFields,
+            partitions: partitions)
     }
+
+    // MARK: Partitions
+
+    /// Creates a partition; see `Database.createPartition(_:partition:)`.
+    ///
+    /// - Throws: `.alreadyExists`, `.invalidArgument` (a bad name, a partition-key collection).
+    public func createPartition(_ partition: String) throws { try database.createPartition(name, partition: partition) }
+    /// Drops a partition and its rows; see `Database.dropPartition(_:partition:)`.
+    ///
+    /// - Throws: `.notFound` for an unknown partition; `.invalidArgument` for `_default` or a partition-key collection.
+    public func dropPartition(_ partition: String) throws { try database.dropPartition(name, partition: partition) }
+    /// Whether the partition exists; see `Database.hasPartition(_:partition:)`.
+    ///
+    /// - Throws: `.notFound` when the collection no longer exists.
+    public func hasPartition(_ partition: String) throws -> Bool { try database.hasPartition(name, partition: partition) }
+    /// The partitions' names; see `Database.listPartitions(_:)`.
+    ///
+    /// - Throws: `.notFound` when the collection no longer exists.
+    public func listPartitions() throws -> [String] { try database.listPartitions(name) }
 
     // MARK: Search
 
     /// For each query vector, the `limit` closest live rows; see
-    /// ``Database/search(_:vectors:limit:offset:filter:filterParams:outputFields:annsField:metric:options:)``.
+    /// ``Database/search(_:vectors:limit:offset:filter:filterParams:outputFields:annsField:metric:options:partitions:)``.
     ///
     /// - Throws: `.dimensionMismatch`, `.invalidArgument`, `.filterSyntax`.
     public func search(
         _ vectors: [[Float]], limit: Int = 10, offset: Int = 0, filter: String = "", filterParams: [String: Value] = [:],
-        outputFields: [String]? = nil, annsField: String? = nil, options: SearchOptions = SearchOptions()
+        outputFields: [String]? = nil, annsField: String? = nil, options: SearchOptions = SearchOptions(),
+        partitions: [String] = []
     ) throws -> [[Hit]] {
         try database.search(name, vectors: vectors, limit: limit, offset: offset, filter: filter, filterParams: filterParams,
-                            outputFields: outputFields, annsField: annsField, options: options)
+                            outputFields: outputFields, annsField: annsField, options: options, partitions: partitions)
     }
 
     /// Searches a binary vector field with bit vectors of `dimension / 8` bytes; see
-    /// ``Database/search(_:binaryVectors:limit:offset:filter:filterParams:outputFields:annsField:metric:options:)``.
+    /// ``Database/search(_:binaryVectors:limit:offset:filter:filterParams:outputFields:annsField:metric:options:partitions:)``.
     ///
     /// - Throws: `.dimensionMismatch`, `.invalidArgument`, `.filterSyntax`.
     public func search(
         binaryVectors: [[UInt8]], limit: Int = 10, offset: Int = 0, filter: String = "", filterParams: [String: Value] = [:],
-        outputFields: [String]? = nil, annsField: String? = nil, options: SearchOptions = SearchOptions()
+        outputFields: [String]? = nil, annsField: String? = nil, options: SearchOptions = SearchOptions(),
+        partitions: [String] = []
     ) throws -> [[Hit]] {
         try database.search(name, binaryVectors: binaryVectors, limit: limit, offset: offset, filter: filter,
-                            filterParams: filterParams, outputFields: outputFields, annsField: annsField, options: options)
+                            filterParams: filterParams, outputFields: outputFields, annsField: annsField, options: options, partitions: partitions)
     }
 
     /// Searches with the stored vectors of the rows `ids` as queries; see
-    /// ``Database/search(_:ids:limit:offset:filter:filterParams:outputFields:annsField:metric:options:)``.
+    /// ``Database/search(_:ids:limit:offset:filter:filterParams:outputFields:annsField:metric:options:partitions:)``.
     ///
     /// - Throws: `.notFound` naming an id that has no live row; `.invalidArgument`, `.filterSyntax`.
     public func search(
         ids: [Value], limit: Int = 10, offset: Int = 0, filter: String = "", filterParams: [String: Value] = [:],
-        outputFields: [String]? = nil, annsField: String? = nil, options: SearchOptions = SearchOptions()
+        outputFields: [String]? = nil, annsField: String? = nil, options: SearchOptions = SearchOptions(),
+        partitions: [String] = []
     ) throws -> [[Hit]] {
         try database.search(name, ids: ids, limit: limit, offset: offset, filter: filter, filterParams: filterParams,
-                            outputFields: outputFields, annsField: annsField, options: options)
+                            outputFields: outputFields, annsField: annsField, options: options, partitions: partitions)
     }
 
     // MARK: Indexes
@@ -184,14 +212,18 @@ public struct CollectionHandle: Sendable {
 
     // MARK: async
 
-    /// Inserts rows without blocking the caller's thread; see ``insert(_:)-24ty3``.
+    /// Inserts rows without blocking the caller's thread; see the synchronous `insert(_:partition:)`.
     ///
-    /// - Throws: as ``insert(_:)-24ty3``.
-    public func insert(_ rows: [Row]) async throws -> InsertResult { try await database.insert(name, rows: rows) }
-    /// Upserts rows without blocking the caller's thread; see ``upsert(_:)-4tkj5``.
+    /// - Throws: as the synchronous `insert(_:partition:)`.
+    public func insert(_ rows: [Row], partition: String? = nil) async throws -> InsertResult {
+        try await database.insert(name, rows: rows, partition: partition)
+    }
+    /// Upserts rows without blocking the caller's thread; see the synchronous `upsert(_:partition:)`.
     ///
-    /// - Throws: as ``upsert(_:)-4tkj5``.
-    public func upsert(_ rows: [Row]) async throws -> UpsertResult { try await database.upsert(name, rows: rows) }
+    /// - Throws: as the synchronous `upsert(_:partition:)`.
+    public func upsert(_ rows: [Row], partition: String? = nil) async throws -> UpsertResult {
+        try await database.upsert(name, rows: rows, partition: partition)
+    }
     /// Inserts columns without blocking the caller's thread; see ``insert(columns:)-hjex``.
     ///
     /// - Throws: as ``insert(columns:)-hjex``.
@@ -201,68 +233,73 @@ public struct CollectionHandle: Sendable {
     /// - Throws: as ``upsert(columns:)-4p72t``.
     public func upsert(columns: ColumnBatch) async throws -> UpsertResult { try await database.upsert(name, columns: columns) }
 
-    /// Deletes rows without blocking the caller's thread; see ``delete(ids:filter:filterParams:)-446zm``.
+    /// Deletes rows without blocking the caller's thread; see the synchronous `delete(ids:filter:filterParams:partitions:)`.
     ///
     /// - Throws: as the synchronous delete.
-    public func delete(ids: [Value]? = nil, filter: String = "", filterParams: [String: Value] = [:]) async throws -> DeleteResult {
-        try await database.delete(name, ids: ids, filter: filter, filterParams: filterParams)
+    public func delete(ids: [Value]? = nil, filter: String = "", filterParams: [String: Value] = [:], partitions: [String] = []) async throws -> DeleteResult {
+        try await database.delete(name, ids: ids, filter: filter, filterParams: filterParams, partitions: partitions)
     }
 
     /// Reads rows by primary key without blocking the caller's thread; see
-    /// ``get(_:outputFields:filter:filterParams:)-7cku``.
+    /// the synchronous `get(_:outputFields:filter:filterParams:partitions:)`.
     ///
     /// - Throws: as the synchronous get.
     public func get(
-        _ ids: [Value], outputFields: [String]? = nil, filter: String = "", filterParams: [String: Value] = [:]
+        _ ids: [Value], outputFields: [String]? = nil, filter: String = "", filterParams: [String: Value] = [:],
+        partitions: [String] = []
     ) async throws -> [Row] {
-        try await database.get(name, ids: ids, outputFields: outputFields, filter: filter, filterParams: filterParams)
+        try await database.get(name, ids: ids, outputFields: outputFields, filter: filter, filterParams: filterParams, partitions: partitions)
     }
 
     /// Queries without blocking the caller's thread; see
-    /// ``query(filter:filterParams:ids:limit:offset:outputFields:)-3rc90``.
+    /// the synchronous `query(filter:filterParams:ids:limit:offset:outputFields:partitions:)`.
     ///
     /// - Throws: as the synchronous query.
     public func query(
         filter: String = "", filterParams: [String: Value] = [:], ids: [Value]? = nil, limit: Int? = nil, offset: Int = 0,
-        outputFields: [String]? = nil
+        outputFields: [String]? = nil, partitions: [String] = []
     ) async throws -> [Row] {
-        try await database.query(name, filter: filter, filterParams: filterParams, ids: ids, limit: limit, offset: offset, outputFields: outputFields)
+        try await database.query(name, filter: filter, filterParams: filterParams, ids: ids, limit: limit, offset: offset, outputFields: outputFields,
+            partitions: partitions)
     }
 
     /// Searches without blocking the caller's thread; see
-    /// ``search(_:limit:offset:filter:filterParams:outputFields:annsField:options:)-3u2id``.
+    /// the synchronous `search(_:limit:offset:filter:filterParams:outputFields:annsField:options:partitions:)`.
     ///
     /// - Throws: as the synchronous search.
     public func search(
         _ vectors: [[Float]], limit: Int = 10, offset: Int = 0, filter: String = "", filterParams: [String: Value] = [:],
-        outputFields: [String]? = nil, annsField: String? = nil, options: SearchOptions = SearchOptions()
+        outputFields: [String]? = nil, annsField: String? = nil, options: SearchOptions = SearchOptions(),
+        partitions: [String] = []
     ) async throws -> [[Hit]] {
         try await database.search(name, vectors: vectors, limit: limit, offset: offset, filter: filter, filterParams: filterParams,
-                                  outputFields: outputFields, annsField: annsField, options: options)
+                                  outputFields: outputFields, annsField: annsField, options: options, partitions: partitions)
     }
 
     /// Searches a binary vector field without blocking the caller's thread; see
-    /// ``search(binaryVectors:limit:offset:filter:filterParams:outputFields:annsField:options:)-9tia5``.
+    /// the synchronous `search(binaryVectors:…:partitions:)`.
     ///
     /// - Throws: as the synchronous search.
     public func search(
         binaryVectors: [[UInt8]], limit: Int = 10, offset: Int = 0, filter: String = "", filterParams: [String: Value] = [:],
-        outputFields: [String]? = nil, annsField: String? = nil, options: SearchOptions = SearchOptions()
+        outputFields: [String]? = nil, annsField: String? = nil, options: SearchOptions = SearchOptions(),
+        partitions: [String] = []
     ) async throws -> [[Hit]] {
         try await database.search(name, binaryVectors: binaryVectors, limit: limit, offset: offset, filter: filter,
-                                  filterParams: filterParams, outputFields: outputFields, annsField: annsField, options: options)
+                                  filterParams: filterParams, outputFields: outputFields, annsField: annsField, options: options, partitions: partitions)
     }
 
     /// Searches with stored vectors as queries without blocking the caller's thread; see
-    /// ``search(ids:limit:offset:filter:filterParams:outputFields:annsField:options:)-8cf4l``.
+    /// the synchronous `search(ids:…:partitions:)`.
     ///
     /// - Throws: as the synchronous search.
     public func search(
         ids: [Value], limit: Int = 10, offset: Int = 0, filter: String = "", filterParams: [String: Value] = [:],
-        outputFields: [String]? = nil, annsField: String? = nil, options: SearchOptions = SearchOptions()
+        outputFields: [String]? = nil, annsField: String? = nil, options: SearchOptions = SearchOptions(),
+        partitions: [String] = []
     ) async throws -> [[Hit]] {
         try await database.search(name, ids: ids, limit: limit, offset: offset, filter: filter, filterParams: filterParams,
-                                  outputFields: outputFields, annsField: annsField, options: options)
+                                  outputFields: outputFields, annsField: annsField, options: options, partitions: partitions)
     }
 
     /// Defines an index without blocking the caller's thread; see

@@ -120,18 +120,20 @@ extension Database: VectorDatabase {
         try await Self.offload { try self.compact(name) }
     }
 
-    /// Inserts rows without blocking the caller's thread; see ``insert(_:rows:)-9nttc``.
+    /// Inserts rows into a partition without blocking the caller's thread; see the synchronous
+    /// `insert(_:rows:partition:)`.
     ///
-    /// - Throws: as ``insert(_:rows:)-9nttc``; nothing is applied on an error.
-    public func insert(_ collection: String, rows: [Row]) async throws -> InsertResult {
-        try await Self.offload { try self.insert(collection, rows: rows) }
+    /// - Throws: as the synchronous call; nothing is applied on an error.
+    public func insert(_ collection: String, rows: [Row], partition: String?) async throws -> InsertResult {
+        try await Self.offload { try self.insert(collection, rows: rows, partition: partition) }
     }
 
-    /// Upserts rows without blocking the caller's thread; see ``upsert(_:rows:)-ct5x``.
+    /// Upserts rows into a partition without blocking the caller's thread; see the synchronous
+    /// `upsert(_:rows:partition:)`.
     ///
-    /// - Throws: as ``upsert(_:rows:)-ct5x``; nothing is applied on an error.
-    public func upsert(_ collection: String, rows: [Row]) async throws -> UpsertResult {
-        try await Self.offload { try self.upsert(collection, rows: rows) }
+    /// - Throws: as the synchronous call; nothing is applied on an error.
+    public func upsert(_ collection: String, rows: [Row], partition: String?) async throws -> UpsertResult {
+        try await Self.offload { try self.upsert(collection, rows: rows, partition: partition) }
     }
 
     /// Inserts rows given column by column without blocking the caller's thread; see ``insert(_:columns:)-5qr0a``.

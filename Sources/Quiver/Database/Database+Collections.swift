@@ -234,16 +234,20 @@ extension Database {
         }
     }
 
-    /// Merges the collection's sealed segments into one, dropping deleted and replaced rows, and
-    /// switches the manifest. Writers and readers go on meanwhile; readers of an old snapshot
-    /// keep working on the old segments.
+    /// Merges the sealed segments of each of the collection's partitions into one, dropping
+    /// deleted and replaced rows, and switches the manifest. Segments of different partitions are
+    /// never merged. Writers and readers go on meanwhile; readers of an old snapshot keep working
+    /// on the old segments.
     ///
     /// - Returns: whether there was anything to compact.
     /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``. `.io` when the merged segment or the manifest cannot be written
     ///   (the old segments stay in use).
     @discardableResult
     public func compact(_ name: String) throws -> Bool {
-        try engine(name).compact(.all)
+        let engine = try engine(name)
+        var compacted = false
+        while try engine.compact(.all) { compacted = true }  // one partition at a time
+        return compacted
     }
 
     /// Seals the collection's growing segment into a segment file and records its deletes.

@@ -9,26 +9,38 @@ extension Database {
     ///
     /// ```swift
     /// let result = try db.insert("docs", rows: [["id": 1, "vector": .vector(v), "text": "hi"]])
+    /// try db.insert("docs", rows: [["id": 2, "vector": .vector(w)]], partition: "2024")
     /// ```
+    /// - Parameters:
+    ///   - collection: the collection's name.
+    ///   - rows: the rows.
+    ///   - partition: the partition the rows go to; `nil` (the default) for `_default`. A
+    ///     collection with a partition key takes none: each row goes to its key's partition.
+    ///     Primary keys are unique in the whole collection, across partitions.
     /// - Throws: `.alreadyExists` naming a primary key that is taken; `.dimensionMismatch`;
-    ///   `.invalidArgument` naming the row and field for any other bad value. Nothing is applied.
-    public func insert(_ collection: String, rows: [Row]) throws -> InsertResult {
-        let ids = try engine(collection).write(rows, upsert: false)
+    ///   `.invalidArgument` naming the row and field for any other bad value, or for a partition
+    ///   given to a collection with a partition key; `.notFound` for an unknown partition.
+    ///   Nothing is applied.
+    public func insert(_ collection: String, rows: [Row], partition: String? = nil) throws -> InsertResult {
+        let ids = try engine(collection).write(rows, upsert: false, partition: partition)
         return InsertResult(insertCount: ids.count, ids: ids)
     }
 
-    /// Inserts rows, replacing any live row with the same primary key. Atomic like `insert`.
+    /// Inserts rows, replacing any live row with the same primary key (in whichever partition it
+    /// is: the new row goes to `partition`). Atomic like `insert`.
     ///
     /// - Throws: `.dimensionMismatch`; `.invalidArgument` naming the row and field for a bad
-    ///   value (an `autoID` collection included: upserted rows must carry their keys). Nothing is applied.
-    public func upsert(_ collection: String, rows: [Row]) throws -> UpsertResult {
-        let ids = try engine(collection).write(rows, upsert: true)
+    ///   value (an `autoID` collection included: upserted rows must carry their keys), or for a
+    ///   partition given to a collection with a partition key; `.notFound` for an unknown
+    ///   partition. Nothing is applied.
+    public func upsert(_ collection: String, rows: [Row], partition: String? = nil) throws -> UpsertResult {
+        let ids = try engine(collection).write(rows, upsert: true, partition: partition)
         return UpsertResult(upsertCount: ids.count, ids: ids)
     }
 
     /// Inserts rows given column by column (``ColumnBatch``): a typed array per field, a vector
     /// field as one contiguous `n × dimension` array, no ``Value`` per cell. Validated and
-    /// applied exactly as ``insert(_:rows:)-9nttc`` would the same rows: all or nothing, logged
+    /// applied exactly as `insert(_:rows:partition:)` would the same rows: all or nothing, logged
     /// to the WAL as one record (durable per ``DatabaseOptions/durability``).
     ///
     /// ```swift
@@ -66,19 +78,23 @@ extension Database {
     ///   - ids: primary keys to delete; with a filter, only those of them that match it.
     ///   - filter: a filter expression; the rows it matches are deleted. Empty (the default) for none.
     ///   - filterParams: values for the filter's `{name}` templates.
+    ///   - partitions: delete only rows of these partitions; empty (the default) for all.
     /// - Returns: the number of live rows deleted.
-    /// - Throws: `.invalidArgument` when neither `ids` nor a filter is given; `.filterSyntax`.
+    /// - Throws: `.invalidArgument` when neither `ids` nor a filter is given; `.filterSyntax`;
+    ///   `.notFound` for an unknown partition.
     public func delete(
-        _ collection: String, ids: [Value]? = nil, filter: String = "", filterParams: [String: Value] = [:]
+        _ collection: String, ids: [Value]? = nil, filter: String = "", filterParams: [String: Value] = [:],
+        partitions: [String] = []
     ) throws -> DeleteResult {
-        try delete(collection, DeleteRequest(ids: ids, filter: filter, filterParams: filterParams))
+        try delete(collection, DeleteRequest(ids: ids, filter: filter, filterParams: filterParams, partitions: partitions))
     }
 
     /// Deletes the rows a ``DeleteRequest`` names: the one implementation of delete, which the
     /// labelled call and the `async` requirement of ``VectorDatabase`` come through.
     ///
-    /// - Throws: `.invalidArgument` when the request has neither ids nor a filter, or a key of the
-    ///   wrong type; `.filterSyntax`; `.notFound` when there is no such collection.
+    /// - Throws: `.invalidArgument` when the request has neither ids nor a filter, a key of the
+    ///   wrong type, or partitions given to a collection with a partition key; `.filterSyntax`;
+    ///   `.notFound` when there is no such collection or partition.
     public func delete(_ collection: String, _ request: DeleteRequest) throws -> DeleteResult {
         let e = try engine(collection)
         let keys = try request.ids.map { try $0.map { try PrimaryKey.from($0, field: e.schema.primaryField) } }
@@ -87,7 +103,7 @@ extension Database {
             expression = try FilterExpression.compile(request.filter, params: request.filterParams, schema: e.schema)
         }
         guard keys != nil || expression != nil else { throw QuiverError.invalidArgument("delete needs ids or a filter expression") }
-        return DeleteResult(deleteCount: try e.delete(keys: keys, filter: expression))
+        return DeleteResult(deleteCount: try e.delete(keys: keys, filter: expression, partitions: request.partitions))
     }
 
     /// The rows with the given primary keys, in that order (missing keys are skipped).
@@ -99,58 +115,64 @@ extension Database {
     ///     default) for the primary key only.
     ///   - filter: when given, only the rows that also match it.
     ///   - filterParams: values for the filter's `{name}` templates.
+    ///   - partitions: only rows of these partitions; empty (the default) for all.
     /// - Throws: `.invalidArgument` for a key of the wrong type or an unknown output field;
-    ///   `.filterSyntax` for a bad filter.
+    ///   `.filterSyntax` for a bad filter; `.notFound` for an unknown partition.
     public func get(
         _ collection: String, ids: [Value], outputFields: [String]? = nil, filter: String = "",
-        filterParams: [String: Value] = [:]
+        filterParams: [String: Value] = [:], partitions: [String] = []
     ) throws -> [Row] {
-        try query(collection, QueryRequest(filter: filter, filterParams: filterParams, ids: ids, outputFields: outputFields))
+        try query(collection, QueryRequest(
+            filter: filter, filterParams: filterParams, ids: ids, outputFields: outputFields, partitions: partitions))
     }
 
     /// Rows by primary keys and/or a filter, with paging. `outputFields: ["count(*)"]` returns
     /// `[["count(*)": n]]`.
     ///
+    /// `partitions` restricts it to rows of those partitions (empty, the default, for all).
+    ///
     /// - Throws: `.invalidArgument` when there is no filter, no ids and no limit (as the Milvus
-    ///   server does), or when `limit + offset` exceeds 16384.
+    ///   server does), or when `limit + offset` exceeds 16384; `.notFound` for an unknown partition.
     public func query(
         _ collection: String, filter: String = "", filterParams: [String: Value] = [:], ids: [Value]? = nil,
-        limit: Int? = nil, offset: Int = 0, outputFields: [String]? = nil
+        limit: Int? = nil, offset: Int = 0, outputFields: [String]? = nil, partitions: [String] = []
     ) throws -> [Row] {
         try query(collection, QueryRequest(
-            filter: filter, filterParams: filterParams, ids: ids, limit: limit, offset: offset, outputFields: outputFields))
+            filter: filter, filterParams: filterParams, ids: ids, limit: limit, offset: offset, outputFields: outputFields,
+            partitions: partitions))
     }
 
     /// Reads the rows a ``QueryRequest`` names: the one implementation of `query` and `get`, which
     /// the labelled calls and the `async` requirement of ``VectorDatabase`` come through.
     ///
     /// - Throws: `.invalidArgument` when there is no filter, no ids and no limit, for bad paging, a
-    ///   key of the wrong type or an unknown output field; `.filterSyntax`; `.notFound` when there
-    ///   is no such collection.
+    ///   key of the wrong type, an unknown output field, or partitions given to a collection with a
+    ///   partition key; `.filterSyntax`; `.notFound` when there is no such collection or partition.
     public func query(_ collection: String, _ request: QueryRequest) throws -> [Row] {
         let e = try engine(collection)
         let expression = try FilterExpression.compile(request.filter, params: request.filterParams, schema: e.schema)
+        let scope = try e.scope(request.partitions, filter: expression)
         try Self.checkPaging(limit: request.limit, offset: request.offset)
         let keys = try request.ids.map { try $0.map { try PrimaryKey.from($0, field: e.schema.primaryField) } }
         if request.outputFields == ["count(*)"] {
             if let keys {
                 let fields = try OutputFields.resolve([], schema: e.schema, includePrimaryKey: true)
-                return [["count(*)": .int(Int64(try e.get(keys: keys, fields: fields, filter: expression).count))]]
+                return [["count(*)": .int(Int64(try e.get(keys: keys, fields: fields, filter: expression, scope: scope).count))]]
             }
-            return [["count(*)": .int(Int64(try e.count(filter: expression)))]]
+            return [["count(*)": .int(Int64(try e.count(filter: expression, scope: scope)))]]
         }
         if request.outputFields?.contains("count(*)") == true {
             throw QuiverError.invalidArgument("count(*) cannot be combined with other output fields")
         }
         let fields = try OutputFields.resolve(request.outputFields, schema: e.schema, includePrimaryKey: true)
         if let keys {
-            let rows = try e.get(keys: keys, fields: fields, filter: expression)
+            let rows = try e.get(keys: keys, fields: fields, filter: expression, scope: scope)
             return Array(rows.dropFirst(request.offset).prefix(request.limit ?? Int.max))
         }
         guard request.limit != nil || !expression.matchesAll else {
             throw QuiverError.invalidArgument("query needs a filter, ids or a limit; an empty filter with no limit would return the whole collection")
         }
-        return try e.query(filter: expression, limit: request.limit, offset: request.offset, fields: fields)
+        return try e.query(filter: expression, limit: request.limit, offset: request.offset, fields: fields, scope: scope)
     }
 
     /// Nearest-neighbour search: for each query vector, the `limit` closest live rows (exact
@@ -175,17 +197,21 @@ extension Database {
     ///   - annsField: the vector field to search (needed when the schema has several).
     ///   - metric: when given, must equal the collection's metric.
     ///   - options: range search, grouping, rounding, threads and index parameters.
+    ///   - partitions: search only these partitions; empty (the default) for all. With a
+    ///     partition key, give none: a filter on the key (`key == v`, `key in [...]`) reads only
+    ///     the partitions of its values.
     /// - Throws: `.dimensionMismatch`, `.invalidArgument` (NaN, limit out of range, unknown field,
-    ///   bad options), `.filterSyntax`.
+    ///   bad options, partitions given to a collection with a partition key), `.filterSyntax`,
+    ///   `.notFound` for an unknown partition.
     /// - Complexity: O(queries × rows × dimension).
     public func search(
         _ collection: String, vectors: [[Float]], limit: Int = 10, offset: Int = 0, filter: String = "",
         filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
-        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions(), partitions: [String] = []
     ) throws -> [[Hit]] {
         try search(collection, SearchRequest(
             queries: .vectors(vectors), limit: limit, offset: offset, filter: filter, filterParams: filterParams,
-            outputFields: outputFields, annsField: annsField, metric: metric, options: options))
+            outputFields: outputFields, annsField: annsField, metric: metric, options: options, partitions: partitions))
     }
 
     /// Searches a binary vector field (HAMMING or JACCARD) with query bit vectors of `dimension / 8` bytes.
@@ -194,11 +220,12 @@ extension Database {
     public func search(
         _ collection: String, binaryVectors: [[UInt8]], limit: Int = 10, offset: Int = 0, filter: String = "",
         filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
-        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions(), partitions: [String] = []
     ) throws -> [[Hit]] {
         try search(collection, SearchRequest(
             queries: .binaryVectors(binaryVectors), limit: limit, offset: offset, filter: filter,
-            filterParams: filterParams, outputFields: outputFields, annsField: annsField, metric: metric, options: options))
+            filterParams: filterParams, outputFields: outputFields, annsField: annsField, metric: metric, options: options,
+            partitions: partitions))
     }
 
     /// Searches with the stored vectors of the rows `ids` as queries (one result list per id).
@@ -207,11 +234,11 @@ extension Database {
     public func search(
         _ collection: String, ids: [Value], limit: Int = 10, offset: Int = 0, filter: String = "",
         filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
-        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions(), partitions: [String] = []
     ) throws -> [[Hit]] {
         try search(collection, SearchRequest(
             queries: .ids(ids), limit: limit, offset: offset, filter: filter, filterParams: filterParams,
-            outputFields: outputFields, annsField: annsField, metric: metric, options: options))
+            outputFields: outputFields, annsField: annsField, metric: metric, options: options, partitions: partitions))
     }
 
     /// Runs the search a ``SearchRequest`` describes: the one implementation of search (float,
@@ -220,8 +247,10 @@ extension Database {
     ///
     /// - Throws: `.dimensionMismatch` for a query of the wrong length; `.invalidArgument` (NaN,
     ///   limit out of range, unknown field, a float query on a binary field or the reverse, a
-    ///   metric other than the collection's, bad options); `.filterSyntax`; `.notFound` for a
-    ///   missing collection or an id that has no live row.
+    ///   metric other than the collection's, bad options, partitions given to a collection with a
+    ///   partition key); `.filterSyntax`; `.notFound` for a missing collection or partition, or an
+    ///   id that has no live row (in any partition: the query vectors of `.ids` are read from the
+    ///   whole collection).
     /// - Complexity: O(queries × rows × dimension) without an approximate index.
     public func search(_ collection: String, _ request: SearchRequest) throws -> [[Hit]] {
         let (e, checked) = try checkedSearch(collection, request)
@@ -268,9 +297,10 @@ extension Database {
         try Self.checkPaging(limit: limit, offset: offset)
         let groupField = try options.validate(metric: e.metric, schema: e.schema, limit: limit, offset: offset)
         let expression = try FilterExpression.compile(request.filter, params: request.filterParams, schema: e.schema)
+        let scope = try e.scope(request.partitions, filter: expression)
         let fields = try OutputFields.resolve(request.outputFields, schema: e.schema, includePrimaryKey: false)
         return (e, try .init(
-            queries: queries, field: field, limit: limit, offset: offset, filter: expression, fields: fields,
+            queries: queries, field: field, limit: limit, offset: offset, filter: expression, scope: scope, fields: fields,
             threads: options.threads ?? max(1, self.options.searchThreads), radius: options.radius,
             rangeFilter: options.rangeFilter, groupBy: groupField, groupSize: options.groupSize,
             roundDecimal: options.roundDecimal, indexParams: IndexSearchParams(options.params, limit: limit)))
@@ -334,7 +364,7 @@ extension Database {
     /// try db.insert("docs", objects: [Doc(id: 1, vector: v, text: "hi")])
     /// ```
     /// - Throws: `.invalidArgument` when a value does not encode to a keyed object; otherwise as
-    ///   ``insert(_:rows:)-9nttc``.
+    ///   `insert(_:rows:partition:)`.
     public func insert<T: Encodable>(_ collection: String, objects: [T]) throws -> InsertResult {
         try insert(collection, rows: objects.map { try Self.row(from: $0) })
     }
@@ -342,7 +372,7 @@ extension Database {
     /// Upserts `Encodable` values as rows.
     ///
     /// - Throws: `.invalidArgument` when a value does not encode to a keyed object; otherwise as
-    ///   ``upsert(_:rows:)-ct5x``.
+    ///   `upsert(_:rows:partition:)`.
     public func upsert<T: Encodable>(_ collection: String, objects: [T]) throws -> UpsertResult {
         try upsert(collection, rows: objects.map { try Self.row(from: $0) })
     }
@@ -350,7 +380,7 @@ extension Database {
     /// The rows with the given keys decoded as `T` (all fields are read).
     ///
     /// - Throws: `.invalidArgument` when a row does not decode as `T`; otherwise as
-    ///   ``get(_:ids:outputFields:filter:filterParams:)``.
+    ///   ``get(_:ids:outputFields:filter:filterParams:partitions:)``.
     public func get<T: Decodable>(_ collection: String, ids: [Value], as type: T.Type) throws -> [T] {
         try get(collection, ids: ids, outputFields: ["*"]).map { try Self.decode(T.self, from: $0) }
     }

@@ -15,6 +15,7 @@ extension CollectionSchema {
             "fields": .array(fields.map(\.jsonValue)),
         ]
         if !description.isEmpty { out["description"] = .string(description) }
+        if partitionKeyField != nil { out["num_partitions"] = .int(Int64(numPartitions)) }
         return .object(out)
     }
 
@@ -32,7 +33,16 @@ extension CollectionSchema {
             guard case .bool(let b) = d else { throw QuiverError.invalidArgument("\"enable_dynamic_field\" must be true or false") }
             dynamic = b
         }
-        try self.init(fields: fields, enableDynamicField: dynamic, description: o["description"]?.stringValue ?? "")
+        // "num_partitions" is absent from schemas without a partition key (and from those written before partitions).
+        var numPartitions = 16
+        if let n = o["num_partitions"] {
+            guard let v = n.intValue, let count = Int(exactly: v) else {
+                throw QuiverError.invalidArgument("\"num_partitions\" must be an integer")
+            }
+            numPartitions = count
+        }
+        try self.init(
+            fields: fields, enableDynamicField: dynamic, description: o["description"]?.stringValue ?? "", numPartitions: numPartitions)
     }
 }
 
@@ -46,6 +56,7 @@ extension FieldSchema {
         if autoID { out["auto_id"] = true }
         if nullable { out["nullable"] = true }
         if let defaultValue { out["default_value"] = defaultValue }
+        if isPartitionKey { out["is_partition_key"] = true }
         if !description.isEmpty { out["description"] = .string(description) }
         switch dataType {
         case .varchar(let n): out["max_length"] = .int(Int64(n))
@@ -108,6 +119,6 @@ extension FieldSchema {
         self.init(
             name: name, dataType: type, isPrimaryKey: try bool("is_primary"), autoID: try bool("auto_id"),
             nullable: try bool("nullable"), defaultValue: o["default_value"],
-            description: o["description"]?.stringValue ?? "")
+            description: o["description"]?.stringValue ?? "", isPartitionKey: try bool("is_partition_key"))
     }
 }

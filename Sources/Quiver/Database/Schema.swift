@@ -164,6 +164,12 @@ public struct FieldSchema: Sendable, Hashable {
     public var defaultValue: Value?
     /// Free text about the field, stored with the schema; empty by default.
     public var description: String
+    /// The field is the collection's partition key (Milvus's `is_partition_key`): each row goes to
+    /// one of ``CollectionSchema/numPartitions`` partitions by a hash of this field's value, and a
+    /// filter `field == v` or `field in [...]` reads only the partitions those values hash to. At
+    /// most one field per schema; `int64` or `varchar`, not the primary key, not nullable. See
+    /// <doc:Partitions>.
+    public var isPartitionKey: Bool
 
     /// A field; only `name` and `dataType` are required.
     ///
@@ -174,8 +180,9 @@ public struct FieldSchema: Sendable, Hashable {
     /// The combination is checked when the field is put into a ``CollectionSchema``.
     public init(
         name: String, dataType: DataType, isPrimaryKey: Bool = false, autoID: Bool = false,
-        nullable: Bool = false, defaultValue: Value? = nil, description: String = ""
+        nullable: Bool = false, defaultValue: Value? = nil, description: String = "", isPartitionKey: Bool = false
     ) {
+        self.isPartitionKey = isPartitionKey
         self.name = name
         self.dataType = dataType
         self.isPrimaryKey = isPrimaryKey
@@ -199,26 +206,38 @@ public let dynamicFieldName = "$meta"
 /// ], enableDynamicField: true)
 /// ```
 public struct CollectionSchema: Sendable, Hashable {
-    /// The fields in declaration order; validated by ``init(fields:enableDynamicField:description:)``.
+    /// The fields in declaration order; validated by ``init(fields:enableDynamicField:description:numPartitions:)``.
     public private(set) var fields: [FieldSchema]
     /// Whether rows may carry fields the schema does not declare; they are kept in the hidden
     /// JSON field ``dynamicFieldName`` and can be filtered on and returned like declared ones.
     public var enableDynamicField: Bool
     /// Free text about the collection, stored with the schema; empty by default.
     public var description: String
+    /// With a partition key field (``FieldSchema/isPartitionKey``): the number of partitions its
+    /// values are hashed into, 1...``maxPartitionKeyPartitions`` (Milvus's `num_partitions`,
+    /// 16 by default). Without one it is not used (and not stored).
+    public private(set) var numPartitions: Int
+
+    /// The largest ``numPartitions``.
+    public static let maxPartitionKeyPartitions = 1024
 
     /// Creates and validates a schema.
     ///
     /// - Throws: `.invalidArgument` when there is not exactly one primary key, the key is not
     ///   `int64`/`varchar`, `autoID` is set on a varchar key, names repeat or are invalid, a vector
-    ///   field is nullable or has no dimension, there is no vector field, or a default value does
-    ///   not fit its field.
-    public init(fields: [FieldSchema], enableDynamicField: Bool = false, description: String = "") throws {
+    ///   field is nullable or has no dimension, there is no vector field, a default value does
+    ///   not fit its field, or the partition key is not one non-nullable `int64`/`varchar` field
+    ///   other than the primary key with `numPartitions` in 1...``maxPartitionKeyPartitions``.
+    public init(fields: [FieldSchema], enableDynamicField: Bool = false, description: String = "", numPartitions: Int = 16) throws {
         self.fields = fields
         self.enableDynamicField = enableDynamicField
         self.description = description
+        self.numPartitions = numPartitions
         try validate()
     }
+
+    /// The partition key field, if the schema has one.
+    public var partitionKeyField: FieldSchema? { fields.first(where: \.isPartitionKey) }
 
     /// The schema of Milvus's quick setup (what `createCollection(_:dimension:…)` and pymilvus's
     /// `create_collection(name, dimension)` make): an `id` primary key, a `vector` field of
@@ -247,7 +266,7 @@ public struct CollectionSchema: Sendable, Hashable {
     /// The field named `name`, if any.
     public func field(named name: String) -> FieldSchema? { fields.first { $0.name == name } }
 
-    private func validate() throws {
+    private mutating func validate() throws {
         var seen = Set<String>()
         for field in fields {
             try Names.validateField(field.name)
@@ -311,6 +330,24 @@ public struct CollectionSchema: Sendable, Hashable {
         guard !vectorFields.isEmpty else {
             throw QuiverError.invalidArgument("a schema needs at least one vector field")
         }
+        let partitionKeys = fields.filter(\.isPartitionKey)
+        guard partitionKeys.count <= 1 else {
+            throw QuiverError.invalidArgument("a schema may have one partition key field, found \(partitionKeys.count)")
+        }
+        if let field = partitionKeys.first {
+            guard field.dataType == .int64 || { if case .varchar = field.dataType { true } else { false } }() else {
+                throw QuiverError.invalidArgument("partition key field '\(field.name)' must be int64 or varchar, not \(field.dataType.name)")
+            }
+            guard !field.isPrimaryKey, !field.nullable else {
+                throw QuiverError.invalidArgument("partition key field '\(field.name)' cannot be the primary key or nullable")
+            }
+            guard (1...Self.maxPartitionKeyPartitions).contains(numPartitions) else {
+                throw QuiverError.invalidArgument(
+                    "num_partitions must be in 1...\(Self.maxPartitionKeyPartitions) for a partition key, got \(numPartitions)")
+            }
+        } else {
+            numPartitions = 16  // not used without a partition key; kept equal so that equal schemas compare equal
+        }
     }
 }
 
@@ -335,6 +372,11 @@ enum Names {
 
     static func validateField(_ name: String) throws {
         try validate(name, what: "field")
+    }
+
+    /// Partition names follow the same rule (Milvus's `validatePartitionTag`).
+    static func validatePartition(_ name: String) throws {
+        try validate(name, what: "partition")
     }
 
     /// Index names follow the same rule (Milvus's `validateIndexName`).

@@ -90,22 +90,27 @@ public protocol VectorDatabase: Sendable {
     /// - Throws: `.notFound` when there is no such collection; `.io` when the segment cannot be written.
     func flush(_ collection: String) async throws
 
-    /// Inserts rows; atomic: every row is validated before anything is written.
+    /// Inserts rows into `partition` (`nil`: `_default`, or with a partition key the partition of
+    /// each row's key); atomic: every row is validated before anything is written.
     ///
     /// - Throws: `.alreadyExists` naming a primary key that is taken; `.dimensionMismatch`;
-    ///   `.invalidArgument` naming the row and field for any other bad value. Nothing is applied.
-    func insert(_ collection: String, rows: [Row]) async throws -> InsertResult
-    /// Inserts rows, replacing any live row with the same primary key; atomic like `insert`.
+    ///   `.invalidArgument` naming the row and field for any other bad value, or for a partition
+    ///   given to a collection with a partition key; `.notFound` for an unknown partition.
+    ///   Nothing is applied.
+    func insert(_ collection: String, rows: [Row], partition: String?) async throws -> InsertResult
+    /// Inserts rows into `partition`, replacing any live row with the same primary key; atomic
+    /// like `insert`.
     ///
-    /// - Throws: `.dimensionMismatch`; `.invalidArgument` for a bad value. Nothing is applied.
-    func upsert(_ collection: String, rows: [Row]) async throws -> UpsertResult
+    /// - Throws: `.dimensionMismatch`; `.invalidArgument` for a bad value; `.notFound` for an
+    ///   unknown partition. Nothing is applied.
+    func upsert(_ collection: String, rows: [Row], partition: String?) async throws -> UpsertResult
     /// Inserts rows given column by column (``ColumnBatch``); atomic and validated like `insert`.
     ///
-    /// - Throws: as `insert(_:rows:)`, and `.invalidArgument` for columns of different lengths.
+    /// - Throws: as `insert(_:rows:partition:)`, and `.invalidArgument` for columns of different lengths.
     func insert(_ collection: String, columns: ColumnBatch) async throws -> InsertResult
     /// Upserts rows given column by column (``ColumnBatch``); atomic like `upsert`.
     ///
-    /// - Throws: as `upsert(_:rows:)`, and `.invalidArgument` for columns of different lengths.
+    /// - Throws: as `upsert(_:rows:partition:)`, and `.invalidArgument` for columns of different lengths.
     func upsert(_ collection: String, columns: ColumnBatch) async throws -> UpsertResult
     /// Deletes the rows a ``DeleteRequest`` names.
     ///
@@ -163,12 +168,15 @@ public struct DeleteRequest: Sendable, Hashable {
     public var filter: String
     /// Values for the filter's `{name}` templates.
     public var filterParams: [String: Value]
+    /// Delete only rows of these partitions; empty for all.
+    public var partitions: [String]
 
     /// A delete by ids and/or filter; at least one must be given.
-    public init(ids: [Value]? = nil, filter: String = "", filterParams: [String: Value] = [:]) {
+    public init(ids: [Value]? = nil, filter: String = "", filterParams: [String: Value] = [:], partitions: [String] = []) {
         self.ids = ids
         self.filter = filter
         self.filterParams = filterParams
+        self.partitions = partitions
     }
 }
 
@@ -186,12 +194,15 @@ public struct QueryRequest: Sendable, Hashable {
     public var offset: Int
     /// Fields to return besides the primary key; `["*"]` for all, `["count(*)"]` for the count.
     public var outputFields: [String]?
+    /// Read only rows of these partitions; empty for all.
+    public var partitions: [String]
 
-    /// A query; see ``Database/query(_:filter:filterParams:ids:limit:offset:outputFields:)``.
+    /// A query; see ``Database/query(_:filter:filterParams:ids:limit:offset:outputFields:partitions:)``.
     public init(
         filter: String = "", filterParams: [String: Value] = [:], ids: [Value]? = nil, limit: Int? = nil,
-        offset: Int = 0, outputFields: [String]? = nil
+        offset: Int = 0, outputFields: [String]? = nil, partitions: [String] = []
     ) {
+        self.partitions = partitions
         self.filter = filter
         self.filterParams = filterParams
         self.ids = ids
@@ -230,13 +241,17 @@ public struct SearchRequest: Sendable, Hashable {
     public var metric: MetricType?
     /// Range search, grouping, rounding, threads and index parameters.
     public var options: SearchOptions
+    /// Search only these partitions; empty for all. With a partition key, give none: a filter
+    /// on the key reads only its values' partitions.
+    public var partitions: [String]
 
-    /// A search; see ``Database/search(_:vectors:limit:offset:filter:filterParams:outputFields:annsField:metric:options:)``.
+    /// A search; see ``Database/search(_:vectors:limit:offset:filter:filterParams:outputFields:annsField:metric:options:partitions:)``.
     public init(
         queries: Queries, limit: Int = 10, offset: Int = 0, filter: String = "", filterParams: [String: Value] = [:],
         outputFields: [String]? = nil, annsField: String? = nil, metric: MetricType? = nil,
-        options: SearchOptions = SearchOptions()
+        options: SearchOptions = SearchOptions(), partitions: [String] = []
     ) {
+        self.partitions = partitions
         self.queries = queries
         self.limit = limit
         self.offset = offset
@@ -292,36 +307,60 @@ extension VectorDatabase {
         try await listAliases(nil)
     }
 
-    /// Deletes rows by primary key and/or filter; returns how many live rows were deleted.
+    /// Inserts rows into `_default` (or, with a partition key, the partition of each row's key);
+    /// see the requirement `insert(_:rows:partition:)`.
     ///
-    /// - Throws: `.invalidArgument` when neither `ids` nor a filter is given; `.filterSyntax`.
+    /// - Throws: `.alreadyExists` naming a primary key that is taken; `.dimensionMismatch`;
+    ///   `.invalidArgument` for a bad value. Nothing is applied.
+    public func insert(_ collection: String, rows: [Row]) async throws -> InsertResult {
+        try await insert(collection, rows: rows, partition: nil)
+    }
+
+    /// Inserts rows into `_default`, replacing any live row with the same primary key; see
+    /// the requirement `upsert(_:rows:partition:)`.
+    ///
+    /// - Throws: `.dimensionMismatch`; `.invalidArgument` for a bad value. Nothing is applied.
+    public func upsert(_ collection: String, rows: [Row]) async throws -> UpsertResult {
+        try await upsert(collection, rows: rows, partition: nil)
+    }
+
+    /// Deletes rows by primary key and/or filter, of `partitions` (all when empty); returns how
+    /// many live rows were deleted.
+    ///
+    /// - Throws: `.invalidArgument` when neither `ids` nor a filter is given; `.filterSyntax`;
+    ///   `.notFound` for an unknown partition.
     public func delete(
-        _ collection: String, ids: [Value]? = nil, filter: String = "", filterParams: [String: Value] = [:]
+        _ collection: String, ids: [Value]? = nil, filter: String = "", filterParams: [String: Value] = [:],
+        partitions: [String] = []
     ) async throws -> DeleteResult {
-        try await delete(collection, DeleteRequest(ids: ids, filter: filter, filterParams: filterParams))
+        try await delete(collection, DeleteRequest(ids: ids, filter: filter, filterParams: filterParams, partitions: partitions))
     }
 
     /// The rows with the given primary keys, in that order (missing keys are skipped); with a
-    /// filter, only those that also match it.
+    /// filter, only those that also match it; with `partitions`, only those in them.
     ///
-    /// - Throws: `.invalidArgument` for a key of the wrong type or an unknown output field; `.filterSyntax`.
+    /// - Throws: `.invalidArgument` for a key of the wrong type or an unknown output field;
+    ///   `.filterSyntax`; `.notFound` for an unknown partition.
     public func get(
         _ collection: String, ids: [Value], outputFields: [String]? = nil, filter: String = "",
-        filterParams: [String: Value] = [:]
-    ) async throws -> [Row] {
-        try await query(collection, QueryRequest(filter: filter, filterParams: filterParams, ids: ids, outputFields: outputFields))
-    }
-
-    /// Rows by primary keys and/or a filter, with paging; `outputFields: ["count(*)"]` returns
-    /// `[["count(*)": n]]`.
-    ///
-    /// - Throws: `.invalidArgument` when there is no filter, no ids and no limit, or for bad paging; `.filterSyntax`.
-    public func query(
-        _ collection: String, filter: String = "", filterParams: [String: Value] = [:], ids: [Value]? = nil,
-        limit: Int? = nil, offset: Int = 0, outputFields: [String]? = nil
+        filterParams: [String: Value] = [:], partitions: [String] = []
     ) async throws -> [Row] {
         try await query(collection, QueryRequest(
-            filter: filter, filterParams: filterParams, ids: ids, limit: limit, offset: offset, outputFields: outputFields))
+            filter: filter, filterParams: filterParams, ids: ids, outputFields: outputFields, partitions: partitions))
+    }
+
+    /// Rows by primary keys and/or a filter, with paging, of `partitions` (all when empty);
+    /// `outputFields: ["count(*)"]` returns `[["count(*)": n]]`.
+    ///
+    /// - Throws: `.invalidArgument` when there is no filter, no ids and no limit, or for bad
+    ///   paging; `.filterSyntax`; `.notFound` for an unknown partition.
+    public func query(
+        _ collection: String, filter: String = "", filterParams: [String: Value] = [:], ids: [Value]? = nil,
+        limit: Int? = nil, offset: Int = 0, outputFields: [String]? = nil, partitions: [String] = []
+    ) async throws -> [Row] {
+        try await query(collection, QueryRequest(
+            filter: filter, filterParams: filterParams, ids: ids, limit: limit, offset: offset, outputFields: outputFields,
+            partitions: partitions))
     }
 
     /// For each query vector, the `limit` closest live rows (Milvus's distances: L2 squared,
@@ -331,11 +370,11 @@ extension VectorDatabase {
     public func search(
         _ collection: String, vectors: [[Float]], limit: Int = 10, offset: Int = 0, filter: String = "",
         filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
-        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions(), partitions: [String] = []
     ) async throws -> [[Hit]] {
         try await search(collection, SearchRequest(
             queries: .vectors(vectors), limit: limit, offset: offset, filter: filter, filterParams: filterParams,
-            outputFields: outputFields, annsField: annsField, metric: metric, options: options))
+            outputFields: outputFields, annsField: annsField, metric: metric, options: options, partitions: partitions))
     }
 
     /// Searches a binary vector field (HAMMING or JACCARD) with bit vectors of `dimension / 8` bytes.
@@ -344,11 +383,12 @@ extension VectorDatabase {
     public func search(
         _ collection: String, binaryVectors: [[UInt8]], limit: Int = 10, offset: Int = 0, filter: String = "",
         filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
-        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions(), partitions: [String] = []
     ) async throws -> [[Hit]] {
         try await search(collection, SearchRequest(
             queries: .binaryVectors(binaryVectors), limit: limit, offset: offset, filter: filter,
-            filterParams: filterParams, outputFields: outputFields, annsField: annsField, metric: metric, options: options))
+            filterParams: filterParams, outputFields: outputFields, annsField: annsField, metric: metric, options: options,
+            partitions: partitions))
     }
 
     /// Searches with the stored vectors of the rows `ids` as queries (one list of hits per id).
@@ -357,11 +397,11 @@ extension VectorDatabase {
     public func search(
         _ collection: String, ids: [Value], limit: Int = 10, offset: Int = 0, filter: String = "",
         filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
-        metric: MetricType? = nil, options: SearchOptions = SearchOptions()
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions(), partitions: [String] = []
     ) async throws -> [[Hit]] {
         try await search(collection, SearchRequest(
             queries: .ids(ids), limit: limit, offset: offset, filter: filter, filterParams: filterParams,
-            outputFields: outputFields, annsField: annsField, metric: metric, options: options))
+            outputFields: outputFields, annsField: annsField, metric: metric, options: options, partitions: partitions))
     }
 
     /// Defines an index on a vector field and starts building it; creating the same index again is a no-op.

@@ -105,15 +105,17 @@ struct SearchableSegment {
 }
 
 extension Snapshot {
-    /// Every segment with its delete bitmap (sealed first, in order, then growing).
-    private var segmentsWithDeletes: [(segment: SegmentRef, deleted: Bitset)] {
-        zip(sealed, sealedDeletes).map { (.sealed($0), $1) } + [(.growing(growing), growing.deleted)]
+    /// Whether sealed segment `i` is in `scope` (`nil`: every partition).
+    private func covers(_ i: Int, _ scope: Set<UInt64>?) -> Bool {
+        scope.map { $0.contains(sealedPartitions[i]) } ?? true
     }
 
-    /// The live rows of `segment` (deleted rows `deleted`) that match `filter`.
-    private static func rows(of segment: SegmentRef, deleted: Bitset, matching filter: FilterExpression) -> Bitset {
+    /// The live rows of `segment` (deleted rows `deleted`) that match `filter`, within `only`
+    /// when given (the growing segment's rows of a scope).
+    private static func rows(of segment: SegmentRef, deleted: Bitset, matching filter: FilterExpression, only: Bitset? = nil) -> Bitset {
         var live = deleted
         live.invert()
+        if let only { live.formIntersection(only) }
         guard !filter.matchesAll else { return live }
         var rows: Bitset
         switch segment {
@@ -124,16 +126,25 @@ extension Snapshot {
         return rows
     }
 
-    /// The rows a search may return, per segment: `nil` when that is every row, and found
-    /// without touching a bitmap for a sealed segment without deletes searched without a filter
-    /// (its delete count is kept by the engine) and for an empty growing segment, so such a
-    /// search costs nothing proportional to the segment's rows before the scan or walk.
-    func searchable(_ filter: FilterExpression) -> [SearchableSegment] {
+    /// The growing segment's live rows in `scope` matching `filter`.
+    private func growingRows(_ filter: FilterExpression, _ scope: Set<UInt64>?) -> Bitset {
+        Self.rows(of: .growing(growing), deleted: growing.deleted, matching: filter, only: scope.map { growing.rows(in: $0) })
+    }
+
+    /// The rows a search may return, per segment (sealed in order, then growing): `nil` when that
+    /// is every row, and found without touching a bitmap for a sealed segment without deletes
+    /// searched without a filter (its delete count is kept by the engine) and for an empty
+    /// growing segment, so such a search costs nothing proportional to the segment's rows
+    /// before the scan or walk. A segment outside `scope` has no rows to search (count 0), and
+    /// its filter is not evaluated.
+    func searchable(_ filter: FilterExpression, scope: Set<UInt64>? = nil) -> [SearchableSegment] {
         var out = [SearchableSegment]()
         out.reserveCapacity(sealed.count + 1)
         for i in sealed.indices {
             let segment = SegmentRef.sealed(sealed[i])
-            if filter.matchesAll && sealedDeleteCounts[i] == 0 {
+            if !covers(i, scope) {
+                out.append(SearchableSegment(segment: segment, allowed: Bitset(count: sealed[i].rowCount), count: 0))
+            } else if filter.matchesAll && sealedDeleteCounts[i] == 0 {
                 out.append(SearchableSegment(segment: segment, allowed: nil, count: sealed[i].rowCount))
             } else {
                 out.append(SearchableSegment(segment, Self.rows(of: segment, deleted: sealedDeletes[i], matching: filter)))
@@ -142,27 +153,37 @@ extension Snapshot {
         if growing.rowCount == 0 {
             out.append(SearchableSegment(segment: .growing(growing), allowed: nil, count: 0))
         } else {
-            out.append(SearchableSegment(.growing(growing), Self.rows(of: .growing(growing), deleted: growing.deleted, matching: filter)))
+            out.append(SearchableSegment(.growing(growing), growingRows(filter, scope)))
         }
         return out
     }
 
-    /// The live rows matching `filter`, per segment.
-    func matching(_ filter: FilterExpression) -> [(segment: SegmentRef, rows: Bitset)] {
-        segmentsWithDeletes.map { ($0.segment, Self.rows(of: $0.segment, deleted: $0.deleted, matching: filter)) }
+    /// The live rows matching `filter` in the partitions of `scope` (`nil`: all), per segment;
+    /// the segments outside it are left out.
+    func matching(_ filter: FilterExpression, scope: Set<UInt64>? = nil) -> [(segment: SegmentRef, rows: Bitset)] {
+        var out = [(segment: SegmentRef, rows: Bitset)]()
+        for i in sealed.indices where covers(i, scope) {
+            out.append((.sealed(sealed[i]), Self.rows(of: .sealed(sealed[i]), deleted: sealedDeletes[i], matching: filter)))
+        }
+        out.append((.growing(growing), growingRows(filter, scope)))
+        return out
     }
 }
 
 extension CollectionEngine {
-    /// The live rows with `keys` (in the order of `keys`, missing ones skipped).
-    func get(keys: [PrimaryKey], fields: OutputFields, filter: FilterExpression?) throws -> [Row] {
+    /// The live rows with `keys` (in the order of `keys`, missing ones and those outside `scope`
+    /// skipped).
+    func get(keys: [PrimaryKey], fields: OutputFields, filter: FilterExpression?, scope: Set<UInt64>? = nil) throws -> [Row] {
         let (snap, locations): (Snapshot, [RowLocation]) = try state.withLock { s in
             guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
             let snap = Snapshot(
                 schema: schema, metric: metric, sealed: s.sealed, sealedDeletes: s.sealedDeletes,
-                sealedDeleteCounts: s.sealedDeleteCounts, growing: s.growing)
+                sealedDeleteCounts: s.sealedDeleteCounts, sealedPartitions: s.manifest.segments.map(\.partition), growing: s.growing)
             var seen = Set<PrimaryKey>()
-            return (snap, keys.compactMap { seen.insert($0).inserted ? s.pkIndex[$0] : nil })
+            return (snap, keys.compactMap { key in
+                guard seen.insert(key).inserted, let location = s.pkIndex[key] else { return nil }
+                return scope.map { $0.contains(s.partition(of: location)) } ?? true ? location : nil
+            })
         }
         var byID = [UInt64: SegmentRef]()
         for seg in snap.sealed { byID[seg.id] = .sealed(seg) }
@@ -186,20 +207,20 @@ extension CollectionEngine {
         return out
     }
 
-    /// The number of live rows matching `filter`.
-    func count(filter: FilterExpression) throws -> Int {
-        if filter.matchesAll { return try state.withLock { s in
+    /// The number of live rows matching `filter` in `scope`.
+    func count(filter: FilterExpression, scope: Set<UInt64>? = nil) throws -> Int {
+        if filter.matchesAll && scope == nil { return try state.withLock { s in
             guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
             return s.liveRowCount
         } }
-        return try snapshot().matching(filter).reduce(0) { $0 + $1.rows.cardinality }
+        return try snapshot().matching(filter, scope: scope).reduce(0) { $0 + $1.rows.cardinality }
     }
 
-    /// Rows matching `filter` in storage order, after skipping `offset`, at most `limit`.
-    func query(filter: FilterExpression, limit: Int?, offset: Int, fields: OutputFields) throws -> [Row] {
+    /// Rows matching `filter` in `scope` in storage order, after skipping `offset`, at most `limit`.
+    func query(filter: FilterExpression, limit: Int?, offset: Int, fields: OutputFields, scope: Set<UInt64>? = nil) throws -> [Row] {
         var out = [Row]()
         var skipped = 0
-        for (segment, rows) in try snapshot().matching(filter) {
+        for (segment, rows) in try snapshot().matching(filter, scope: scope) {
             var done = false
             rows.forEachSet { row in
                 guard !done else { return }
@@ -229,11 +250,11 @@ extension CollectionEngine {
         return (matching.map(\.segment), keyed.map(\.at))
     }
 
-    /// The primary keys of the live rows matching `filter`.
-    func keys(matching filter: FilterExpression) throws -> [PrimaryKey] {
+    /// The primary keys of the live rows matching `filter` in `scope`.
+    func keys(matching filter: FilterExpression, scope: Set<UInt64>? = nil) throws -> [PrimaryKey] {
         let pk = schema.primaryField.name
         var out = [PrimaryKey]()
-        for (segment, rows) in try snapshot().matching(filter) {
+        for (segment, rows) in try snapshot().matching(filter, scope: scope) {
             let column = segment.column(pk)!
             rows.forEachSet { out.append(CollectionEngine.primaryKey(column, $0)) }
         }

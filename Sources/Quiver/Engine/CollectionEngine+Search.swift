@@ -9,6 +9,8 @@ extension CollectionEngine {
         var limit: Int
         var offset: Int
         var filter: FilterExpression
+        /// The partitions searched (`CollectionEngine.scope`); `nil` for all.
+        var scope: Set<UInt64>? = nil
         var fields: OutputFields
         var threads: Int
         var radius: Float? = nil
@@ -33,7 +35,7 @@ extension CollectionEngine {
 
     /// `search` over a given snapshot (a search iterator's, held across its batches).
     func search(_ request: SearchRequest, in snap: Snapshot) throws -> [[Hit]] {
-        let segments = snap.searchable(request.filter)
+        let segments = snap.searchable(request.filter, scope: request.scope)
         let pk = schema.primaryField.name
         if let nprobe = request.indexParams.nprobe,
             let def = snap.indexDefinitions.first(where: { $0.field == request.field.name }), def.type.isIVF, nprobe > def.params.nlist {

@@ -8,30 +8,35 @@
 /// the growing segment holds `DatabaseOptions.growingSegmentByteLimit` bytes, inserts and
 /// upserts are refused with `.resourceExhausted` until a flush succeeds.
 extension CollectionEngine {
-    /// Inserts (or, with `upsert`, replaces by primary key) `rows`; returns their keys.
-    func write(_ rows: [Row], upsert: Bool) throws -> [Value] {
+    /// Inserts (or, with `upsert`, replaces by primary key) `rows` into partition `partition`
+    /// (`_default` for `nil`; with a partition key, the partitions of the rows' keys); returns
+    /// their keys. A key is unique in the collection: an upsert replaces the live row of its key
+    /// in whichever partition it is.
+    func write(_ rows: [Row], upsert: Bool, partition: String? = nil) throws -> [Value] {
         guard !rows.isEmpty else { return [] }
         let generatesKeys = schema.primaryField.autoID && !upsert
         // Validation needs no lock: the schema is immutable.
         let stored = try rows.enumerated().map { i, row in
             try RowPreparer.prepare(row, index: i, schema: schema, generatesKeys: generatesKeys)
         }
-        return try write(StoredBatch(storedRows: stored, schema: schema), upsert: upsert)
+        return try write(StoredBatch(storedRows: stored, schema: schema), upsert: upsert, partition: partition)
     }
 
-    /// Inserts (or, with `upsert`, replaces by primary key) the rows of `columns`; returns their keys.
-    func write(_ columns: ColumnBatch, upsert: Bool) throws -> [Value] {
+    /// Inserts (or, with `upsert`, replaces by primary key) the rows of `columns` into partition
+    /// `partition` (as the row write); returns their keys.
+    func write(_ columns: ColumnBatch, upsert: Bool, partition: String? = nil) throws -> [Value] {
         let batch = try ColumnPreparer.prepare(columns, schema: schema, generatesKeys: schema.primaryField.autoID && !upsert)
         guard batch.rowCount > 0 else { return [] }
-        return try write(batch, upsert: upsert)
+        return try write(batch, upsert: upsert, partition: partition)
     }
 
     /// The one write of rows: assigns generated keys, checks the keys, logs the batch, applies it.
-    private func write(_ batch: StoredBatch, upsert: Bool) throws -> [Value] {
+    private func write(_ batch: StoredBatch, upsert: Bool, partition: String?) throws -> [Value] {
         let pkField = schema.primaryField
         let generatesKeys = pkField.autoID && !upsert
         var stored = batch
         let (keys, flushed) = try serialized { () throws -> ([PrimaryKey], Bool) in
+            let partition = try partitionID(forWriting: partition)
             try refuseWhenGrowingIsFull()
             let sequence = try state.withLock { s -> UInt64 in
                 if generatesKeys {
@@ -45,11 +50,13 @@ extension CollectionEngine {
                 return s.lastSequence + 1
             }
             let keys = try checkKeys(stored.keys(pkField), upsert: upsert)
-            try log(upsert ? .upsertColumns(sequence: sequence, batch: stored) : .insertColumns(sequence: sequence, batch: stored))
-            let appended = appendOutsideLock(stored)
+            try log(upsert
+                ? .upsertColumns(sequence: sequence, batch: stored, partition: partition)
+                : .insertColumns(sequence: sequence, batch: stored, partition: partition))
+            let appended = appendOutsideLock(stored, partition: partition)
             let replaced = try state.withLock { s -> GrowingSegment? in
                 let replaced = appended == nil ? nil : s.growing  // freed after the lock: O(rows)
-                try s.apply(stored, keys: keys, replacing: upsert, appended: appended)
+                try s.apply(stored, keys: keys, replacing: upsert, schema: schema, partition: partition, appended: appended)
                 return replaced
             }
             withExtendedLifetime(replaced) {}
@@ -82,29 +89,39 @@ extension CollectionEngine {
     /// rows stored so far — a reader's snapshot shares the growing segment's storage, or a vector
     /// array must grow — so that readers do not wait for that copy; `nil` otherwise, and the
     /// apply appends in place. Inside `serialized`.
-    private func appendOutsideLock(_ batch: StoredBatch) -> GrowingSegment? {
+    private func appendOutsideLock(_ batch: StoredBatch, partition: UInt64) -> GrowingSegment? {
         guard var growing = state.withLock({ s in
             s.growing.isShared() || s.growing.appendWouldReallocate(rows: batch.rowCount) ? s.growing : nil
         }) else { return nil }
         FaultInjector.shared.stall(.append, path: directory + "/")
         growing.detach()
-        growing.append(batch)
+        growing.append(batch, partitions: Self.partitions(of: batch, explicit: partition, schema: schema))
         return growing
     }
 
     /// Deletes the rows with `keys` and, when a filter is given, only those of them matching it
-    /// (all live rows matching it when `keys` is `nil`); returns how many live rows were deleted.
+    /// (all live rows matching it when `keys` is `nil`), of the partitions `partitions` (all when
+    /// empty); returns how many live rows were deleted.
     ///
-    /// The filter is evaluated inside `serialized`, on the state the delete applies to: an
-    /// upsert that lands before the delete and makes a row stop matching keeps that row.
-    func delete(keys: [PrimaryKey]?, filter: FilterExpression?) throws -> Int {
+    /// The filter and the partitions are resolved inside `serialized`, on the state the delete
+    /// applies to: an upsert that lands before the delete and makes a row stop matching keeps that row.
+    ///
+    /// - Throws: `.notFound` for an unknown partition; `.invalidArgument` for partition names given
+    ///   to a collection with a partition key.
+    func delete(keys: [PrimaryKey]?, filter: FilterExpression?, partitions: [String] = []) throws -> Int {
         try serialized {
+            let scope = try scope(partitions, filter: filter)
             var keys = keys
             if let filter {
-                let matching = try self.keys(matching: filter)
+                let matching = try self.keys(matching: filter, scope: scope)
                 keys = keys.map { $0.filter(Set(matching).contains) } ?? matching
             }
-            let unique = state.withLock { s in Array(Set((keys ?? []).filter { s.pkIndex[$0] != nil })) }
+            let unique = state.withLock { s in
+                Array(Set((keys ?? []).filter { key in
+                    guard let location = s.pkIndex[key] else { return false }
+                    return scope.map { $0.contains(s.partition(of: location)) } ?? true
+                }))
+            }
             guard !unique.isEmpty else { return 0 }
             try log(.delete(sequence: state.withLock { $0.lastSequence } + 1, keys: unique))
             return state.withLock { $0.applyDelete(unique) }

@@ -18,6 +18,8 @@ struct Snapshot: Sendable {
     /// The number of set bits of each of `sealedDeletes` (so a search over a segment without
     /// deletes does no work proportional to its rows before the scan).
     let sealedDeleteCounts: [Int]
+    /// The partition of each of `sealed`.
+    let sealedPartitions: [UInt64]
     let growing: GrowingSegment
     /// Ready indexes by sealed segment id and vector field name.
     var indexes: [UInt64: [String: SegmentIndex]] = [:]
@@ -111,13 +113,16 @@ final class CollectionEngine: Sendable {
             return
         }
         let manifestPath = directory + "/" + FileNames.manifest
-        var manifest = Manifest()
+        var manifest = Manifest.initial(for: schema)
         if FileSystem.exists(manifestPath) {
-            manifest = try Manifest.decode(try FileSystem.readFile(manifestPath), path: manifestPath)
+            manifest = try Manifest.decode(try FileSystem.readFile(manifestPath), path: manifestPath, schema: schema)
         } else if !create {
             guard FileSystem.isDirectory(directory) else {
                 throw QuiverError.corruption("collection directory '\(directory)' is missing")
             }
+        }
+        if schema.partitionKeyField != nil && manifest.partitions != Manifest.initial(for: schema).partitions {
+            throw QuiverError.corruption("manifest '\(manifestPath)' does not list the partitions of the collection's partition key")
         }
         var s = State(manifest: manifest, growing: GrowingSegment(schema: schema))
         try Self.loadSegments(&s, directory: directory, schema: schema, load: !options.memoryMapSegments)
@@ -137,9 +142,9 @@ final class CollectionEngine: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            var manifest = Manifest()
+            var manifest = Manifest.initial(for: schema)
             if FileSystem.exists(manifestPath) {
-                manifest = try Manifest.decode(try FileSystem.readFile(manifestPath), path: manifestPath)
+                manifest = try Manifest.decode(try FileSystem.readFile(manifestPath), path: manifestPath, schema: schema)
             }
             var s = State(manifest: manifest, growing: GrowingSegment(schema: schema))
             do {
@@ -224,7 +229,7 @@ final class CollectionEngine: Sendable {
     /// holds, the outcome is the applied state or `.corruption` naming `path`.
     static func replay(_ operations: [WALOperation], into s: inout State, schema: CollectionSchema, path: String) throws {
         /// Applies an insert whose keys must be new (a key inserted twice is damage).
-        func replayInsert(_ batch: StoredBatch) throws {
+        func replayInsert(_ batch: StoredBatch, partition: UInt64) throws {
             let keys = batch.keys(schema.primaryField)
             var seen = Set<PrimaryKey>(minimumCapacity: keys.count)
             for key in keys {
@@ -232,21 +237,31 @@ final class CollectionEngine: Sendable {
                     throw QuiverError.corruption("WAL '\(path)' inserts primary key \(key) twice")
                 }
             }
-            try s.apply(batch, keys: keys, replacing: false)
+            try s.apply(batch, keys: keys, replacing: false, schema: schema, partition: partition)
         }
         for op in operations where op.sequence > s.lastSequence {
             do {
                 switch op {
+                case .insertColumns(_, _, let partition), .upsertColumns(_, _, let partition):
+                    guard s.manifest.partitions.contains(where: { $0.id == partition }),
+                        partition == 0 || schema.partitionKeyField == nil
+                    else {
+                        throw QuiverError.corruption("WAL '\(path)' writes into partition \(partition), which the manifest does not list")
+                    }
+                default: break
+                }
+                switch op {
                 case .insert(_, let rows):
-                    try replayInsert(StoredBatch(storedRows: rows.map { try RowPreparer.checkStored($0, schema: schema) }, schema: schema))
-                case .insertColumns(_, let batch):
-                    try replayInsert(try batch.checked(schema: schema))
+                    try replayInsert(
+                        StoredBatch(storedRows: rows.map { try RowPreparer.checkStored($0, schema: schema) }, schema: schema), partition: 0)
+                case .insertColumns(_, let batch, let partition):
+                    try replayInsert(try batch.checked(schema: schema), partition: partition)
                 case .upsert(_, let rows):
                     let batch = StoredBatch(storedRows: try rows.map { try RowPreparer.checkStored($0, schema: schema) }, schema: schema)
-                    try s.apply(batch, keys: batch.keys(schema.primaryField), replacing: true)
-                case .upsertColumns(_, let batch):
+                    try s.apply(batch, keys: batch.keys(schema.primaryField), replacing: true, schema: schema, partition: 0)
+                case .upsertColumns(_, let batch, let partition):
                     let batch = try batch.checked(schema: schema)
-                    try s.apply(batch, keys: batch.keys(schema.primaryField), replacing: true)
+                    try s.apply(batch, keys: batch.keys(schema.primaryField), replacing: true, schema: schema, partition: partition)
                 case .delete(_, let keys):
                     _ = s.applyDelete(keys)
                 }
@@ -307,7 +322,7 @@ final class CollectionEngine: Sendable {
             guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
             return Snapshot(
                 schema: schema, metric: metric, sealed: s.sealed, sealedDeletes: s.sealedDeletes,
-                sealedDeleteCounts: s.sealedDeleteCounts, growing: s.growing,
+                sealedDeleteCounts: s.sealedDeleteCounts, sealedPartitions: s.manifest.segments.map(\.partition), growing: s.growing,
                 indexes: s.segmentIndexes, indexDefinitions: s.manifest.indexes)
         }
     }
@@ -348,17 +363,21 @@ final class CollectionEngine: Sendable {
 // MARK: - State transitions shared by writes and WAL replay
 
 extension CollectionEngine.State {
-    /// Applies validated rows with primary keys `keys`; with `replacing`, a row whose key is
+    /// Applies validated rows with primary keys `keys` into partition `partition` (with a
+    /// partition key: into the partitions of their keys); with `replacing`, a row whose key is
     /// live replaces it. `appended`, when given, is `growing` with `batch` already appended (made
     /// outside the lock by `CollectionEngine.appendOutsideLock`).
-    mutating func apply(_ batch: StoredBatch, keys: [PrimaryKey], replacing: Bool, appended: GrowingSegment? = nil) throws {
+    mutating func apply(
+        _ batch: StoredBatch, keys: [PrimaryKey], replacing: Bool, schema: CollectionSchema, partition: UInt64,
+        appended: GrowingSegment? = nil
+    ) throws {
         let next = try Self.nextAutoID(after: keys, current: manifest.nextAutoID, field: growing.schema.primaryField)
         let base = growing.rowCount
         if let appended {
             precondition(appended.rowCount == base + batch.rowCount, "appended segment out of step")
             growing = appended
         } else {
-            growing.append(batch)
+            growing.append(batch, partitions: CollectionEngine.partitions(of: batch, explicit: partition, schema: schema))
         }
         for (i, key) in keys.enumerated() {
             if replacing { _ = applyDelete([key]) }

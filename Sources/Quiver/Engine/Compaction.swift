@@ -19,7 +19,8 @@ import Dispatch
 extension CollectionEngine {
     /// How a compaction picks segments.
     enum CompactionPolicy {
-        /// Every sealed segment, whenever there are two or more, or any has deleted rows (`compact(_:)`).
+        /// The sealed segments of the first partition that has two or more, or one with deleted
+        /// rows (`Database.compact(_:)` repeats it until nothing is left to compact).
         case all
         /// Automatic (after flushes, in the background), one bounded step at a time; see `choose`.
         case automatic
@@ -81,7 +82,8 @@ extension CollectionEngine {
             // Copied under `state`'s lock (copy-on-write, O(segments)): the chosen segments' delete
             // bitmaps now, the manifest and the primary-key index.
             let prepared = state.withLock { s -> (deletes: [Bitset], next: Manifest, oldEntries: [Manifest.SegmentEntry], pkIndex: PrimaryKeyIndex)? in
-                guard !s.closed, s.failure == nil else { return nil }
+                // A partition drop may have removed the chosen segments meanwhile: nothing to switch.
+                guard !s.closed, s.failure == nil, plan.ids.allSatisfy({ s.segmentIndex[$0] != nil }) else { return nil }
                 let removed = Set(plan.ids)
                 return (plan.ids.map { s.sealedDeletes[s.segmentIndex[$0]!] }, s.manifest,
                         s.manifest.segments.filter { removed.contains($0.id) }, s.pkIndex)
@@ -119,7 +121,8 @@ extension CollectionEngine {
             let firstPosition = next.segments.firstIndex { removed.contains($0.id) } ?? next.segments.count
             next.segments.removeAll { removed.contains($0.id) }
             if let merged {
-                var entry = Manifest.SegmentEntry(id: merged.id, rowCount: merged.rowCount, deleteFile: nil, deletedCount: 0)
+                var entry = Manifest.SegmentEntry(
+                    id: merged.id, rowCount: merged.rowCount, deleteFile: nil, deletedCount: 0, partition: prepared.oldEntries[0].partition)
                 if !newDeletes.isEmpty {
                     let name = FileNames.deletes(segment: merged.id, version: next.version)
                     do {
@@ -212,18 +215,23 @@ extension CollectionEngine {
     ///    of getting a graph of its own that every search would walk.
     private static func choose(_ policy: CompactionPolicy, _ s: State, deletedRatio: Double, targetRows: Int) -> [UInt64] {
         let entries = s.manifest.segments
+        // Compaction never mixes partitions: each step looks at the segments of one partition at a
+        // time (in the order of the manifest's partitions), and returns the first partition's choice.
+        let groups = s.manifest.partitions.map { p in entries.indices.filter { entries[$0].partition == p.id } }
+        let deleted = entries.map { s.sealedDeleteCounts[s.segmentIndex[$0.id]!] }
         switch policy {
         case .all:
-            let anyDeletes = s.sealedDeleteCounts.contains { $0 > 0 }
-            return entries.count >= 2 || anyDeletes ? entries.map(\.id) : []
+            let group = groups.first { g in g.count >= 2 || g.contains { deleted[$0] > 0 } } ?? []
+            return group.map { entries[$0].id }
         case .automatic:
-            let deleted = entries.map { s.sealedDeleteCounts[s.segmentIndex[$0.id]!] }
             let live = zip(entries, deleted).map { e, d in e.rowCount - d }
             let share = zip(entries, deleted).map { e, d in e.rowCount > 0 ? Double(d) / Double(e.rowCount) : 0 }
             let tier = live.map { Int(log2(Double(max($0, 1))) / 2) }
-            let pastRatio = entries.indices.filter { deleted[$0] > 0 && share[$0] >= deletedRatio }
-            if let worst = pastRatio.max(by: { share[$0] < share[$1] }) {
-                return pastRatio.filter { tier[$0] == tier[worst] }.map { entries[$0].id }
+            /// Step 1 within `group`.
+            func deletedRows(_ group: [Int]) -> [Int] {
+                let pastRatio = group.filter { deleted[$0] > 0 && share[$0] >= deletedRatio }
+                guard let worst = pastRatio.max(by: { share[$0] < share[$1] }) else { return [] }
+                return pastRatio.filter { tier[$0] == tier[worst] }
             }
             /// The longest run of `candidates`, smallest first, whose live rows fit in the target.
             func fitting(_ candidates: [Int]) -> [Int] {
@@ -233,13 +241,15 @@ extension CollectionEngine {
                     return total <= targetRows
                 })
             }
-            let tiers = Dictionary(grouping: entries.indices, by: { tier[$0] })
-            for (_, members) in tiers.filter({ $0.value.count >= 4 }).sorted(by: { $0.key < $1.key }) {
-                let fit = fitting(members)
-                if fit.count >= 2 { return fit.map { entries[$0].id } }
+            /// Step 2 within `group`.
+            func sizeTiers(_ group: [Int]) -> [Int] {
+                let tiers = Dictionary(grouping: group, by: { tier[$0] })
+                for (_, members) in tiers.filter({ $0.value.count >= 4 }).sorted(by: { $0.key < $1.key }) {
+                    let fit = fitting(members)
+                    if fit.count >= 2 { return fit }
+                }
+                return []
             }
-            guard s.packRequested else { return [] }
-            let fit = fitting(entries.indices.filter { live[$0] < targetRows })
             // The graph or list indexes this collection builds, and whether a segment has one of
             // them built or being built.
             let built = s.manifest.indexes.filter { $0.type != .flat }
@@ -249,13 +259,26 @@ extension CollectionEngine {
                     entry.indexFiles[def.field] != nil || s.building.contains(buildKey(segment: entry.id, definition: def))
                 }
             }
-            var total = 0, pack = 0, unindexed = !built.isEmpty
-            for (n, i) in fit.enumerated() {
-                total += live[i]
-                unindexed = unindexed && !hasIndex(i)
-                if n >= 1 && (3 * live[i] <= 2 * total || unindexed) { pack = n + 1 }
+            /// Step 3 within `group`.
+            func packing(_ group: [Int]) -> [Int] {
+                let fit = fitting(group.filter { live[$0] < targetRows })
+                var total = 0, pack = 0, unindexed = !built.isEmpty
+                for (n, i) in fit.enumerated() {
+                    total += live[i]
+                    unindexed = unindexed && !hasIndex(i)
+                    if n >= 1 && (3 * live[i] <= 2 * total || unindexed) { pack = n + 1 }
+                }
+                return Array(fit.prefix(pack))
             }
-            return fit.prefix(pack).map { entries[$0].id }
+            var steps = [deletedRows, sizeTiers]
+            if s.packRequested { steps.append(packing) }
+            for step in steps {
+                for group in groups {
+                    let chosen = step(group)
+                    if !chosen.isEmpty { return chosen.map { entries[$0].id } }
+                }
+            }
+            return []
         }
     }
 

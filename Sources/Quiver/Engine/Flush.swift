@@ -5,11 +5,16 @@
 /// DocC article *Durability* follows each step through a power cut):
 /// 1. fsync the current WAL, then start a new WAL file (created, fsynced, directory fsynced; new
 ///    writes go there). Only the newest WAL can then end in a torn record;
-/// 2. write and fsync the segment file and the delete files (names no manifest knows yet), then
-///    fsync the directory;
+/// 2. write and fsync the segment files (one per partition that has live rows in the growing
+///    segment) and the delete files (names no manifest knows yet), then fsync the directory;
 /// 3. write the manifest atomically (temp, fsync, rename, fsync directory) with the new
 ///    checkpoint sequence and the new WAL file as the start of replay;
 /// 4. only then delete the old WAL files and the replaced delete files.
+///
+/// Dropping a partition is such a flush (`flushSerialized(dropping:)`): the growing rows of the
+/// partition are not written, and the manifest of step 3 also leaves out the partition and its
+/// sealed segments, whose files step 4 deletes. Since that manifest's checkpoint covers every
+/// WAL record so far, no insert into the partition is replayed after it.
 ///
 /// When step 1 or 2 fails, the files it created are unlinked and the directory is fsynced, so
 /// the new WAL cannot reappear after a power cut behind records later appended to the old one.
@@ -26,9 +31,11 @@ extension CollectionEngine {
     ///
     /// - Throws: the I/O error of a failed step. Before the manifest switch nothing changed; a
     ///   failed switch also marks the collection failed (memory may not match the disk).
-    func flushSerialized() throws {
+    /// With `dropping`, the flush also drops that partition (see the type's comment); it runs even
+    /// when there is nothing to flush.
+    func flushSerialized(dropping: UInt64? = nil) throws {
         do {
-            try flushFrozen()
+            try flushFrozen(dropping: dropping)
             state.withLock { s in
                 s.flushError = nil
                 s.flushFailures = 0
@@ -46,12 +53,12 @@ extension CollectionEngine {
         }
     }
 
-    private func flushFrozen() throws {
+    private func flushFrozen(dropping: UInt64?) throws {
         let load = !options.memoryMapSegments
         let log = options.logHandler
         // Copy what the flush writes (memory only).
         let frozen = state.withLock { s -> (growing: GrowingSegment, manifest: Manifest, deletes: [UInt64: Bitset], sequence: UInt64, wal: WALWriter?)? in
-            guard s.growing.rowCount > 0 || !s.dirtyDeletes.isEmpty else { return nil }
+            guard s.growing.rowCount > 0 || !s.dirtyDeletes.isEmpty || dropping != nil else { return nil }
             var deletes = [UInt64: Bitset]()
             for id in s.dirtyDeletes { deletes[id] = s.sealedDeletes[s.segmentIndex[id]!] }
             return (s.growing, s.manifest, deletes, s.lastSequence, s.wal)
@@ -61,10 +68,15 @@ extension CollectionEngine {
         // Steps 1–3, without `state`'s lock.
         var created = [String]()
         let newWAL: WALWriter
-        var newSegment: SealedSegment? = nil
-        var liveRows = [Int]()
+        var newSegments = [(segment: SealedSegment, rows: [Int])]()  // each with its rows in the growing segment
         var next = frozen.manifest
         next.version += 1
+        // The partition dropped: its entry and segments leave the manifest.
+        let dropped = dropping.map { id in frozen.manifest.segments.filter { $0.partition == id } } ?? []
+        if let dropping {
+            next.partitions.removeAll { $0.id == dropping }
+            next.segments.removeAll { $0.partition == dropping }
+        }
         do {
             try oldWAL.sync()
         } catch let error as QuiverError {
@@ -73,15 +85,14 @@ extension CollectionEngine {
         do {
             newWAL = try WALWriter(directory: directory, number: oldWAL.number + 1)
             created.append(newWAL.path)
-            let (content, rows) = frozen.growing.liveContent()
-            liveRows = rows
-            if content.rowCount > 0 {
+            for (partition, rows) in frozen.growing.liveRowsByPartition().sorted(by: { $0.key < $1.key }) where partition != dropping {
                 let id = next.nextSegmentID
                 next.nextSegmentID += 1
                 let path = directory + "/" + FileNames.segment(id)
                 created.append(path)
-                newSegment = try SealedSegment.write(content, id: id, path: path, schema: schema, load: load)
-                next.segments.append(Manifest.SegmentEntry(id: id, rowCount: content.rowCount, deleteFile: nil, deletedCount: 0))
+                let segment = try SealedSegment.write(frozen.growing.content(of: rows), id: id, path: path, schema: schema, load: load)
+                newSegments.append((segment, rows))
+                next.segments.append(Manifest.SegmentEntry(id: id, rowCount: rows.count, deleteFile: nil, deletedCount: 0, partition: partition))
             }
             for (i, entry) in next.segments.enumerated() {
                 guard let bits = frozen.deletes[entry.id] else { continue }
@@ -117,17 +128,41 @@ extension CollectionEngine {
         // on a copy, without `state`'s lock (O(rows); nothing else changes the index while
         // `writeLock` is held), then memory switches to the new state under it in O(1).
         var pkIndex = state.withLock { $0.pkIndex }
-        if let segment = newSegment {
+        for (segment, rows) in newSegments {
             let keys = segment.columns[schema.primaryField.name]!
             FaultInjector.shared.stall(.repoint, path: segment.path)
             pkIndex.repoint(
                 keys: keys, segment: segment.id,
-                rows: liveRows.enumerated().lazy.map { ($0, RowLocation(segment: RowLocation.growing, row: Int32($1))) })
+                rows: rows.enumerated().lazy.map { ($0, RowLocation(segment: RowLocation.growing, row: Int32($1))) })
+        }
+        if let dropping {
+            // The dropped partition's live keys leave the index: its growing rows (never written)
+            // and the live rows of its sealed segments.
+            let pk = schema.primaryField.name
+            let growingKeys = frozen.growing.column(named: pk)!
+            for row in 0..<frozen.growing.rowCount where frozen.growing.partitions[row] == dropping && !frozen.growing.deleted[row] {
+                _ = pkIndex.removeValue(forKey: Self.primaryKey(growingKeys, row))
+            }
+            let segments = state.withLock { s in dropped.map { (s.sealed[s.segmentIndex[$0.id]!], s.sealedDeletes[s.segmentIndex[$0.id]!]) } }
+            for (segment, deleted) in segments {
+                let keys = segment.columns[pk]!
+                for row in 0..<segment.rowCount where !deleted[row] { _ = pkIndex.removeValue(forKey: Self.primaryKey(keys, row)) }
+            }
         }
         var growing = GrowingSegment(schema: schema)
         state.withLock { s in
+            let droppedIDs = Set(dropped.map(\.id))
+            if !droppedIDs.isEmpty {
+                // O(segments): the sealed lists follow the manifest without the dropped segments.
+                let kept = s.sealed.indices.filter { !droppedIDs.contains(s.sealed[$0].id) }
+                s.sealed = kept.map { s.sealed[$0] }
+                s.sealedDeletes = kept.map { s.sealedDeletes[$0] }
+                s.sealedDeleteCounts = kept.map { s.sealedDeleteCounts[$0] }
+                s.segmentIndex = Dictionary(uniqueKeysWithValues: s.sealed.enumerated().map { ($1.id, $0) })
+                for id in droppedIDs { s.segmentIndexes[id] = nil }
+            }
             s.manifest = next
-            if let segment = newSegment {
+            for (segment, _) in newSegments {
                 let index = s.sealed.count
                 s.sealed.append(segment)
                 s.sealedDeletes.append(Bitset(count: segment.rowCount))
@@ -147,6 +182,10 @@ extension CollectionEngine {
         for n in frozen.manifest.walStart...oldWAL.number { obsolete.append(FileNames.wal(n)) }
         let kept = Set(next.segments.compactMap(\.deleteFile))
         for name in frozen.manifest.segments.compactMap(\.deleteFile) where !kept.contains(name) { obsolete.append(name) }
+        for entry in dropped {
+            obsolete.append(FileNames.segment(entry.id))
+            obsolete += entry.indexFiles.values
+        }
         for name in obsolete {
             do { try FileSystem.remove(directory + "/" + name) } catch {
                 log(.warning, "could not remove obsolete file '\(directory)/\(name)': \(error)")

@@ -176,3 +176,48 @@ extension FilterOperand {
         }
     }
 }
+
+extension FilterPredicate {
+    /// The values a row's `field` must have for the predicate to hold, when the predicate says
+    /// (`field == v`, `v == field`, `field in [...]`, an `and` with such a conjunct, an `or` all
+    /// of whose branches are such); `nil` when it does not restrict the field. Only values of the
+    /// field's own type count (`.int` for int64, `.string` for varchar), so a comparison the
+    /// planner cannot hash restricts nothing. The one place a partition key's filter is turned
+    /// into the partitions a read covers (`CollectionEngine.scope`).
+    func values(restricting field: FieldSchema) -> [Value]? {
+        func typed(_ values: [Value]) -> [Value]? {
+            let ok = values.allSatisfy { v in
+                switch (field.dataType, v) {
+                case (.int64, .int), (.varchar, .string): true
+                default: false
+                }
+            }
+            return ok ? values : nil
+        }
+        func isField(_ operand: FilterOperand) -> Bool {
+            if case .column(let name, _) = operand { return name == field.name }
+            return false
+        }
+        switch self {
+        case .constant(false): return []
+        case .compare(.eq, let a, .constant(let v)) where isField(a): return typed([v])
+        case .compare(.eq, .constant(let v), let b) where isField(b): return typed([v])
+        case .inSet(let a, let values, negated: false) where isField(a): return typed(values)
+        case .and(let items):
+            var result: Set<Value>? = nil
+            for item in items {
+                guard let values = item.values(restricting: field) else { continue }
+                result = result.map { $0.intersection(values) } ?? Set(values)
+            }
+            return result.map { Array($0) }
+        case .or(let items):
+            var result = Set<Value>()
+            for item in items {
+                guard let values = item.values(restricting: field) else { return nil }
+                result.formUnion(values)
+            }
+            return Array(result)
+        default: return nil
+        }
+    }
+}

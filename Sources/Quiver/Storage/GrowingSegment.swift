@@ -16,6 +16,8 @@ struct GrowingSegment: SegmentColumns {
     private(set) var rowCount = 0
     /// Rows deleted or replaced since they were inserted.
     private(set) var deleted = Bitset(count: 0)
+    /// The partition (`Manifest.Partition.id`) of each row; a flush writes one segment per partition.
+    private(set) var partitions: [UInt64] = []
     /// A rough count of the bytes the rows take, for the flush threshold.
     private(set) var byteEstimate = 0
     /// Shared by the copies of this value (a reader's snapshot holds one): tells whether an
@@ -74,11 +76,23 @@ struct GrowingSegment: SegmentColumns {
     mutating func detach() { owner = Owner() }
 
     /// Appends one stored row (every schema field present, `$meta` holding dynamic fields).
-    mutating func append(_ row: Row) { append(StoredBatch(storedRows: [row], schema: schema)) }
+    mutating func append(_ row: Row, partition: UInt64) {
+        append(StoredBatch(storedRows: [row], schema: schema), partitions: [partition])
+    }
+
+    /// The rows of the partitions in `scope` (deleted ones included).
+    func rows(in scope: Set<UInt64>) -> Bitset {
+        var out = Bitset(count: rowCount)
+        for (row, partition) in partitions.enumerated() where scope.contains(partition) { out[row] = true }
+        return out
+    }
 
     /// Appends validated rows (every schema field present, `$meta` holding dynamic fields).
-    mutating func append(_ batch: StoredBatch) {
+    /// Row `i` goes to partition `partitions[i]`.
+    mutating func append(_ batch: StoredBatch, partitions: [UInt64]) {
         let n = batch.rowCount
+        precondition(partitions.count == n, "a partition per row")
+        self.partitions.append(contentsOf: partitions)
         for field in schema.fields {
             let name = field.name
             guard field.dataType.isVector else {
@@ -112,6 +126,7 @@ struct GrowingSegment: SegmentColumns {
         rowCount += n
         byteEstimate += batch.byteEstimate
     }
+
 
     mutating func markDeleted(_ row: Int) {
         deleted[row] = true

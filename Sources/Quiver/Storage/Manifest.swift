@@ -9,6 +9,18 @@ struct Manifest: Sendable, Equatable {
         var deletedCount: Int
         /// Index files of this segment, by vector field name (see `IndexFile`).
         var indexFiles: [String: String] = [:]
+        /// The partition every row of this segment belongs to (`Partition.id`); a compaction
+        /// merges only segments of one partition. Absent from manifests written before
+        /// partitions: `_default`'s id, 0.
+        var partition: UInt64 = 0
+    }
+
+    /// A partition of the collection: a name and the id its segments and WAL records carry (ids
+    /// are never reused, so a WAL record of a dropped partition cannot reach a new one of the
+    /// same name).
+    struct Partition: Sendable, Equatable {
+        var id: UInt64
+        var name: String
     }
 
     /// Increases by one at each switch.
@@ -25,6 +37,28 @@ struct Manifest: Sendable, Equatable {
     var indexes: [IndexDefinition] = []
     /// The next number for an index file name and index generation.
     var nextIndexNumber: UInt64 = 1
+    /// The partitions, in creation order. Absent from manifests written before partitions: the
+    /// partitions of `initial(for:)`.
+    var partitions: [Partition] = [Partition(id: 0, name: Manifest.defaultPartition)]
+    var nextPartitionID: UInt64 = 1
+
+    /// The partition every collection without a partition key has, and that cannot be dropped.
+    static let defaultPartition = "_default"
+
+    /// The manifest of a new collection: `_default` (id 0), or for a schema with a partition key
+    /// its `numPartitions` partitions `_default_0`, `_default_1`, … with ids 0, 1, … (Milvus's
+    /// names), which the key's hash picks by id (`PartitionRouting`).
+    static func initial(for schema: CollectionSchema) -> Manifest {
+        var m = Manifest()
+        if schema.partitionKeyField != nil {
+            m.partitions = (0..<schema.numPartitions).map { Partition(id: UInt64($0), name: "\(defaultPartition)_\($0)") }
+            m.nextPartitionID = UInt64(schema.numPartitions)
+        }
+        return m
+    }
+
+    /// The partition named `name`, if any.
+    func partition(named name: String) -> Partition? { partitions.first { $0.name == name } }
 
     static let magic = "QVMANIF"
     static let formatVersion: UInt32 = 1
@@ -43,9 +77,12 @@ struct Manifest: Sendable, Equatable {
                 ]
                 if let f = s.deleteFile { o["delete_file"] = .string(f) }
                 if !s.indexFiles.isEmpty { o["index_files"] = .object(s.indexFiles.mapValues { .string($0) }) }
+                if s.partition != 0 { o["partition"] = .int(Int64(bitPattern: s.partition)) }
                 return .object(o)
             }),
             "next_index_number": .int(Int64(bitPattern: nextIndexNumber)),
+            "partitions": .array(partitions.map { .object(["id": .int(Int64(bitPattern: $0.id)), "name": .string($0.name)]) }),
+            "next_partition_id": .int(Int64(bitPattern: nextPartitionID)),
             "indexes": .array(indexes.map { d in
                 .object([
                     "field": .string(d.field), "name": .string(d.name), "type": .string(d.type.rawValue),
@@ -57,7 +94,9 @@ struct Manifest: Sendable, Equatable {
         return Envelope.wrap(magic: Manifest.magic, version: Manifest.formatVersion, payload: payload)
     }
 
-    static func decode(_ bytes: [UInt8], path: String) throws -> Manifest {
+    /// Reads a manifest; `schema` gives the partitions of a manifest written before partitions
+    /// (`initial(for:)`; `_default` alone without a schema).
+    static func decode(_ bytes: [UInt8], path: String, schema: CollectionSchema? = nil) throws -> Manifest {
         let value = try Envelope.unwrap(bytes, magic: magic, version: formatVersion, path: path)
         func bad(_ what: String) -> QuiverError { QuiverError.corruption("manifest '\(path)': \(what)") }
         guard case .object(let o) = value else { throw bad("not an object") }
@@ -75,8 +114,24 @@ struct Manifest: Sendable, Equatable {
             guard case .int(let v)? = o[key], v >= 0, v <= Int64(Int32.max) else { throw bad("\(key) is missing or out of range") }
             return Int(v)
         }
-        var m = Manifest()
+        var m = schema.map(Manifest.initial(for:)) ?? Manifest()
         m.version = try counter("version", in: o)
+        // "partitions" and "next_partition_id" are absent from manifests written before partitions.
+        if o["partitions"] != nil || o["next_partition_id"] != nil {
+            m.nextPartitionID = try counter("next_partition_id", in: o)
+            guard case .array(let items)? = o["partitions"] else { throw bad("partitions is not an array") }
+            m.partitions = []
+            for item in items {
+                guard case .object(let po) = item, let name = po["name"]?.stringValue, (try? Names.validatePartition(name)) != nil
+                else { throw bad("bad partition entry") }
+                let id = try counter("id", in: po)
+                guard id < m.nextPartitionID, !m.partitions.contains(where: { $0.id == id || $0.name == name }) else {
+                    throw bad("partition '\(name)' has a repeated or out-of-range id or name")
+                }
+                m.partitions.append(Partition(id: id, name: name))
+            }
+        }
+        let partitionIDs = Set(m.partitions.map(\.id))
         m.checkpointSequence = try counter("checkpoint_sequence", in: o)
         m.walStart = try counter("wal_start", in: o)
         m.nextSegmentID = try counter("next_segment_id", in: o)
@@ -97,6 +152,12 @@ struct Manifest: Sendable, Equatable {
                 throw bad("segment entry \(entry.id) has a bad delete file name")
             }
             var withIndexes = entry
+            if so["partition"] != nil {
+                withIndexes.partition = try counter("partition", in: so)
+            }
+            guard partitionIDs.contains(withIndexes.partition) else {
+                throw bad("segment entry \(entry.id) names partition \(withIndexes.partition), which the manifest does not list")
+            }
             if case .object(let files)? = so["index_files"] {
                 for (field, name) in files {
                     guard let name = name.stringValue, FileNames.isIndexFile(name, segment: entry.id) else {

@@ -155,12 +155,17 @@ extension SegmentFormat {
 }
 
 extension GrowingSegment {
-    /// The rows not deleted, in insertion order, and their row numbers here. The vectors are read
-    /// from this segment's arrays when the content is written.
-    func liveContent() -> (content: SegmentContent, rows: [Int]) {
-        var live = [Int]()
-        live.reserveCapacity(liveCount)
-        for row in 0..<rowCount where !deleted[row] { live.append(row) }
+    /// The live rows of each partition, in insertion order, by partition id (partitions without
+    /// live rows left out).
+    func liveRowsByPartition() -> [UInt64: [Int]] {
+        var out = [UInt64: [Int]]()
+        for row in 0..<rowCount where !deleted[row] { out[partitions[row], default: []].append(row) }
+        return out
+    }
+
+    /// The rows `live` (ascending, not deleted) as a segment's content. The vectors are read from
+    /// this segment's arrays when the content is written.
+    func content(of live: [Int]) -> SegmentContent {
         let runs = RowRuns([live])
         var vecs = [String: SegmentVectors]()
         func copying<T>(_ array: [T], _ perRow: Int) -> (Int, Range<Int>, UnsafeMutableRawPointer) -> Void {
@@ -183,7 +188,7 @@ extension GrowingSegment {
                 type: field.dataType, runs: runs, copyVectors: copyVectors, copyNorms: copying(norms[field.name] ?? [], 1))
         }
         let cols = columns.mapValues { $0.gather(live) }
-        return (SegmentContent(rowCount: live.count, columns: cols, vectors: vecs), live)
+        return SegmentContent(rowCount: live.count, columns: cols, vectors: vecs)
     }
 }
 

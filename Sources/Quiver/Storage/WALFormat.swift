@@ -27,6 +27,12 @@ enum WALFormat {
         case insertColumns = 4
         /// Same body as insertColumns; each row replaces the live row with its primary key.
         case upsertColumns = 5
+        /// body := partition varint | the body of insertColumns: an insert into the partition
+        /// with that id (`Manifest.Partition`, never 0). Types 1 and 4 insert into `_default`
+        /// (id 0) or, with a partition key, into the partitions the rows' keys hash to.
+        case insertColumnsIntoPartition = 6
+        /// The upsert form of type 6.
+        case upsertColumnsIntoPartition = 7
     }
 
     static func header() -> [UInt8] {
@@ -59,12 +65,14 @@ enum WALOperation: Sendable, Equatable {
     /// Rows as objects: written before columnar records existed (still replayed).
     case upsert(sequence: UInt64, rows: [Row])
     case delete(sequence: UInt64, keys: [PrimaryKey])
-    case insertColumns(sequence: UInt64, batch: StoredBatch)
-    case upsertColumns(sequence: UInt64, batch: StoredBatch)
+    /// Rows into `partition` (a partition id; 0 is `_default`, and what a collection with a
+    /// partition key logs: its rows' partitions follow from their keys).
+    case insertColumns(sequence: UInt64, batch: StoredBatch, partition: UInt64 = 0)
+    case upsertColumns(sequence: UInt64, batch: StoredBatch, partition: UInt64 = 0)
 
     var sequence: UInt64 {
         switch self {
-        case .insert(let s, _), .upsert(let s, _), .delete(let s, _), .insertColumns(let s, _), .upsertColumns(let s, _): s
+        case .insert(let s, _), .upsert(let s, _), .delete(let s, _), .insertColumns(let s, _, _), .upsertColumns(let s, _, _): s
         }
     }
 
@@ -73,9 +81,16 @@ enum WALOperation: Sendable, Equatable {
         w.writeInteger(sequence)
         let type: WALFormat.RecordType
         switch self {
-        case .insertColumns(_, let batch), .upsertColumns(_, let batch):
-            if case .insertColumns = self { type = .insertColumns } else { type = .upsertColumns }
+        case .insertColumns(_, let batch, let partition), .upsertColumns(_, let batch, let partition):
+            // Records of `_default` keep types 4 and 5, which builds before partitions read.
+            switch (self, partition) {
+            case (.insertColumns, 0): type = .insertColumns
+            case (.insertColumns, _): type = .insertColumnsIntoPartition
+            case (_, 0): type = .upsertColumns
+            default: type = .upsertColumnsIntoPartition
+            }
             w.bytes.reserveCapacity(batch.byteEstimate + 1024)
+            if partition != 0 { w.writeVarint(partition) }
             batch.encode(into: &w)
         case .insert(_, let rows), .upsert(_, let rows):
             if case .insert = self { type = .insert } else { type = .upsert }
@@ -92,14 +107,23 @@ enum WALOperation: Sendable, Equatable {
     static func decode(type: WALFormat.RecordType, payload: UnsafeRawBufferPointer, context: String) throws -> WALOperation {
         var r = ByteReader(payload, context: context)
         let sequence: UInt64 = try r.readInteger()
-        if type == .insertColumns || type == .upsertColumns {
+        switch type {
+        case .insertColumns, .upsertColumns, .insertColumnsIntoPartition, .upsertColumnsIntoPartition:
+            var partition: UInt64 = 0
+            if type == .insertColumnsIntoPartition || type == .upsertColumnsIntoPartition {
+                partition = try r.readVarint()
+                guard partition != 0 else { throw r.corruption("partition record names the default partition") }
+            }
             let batch = try StoredBatch.decode(&r)
             guard r.isAtEnd else { throw r.corruption("trailing bytes in record") }
-            return type == .insertColumns ? .insertColumns(sequence: sequence, batch: batch) : .upsertColumns(sequence: sequence, batch: batch)
+            return type == .insertColumns || type == .insertColumnsIntoPartition
+                ? .insertColumns(sequence: sequence, batch: batch, partition: partition)
+                : .upsertColumns(sequence: sequence, batch: batch, partition: partition)
+        default: break
         }
         let count = try r.readCount(limit: r.remaining)
         switch type {
-        case .insertColumns, .upsertColumns: preconditionFailure("decoded above")
+        case .insertColumns, .upsertColumns, .insertColumnsIntoPartition, .upsertColumnsIntoPartition: preconditionFailure("decoded above")
         case .insert, .upsert:
             var rows = [Row]()
             rows.reserveCapacity(count)
