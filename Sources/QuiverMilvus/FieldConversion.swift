@@ -19,15 +19,9 @@ package enum FieldConversion {
     /// - Throws: `MilvusError` for a column that is not in the schema, a column whose length or
     ///   vector dimension does not match, malformed JSON, or a null in a field that cannot hold one.
     package static func rows(from columns: [Column], numRows: Int, schema: CollectionSchema) throws -> [Row] {
-        var count = numRows
-        if count == 0, let first = columns.first { count = try length(of: first, schema: schema) }
-        guard count > 0 else { throw MilvusError.invalid("the request has no rows") }
+        let count = try rowCount(columns, numRows: numRows, schema: schema)
         var rows = [Row](repeating: [:], count: count)
-        var seen = Set<String>()
         for column in columns {
-            guard seen.insert(column.fieldName).inserted else {
-                throw MilvusError.invalid("field '\(column.fieldName)' appears twice in the request")
-            }
             if column.isDynamic || column.fieldName == dynamicFieldName {
                 guard schema.enableDynamicField else {
                     throw MilvusError.invalid("the collection has no dynamic fields; '\(column.fieldName)' cannot be inserted")
@@ -48,13 +42,61 @@ package enum FieldConversion {
                 }
                 continue
             }
-            guard let field = schema.field(named: column.fieldName) else {
-                throw MilvusError.invalid("field '\(column.fieldName)' is not in the collection's schema")
-            }
+            let field = try schemaField(of: column, schema: schema)
             let values = try values(of: column, type: field.dataType, count: count)
             for i in 0..<count { rows[i][field.name] = values[i] }
         }
         return rows
+    }
+
+    /// The columns of an insert or upsert as a ``ColumnBatch``, a float vector column's data
+    /// kept as the one array it arrived in (other columns as ``Value``s, checked as by
+    /// ``rows(from:numRows:schema:)``); `nil` when the request carries dynamic fields (a
+    /// `$meta` column with a non-empty object), whose absent keys a column cannot express:
+    /// those go through `rows(from:numRows:schema:)`.
+    ///
+    /// - Throws: as ``rows(from:numRows:schema:)``.
+    package static func batch(from columns: [Column], numRows: Int, schema: CollectionSchema) throws -> ColumnBatch? {
+        let count = try rowCount(columns, numRows: numRows, schema: schema)
+        var batch = ColumnBatch()
+        for column in columns {
+            if column.isDynamic || column.fieldName == dynamicFieldName {
+                // pymilvus sends `{}` per row for a collection with dynamic fields: nothing to store.
+                guard schema.enableDynamicField,
+                      try values(of: column, type: .json, count: count).allSatisfy({ $0 == .object([:]) || $0 == .null })
+                else { return nil }
+                continue
+            }
+            let field = try schemaField(of: column, schema: schema)
+            if case .floatVector(let d) = field.dataType, column.validData.isEmpty, case .vectors(let v)? = column.field,
+               v.dim == 0 || Int(v.dim) == d, case .floatVector(let f)? = v.data, f.data.count == count * d {
+                batch[field.name] = .floatVectors(f.data, dimension: d)
+            } else {
+                batch[field.name] = .values(try values(of: column, type: field.dataType, count: count))
+            }
+        }
+        return batch
+    }
+
+    /// The row count of a request's columns (`numRows`, or the first column's length when 0),
+    /// after checking that no field appears twice.
+    private static func rowCount(_ columns: [Column], numRows: Int, schema: CollectionSchema) throws -> Int {
+        var seen = Set<String>()
+        for column in columns where !seen.insert(column.fieldName).inserted {
+            throw MilvusError.invalid("field '\(column.fieldName)' appears twice in the request")
+        }
+        var count = numRows
+        if count == 0, let first = columns.first { count = try length(of: first, schema: schema) }
+        guard count > 0 else { throw MilvusError.invalid("the request has no rows") }
+        return count
+    }
+
+    /// The schema field a (non-dynamic) request column fills.
+    private static func schemaField(of column: Column, schema: CollectionSchema) throws -> FieldSchema {
+        guard let field = schema.field(named: column.fieldName) else {
+            throw MilvusError.invalid("field '\(column.fieldName)' is not in the collection's schema")
+        }
+        return field
     }
 
     /// The number of rows a column holds.

@@ -25,35 +25,34 @@ extension MilvusService {
             numRows: request.numRows, upsert: true)
     }
 
-    /// Insert or upsert: the columns become rows, written in one atomic call into `partition`
-    /// (empty: `_default`, or the partitions of the rows' partition key).
+    /// Insert or upsert in one atomic call into `partition` (empty: `_default`, or the
+    /// partitions of the rows' partition key): a column insert (a float vector column passed on
+    /// as its one array), or, for requests with dynamic fields or a partition name, the columns'
+    /// rows.
     private func write(
         _ name: String, database db: String, partition: String, columns: [FieldConversion.Column], numRows: UInt32, upsert: Bool
     ) async -> Milvus_Proto_Milvus_MutationResult {
         await answer { [database] in
             let schema = try schema(of: name, database: db)
-            let rows = try Self.rows(columns, numRows: numRows, schema: schema)
+            guard Int(numRows) <= Self.maxRowsPerRequest else {
+                throw MilvusError.invalid("a request may carry at most \(Self.maxRowsPerRequest) rows, got \(numRows)")
+            }
             var response = Milvus_Proto_Milvus_MutationResult()
             let ids: [Value]
-            if upsert {
-                ids = try database.upsert(name, rows: rows, partition: partition.isEmpty ? nil : partition).ids
-                response.upsertCnt = Int64(ids.count)
+            if partition.isEmpty, let batch = try FieldConversion.batch(from: columns, numRows: Int(numRows), schema: schema) {
+                ids = upsert ? try database.upsert(name, columns: batch).ids : try database.insert(name, columns: batch).ids
             } else {
-                ids = try database.insert(name, rows: rows, partition: partition.isEmpty ? nil : partition).ids
-                response.insertCnt = Int64(ids.count)
+                let rows = try FieldConversion.rows(from: columns, numRows: Int(numRows), schema: schema)
+                let into = partition.isEmpty ? nil : partition
+                ids = upsert
+                    ? try database.upsert(name, rows: rows, partition: into).ids : try database.insert(name, rows: rows, partition: into).ids
             }
+            if upsert { response.upsertCnt = Int64(ids.count) } else { response.insertCnt = Int64(ids.count) }
             response.ids = FieldConversion.ids(ids, schema: schema)
             response.succIndex = (0..<UInt32(ids.count)).map { $0 }
             response.timestamp = nextTimestamp()
             return response
         }
-    }
-
-    private static func rows(_ columns: [FieldConversion.Column], numRows: UInt32, schema: CollectionSchema) throws -> [Row] {
-        guard Int(numRows) <= maxRowsPerRequest else {
-            throw MilvusError.invalid("a request may carry at most \(maxRowsPerRequest) rows, got \(numRows)")
-        }
-        return try FieldConversion.rows(from: columns, numRows: Int(numRows), schema: schema)
     }
 
     func delete(request: Milvus_Proto_Milvus_DeleteRequest, context: ServerContext) async throws -> Milvus_Proto_Milvus_MutationResult {

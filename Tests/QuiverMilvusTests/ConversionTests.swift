@@ -63,6 +63,22 @@ import Testing
         #expect(throws: MilvusError.self) { try SchemaConversion.schema(from: wire) }
     }
 
+    /// The server's column insert: a request without dynamic keys becomes a batch whose float
+    /// vector column is the wire's array and whose rows are `rows(from:)`'s; with them, nil.
+    @Test func requestColumnsAsABatch() throws {
+        let schema = try Self.everyTypeSchema()
+        let projection = FieldConversion.Projection(["*"], schema: schema, includePrimaryKey: true)
+        let plain = FieldConversion.columns(of: Self.rows.map { $0.filter { $0.key != "extra" } }, projection: projection, schema: schema)
+        #expect(plain.last?.fieldName == "$meta")
+        let batch = try #require(try FieldConversion.batch(from: plain, numRows: 2, schema: schema))
+        let v = try #require(plain.first { $0.fieldName == "v" })
+        #expect(batch["v"] == .floatVectors(v.vectors.floatVector.data, dimension: 2))
+        #expect(batch["$meta"] == nil)
+        #expect(try batch.rows() == FieldConversion.rows(from: plain, numRows: 2, schema: schema))
+        let dynamic = FieldConversion.columns(of: Self.rows, projection: projection, schema: schema)
+        #expect(try FieldConversion.batch(from: dynamic, numRows: 2, schema: schema) == nil)
+    }
+
     @Test func everyFieldTypeRoundTripsThroughColumns() throws {
         let schema = try Self.everyTypeSchema()
         let projection = FieldConversion.Projection(["*"], schema: schema, includePrimaryKey: true)
