@@ -24,6 +24,7 @@ package struct MilvusError: Error, Sendable, Equatable {
     // Milvus's codes used here.
     package static let collectionNotFoundCode: Int32 = 100
     package static let partitionNotFoundCode: Int32 = 200
+    package static let collectionNotLoadedCode: Int32 = 101
     package static let indexNotFoundCode: Int32 = 700
     package static let databaseNotFoundCode: Int32 = 800
     package static let parameterInvalidCode: Int32 = 1100
@@ -41,6 +42,11 @@ package struct MilvusError: Error, Sendable, Equatable {
 
     package static func partitionNotFound(_ name: String) -> MilvusError {
         MilvusError(code: partitionNotFoundCode, legacy: .unexpectedError, reason: "partition not found[partition=\(name)]")
+    }
+
+    /// A read of a released collection (Milvus's ErrCollectionNotLoaded, code 101).
+    package static func collectionNotLoaded(_ detail: String) -> MilvusError {
+        MilvusError(code: collectionNotLoadedCode, legacy: .unexpectedError, reason: "collection not loaded: \(detail)")
     }
 
     package static func indexNotFound(_ collection: String, detail: String) -> MilvusError {
@@ -67,8 +73,9 @@ package struct MilvusError: Error, Sendable, Equatable {
 
     /// Maps any error thrown while serving a call. `QuiverError` codes map to Milvus's: bad input
     /// (`.invalidArgument`, `.dimensionMismatch`, `.filterSyntax`, `.alreadyExists`) is "invalid
-    /// parameter" (1100, IllegalArgument), a missing collection is 100, a missing partition 200, a missing alias 1600, a
-    /// missing index 700, an unsupported option 3000, and failures of the server itself (`.io`, `.corruption`, ...)
+    /// parameter" (1100, IllegalArgument), a missing collection is 100, a missing partition 200, a
+    /// missing alias 1600, a missing index 700, a read of a released collection 101 (collection not
+    /// loaded), an unsupported option 3000, and failures of the server itself (`.io`, `.corruption`, ...)
     /// are "unexpected" (65535, UnexpectedError) with Quiver's message as the reason.
     ///
     /// - Parameter indexNotFound: the collection whose index the call was about: a `.notFound`
@@ -101,6 +108,8 @@ package struct MilvusError: Error, Sendable, Equatable {
             }
         case .unsupported:
             self = .unsupported(error.message)
+        case .notLoaded:
+            self = .collectionNotLoaded(error.message)
         default:
             self = MilvusError(code: Self.unexpectedCode, legacy: .unexpectedError, reason: "\(error.code): \(error.message)")
         }
@@ -125,7 +134,8 @@ package struct MilvusError: Error, Sendable, Equatable {
     /// The Quiver error code of Milvus's status code (`pkg/util/merr/errors.go`), with the legacy
     /// `error_code` read when an old server sends only that: not-found codes (collection 100,
     /// partition 200, index 700, database 800, alias 1600) are `.notFound`; an alias that exists
-    /// or has a collection's name (1602, 1601) is `.alreadyExists`; parameter (1100–1102), field
+    /// or has a collection's name (1602, 1601) is `.alreadyExists`; a collection not loaded (101,
+    /// Milvus's and Milvus Lite's answer to a search after a release) is `.notLoaded`; parameter (1100–1102), field
     /// (1700s), index type (701) and schema (105) errors are `.invalidArgument`; service
     /// unavailability (1, 2, 11) `.unavailable`; memory, disk, rate and quota limits (3, 4, 7–9,
     /// 12) `.resourceExhausted`; an unimplemented call (10) and an unsupported operation (3000)
@@ -153,6 +163,7 @@ package struct MilvusError: Error, Sendable, Equatable {
             return .dimensionMismatch
         case 1100 where reason.contains("already exists"): return .alreadyExists
         case 100, 200, 700, 800, Self.aliasNotFoundCode: return .notFound
+        case Self.collectionNotLoadedCode: return .notLoaded
         case 1601, 1602: return .alreadyExists
         case 105, 701, 802, 1100, 1101, 1102, 1700, 1701: return .invalidArgument
         case 1, 2, 11: return .unavailable

@@ -107,7 +107,8 @@ extension RemoteDatabase {
         }
     }
 
-    /// The live row count (a `count(*)` query); `segmentCount` and `growingRowCount` are 0, as
+    /// The live row count (a `count(*)` query; the server's statistics for a released
+    /// collection); `segmentCount` and `growingRowCount` are 0, as
     /// the protocol gives them to no client here: Milvus's `GetCollectionStatistics` has only a
     /// row count (which counts deleted rows until compaction), and the segment RPCs
     /// (`GetPersistentSegmentInfo`, `GetQuerySegmentInfo`) are served neither by Milvus Lite 3.2.2
@@ -233,10 +234,25 @@ extension RemoteDatabase {
         return (response, schema)
     }
 
-    /// The live row count, by a `count(*)` query.
+    /// The live row count, by a `count(*)` query; for a released collection, which a server does
+    /// not query (`.notLoaded`), the row count of `GetCollectionStatistics` (Milvus's counts
+    /// deleted rows until compaction; `quiver serve`'s is exact).
     func count(_ name: String) async throws -> Int {
-        let rows = try await query(name, QueryRequest(outputFields: ["count(*)"]))
-        return Int(rows.first?["count(*)"]?.intValue ?? 0)
+        do {
+            let rows = try await query(name, QueryRequest(outputFields: ["count(*)"]))
+            return Int(rows.first?["count(*)"]?.intValue ?? 0)
+        } catch let error as QuiverError where error.code == .notLoaded {
+            var request = Milvus_Proto_Milvus_GetCollectionStatisticsRequest()
+            request.dbName = databaseName
+            request.collectionName = name
+            let response = try await call("GetCollectionStatistics", idempotent: true) { [request] service, metadata, options in
+                try await service.getCollectionStatistics(request, metadata: metadata, options: options)
+            }
+            guard let text = response.stats.first(where: { $0.key == "row_count" })?.value, let count = Int(text) else {
+                throw QuiverError(.serverError, "GetCollectionStatistics of '\(name)' has no row_count")
+            }
+            return count
+        }
     }
 
     static func collectionNotFound(_ name: String) -> QuiverError {

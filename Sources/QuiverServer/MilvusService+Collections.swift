@@ -121,7 +121,8 @@ extension MilvusService {
         }
     }
 
-    // MARK: Load state (Database.loadState: every open collection is loaded)
+    // MARK: Load state (Database's: loaded on first use or by LoadCollection; reads of a released
+    // collection answer 101, collection not loaded, until LoadCollection)
 
     /// Throws Milvus's CollectionNotFound when `name` does not exist.
     func requireCollection(_ name: String, database db: String) throws {
@@ -148,18 +149,20 @@ extension MilvusService {
     func getLoadingProgress(
         request: Milvus_Proto_Milvus_GetLoadingProgressRequest, context: ServerContext
     ) async throws -> Milvus_Proto_Milvus_GetLoadingProgressResponse {
-        await answer {
+        await answer { [database] in
             try requireCollection(request.collectionName, database: request.dbName)
             var response = Milvus_Proto_Milvus_GetLoadingProgressResponse()
-            response.progress = 100
-            response.refreshProgress = 100
+            let progress: Int64 = try database.loadState(request.collectionName) == .loaded ? 100 : 0
+            response.progress = progress
+            response.refreshProgress = progress
             return response
         }
     }
 
+    /// NotExist for a missing collection, as Milvus Lite answers (not CollectionNotFound).
     func getLoadState(request: Milvus_Proto_Milvus_GetLoadStateRequest, context: ServerContext) async throws -> Milvus_Proto_Milvus_GetLoadStateResponse {
         await answer { [database] in
-            try requireCollection(request.collectionName, database: request.dbName)
+            try Self.checkDatabase(request.dbName)
             var response = Milvus_Proto_Milvus_GetLoadStateResponse()
             switch try database.loadState(request.collectionName) {
             case .notExist: response.state = .notExist

@@ -24,9 +24,6 @@ public enum ConformanceScenario {
     public struct Backend: Sendable {
         /// The backend's name, in failure messages.
         public var name: String
-        /// `releaseCollection` unloads (Milvus: `loadState` answers `.notLoad` afterwards); the
-        /// embedded engine accepts it and keeps the collection loaded.
-        public var releaseUnloads: Bool
         /// Filter templates: `{name}` placeholders with `filterParams`. Without them, a templated
         /// filter must fail with `.filterSyntax`, and the template steps run with each value
         /// written into the filter as a literal (``template(_:_:_:)``).
@@ -46,11 +43,10 @@ public enum ConformanceScenario {
 
         /// A backend description; the defaults are the embedded engine's.
         public init(
-            name: String, releaseUnloads: Bool, filterTemplates: Bool = true, indexesOnlyFromCreateIndex: Bool = true,
+            name: String, filterTemplates: Bool = true, indexesOnlyFromCreateIndex: Bool = true,
             binaryVectors: Bool = true, renameKeepsLoaded: Bool = true
         ) {
             self.name = name
-            self.releaseUnloads = releaseUnloads
             self.filterTemplates = filterTemplates
             self.indexesOnlyFromCreateIndex = indexesOnlyFromCreateIndex
             self.binaryVectors = binaryVectors
@@ -58,14 +54,13 @@ public enum ConformanceScenario {
         }
 
         /// The embedded `Database`.
-        public static let embedded = Backend(name: "embedded", releaseUnloads: false)
+        public static let embedded = Backend(name: "embedded")
 
         /// `quiver serve` through `RemoteDatabase`: the embedded engine's behaviour.
-        public static let quiverServe = Backend(name: "quiver serve", releaseUnloads: false)
+        public static let quiverServe = Backend(name: "quiver serve")
 
         /// `milvus-lite server` 3.2.2 (PyPI) through `RemoteDatabase`. Each difference measured
         /// against it on 2026-12-02 (pymilvus 3.0.2 and this scenario):
-        /// - `releaseCollection` unloads, as in Milvus.
         /// - No filter templates: `n >= {low}` fails with "unexpected character '{' at column 6"
         ///   (its code 6, `.filterSyntax`).
         /// - One index per field, under the field's name: the exact index made at creation is
@@ -76,7 +71,7 @@ public enum ConformanceScenario {
         /// - `RenameCollection` releases the collection: `GetLoadState` answers NotLoad, and a
         ///   search "Collection 'q2' is in state 'released'; call load() before search" (code 101).
         public static let milvusLite = Backend(
-            name: "milvus-lite server", releaseUnloads: true, filterTemplates: false, indexesOnlyFromCreateIndex: false,
+            name: "milvus-lite server", filterTemplates: false, indexesOnlyFromCreateIndex: false,
             binaryVectors: false, renameKeepsLoaded: false)
     }
 
@@ -281,9 +276,15 @@ public enum ConformanceScenario {
         let cats = grouped[0].compactMap { $0.entity["cat"]?.intValue }
         #expect(cats.count == 3 && Set(cats).count == 3, "\(backend.name): group by returned cats \(cats)")
 
-        // Release, drop the index, drop the collection.
+        // Release (every backend, as Milvus: reads refused until a load), drop the index, drop the collection.
         try await db.releaseCollection(name)
-        #expect(try await db.loadState(name) == (backend.releaseUnloads ? .notLoad : .loaded))
+        #expect(try await db.loadState(name) == .notLoad)
+        await expectError(.notLoaded, backend, "a search after the release") {
+            _ = try await db.search(name, vectors: [queries[0]], limit: 1)
+        }
+        await expectError(.notLoaded, backend, "a get after the release") {
+            _ = try await db.get(name, ids: ["doc-2"])
+        }
         try await db.dropIndex(name, field: "emb")
         if backend.indexesOnlyFromCreateIndex {
             #expect(try await db.listIndexes(name).isEmpty)

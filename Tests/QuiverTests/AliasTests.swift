@@ -131,8 +131,10 @@ import Testing
         #expect(try db.collectionStats("blue").segmentCount == 1)
         try db.dropIndex("a", field: "vector")
         #expect(try db.listIndexes("blue").isEmpty)
-        try db.loadCollection("a")
         try db.releaseCollection("a")
+        #expect(try db.loadState("blue") == .notLoad)
+        try db.loadCollection("a")
+        #expect(try db.loadState("blue") == .loaded)
 
         // A handle resolves the alias the same way.
         let handle = try db.collection("a")

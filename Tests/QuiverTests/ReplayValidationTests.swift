@@ -31,9 +31,7 @@ import Testing
     static func expectDamaged(_ dir: TemporaryDirectory, file: String, _ label: String) throws {
         let db = try Database.open(at: dir.path, options: quietOptions())
         defer { db.abandonForTesting() }
-        let damage = db.damagedCollections["c"]
-        #expect(damage?.code == .corruption, "\(label): \(String(describing: damage))")
-        #expect(damage?.message.contains(file) == true, "\(label): \(damage?.message ?? "")")
+        #expect(db.damagedCollections.isEmpty, "\(label): collections are loaded on first use")
         #expect(try db.get("ok", ids: [7]).count == 1, "\(label)")
         #expect(throws: QuiverError.self, "\(label)") {
             do { _ = try db.query("c", limit: 10) } catch let e as QuiverError {
@@ -41,6 +39,9 @@ import Testing
                 throw e
             }
         }
+        let damage = db.damagedCollections["c"]
+        #expect(damage?.code == .corruption, "\(label): \(String(describing: damage))")
+        #expect(damage?.message.contains(file) == true, "\(label): \(damage?.message ?? "")")
     }
 
     static let good: Row = ["id": 2, "vector": .vector([1, 2]), "$meta": .object([:])]
@@ -171,6 +172,8 @@ import Testing
         try FileSystem.writeFile(path, bytes)
 
         let db = try Database.open(at: dir.path, options: quietOptions())
+        #expect(db.damagedCollections.isEmpty, "collections are loaded on first use")
+        #expect(throws: QuiverError.self) { try db.loadCollection("c") }
         #expect(Array(db.damagedCollections.keys) == ["c"])
         #expect(db.damagedCollections["c"]?.message.contains("MANIFEST") == true)
         #expect(try db.listCollections() == ["c", "ok"])

@@ -13,7 +13,7 @@ final class TemporaryDirectory: @unchecked Sendable {
 }
 
 /// Opens the database at `path` and uses its collection `name`: throws what a damaged collection
-/// gives (`Database.open` itself opens the other collections and reports the damaged one).
+/// gives (`Database.open` reads no collection; the use loads `name`).
 func openAndUse(_ path: String, _ name: String = "c") throws {
     let db = try Database.open(at: path, options: quietOptions())
     defer { db.abandonForTesting() }
@@ -68,5 +68,13 @@ func referenceDistance(_ metric: MetricType, _ a: [Float], _ b: [Float]) -> Doub
     case .l2: return l2
     case .cosine: return na == 0 || nb == 0 ? 0 : dot / (na.squareRoot() * nb.squareRoot())
     case .hamming, .jaccard: preconditionFailure("binary metrics have their own reference")
+    }
+}
+
+extension Database {
+    /// The engine of collection `name`, loaded when it is not (tests reach into the engine
+    /// through this; the library's calls use `withEngine`).
+    func engine(_ name: String) throws -> CollectionEngine {
+        try withEngine(name, .manage) { $0 }
     }
 }

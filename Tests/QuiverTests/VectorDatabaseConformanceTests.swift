@@ -29,10 +29,13 @@ import Testing
         #expect(try await db.describeIndex("c", field: "vector").type == .hnsw)
         #expect(try await db.delete("c", filter: "id < 5").deleteCount == 5)
         #expect(try db.loadState("c") == .loaded)
-        try db.releaseCollection("c")
-        #expect(try db.loadState("c") == .loaded)
+        try await db.releaseCollection("c")
+        #expect(try db.loadState("c") == .notLoad)
+        await #expect(throws: QuiverError.self) { _ = try await db.search("c", vectors: [[2.2, 0, 0, 1]], limit: 3) }
+        try await db.loadCollection("c")
+        #expect(try await db.search("c", vectors: [[2.2, 0, 0, 1]], limit: 1)[0].map(\.id) == [5])
         #expect(try db.loadState("nope") == .notExist)
-        #expect(throws: QuiverError.self) { try db.loadCollection("nope") }
+        await #expect(throws: QuiverError.self) { try await db.loadCollection("nope") }
         try await db.close()
         #expect(throws: QuiverError.self) { try db.loadState("c") }
     }

@@ -117,12 +117,6 @@ def test_load_state(client, name):
     assert sorted((r["id"], r["k"]) for r in rows) == [(8, 8), (9, 9)]
 
 
-@pytest.mark.known_issue(
-    "quiver",
-    "by design (issue 14: load state truthful for Quiver's model): Quiver has no unloaded "
-    "state, so release_collection changes nothing and the collection stays Loaded and searchable",
-    skip=True,
-)
 def test_release_unloads(client, name):
     quick(client, name)
     client.release_collection(name)
@@ -133,6 +127,39 @@ def test_release_unloads(client, name):
     assert client.get_load_state(name)["state"] == LoadState.Loaded
     rows = client.query(name, filter="k >= 8", output_fields=["k"])
     assert sorted((r["id"], r["k"]) for r in rows) == [(8, 8), (9, 9)]
+
+
+def test_writes_and_statistics_after_release(client, name):
+    """Milvus's semantics, measured on milvus-lite 3.2.2: a released collection takes writes and
+    answers statistics and descriptions, stays NotLoad, and refuses reads with code 101 (collection
+    not loaded) until load_collection; releasing twice is harmless."""
+    quick(client, name)
+    client.release_collection(name)
+    client.release_collection(name)
+    client.insert(name, [{"id": 100, "vector": [1.0, 1.0, 1.0, 1.0], "k": 100}])
+    client.upsert(name, [{"id": 101, "vector": [1.0, 1.0, 1.0, 1.0], "k": 101}])
+    client.delete(name, ids=[0])
+    assert int(client.get_collection_stats(name)["row_count"]) >= 11
+    assert client.describe_collection(name)["collection_name"] == name
+    assert client.get_load_state(name)["state"] == LoadState.NotLoad
+    for read in (lambda: client.query(name, filter="k >= 0"), lambda: client.get(name, ids=[1]),
+                 lambda: client.search(name, [[1.0, 1.0, 1.0, 1.0]], limit=1)):
+        with pytest.raises(MilvusException) as raised:
+            read()
+        assert raised.value.code == 101
+    client.load_collection(name)
+    assert client.get_load_state(name)["state"] == LoadState.Loaded
+    rows = client.query(name, filter="k >= 8", output_fields=["k"])
+    assert sorted(r["id"] for r in rows) == [8, 9, 100, 101]
+    assert client.get(name, ids=[0]) == []
+
+
+def test_load_and_release_of_a_missing_collection(client, name):
+    assert client.get_load_state(name)["state"] == LoadState.NotExist
+    for call in (client.load_collection, client.release_collection):
+        with pytest.raises(MilvusException) as raised:
+            call(name)
+        assert raised.value.code == 100
 
 
 def test_stats_and_flush(client, name):

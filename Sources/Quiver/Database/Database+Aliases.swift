@@ -38,7 +38,7 @@ extension Database {
                 throw QuiverError(.alreadyExists, "alias '\(alias)' already exists (of collection '\(target)'); alterAlias moves it")
             }
             try s.checkNameIsFree(alias)
-            catalog.aliases[alias] = try s.collection(collection).engine.id
+            catalog.aliases[alias] = try s.collection(collection).slot.id
         }
     }
 
@@ -53,7 +53,7 @@ extension Database {
     public func alterAlias(_ collection: String, alias: String) throws {
         try changeAliases { s, catalog in
             try Self.checkIsAlias(alias, in: s)
-            catalog.aliases[alias] = try s.collection(collection).engine.id
+            catalog.aliases[alias] = try s.collection(collection).slot.id
         }
     }
 
@@ -87,7 +87,7 @@ extension Database {
     public func listAliases(_ collection: String? = nil) throws -> [String] {
         try withCatalog { s in
             guard let collection else { return s.catalog.aliases.keys.sorted() }
-            return s.catalog.aliases(of: try s.collection(collection).engine.id)
+            return s.catalog.aliases(of: try s.collection(collection).slot.id)
         }
     }
 

@@ -12,9 +12,8 @@ import Dispatch
 /// `Database` and on an `any VectorDatabase` run the same code. In `async` code a call with `await`
 /// picks these; a call without `await` in synchronous code picks the synchronous overload.
 ///
-/// ``hasCollection(_:)``, ``loadCollection(_:)``, ``releaseCollection(_:)`` and ``loadState(_:)``
-/// only look at the open collections under a lock, so their synchronous forms are the
-/// requirements' implementations (nothing to offload).
+/// ``hasCollection(_:)`` and ``loadState(_:)`` only look at the catalog under a lock, so their
+/// synchronous forms are the requirements' implementations (nothing to offload).
 extension Database: VectorDatabase {
     static let workQueue = DispatchQueue(label: "quiver.work", qos: .userInitiated, attributes: .concurrent)
 
@@ -103,6 +102,20 @@ extension Database: VectorDatabase {
     /// - Throws: as the synchronous `dropAlias(_:)`.
     public func dropAlias(_ alias: String) async throws {
         try await Self.offload { try self.dropAlias(alias) }
+    }
+
+    /// Loads a collection without blocking the caller's thread; see `loadCollection(_:)`.
+    ///
+    /// - Throws: as the synchronous `loadCollection(_:)`.
+    public func loadCollection(_ name: String) async throws {
+        try await Self.offload { try self.loadCollection(name) }
+    }
+
+    /// Releases a collection without blocking the caller's thread; see `releaseCollection(_:)`.
+    ///
+    /// - Throws: as the synchronous `releaseCollection(_:)`.
+    public func releaseCollection(_ name: String) async throws {
+        try await Self.offload { try self.releaseCollection(name) }
     }
 
     /// Seals the collection's growing segment without blocking the caller's thread; see ``flush(_:)-5l1yp``.

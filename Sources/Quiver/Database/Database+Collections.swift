@@ -29,7 +29,8 @@ extension Database {
             var catalog = s.catalog
             let id = catalog.nextCollectionID
             catalog.nextCollectionID += 1
-            catalog.collections.append(Catalog.Entry(id: id, name: name, schema: schema, metric: metric))
+            let entry = Catalog.Entry(id: id, name: name, schema: schema, metric: metric)
+            catalog.collections.append(entry)
             let directory = path + "/" + FileNames.collectionDirectory(id)
             try? FileSystem.removeTree(directory)  // a leftover of a create that crashed before its catalog write
             let engine = try CollectionEngine(id: id, directory: directory, schema: schema, metric: metric, options: options, create: true)
@@ -41,7 +42,7 @@ extension Database {
                 throw error
             }
             s.catalog = catalog
-            s.engines[name] = engine
+            s.slots[name] = CollectionSlot(entry: entry, databasePath: path, options: options, engine: engine)
         }
     }
 
@@ -57,27 +58,31 @@ extension Database {
     ///
     /// - Throws: `.closed` after ``close()-1qu38``.
     public func listCollections() throws -> [String] {
-        try withCatalog { (Array($0.engines.keys) + $0.damaged.keys).sorted() }
+        try withCatalog { $0.slots.keys.sorted() }
     }
 
     /// The schema, metric, row count and aliases of a collection. Given an alias, it describes
-    /// the collection the alias names, under that collection's name.
+    /// the collection the alias names, under that collection's name. The row count needs the
+    /// collection's engine: it is loaded when it is not (a released collection stays released).
     ///
-    /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``.
+    /// - Throws: `.notFound` when there is no such collection; `.corruption` for a damaged one;
+    ///   `.closed` after ``close()-1qu38``.
     public func describeCollection(_ name: String) throws -> CollectionDescription {
-        let (resolved, e, aliases) = try withCatalog { s in
-            let (resolved, e) = try s.collection(name)
-            return (resolved, e, s.catalog.aliases(of: e.id))
+        let (resolved, slot, aliases) = try withCatalog { s in
+            let (resolved, slot) = try s.collection(name)
+            return (resolved, slot, s.catalog.aliases(of: slot.id))
         }
-        return CollectionDescription(
-            name: resolved, schema: e.schema, metric: e.metric, rowCount: try e.stats().rowCount, aliases: aliases)
+        let rowCount = try slot.withEngine(name: resolved, .manage) { try $0.stats().rowCount }
+        return CollectionDescription(name: resolved, schema: slot.schema, metric: slot.metric, rowCount: rowCount, aliases: aliases)
     }
 
-    /// Row count (exact after deletes and upserts) and segment counts.
+    /// Row count (exact after deletes and upserts) and segment counts. Loads the collection's
+    /// engine when it is not loaded (a released collection stays released).
     ///
-    /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``.
+    /// - Throws: `.notFound` when there is no such collection; `.corruption` for a damaged one;
+    ///   `.closed` after ``close()-1qu38``.
     public func collectionStats(_ name: String) throws -> CollectionStats {
-        try engine(name).stats()
+        try withEngine(name, .manage) { try $0.stats() }
     }
 
     /// Deletes a collection and its files. Handles to it throw `.closed` afterwards. A damaged
@@ -94,7 +99,7 @@ extension Database {
     ///   collection is then still there). A failure to remove the files afterwards is logged as a
     ///   warning, not thrown.
     public func dropCollection(_ name: String) throws {
-        let (engine, directory) = try withCatalog { s -> (CollectionEngine?, String) in
+        let (slot, directory) = try withCatalog { s -> (CollectionSlot?, String) in
             guard let resolved = s.resolve(name) else { throw QuiverError.notFound("collection '\(name)' does not exist") }
             guard resolved == name, let entry = s.catalog.collections.first(where: { $0.name == name }) else {
                 throw QuiverError.invalidArgument(
@@ -109,11 +114,10 @@ extension Database {
             catalog.collections.removeAll { $0.name == name }
             try writeCatalog(catalog)
             s.catalog = catalog
-            s.damaged[name] = nil
-            return (s.engines.removeValue(forKey: name), path + "/" + FileNames.collectionDirectory(entry.id))
+            return (s.slots.removeValue(forKey: name), path + "/" + FileNames.collectionDirectory(entry.id))
         }
-        if let engine {
-            do { try engine.close(flush: false) } catch {
+        if let slot {
+            do { try slot.shutdown(flush: false, reason: QuiverError(.closed, "collection '\(name)' was dropped")) } catch {
                 options.logHandler(.warning, "collection '\(name)' dropped, but closing it failed: \(error)")
             }
         }
@@ -129,7 +133,7 @@ extension Database {
     public func renameCollection(_ name: String, to newName: String) throws {
         try Names.validateCollection(newName)
         try withCatalog { s in
-            let (name, engine) = try s.collection(name)
+            let (name, slot) = try s.collection(name)
             try s.checkNameIsFree(newName)
             var catalog = s.catalog
             for i in catalog.collections.indices where catalog.collections[i].name == name {
@@ -137,8 +141,8 @@ extension Database {
             }
             try writeCatalog(catalog)
             s.catalog = catalog
-            s.engines[name] = nil
-            s.engines[newName] = engine
+            s.slots[name] = nil
+            s.slots[newName] = slot
         }
     }
 
@@ -147,8 +151,9 @@ extension Database {
     /// Nothing stored depends on the metric until an index is built (exact search computes
     /// distances at query time), so this only rewrites the catalog. It exists for Milvus's
     /// protocol, where a collection's metric is chosen by its first `CreateIndex`, after the
-    /// collection is created and possibly filled. The collection is reopened with the new metric
-    /// (flushing its growing segment); a call that started on it just before may fail with `.closed`.
+    /// collection is created and possibly filled. The collection is closed (flushing its growing
+    /// segment; running calls finish first) and loaded with the new metric by the next call that
+    /// uses it, keeping its load state; a call that started on it just before may fail with `.closed`.
     ///
     /// - Throws: `.notFound`; `.invalidArgument` when the metric cannot compare the collection's
     ///   vectors or the collection has an index (drop it first); `.io` when the catalog cannot be
@@ -158,22 +163,21 @@ extension Database {
             throw QuiverError(.unsupported, "the database was opened read-only; open it without `readOnly` to change a metric")
         }
         try withCatalog { s in
-            let (name, engine) = try s.collection(name)
-            for field in engine.schema.vectorFields { try metric.check(for: field) }
-            guard metric != engine.metric else { return }
-            guard try engine.indexDefinitions().isEmpty else {
+            let (name, slot) = try s.collection(name)
+            for field in slot.schema.vectorFields { try metric.check(for: field) }
+            guard metric != slot.metric else { return }
+            guard try slot.withEngine(name: name, .manage, { try $0.indexDefinitions() }).isEmpty else {
                 throw QuiverError.invalidArgument(
-                    "collection '\(name)' has an index with metric \(engine.metric.rawValue); drop it before changing the metric")
+                    "collection '\(name)' has an index with metric \(slot.metric.rawValue); drop it before changing the metric")
             }
             var catalog = s.catalog
             for i in catalog.collections.indices where catalog.collections[i].name == name {
                 catalog.collections[i].metric = metric
             }
-            try engine.close(flush: true)
-            s.engines[name] = nil
-            // From here on the collection is closed; whatever happens it is reopened from the
+            let released = slot.isReleased
+            try slot.shutdown(flush: true, reason: QuiverError(.closed, "collection '\(name)' was reopened with metric \(metric.rawValue)"))
+            // From here on the collection is closed; whatever happens its next load reads the
             // catalog that is on disk, so memory never disagrees with it.
-            // A collection that fails to reopen is recorded as damaged, as at open.
             var written = s.catalog
             var failure: (any Error)?
             do {
@@ -184,54 +188,61 @@ extension Database {
             }
             s.catalog = written
             let entry = written.collections.first { $0.name == name }!
-            do {
-                s.engines[name] = try CollectionEngine(
-                    id: entry.id, directory: path + "/" + FileNames.collectionDirectory(entry.id), schema: entry.schema,
-                    metric: entry.metric, options: options, create: false)
-            } catch let error as QuiverError {
-                s.damaged[name] = error
-                throw failure ?? error
-            }
+            s.slots[name] = CollectionSlot(entry: entry, databasePath: path, options: options, released: released)
             if let failure { throw failure }
         }
     }
 
-    // MARK: Load state
-    //
-    // The embedded engine keeps every collection searchable while the database is open: its
-    // segments are opened at `open` and new rows are searchable at once. So every collection is
-    // loaded, `loadCollection` only checks that the collection exists, and `releaseCollection` is
-    // accepted and frees nothing (the collection stays loaded) until release is given a meaning.
+    // MARK: Load state (see CollectionSlot and <doc:LoadAndRelease>)
 
-    /// Makes a collection searchable (Milvus's `load_collection`). In the embedded engine every
-    /// collection is loaded while the database is open, so this only checks that it exists.
+    /// Loads a collection (Milvus's `load_collection`): opens its segments, indexes and WAL now
+    /// rather than at its first use, and lets search, query and get in again after
+    /// `releaseCollection(_:)`. Loading a loaded collection does nothing.
     ///
-    /// - Throws: `.notFound` when there is no such collection; `.corruption` for a damaged one;
-    ///   `.closed` after ``close()-1qu38``.
+    /// - Throws: `.notFound` when there is no such collection; `.corruption` when its files are
+    ///   damaged (it is then listed in ``damagedCollections``); `.io`; `.closed` after ``close()-1qu38``.
+    /// - Complexity: reads (or maps) every segment and index file of the collection and replays its WAL.
     public func loadCollection(_ name: String) throws {
-        _ = try engine(name)
+        let (resolved, slot) = try withCatalog { try $0.collection(name) }
+        try slot.load(name: resolved)
     }
 
-    /// Accepts Milvus's `release_collection`. The embedded engine does not release a collection:
-    /// it stays loaded and searchable, and its memory is not given back (``loadState(_:)`` still
-    /// answers ``LoadState/loaded``).
+    /// Releases a collection (Milvus's `release_collection`): search, query and get throw
+    /// `.notLoaded` until `loadCollection(_:)`; calls running on it finish first; then its
+    /// engine is closed — background compaction and index builds stopped (an interrupted build
+    /// starts again at the next load), the growing segment flushed, segments, indexes and the
+    /// primary-key index freed. Writes, flushes, statistics and index calls still work on a
+    /// released collection (as in Milvus): they open its engine again when they need it, and it
+    /// stays ``LoadState/notLoad``. Releasing a released collection does nothing. The release
+    /// lasts until this `Database` is closed; a reopened database loads every collection on demand.
     ///
     /// - Throws: `.notFound` when there is no such collection; `.corruption` for a damaged one;
-    ///   `.closed` after ``close()-1qu38``.
+    ///   `.io` when the flush fails (the collection is released all the same, its rows safe in
+    ///   the WAL); `.closed` after ``close()-1qu38``.
     public func releaseCollection(_ name: String) throws {
-        _ = try engine(name)
+        let (resolved, slot) = try withCatalog { try $0.collection(name) }
+        try slot.release(name: resolved)
     }
 
-    /// Whether a collection is loaded: ``LoadState/loaded`` for every collection of the open
-    /// database, ``LoadState/notLoad`` for a damaged one (see ``damagedCollections``: it cannot be
-    /// searched), ``LoadState/notExist`` for a name no collection or alias has.
+    /// Whether a collection is loaded: ``LoadState/loaded`` once a call has used it (or it was
+    /// created or loaded by `loadCollection(_:)`) and it was not released since;
+    /// ``LoadState/loading`` while its files are being read; ``LoadState/notLoad`` when no call
+    /// has used it since the database was opened (the next one loads it), after
+    /// `releaseCollection(_:)`, and for a damaged collection; ``LoadState/notExist`` for a name
+    /// no collection or alias has. It never loads anything.
     ///
     /// - Throws: `.closed` after ``close()-1qu38``.
     public func loadState(_ name: String) throws -> LoadState {
         try withCatalog { s in
-            guard let name = s.resolve(name) else { return .notExist }
-            return s.engines[name] != nil ? .loaded : .notLoad
+            guard let name = s.resolve(name), let slot = s.slots[name] else { return .notExist }
+            return slot.loadState
         }
+    }
+
+    /// How many times the engine of collection `name` was opened since the database was (tests
+    /// observe lazy loading through it).
+    func loadCountForTesting(_ name: String) throws -> Int {
+        try withCatalog { try $0.collection(name).slot.loadCount }
     }
 
     /// Merges the sealed segments of each of the collection's partitions into one, dropping
@@ -244,10 +255,11 @@ extension Database {
     ///   (the old segments stay in use).
     @discardableResult
     public func compact(_ name: String) throws -> Bool {
-        let engine = try engine(name)
-        var compacted = false
-        while try engine.compact(.all) { compacted = true }  // one partition at a time
-        return compacted
+        try withEngine(name, .manage) { engine in
+            var compacted = false
+            while try engine.compact(.all) { compacted = true }  // one partition at a time
+            return compacted
+        }
     }
 
     /// Seals the collection's growing segment into a segment file and records its deletes.
@@ -258,6 +270,6 @@ extension Database {
     ///
     /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``. `.io` when the segment or the manifest cannot be written.
     public func flush(_ name: String) throws {
-        try engine(name).flush()
+        try withEngine(name, .manage) { try $0.flush() }
     }
 }

@@ -22,7 +22,7 @@ extension Database {
     ///   given to a collection with a partition key; `.notFound` for an unknown partition.
     ///   Nothing is applied.
     public func insert(_ collection: String, rows: [Row], partition: String? = nil) throws -> InsertResult {
-        let ids = try engine(collection).write(rows, upsert: false, partition: partition)
+        let ids = try withEngine(collection, .manage) { try $0.write(rows, upsert: false, partition: partition) }
         return InsertResult(insertCount: ids.count, ids: ids)
     }
 
@@ -34,7 +34,7 @@ extension Database {
     ///   partition given to a collection with a partition key; `.notFound` for an unknown
     ///   partition. Nothing is applied.
     public func upsert(_ collection: String, rows: [Row], partition: String? = nil) throws -> UpsertResult {
-        let ids = try engine(collection).write(rows, upsert: true, partition: partition)
+        let ids = try withEngine(collection, .manage) { try $0.write(rows, upsert: true, partition: partition) }
         return UpsertResult(upsertCount: ids.count, ids: ids)
     }
 
@@ -53,7 +53,7 @@ extension Database {
     ///   vectors, or naming the row and field of any bad value. Nothing is applied.
     /// - Complexity: O(cells) checks and copies; columns of the fields' own types are not boxed.
     public func insert(_ collection: String, columns: ColumnBatch) throws -> InsertResult {
-        let ids = try engine(collection).write(columns, upsert: false)
+        let ids = try withEngine(collection, .manage) { try $0.write(columns, upsert: false) }
         return InsertResult(insertCount: ids.count, ids: ids)
     }
 
@@ -63,7 +63,7 @@ extension Database {
     /// - Throws: as ``insert(_:columns:)-5qr0a``, but no `.alreadyExists`; an `autoID` collection's
     ///   upserted rows must carry their keys. Nothing is applied.
     public func upsert(_ collection: String, columns: ColumnBatch) throws -> UpsertResult {
-        let ids = try engine(collection).write(columns, upsert: true)
+        let ids = try withEngine(collection, .manage) { try $0.write(columns, upsert: true) }
         return UpsertResult(upsertCount: ids.count, ids: ids)
     }
 
@@ -96,7 +96,10 @@ extension Database {
     ///   wrong type, or partitions given to a collection with a partition key; `.filterSyntax`;
     ///   `.notFound` when there is no such collection or partition.
     public func delete(_ collection: String, _ request: DeleteRequest) throws -> DeleteResult {
-        let e = try engine(collection)
+        try withEngine(collection, .manage) { try delete(engine: $0, request) }
+    }
+
+    private func delete(engine e: CollectionEngine, _ request: DeleteRequest) throws -> DeleteResult {
         let keys = try request.ids.map { try $0.map { try PrimaryKey.from($0, field: e.schema.primaryField) } }
         var expression: FilterExpression? = nil
         if !request.filter.allSatisfy(\.isWhitespace) {
@@ -147,9 +150,13 @@ extension Database {
     ///
     /// - Throws: `.invalidArgument` when there is no filter, no ids and no limit, for bad paging, a
     ///   key of the wrong type, an unknown output field, or partitions given to a collection with a
-    ///   partition key; `.filterSyntax`; `.notFound` when there is no such collection or partition.
+    ///   partition key; `.filterSyntax`; `.notFound` when there is no such collection or partition;
+    ///   `.notLoaded` after `releaseCollection(_:)`.
     public func query(_ collection: String, _ request: QueryRequest) throws -> [Row] {
-        let e = try engine(collection)
+        try withEngine(collection, .read) { try query(engine: $0, request) }
+    }
+
+    private func query(engine e: CollectionEngine, _ request: QueryRequest) throws -> [Row] {
         let expression = try FilterExpression.compile(request.filter, params: request.filterParams, schema: e.schema)
         let scope = try e.scope(request.partitions, filter: expression)
         try Self.checkPaging(limit: request.limit, offset: request.offset)
@@ -253,14 +260,12 @@ extension Database {
     ///   whole collection).
     /// - Complexity: O(queries × rows × dimension) without an approximate index.
     public func search(_ collection: String, _ request: SearchRequest) throws -> [[Hit]] {
-        let (e, checked) = try checkedSearch(collection, request)
-        return try e.search(checked)
+        try withEngine(collection, .read) { e in try e.search(checkedSearch(e, request)) }
     }
 
-    /// A ``SearchRequest`` checked and resolved against the collection's schema, for its engine:
-    /// every check of ``search(_:_:)`` (a search iterator's too).
-    func checkedSearch(_ collection: String, _ request: SearchRequest) throws -> (CollectionEngine, CollectionEngine.SearchRequest) {
-        let e = try engine(collection)
+    /// A ``SearchRequest`` checked and resolved against the collection's schema, for its engine
+    /// `e`: every check of ``search(_:_:)`` (a search iterator's too).
+    func checkedSearch(_ e: CollectionEngine, _ request: SearchRequest) throws -> CollectionEngine.SearchRequest {
         let field = try vectorField(of: e.schema, named: request.annsField)
         let queries: QueryVectors
         switch request.queries {
@@ -299,11 +304,11 @@ extension Database {
         let expression = try FilterExpression.compile(request.filter, params: request.filterParams, schema: e.schema)
         let scope = try e.scope(request.partitions, filter: expression)
         let fields = try OutputFields.resolve(request.outputFields, schema: e.schema, includePrimaryKey: false)
-        return (e, try .init(
+        return try .init(
             queries: queries, field: field, limit: limit, offset: offset, filter: expression, scope: scope, fields: fields,
             threads: options.threads ?? max(1, self.options.searchThreads), radius: options.radius,
             rangeFilter: options.rangeFilter, groupBy: groupField, groupSize: options.groupSize,
-            roundDecimal: options.roundDecimal, indexParams: IndexSearchParams(options.params, limit: limit)))
+            roundDecimal: options.roundDecimal, indexParams: IndexSearchParams(options.params, limit: limit))
     }
 
     /// The stored vectors of field `field` of the rows `ids`, in that order, as search queries.

@@ -43,9 +43,10 @@ extension Database {
     ///   name; `.unsupported` for an approximate index on a non-float vector field; `.notFound`
     ///   when there is no such collection.
     public func createIndex(_ collection: String, _ request: IndexRequest) throws {
-        let e = try engine(collection)
-        let f = try vectorField(of: e.schema, named: request.field)
-        try e.createIndex(field: f, type: request.type, metric: request.metric, params: request.params, name: request.name)
+        try withEngine(collection, .manage) { e in
+            let f = try vectorField(of: e.schema, named: request.field)
+            try e.createIndex(field: f, type: request.type, metric: request.metric, params: request.params, name: request.name)
+        }
     }
 
     /// Defines an index by its Milvus type name (`"HNSW"`, `"IVF_FLAT"`, …).
@@ -62,21 +63,21 @@ extension Database {
     ///
     /// - Throws: `.notFound` when the field has no index.
     public func dropIndex(_ collection: String, field: String) throws {
-        try engine(collection).dropIndex(field: field)
+        try withEngine(collection, .manage) { try $0.dropIndex(field: field) }
     }
 
     /// The fields that have an index (one index per vector field), sorted.
     ///
     /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``.
     public func listIndexes(_ collection: String) throws -> [String] {
-        try engine(collection).indexDefinitions().map(\.field).sorted()
+        try withEngine(collection, .manage) { try $0.indexDefinitions().map(\.field).sorted() }
     }
 
     /// The type, metric, parameters and build progress of the index of `field`.
     ///
     /// - Throws: `.notFound` when the field has no index.
     public func describeIndex(_ collection: String, field: String) throws -> IndexDescription {
-        try engine(collection).describeIndex(field: field)
+        try withEngine(collection, .manage) { try $0.describeIndex(field: field) }
     }
 
     /// Blocks until the index builds scheduled so far in `collection` have finished.
@@ -87,6 +88,8 @@ extension Database {
     ///
     /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``. A build that failed does not throw here; it is logged.
     public func waitForIndexBuilds(_ collection: String) throws {
-        try engine(collection).waitForIndexBuilds()
+        // The wait runs outside `withEngine`, so a release does not wait for the builds to finish
+        // (it cancels them, and this returns).
+        try withEngine(collection, .manage) { $0 }.waitForIndexBuilds()
     }
 }

@@ -29,7 +29,7 @@ extension Database {
     ///   partition key, or past 4,096 partitions; `.notFound` when there is no such collection;
     ///   `.io` when the manifest cannot be written; `.unsupported` on a read-only database.
     public func createPartition(_ collection: String, partition: String) throws {
-        try engine(collection).createPartition(partition)
+        try withEngine(collection, .manage) { try $0.createPartition(partition) }
     }
 
     /// Drops a partition and every row in it. Durable when it returns: the rows do not come
@@ -41,20 +41,20 @@ extension Database {
     ///   for `_default` or a collection with a partition key; `.io` when the files cannot be
     ///   written (the partition then stays); `.unsupported` on a read-only database.
     public func dropPartition(_ collection: String, partition: String) throws {
-        try engine(collection).dropPartition(partition)
+        try withEngine(collection, .manage) { try $0.dropPartition(partition) }
     }
 
     /// Whether `collection` has a partition named `partition`.
     ///
     /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``.
     public func hasPartition(_ collection: String, partition: String) throws -> Bool {
-        try engine(collection).hasPartition(partition)
+        try withEngine(collection, .manage) { try $0.hasPartition(partition) }
     }
 
     /// The names of `collection`'s partitions, in creation order (`_default` first).
     ///
     /// - Throws: `.notFound` when there is no such collection; `.closed` after ``close()-1qu38``.
     public func listPartitions(_ collection: String) throws -> [String] {
-        try engine(collection).listPartitions()
+        try withEngine(collection, .manage) { try $0.listPartitions() }
     }
 }

@@ -23,9 +23,8 @@ public final class Database: Sendable {
 
     struct State {
         var catalog: Catalog
-        var engines: [String: CollectionEngine]
-        /// Collections whose files failed recovery, by name: not opened, reported, `.corruption` when used.
-        var damaged: [String: QuiverError] = [:]
+        /// Every collection of the catalog by name, loaded or not (see ``CollectionSlot``).
+        var slots: [String: CollectionSlot]
         var closed = false
 
         /// The name of the collection `name` refers to: `name` itself when a collection has it,
@@ -34,19 +33,20 @@ public final class Database: Sendable {
         /// takes an alias too. Collection names and aliases share one namespace, so at most one
         /// of the two matches.
         func resolve(_ name: String) -> String? {
-            if engines[name] != nil || damaged[name] != nil { return name }
+            if slots[name] != nil { return name }
             guard let id = catalog.aliases[name] else { return nil }
             return catalog.collections.first { $0.id == id }?.name
         }
 
-        /// The open collection `name` (a collection's name or an alias) refers to, and its name.
+        /// The collection `name` (a collection's name or an alias) refers to, and its name.
         ///
-        /// - Throws: `.notFound` for neither; `.corruption` for a damaged collection.
-        func collection(_ name: String) throws -> (name: String, engine: CollectionEngine) {
-            guard let resolved = resolve(name) else { throw QuiverError.notFound("collection '\(name)' does not exist") }
-            if let damage = damaged[resolved] { throw Database.damaged(resolved, damage) }
-            guard let engine = engines[resolved] else { throw QuiverError.notFound("collection '\(name)' does not exist") }
-            return (resolved, engine)
+        /// - Throws: `.notFound` for neither; `.corruption` for a collection found damaged.
+        func collection(_ name: String) throws -> (name: String, slot: CollectionSlot) {
+            guard let resolved = resolve(name), let slot = slots[resolved] else {
+                throw QuiverError.notFound("collection '\(name)' does not exist")
+            }
+            if let damage = slot.damage { throw Database.damaged(resolved, damage) }
+            return (resolved, slot)
         }
 
         /// Throws `.alreadyExists` when `name` is taken by a collection or an alias.
@@ -58,12 +58,16 @@ public final class Database: Sendable {
         }
     }
 
-    /// Opens the database at `path`, creating the directory when it does not exist, and recovers
-    /// every collection (segments verified, WAL replayed).
+    /// Opens the database at `path`, creating the directory when it does not exist. It reads the
+    /// catalog only: each collection is loaded (its segments verified and read or mapped, its WAL
+    /// replayed, its due background work started) by the first call that uses it or by
+    /// `loadCollection(_:)`, so opening a database of many large collections costs
+    /// milliseconds. See <doc:LoadAndRelease>.
     ///
-    /// A collection whose files are damaged does not stop the others: it is left closed, listed in
-    /// ``damagedCollections``, and every call that uses it throws `.corruption` naming the damaged
-    /// file (``dropCollection(_:)-1avba`` still removes it).
+    /// A collection whose files are damaged does not stop the others: when it is loaded, the
+    /// call throws `.corruption` naming the damaged file, the collection is listed in
+    /// ``damagedCollections``, and every later call that uses it throws the same
+    /// (``dropCollection(_:)-1avba`` still removes it).
     ///
     /// - Throws: `.locked` when another `Database` in this or another process has it open;
     ///   `.corruption` when the catalog is damaged; `.io` when the directory cannot be used.
@@ -94,26 +98,12 @@ public final class Database: Sendable {
         if FileSystem.exists(catalogPath) {
             catalog = try Catalog.decode(try FileSystem.readFile(catalogPath), path: catalogPath)
         }
-        var engines = [String: CollectionEngine]()
-        var damaged = [String: QuiverError]()
-        do {
-            for entry in catalog.collections {
-                do {
-                    engines[entry.name] = try CollectionEngine(
-                        id: entry.id, directory: path + "/" + FileNames.collectionDirectory(entry.id), schema: entry.schema,
-                        metric: entry.metric, options: options, create: false)
-                } catch let error as QuiverError where error.code == .corruption {
-                    damaged[entry.name] = error
-                    options.logHandler(.error, "collection '\(entry.name)' is damaged and was not opened: \(error.message)")
-                }
-            }
-        } catch {
-            for engine in engines.values { try? engine.close(flush: false) }
-            fileLock?.release()
-            throw error
+        var slots = [String: CollectionSlot]()
+        for entry in catalog.collections {
+            slots[entry.name] = CollectionSlot(entry: entry, databasePath: path, options: options)
         }
         if !options.readOnly { Self.removeUnnamedDirectories(path: path, catalog: catalog, log: options.logHandler) }
-        state = Locked(State(catalog: catalog, engines: engines, damaged: damaged))
+        state = Locked(State(catalog: catalog, slots: slots))
         if options.durability == .batched && !options.readOnly {
             let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global(qos: .utility))
             let interval = options.syncInterval
@@ -142,52 +132,56 @@ public final class Database: Sendable {
         }
     }
 
-    /// fsyncs every collection's WAL (the `.batched` group commit; tests call it directly).
+    /// fsyncs every loaded collection's WAL (the `.batched` group commit; tests call it directly).
     func syncAll() {
-        let engines = state.withLock { $0.closed ? [] : Array($0.engines.values) }
-        for engine in engines { engine.syncWAL() }
+        let slots = state.withLock { $0.closed ? [] : Array($0.slots.values) }
+        for engine in slots.compactMap(\.loadedEngine) { engine.syncWAL() }
     }
 
-    /// Flushes every collection, closes its files and releases the directory lock at once.
-    /// Later calls on this `Database` throw `.closed`. Calling `close()` twice is harmless.
+    /// Flushes every loaded collection, closes its files and releases the directory lock at once.
+    /// Calls running on a collection finish first; later calls on this `Database` throw
+    /// `.closed`. Calling `close()` twice is harmless.
     ///
     /// - Throws: the first error a flush hit; the lock is released all the same.
     public func close() throws {
-        let engines: [CollectionEngine] = state.withLock { s in
-            guard !s.closed else { return [] }
-            s.closed = true
-            return Array(s.engines.values)
-        }
-        syncTimer?.value.cancel()
-        var firstError: (any Error)? = nil
-        for engine in engines {
-            do { try engine.close(flush: !options.readOnly) } catch { if firstError == nil { firstError = error } }
-        }
-        fileLock?.release()
-        if let firstError { throw firstError }
+        try shutdown(flush: !options.readOnly)
     }
 
     /// Test hook: closes like a crashed process would leave things — no flush, no sync — and
     /// releases the lock, so the directory can be reopened and recovered.
     func abandonForTesting() {
-        let engines: [CollectionEngine] = state.withLock { s in
+        try? shutdown(flush: false)
+    }
+
+    /// Closes every collection (flushing it when `flush`) and releases the lock; the first time only.
+    private func shutdown(flush: Bool) throws {
+        let slots: [CollectionSlot]? = state.withLock { s in
+            guard !s.closed else { return nil }
             s.closed = true
-            return Array(s.engines.values)
+            return Array(s.slots.values)
         }
+        guard let slots else { return }
         syncTimer?.value.cancel()
-        for engine in engines { try? engine.close(flush: false) }
+        var firstError: (any Error)? = nil
+        let reason = QuiverError(.closed, "database '\(path)' is closed")
+        for slot in slots {
+            do { try slot.shutdown(flush: flush, reason: reason) } catch { if firstError == nil { firstError = error } }
+        }
         fileLock?.release()
+        if let firstError { throw firstError }
     }
 
     deinit {
         do { try close() } catch { options.logHandler(.error, "closing '\(path)' on deinit failed: \(error)") }
     }
 
-    /// The collections that failed recovery when the database was opened, with what was wrong
-    /// (`.corruption`, naming the damaged file). They are listed by ``listCollections()-95163``; every
-    /// other call on them throws `.corruption`; ``dropCollection(_:)-1avba`` removes them.
+    /// The collections found damaged when they were loaded, with what was wrong (`.corruption`,
+    /// naming the damaged file). Collections are loaded on first use (see
+    /// ``open(at:options:)-64w76``), so one not used yet is not here even if its files are damaged.
+    /// They are listed by ``listCollections()-95163``; every other call on them throws
+    /// `.corruption`; ``dropCollection(_:)-1avba`` removes them.
     public var damagedCollections: [String: QuiverError] {
-        state.withLock { $0.damaged }
+        state.withLock { $0.slots.compactMapValues(\.damage) }
     }
 
     /// The error a call on damaged collection `name` throws.
@@ -195,10 +189,16 @@ public final class Database: Sendable {
         QuiverError(.corruption, "collection '\(name)' is damaged and was not opened: \(damage.message)", cause: damage)
     }
 
-    /// The engine of the collection `name` (a collection's name or an alias) refers to; see
-    /// ``State/collection(_:)``.
-    func engine(_ name: String) throws -> CollectionEngine {
-        try withCatalog { try $0.collection(name).engine }
+    /// Runs `body` on the engine of the collection `name` (a collection's name or an alias)
+    /// refers to, loading it first when needed: the one way every call reaches a collection's
+    /// engine (see ``CollectionSlot``). The load runs without the database's lock, so other
+    /// collections are not held up.
+    ///
+    /// - Throws: `.notFound` for an unknown name; `.notLoaded` for a `.read` of a released
+    ///   collection; `.corruption` for a damaged one; `.closed`; what `body` throws.
+    func withEngine<R>(_ name: String, _ access: CollectionSlot.Access, _ body: (CollectionEngine) throws -> R) throws -> R {
+        let (resolved, slot) = try withCatalog { try $0.collection(name) }
+        return try slot.withEngine(name: resolved, access, body)
     }
 
     /// Runs `body` on the catalog under the lock; when it returns a new catalog, writes it atomically.

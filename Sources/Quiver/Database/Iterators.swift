@@ -154,13 +154,14 @@ extension Database {
         filterParams: [String: Value] = [:], outputFields: [String]? = nil
     ) throws -> QueryIterator {
         try Self.checkIteration(batchSize: batchSize, limit: limit)
-        let e = try engine(collection)
-        let expression = try FilterExpression.compile(filter, params: filterParams, schema: e.schema)
-        if outputFields?.contains("count(*)") == true {
-            throw QuiverError.invalidArgument("an iterator returns rows; count(*) is a query's")
+        return try withEngine(collection, .read) { e in
+            let expression = try FilterExpression.compile(filter, params: filterParams, schema: e.schema)
+            if outputFields?.contains("count(*)") == true {
+                throw QuiverError.invalidArgument("an iterator returns rows; count(*) is a query's")
+            }
+            let fields = try OutputFields.resolve(outputFields, schema: e.schema, includePrimaryKey: true)
+            return QueryIterator(snapshot: try e.snapshot(), filter: expression, fields: fields, batchSize: batchSize, limit: limit)
         }
-        let fields = try OutputFields.resolve(outputFields, schema: e.schema, includePrimaryKey: true)
-        return QueryIterator(snapshot: try e.snapshot(), filter: expression, fields: fields, batchSize: batchSize, limit: limit)
     }
 
     /// A ``SearchIterator``: the rows nearest to `vector` (that match `filter`), best first,
@@ -182,10 +183,12 @@ extension Database {
         filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil
     ) throws -> SearchIterator {
         try Self.checkIteration(batchSize: batchSize, limit: limit)
-        let (e, request) = try checkedSearch(collection, SearchRequest(
-            queries: .vectors([vector]), limit: batchSize, filter: filter, filterParams: filterParams,
-            outputFields: outputFields, annsField: annsField))
-        return SearchIterator(engine: e, snapshot: try e.snapshot(), request: request, batchSize: batchSize, limit: limit)
+        return try withEngine(collection, .read) { e in
+            let request = try checkedSearch(e, SearchRequest(
+                queries: .vectors([vector]), limit: batchSize, filter: filter, filterParams: filterParams,
+                outputFields: outputFields, annsField: annsField))
+            return SearchIterator(engine: e, snapshot: try e.snapshot(), request: request, batchSize: batchSize, limit: limit)
+        }
     }
 
     private static func checkIteration(batchSize: Int, limit: Int?) throws {

@@ -25,7 +25,7 @@ public enum LogLevel: Int, Sendable, Comparable {
     case warning
     /// Work done in the background or on `deinit` failed: a WAL fsync, a compaction, an index
     /// build, a close, or a flush that a write triggered (the write itself succeeded); or a
-    /// collection was found damaged when the database was opened (``Database/damagedCollections``).
+    /// collection was found damaged when it was loaded (``Database/damagedCollections``).
     case error
     public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
 }

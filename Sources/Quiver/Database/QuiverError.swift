@@ -36,6 +36,9 @@ public struct QuiverError: Error, Sendable, CustomStringConvertible, Hashable {
         public static let locked = Code("locked")
         /// The database or collection handle was closed or dropped.
         public static let closed = Code("closed")
+        /// The collection was released (`releaseCollection(_:)`): search, query and get
+        /// need `loadCollection(_:)` first, as in Milvus ("collection not loaded").
+        public static let notLoaded = Code("notLoaded")
         /// The operation or option is not supported (yet, or in this configuration).
         public static let unsupported = Code("unsupported")
         /// A filter expression could not be parsed or type-checked.
