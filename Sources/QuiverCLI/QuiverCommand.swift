@@ -27,7 +27,8 @@ struct QuiverCommand: AsyncParsableCommand {
         discussion: "JSON results go to standard output; errors go to standard error with a non-zero exit status.",
         subcommands: [
             Create.self, Insert.self, Upsert.self, Delete.self, Get.self, Query.self, Search.self,
-            Flush.self, Compact.self, List.self, Describe.self, Stats.self, Alias.self, Demo.self,
+            Flush.self, Compact.self, List.self, Describe.self, Stats.self, Rename.self, Drop.self, Load.self, Release.self,
+            Index.self, Alias.self, Demo.self,
             EmbedCommand.self, ModelCommand.self, Ingest.self, Retrieve.self, Ask.self, Serve.self, Export.self, Import.self,
         ]
     )
@@ -102,11 +103,7 @@ struct FilterOptions: ParsableArguments {
     @Option(help: "Template values for the filter as a JSON object, e.g. '{\"age\": 30}'.") var filterParams: String?
 
     func params() throws -> [String: Value] {
-        guard let filterParams else { return [:] }
-        guard case .object(let o) = try Value(json: filterParams) else {
-            throw ValidationError("--filter-params must be a JSON object")
-        }
-        return o
+        try jsonObject(filterParams, option: "--filter-params")
     }
 }
 
@@ -324,12 +321,42 @@ extension QuiverCommand {
         @OptionGroup var filter: FilterOptions
         @Option(help: "Comma-separated output fields.") var outputFields: String?
         @Option(help: "The vector field to search.") var annsField: String?
+        @Option(help: ArgumentHelp(
+            "Range search: RADIUS, or RADIUS,RANGE_FILTER (Milvus's radius and range_filter): only hits whose distance is within them.",
+            valueName: "radius[,range-filter]"))
+        var range: String?
+        @Option(help: "Group the hits by this scalar field: the best hit of each of `limit` groups.") var groupBy: String?
+        @Option(help: "Hits per group with --group-by.") var groupSize: Int?
+        @Option(help: "Search parameters as a JSON object, e.g. '{\"ef\": 64}' (HNSW) or '{\"nprobe\": 16}' (IVF).") var params: String?
 
         func validate() throws {
             guard (vector == nil) != (vectorsFile == nil) else { throw ValidationError("give exactly one of --vector and --vectors-file") }
+            _ = try options()
+            if groupSize != nil && groupBy == nil { throw ValidationError("--group-size needs --group-by") }
+        }
+
+        /// The search options the flags give.
+        func options() throws -> SearchOptions {
+            var options = SearchOptions()
+            if let range {
+                let parts = range.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard (1...2).contains(parts.count), let radius = Float(parts[0]) else {
+                    throw ValidationError("--range must be RADIUS or RADIUS,RANGE_FILTER (numbers), got '\(range)'")
+                }
+                options.radius = radius
+                if parts.count == 2 {
+                    guard let filter = Float(parts[1]) else { throw ValidationError("--range: '\(parts[1])' is not a number") }
+                    options.rangeFilter = filter
+                }
+            }
+            options.groupBy = groupBy
+            if let groupSize { options.groupSize = groupSize }
+            options.params = try jsonObject(params, option: "--params")
+            return options
         }
 
         func run() async throws {
+            let options = try options()
             let values = try vector.map { [try Value(json: $0)] } ?? readJSONLines(vectorsFile!)
             try await withDatabase(target.database) { db in
                 let schema = try await db.describeCollection(target.collection).schema
@@ -344,7 +371,8 @@ extension QuiverCommand {
                     }
                     hits = try await db.search(
                         target.collection, binaryVectors: queries, limit: limit, offset: offset, filter: filter.filter ?? "",
-                        filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField)
+                        filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField,
+                        options: options)
                 } else {
                     let queries = try values.enumerated().map { i, v -> [Float] in
                         guard let f = v.floatVector else { throw ValidationError("query \(i) is not an array of numbers") }
@@ -352,7 +380,8 @@ extension QuiverCommand {
                     }
                     hits = try await db.search(
                         target.collection, vectors: queries, limit: limit, offset: offset, filter: filter.filter ?? "",
-                        filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField)
+                        filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField,
+                        options: options)
                 }
                 print(hitsJSON(hits))
             }
