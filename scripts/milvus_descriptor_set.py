@@ -27,6 +27,7 @@ SERVED = [
     "CreateIndex", "DescribeIndex", "DropIndex", "GetIndexState", "GetIndexBuildProgress",
     "Insert", "Upsert", "Delete", "Search", "Query", "Flush", "GetFlushState",
     "CreateAlias", "AlterAlias", "DropAlias", "ListAliases", "DescribeAlias",
+    "CreatePartition", "DropPartition", "HasPartition", "ShowPartitions",
 ]
 
 # Types carried serialized inside `bytes` fields, which no RPC signature reaches.

@@ -28,7 +28,7 @@ struct QuiverCommand: AsyncParsableCommand {
         subcommands: [
             Create.self, Insert.self, Upsert.self, Delete.self, Get.self, Query.self, Search.self,
             Flush.self, Compact.self, List.self, Describe.self, Stats.self, Rename.self, Drop.self, Load.self, Release.self,
-            Index.self, Alias.self, Demo.self,
+            Index.self, Alias.self, Partition.self, Demo.self,
             EmbedCommand.self, ModelCommand.self, Ingest.self, Retrieve.self, Ask.self, Serve.self, Export.self, Import.self,
         ]
     )
@@ -233,11 +233,12 @@ extension QuiverCommand {
         static let configuration = CommandConfiguration(abstract: "Insert rows from a JSONL file (atomic).")
         @OptionGroup var target: CollectionArguments
         @Option(help: "One JSON object a line.") var file: String
+        @Option(help: "The partition the rows go to (default: _default).") var partition: String?
 
         func run() async throws {
             let rows = try readRows(file)
             try await withDatabase(target.database) { db in
-                let r = try await db.insert(target.collection, rows: rows)
+                let r = try await db.insert(target.collection, rows: rows, partition: partition)
                 printJSON(["insert_count": .int(Int64(r.insertCount)), "ids": .array(r.ids)])
             }
         }
@@ -247,11 +248,12 @@ extension QuiverCommand {
         static let configuration = CommandConfiguration(abstract: "Insert or replace rows from a JSONL file (atomic).")
         @OptionGroup var target: CollectionArguments
         @Option(help: "One JSON object a line.") var file: String
+        @Option(help: "The partition the rows go to (default: _default).") var partition: String?
 
         func run() async throws {
             let rows = try readRows(file)
             try await withDatabase(target.database) { db in
-                let r = try await db.upsert(target.collection, rows: rows)
+                let r = try await db.upsert(target.collection, rows: rows, partition: partition)
                 printJSON(["upsert_count": .int(Int64(r.upsertCount))])
             }
         }
@@ -262,6 +264,7 @@ extension QuiverCommand {
         @OptionGroup var target: CollectionArguments
         @Option(help: "Comma-separated primary keys.") var ids: String?
         @OptionGroup var filter: FilterOptions
+        @OptionGroup var partition: PartitionOptions
 
         func validate() throws {
             guard ids != nil || filter.filter != nil else { throw ValidationError("give --ids or --filter") }
@@ -270,7 +273,9 @@ extension QuiverCommand {
         func run() async throws {
             try await withDatabase(target.database) { db in
                 let keys = try await ids.asyncMap { try await parseIDs($0, db: db, collection: target.collection) }
-                let r = try await db.delete(target.collection, ids: keys, filter: filter.filter ?? "", filterParams: try filter.params())
+                let r = try await db.delete(
+                    target.collection, ids: keys, filter: filter.filter ?? "", filterParams: try filter.params(),
+                    partitions: partition.partitions)
                 printJSON(["delete_count": .int(Int64(r.deleteCount))])
             }
         }
@@ -281,11 +286,13 @@ extension QuiverCommand {
         @OptionGroup var target: CollectionArguments
         @Option(help: "Comma-separated primary keys.") var ids: String
         @Option(help: "Comma-separated output fields ('*' for all).") var outputFields: String?
+        @OptionGroup var partition: PartitionOptions
 
         func run() async throws {
             try await withDatabase(target.database) { db in
                 let keys = try await parseIDs(ids, db: db, collection: target.collection)
-                let rows = try await db.get(target.collection, ids: keys, outputFields: outputFields.map(parseList))
+                let rows = try await db.get(
+                    target.collection, ids: keys, outputFields: outputFields.map(parseList), partitions: partition.partitions)
                 printJSON(.array(rows.map { .object($0) }))
             }
         }
@@ -299,13 +306,14 @@ extension QuiverCommand {
         @Option(help: "At most this many rows.") var limit: Int?
         @Option(help: "Skip this many rows first.") var offset: Int = 0
         @Option(help: "Comma-separated output fields, or count(*).") var outputFields: String?
+        @OptionGroup var partition: PartitionOptions
 
         func run() async throws {
             try await withDatabase(target.database) { db in
                 let keys = try await ids.asyncMap { try await parseIDs($0, db: db, collection: target.collection) }
                 let rows = try await db.query(
                     target.collection, filter: filter.filter ?? "", filterParams: try filter.params(), ids: keys,
-                    limit: limit, offset: offset, outputFields: outputFields.map(parseList))
+                    limit: limit, offset: offset, outputFields: outputFields.map(parseList), partitions: partition.partitions)
                 printJSON(.array(rows.map { .object($0) }))
             }
         }
@@ -328,6 +336,7 @@ extension QuiverCommand {
         @Option(help: "Group the hits by this scalar field: the best hit of each of `limit` groups.") var groupBy: String?
         @Option(help: "Hits per group with --group-by.") var groupSize: Int?
         @Option(help: "Search parameters as a JSON object, e.g. '{\"ef\": 64}' (HNSW) or '{\"nprobe\": 16}' (IVF).") var params: String?
+        @OptionGroup var partition: PartitionOptions
 
         func validate() throws {
             guard (vector == nil) != (vectorsFile == nil) else { throw ValidationError("give exactly one of --vector and --vectors-file") }
@@ -372,7 +381,7 @@ extension QuiverCommand {
                     hits = try await db.search(
                         target.collection, binaryVectors: queries, limit: limit, offset: offset, filter: filter.filter ?? "",
                         filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField,
-                        options: options)
+                        options: options, partitions: partition.partitions)
                 } else {
                     let queries = try values.enumerated().map { i, v -> [Float] in
                         guard let f = v.floatVector else { throw ValidationError("query \(i) is not an array of numbers") }
@@ -381,7 +390,7 @@ extension QuiverCommand {
                     hits = try await db.search(
                         target.collection, vectors: queries, limit: limit, offset: offset, filter: filter.filter ?? "",
                         filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField,
-                        options: options)
+                        options: options, partitions: partition.partitions)
                 }
                 print(hitsJSON(hits))
             }

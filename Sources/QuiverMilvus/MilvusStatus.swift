@@ -236,6 +236,7 @@ extension Milvus_Proto_Milvus_FlushResponse: MilvusResponse {}
 extension Milvus_Proto_Milvus_GetFlushStateResponse: MilvusResponse {}
 extension Milvus_Proto_Milvus_DescribeAliasResponse: MilvusResponse {}
 extension Milvus_Proto_Milvus_ListAliasesResponse: MilvusResponse {}
+extension Milvus_Proto_Milvus_ShowPartitionsResponse: MilvusResponse {}
 
 /// `Status` itself answers the RPCs that return only a status.
 extension Milvus_Proto_Common_Status: MilvusResponse {

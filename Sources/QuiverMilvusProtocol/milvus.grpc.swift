@@ -126,6 +126,58 @@ public enum Milvus_Proto_Milvus_MilvusService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "CreatePartition" metadata.
+        public enum CreatePartition: Sendable {
+            /// Request type for "CreatePartition".
+            public typealias Input = Milvus_Proto_Milvus_CreatePartitionRequest
+            /// Response type for "CreatePartition".
+            public typealias Output = Milvus_Proto_Common_Status
+            /// Descriptor for "CreatePartition".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "milvus.proto.milvus.MilvusService"),
+                method: "CreatePartition",
+                type: .unary
+            )
+        }
+        /// Namespace for "DropPartition" metadata.
+        public enum DropPartition: Sendable {
+            /// Request type for "DropPartition".
+            public typealias Input = Milvus_Proto_Milvus_DropPartitionRequest
+            /// Response type for "DropPartition".
+            public typealias Output = Milvus_Proto_Common_Status
+            /// Descriptor for "DropPartition".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "milvus.proto.milvus.MilvusService"),
+                method: "DropPartition",
+                type: .unary
+            )
+        }
+        /// Namespace for "HasPartition" metadata.
+        public enum HasPartition: Sendable {
+            /// Request type for "HasPartition".
+            public typealias Input = Milvus_Proto_Milvus_HasPartitionRequest
+            /// Response type for "HasPartition".
+            public typealias Output = Milvus_Proto_Milvus_BoolResponse
+            /// Descriptor for "HasPartition".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "milvus.proto.milvus.MilvusService"),
+                method: "HasPartition",
+                type: .unary
+            )
+        }
+        /// Namespace for "ShowPartitions" metadata.
+        public enum ShowPartitions: Sendable {
+            /// Request type for "ShowPartitions".
+            public typealias Input = Milvus_Proto_Milvus_ShowPartitionsRequest
+            /// Response type for "ShowPartitions".
+            public typealias Output = Milvus_Proto_Milvus_ShowPartitionsResponse
+            /// Descriptor for "ShowPartitions".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "milvus.proto.milvus.MilvusService"),
+                method: "ShowPartitions",
+                type: .unary
+            )
+        }
         /// Namespace for "GetLoadingProgress" metadata.
         public enum GetLoadingProgress: Sendable {
             /// Request type for "GetLoadingProgress".
@@ -461,6 +513,10 @@ public enum Milvus_Proto_Milvus_MilvusService: Sendable {
             DescribeCollection.descriptor,
             GetCollectionStatistics.descriptor,
             ShowCollections.descriptor,
+            CreatePartition.descriptor,
+            DropPartition.descriptor,
+            HasPartition.descriptor,
+            ShowPartitions.descriptor,
             GetLoadingProgress.descriptor,
             GetLoadState.descriptor,
             CreateAlias.descriptor,
@@ -623,6 +679,62 @@ extension Milvus_Proto_Milvus_MilvusService {
             request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_ShowCollectionsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Milvus_ShowCollectionsResponse>
+
+        /// Handle the "CreatePartition" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Milvus_Proto_Milvus_CreatePartitionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Milvus_Proto_Common_Status` messages.
+        func createPartition(
+            request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_CreatePartitionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Common_Status>
+
+        /// Handle the "DropPartition" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Milvus_Proto_Milvus_DropPartitionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Milvus_Proto_Common_Status` messages.
+        func dropPartition(
+            request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_DropPartitionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Common_Status>
+
+        /// Handle the "HasPartition" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Milvus_Proto_Milvus_HasPartitionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Milvus_Proto_Milvus_BoolResponse` messages.
+        func hasPartition(
+            request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_HasPartitionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Milvus_BoolResponse>
+
+        /// Handle the "ShowPartitions" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Milvus_Proto_Milvus_ShowPartitionsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Milvus_Proto_Milvus_ShowPartitionsResponse` messages.
+        func showPartitions(
+            request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_ShowPartitionsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Milvus_ShowPartitionsResponse>
 
         /// Handle the "GetLoadingProgress" method.
         ///
@@ -1095,6 +1207,62 @@ extension Milvus_Proto_Milvus_MilvusService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Milvus_ShowCollectionsResponse>
 
+        /// Handle the "CreatePartition" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_CreatePartitionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Milvus_Proto_Common_Status` message.
+        func createPartition(
+            request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_CreatePartitionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Common_Status>
+
+        /// Handle the "DropPartition" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_DropPartitionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Milvus_Proto_Common_Status` message.
+        func dropPartition(
+            request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_DropPartitionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Common_Status>
+
+        /// Handle the "HasPartition" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_HasPartitionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Milvus_Proto_Milvus_BoolResponse` message.
+        func hasPartition(
+            request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_HasPartitionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Milvus_BoolResponse>
+
+        /// Handle the "ShowPartitions" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_ShowPartitionsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Milvus_Proto_Milvus_ShowPartitionsResponse` message.
+        func showPartitions(
+            request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_ShowPartitionsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Milvus_ShowPartitionsResponse>
+
         /// Handle the "GetLoadingProgress" method.
         ///
         /// - Parameters:
@@ -1564,6 +1732,62 @@ extension Milvus_Proto_Milvus_MilvusService {
             context: GRPCCore.ServerContext
         ) async throws -> Milvus_Proto_Milvus_ShowCollectionsResponse
 
+        /// Handle the "CreatePartition" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Milvus_Proto_Milvus_CreatePartitionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Milvus_Proto_Common_Status` to respond with.
+        func createPartition(
+            request: Milvus_Proto_Milvus_CreatePartitionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Milvus_Proto_Common_Status
+
+        /// Handle the "DropPartition" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Milvus_Proto_Milvus_DropPartitionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Milvus_Proto_Common_Status` to respond with.
+        func dropPartition(
+            request: Milvus_Proto_Milvus_DropPartitionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Milvus_Proto_Common_Status
+
+        /// Handle the "HasPartition" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Milvus_Proto_Milvus_HasPartitionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Milvus_Proto_Milvus_BoolResponse` to respond with.
+        func hasPartition(
+            request: Milvus_Proto_Milvus_HasPartitionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Milvus_Proto_Milvus_BoolResponse
+
+        /// Handle the "ShowPartitions" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Milvus_Proto_Milvus_ShowPartitionsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Milvus_Proto_Milvus_ShowPartitionsResponse` to respond with.
+        func showPartitions(
+            request: Milvus_Proto_Milvus_ShowPartitionsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Milvus_Proto_Milvus_ShowPartitionsResponse
+
         /// Handle the "GetLoadingProgress" method.
         ///
         /// - Parameters:
@@ -2009,6 +2233,50 @@ extension Milvus_Proto_Milvus_MilvusService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Milvus_Proto_Milvus_MilvusService.Method.CreatePartition.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_CreatePartitionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Common_Status>(),
+            handler: { request, context in
+                try await self.createPartition(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Milvus_Proto_Milvus_MilvusService.Method.DropPartition.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_DropPartitionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Common_Status>(),
+            handler: { request, context in
+                try await self.dropPartition(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Milvus_Proto_Milvus_MilvusService.Method.HasPartition.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_HasPartitionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_BoolResponse>(),
+            handler: { request, context in
+                try await self.hasPartition(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Milvus_Proto_Milvus_MilvusService.Method.ShowPartitions.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_ShowPartitionsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_ShowPartitionsResponse>(),
+            handler: { request, context in
+                try await self.showPartitions(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Milvus_Proto_Milvus_MilvusService.Method.GetLoadingProgress.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_GetLoadingProgressRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_GetLoadingProgressResponse>(),
@@ -2371,6 +2639,50 @@ extension Milvus_Proto_Milvus_MilvusService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Milvus_ShowCollectionsResponse> {
         let response = try await self.showCollections(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func createPartition(
+        request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_CreatePartitionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Common_Status> {
+        let response = try await self.createPartition(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func dropPartition(
+        request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_DropPartitionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Common_Status> {
+        let response = try await self.dropPartition(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func hasPartition(
+        request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_HasPartitionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Milvus_BoolResponse> {
+        let response = try await self.hasPartition(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func showPartitions(
+        request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_ShowPartitionsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Milvus_ShowPartitionsResponse> {
+        let response = try await self.showPartitions(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -2753,6 +3065,58 @@ extension Milvus_Proto_Milvus_MilvusService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Milvus_ShowCollectionsResponse> {
         return GRPCCore.ServerResponse<Milvus_Proto_Milvus_ShowCollectionsResponse>(
             message: try await self.showCollections(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func createPartition(
+        request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_CreatePartitionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Common_Status> {
+        return GRPCCore.ServerResponse<Milvus_Proto_Common_Status>(
+            message: try await self.createPartition(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func dropPartition(
+        request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_DropPartitionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Common_Status> {
+        return GRPCCore.ServerResponse<Milvus_Proto_Common_Status>(
+            message: try await self.dropPartition(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func hasPartition(
+        request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_HasPartitionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Milvus_BoolResponse> {
+        return GRPCCore.ServerResponse<Milvus_Proto_Milvus_BoolResponse>(
+            message: try await self.hasPartition(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func showPartitions(
+        request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_ShowPartitionsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Milvus_ShowPartitionsResponse> {
+        return GRPCCore.ServerResponse<Milvus_Proto_Milvus_ShowPartitionsResponse>(
+            message: try await self.showPartitions(
                 request: request.message,
                 context: context
             ),
@@ -3245,6 +3609,82 @@ extension Milvus_Proto_Milvus_MilvusService {
             deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_ShowCollectionsResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_ShowCollectionsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "CreatePartition" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_CreatePartitionRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_CreatePartitionRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Common_Status` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func createPartition<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_CreatePartitionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_CreatePartitionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Common_Status>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "DropPartition" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_DropPartitionRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_DropPartitionRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Common_Status` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func dropPartition<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_DropPartitionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_DropPartitionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Common_Status>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "HasPartition" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_HasPartitionRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_HasPartitionRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Milvus_BoolResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func hasPartition<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_HasPartitionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_HasPartitionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_BoolResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_BoolResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ShowPartitions" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_ShowPartitionsRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_ShowPartitionsRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Milvus_ShowPartitionsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func showPartitions<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_ShowPartitionsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_ShowPartitionsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_ShowPartitionsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_ShowPartitionsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "GetLoadingProgress" method.
@@ -3972,6 +4412,126 @@ extension Milvus_Proto_Milvus_MilvusService {
             try await self.client.unary(
                 request: request,
                 descriptor: Milvus_Proto_Milvus_MilvusService.Method.ShowCollections.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "CreatePartition" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_CreatePartitionRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_CreatePartitionRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Common_Status` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func createPartition<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_CreatePartitionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_CreatePartitionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Common_Status>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Milvus_Proto_Milvus_MilvusService.Method.CreatePartition.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "DropPartition" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_DropPartitionRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_DropPartitionRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Common_Status` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func dropPartition<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_DropPartitionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_DropPartitionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Common_Status>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Milvus_Proto_Milvus_MilvusService.Method.DropPartition.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "HasPartition" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_HasPartitionRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_HasPartitionRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Milvus_BoolResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func hasPartition<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_HasPartitionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_HasPartitionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_BoolResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_BoolResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Milvus_Proto_Milvus_MilvusService.Method.HasPartition.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ShowPartitions" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_ShowPartitionsRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_ShowPartitionsRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Milvus_ShowPartitionsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func showPartitions<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_ShowPartitionsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_ShowPartitionsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_ShowPartitionsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_ShowPartitionsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Milvus_Proto_Milvus_MilvusService.Method.ShowPartitions.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -4934,6 +5494,106 @@ extension Milvus_Proto_Milvus_MilvusService.ClientProtocol {
         )
     }
 
+    /// Call the "CreatePartition" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Milvus_Proto_Milvus_CreatePartitionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createPartition<Result>(
+        request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_CreatePartitionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.createPartition(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_CreatePartitionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Common_Status>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DropPartition" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Milvus_Proto_Milvus_DropPartitionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func dropPartition<Result>(
+        request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_DropPartitionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.dropPartition(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_DropPartitionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Common_Status>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "HasPartition" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Milvus_Proto_Milvus_HasPartitionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func hasPartition<Result>(
+        request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_HasPartitionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_BoolResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.hasPartition(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_HasPartitionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_BoolResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ShowPartitions" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Milvus_Proto_Milvus_ShowPartitionsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func showPartitions<Result>(
+        request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_ShowPartitionsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_ShowPartitionsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.showPartitions(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_ShowPartitionsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_ShowPartitionsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "GetLoadingProgress" method.
     ///
     /// - Parameters:
@@ -5789,6 +6449,122 @@ extension Milvus_Proto_Milvus_MilvusService.ClientProtocol {
             metadata: metadata
         )
         return try await self.showCollections(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "CreatePartition" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func createPartition<Result>(
+        _ message: Milvus_Proto_Milvus_CreatePartitionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Milvus_Proto_Milvus_CreatePartitionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.createPartition(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "DropPartition" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func dropPartition<Result>(
+        _ message: Milvus_Proto_Milvus_DropPartitionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Common_Status>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Milvus_Proto_Milvus_DropPartitionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.dropPartition(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "HasPartition" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func hasPartition<Result>(
+        _ message: Milvus_Proto_Milvus_HasPartitionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_BoolResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Milvus_Proto_Milvus_HasPartitionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.hasPartition(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ShowPartitions" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func showPartitions<Result>(
+        _ message: Milvus_Proto_Milvus_ShowPartitionsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_ShowPartitionsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Milvus_Proto_Milvus_ShowPartitionsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.showPartitions(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -144,6 +144,61 @@ import QuiverTestSupport
         #expect(try json(["alias", "list", db]) == ["live"])
     }
 
+    /// `quiver partition …`: create, has, list, drop; `--partition` on insert, upsert, get,
+    /// query, search and delete; a drop that survives reopening; bad input (a non-zero status,
+    /// the error's code on stderr, nothing changed).
+    @Test func partitionVerbs() throws {
+        let base = FileManager.default.temporaryDirectory.path + "/quiver-cli-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let db = base + "/db"
+        _ = try json(["create", db, "c", "--dimension", "2", "--metric", "l2"])
+        #expect(try json(["partition", "list", db, "c"]) == ["_default"])
+        #expect(try json(["partition", "create", db, "c", "a"]) == ["partition": "a", "created": true])
+        #expect(try json(["partition", "has", db, "c", "a"]) == ["partition": "a", "exists": true])
+        #expect(try json(["partition", "has", db, "c", "z"]) == ["partition": "z", "exists": false])
+        #expect(try json(["partition", "list", db, "c"]) == ["_default", "a"])
+        func rows(_ name: String, _ ids: Range<Int>) throws -> String {
+            let path = base + "/\(name).jsonl"
+            try ids.map { #"{"id": \#($0), "vector": [\#($0), 0]}"# }.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        _ = try json(["insert", db, "c", "--file", rows("d", 0..<3)])
+        #expect(try json(["insert", db, "c", "--file", rows("a", 10..<13), "--partition", "a"]).objectValue?["insert_count"] == 3)
+        #expect(try json(["upsert", db, "c", "--file", rows("u", 2..<3), "--partition", "a"]) == ["upsert_count": 1])
+        /// The ids of the rows a verb prints, sorted (a query returns storage order).
+        func ids(_ args: [String]) throws -> [Value] {
+            (try json(args).arrayValue?.compactMap { $0.objectValue?["id"]?.intValue } ?? []).sorted().map { .int($0) }
+        }
+        #expect(try ids(["query", db, "c", "--filter", "id >= 0", "--partition", "a"]) == [2, 10, 11, 12])
+        #expect(try ids(["query", db, "c", "--filter", "id >= 0", "--partition", "_default"]) == [0, 1])
+        #expect(try json(["query", db, "c", "--output-fields", "count(*)", "--partition", "a", "--partition", "_default"]) == [["count(*)": 6]])
+        #expect(try ids(["get", db, "c", "--ids", "0,10", "--partition", "a"]) == [10])
+        let hits = try json(["search", db, "c", "--vector", "[0, 0]", "--limit", "2", "--partition", "a"])
+        #expect(hits.arrayValue?.first?.arrayValue?.compactMap { $0.objectValue?["id"] } == [2, 10])
+        #expect(try json(["delete", db, "c", "--ids", "0,10", "--partition", "a"]) == ["delete_count": 1])
+        #expect(try json(["partition", "drop", db, "c", "a"]) == ["partition": "a", "dropped": true])
+        #expect(try json(["partition", "list", db, "c"]) == ["_default"])
+        #expect(try ids(["query", db, "c", "--filter", "id >= 0"]) == [0, 1])
+
+        // Bad input.
+        for (args, code) in [
+            (["partition", "drop", db, "c", "_default"], "invalidArgument"),
+            (["partition", "drop", db, "c", "a"], "notFound"),
+            (["partition", "create", db, "c", "_default"], "alreadyExists"),
+            (["partition", "create", db, "c", "1bad"], "invalidArgument"),
+            (["partition", "list", db, "missing"], "notFound"),
+            (["insert", db, "c", "--file", try rows("z", 20..<21), "--partition", "z"], "notFound"),
+            (["search", db, "c", "--vector", "[0, 0]", "--partition", "z"], "notFound"),
+            (["query", db, "c", "--filter", "id >= 0", "--partition", "z"], "notFound"),
+        ] {
+            let r = try run(args)
+            #expect(r.status != 0 && r.stderr.contains(code), "\(args): \(r.status) \(r.stderr)")
+        }
+        #expect(try json(["partition", "list", db, "c"]) == ["_default"])
+        #expect(try ids(["query", db, "c", "--filter", "id >= 0"]) == [0, 1])
+    }
+
     /// Values at the edge of Int64 fail with a message and leave the database usable. Before the
     /// fix the upsert trapped after logging its record, so every later open trapped too, and the
     /// query's `limit + offset` trapped.

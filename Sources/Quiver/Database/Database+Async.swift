@@ -133,6 +133,35 @@ extension Database: VectorDatabase {
         try await Self.offload { try self.compact(name) }
     }
 
+    /// Creates a partition without blocking the caller's thread; see `createPartition(_:partition:)`.
+    ///
+    /// - Throws: as the synchronous call.
+    public func createPartition(_ collection: String, partition: String) async throws {
+        try await Self.offload { try self.createPartition(collection, partition: partition) }
+    }
+
+    /// Drops a partition and its rows without blocking the caller's thread (a drop flushes); see
+    /// `dropPartition(_:partition:)`.
+    ///
+    /// - Throws: as the synchronous call.
+    public func dropPartition(_ collection: String, partition: String) async throws {
+        try await Self.offload { try self.dropPartition(collection, partition: partition) }
+    }
+
+    /// Whether a partition exists; see `hasPartition(_:partition:)`.
+    ///
+    /// - Throws: as the synchronous call.
+    public func hasPartition(_ collection: String, partition: String) async throws -> Bool {
+        try await Self.offload { try self.hasPartition(collection, partition: partition) }
+    }
+
+    /// The partitions' names; see `listPartitions(_:)`.
+    ///
+    /// - Throws: as the synchronous call.
+    public func listPartitions(_ collection: String) async throws -> [String] {
+        try await Self.offload { try self.listPartitions(collection) }
+    }
+
     /// Inserts rows into a partition without blocking the caller's thread; see the synchronous
     /// `insert(_:rows:partition:)`.
     ///

@@ -85,6 +85,24 @@ public protocol VectorDatabase: Sendable {
     ///
     /// - Throws: `.notFound` when there is no such collection.
     func listAliases(_ collection: String?) async throws -> [String]
+    /// Creates an empty partition of a collection (Milvus's `create_partition`).
+    ///
+    /// - Throws: `.alreadyExists` when it exists; `.invalidArgument` for a bad name or a
+    ///   collection with a partition key; `.notFound` when there is no such collection.
+    func createPartition(_ collection: String, partition: String) async throws
+    /// Drops a partition and every row in it (Milvus's `drop_partition`).
+    ///
+    /// - Throws: `.notFound` for a missing collection or partition; `.invalidArgument` for
+    ///   `_default` or a collection with a partition key.
+    func dropPartition(_ collection: String, partition: String) async throws
+    /// Whether a collection has a partition (Milvus's `has_partition`).
+    ///
+    /// - Throws: `.notFound` when there is no such collection.
+    func hasPartition(_ collection: String, partition: String) async throws -> Bool
+    /// The names of a collection's partitions (Milvus's `list_partitions`).
+    ///
+    /// - Throws: `.notFound` when there is no such collection.
+    func listPartitions(_ collection: String) async throws -> [String]
     /// Seals a collection's growing segment so that what was written is in segment files.
     ///
     /// - Throws: `.notFound` when there is no such collection; `.io` when the segment cannot be written.
