@@ -2,6 +2,7 @@
 //
 //     swift run -c release --package-path Benchmarks quiver-bench search \
 //         --base BASE.npy --queries Q.npy --metric ip --k 10 --threads 2 --batch 1000 --result-ids OUT.npy
+//     quiver-bench insert --base B.npy [--columnar] [--durability batched]   (bulk insert rows/s, InsertBench.swift)
 //     quiver-bench search --base B.npy --queries Q.npy --metric l2 --index hnsw \
 //         --index-params '{"M":16,"efConstruction":200}' --search-params '{"ef":64}' \
 //         --segment-rows 0 --db /tmp/b-hnsw --batch 0 --result-ids OUT.npy
@@ -28,7 +29,7 @@ import QuiverRemote
 struct QuiverBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quiver-bench", abstract: "Benchmarks Quiver through its public API.",
-        subcommands: [Search.self])
+        subcommands: [Search.self, Insert.self])
 }
 
 struct Search: AsyncParsableCommand {
