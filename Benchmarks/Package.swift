@@ -10,6 +10,8 @@
 //     swift run -c release --package-path Benchmarks contention-bench [rows] [d] [searches] [threads] [flushRows] [rounds]
 //         (search latency while a writer upserts, flushes and compacts, against idle; with
 //         -Xswiftc -DQUIVER_LOCK_STATS and its own --scratch-path, also lock wait/hold times per call site)
+//     swift run -c release --package-path Benchmarks open-bench create DIR | measure DIR [COLL]
+//         (Database.open of 100 collections × 100k rows, and the first query of one, in a fresh process)
 //     swift run -c release --package-path Benchmarks embed-bench --file texts.jsonl --threads 1
 //         (all-MiniLM-L6-v2 throughput; Benchmarks/embeddings/bench.py runs it next to onnxruntime)
 //     .venv-pymilvus/bin/python Benchmarks/remote_client_bench.py [--rows 100000]
@@ -63,6 +65,10 @@ let package = Package(
         .executableTarget(
             name: "remote-bench",
             dependencies: [.product(name: "QuiverRemote", package: "Quiver"), "BenchSupport"]
+        ),
+        .executableTarget(
+            name: "open-bench",
+            dependencies: [.product(name: "Quiver", package: "Quiver"), "BenchSupport"]
         ),
         .executableTarget(
             name: "embed-bench",
