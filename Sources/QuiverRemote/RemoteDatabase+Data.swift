@@ -34,7 +34,7 @@ extension RemoteDatabase {
         return UpsertResult(upsertCount: ids.count, ids: ids)
     }
 
-    /// Inserts rows given column by column: the rows of `columns` (``ColumnBatch/rows()``),
+    /// Inserts rows given column by column: the rows of `columns` (`ColumnBatch.rows()`),
     /// inserted as `insert(_:rows:partition:)` inserts rows.
     ///
     /// - Throws: as `insert(_:rows:partition:)`, and `.invalidArgument` for columns of different lengths.
