@@ -156,6 +156,19 @@ import Testing
         return (db, engine)
     }
 
+    /// Opens a database at `path` with background compaction on, inserts `rows` rows into
+    /// collection "c" and flushes them once (one segment); returns after the compaction that
+    /// flush may start.
+    func loadedByOneFlush(at path: String, rows: Int, _ model: inout Model) throws -> (Database, CollectionEngine) {
+        let db = try Database.open(at: path, options: quietOptions())
+        try db.createCollection("c", dimension: 8, metric: .l2)
+        let engine = try db.engine("c")
+        _ = try db.insert("c", rows: model.rows(0..<Int64(rows)))
+        try db.flush("c")
+        engine.compactionGroup.wait()
+        return (db, engine)
+    }
+
     /// Background compaction rewrites a segment once a fifth of its rows are replaced
     /// (`compactionDeletedRatio`, 0.2 by default) and leaves the other segments alone; the rows
     /// and the search results stay the same. Before, a segment waited for 30% of its rows to be
@@ -242,13 +255,8 @@ import Testing
     /// merge among themselves until the largest of a pack holds at most two thirds of its rows.
     @Test func smallFlushesDoNotRewriteALargeSegment() throws {
         let dir = TemporaryDirectory()
-        let db = try Database.open(at: dir.path, options: quietOptions())
-        try db.createCollection("c", dimension: 8, metric: .l2)
-        let engine = try db.engine("c")
         var model = Model()
-        _ = try db.insert("c", rows: model.rows(0..<1000))
-        try db.flush("c")
-        engine.compactionGroup.wait()
+        let (db, engine) = try loadedByOneFlush(at: dir.path, rows: 1000, &model)
         let large = try engine.snapshot().sealed.map(\.id)
         #expect(large.count == 1)
         var next: Int64 = 1000
@@ -274,12 +282,8 @@ import Testing
     /// segment (the two-thirds rule).
     @Test func anIndexCreatedAfterALoadIsBuiltOnOneSegment() throws {
         let dir = TemporaryDirectory()
-        let db = try Database.open(at: dir.path, options: quietOptions())
-        try db.createCollection("c", dimension: 8, metric: .l2)
-        let engine = try db.engine("c")
         var model = Model()
-        _ = try db.insert("c", rows: model.rows(0..<1000))
-        try db.flush("c")
+        let (db, engine) = try loadedByOneFlush(at: dir.path, rows: 1000, &model)
         _ = try db.insert("c", rows: model.rows(1000..<1100))
         try db.flush("c")
         engine.compactionGroup.wait()

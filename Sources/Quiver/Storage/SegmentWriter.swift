@@ -320,7 +320,7 @@ enum SegmentWriter {
             for (i, name) in vectorNames.enumerated() {
                 let vectors = content.vectors[name]!
                 let start = Int(footer.vectors[i].offset)
-                try sink.append(start - position) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+                _ = try sink.append(start - position) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
                 let length = vectors.region.length
                 for c in footer.vectors[i].chunkCRCs.indices {
                     let s = c * SegmentFormat.vectorChunkBytes, e = min(s + SegmentFormat.vectorChunkBytes, length)
