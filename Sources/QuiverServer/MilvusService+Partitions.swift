@@ -7,7 +7,8 @@ import QuiverMilvusProtocol
 /// `_default` always exists and cannot be dropped; a collection with a partition key manages its
 /// own). Insert, Upsert, Delete, Query and Search honour `partition_name(s)` in their handlers.
 ///
-/// Quiver collections are always loaded, so a partition is dropped without being released first
+/// Quiver loads and releases whole collections (partitions have no load state of their own), so a
+/// partition is dropped without being released first
 /// (Milvus refuses to drop a loaded partition; Milvus Lite 3.2.2 drops it).
 extension MilvusService {
     func createPartition(request: Milvus_Proto_Milvus_CreatePartitionRequest, context: ServerContext) async throws -> Milvus_Proto_Common_Status {

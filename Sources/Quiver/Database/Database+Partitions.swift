@@ -19,8 +19,8 @@
 /// its values. Its partitions cannot be created or dropped, and calls take no partition names
 /// (`.invalidArgument`).
 ///
-/// Quiver collections are always loaded, so unlike Milvus a partition need not be released
-/// before it is dropped.
+/// Partitions have no load state of their own (a collection is loaded or released whole), so
+/// unlike Milvus a partition need not be released before it is dropped.
 extension Database {
     /// Creates an empty partition of `collection` (a collection's name or an alias).
     ///
