@@ -22,6 +22,29 @@ QK_INLINE float pairwise_body(const float *a, const float *b, size_t n, int l2, 
     return QK_REDUCE8((s0 + s1) + (s2 + s3));
 }
 
+// MARK: Gather (the HNSW walk's batch of neighbours)
+
+/// How many rows ahead of the one being scored a gather kernel asks the cache for.
+#define QK_GATHER_AHEAD 2
+
+/// Asks the cache for the `d` floats of one row, one hint per 64-byte line.
+QK_INLINE void prefetch_row(const float *row, size_t d) {
+    const char *p = (const char *)row;
+    for (size_t offset = 0; offset < d * sizeof(float); offset += 64) __builtin_prefetch(p + offset);
+}
+
+/// `out[i] = score(q, rows + ids[i] × d)` for `i < n`, each row prefetched `QK_GATHER_AHEAD`
+/// rows before it is scored; `score` is a kernel body, so each score has its bits.
+#define QK_GATHER_BODY(score)                                                                                \
+    do {                                                                                                     \
+        for (size_t i = 0; i < n && i < QK_GATHER_AHEAD; i++) prefetch_row(rows + (size_t)ids[i] * d, d);    \
+        for (size_t i = 0; i < n; i++) {                                                                     \
+            if (i + QK_GATHER_AHEAD < n) prefetch_row(rows + (size_t)ids[i + QK_GATHER_AHEAD] * d, d);       \
+            const float *r = rows + (size_t)ids[i] * d;                                                      \
+            out[i] = (score);                                                                                \
+        }                                                                                                    \
+    } while (0)
+
 // MARK: Block kernel (one accumulator per (query, row) pair)
 
 /// Four queries (stride `qs`) against two consecutive rows: the scores at `o[j × os]` and
@@ -122,6 +145,14 @@ QK_INLINE void block_body(const float *queries, size_t nq, size_t qs, const floa
     attribute float quiver_l2_squared_##suffix(const float *a, const float *b, size_t n) {                   \
         return pairwise_body(a, b, n, 1, level);                                                             \
     }                                                                                                        \
+    attribute void quiver_dot_gather_##suffix(const float *q, const float *rows, size_t d, const int32_t *ids, \
+                                              size_t n, float *out) {                                        \
+        QK_GATHER_BODY(pairwise_body(q, r, d, 0, level));                                                    \
+    }                                                                                                        \
+    attribute void quiver_l2_squared_gather_##suffix(const float *q, const float *rows, size_t d,            \
+                                                     const int32_t *ids, size_t n, float *out) {             \
+        QK_GATHER_BODY(pairwise_body(q, r, d, 1, level));                                                    \
+    }                                                                                                        \
     attribute void quiver_score_block_##suffix(const float *queries, size_t nq, size_t qs, const float *rows, \
                                                size_t nr, size_t d, int l2, float *out, size_t os) {         \
         if (l2) block_body(queries, nq, qs, rows, nr, d, 1, out, os, level);                                 \
@@ -166,6 +197,18 @@ QK_SKYLAKE float quiver_dot_wide_skylake(const float *a, const float *b, size_t 
 
 QK_SKYLAKE float quiver_l2_squared_wide_skylake(const float *a, const float *b, size_t n) {
     return n % 32 == 0 ? wide_body(a, b, n, 1) : pairwise_body(a, b, n, 1, QK_FUSED);
+}
+
+QK_SKYLAKE void quiver_dot_gather_wide_skylake(const float *q, const float *rows, size_t d, const int32_t *ids,
+                                               size_t n, float *out) {
+    if (d % 32 == 0) QK_GATHER_BODY(wide_body(q, r, d, 0));
+    else QK_GATHER_BODY(pairwise_body(q, r, d, 0, QK_FUSED));
+}
+
+QK_SKYLAKE void quiver_l2_squared_gather_wide_skylake(const float *q, const float *rows, size_t d, const int32_t *ids,
+                                                      size_t n, float *out) {
+    if (d % 32 == 0) QK_GATHER_BODY(wide_body(q, r, d, 1));
+    else QK_GATHER_BODY(pairwise_body(q, r, d, 1, QK_FUSED));
 }
 #else
 QK_FLOAT32_VARIANTS(neon, , QK_FUSED)

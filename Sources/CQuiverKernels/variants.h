@@ -8,6 +8,9 @@
 #define QK_DECLARE_VARIANTS(s)                                                                                        \
     float quiver_dot_##s(const float *a, const float *b, size_t n);                                                   \
     float quiver_l2_squared_##s(const float *a, const float *b, size_t n);                                            \
+    void quiver_dot_gather_##s(const float *q, const float *rows, size_t d, const int32_t *ids, size_t n, float *out);  \
+    void quiver_l2_squared_gather_##s(const float *q, const float *rows, size_t d, const int32_t *ids, size_t n,        \
+                                      float *out);                                                                    \
     void quiver_score_block_##s(const float *queries, size_t nq, size_t qs, const float *rows, size_t nr, size_t d,   \
                                 int l2, float *out, size_t os);                                                       \
     void quiver_pack_panels_##s(const float *rows, size_t n, size_t d, float *out);                                   \
@@ -33,6 +36,9 @@ QK_DECLARE_VARIANTS(baseline)
 QK_DECLARE_VARIANTS(haswell)
 float quiver_dot_wide_skylake(const float *a, const float *b, size_t n);
 float quiver_l2_squared_wide_skylake(const float *a, const float *b, size_t n);
+void quiver_dot_gather_wide_skylake(const float *q, const float *rows, size_t d, const int32_t *ids, size_t n, float *out);
+void quiver_l2_squared_gather_wide_skylake(const float *q, const float *rows, size_t d, const int32_t *ids, size_t n,
+                                           float *out);
 #else
 QK_DECLARE_VARIANTS(neon)
 #endif

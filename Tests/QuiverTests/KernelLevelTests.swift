@@ -79,6 +79,32 @@ import Testing
         }
     }
 
+    /// The gather kernels (a walk's batch of neighbours in one call) give, at every level, the
+    /// bits of the pairwise walk kernel on each gathered row, in any order and with repeats.
+    @Test(arguments: dimensions)
+    func gatherMatchesThePairwiseWalkKernel(dimension n: Int) {
+        var rng = SeededRandom(seed: UInt64(n) &* 17 &+ 3)
+        let rowCount = 11
+        let rows = rng.floats(rowCount * n, in: -2...2), query = rng.floats(n)
+        let ids: [Int32] = [7, 0, 10, 3, 3, 9, 1, 5, 2, 8, 4, 6, 0]
+        for table in Kernels.Table.supported {
+            rows.withUnsafeBufferPointer { r in
+                query.withUnsafeBufferPointer { q in
+                    var dots = [Float](repeating: .nan, count: ids.count), l2s = dots
+                    Kernels.dotGather(q.baseAddress!, r.baseAddress!, n, ids, ids.count, &dots, table: table)
+                    Kernels.l2SquaredGather(q.baseAddress!, r.baseAddress!, n, ids, ids.count, &l2s, table: table)
+                    for (j, id) in ids.enumerated() {
+                        let row = r.baseAddress! + Int(id) * n
+                        #expect(dots[j].bitPattern == Kernels.dotWide(q.baseAddress!, row, n, table: table).bitPattern,
+                                "dot gather \(table) d \(n) row \(id)")
+                        #expect(l2s[j].bitPattern == Kernels.l2SquaredWide(q.baseAddress!, row, n, table: table).bitPattern,
+                                "l2 gather \(table) d \(n) row \(id)")
+                    }
+                }
+            }
+        }
+    }
+
     /// The block and panel kernels of every level against the baseline's, for 6 queries (a group
     /// of four and two alone) against 13 rows (a pair, a four and a tail; a full and a partial panel).
     @Test(arguments: dimensions)

@@ -38,6 +38,11 @@ typedef struct {
     float (*dot_wide)(const float *a, const float *b, size_t n);
     /// The HNSW walk's squared L2 distance (see `dot_wide`).
     float (*l2_squared_wide)(const float *a, const float *b, size_t n);
+    /// `out[i] = dot_wide(q, rows + ids[i] * d, d)` for `i < n` (the same bits), each row
+    /// prefetched two rows before it is scored: a walk's batch of neighbours in one call.
+    void (*dot_gather)(const float *q, const float *rows, size_t d, const int32_t *ids, size_t n, float *out);
+    /// `out[i] = l2_squared_wide(q, rows + ids[i] * d, d)` for `i < n` (see `dot_gather`).
+    void (*l2_squared_gather)(const float *q, const float *rows, size_t d, const int32_t *ids, size_t n, float *out);
     /// Scores `row_count` consecutive rows (`d` floats each) against `query_count` queries
     /// (stride `query_stride` ≥ `d` rounded up to 8, padding zero): the dot product, or with
     /// `l2` the squared L2 distance, of query `q` and row `r` at `out[q * out_stride + r]`.

@@ -22,6 +22,20 @@ protocol QueryDistance {
     /// Asks the cache for all of row `i`'s data, so that its distance, computed a little later,
     /// does not wait for memory (a hint: it costs no retirement slot, see `prefetchLine(_:)`).
     func prefetch(_ i: Int)
+    /// `out[j] = self(Int(ids[j]))` for `j < n`, each row prefetched a little before it is scored.
+    func distances(_ ids: UnsafePointer<Int32>, _ n: Int, into out: UnsafeMutablePointer<Float>)
+}
+
+extension QueryDistance {
+    /// One call per row, `GraphWalk.prefetchAhead` rows fetched ahead.
+    @inline(__always) func distances(_ ids: UnsafePointer<Int32>, _ n: Int, into out: UnsafeMutablePointer<Float>) {
+        let ahead = GraphWalk.prefetchAhead
+        for j in 0..<min(ahead, n) { prefetch(Int(ids[j])) }
+        for j in 0..<n {
+            if j + ahead < n { prefetch(Int(ids[j + ahead])) }
+            out[j] = self(Int(ids[j]))
+        }
+    }
 }
 
 /// A ``QueryDistance`` over the rows themselves, as the build needs: any row can be the query.
@@ -46,6 +60,9 @@ struct L2Distance: RowDistance, @unchecked Sendable {
     @inline(__always) func prefetch(_ i: Int) { prefetchRow(vectors, i, dimension: dimension) }
     @inline(__always) func from(row i: Int) -> L2Distance { L2Distance(vectors: vectors, dimension: dimension, query: vectors + i * dimension) }
     @inline(__always) func between(_ a: Int, _ b: Int) -> Float { Kernels.l2SquaredWide(vectors + a * dimension, vectors + b * dimension, dimension) }
+    @inline(__always) func distances(_ ids: UnsafePointer<Int32>, _ n: Int, into out: UnsafeMutablePointer<Float>) {
+        Kernels.l2SquaredGather(query, vectors, dimension, ids, n, out)
+    }
 }
 
 /// Negated inner product over float rows.
@@ -58,6 +75,10 @@ struct IPDistance: RowDistance, @unchecked Sendable {
     @inline(__always) func prefetch(_ i: Int) { prefetchRow(vectors, i, dimension: dimension) }
     @inline(__always) func from(row i: Int) -> IPDistance { IPDistance(vectors: vectors, dimension: dimension, query: vectors + i * dimension) }
     @inline(__always) func between(_ a: Int, _ b: Int) -> Float { -Kernels.dotWide(vectors + a * dimension, vectors + b * dimension, dimension) }
+    @inline(__always) func distances(_ ids: UnsafePointer<Int32>, _ n: Int, into out: UnsafeMutablePointer<Float>) {
+        Kernels.dotGather(query, vectors, dimension, ids, n, out)
+        for j in 0..<n { out[j] = -out[j] }
+    }
 }
 
 /// Negated cosine over float rows with their stored norms: one dot product and one division,
@@ -90,6 +111,12 @@ struct CosineDistance: RowDistance, @unchecked Sendable {
 
     @inline(__always) func between(_ a: Int, _ b: Int) -> Float {
         cosine(Kernels.dotWide(vectors + a * dimension, vectors + b * dimension, dimension), norms[a] * norms[b])
+    }
+
+    @inline(__always) func distances(_ ids: UnsafePointer<Int32>, _ n: Int, into out: UnsafeMutablePointer<Float>) {
+        for j in 0..<n { prefetchLine(norms + Int(ids[j])) }
+        Kernels.dotGather(query, vectors, dimension, ids, n, out)
+        for j in 0..<n { out[j] = cosine(out[j] * queryScale, norms[Int(ids[j])]) }
     }
 }
 
@@ -455,14 +482,11 @@ enum GraphWalk {
                 }
                 j += 1
             }
-            // Rows are fetched `prefetchAhead` distances before they are needed.
-            for i in 0..<min(prefetchAhead, fresh) { dist.prefetch(Int(batch[i])) }
+            dist.distances(batch, fresh, into: batchD)
             // A neighbour closer than every candidate will be expanded next: fetch its links now.
             var nextD = candidates.isEmpty ? Float.infinity : candidates.top.d
             for i in 0..<fresh {
-                if i + prefetchAhead < fresh { dist.prefetch(Int(batch[i + prefetchAhead])) }
-                let d = dist(Int(batch[i]))
-                batchD[i] = d
+                let d = batchD[i]
                 if d < nextD {
                     nextD = d
                     source.prefetch(Int(batch[i]), level: level)

@@ -97,6 +97,24 @@ internal import CQuiverKernels
         table.k.pointee.l2_squared_wide(a, b, n)
     }
 
+    /// `out[i] = dotWide(query, rows + ids[i] × d, d)` for `i < n`, bit for bit, in one call
+    /// that prefetches each row two rows ahead: the HNSW walk scores a node's unvisited
+    /// neighbours this way, one call per batch instead of one per row.
+    static func dotGather(
+        _ query: UnsafePointer<Float>, _ rows: UnsafePointer<Float>, _ d: Int, _ ids: UnsafePointer<Int32>, _ n: Int,
+        _ out: UnsafeMutablePointer<Float>, table: Table = .selected
+    ) {
+        table.k.pointee.dot_gather(query, rows, d, ids, n, out)
+    }
+
+    /// `out[i] = l2SquaredWide(query, rows + ids[i] × d, d)` for `i < n` (see `dotGather`).
+    static func l2SquaredGather(
+        _ query: UnsafePointer<Float>, _ rows: UnsafePointer<Float>, _ d: Int, _ ids: UnsafePointer<Int32>, _ n: Int,
+        _ out: UnsafeMutablePointer<Float>, table: Table = .selected
+    ) {
+        table.k.pointee.l2_squared_gather(query, rows, d, ids, n, out)
+    }
+
     // MARK: Scores to top-k candidates (scores.c)
 
     /// Turns `n` dot products into squared L2 distances in place: `max(0, querySquare + rowSquares[j] − 2·dot)`.
