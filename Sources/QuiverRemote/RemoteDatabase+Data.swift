@@ -35,18 +35,19 @@ extension RemoteDatabase {
     }
 
     /// Inserts rows given column by column: the rows of `columns` (`ColumnBatch.rows()`),
-    /// inserted as `insert(_:rows:partition:)` inserts rows.
+    /// inserted into `partition` as `insert(_:rows:partition:)` inserts rows.
     ///
     /// - Throws: as `insert(_:rows:partition:)`, and `.invalidArgument` for columns of different lengths.
-    public func insert(_ collection: String, columns: ColumnBatch) async throws -> InsertResult {
-        try await insert(collection, rows: try columns.rows())
+    public func insert(_ collection: String, columns: ColumnBatch, partition: String?) async throws -> InsertResult {
+        try await insert(collection, rows: try columns.rows(), partition: partition)
     }
 
-    /// Upserts rows given column by column: the rows of `columns`, upserted as `upsert(_:rows:partition:)`.
+    /// Upserts rows given column by column: the rows of `columns`, upserted into `partition` as
+    /// `upsert(_:rows:partition:)`.
     ///
     /// - Throws: as `upsert(_:rows:partition:)`, and `.invalidArgument` for columns of different lengths.
-    public func upsert(_ collection: String, columns: ColumnBatch) async throws -> UpsertResult {
-        try await upsert(collection, rows: try columns.rows())
+    public func upsert(_ collection: String, columns: ColumnBatch, partition: String?) async throws -> UpsertResult {
+        try await upsert(collection, rows: try columns.rows(), partition: partition)
     }
 
     private func write(_ collection: String, rows: [Row], upsert: Bool, partition: String?) async throws -> [Value] {

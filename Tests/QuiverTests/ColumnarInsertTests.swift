@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Quiver
 
-/// `insert(_:columns:)` and `upsert(_:columns:)` against the row insert of the same rows: the
+/// `insert(_:columns:partition:)` and `upsert(_:columns:partition:)` against the row insert of the same rows: the
 /// same rows back, the same errors (code and message) with nothing applied, WAL replay.
 @Suite struct ColumnarInsertTests {
     /// Every scalar type, nullable and defaulted fields, a 4-d float vector, dynamic fields on.
@@ -183,6 +183,40 @@ import Testing
         #expect(rows.count == 150)
         #expect(rows == (try Self.all(db, "r")))
         #expect(rows[60]["vector"] == second.columns["vector"]!.value(at: 10))
+    }
+
+    /// Columns go to the partition given, as rows do: an upsert moves a row to its partition,
+    /// an unknown partition is `.notFound` and a partition given to a collection with a
+    /// partition key is `.invalidArgument`, with nothing applied; the routing survives a reopen.
+    @Test func columnsGoToTheirPartition() throws {
+        let dir = TemporaryDirectory()
+        do {
+            let db = try Self.open(dir, .always)
+            try db.createCollection("c", schema: Self.schema, metric: .l2)
+            try db.createPartition("c", partition: "p")
+            _ = try db.collection("c").insert(columns: Self.batch(10), partition: "p")
+            _ = try db.insert("c", columns: Self.batch(5, first: 10))
+            _ = try db.upsert("c", columns: Self.batch(2, first: 10, seed: 3), partition: "p")
+            #expect(Self.error { _ = try db.insert("c", columns: Self.batch(1, first: 99), partition: "nope") }?.code == .notFound)
+            let keyed = try CollectionSchema(fields: [
+                FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true),
+                FieldSchema(name: "v", dataType: .floatVector(dimension: 2)),
+                FieldSchema(name: "tenant", dataType: .varchar(maxLength: 8), isPartitionKey: true),
+            ], numPartitions: 4)
+            try db.createCollection("k", schema: keyed, metric: .l2)
+            let one = ColumnBatch(["id": .int64([1]), "v": .floatVectors([1, 2], dimension: 2), "tenant": .strings(["a"])])
+            #expect(Self.error { _ = try db.insert("k", columns: one, partition: "_default_0") }?.code == .invalidArgument)
+            #expect(try db.query("k", filter: "id >= 0", outputFields: ["count(*)"]) == [["count(*)": 0]])
+            db.abandonForTesting()
+        }
+        let db = try Self.open(dir)
+        defer { try? db.close() }
+        func ids(_ partitions: [String]) throws -> [Int64] {
+            try db.query("c", limit: 100, partitions: partitions).compactMap { $0["id"]?.intValue }.sorted()
+        }
+        #expect(try ids(["p"]) == Array(0...11))
+        #expect(try ids(["_default"]) == Array(12...14))
+        #expect(try db.query("c", filter: "id >= 0", outputFields: ["count(*)"]) == [["count(*)": 15]])
     }
 
     /// Rows inserted as columns and never flushed come back from the WAL after a crash, with

@@ -32,14 +32,18 @@ public struct CollectionHandle: Sendable {
     public func upsert(_ rows: [Row], partition: String? = nil) throws -> UpsertResult {
         try database.upsert(name, rows: rows, partition: partition)
     }
-    /// Inserts rows given column by column; see ``Database/insert(_:columns:)-5qr0a``.
+    /// Inserts rows given column by column; see `Database.insert(_:columns:partition:)`.
     ///
-    /// - Throws: as ``Database/insert(_:columns:)-5qr0a``; nothing is applied on an error.
-    public func insert(columns: ColumnBatch) throws -> InsertResult { try database.insert(name, columns: columns) }
-    /// Upserts rows given column by column; see ``Database/upsert(_:columns:)-9wtod``.
+    /// - Throws: as `Database.insert(_:columns:partition:)`; nothing is applied on an error.
+    public func insert(columns: ColumnBatch, partition: String? = nil) throws -> InsertResult {
+        try database.insert(name, columns: columns, partition: partition)
+    }
+    /// Upserts rows given column by column; see `Database.upsert(_:columns:partition:)`.
     ///
-    /// - Throws: as ``Database/upsert(_:columns:)-9wtod``; nothing is applied on an error.
-    public func upsert(columns: ColumnBatch) throws -> UpsertResult { try database.upsert(name, columns: columns) }
+    /// - Throws: as `Database.upsert(_:columns:partition:)`; nothing is applied on an error.
+    public func upsert(columns: ColumnBatch, partition: String? = nil) throws -> UpsertResult {
+        try database.upsert(name, columns: columns, partition: partition)
+    }
 
     /// The rows matching `filter` in primary-key order, in batches, from a snapshot; see
     /// ``Database/queryIterator(_:batchSize:limit:filter:filterParams:outputFields:)``.
@@ -224,14 +228,18 @@ public struct CollectionHandle: Sendable {
     public func upsert(_ rows: [Row], partition: String? = nil) async throws -> UpsertResult {
         try await database.upsert(name, rows: rows, partition: partition)
     }
-    /// Inserts columns without blocking the caller's thread; see ``insert(columns:)-hjex``.
+    /// Inserts columns without blocking the caller's thread; see the synchronous `insert(columns:partition:)`.
     ///
-    /// - Throws: as ``insert(columns:)-hjex``.
-    public func insert(columns: ColumnBatch) async throws -> InsertResult { try await database.insert(name, columns: columns) }
-    /// Upserts columns without blocking the caller's thread; see ``upsert(columns:)-4p72t``.
+    /// - Throws: as the synchronous `insert(columns:partition:)`.
+    public func insert(columns: ColumnBatch, partition: String? = nil) async throws -> InsertResult {
+        try await database.insert(name, columns: columns, partition: partition)
+    }
+    /// Upserts columns without blocking the caller's thread; see the synchronous `upsert(columns:partition:)`.
     ///
-    /// - Throws: as ``upsert(columns:)-4p72t``.
-    public func upsert(columns: ColumnBatch) async throws -> UpsertResult { try await database.upsert(name, columns: columns) }
+    /// - Throws: as the synchronous `upsert(columns:partition:)`.
+    public func upsert(columns: ColumnBatch, partition: String? = nil) async throws -> UpsertResult {
+        try await database.upsert(name, columns: columns, partition: partition)
+    }
 
     /// Deletes rows without blocking the caller's thread; see the synchronous `delete(ids:filter:filterParams:partitions:)`.
     ///

@@ -1,5 +1,5 @@
-/// Rows given column by column, for ``Database/insert(_:columns:)-5qr0a`` and
-/// ``Database/upsert(_:columns:)-9wtod``: one typed array per field instead of a ``Row`` per row.
+/// Rows given column by column, for `Database.insert(_:columns:partition:)` and
+/// `Database.upsert(_:columns:partition:)`: one typed array per field instead of a ``Row`` per row.
 ///
 /// A vector field's column is one contiguous row-major array (`n × dimension` floats), so a
 /// million 128-d vectors are one `[Float]`, not a million `Value`s. Every column must have the

@@ -178,18 +178,20 @@ extension Database: VectorDatabase {
         try await Self.offload { try self.upsert(collection, rows: rows, partition: partition) }
     }
 
-    /// Inserts rows given column by column without blocking the caller's thread; see ``insert(_:columns:)-5qr0a``.
+    /// Inserts rows given column by column into a partition without blocking the caller's
+    /// thread; see the synchronous `insert(_:columns:partition:)`.
     ///
-    /// - Throws: as ``insert(_:columns:)-5qr0a``; nothing is applied on an error.
-    public func insert(_ collection: String, columns: ColumnBatch) async throws -> InsertResult {
-        try await Self.offload { try self.insert(collection, columns: columns) }
+    /// - Throws: as the synchronous call; nothing is applied on an error.
+    public func insert(_ collection: String, columns: ColumnBatch, partition: String?) async throws -> InsertResult {
+        try await Self.offload { try self.insert(collection, columns: columns, partition: partition) }
     }
 
-    /// Upserts rows given column by column without blocking the caller's thread; see ``upsert(_:columns:)-9wtod``.
+    /// Upserts rows given column by column into a partition without blocking the caller's
+    /// thread; see the synchronous `upsert(_:columns:partition:)`.
     ///
-    /// - Throws: as ``upsert(_:columns:)-9wtod``; nothing is applied on an error.
-    public func upsert(_ collection: String, columns: ColumnBatch) async throws -> UpsertResult {
-        try await Self.offload { try self.upsert(collection, columns: columns) }
+    /// - Throws: as the synchronous call; nothing is applied on an error.
+    public func upsert(_ collection: String, columns: ColumnBatch, partition: String?) async throws -> UpsertResult {
+        try await Self.offload { try self.upsert(collection, columns: columns, partition: partition) }
     }
 
     /// Deletes the rows a request names without blocking the caller's thread; see ``delete(_:_:)-2hk7a``.

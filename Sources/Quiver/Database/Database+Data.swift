@@ -48,22 +48,28 @@ extension Database {
     ///     "id": .int64(ids), "vector": .floatVectors(flat, dimension: 128), "text": .strings(texts),
     /// ]))
     /// ```
+    /// - Parameters:
+    ///   - collection: the collection's name.
+    ///   - columns: the rows, one column per field.
+    ///   - partition: the partition the rows go to, as for `insert(_:rows:partition:)`.
     /// - Throws: `.alreadyExists` naming a primary key that is taken; `.dimensionMismatch`;
     ///   `.invalidArgument` for columns of different lengths, a vector column that is not whole
-    ///   vectors, or naming the row and field of any bad value. Nothing is applied.
+    ///   vectors, or naming the row and field of any bad value, or for a partition given to a
+    ///   collection with a partition key; `.notFound` for an unknown partition. Nothing is applied.
     /// - Complexity: O(cells) checks and copies; columns of the fields' own types are not boxed.
-    public func insert(_ collection: String, columns: ColumnBatch) throws -> InsertResult {
-        let ids = try withEngine(collection, .manage) { try $0.write(columns, upsert: false) }
+    public func insert(_ collection: String, columns: ColumnBatch, partition: String? = nil) throws -> InsertResult {
+        let ids = try withEngine(collection, .manage) { try $0.write(columns, upsert: false, partition: partition) }
         return InsertResult(insertCount: ids.count, ids: ids)
     }
 
-    /// Upserts rows given column by column: ``insert(_:columns:)-5qr0a`` that replaces any live row
-    /// with the same primary key. Atomic like `insert`.
+    /// Upserts rows given column by column: `insert(_:columns:partition:)` that replaces any live
+    /// row with the same primary key (in whichever partition it is: the new row goes to
+    /// `partition`). Atomic like `insert`.
     ///
-    /// - Throws: as ``insert(_:columns:)-5qr0a``, but no `.alreadyExists`; an `autoID` collection's
-    ///   upserted rows must carry their keys. Nothing is applied.
-    public func upsert(_ collection: String, columns: ColumnBatch) throws -> UpsertResult {
-        let ids = try withEngine(collection, .manage) { try $0.write(columns, upsert: true) }
+    /// - Throws: as `insert(_:columns:partition:)`, but no `.alreadyExists`; an `autoID`
+    ///   collection's upserted rows must carry their keys. Nothing is applied.
+    public func upsert(_ collection: String, columns: ColumnBatch, partition: String? = nil) throws -> UpsertResult {
+        let ids = try withEngine(collection, .manage) { try $0.write(columns, upsert: true, partition: partition) }
         return UpsertResult(upsertCount: ids.count, ids: ids)
     }
 

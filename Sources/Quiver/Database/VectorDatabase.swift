@@ -122,14 +122,15 @@ public protocol VectorDatabase: Sendable {
     /// - Throws: `.dimensionMismatch`; `.invalidArgument` for a bad value; `.notFound` for an
     ///   unknown partition. Nothing is applied.
     func upsert(_ collection: String, rows: [Row], partition: String?) async throws -> UpsertResult
-    /// Inserts rows given column by column (``ColumnBatch``); atomic and validated like `insert`.
+    /// Inserts rows given column by column (``ColumnBatch``) into `partition` (as
+    /// `insert(_:rows:partition:)`); atomic and validated like `insert`.
     ///
     /// - Throws: as `insert(_:rows:partition:)`, and `.invalidArgument` for columns of different lengths.
-    func insert(_ collection: String, columns: ColumnBatch) async throws -> InsertResult
-    /// Upserts rows given column by column (``ColumnBatch``); atomic like `upsert`.
+    func insert(_ collection: String, columns: ColumnBatch, partition: String?) async throws -> InsertResult
+    /// Upserts rows given column by column (``ColumnBatch``) into `partition`; atomic like `upsert`.
     ///
     /// - Throws: as `upsert(_:rows:partition:)`, and `.invalidArgument` for columns of different lengths.
-    func upsert(_ collection: String, columns: ColumnBatch) async throws -> UpsertResult
+    func upsert(_ collection: String, columns: ColumnBatch, partition: String?) async throws -> UpsertResult
     /// Deletes the rows a ``DeleteRequest`` names.
     ///
     /// - Throws: `.invalidArgument` when it has neither ids nor a filter; `.filterSyntax`.
@@ -340,6 +341,22 @@ extension VectorDatabase {
     /// - Throws: `.dimensionMismatch`; `.invalidArgument` for a bad value. Nothing is applied.
     public func upsert(_ collection: String, rows: [Row]) async throws -> UpsertResult {
         try await upsert(collection, rows: rows, partition: nil)
+    }
+
+    /// Inserts rows given column by column into `_default` (or, with a partition key, the
+    /// partition of each row's key); see the requirement `insert(_:columns:partition:)`.
+    ///
+    /// - Throws: as `insert(_:rows:partition:)`, and `.invalidArgument` for columns of different lengths.
+    public func insert(_ collection: String, columns: ColumnBatch) async throws -> InsertResult {
+        try await insert(collection, columns: columns, partition: nil)
+    }
+
+    /// Upserts rows given column by column into `_default`; see the requirement
+    /// `upsert(_:columns:partition:)`.
+    ///
+    /// - Throws: as `upsert(_:rows:partition:)`, and `.invalidArgument` for columns of different lengths.
+    public func upsert(_ collection: String, columns: ColumnBatch) async throws -> UpsertResult {
+        try await upsert(collection, columns: columns, partition: nil)
     }
 
     /// Deletes rows by primary key and/or filter, of `partitions` (all when empty); returns how
