@@ -161,4 +161,36 @@ import Testing
         #expect(oddHits.allSatisfy { ($0.id.intValue ?? 0) % 2 == 1 })
         #expect(zip(oddHits, oddHits.dropFirst()).allSatisfy { metric == .l2 ? $0.distance <= $1.distance : $0.distance >= $1.distance })
     }
+
+    /// Both iterators walk only the partitions given: every row of them once, none of the others,
+    /// across a flush; an unknown partition is `.notFound`.
+    @Test func iteratorsWalkOnlyTheirPartitions() throws {
+        let dir = TemporaryDirectory()
+        let db = try Database.open(at: dir.path, options: manualCompactionOptions())
+        defer { try? db.close() }
+        try db.createCollection("p", schema: Self.schema, metric: .l2)
+        try db.createPartition("p", partition: "left")
+        func rows(_ ids: Range<Int64>) -> ColumnBatch {
+            ColumnBatch([
+                "id": .int64(Array(ids)), "vector": .floatVectors(ids.flatMap { [Float($0), 0] }, dimension: 2),
+                "tag": .strings(ids.map { _ in "t" }), "n": .int64(Array(ids)),
+            ])
+        }
+        _ = try db.insert("p", columns: rows(0..<1_500), partition: "left")
+        _ = try db.insert("p", columns: rows(1_500..<2_000))
+        try db.flush("p")
+        _ = try db.insert("p", columns: rows(2_000..<2_700), partition: "left")
+        let walk = try db.queryIterator("p", batchSize: 400, partitions: ["left"])
+        var seen = [Int64]()
+        while let batch = walk.next() { seen += batch.compactMap { $0["id"]?.intValue } }
+        #expect(seen == Array(0..<1_500) + Array(2_000..<2_700))
+        let near = try db.searchIterator("p", vector: [1_600, 0], batchSize: 300, partitions: ["_default"])
+        var hits = [Int64]()
+        while let batch = try near.next() { hits += batch.compactMap { $0.id.intValue } }
+        #expect(hits.count == 500 && Set(hits) == Set(1_500..<2_000))
+        #expect(hits.first == 1_600)
+        let unknownQuery = #expect(throws: QuiverError.self) { _ = try db.queryIterator("p", partitions: ["nope"]) }
+        let unknownSearch = #expect(throws: QuiverError.self) { _ = try db.searchIterator("p", vector: [0, 0], partitions: ["nope"]) }
+        #expect(unknownQuery?.code == .notFound && unknownSearch?.code == .notFound)
+    }
 }

@@ -46,28 +46,30 @@ public struct CollectionHandle: Sendable {
     }
 
     /// The rows matching `filter` in primary-key order, in batches, from a snapshot; see
-    /// ``Database/queryIterator(_:batchSize:limit:filter:filterParams:outputFields:)``.
+    /// ``Database/queryIterator(_:batchSize:limit:filter:filterParams:outputFields:partitions:)``.
     ///
-    /// - Throws: as ``Database/queryIterator(_:batchSize:limit:filter:filterParams:outputFields:)``.
+    /// - Throws: as ``Database/queryIterator(_:batchSize:limit:filter:filterParams:outputFields:partitions:)``.
     public func queryIterator(
         batchSize: Int = 1000, limit: Int? = nil, filter: String = "", filterParams: [String: Value] = [:],
-        outputFields: [String]? = nil
+        outputFields: [String]? = nil, partitions: [String] = []
     ) throws -> QueryIterator {
         try database.queryIterator(
-            name, batchSize: batchSize, limit: limit, filter: filter, filterParams: filterParams, outputFields: outputFields)
+            name, batchSize: batchSize, limit: limit, filter: filter, filterParams: filterParams, outputFields: outputFields,
+            partitions: partitions)
     }
 
     /// The rows nearest to `vector`, best first, in batches, from a snapshot; see
-    /// ``Database/searchIterator(_:vector:batchSize:limit:filter:filterParams:outputFields:annsField:)``.
+    /// ``Database/searchIterator(_:vector:batchSize:limit:filter:filterParams:outputFields:annsField:partitions:)``.
     ///
-    /// - Throws: as ``Database/searchIterator(_:vector:batchSize:limit:filter:filterParams:outputFields:annsField:)``.
+    /// - Throws: as ``Database/searchIterator(_:vector:batchSize:limit:filter:filterParams:outputFields:annsField:partitions:)``.
     public func searchIterator(
         vector: [Float], batchSize: Int = 1000, limit: Int? = nil, filter: String = "",
-        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
+        partitions: [String] = []
     ) throws -> SearchIterator {
         try database.searchIterator(
             name, vector: vector, batchSize: batchSize, limit: limit, filter: filter, filterParams: filterParams,
-            outputFields: outputFields, annsField: annsField)
+            outputFields: outputFields, annsField: annsField, partitions: partitions)
     }
 
     /// Deletes rows by primary key and/or filter; see ``Database/delete(_:ids:filter:filterParams:partitions:)``.

@@ -22,7 +22,7 @@ extension Database {
     /// fields, one JSON object per row) and `FIELD.npy` per vector field (float32, float16,
     /// bfloat16 bit patterns as uint16, or packed bits as uint8), rows in primary-key order.
     ///
-    /// The dump is a snapshot (``queryIterator(_:batchSize:limit:filter:filterParams:outputFields:)``):
+    /// The dump is a snapshot (``queryIterator(_:batchSize:limit:filter:filterParams:outputFields:partitions:)``):
     /// writes made while it runs are not in it. It is streamed a batch at a time; `schema.json`
     /// is written last, so a dump cut short has none and cannot be imported.
     ///

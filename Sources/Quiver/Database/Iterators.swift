@@ -2,7 +2,7 @@
 /// iterator was made: any number of rows (past ``maxTopK``), each exactly once, and writes,
 /// deletes and flushes made during the walk change nothing it returns.
 ///
-/// Made by ``Database/queryIterator(_:batchSize:limit:filter:filterParams:outputFields:)``.
+/// Made by ``Database/queryIterator(_:batchSize:limit:filter:filterParams:outputFields:partitions:)``.
 /// Call ``next()`` until it returns `nil`, or use it as an `AsyncSequence` of batches:
 ///
 /// ```swift
@@ -21,8 +21,8 @@ public final class QueryIterator: Sendable, AsyncSequence {
     public let batchSize: Int
     private let position = Locked(0)
 
-    init(snapshot: Snapshot, filter: FilterExpression, fields: OutputFields, batchSize: Int, limit: Int?) {
-        let (segments, order) = CollectionEngine.keyOrder(snapshot, filter: filter)
+    init(snapshot: Snapshot, filter: FilterExpression, scope: Set<UInt64>?, fields: OutputFields, batchSize: Int, limit: Int?) {
+        let (segments, order) = CollectionEngine.keyOrder(snapshot, filter: filter, scope: scope)
         self.segments = segments
         self.order = limit.map { Array(order.prefix($0)) } ?? order
         self.fields = fields
@@ -60,7 +60,7 @@ public final class QueryIterator: Sendable, AsyncSequence {
 /// taken when the iterator was made: any number of hits (past ``maxTopK``), each row exactly
 /// once, unchanged by writes made during the walk.
 ///
-/// Made by ``Database/searchIterator(_:vector:batchSize:limit:filter:filterParams:outputFields:annsField:)``.
+/// Made by ``Database/searchIterator(_:vector:batchSize:limit:filter:filterParams:outputFields:annsField:partitions:)``.
 /// Each batch is an exact range search (approximate indexes are not used) for the rows at or
 /// beyond the last distance returned, leaving out the rows already returned at exactly that
 /// distance (ties are ordered by where the rows are stored, which the snapshot fixes), as
@@ -146,12 +146,14 @@ extension Database {
     ///   - filter: a filter expression; empty (the default) for every row.
     ///   - filterParams: values for the filter's `{name}` templates.
     ///   - outputFields: fields to return besides the primary key; `["*"]` for all.
+    ///   - partitions: only rows of these partitions; empty (the default) for all.
     /// - Throws: `.invalidArgument` for a batch size out of range, a negative limit, an unknown
-    ///   output field or `count(*)`; `.filterSyntax`; `.notFound` when there is no such collection.
+    ///   output field or `count(*)`, or partitions given to a collection with a partition key;
+    ///   `.filterSyntax`; `.notFound` when there is no such collection or partition.
     /// - Complexity: O(matching rows × log) to take the snapshot's key order.
     public func queryIterator(
         _ collection: String, batchSize: Int = 1000, limit: Int? = nil, filter: String = "",
-        filterParams: [String: Value] = [:], outputFields: [String]? = nil
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, partitions: [String] = []
     ) throws -> QueryIterator {
         try Self.checkIteration(batchSize: batchSize, limit: limit)
         return try withEngine(collection, .read) { e in
@@ -160,7 +162,9 @@ extension Database {
                 throw QuiverError.invalidArgument("an iterator returns rows; count(*) is a query's")
             }
             let fields = try OutputFields.resolve(outputFields, schema: e.schema, includePrimaryKey: true)
-            return QueryIterator(snapshot: try e.snapshot(), filter: expression, fields: fields, batchSize: batchSize, limit: limit)
+            let scope = try e.scope(partitions, filter: expression)
+            return QueryIterator(
+                snapshot: try e.snapshot(), filter: expression, scope: scope, fields: fields, batchSize: batchSize, limit: limit)
         }
     }
 
@@ -176,17 +180,21 @@ extension Database {
     ///   - filterParams: values for the filter's `{name}` templates.
     ///   - outputFields: fields to return in ``Hit/entity``; `nil` (the default) for none.
     ///   - annsField: the vector field to search (needed when the schema has several).
+    ///   - partitions: only rows of these partitions; empty (the default) for all (as `search`).
     /// - Throws: `.invalidArgument` for a batch size out of range, a negative limit, a binary
-    ///   vector field, a NaN component or an unknown field; `.dimensionMismatch`; `.filterSyntax`.
+    ///   vector field, a NaN component, an unknown field, or partitions given to a collection
+    ///   with a partition key; `.dimensionMismatch`; `.filterSyntax`; `.notFound` for an unknown
+    ///   partition.
     public func searchIterator(
         _ collection: String, vector: [Float], batchSize: Int = 1000, limit: Int? = nil, filter: String = "",
-        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
+        partitions: [String] = []
     ) throws -> SearchIterator {
         try Self.checkIteration(batchSize: batchSize, limit: limit)
         return try withEngine(collection, .read) { e in
             let request = try checkedSearch(e, SearchRequest(
                 queries: .vectors([vector]), limit: batchSize, filter: filter, filterParams: filterParams,
-                outputFields: outputFields, annsField: annsField))
+                outputFields: outputFields, annsField: annsField, partitions: partitions))
             return SearchIterator(engine: e, snapshot: try e.snapshot(), request: request, batchSize: batchSize, limit: limit)
         }
     }

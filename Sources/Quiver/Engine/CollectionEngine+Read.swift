@@ -237,9 +237,9 @@ extension CollectionEngine {
     /// query iterator.
     ///
     /// - Complexity: O(rows × log rows) for the sort; 8 bytes per matching row are kept.
-    static func keyOrder(_ snap: Snapshot, filter: FilterExpression) -> (segments: [SegmentRef], rows: [RowRef]) {
+    static func keyOrder(_ snap: Snapshot, filter: FilterExpression, scope: Set<UInt64>? = nil) -> (segments: [SegmentRef], rows: [RowRef]) {
         let pk = snap.schema.primaryField.name
-        let matching = snap.matching(filter)
+        let matching = snap.matching(filter, scope: scope)
         var keyed = [(key: PrimaryKey, at: RowRef)]()
         keyed.reserveCapacity(matching.reduce(0) { $0 + $1.rows.cardinality })
         for (i, (segment, rows)) in matching.enumerated() {
