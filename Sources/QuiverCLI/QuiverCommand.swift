@@ -134,6 +134,22 @@ func printJSON(_ value: Value) {
     print(value.jsonString)
 }
 
+/// Prints `values` as JSON Lines: one value a line.
+func printJSONLines(_ values: [Value]) {
+    for value in values { print(value.jsonString) }
+}
+
+/// One hit as a JSON object: `{"id": …, "distance": …, "entity": {…}}`.
+func hitJSON(_ hit: Hit) -> String {
+    "{\"id\":" + hit.id.jsonString + ",\"distance\":" + jsonNumber(hit.distance) + ",\"entity\":" + Value.object(hit.entity).jsonString + "}"
+}
+
+/// `--iterate` and `--batch-size`: walking every result from a snapshot instead of one page.
+struct IterationOptions: ParsableArguments {
+    @Flag(help: "Walk every result from a snapshot, as JSON Lines (see the discussion).") var iterate = false
+    @Option(help: "Rows read per batch with --iterate (1 to 16384).") var batchSize: Int = 1000
+}
+
 func parseList(_ text: String) -> [String] {
     text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
 }
@@ -183,8 +199,7 @@ func hitsJSON(_ hits: [[Hit]]) -> String {
         out += "["
         for (i, hit) in list.enumerated() {
             if i > 0 { out += "," }
-            out += "{\"id\":" + hit.id.jsonString + ",\"distance\":" + jsonNumber(hit.distance)
-                + ",\"entity\":" + Value.object(hit.entity).jsonString + "}"
+            out += hitJSON(hit)
         }
         out += "]"
     }
@@ -299,7 +314,13 @@ extension QuiverCommand {
     }
 
     struct Query: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Rows by filter and/or ids, with paging; or count(*).")
+        static let configuration = CommandConfiguration(
+            abstract: "Rows by filter and/or ids, with paging; or count(*).",
+            discussion: """
+                With --iterate: every matching row (no 16,384 limit, at most --limit), in primary-key order, from \
+                a snapshot taken at the start, read --batch-size rows at a time and printed as JSON Lines (one \
+                row a line) as it goes. A database path only (queryIterator); a server's URL is refused.
+                """)
         @OptionGroup var target: CollectionArguments
         @Option(help: "Comma-separated primary keys.") var ids: String?
         @OptionGroup var filter: FilterOptions
@@ -307,8 +328,21 @@ extension QuiverCommand {
         @Option(help: "Skip this many rows first.") var offset: Int = 0
         @Option(help: "Comma-separated output fields, or count(*).") var outputFields: String?
         @OptionGroup var partition: PartitionOptions
+        @OptionGroup var iteration: IterationOptions
+
+        func validate() throws {
+            if iteration.iterate && (ids != nil || offset != 0) { throw ValidationError("--iterate takes no --ids and no --offset") }
+        }
 
         func run() async throws {
+            if iteration.iterate {
+                return try await withDatabase(target.database) { db in
+                    let walk = try embedded(db, for: "query --iterate").queryIterator(
+                        target.collection, batchSize: iteration.batchSize, limit: limit, filter: filter.filter ?? "",
+                        filterParams: try filter.params(), outputFields: outputFields.map(parseList), partitions: partition.partitions)
+                    while let batch = walk.next() { printJSONLines(batch.map { .object($0) }) }
+                }
+            }
             try await withDatabase(target.database) { db in
                 let keys = try await ids.asyncMap { try await parseIDs($0, db: db, collection: target.collection) }
                 let rows = try await db.query(
@@ -320,11 +354,17 @@ extension QuiverCommand {
     }
 
     struct Search: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Nearest neighbours of one or more query vectors.")
+        static let configuration = CommandConfiguration(
+            abstract: "Nearest neighbours of one or more query vectors.",
+            discussion: """
+                With --iterate: the hits of one --vector, best first, every matching row (no 16,384 limit, at most \
+                --limit when given), from a snapshot taken at the start, --batch-size at a time, printed as JSON \
+                Lines (one hit a line) as it goes: exact range scans, as searchIterator. A database path only.
+                """)
         @OptionGroup var target: CollectionArguments
         @Option(help: "One query vector as a JSON array.") var vector: String?
         @Option(help: "A JSONL file of query vectors.") var vectorsFile: String?
-        @Option(help: "Results per query.") var limit: Int = 10
+        @Option(help: "Results per query (default 10; with --iterate, all when not given).") var limit: Int?
         @Option(help: "Skip this many results first.") var offset: Int = 0
         @OptionGroup var filter: FilterOptions
         @Option(help: "Comma-separated output fields.") var outputFields: String?
@@ -337,11 +377,15 @@ extension QuiverCommand {
         @Option(help: "Hits per group with --group-by.") var groupSize: Int?
         @Option(help: "Search parameters as a JSON object, e.g. '{\"ef\": 64}' (HNSW) or '{\"nprobe\": 16}' (IVF).") var params: String?
         @OptionGroup var partition: PartitionOptions
+        @OptionGroup var iteration: IterationOptions
 
         func validate() throws {
             guard (vector == nil) != (vectorsFile == nil) else { throw ValidationError("give exactly one of --vector and --vectors-file") }
             _ = try options()
             if groupSize != nil && groupBy == nil { throw ValidationError("--group-size needs --group-by") }
+            if iteration.iterate && (vector == nil || offset != 0 || range != nil || groupBy != nil || params != nil) {
+                throw ValidationError("--iterate takes one --vector and no --offset, --range, --group-by or --params")
+            }
         }
 
         /// The search options the flags give.
@@ -365,7 +409,20 @@ extension QuiverCommand {
         }
 
         func run() async throws {
+            if iteration.iterate {
+                guard let query = try Value(json: vector!).floatVector else { throw ValidationError("--vector is not an array of numbers") }
+                return try await withDatabase(target.database) { db in
+                    let walk = try embedded(db, for: "search --iterate").searchIterator(
+                        target.collection, vector: query, batchSize: iteration.batchSize, limit: self.limit, filter: filter.filter ?? "",
+                        filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField,
+                        partitions: partition.partitions)
+                    while let batch = try walk.next() {
+                        for hit in batch { print(hitJSON(hit)) }
+                    }
+                }
+            }
             let options = try options()
+            let limit = self.limit ?? 10
             let values = try vector.map { [try Value(json: $0)] } ?? readJSONLines(vectorsFile!)
             try await withDatabase(target.database) { db in
                 let schema = try await db.describeCollection(target.collection).schema
