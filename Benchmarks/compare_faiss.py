@@ -7,8 +7,9 @@
 Generates random float32 base and query vectors (fixed seed) into Benchmarks/data/, runs FAISS
 (single queries for latency, then batches) and quiver-bench on the same files with the same
 thread count, and prints both, the ratios, and whether the result ids agree.
-Quiver's Package.swift builds for the machine's AVX2/FMA/F16C by itself; --swift-flags adds
-build flags (for example to compare against `QUIVER_CPU=portable` builds, set that variable).
+Quiver's kernels are chosen at run time from the CPU's features (no build flags); set
+`QUIVER_CPU=baseline` or `avx2` to cap the level. --swift-flags adds build flags to the
+quiver-bench build (for example `-Xswiftc -Onone`).
 """
 import argparse
 import json
