@@ -215,6 +215,14 @@ extension Database: VectorDatabase {
         try await Self.offload { try self.search(collection, request) }
     }
 
+    /// Runs a hybrid search without blocking the caller's thread; see the synchronous
+    /// `hybridSearch(_:_:)`.
+    ///
+    /// - Throws: as the synchronous `hybridSearch(_:_:)`.
+    public func hybridSearch(_ collection: String, _ request: HybridSearchRequest) async throws -> [[Hit]] {
+        try await Self.offload { try self.hybridSearch(collection, request) }
+    }
+
     /// Defines an index without blocking the caller's thread; see ``createIndex(_:_:)-2sng3``.
     ///
     /// - Throws: as ``createIndex(_:_:)-2sng3``.

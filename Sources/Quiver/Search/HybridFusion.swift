@@ -1,0 +1,162 @@
+import Foundation
+
+/// The fusion step of a hybrid search: the ranked lists of its requests for one query become one
+/// ranking, as Milvus's proxy reranks (`internal/util/function/rerank`: `rrf_function.go`,
+/// `weighted_function.go`, `util.go`), in `Float` arithmetic as there:
+///
+/// 1. Score: each row's fused score is accumulated over the lists in request order (RRF:
+///    1 / (k + rank), rank from 1; Weighted: wᵢ · normalize(score)). A row's entity is the one of
+///    its first appearance.
+/// 2. Order: by fused score (descending, except a raw weighted sum of distances), ties by
+///    primary key ascending (integers by value, strings by their UTF-8 bytes, as Go compares).
+/// 3. Page: without grouping, the rows at `offset ..< offset + limit`. With grouping, rows in
+///    descending score order fill their group up to `groupSize`; groups rank by their
+///    ``GroupScorer`` score descending, then the larger group, then the smaller first key; the
+///    groups at `offset ..< offset + limit` are returned, each with its hits in order, and with
+///    `strictGroupSize` a group with fewer than `groupSize` hits is left out.
+/// 4. Round: scores are rounded to `roundDecimal` decimals (half up) when it is not -1.
+struct HybridFusion {
+    /// Grouping of the fused hits.
+    struct Grouping {
+        var field: String
+        var size: Int
+        var strict: Bool
+        var scorer: GroupScorer
+    }
+
+    var ranker: Ranker
+    /// The metric of each request, in request order.
+    var metrics: [MetricType]
+    var limit: Int
+    var offset: Int
+    var grouping: Grouping?
+    var roundDecimal: Int
+
+    /// Whether a larger fused score ranks first.
+    var descending: Bool {
+        switch ranker {
+        case .rrf: true
+        case .weighted(_, let normalize): normalize || metrics.contains(where: \.higherIsBetter)
+        }
+    }
+
+    /// Fuses the lists of one query (`lists[i]` is request i's ranking, best first).
+    func fuse(_ lists: [[Hit]]) -> [Hit] {
+        var scores = [Value: Float]()
+        var first = [Value: Hit]()
+        let transforms = lists.indices.map(scoreTransform)
+        for (i, list) in lists.enumerated() {
+            for (rank, hit) in list.enumerated() {
+                let contribution = transforms[i](hit.distance, rank)
+                if let s = scores[hit.id] {
+                    scores[hit.id] = s + contribution
+                } else {
+                    scores[hit.id] = contribution
+                    first[hit.id] = hit
+                }
+            }
+        }
+        let descending = grouping == nil ? self.descending : true
+        let ids = scores.keys.sorted { a, b in
+            let sa = scores[a]!, sb = scores[b]!
+            if sa != sb { return descending ? sa > sb : sa < sb }
+            return Self.keyPrecedes(a, b)
+        }
+        let ranked: [(id: Value, score: Float)]
+        if let grouping {
+            ranked = grouped(ids, scores: scores, entities: first, grouping)
+        } else {
+            ranked = ids.dropFirst(offset).prefix(limit).map { ($0, scores[$0]!) }
+        }
+        return ranked.map { id, score in
+            Hit(id: id, distance: rounded(score), entity: first[id]!.entity)
+        }
+    }
+
+    /// What one appearance of a row in list `i` adds to its fused score, from its score and its
+    /// 0-based position.
+    private func scoreTransform(_ i: Int) -> (Float, Int) -> Float {
+        switch ranker {
+        case .rrf(let k):
+            let k = Float(k)
+            return { _, rank in 1 / (k + Float(rank + 1)) }
+        case .weighted(let weights, let normalize):
+            let w = weights[i], metric = metrics[i]
+            let mixed = metrics.contains(where: \.higherIsBetter) && metrics.contains(where: { !$0.higherIsBetter })
+            if normalize {
+                return { score, _ in w * Self.normalized(score, metric: metric) }
+            } else if mixed && !metric.higherIsBetter {
+                return { score, _ in w * Self.distanceToSimilarity(score) }
+            } else {
+                return { score, _ in w * score }
+            }
+        }
+    }
+
+    /// Milvus's normalization of a score into 0...1, larger is closer.
+    static func normalized(_ score: Float, metric: MetricType) -> Float {
+        switch metric {
+        case .cosine: (1 + score) * 0.5
+        case .ip: 0.5 + Float(atan(Double(score))) / Float.pi
+        case .l2, .hamming, .jaccard: distanceToSimilarity(score)
+        }
+    }
+
+    /// A distance (smaller is closer) mapped into 0...1, larger is closer: 1 − 2·arctan(d) / π.
+    static func distanceToSimilarity(_ distance: Float) -> Float {
+        1 - 2 * Float(atan(Double(distance))) / Float.pi
+    }
+
+    /// The tie order of primary keys: integers by value, strings by their UTF-8 bytes.
+    static func keyPrecedes(_ a: Value, _ b: Value) -> Bool {
+        switch (a, b) {
+        case (.int(let x), .int(let y)): x < y
+        case (.string(let x), .string(let y)): x.utf8.lexicographicallyPrecedes(y.utf8)
+        default: false
+        }
+    }
+
+    /// Step 3 with grouping: `ids` in descending score order.
+    private func grouped(
+        _ ids: [Value], scores: [Value: Float], entities: [Value: Hit], _ grouping: Grouping
+    ) -> [(id: Value, score: Float)] {
+        struct Group {
+            var ids: [Value] = []
+            var sum: Float = 0
+        }
+        var groups = [Value: Group]()
+        var order = [Value]()
+        for id in ids {
+            let key = entities[id]!.entity[grouping.field] ?? .null
+            if groups[key] == nil {
+                groups[key] = Group()
+                order.append(key)
+            }
+            guard groups[key]!.ids.count < grouping.size else { continue }
+            groups[key]!.ids.append(id)
+            groups[key]!.sum += scores[id]!
+        }
+        func score(_ g: Group) -> Float {
+            switch grouping.scorer {
+            case .max: scores[g.ids[0]]!
+            case .sum: g.sum
+            case .avg: g.sum / Float(g.ids.count)
+            }
+        }
+        let ranked = order.map { groups[$0]! }.sorted { a, b in
+            let sa = score(a), sb = score(b)
+            if sa != sb { return sa > sb }
+            if a.ids.count != b.ids.count { return a.ids.count > b.ids.count }
+            return Self.keyPrecedes(a.ids[0], b.ids[0])
+        }
+        return ranked.dropFirst(offset).prefix(limit)
+            .filter { !grouping.strict || $0.ids.count == grouping.size }
+            .flatMap { g in g.ids.map { ($0, scores[$0]!) } }
+    }
+
+    private func rounded(_ score: Float) -> Float {
+        guard roundDecimal >= 0 else { return score }
+        let m = pow(10, Double(roundDecimal))
+        return Float((Double(score) * m + 0.5).rounded(.down) / m)
+    }
+}
