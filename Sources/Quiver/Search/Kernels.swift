@@ -19,7 +19,8 @@ internal import CQuiverKernels
 /// - x86-64 AVX2 (`_haswell`, `target("avx2,fma,f16c,popcnt")`): one `ymm` register,
 ///   `vfmadd231ps`, `vcvtph2ps`, `popcnt`.
 /// - x86-64 AVX-512 (`_skylake`): the Haswell kernels, except that the HNSW walk's
-///   `dotWide` / `l2SquaredWide` use 16-float vectors.
+///   `dotWide` / `l2SquaredWide` (and their batch forms `dotGather` / `l2SquaredGather`, which
+///   score a node's unvisited neighbours in one call) use 16-float vectors.
 /// - arm64 (`_neon`): two `q` registers, `fmla`, `fcvtl`.
 ///
 /// Each family's functions are collected in one dispatch table per level (``Table``); the
