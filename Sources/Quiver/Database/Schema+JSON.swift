@@ -49,7 +49,8 @@ extension CollectionSchema {
 extension FieldSchema {
     /// The field as a JSON-shaped `Value`, one element of the schema's `"fields"` array:
     /// `{"name", "type"}` plus `is_primary`, `auto_id`, `nullable`, `default_value`,
-    /// `description` when set and the type's parameters (`max_length`, `dim`, …).
+    /// `description`, `enable_analyzer`, `analyzer_params`, `enable_match` when set and the
+    /// type's parameters (`max_length`, `dim`, …).
     public var jsonValue: Value {
         var out: [String: Value] = ["name": .string(name), "type": .string(dataType.name)]
         if isPrimaryKey { out["is_primary"] = true }
@@ -58,6 +59,9 @@ extension FieldSchema {
         if let defaultValue { out["default_value"] = defaultValue }
         if isPartitionKey { out["is_partition_key"] = true }
         if !description.isEmpty { out["description"] = .string(description) }
+        if enableAnalyzer { out["enable_analyzer"] = true }
+        if let analyzerParams { out["analyzer_params"] = analyzerParams }
+        if enableMatch { out["enable_match"] = true }
         switch dataType {
         case .varchar(let n): out["max_length"] = .int(Int64(n))
         case .array(let element, let capacity):
@@ -119,6 +123,7 @@ extension FieldSchema {
         self.init(
             name: name, dataType: type, isPrimaryKey: try bool("is_primary"), autoID: try bool("auto_id"),
             nullable: try bool("nullable"), defaultValue: o["default_value"],
-            description: o["description"]?.stringValue ?? "", isPartitionKey: try bool("is_partition_key"))
+            description: o["description"]?.stringValue ?? "", isPartitionKey: try bool("is_partition_key"),
+            enableAnalyzer: try bool("enable_analyzer"), analyzerParams: o["analyzer_params"], enableMatch: try bool("enable_match"))
     }
 }

@@ -170,6 +170,15 @@ public struct FieldSchema: Sendable, Hashable {
     /// most one field per schema; `int64` or `varchar`, not the primary key, not nullable. See
     /// <doc:Partitions>.
     public var isPartitionKey: Bool
+    /// A `varchar` field's text is analyzed into terms (Milvus's `enable_analyzer`), with
+    /// ``analyzerParams``: needed by `text_match`, `phrase_match` and a BM25 function reading it.
+    public var enableAnalyzer: Bool
+    /// Milvus's `analyzer_params` for an analyzed field (see ``Analyzer/init(params:)``); `nil`
+    /// for the standard analyzer.
+    public var analyzerParams: Value?
+    /// The field's terms are indexed for `text_match` and `phrase_match` filters (Milvus's
+    /// `enable_match`); needs ``enableAnalyzer``.
+    public var enableMatch: Bool
 
     /// A field; only `name` and `dataType` are required.
     ///
@@ -180,9 +189,13 @@ public struct FieldSchema: Sendable, Hashable {
     /// The combination is checked when the field is put into a ``CollectionSchema``.
     public init(
         name: String, dataType: DataType, isPrimaryKey: Bool = false, autoID: Bool = false,
-        nullable: Bool = false, defaultValue: Value? = nil, description: String = "", isPartitionKey: Bool = false
+        nullable: Bool = false, defaultValue: Value? = nil, description: String = "", isPartitionKey: Bool = false,
+        enableAnalyzer: Bool = false, analyzerParams: Value? = nil, enableMatch: Bool = false
     ) {
         self.isPartitionKey = isPartitionKey
+        self.enableAnalyzer = enableAnalyzer
+        self.analyzerParams = analyzerParams
+        self.enableMatch = enableMatch
         self.name = name
         self.dataType = dataType
         self.isPrimaryKey = isPrimaryKey
@@ -221,10 +234,15 @@ public struct CollectionSchema: Sendable, Hashable {
     /// The largest ``numPartitions``.
     public static let maxPartitionKeyPartitions = 1024
 
+    /// The analyzers of the fields with ``FieldSchema/enableAnalyzer``, by field name, parsed
+    /// once when the schema is validated.
+    private(set) var analyzers: [String: Analyzer] = [:]
+
     /// Creates and validates a schema.
     ///
     /// - Throws: `.invalidArgument` when there is not exactly one primary key, the key is not
-    ///   `int64`/`varchar`, `autoID` is set on a varchar key, names repeat or are invalid, a vector
+    ///   `int64`/`varchar`, `autoID` is set on a varchar key, analyzer settings are on a field
+    ///   that is not `varchar` or are malformed (`.unsupported` for a tokenizer Quiver lacks), names repeat or are invalid, a vector
     ///   field is nullable or has no dimension, there is no vector field, a default value does
     ///   not fit its field, or the partition key is not one non-nullable `int64`/`varchar` field
     ///   other than the primary key with `numPartitions` in 1...``maxPartitionKeyPartitions``.
@@ -270,6 +288,7 @@ public struct CollectionSchema: Sendable, Hashable {
         var seen = Set<String>()
         for field in fields {
             try Names.validateField(field.name)
+            if let analyzer = try field.validatedAnalyzer() { analyzers[field.name] = analyzer }
             guard seen.insert(field.name).inserted else {
                 throw QuiverError.invalidArgument("field '\(field.name)' appears twice in the schema")
             }

@@ -254,7 +254,7 @@ struct FilterChecker {
 
     /// Functions of Milvus's grammar that Quiver parses but does not evaluate.
     private static let unsupportedMilvusFunctions: Set<String> = [
-        "text_match", "phrase_match", "random_sample", "element_filter", "match_all", "match_any", "match_least",
+        "random_sample", "element_filter", "match_all", "match_any", "match_least",
         "match_most", "match_exact", "st_equals", "st_touches", "st_overlaps", "st_crosses", "st_contains",
         "st_intersects", "st_within", "st_dwithin", "st_isvalid",
     ]
@@ -263,11 +263,12 @@ struct FilterChecker {
         if name == "array_length" || name == "ARRAY_LENGTH" {
             throw fail("not a condition: array_length(...) is a number; compare it, e.g. array_length(tags) > 2", node)
         }
+        if ["text_match", "phrase_match"].contains(name.lowercased()) { return try textMatch(name, args, at: node) }
         guard let mode = Self.containsFunctions[name] else {
             if Self.unsupportedMilvusFunctions.contains(name.lowercased()) {
                 throw fail("Milvus function '\(name)' is not supported by Quiver", node, code: .unsupported)
             }
-            throw fail("unknown function '\(name)'; filters support json_contains, json_contains_all, json_contains_any, array_contains, array_contains_all, array_contains_any and array_length", node)
+            throw fail("unknown function '\(name)'; filters support text_match, phrase_match, json_contains, json_contains_all, json_contains_any, array_contains, array_contains_all, array_contains_any and array_length", node)
         }
         guard args.count == 2 else {
             throw fail("\(name) takes 2 arguments (a field and a value), got \(args.count)", node)
@@ -294,6 +295,35 @@ struct FilterChecker {
             for v in values { try checkElement(v, against: FilterType(e), what: describe(subject) + " elements", at: args[1]) }
         }
         return .contains(mode, subject, values.map(FilterValues.normalize))
+    }
+
+    /// `text_match(field, "terms")` and `phrase_match(field, "phrase"[, slop])` on a varchar
+    /// field with `enable_match`; the query is analyzed here, once.
+    private func textMatch(_ name: String, _ args: [FilterNode], at node: FilterNode) throws(Failure) -> FilterPredicate {
+        let phrase = name.lowercased() == "phrase_match"
+        guard args.count == 2 || (phrase && args.count == 3) else {
+            throw fail(phrase ? "phrase_match takes a field, a phrase and an optional slop, got \(args.count) arguments"
+                : "text_match takes 2 arguments (a field and a text), got \(args.count)", node)
+        }
+        guard case .identifier(let fieldName) = args[0].kind, let field = schema.field(named: fieldName) else {
+            throw fail("the first argument of \(name) must be a varchar field with enable_match", args[0])
+        }
+        guard field.enableMatch, let analyzer = schema.analyzer(for: field.name) else {
+            throw fail("\(name) needs a field with enable_match; '\(fieldName)' has none (set enable_analyzer and enable_match when creating the field)", args[0], code: .invalidArgument)
+        }
+        guard case .constant(.string(let query)) = try operand(args[1]) else {
+            throw fail("the second argument of \(name) must be a string or a template parameter holding one", args[1])
+        }
+        let subject = FilterOperand.column(field.name, .string)
+        guard phrase else { return .text(subject, TextMatcher(anyOf: query, analyzer: analyzer)) }
+        var slop = 0
+        if args.count == 3 {
+            guard case .constant(let v) = try operand(args[2]), let s = v.intValue, s >= 0, let n = Int(exactly: s) else {
+                throw fail("the slop of phrase_match must be a non-negative integer", args[2])
+            }
+            slop = n
+        }
+        return .text(subject, TextMatcher(phrase: query, slop: slop, analyzer: analyzer))
     }
 
     // MARK: Operands

@@ -133,6 +133,8 @@ struct FilterEvaluator<Segment: SegmentColumns> {
             return Truth(matches: nulls, unknown: nil)
         case .contains(let mode, let a, let values):
             return contains(mode, a, values)
+        case .text(let a, let matcher):
+            return like(a) { matcher.matches($0) }
         case .truthy(let a):
             switch vector(a) {
             case .bools(let v, let nulls):
@@ -505,12 +507,17 @@ struct FilterEvaluator<Segment: SegmentColumns> {
     }
 
     private func like(_ ao: FilterOperand, _ pattern: LikePattern) -> Truth {
+        like(ao) { pattern.matches($0) }
+    }
+
+    /// A test of each row's string: `LIKE`, `text_match`, `phrase_match` (null is unknown).
+    private func like(_ ao: FilterOperand, _ test: (String) -> Bool) -> Truth {
         switch vector(ao) {
         case .strings(let x, let n):
-            return withNulls(fill(nil) { pattern.matches(x[$0]) }, n)
+            return withNulls(fill(nil) { test(x[$0]) }, n)
         case let v:
             return rowwise(v) { value in
-                if case .string(let s) = value { return pattern.matches(s) }
+                if case .string(let s) = value { return test(s) }
                 return value.isNull ? nil : false
             }
         }

@@ -14,6 +14,9 @@ indirect enum FilterPredicate: Sendable {
     /// `EXISTS path`: the JSON path resolves to a non-null value.
     case exists(FilterOperand)
     case contains(FilterContainsMode, FilterOperand, [Value])
+    /// `text_match` / `phrase_match` on an analyzed varchar field (see ``TextMatcher``); a null
+    /// text is unknown, as for `LIKE`.
+    case text(FilterOperand, TextMatcher)
     /// A bool-valued operand used as a condition (`is_active`, `meta["flag"]`).
     case truthy(FilterOperand)
     case not(FilterPredicate)
@@ -145,6 +148,7 @@ extension FilterPredicate {
         case .like(let o, _): o.cost + 2
         case .exists(let o), .truthy(let o): o.cost
         case .contains(_, let o, _): o.cost + 4
+        case .text(let o, _): o.cost + 40
         case .not(let p): p.cost
         case .and(let items), .or(let items): items.reduce(0) { $0 + $1.cost }
         }
