@@ -3,8 +3,9 @@
 //     swift run -c release --package-path Benchmarks open-bench create DIR [collections] [rows] [dim]
 //         writes DIR: `collections` collections c0, c1, … of `rows` rows each (id, a `dim`-d vector
 //         of seeded random floats, L2), flushed and compacted; defaults 100 × 100,000 × 128.
-//     swift run -c release --package-path Benchmarks open-bench measure DIR [collection]
-//         in this fresh process: Database.open, then one search of `collection` (default c42),
+//     swift run -c release --package-path Benchmarks open-bench measure DIR [collection] [mmap]
+//         in this fresh process: Database.open (with `mmap`: `memoryMapSegments`), then one search
+//         of `collection` (default c42),
 //         then a second search; prints one JSON line with the seconds of each step, the CPU
 //         seconds and the peak RSS. Drop the page cache first for a cold run
 //         (`sync; echo 3 > /proc/sys/vm/drop_caches`).
@@ -46,11 +47,13 @@ func create(_ path: String, collections: Int, rows: Int, dim: Int) throws {
     try db.close()
 }
 
-func measure(_ path: String, collection: String) throws {
+func measure(_ path: String, collection: String, mapped: Bool) throws {
     var g = SplitMix64(seed: 7)
     let query = [(0..<128).map { _ in Float(g.next() >> 40) / Float(1 << 24) }]
     let t0 = now()
-    let db = try Database.open(at: path)
+    var options = DatabaseOptions()
+    options.memoryMapSegments = mapped
+    let db = try Database.open(at: path, options: options)
     let t1 = now()
     let dim = try db.describeCollection(collection).schema.vectorFields[0].dataType.dimension!
     let q = [Array(query[0].prefix(dim)) + [Float](repeating: 0.5, count: max(0, dim - 128))]
@@ -61,12 +64,12 @@ func measure(_ path: String, collection: String) throws {
     precondition(first == second && first[0].count == 10)
     let collections = try db.listCollections().count
     try db.close()
-    print(String(format: #"{"collections": %d, "open_s": %.4f, "first_query_s": %.4f, "open_to_first_result_s": %.4f, "second_query_s": %.5f, "cpu_s": %.2f, "peak_rss_mib": %.0f}"#,
+    print(String(format: #"{"collections": %d, "mapped": \#(mapped), "open_s": %.4f, "first_query_s": %.4f, "open_to_first_result_s": %.4f, "second_query_s": %.5f, "cpu_s": %.2f, "peak_rss_mib": %.0f}"#,
                  collections, t1 - t0, t2 - t1, t2 - t0, t3 - t2, cpuSeconds(), peakRSSMiB()))
 }
 
 let args = CommandLine.arguments
-guard args.count >= 3 else { fail("usage: open-bench create DIR [collections] [rows] [dim] | measure DIR [collection]") }
+guard args.count >= 3 else { fail("usage: open-bench create DIR [collections] [rows] [dim] | measure DIR [collection] [mmap]") }
 do {
     switch args[1] {
     case "create":
@@ -78,7 +81,8 @@ do {
         let (n, rows, dim) = (int(3, 100), int(4, 100_000), int(5, 128))
         try create(args[2], collections: n, rows: rows, dim: dim)
     case "measure":
-        try measure(args[2], collection: args.count > 3 ? args[3] : "c42")
+        guard args.count <= 4 || args[4] == "mmap" else { fail("unknown option '\(args[4])' (mmap maps the segments)") }
+        try measure(args[2], collection: args.count > 3 ? args[3] : "c42", mapped: args.count > 4)
     default:
         fail("unknown mode '\(args[1])'")
     }
