@@ -362,7 +362,7 @@ extension QuiverCommand {
                 Lines (one hit a line) as it goes: exact range scans, as searchIterator. A database path only.
                 """)
         @OptionGroup var target: CollectionArguments
-        @Option(help: "One query vector as a JSON array.") var vector: String?
+        @Option(help: "One query vector as a JSON array (a sparse field: a JSON object of index → weight, {\"3\": 0.5}).") var vector: String?
         @Option(help: "A JSONL file of query vectors.") var vectorsFile: String?
         @Option(help: "Results per query (default 10; with --iterate, all when not given).") var limit: Int?
         @Option(help: "Skip this many results first.") var offset: Int = 0
@@ -426,9 +426,19 @@ extension QuiverCommand {
             let values = try vector.map { [try Value(json: $0)] } ?? readJSONLines(vectorsFile!)
             try await withDatabase(target.database) { db in
                 let schema = try await db.describeCollection(target.collection).schema
-                let field = annsField.flatMap { schema.field(named: $0) } ?? schema.vectorFields.first
+                let field = annsField.flatMap { schema.field(named: $0) } ?? schema.searchableFields.first
                 let hits: [[Hit]]
-                if field?.dataType.isBinaryVector == true {
+                if field?.dataType.isSparseVector == true {
+                    // A sparse query: an object of index → weight, or [index, weight] pairs.
+                    let queries = try values.enumerated().map { i, v -> SparseVector in
+                        guard let q = try SparseVector(value: v) else { throw ValidationError("query \(i) is not a sparse vector ({\"index\": weight})") }
+                        return q
+                    }
+                    hits = try await db.search(
+                        target.collection, sparseVectors: queries, limit: limit, offset: offset, filter: filter.filter ?? "",
+                        filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: field?.name,
+                        options: options, partitions: partition.partitions)
+                } else if field?.dataType.isBinaryVector == true {
                     let queries = try values.enumerated().map { i, v -> [UInt8] in
                         guard let items = v.arrayValue, let bytes = Optional(items.compactMap { $0.intValue.flatMap { UInt8(exactly: $0) } }),
                             bytes.count == items.count

@@ -116,7 +116,7 @@ extension FieldConversion {
             case .double(let d): t.floatVal = d
             case .string(let s): t.stringVal = s
             case .array(let elements): t.arrayVal = templateArray(elements)
-            case .null, .object, .vector, .bytes:
+            case .null, .object, .vector, .bytes, .sparse:
                 throw QuiverError(.invalidArgument, "filter parameter of kind \(value) cannot be sent as a template value; use a bool, number, string or list")
             }
             return t

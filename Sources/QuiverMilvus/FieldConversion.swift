@@ -104,6 +104,7 @@ package enum FieldConversion {
         if !column.validData.isEmpty { return column.validData.count }
         switch column.field {
         case .vectors(let v)?:
+            if case .sparseFloatVector(let s)? = v.data { return s.contents.count }
             let type = schema.field(named: column.fieldName)?.dataType
             let dim = Int(v.dim) > 0 ? Int(v.dim) : (type?.dimension ?? 0)
             guard dim > 0 else { throw MilvusError.invalid("vector field '\(column.fieldName)' has no dimension") }
@@ -147,6 +148,11 @@ package enum FieldConversion {
                 throw MilvusError.invalid("the dim (\(v.dim)) of field data(\(name)) is not equal to schema dim (\(dimension))")
             }
             present = try vectorValues(v, type: type, name: name)
+        } else if type.isSparseVector {
+            guard case .vectors(let v)? = column.field, case .sparseFloatVector(let a)? = v.data else {
+                throw MilvusError.invalid("field '\(name)' is a sparse_float_vector field; send sparse vectors")
+            }
+            present = try SparseConversion.values(a, field: name)
         } else {
             guard case .scalars(let s)? = column.field else {
                 throw MilvusError.invalid("field '\(name)' is a \(type.name) field; send scalars")
@@ -319,6 +325,12 @@ package enum FieldConversion {
                 }
                 v.data = .binaryVector(Data(bytes))
             }
+            column.field = .vectors(v)
+        } else if field.dataType.isSparseVector {
+            var v = Milvus_Proto_Schema_VectorField()
+            let a = SparseConversion.array(values)
+            v.dim = a.dim
+            v.data = .sparseFloatVector(a)
             column.field = .vectors(v)
         } else {
             column.field = .scalars(scalarField(field.dataType, values))

@@ -104,6 +104,7 @@ package enum SchemaConversion {
         case .float16Vector: return .float16Vector(dimension: try int("dim"))
         case .bfloat16Vector: return .bfloat16Vector(dimension: try int("dim"))
         case .binaryVector: return .binaryVector(dimension: try int("dim"))
+        case .sparseFloatVector: return .sparseFloatVector
         default:
             guard let scalar = scalarType(f.dataType), scalar != .varchar(maxLength: 0) else {
                 throw MilvusError.invalid("field '\(f.name)' has data type \(f.dataType), which Quiver does not support")
@@ -144,6 +145,7 @@ package enum SchemaConversion {
         case .float16Vector: .float16Vector
         case .bfloat16Vector: .bfloat16Vector
         case .binaryVector: .binaryVector
+        case .sparseFloatVector: .sparseFloatVector
         }
     }
 

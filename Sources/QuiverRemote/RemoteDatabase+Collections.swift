@@ -29,8 +29,11 @@ extension RemoteDatabase {
             try await service.createCollection(request, metadata: metadata, options: options)
         }
         connection.schemas.withLock { $0[name] = schema }
-        for field in schema.vectorFields {
-            try await sendCreateIndex(name, field: field.name, indexName: Self.exactIndexName(field.name), type: "FLAT", metric: metric, params: [:])
+        for field in schema.searchableFields {
+            let sparse = field.dataType.isSparseVector
+            try await sendCreateIndex(
+                name, field: field.name, indexName: Self.exactIndexName(field.name), type: Self.exactIndexType(sparse: sparse),
+                metric: sparse ? .ip : metric, params: [:])
         }
         try await loadCollection(name)
     }

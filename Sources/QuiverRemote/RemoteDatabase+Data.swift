@@ -147,6 +147,7 @@ extension RemoteDatabase {
         case .bytes(let b): b.count + 8
         case .array(let a): a.reduce(8) { $0 + estimatedBytes($1) + 1 }
         case .object(let o): o.reduce(8) { $0 + $1.key.utf8.count * 6 + 4 + estimatedBytes($1.value) }
+        case .sparse(let v): v.count * 8 + 8  // (u32, f32) pairs; as JSON (a dynamic field) within the same bound
         }
     }
 

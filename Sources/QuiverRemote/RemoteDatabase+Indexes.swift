@@ -13,6 +13,10 @@ extension RemoteDatabase {
     /// The name of the exact index made at creation for `field`.
     static func exactIndexName(_ field: String) -> String { "_quiver_exact_\(field)" }
 
+    /// The type of that exact index: `FLAT`, or for a sparse field `SPARSE_INVERTED_INDEX` (Milvus
+    /// has no FLAT for sparse vectors; its inverted index is exact, as Quiver's is).
+    static func exactIndexType(sparse: Bool) -> String { sparse ? "SPARSE_INVERTED_INDEX" : "FLAT" }
+
     /// Defines an index (`CreateIndex` with `index_type`, `metric_type` and `params` as
     /// pymilvus sends them), replacing the exact index made at creation (the collection is
     /// released, that index dropped, the new one created and built, and the collection loaded
@@ -22,11 +26,13 @@ extension RemoteDatabase {
     ///   the collection's or a bad parameter; `.alreadyExists` when the field has a different index.
     public func createIndex(_ collection: String, _ request: IndexRequest) async throws {
         let schema = try await schema(of: collection)
-        guard let field = schema.field(named: request.field), field.dataType.isVector else {
+        guard let field = schema.field(named: request.field), field.dataType.isSearchable else {
             throw QuiverError(.invalidArgument, "'\(request.field)' is not a vector field of the collection")
         }
         let existing = try await indexes(collection, field: field.name)
-        let metric = try await collectionMetric(collection, schema: schema)
+        // A sparse field's metric is IP whatever the dense fields use.
+        let metric: MetricType
+        if field.dataType.isSparseVector { metric = .ip } else { metric = try await collectionMetric(collection, schema: schema) }
         if let given = request.metric, given != metric {
             throw QuiverError(.invalidArgument, "the collection's metric is \(metric.rawValue); an index cannot use \(given.rawValue)")
         }
@@ -81,7 +87,8 @@ extension RemoteDatabase {
         let metric = try Self.description(index).metric
         try await releaseCollection(collection)
         try await sendDropIndex(collection, field: field, indexName: index.indexName)
-        try await sendCreateIndex(collection, field: field, indexName: Self.exactIndexName(field), type: "FLAT", metric: metric, params: [:])
+        let sparse = try await schema(of: collection).field(named: field)?.dataType.isSparseVector ?? false
+        try await sendCreateIndex(collection, field: field, indexName: Self.exactIndexName(field), type: Self.exactIndexType(sparse: sparse), metric: metric, params: [:])
         try await loadCollection(collection)
     }
 

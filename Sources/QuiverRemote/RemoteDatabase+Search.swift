@@ -42,6 +42,9 @@ extension RemoteDatabase {
         case .binaryVectors(let vectors):
             message.placeholderGroup = try Self.placeholders(bits: vectors, field: field)
             message.nq = Int64(vectors.count)
+        case .sparseVectors(let vectors):
+            message.placeholderGroup = try Self.placeholders(sparse: vectors)
+            message.nq = Int64(vectors.count)
         case .ids(let keys):
             guard !keys.isEmpty else { throw QuiverError(.invalidArgument, "search by primary keys needs at least one key") }
             message.ids = FieldConversion.ids(keys, schema: schema)
@@ -80,7 +83,7 @@ extension RemoteDatabase {
     static func vectorField(_ name: String?, queries: SearchRequest.Queries, schema: CollectionSchema) throws -> FieldSchema {
         let field: FieldSchema
         if let name {
-            guard let f = schema.field(named: name), f.dataType.isVector else {
+            guard let f = schema.field(named: name), f.dataType.isSearchable else {
                 throw QuiverError(.invalidArgument, "'\(name)' is not a vector field of the collection")
             }
             field = f
@@ -89,7 +92,8 @@ extension RemoteDatabase {
             switch queries {
             case .vectors: candidates = schema.vectorFields.filter { !$0.dataType.isBinaryVector }
             case .binaryVectors: candidates = schema.vectorFields.filter(\.dataType.isBinaryVector)
-            case .ids: candidates = schema.vectorFields
+            case .ids: candidates = schema.searchableFields
+            case .sparseVectors: candidates = schema.sparseVectorFields
             }
             guard candidates.count == 1 else {
                 throw QuiverError(.invalidArgument, candidates.isEmpty
@@ -103,6 +107,10 @@ extension RemoteDatabase {
             throw QuiverError(.invalidArgument, "field '\(field.name)' holds binary vectors; search it with binaryVectors")
         case .binaryVectors where !field.dataType.isBinaryVector:
             throw QuiverError(.invalidArgument, "field '\(field.name)' holds float vectors; search it with vectors")
+        case .sparseVectors where !field.dataType.isSparseVector, .vectors where field.dataType.isSparseVector:
+            throw QuiverError(.invalidArgument, field.dataType.isSparseVector
+                ? "field '\(field.name)' holds sparse vectors; search it with sparseVectors"
+                : "field '\(field.name)' is not a sparse vector field; search it with vectors")
         default:
             return field
         }
@@ -138,6 +146,18 @@ extension RemoteDatabase {
             }
             return Data(bytes)
         }
+        var group = Milvus_Proto_Common_PlaceholderGroup()
+        group.placeholders = [placeholder]
+        return try group.serializedData()
+    }
+
+    /// A serialized `PlaceholderGroup` of sparse queries (type `SparseFloatVector`, each one
+    /// byte string of (index u32, weight f32) pairs, as pymilvus sends them).
+    static func placeholders(sparse: [SparseVector]) throws -> Data {
+        var placeholder = Milvus_Proto_Common_PlaceholderValue()
+        placeholder.tag = "$0"
+        placeholder.type = .sparseFloatVector
+        placeholder.values = sparse.map(SparseConversion.bytes)
         var group = Milvus_Proto_Common_PlaceholderGroup()
         group.placeholders = [placeholder]
         return try group.serializedData()

@@ -12,9 +12,11 @@ import SwiftProtobuf
 /// changes nothing: the answers are true of Quiver rather than imitations of Milvus's loading.
 extension MilvusService {
     /// The metric a collection gets until its first index names one: COSINE, the metric of
-    /// pymilvus's quick setup (HAMMING for a collection of binary vectors).
+    /// pymilvus's quick setup (HAMMING for a collection of binary vectors; IP for one of sparse
+    /// vectors only, which are always compared with IP).
     static func provisionalMetric(for schema: CollectionSchema) -> MetricType {
-        schema.vectorFields.allSatisfy(\.dataType.isBinaryVector) ? .hamming : .cosine
+        if schema.vectorFields.isEmpty { return .ip }
+        return schema.vectorFields.allSatisfy(\.dataType.isBinaryVector) ? .hamming : .cosine
     }
 
     func createCollection(request: Milvus_Proto_Milvus_CreateCollectionRequest, context: ServerContext) async throws -> Milvus_Proto_Common_Status {

@@ -38,8 +38,9 @@ extension MilvusService {
                 guard let m = MetricType(name: metricName) else { throw MilvusError.invalid("unknown metric_type '\(metricName)'") }
                 metric = m
             }
-            // Milvus chooses a collection's metric with its first index: follow it while no index exists.
-            if let metric, try database.listIndexes(collection).isEmpty,
+            // Milvus chooses a collection's metric with its first index: follow it while no index
+            // exists (a sparse field's index is IP and leaves the dense fields' metric alone).
+            if let metric, !field.dataType.isSparseVector, try database.listIndexes(collection).isEmpty,
                 try database.describeCollection(collection).metric != metric
             {
                 try database.changeMetric(of: collection, to: metric)
@@ -122,13 +123,13 @@ extension MilvusService {
 
     private func vectorField(named name: String, in schema: CollectionSchema) throws -> FieldSchema {
         if name.isEmpty {
-            guard schema.vectorFields.count == 1 else { throw MilvusError.invalid("the collection has several vector fields; name one") }
-            return schema.vectorFields[0]
+            guard schema.searchableFields.count == 1 else { throw MilvusError.invalid("the collection has several vector fields; name one") }
+            return schema.searchableFields[0]
         }
         guard let field = schema.field(named: name) else {
             throw MilvusError.invalid("field '\(name)' is not in the collection's schema")
         }
-        guard field.dataType.isVector else {
+        guard field.dataType.isSearchable else {
             throw MilvusError.unsupported("Quiver indexes vector fields; '\(name)' is \(field.dataType.name)")
         }
         return field

@@ -85,6 +85,11 @@ extension MilvusService {
                         name, vectors: vectors, limit: parameters.limit, offset: parameters.offset, filter: request.dsl,
                         filterParams: filterParams, outputFields: engineFields, annsField: parameters.annsField,
                         metric: parameters.metric, options: parameters.options, partitions: request.partitionNames)
+                case .sparse(let vectors):
+                    hits = try database.search(
+                        name, sparseVectors: vectors, limit: parameters.limit, offset: parameters.offset, filter: request.dsl,
+                        filterParams: filterParams, outputFields: engineFields, annsField: parameters.annsField,
+                        metric: parameters.metric, options: parameters.options, partitions: request.partitionNames)
                 case .bytes(let vectors):
                     hits = try database.search(
                         name, binaryVectors: vectors, limit: parameters.limit, offset: parameters.offset, filter: request.dsl,
@@ -132,10 +137,12 @@ extension MilvusService {
     enum QueryVectors {
         case floats([[Float]])
         case bytes([[UInt8]])
+        case sparse([SparseVector])
     }
 
     /// The query vectors of a serialized `PlaceholderGroup`: float vectors as little-endian
-    /// float32, float16 and bfloat16 vectors widened to float, binary vectors as bytes.
+    /// float32, float16 and bfloat16 vectors widened to float, binary vectors as bytes, sparse
+    /// vectors as (index, weight) pairs (`SparseConversion`).
     static func queryVectors(_ serialized: Data) throws -> QueryVectors {
         let group: Milvus_Proto_Common_PlaceholderGroup
         do { group = try Milvus_Proto_Common_PlaceholderGroup(serializedBytes: serialized) } catch {
@@ -163,6 +170,8 @@ extension MilvusService {
             })
         case .binaryVector:
             return .bytes(values.map { [UInt8]($0) })
+        case .sparseFloatVector:
+            return .sparse(try values.enumerated().map { i, bytes in try SparseConversion.vector(bytes, what: "query vector \(i)") })
         default:
             throw MilvusError.invalid("query vectors of type \(placeholder.type) are not supported by Quiver")
         }

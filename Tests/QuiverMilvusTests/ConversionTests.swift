@@ -55,12 +55,39 @@ import Testing
         #expect(throws: MilvusError.invalid("type param(max_length) should be specified for the field(pk)")) {
             try SchemaConversion.schema(from: wire)
         }
-        var sparse = Milvus_Proto_Schema_FieldSchema()
-        sparse.name = "s"
-        sparse.dataType = .sparseFloatVector
+        var int8 = Milvus_Proto_Schema_FieldSchema()
+        int8.name = "i8v"
+        int8.dataType = .int8Vector
         wire = SchemaConversion.wireSchema(name: "c", schema: try Self.everyTypeSchema())
-        wire.fields.append(sparse)
+        wire.fields.append(int8)
         #expect(throws: MilvusError.self) { try SchemaConversion.schema(from: wire) }
+    }
+
+    /// Sparse vectors travel as (u32 index, f32 weight) pairs per row in a `SparseFloatArray`
+    /// whose `dim` is the largest index + 1; the server refuses rows that break the rules.
+    @Test func sparseColumnsRoundTrip() throws {
+        let field = FieldSchema(name: "s", dataType: .sparseFloatVector)
+        let values: [Value] = [.sparse(try SparseVector([3: 0.5, 70_000: 2])), .sparse(SparseVector()), .sparse(try SparseVector([0: 1]))]
+        let column = FieldConversion.column(field, id: 101, values: values)
+        guard case .vectors(let v)? = column.field, case .sparseFloatVector(let a)? = v.data else {
+            Issue.record("not a sparse column: \(column)")
+            return
+        }
+        #expect(a.dim == 70_001 && a.contents.map(\.count) == [16, 0, 8])
+        #expect(try FieldConversion.values(of: column, type: .sparseFloatVector, count: 3) == values)
+        var bad = column
+        var pairs = a
+        var raw = [UInt8](pairs.contents[0])
+        raw[4...7] = [0, 0, 0x80, 0xBF]  // weight -1.0
+        pairs.contents[0] = Data(raw)
+        var vectors = v
+        vectors.data = .sparseFloatVector(pairs)
+        bad.field = .vectors(vectors)
+        #expect(throws: MilvusError.self) { try FieldConversion.values(of: bad, type: .sparseFloatVector, count: 3) }
+        pairs.contents[0] = Data([1, 2, 3])
+        vectors.data = .sparseFloatVector(pairs)
+        bad.field = .vectors(vectors)
+        #expect(throws: MilvusError.self) { try FieldConversion.values(of: bad, type: .sparseFloatVector, count: 3) }
     }
 
     /// The server's column insert: a request without dynamic keys becomes a batch whose float

@@ -77,6 +77,8 @@ public struct FieldColumn: Sendable, Equatable {
         /// Row-major binary vectors, `dimension / 8` bytes per row (`dimension` in bits, most
         /// significant bit first), for `binaryVector` fields.
         case binaryVectors([UInt8], dimension: Int)
+        /// One sparse vector per row, for `sparseFloatVector` fields.
+        case sparseVectors([SparseVector])
     }
 
     /// The values, one per row (a vector column holds `dimension` components per row).
@@ -112,6 +114,9 @@ public struct FieldColumn: Sendable, Equatable {
         .init(.binaryVectors(values, dimension: dimension))
     }
 
+    /// A sparse vector column: one ``SparseVector`` per row.
+    public static func sparseVectors(_ values: [SparseVector]) -> FieldColumn { .init(.sparseVectors(values)) }
+
     /// The number of rows (for a vector column, whole vectors; 0 for a dimension below 1).
     public var count: Int {
         switch values {
@@ -123,6 +128,7 @@ public struct FieldColumn: Sendable, Equatable {
         case .values(let a): a.count
         case .floatVectors(let a, let d): d > 0 ? a.count / d : 0
         case .binaryVectors(let a, let d): d >= 8 ? a.count / (d / 8) : 0
+        case .sparseVectors(let a): a.count
         }
     }
 
@@ -147,6 +153,7 @@ public struct FieldColumn: Sendable, Equatable {
         case .values(let a): return a[i]
         case .floatVectors(let a, let d): return .vector(Array(a[(i * d)..<((i + 1) * d)]))
         case .binaryVectors(let a, let d): return .bytes(Array(a[(i * d / 8)..<((i + 1) * d / 8)]))
+        case .sparseVectors(let a): return .sparse(a[i])
         }
     }
 }

@@ -227,6 +227,31 @@ extension Database {
             outputFields: outputFields, annsField: annsField, metric: metric, options: options, partitions: partitions))
     }
 
+    /// Searches a sparse vector field by inner product (the only metric of sparse fields), best
+    /// first; rows that share no index with the query (score 0) are not matches.
+    ///
+    /// ```swift
+    /// var options = SearchOptions()
+    /// options.params = ["drop_ratio_search": 0.2]   // ignore each query's smallest 20% of weights
+    /// let hits = try db.search("docs", sparseVectors: [try SparseVector([3: 0.5, 17: 1.2])], limit: 10,
+    ///                          annsField: "sparse", options: options)
+    /// ```
+    /// A sealed segment with a ready `SPARSE_INVERTED_INDEX` is searched through it (MaxScore),
+    /// the others exactly; both give the same scores, so the results are exact either way.
+    ///
+    /// - Throws: `.invalidArgument` when the field is not sparse, for a metric other than IP, or
+    ///   as `search(_:vectors:…)`.
+    /// - Complexity: O(queries × stored pairs) without an index.
+    public func search(
+        _ collection: String, sparseVectors: [SparseVector], limit: Int = 10, offset: Int = 0, filter: String = "",
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions(), partitions: [String] = []
+    ) throws -> [[Hit]] {
+        try search(collection, SearchRequest(
+            queries: .sparseVectors(sparseVectors), limit: limit, offset: offset, filter: filter, filterParams: filterParams,
+            outputFields: outputFields, annsField: annsField, metric: metric, options: options, partitions: partitions))
+    }
+
     /// Searches a binary vector field (HAMMING or JACCARD) with query bit vectors of `dimension / 8` bytes.
     ///
     /// - Throws: `.dimensionMismatch` for a query of the wrong length; otherwise as `search(_:vectors:…)`.
@@ -275,6 +300,16 @@ extension Database {
         let field = try vectorField(of: e.schema, named: request.annsField)
         let queries: QueryVectors
         switch request.queries {
+        case .sparseVectors(let vectors):
+            guard field.dataType.isSparseVector else {
+                throw QuiverError.invalidArgument("'\(field.name)' is not a sparse vector field; search it with vectors:")
+            }
+            queries = .sparse(vectors)
+        case _ where field.dataType.isSparseVector:
+            guard case .ids(let ids) = request.queries else {
+                throw QuiverError.invalidArgument("'\(field.name)' is a sparse vector field; search it with sparseVectors:")
+            }
+            queries = try storedVectors(e, ids: ids, field: field)
         case .vectors(let vectors):
             guard !field.dataType.isBinaryVector else {
                 throw QuiverError.invalidArgument("'\(field.name)' is a binary vector field; search it with binaryVectors:")
@@ -301,12 +336,16 @@ extension Database {
         case .ids(let ids):
             queries = try storedVectors(e, ids: ids, field: field)
         }
-        if let metric = request.metric, metric != e.metric {
-            throw QuiverError.invalidArgument("metric \(metric.rawValue) differs from the collection's \(e.metric.rawValue)")
+        // A sparse field is compared with IP whatever the collection's metric.
+        let metric = e.metric(searching: field)
+        if let requested = request.metric, requested != metric {
+            throw QuiverError.invalidArgument(field.dataType.isSparseVector
+                ? "sparse vector field '\(field.name)' is searched with IP only, not \(requested.rawValue)"
+                : "metric \(requested.rawValue) differs from the collection's \(metric.rawValue)")
         }
         let (limit, offset, options) = (request.limit, request.offset, request.options)
         try Self.checkPaging(limit: limit, offset: offset)
-        let groupField = try options.validate(metric: e.metric, schema: e.schema, limit: limit, offset: offset)
+        let groupField = try options.validate(metric: metric, schema: e.schema, limit: limit, offset: offset)
         let expression = try FilterExpression.compile(request.filter, params: request.filterParams, schema: e.schema)
         let scope = try e.scope(request.partitions, filter: expression)
         let fields = try OutputFields.resolve(request.outputFields, schema: e.schema, includePrimaryKey: false)
@@ -330,6 +369,7 @@ extension Database {
             guard let v = found[key] else { throw QuiverError.notFound("no live row has primary key \(key)") }
             return v
         }
+        if field.dataType.isSparseVector { return .sparse(values.map { if case .sparse(let v) = $0 { v } else { SparseVector() } }) }
         return field.dataType.isBinaryVector
             ? .bytes(values.map { if case .bytes(let b) = $0 { b } else { [] } })
             : .floats(values.map { $0.floatVector ?? [] })
@@ -352,12 +392,12 @@ extension Database {
 
     func vectorField(of schema: CollectionSchema, named name: String?) throws -> FieldSchema {
         if let name {
-            guard let f = schema.field(named: name), f.dataType.isVector else {
+            guard let f = schema.field(named: name), f.dataType.isSearchable else {
                 throw QuiverError.invalidArgument("'\(name)' is not a vector field of the collection")
             }
             return f
         }
-        let vectors = schema.vectorFields
+        let vectors = schema.searchableFields
         guard vectors.count == 1 else {
             throw QuiverError.invalidArgument("the collection has several vector fields; name one with annsField")
         }

@@ -93,9 +93,10 @@ extension CollectionEngine {
         var dropField: String?
     }
 
-    /// The metric a search of `field` ranks by: the one place that says it for a hybrid search's
-    /// normalization.
-    func metric(searching field: FieldSchema) -> MetricType { metric }
+    /// The metric a search of `field` ranks by: the one place that says it (a search's checks and
+    /// a hybrid search's normalization): IP for a sparse field (Milvus's only sparse metric), the
+    /// collection's otherwise.
+    func metric(searching field: FieldSchema) -> MetricType { field.dataType.isSparseVector ? .ip : metric }
 
     /// Runs every request over one snapshot, then fuses the lists of each query.
     func hybridSearch(_ hybrid: HybridSearch) throws -> [[Hit]] {

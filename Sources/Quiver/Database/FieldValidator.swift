@@ -3,7 +3,8 @@
 /// Stored forms: bool → `.bool`; integer types → `.int` (range-checked); float → `.double`
 /// rounded to `Float`; double → `.double`; varchar → `.string` (byte length checked); json →
 /// any value but vectors and bytes; array → `.array` of coerced elements; float vectors →
-/// `.vector` with the schema's dimension and finite components.
+/// `.vector` with the schema's dimension and finite components; sparse vectors → `.sparse`
+/// (from `.sparse`, an object of index → weight, or `[index, weight]` pairs; see `SparseVector`).
 enum FieldValidator {
     static func coerce(_ value: Value, to field: FieldSchema, row: Int?) throws -> Value {
         let at = row.map { " in row \($0)" } ?? ""
@@ -114,6 +115,13 @@ enum FieldValidator {
                 throw fail(.dimensionMismatch, "binary vector has \(bytes.count * 8) bits, the field has \(dimension)")
             }
             return .bytes(bytes)
+        case .sparseFloatVector:
+            let parsed: SparseVector?
+            do { parsed = try SparseVector(value: value) } catch let error as QuiverError { throw fail(error.code, error.message) }
+            guard let parsed else {
+                throw fail(.invalidArgument, "expected a sparse vector (index → weight, or [index, weight] pairs), got \(value.kindName)")
+            }
+            return .sparse(parsed)
         }
     }
 
@@ -123,6 +131,7 @@ enum FieldValidator {
             // A vector literal inside JSON is just an array of numbers.
             for x in v where !x.isFinite { throw fail(.invalidArgument, "JSON numbers must be finite") }
         case .bytes: throw fail(.invalidArgument, "bytes cannot be stored in a JSON field")
+        case .sparse(let v): for x in v.values where !x.isFinite { throw fail(.invalidArgument, "JSON numbers must be finite") }
         case .double(let d) where !d.isFinite: throw fail(.invalidArgument, "JSON numbers must be finite")
         case .array(let items): for item in items { try checkJSON(item, fail: fail) }
         case .object(let o): for item in o.values { try checkJSON(item, fail: fail) }
@@ -134,6 +143,7 @@ enum FieldValidator {
     static func normalizeJSON(_ value: Value) -> Value {
         switch value {
         case .vector(let v): return .array(v.map { .double(Double($0)) })
+        case .sparse(let v): return v.jsonObject
         case .array(let items): return .array(items.map(normalizeJSON))
         case .object(let o): return .object(o.mapValues(normalizeJSON))
         default: return value

@@ -142,6 +142,7 @@ extension SearchRequest.Queries {
         case .vectors(let v): v.count
         case .binaryVectors(let v): v.count
         case .ids(let ids): ids.count
+        case .sparseVectors(let v): v.count
         }
     }
 }

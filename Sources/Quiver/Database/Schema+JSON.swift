@@ -5,7 +5,8 @@
 ///   {"name": "id", "type": "int64", "is_primary": true, "auto_id": false},
 ///   {"name": "vector", "type": "float_vector", "dim": 8},
 ///   {"name": "title", "type": "varchar", "max_length": 64, "nullable": true, "default_value": "n/a"},
-///   {"name": "tags", "type": "array", "element_type": "int64", "max_capacity": 10}]}
+///   {"name": "tags", "type": "array", "element_type": "int64", "max_capacity": 10},
+///   {"name": "sparse", "type": "sparse_float_vector"}]}
 /// ```
 extension CollectionSchema {
     /// The schema as a JSON-shaped `Value`.
@@ -103,7 +104,7 @@ extension FieldSchema {
             case "double": return .double
             case "varchar", "string": return .varchar(maxLength: try int("max_length"))
             default:
-                throw QuiverError.invalidArgument("field '\(name)': unknown type \"\(t)\"; use bool, int8, int16, int32, int64, float, double, varchar, json, array or float_vector")
+                throw QuiverError.invalidArgument("field '\(name)': unknown type \"\(t)\"; use bool, int8, int16, int32, int64, float, double, varchar, json, array, float_vector or sparse_float_vector")
             }
         }
         let type: DataType
@@ -118,6 +119,7 @@ extension FieldSchema {
         case "float16_vector", "float16vector": type = .float16Vector(dimension: try int("dim"))
         case "bfloat16_vector", "bfloat16vector": type = .bfloat16Vector(dimension: try int("dim"))
         case "binary_vector", "binaryvector": type = .binaryVector(dimension: try int("dim"))
+        case "sparse_float_vector", "sparsefloatvector", "sparse_vector": type = .sparseFloatVector
         default: type = try scalar(typeName)
         }
         self.init(

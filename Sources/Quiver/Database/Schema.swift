@@ -28,9 +28,20 @@ public indirect enum DataType: Sendable, Hashable, CustomStringConvertible {
     case bfloat16Vector(dimension: Int)
     /// A vector of `dimension` bits (a multiple of 8), compared with HAMMING or JACCARD.
     case binaryVector(dimension: Int)
+    /// A sparse float vector (Milvus's `SPARSE_FLOAT_VECTOR`): index → weight pairs with no
+    /// dimension (indices up to 2³² − 2); values are ``Value/sparse(_:)``. Compared with IP only,
+    /// whatever the collection's metric. See ``SparseVector``.
+    case sparseFloatVector
 
-    /// `true` for vector types.
+    /// `true` for the dense vector types (those with a ``dimension``); ``sparseFloatVector`` is
+    /// ``isSparseVector``.
     public var isVector: Bool { dimension != nil }
+
+    /// `true` for ``sparseFloatVector``.
+    public var isSparseVector: Bool { self == .sparseFloatVector }
+
+    /// `true` for every vector type, dense or sparse: a field a search can rank by.
+    public var isSearchable: Bool { isVector || isSparseVector }
 
     /// The dimension of a vector type, `nil` for scalars.
     public var dimension: Int? {
@@ -89,6 +100,7 @@ public indirect enum DataType: Sendable, Hashable, CustomStringConvertible {
         case .float16Vector: "float16_vector"
         case .bfloat16Vector: "bfloat16_vector"
         case .binaryVector: "binary_vector"
+        case .sparseFloatVector: "sparse_float_vector"
         }
     }
 
@@ -133,8 +145,10 @@ public enum MetricType: String, Sendable, Hashable, CaseIterable, Codable {
     /// `true` for the metrics of binary vectors.
     public var isBinary: Bool { self == .hamming || self == .jaccard }
 
-    /// Checks that the metric can compare vectors of `type`.
+    /// Checks that the metric can compare vectors of `type` (a collection's metric does not
+    /// apply to sparse fields, which are always compared with IP).
     func check(for field: FieldSchema) throws {
+        if field.dataType.isSparseVector { return }
         guard field.dataType.isBinaryVector == isBinary else {
             let allowed = field.dataType.isBinaryVector ? "HAMMING or JACCARD" : "L2, IP or COSINE"
             throw QuiverError.invalidArgument("metric \(rawValue) cannot compare \(field.dataType.name) field '\(field.name)'; use \(allowed)")
@@ -278,8 +292,14 @@ public struct CollectionSchema: Sendable, Hashable {
     /// The primary key field.
     public var primaryField: FieldSchema { fields.first(where: \.isPrimaryKey)! }
 
-    /// The vector fields, in schema order.
+    /// The dense vector fields (float, float16, bfloat16, binary), in schema order.
     public var vectorFields: [FieldSchema] { fields.filter { $0.dataType.isVector } }
+
+    /// The sparse vector fields, in schema order.
+    public var sparseVectorFields: [FieldSchema] { fields.filter { $0.dataType.isSparseVector } }
+
+    /// Every field a search can rank by, dense or sparse, in schema order.
+    public var searchableFields: [FieldSchema] { fields.filter { $0.dataType.isSearchable } }
 
     /// The field named `name`, if any.
     public func field(named name: String) -> FieldSchema? { fields.first { $0.name == name } }
@@ -321,13 +341,17 @@ public struct CollectionSchema: Sendable, Hashable {
                 guard !field.nullable else {
                     throw QuiverError.invalidArgument("vector field '\(field.name)' cannot be nullable")
                 }
+            case .sparseFloatVector:
+                guard !field.nullable else {
+                    throw QuiverError.invalidArgument("vector field '\(field.name)' cannot be nullable")
+                }
             default: break
             }
             if field.autoID && !field.isPrimaryKey {
                 throw QuiverError.invalidArgument("field '\(field.name)' sets auto_id but is not the primary key")
             }
             if let value = field.defaultValue, !value.isNull {
-                if field.isPrimaryKey || field.dataType.isVector || field.dataType == .json {
+                if field.isPrimaryKey || field.dataType.isSearchable || field.dataType == .json {
                     throw QuiverError.invalidArgument("field '\(field.name)' of type \(field.dataType.name) cannot have a default value")
                 }
                 _ = try FieldValidator.coerce(value, to: field, row: nil)
@@ -346,8 +370,8 @@ public struct CollectionSchema: Sendable, Hashable {
             throw QuiverError.invalidArgument("primary key '\(key.name)' must be int64 or varchar, not \(key.dataType.name)")
         }
         if key.nullable { throw QuiverError.invalidArgument("primary key '\(key.name)' cannot be nullable") }
-        guard !vectorFields.isEmpty else {
-            throw QuiverError.invalidArgument("a schema needs at least one vector field")
+        guard !searchableFields.isEmpty else {
+            throw QuiverError.invalidArgument("a schema needs at least one vector field (dense or sparse)")
         }
         let partitionKeys = fields.filter(\.isPartitionKey)
         guard partitionKeys.count <= 1 else {

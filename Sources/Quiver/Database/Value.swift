@@ -26,6 +26,10 @@ public enum Value: Sendable, Hashable {
     case array([Value])
     /// A JSON object, by key.
     case object([String: Value])
+    /// A sparse float vector, for `sparseFloatVector` fields. Such a field also accepts an
+    /// `.object` of index → weight (`["3": 0.5]`, as JSON rows give it) or an `.array` of
+    /// `[index, weight]` pairs; it is stored, and read back, as `.sparse`.
+    case sparse(SparseVector)
 }
 
 /// A row as a dictionary from field name to value.
@@ -106,6 +110,7 @@ extension Value {
         case .bytes: "bytes"
         case .array: "array"
         case .object: "JSON object"
+        case .sparse: "sparse vector"
         }
     }
 }
@@ -134,7 +139,8 @@ extension Value {
         }
     }
 
-    /// The value as JSON text with sorted keys. Non-finite doubles are written as `null`.
+    /// The value as JSON text with sorted keys. Non-finite doubles are written as `null`; a
+    /// sparse vector is an object of index → weight in index order.
     public var jsonString: String {
         var out = ""
         writeJSON(to: &out)
@@ -166,6 +172,14 @@ extension Value {
                 item.writeJSON(to: &out)
             }
             out += "]"
+        case .sparse(let v):
+            // An object of index → weight, in index order (pymilvus's dictionary form).
+            out += "{"
+            for i in 0..<v.count {
+                if i > 0 { out += "," }
+                out += "\"\(v.indices[i])\":" + Value.formatJSONNumber(Double(v.values[i]), float: v.values[i])
+            }
+            out += "}"
         case .object(let o):
             out += "{"
             for (i, key) in o.keys.sorted().enumerated() {

@@ -241,6 +241,8 @@ public struct SearchRequest: Sendable, Hashable {
         case binaryVectors([[UInt8]])
         /// The stored vectors of the rows with these primary keys.
         case ids([Value])
+        /// Sparse vectors (sparse fields), ranked by inner product; see ``SparseVector``.
+        case sparseVectors([SparseVector])
     }
     /// The query vectors.
     public var queries: Queries
@@ -409,6 +411,20 @@ extension VectorDatabase {
     ) async throws -> [[Hit]] {
         try await search(collection, SearchRequest(
             queries: .vectors(vectors), limit: limit, offset: offset, filter: filter, filterParams: filterParams,
+            outputFields: outputFields, annsField: annsField, metric: metric, options: options, partitions: partitions))
+    }
+
+    /// Searches a sparse vector field by inner product, best first (rows scoring 0 are not matches).
+    ///
+    /// - Throws: `.invalidArgument` when the field is not sparse or the metric is not IP, and as
+    ///   the float search.
+    public func search(
+        _ collection: String, sparseVectors: [SparseVector], limit: Int = 10, offset: Int = 0, filter: String = "",
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
+        metric: MetricType? = nil, options: SearchOptions = SearchOptions(), partitions: [String] = []
+    ) async throws -> [[Hit]] {
+        try await search(collection, SearchRequest(
+            queries: .sparseVectors(sparseVectors), limit: limit, offset: offset, filter: filter, filterParams: filterParams,
             outputFields: outputFields, annsField: annsField, metric: metric, options: options, partitions: partitions))
     }
 

@@ -12,11 +12,27 @@ extension CollectionEngine {
     /// Defines an index on `field`, named `name` (the field's name when nil); builds start at once
     /// in the background for the sealed segments.
     func createIndex(field: FieldSchema, type: IndexType, metric requested: MetricType?, params: [String: Value], name: String?) throws {
+        let name = name ?? field.name
+        if field.dataType.isSparseVector {
+            // Sparse fields are compared with IP whatever the collection's metric (Milvus's rule).
+            if let requested, requested != .ip {
+                throw QuiverError.invalidArgument("sparse vector field '\(field.name)' is searched with IP only, not \(requested.rawValue)")
+            }
+            try Names.validateIndex(name)
+            let type = type == .autoIndex ? .sparseInvertedIndex : type
+            guard type.isSparse || type == .flat else {
+                throw QuiverError.invalidArgument(
+                    "\(type.rawValue) indexes dense vectors; index sparse field '\(field.name)' with SPARSE_INVERTED_INDEX or SPARSE_WAND")
+            }
+            return try define(field: field, name: name, type: type, params: IndexBuildParams(type: type, params: params))
+        }
         if let requested, requested != metric {
             throw QuiverError.invalidArgument("index metric \(requested.rawValue) differs from the collection's \(metric.rawValue)")
         }
-        let name = name ?? field.name
         try Names.validateIndex(name)
+        if type.isSparse {
+            throw QuiverError.invalidArgument("\(type.rawValue) indexes sparse vectors; '\(field.name)' is \(field.dataType.name)")
+        }
         guard case .floatVector = field.dataType else {
             if type == .flat { return try define(field: field, name: name, type: type, params: IndexBuildParams(type: type, params: params)) }
             throw QuiverError(.unsupported, "\(type.rawValue) indexes float vectors; '\(field.name)' is \(field.dataType.name) (use FLAT)")
@@ -37,7 +53,8 @@ extension CollectionEngine {
             }
             next.version += 1
             next.indexes.append(IndexDefinition(
-                field: field.name, name: name, type: type, metric: metric, params: params, generation: next.nextIndexNumber))
+                field: field.name, name: name, type: type, metric: field.dataType.isSparseVector ? .ip : metric, params: params,
+                generation: next.nextIndexNumber))
             next.nextIndexNumber += 1
             try switchManifest(to: next)
         }
@@ -166,15 +183,20 @@ extension CollectionEngine {
         }
         guard let number else { return }
         let field = schema.field(named: def.field)!
-        let d = field.dataType.dimension!
-        let space = VectorSpace(vectors: segment.vectors(def.field), norms: segment.norms(def.field), count: segment.rowCount, dimension: d, metric: metric)
-        let index = withExtendedLifetime(segment) {
-            SegmentIndex.build(def.type, params: def.params, space: space, threads: max(1, options.indexBuildThreads), cancel: buildCancellation)!
+        let index: SegmentIndex?
+        if case .sparse(let rows)? = segment.column(named: def.field)?.storage {
+            index = SparseInvertedIndex.build(rows, cancel: buildCancellation).map { .sparse($0) }
+        } else {
+            let d = field.dataType.dimension!
+            let space = VectorSpace(vectors: segment.vectors(def.field), norms: segment.norms(def.field), count: segment.rowCount, dimension: d, metric: metric)
+            index = withExtendedLifetime(segment) {
+                SegmentIndex.build(def.type, params: def.params, space: space, threads: max(1, options.indexBuildThreads), cancel: buildCancellation)!
+            }
         }
-        if buildCancellation.isCancelled { throw QuiverError(.closed, "the index build was cancelled: the collection is closing") }
+        guard let index, !buildCancellation.isCancelled else { throw QuiverError(.closed, "the index build was cancelled: the collection is closing") }
         let name = FileNames.index(segment: segment.id, number: number)
         let path = directory + "/" + name
-        try FileSystem.writeFile(path, IndexFile.encode(index, segmentID: segment.id, metric: metric))
+        try FileSystem.writeFile(path, IndexFile.encode(index, segmentID: segment.id, metric: def.metric))
         try FileSystem.syncDirectory(directory)
         let installed = try writeLock.withLock { _ -> Bool in
             let current = state.withLock { s -> Manifest? in

@@ -70,6 +70,7 @@ extension CollectionEngine {
     private func candidates(
         _ request: SearchRequest, segments: [SearchableSegment], indexes: [UInt64: [String: SegmentIndex]], k: Int
     ) -> [[Candidate]] {
+        if case .sparse(let queries) = request.queries { return sparseCandidates(request, queries, segments: segments, indexes: indexes, k: k) }
         let d = request.field.dataType.dimension!
         let name = request.field.name
         /// Whether segment `index` is searched through an approximate index (range search stays exact).
@@ -171,8 +172,12 @@ extension CollectionEngine {
                 }
             }
         }
-        let higherIsBetter = metric.higherIsBetter
-        return out.map { list in
+        return Self.best(out, k: k, higherIsBetter: metric.higherIsBetter)
+    }
+
+    /// The best `k` of each query's candidates from every segment, best first (ties: segment, then row).
+    static func best(_ candidates: [[Candidate]], k: Int, higherIsBetter: Bool) -> [[Candidate]] {
+        candidates.map { list in
             Array(list.sorted { a, b in
                 if a.distance != b.distance { return higherIsBetter ? a.distance > b.distance : a.distance < b.distance }
                 if a.segment != b.segment { return a.segment < b.segment }

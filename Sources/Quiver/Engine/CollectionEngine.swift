@@ -178,7 +178,7 @@ final class CollectionEngine: Sendable {
                 }
             }
             for (field, name) in entry.indexFiles {
-                guard let f = schema.field(named: field), let d = f.dataType.dimension,
+                guard let f = schema.field(named: field), let d = f.dataType.dimension ?? (f.dataType.isSparseVector ? 0 : nil),
                     let def = s.manifest.indexes.first(where: { $0.field == field })
                 else { throw QuiverError.corruption("manifest lists index file '\(name)' for '\(field)', which has no index") }
                 let ipath = directory + "/" + name

@@ -123,6 +123,9 @@ enum ColumnPreparer {
         case (.varchar(let maxLength), .string(let a)):
             guard live(a, { $0.utf8.count <= maxLength }) else { return nil }
             return Column(storage: .string(cleared(a, "")), nulls: nulls)
+        case (.sparseFloatVector, .sparseVectors(let a)) where nulls == nil:
+            // A SparseVector is checked when it is made.
+            return Column(storage: .sparse(SparseRows(a)), nulls: nil)
         default:
             return nil
         }

@@ -96,6 +96,7 @@ struct StoredBatch: Sendable, Equatable {
             case .double(let a): total += a.count * 8
             case .string(let a): total += a.reduce(0) { $0 + $1.utf8.count + 16 }
             case .value(let a): total += a.reduce(0) { $0 + Self.estimate($1) }
+            case .sparse(let a): total += a.pairCount * 8 + a.count * 8
             }
         }
         for v in vectors.values {
@@ -117,6 +118,7 @@ struct StoredBatch: Sendable, Equatable {
         case .bytes(let b): b.count
         case .array(let a): a.reduce(16) { $0 + estimate($1) }
         case .object(let o): o.reduce(16) { $0 + $1.key.utf8.count + estimate($1.value) }
+        case .sparse(let v): v.count * 8 + 16
         }
     }
 }
@@ -132,10 +134,11 @@ struct StoredBatch: Sendable, Equatable {
 ///         | string: rows × string | value: rows × value
 ///         | floatVec: dim varint, rows×dim × f32 | halfVec: dim varint, rows×dim × u16
 ///         | binaryVec: bytesPerRow varint, rows×bytesPerRow × u8
+///         | sparse: rows × count varint, Σcount × u32 index, Σcount × f32 weight
 /// ```
 extension StoredBatch {
     private enum Kind: UInt8 {
-        case bool = 1, int, float, double, string, value, floatVectors, halfVectors, binaryVectors
+        case bool = 1, int, float, double, string, value, floatVectors, halfVectors, binaryVectors, sparse
     }
 
     /// Writes the batch.
@@ -153,6 +156,7 @@ extension StoredBatch {
                 case .double: kind = .double
                 case .string: kind = .string
                 case .value: kind = .value
+                case .sparse: kind = .sparse
                 }
                 w.writeInteger(kind.rawValue)
                 w.writeInteger(UInt8(column.nulls == nil ? 0 : 1))
@@ -164,6 +168,7 @@ extension StoredBatch {
                 case .double(let a): w.writeArray(a.map(\.bitPattern))
                 case .string(let a): for s in a { w.writeString(s) }
                 case .value(let a): for v in a { w.writeValue(v) }
+                case .sparse(let a): w.writeSparseRows(a, 0..<a.count)
                 }
             } else {
                 let v = vectors[name]!
@@ -226,6 +231,7 @@ extension StoredBatch {
             case .value:
                 guard rows <= r.remaining else { throw r.corruption("unexpected end of data") }
                 batch.columns[name] = Column(storage: .value(try (0..<rows).map { _ in try r.readValue() }), nulls: nulls)
+            case .sparse: batch.columns[name] = Column(storage: .sparse(try r.readSparseRows(rows)), nulls: nulls)
             case .floatVectors: batch.vectors[name] = .float(try r.readFloats(rows * (try width())))
             case .halfVectors: batch.vectors[name] = .half(try r.readArray(rows * (try width())))
             case .binaryVectors: batch.vectors[name] = .binary(try r.readArray(rows * (try width())))
@@ -254,6 +260,7 @@ extension StoredBatch {
                 case .double(let a): input[name] = .doubles(a, nulls: nulls)
                 case .string(let a): input[name] = .strings(a, nulls: nulls)
                 case .value(let a): input[name] = .init(.values(a), nulls: nulls)
+                case .sparse(let a): input[name] = .init(.sparseVectors((0..<a.count).map { a[$0] }), nulls: nulls)
                 }
             } else if let v = vectors[name] {
                 let d = field.dataType.dimension!

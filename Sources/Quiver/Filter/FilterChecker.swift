@@ -440,7 +440,7 @@ struct FilterChecker {
             return .array(f.map { .double(Double($0)) })
         case .object:
             return value
-        case .null, .bytes:
+        case .null, .bytes, .sparse:
             throw fail("template parameter {\(name)} is \(value.kindName); use a bool, number, string or list", node, code: .invalidArgument)
         }
     }
@@ -457,16 +457,16 @@ struct FilterChecker {
                 throw fail("there is no null literal: a comparison with null is never true; write 'x IS NULL' or 'x IS NOT NULL'", node)
             }
             if schema.enableDynamicField { return .path(dynamicFieldName, [.key(name)]) }
-            let candidates = schema.fields.filter { !$0.dataType.isVector }.map(\.name)
+            let candidates = schema.fields.filter { !$0.dataType.isSearchable }.map(\.name)
             if let near = candidates.min(by: { Self.editDistance($0, name) < Self.editDistance($1, name) }),
                 Self.editDistance(near, name) <= 2
             {
                 throw fail("unknown field '\(name)' (did you mean '\(near)'?); the collection does not enable dynamic fields", node)
             }
-            throw fail("unknown field '\(name)'; the collection has \(schema.fields.filter { !$0.dataType.isVector }.map(\.name).joined(separator: ", ")) and does not enable dynamic fields", node)
+            throw fail("unknown field '\(name)'; the collection has \(schema.fields.filter { !$0.dataType.isSearchable }.map(\.name).joined(separator: ", ")) and does not enable dynamic fields", node)
         }
         switch f.dataType {
-        case .floatVector:
+        case .floatVector, .sparseFloatVector:
             throw fail("vector field '\(name)' cannot be used in a filter", node)
         case .json: return .path(name, [])
         case .array(let e, _): return .arrayColumn(name, element: Self.kind(e))

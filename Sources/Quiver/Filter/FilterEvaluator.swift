@@ -165,6 +165,7 @@ struct FilterEvaluator<Segment: SegmentColumns> {
             case .double(let a): return .doubles(a, nulls: column.nulls)
             case .string(let a): return .strings(a, nulls: column.nulls)
             case .value(let a): return .values(a, path: [])
+            case .sparse: return allNull  // refused by the checker: no filter reads a sparse field
             }
         case .path(let name, let path):
             return .values(rawValues(name), path: path)

@@ -2,7 +2,7 @@
 /// listed in the manifest. See `Documentation/FileFormats.md` § Index files.
 ///
 /// ```
-/// magic "QVINDEX\0" (8) | version u32 | kind u8 (1 HNSW, 2 IVF) | flags u8 (bit 0: SQ8 codes)
+/// magic "QVINDEX\0" (8) | version u32 | kind u8 (1 HNSW, 2 IVF, 3 sparse inverted) | flags u8 (bit 0: SQ8 codes)
 /// | metric u8 | reserved u8 | segment id u64 | rows u64 | dimension u32 | payload length u64
 /// | payload | crc32c u32 (of every byte before it)
 /// ```
@@ -46,6 +46,14 @@ enum IndexFile {
             writeInts(&p, v.offsets)
             writeInts(&p, v.ids)
             if let q = v.quantizer { v.codes.withUnsafeBytes { writeQuantizer(&p, q, codes: $0) } }
+        case .sparse(let x):
+            // terms u32 | term count + 1 offsets u64 | posting rows i32 | posting weights f32
+            kind = 3; sq = false; rows = x.rowCount; dim = 0
+            p.writeInteger(UInt32(x.terms.count))
+            p.writeArray(x.terms)
+            p.writeArray(x.offsets.map { UInt64($0) })
+            writeInts(&p, x.rows)
+            p.writeFloats(x.weights)
         }
         var w = ByteWriter(capacity: headerSize + p.bytes.count + 4)
         w.writeBytes(magic)
@@ -109,6 +117,7 @@ enum IndexFile {
             switch kind {
             case 1: index = .hnsw(try decodeHNSW(&r, rows: rows, dimension: dimension, sq: sq, bad: bad))
             case 2: index = .ivf(try decodeIVF(&r, rows: rows, dimension: dimension, sq: sq, bad: bad))
+            case 3 where !sq: index = .sparse(try decodeSparse(&r, rows: rows, bad: bad))
             default: throw bad("unknown index kind \(kind)")
             }
             guard r.isAtEnd else { throw bad("\(r.remaining) unexpected bytes after the payload") }
@@ -200,6 +209,31 @@ enum IndexFile {
         }
         return HNSWIndex(count: n, dimension: d, m: m, entryPoint: entry, maxLevel: maxLevel, levels: levels, level0: level0,
                          upperOffsets: upperOffsets, upper: upper, quantizer: quantizer, codes: codes)
+    }
+
+    /// A sparse inverted index: terms ascending, offsets from 0 up to the postings, rows
+    /// ascending within each list and inside the segment, weights finite and above zero.
+    private static func decodeSparse(_ r: inout ByteReader, rows n: Int, bad: (String) -> QuiverError) throws -> SparseInvertedIndex {
+        let termCount = Int(try r.readInteger(UInt32.self))
+        guard termCount <= r.remaining / 12 else { throw bad("term count \(termCount) exceeds the file") }
+        let terms: [UInt32] = try r.readArray(termCount)
+        for t in terms.indices.dropFirst() where terms[t] <= terms[t - 1] { throw bad("terms out of order at \(t)") }
+        if let last = terms.last, last > SparseVector.maxIndex { throw bad("term \(last) is out of range") }
+        let rawOffsets: [UInt64] = try r.readArray(termCount + 1)
+        guard rawOffsets[0] == 0, let total = rawOffsets.last, total <= UInt64(r.remaining / 8) else { throw bad("posting offsets exceed the file") }
+        for t in 0..<termCount where rawOffsets[t + 1] <= rawOffsets[t] { throw bad("posting list \(t) is empty or its offsets decrease") }
+        let offsets = rawOffsets.map { Int($0) }
+        let rows = try readInts(&r, Int(total))
+        let weights = try r.readFloats(Int(total))
+        for t in 0..<termCount {
+            for p in offsets[t]..<offsets[t + 1] {
+                guard rows[p] >= 0, Int(rows[p]) < n, p == offsets[t] || rows[p] > rows[p - 1] else {
+                    throw bad("posting list \(t) has row \(rows[p]) out of order or out of range")
+                }
+                guard weights[p].isFinite, weights[p] > 0 else { throw bad("posting list \(t) has weight \(weights[p])") }
+            }
+        }
+        return SparseInvertedIndex(rowCount: n, terms: terms, offsets: offsets, rows: rows, weights: weights)
     }
 
     private static func decodeIVF(_ r: inout ByteReader, rows n: Int, dimension d: Int, sq: Bool, bad: (String) -> QuiverError) throws -> IVFIndex {

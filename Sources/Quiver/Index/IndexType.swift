@@ -14,6 +14,7 @@
 /// | `AUTOINDEX` | none (HNSW with `M` 16, `efConstruction` 200)         | `ef` as `HNSW`                    |
 /// | `IVF_FLAT`  | `nlist` (128, 1…65536)                                | `nprobe` (8, 1…65536)             |
 /// | `IVF_SQ8`   | `nlist` (128, 1…65536)                                | `nprobe` (8, 1…65536)             |
+/// | `SPARSE_INVERTED_INDEX`, `SPARSE_WAND` | `drop_ratio_build` (0 only), `inverted_index_algo` | `drop_ratio_search` (0, 0…<1) |
 ///
 /// `ef` must be at least `limit`; it is raised to `limit + offset` when smaller. A segment with
 /// fewer than `39 × nlist` rows is clustered into `rows / 39` lists (at least 1), FAISS's minimum
@@ -32,8 +33,17 @@ public enum IndexType: String, Sendable, Hashable, CaseIterable, Codable {
     /// As ``hnsw`` with distances on 8-bit codes during the walk; the `ef` best are re-ranked
     /// with the full vectors.
     case hnswSQ = "HNSW_SQ"
-    /// Milvus's "choose for me": here ``hnsw`` with `M` 16 and `efConstruction` 200.
+    /// Milvus's "choose for me": here ``hnsw`` with `M` 16 and `efConstruction` 200 (on a sparse
+    /// field, ``sparseInvertedIndex``).
     case autoIndex = "AUTOINDEX"
+    /// Sparse float vectors: a posting list per index, searched with MaxScore dynamic pruning;
+    /// exact (its results equal an exact scan's). `drop_ratio_build` must be 0 (Milvus's default;
+    /// Quiver keeps every weight); `inverted_index_algo` (`DAAT_MAXSCORE`, `DAAT_WAND`,
+    /// `TAAT_NAIVE`) is accepted and the search is MaxScore whichever is named.
+    case sparseInvertedIndex = "SPARSE_INVERTED_INDEX"
+    /// Milvus's WAND variant of the sparse index; here the same index as ``sparseInvertedIndex``
+    /// (MaxScore prunes as WAND does, with the same exact results).
+    case sparseWAND = "SPARSE_WAND"
 
     /// The index type named `name` (case-insensitive, Milvus spelling).
     ///
@@ -49,6 +59,8 @@ public enum IndexType: String, Sendable, Hashable, CaseIterable, Codable {
     var isHNSW: Bool { self == .hnsw || self == .hnswSQ || self == .autoIndex }
     var isIVF: Bool { self == .ivfFlat || self == .ivfSQ8 }
     var quantized: Bool { self == .ivfSQ8 || self == .hnswSQ }
+    /// The index types of sparse vector fields.
+    var isSparse: Bool { self == .sparseInvertedIndex || self == .sparseWAND }
 }
 
 /// Validated build parameters of an index.
@@ -82,6 +94,7 @@ struct IndexBuildParams: Sendable, Hashable {
         case .flat, .autoIndex: allowed = []
         case .hnsw, .hnswSQ: allowed = ["M", "efConstruction"]
         case .ivfFlat, .ivfSQ8: allowed = ["nlist"]
+        case .sparseInvertedIndex, .sparseWAND: allowed = ["drop_ratio_build", "inverted_index_algo"]
         }
         for key in params.keys where !allowed.contains(key) {
             throw QuiverError.invalidArgument(
@@ -90,12 +103,22 @@ struct IndexBuildParams: Sendable, Hashable {
         if let m = try int("M", 2...2048) { self.m = m }
         if let e = try int("efConstruction", 1...Int(Int32.max)) { efConstruction = e }
         if let n = try int("nlist", 1...65536) { nlist = n }
+        if let ratio = params["drop_ratio_build"] {
+            guard ratio.doubleValue ?? ratio.stringValue.flatMap(Double.init) == 0 else {
+                throw QuiverError(.unsupported, "drop_ratio_build must be 0 (every weight is indexed, so results are exact); got \(ratio)")
+            }
+        }
+        if let algorithm = params["inverted_index_algo"] {
+            guard let name = algorithm.stringValue, ["DAAT_MAXSCORE", "DAAT_WAND", "TAAT_NAIVE"].contains(name.uppercased()) else {
+                throw QuiverError.invalidArgument("inverted_index_algo must be DAAT_MAXSCORE, DAAT_WAND or TAAT_NAIVE; got \(algorithm)")
+            }
+        }
     }
 
     /// The parameters as stored (only those that apply to `type`).
     func stored(for type: IndexType) -> [String: Value] {
         switch type {
-        case .flat, .autoIndex: [:]
+        case .flat, .autoIndex, .sparseInvertedIndex, .sparseWAND: [:]
         case .hnsw, .hnswSQ: ["M": .int(Int64(m)), "efConstruction": .int(Int64(efConstruction))]
         case .ivfFlat, .ivfSQ8: ["nlist": .int(Int64(nlist))]
         }
@@ -106,6 +129,8 @@ struct IndexBuildParams: Sendable, Hashable {
 struct IndexSearchParams: Sendable, Hashable {
     var ef: Int?
     var nprobe: Int?
+    /// Sparse searches: the share of each query's smallest weights to ignore (Milvus's `drop_ratio_search`).
+    var dropRatioSearch = 0.0
 
     /// Reads `ef` and `nprobe` from Milvus-style search params; other keys are ignored (as Milvus does).
     init(_ params: [String: Value], limit: Int) throws {
@@ -124,6 +149,12 @@ struct IndexSearchParams: Sendable, Hashable {
         }
         ef = try int("ef", 1...Int(Int32.max))
         nprobe = try int("nprobe", 1...65536)
+        if let ratio = params["drop_ratio_search"] {
+            guard let r = ratio.doubleValue ?? ratio.stringValue.flatMap(Double.init), r >= 0, r < 1 else {
+                throw QuiverError.invalidArgument("search parameter drop_ratio_search must be a number in [0, 1), got \(ratio)")
+            }
+            dropRatioSearch = r
+        }
         if let ef, ef < limit {
             throw QuiverError.invalidArgument("search parameter ef (\(ef)) must be at least limit (\(limit))")
         }

@@ -5,11 +5,14 @@ import Foundation
 enum SegmentIndex: Sendable {
     case hnsw(HNSWIndex)
     case ivf(IVFIndex)
+    /// A sparse field's inverted index (searched with sparse queries, see `SparseInvertedIndex`).
+    case sparse(SparseInvertedIndex)
 
     var count: Int {
         switch self {
         case .hnsw(let h): h.count
         case .ivf(let i): i.count
+        case .sparse(let s): s.rowCount
         }
     }
 
@@ -26,6 +29,8 @@ enum SegmentIndex: Sendable {
                                          threads: threads, cancel: cancel))
         case .ivfFlat, .ivfSQ8:
             return .ivf(IVFIndex.build(space: space, nlist: params.nlist, quantize: type == .ivfSQ8, threads: threads, cancel: cancel))
+        case .sparseInvertedIndex, .sparseWAND:
+            preconditionFailure("sparse indexes are built from a sparse column (SparseInvertedIndex.build)")
         }
     }
 
@@ -67,6 +72,8 @@ enum SegmentIndex: Sendable {
             if allowed != nil && Self.hnswPrefersExact(allowed: allowedCount, count: count, ef: params.ef(k: k)) { return exact(queries) }
         case .ivf:
             if Double(allowedCount) < Self.exactFraction * Double(count) { return exact(queries) }
+        case .sparse:
+            preconditionFailure("a sparse index is searched with sparse queries")
         }
         let one: @Sendable (Int) -> [ScoredRow] = { i in
             switch self {
@@ -76,6 +83,8 @@ enum SegmentIndex: Sendable {
                 return h.search(queries[i], space: space, k: k, ef: params.ef(k: k), allowed: allowed)
             case .ivf(let v):
                 return v.search(queries[i], space: space, k: k, nprobe: params.nprobe ?? IndexBuildParams.defaultNprobe, allowed: allowed)
+            case .sparse:
+                preconditionFailure("a sparse index is searched with sparse queries")
             }
         }
         var results = [[ScoredRow]](repeating: [], count: queries.count)

@@ -4,11 +4,13 @@ import Dispatch
 enum QueryVectors: Sendable {
     case floats([[Float]])
     case bytes([[UInt8]])
+    case sparse([SparseVector])
 
     var count: Int {
         switch self {
         case .floats(let q): q.count
         case .bytes(let q): q.count
+        case .sparse(let q): q.count
         }
     }
 }

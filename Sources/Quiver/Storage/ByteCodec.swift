@@ -52,7 +52,7 @@ struct ByteWriter {
 
     // Value tags; never renumber (they are on disk).
     enum Tag: UInt8 {
-        case null = 0, bool = 1, int = 2, double = 3, string = 4, vector = 5, bytes = 6, array = 7, object = 8
+        case null = 0, bool = 1, int = 2, double = 3, string = 4, vector = 5, bytes = 6, array = 7, object = 8, sparse = 9
     }
 
     /// Encodes a `Value` recursively: a tag byte, then the payload.
@@ -72,6 +72,8 @@ struct ByteWriter {
         case .object(let o):
             writeInteger(Tag.object.rawValue); writeVarint(UInt64(o.count))
             for key in o.keys.sorted() { writeString(key); writeValue(o[key]!) }
+        case .sparse(let v):
+            writeInteger(Tag.sparse.rawValue); writeSparse(v)
         }
     }
 }
@@ -185,6 +187,8 @@ struct ByteReader {
                 o[key] = try readValue(depth: depth + 1)
             }
             return .object(o)
+        case .sparse:
+            return .sparse(try readSparse())
         }
     }
 }

@@ -1,7 +1,7 @@
 /// The values of one scalar field across the rows of a segment, in a typed array.
 ///
 /// Integer types are widened to `Int64`; float fields are `Float`; JSON, array and the dynamic
-/// `$meta` column hold `Value`s. Null rows are marked in ``nulls`` and hold a zero value in
+/// `$meta` column hold `Value`s; sparse vector fields are `SparseRows`. Null rows are marked in ``nulls`` and hold a zero value in
 /// typed storage (or `.null` in `.value` storage).
 struct Column: Sendable, Equatable {
     enum Storage: Sendable, Equatable {
@@ -11,6 +11,7 @@ struct Column: Sendable, Equatable {
         case double([Double])
         case string([String])
         case value([Value])
+        case sparse(SparseRows)
     }
 
     var storage: Storage
@@ -25,6 +26,7 @@ struct Column: Sendable, Equatable {
         case .double(let a): a.count
         case .string(let a): a.count
         case .value(let a): a.count
+        case .sparse(let a): a.count
         }
     }
 
@@ -37,6 +39,7 @@ struct Column: Sendable, Equatable {
         case .double: storage = .double([])
         case .varchar: storage = .string([])
         case .json, .array, .floatVector, .float16Vector, .bfloat16Vector, .binaryVector: storage = .value([])
+        case .sparseFloatVector: storage = .sparse(SparseRows())
         }
         nulls = nil
     }
@@ -62,6 +65,7 @@ struct Column: Sendable, Equatable {
         case .double(let a): return .double(a[row])
         case .string(let a): return .string(a[row])
         case .value(let a): return a[row]
+        case .sparse(let a): return .sparse(a[row])
         }
     }
 
@@ -75,6 +79,7 @@ struct Column: Sendable, Equatable {
         case .double(let a): a.withUnsafeBufferPointer { prefetchLine($0.baseAddress! + row) }
         case .string(let a): a.withUnsafeBufferPointer { prefetchLine($0.baseAddress! + row) }
         case .value(let a): a.withUnsafeBufferPointer { prefetchLine($0.baseAddress! + row) }
+        case .sparse: break
         }
     }
 
@@ -99,6 +104,10 @@ struct Column: Sendable, Equatable {
             storage = .string([]); a.append(value.stringValue ?? ""); storage = .string(a)
         case .value(var a):
             storage = .value([]); a.append(value); storage = .value(a)
+        case .sparse(var a):
+            storage = .sparse(SparseRows())
+            if case .sparse(let v) = value { a.append(v) } else { a.append(SparseVector()) }
+            storage = .sparse(a)
         }
     }
 
@@ -128,6 +137,9 @@ struct Column: Sendable, Equatable {
             storage = .string([]); a.append(contentsOf: incoming { if case .string(let b) = $0 { b } else { nil } }); storage = .string(a)
         case .value(var a):
             storage = .value([]); a.append(contentsOf: incoming { if case .value(let b) = $0 { b } else { nil } }); storage = .value(a)
+        case .sparse(var a):
+            guard case .sparse(let b) = other.storage else { preconditionFailure("columns of one field with different storage") }
+            storage = .sparse(SparseRows()); a.append(contentsOf: b); storage = .sparse(a)
         }
     }
 
@@ -164,6 +176,13 @@ struct Column: Sendable, Equatable {
         case .double: storage = .double(joined { if case .double(let a) = $0 { a } else { nil } })
         case .string: storage = .string(joined { if case .string(let a) = $0 { a } else { nil } })
         case .value: storage = .value(joined { if case .value(let a) = $0 { a } else { nil } })
+        case .sparse:
+            var out = SparseRows()
+            for (column, rows) in parts {
+                guard case .sparse(let a) = column.storage else { preconditionFailure("columns of one field with different storage") }
+                out.append(contentsOf: a.gather(rows))
+            }
+            storage = .sparse(out)
         }
         return Column(storage: storage, nulls: nulls)
     }
@@ -183,6 +202,7 @@ struct Column: Sendable, Equatable {
         case .double(let a): return Column(storage: .double(rows.map { a[$0] }), nulls: newNulls)
         case .string(let a): return Column(storage: .string(rows.map { a[$0] }), nulls: newNulls)
         case .value(let a): return Column(storage: .value(rows.map { a[$0] }), nulls: newNulls)
+        case .sparse(let a): return Column(storage: .sparse(a.gather(rows)), nulls: newNulls)
         }
     }
 }

@@ -140,7 +140,7 @@ final class SealedSegment: SegmentColumns {
         let ok: Bool
         switch (type, column.storage) {
         case (.bool, .bool), (.float, .float), (.double, .double), (.varchar, .string),
-            (.json, .value), (.array, .value): ok = true
+            (.json, .value), (.array, .value), (.sparseFloatVector, .sparse): ok = true
         case (let t, .int) where t.isInteger: ok = true
         default: ok = false
         }

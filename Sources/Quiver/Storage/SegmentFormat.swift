@@ -26,6 +26,8 @@ enum SegmentFormat {
     /// Storage tags inside a raw column block.
     enum StorageTag: UInt8 {
         case bool = 0, int = 1, float = 2, double = 3, string = 4, value = 5
+        /// Sparse vectors: `rows × count varint`, then every index (u32), then every weight (f32).
+        case sparse = 6
     }
 
     struct Block: Sendable, Equatable {
@@ -185,6 +187,9 @@ enum SegmentFormat {
                 if a[row].isNull { nullCount += 1 }
                 w.writeValue(a[row])
             }
+        case .sparse(let a):
+            w.writeInteger(StorageTag.sparse.rawValue)
+            w.writeSparseRows(a, range)
         }
         return (w.bytes, nullCount, mn, mx)
     }
@@ -194,6 +199,7 @@ enum SegmentFormat {
         var tag: StorageTag?
         var bools: [Bool] = [], ints: [Int64] = [], floats: [Float] = [], doubles: [Double] = []
         var strings: [String] = [], values: [Value] = []
+        var sparse = SparseRows()
         var nulls: Bitset? = nil
         var count = 0
         let capacity: Int
@@ -244,6 +250,8 @@ enum SegmentFormat {
             case .value:
                 if values.isEmpty { values.reserveCapacity(capacity) }
                 for _ in 0..<rows { values.append(try r.readValue()) }
+            case .sparse:
+                sparse.append(contentsOf: try r.readSparseRows(rows))
             }
             guard r.isAtEnd else { throw r.corruption("trailing bytes in block") }
             if let blockNulls {
@@ -266,6 +274,7 @@ enum SegmentFormat {
             case .double: return Column(storage: .double(doubles), nulls: n)
             case .string: return Column(storage: .string(strings), nulls: n)
             case .value: return Column(storage: .value(values), nulls: n)
+            case .sparse: return Column(storage: .sparse(sparse), nulls: n)
             }
         }
     }
