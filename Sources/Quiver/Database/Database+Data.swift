@@ -252,6 +252,34 @@ extension Database {
             outputFields: outputFields, annsField: annsField, metric: metric, options: options, partitions: partitions))
     }
 
+    /// Full-text search: ranks rows by BM25 against each query text, best first (positive
+    /// scores, higher is better; rows sharing no term with a text are not matches). The field is
+    /// a BM25 function's output (see <doc:FullTextSearch>); each text is analyzed with the
+    /// function's input field's analyzer.
+    ///
+    /// ```swift
+    /// let hits = try db.search("docs", texts: ["how are segments flushed"], limit: 5, outputFields: ["text"],
+    ///                          annsField: "sparse")
+    /// ```
+    /// Document frequencies and the average length are those of the whole collection's live rows,
+    /// whatever the filter and partitions, so scores do not change when segments are flushed or
+    /// compacted. `k1` and `b` are the field's index parameters `bm25_k1` and `bm25_b` (1.2 and
+    /// 0.75 without an index).
+    ///
+    /// - Throws: `.invalidArgument` when the field is not a BM25 function's output, and as
+    ///   `search(_:vectors:…)`; `.unsupported` for range search.
+    /// - Complexity: O(postings of the query's terms) per text, after a sealed segment's first
+    ///   BM25 search (which inverts its output column: O(stored pairs)).
+    public func search(
+        _ collection: String, texts: [String], limit: Int = 10, offset: Int = 0, filter: String = "",
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
+        options: SearchOptions = SearchOptions(), partitions: [String] = []
+    ) throws -> [[Hit]] {
+        try search(collection, SearchRequest(
+            queries: .texts(texts), limit: limit, offset: offset, filter: filter, filterParams: filterParams,
+            outputFields: outputFields, annsField: annsField, options: options, partitions: partitions))
+    }
+
     /// Searches a binary vector field (HAMMING or JACCARD) with query bit vectors of `dimension / 8` bytes.
     ///
     /// - Throws: `.dimensionMismatch` for a query of the wrong length; otherwise as `search(_:vectors:…)`.
@@ -297,9 +325,24 @@ extension Database {
     /// A ``SearchRequest`` checked and resolved against the collection's schema, for its engine
     /// `e`: every check of ``search(_:_:)`` (a search iterator's too).
     func checkedSearch(_ e: CollectionEngine, _ request: SearchRequest) throws -> CollectionEngine.SearchRequest {
-        let field = try vectorField(of: e.schema, named: request.annsField)
+        // Texts go to the BM25 field when the schema has one and none is named.
+        let textField: String? = if case .texts = request.queries, request.annsField == nil {
+            e.schema.functions.first { $0.type == .bm25 }?.outputFieldNames.first
+        } else { nil }
+        let field = try vectorField(of: e.schema, named: request.annsField ?? textField)
         let queries: QueryVectors
+        let bm25 = e.schema.bm25(output: field.name)
         switch request.queries {
+        case .texts(let texts):
+            guard bm25 != nil else {
+                throw QuiverError.invalidArgument("'\(field.name)' is not the output of a BM25 function; only such a field is searched with texts:")
+            }
+            guard request.options.radius == nil, request.options.rangeFilter == nil else {
+                throw QuiverError(.unsupported, "range search (radius, range_filter) is not supported on BM25 field '\(field.name)'")
+            }
+            queries = .texts(texts)
+        case _ where bm25 != nil:
+            throw QuiverError.invalidArgument("'\(field.name)' is the output of BM25 function '\(bm25!.function.name)'; search it with texts:")
         case .sparseVectors(let vectors):
             guard field.dataType.isSparseVector else {
                 throw QuiverError.invalidArgument("'\(field.name)' is not a sparse vector field; search it with vectors:")

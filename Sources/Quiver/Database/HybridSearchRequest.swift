@@ -143,6 +143,7 @@ extension SearchRequest.Queries {
         case .binaryVectors(let v): v.count
         case .ids(let ids): ids.count
         case .sparseVectors(let v): v.count
+        case .texts(let t): t.count
         }
     }
 }

@@ -17,6 +17,7 @@ extension CollectionSchema {
         ]
         if !description.isEmpty { out["description"] = .string(description) }
         if partitionKeyField != nil { out["num_partitions"] = .int(Int64(numPartitions)) }
+        if !functions.isEmpty { out["functions"] = .array(functions.map(\.jsonValue)) }
         return .object(out)
     }
 
@@ -42,8 +43,15 @@ extension CollectionSchema {
             }
             numPartitions = count
         }
+        // "functions" is absent from schemas without functions (and from those written before them).
+        var functions: [FunctionSchema] = []
+        if let f = o["functions"] {
+            guard case .array(let items) = f else { throw QuiverError.invalidArgument("schema \"functions\" must be an array") }
+            functions = try items.enumerated().map { i, item in try FunctionSchema(json: item, index: i) }
+        }
         try self.init(
-            fields: fields, enableDynamicField: dynamic, description: o["description"]?.stringValue ?? "", numPartitions: numPartitions)
+            fields: fields, enableDynamicField: dynamic, description: o["description"]?.stringValue ?? "", numPartitions: numPartitions,
+            functions: functions)
     }
 }
 

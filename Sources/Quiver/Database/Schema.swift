@@ -233,7 +233,7 @@ public let dynamicFieldName = "$meta"
 /// ], enableDynamicField: true)
 /// ```
 public struct CollectionSchema: Sendable, Hashable {
-    /// The fields in declaration order; validated by ``init(fields:enableDynamicField:description:numPartitions:)``.
+    /// The fields in declaration order; validated by ``init(fields:enableDynamicField:description:numPartitions:functions:)``.
     public private(set) var fields: [FieldSchema]
     /// Whether rows may carry fields the schema does not declare; they are kept in the hidden
     /// JSON field ``dynamicFieldName`` and can be filtered on and returned like declared ones.
@@ -244,6 +244,9 @@ public struct CollectionSchema: Sendable, Hashable {
     /// values are hashed into, 1...``maxPartitionKeyPartitions`` (Milvus's `num_partitions`,
     /// 16 by default). Without one it is not used (and not stored).
     public private(set) var numPartitions: Int
+    /// The schema's functions (Milvus's `functions`): fields computed from other fields when rows
+    /// are written, such as a BM25 function's term frequencies (see <doc:FullTextSearch>).
+    public private(set) var functions: [FunctionSchema]
 
     /// The largest ``numPartitions``.
     public static let maxPartitionKeyPartitions = 1024
@@ -259,9 +262,14 @@ public struct CollectionSchema: Sendable, Hashable {
     ///   that is not `varchar` or are malformed (`.unsupported` for a tokenizer Quiver lacks), names repeat or are invalid, a vector
     ///   field is nullable or has no dimension, there is no vector field, a default value does
     ///   not fit its field, or the partition key is not one non-nullable `int64`/`varchar` field
-    ///   other than the primary key with `numPartitions` in 1...``maxPartitionKeyPartitions``.
-    public init(fields: [FieldSchema], enableDynamicField: Bool = false, description: String = "", numPartitions: Int = 16) throws {
+    ///   other than the primary key with `numPartitions` in 1...``maxPartitionKeyPartitions``, or a
+    ///   function is malformed (see ``FunctionSchema``).
+    public init(
+        fields: [FieldSchema], enableDynamicField: Bool = false, description: String = "", numPartitions: Int = 16,
+        functions: [FunctionSchema] = []
+    ) throws {
         self.fields = fields
+        self.functions = functions
         self.enableDynamicField = enableDynamicField
         self.description = description
         self.numPartitions = numPartitions
@@ -391,6 +399,7 @@ public struct CollectionSchema: Sendable, Hashable {
         } else {
             numPartitions = 16  // not used without a partition key; kept equal so that equal schemas compare equal
         }
+        try validateFunctions()
     }
 }
 
@@ -425,6 +434,11 @@ enum Names {
     /// Index names follow the same rule (Milvus's `validateIndexName`).
     static func validateIndex(_ name: String) throws {
         try validate(name, what: "index")
+    }
+
+    /// Function names follow the same rule.
+    static func validateFunction(_ name: String) throws {
+        try validate(name, what: "function")
     }
 
     private static func validate(_ name: String, what: String) throws {

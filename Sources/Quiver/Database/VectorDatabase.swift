@@ -243,6 +243,9 @@ public struct SearchRequest: Sendable, Hashable {
         case ids([Value])
         /// Sparse vectors (sparse fields), ranked by inner product; see ``SparseVector``.
         case sparseVectors([SparseVector])
+        /// Query texts, for the output field of a BM25 function: analyzed with its input field's
+        /// analyzer and ranked by BM25 (see <doc:FullTextSearch>).
+        case texts([String])
     }
     /// The query vectors.
     public var queries: Queries
@@ -426,6 +429,20 @@ extension VectorDatabase {
         try await search(collection, SearchRequest(
             queries: .sparseVectors(sparseVectors), limit: limit, offset: offset, filter: filter, filterParams: filterParams,
             outputFields: outputFields, annsField: annsField, metric: metric, options: options, partitions: partitions))
+    }
+
+    /// Full-text search of a BM25 function's output field with query texts, best first (BM25
+    /// scores, positive; see <doc:FullTextSearch>).
+    ///
+    /// - Throws: `.invalidArgument` when the field is not a BM25 function's output, and as the float search.
+    public func search(
+        _ collection: String, texts: [String], limit: Int = 10, offset: Int = 0, filter: String = "",
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
+        options: SearchOptions = SearchOptions(), partitions: [String] = []
+    ) async throws -> [[Hit]] {
+        try await search(collection, SearchRequest(
+            queries: .texts(texts), limit: limit, offset: offset, filter: filter, filterParams: filterParams,
+            outputFields: outputFields, annsField: annsField, options: options, partitions: partitions))
     }
 
     /// Searches a binary vector field (HAMMING or JACCARD) with bit vectors of `dimension / 8` bytes.

@@ -19,6 +19,7 @@ extension CollectionEngine {
                 throw QuiverError.invalidArgument("sparse vector field '\(field.name)' is searched with IP only, not \(requested.rawValue)")
             }
             try Names.validateIndex(name)
+            try schema.checkBM25IndexParams(params, field: field)
             let type = type == .autoIndex ? .sparseInvertedIndex : type
             guard type.isSparse || type == .flat else {
                 throw QuiverError.invalidArgument(

@@ -20,6 +20,8 @@ extension CollectionEngine {
         var roundDecimal: Int = -1
         /// `ef` / `nprobe` for indexed segments.
         var indexParams = IndexSearchParams()
+        /// For query texts: the BM25 statistics and postings, from the snapshot searched.
+        var bm25: BM25Query? = nil
     }
 
     /// A scored row of a snapshot segment.
@@ -35,6 +37,8 @@ extension CollectionEngine {
 
     /// `search` over a given snapshot (a search iterator's, held across its batches).
     func search(_ request: SearchRequest, in snap: Snapshot) throws -> [[Hit]] {
+        var request = request
+        if case .texts(let texts) = request.queries { request.bm25 = bm25Query(texts, field: request.field, in: snap) }
         let segments = snap.searchable(request.filter, scope: request.scope)
         let pk = schema.primaryField.name
         if let nprobe = request.indexParams.nprobe,
@@ -71,6 +75,7 @@ extension CollectionEngine {
         _ request: SearchRequest, segments: [SearchableSegment], indexes: [UInt64: [String: SegmentIndex]], k: Int
     ) -> [[Candidate]] {
         if case .sparse(let queries) = request.queries { return sparseCandidates(request, queries, segments: segments, indexes: indexes, k: k) }
+        if let bm25 = request.bm25 { return bm25Candidates(bm25, segments: segments, k: k) }
         let d = request.field.dataType.dimension!
         let name = request.field.name
         /// Whether segment `index` is searched through an approximate index (range search stays exact).

@@ -53,6 +53,8 @@ final class CollectionEngine: Sendable {
     let indexGroup = DispatchGroup()
     /// Set by `close`: the running index build stops early and is discarded (built again at the next open).
     let buildCancellation = BuildCancellation()
+    /// The BM25 postings of sealed segments (see `CollectionEngine+BM25.swift`).
+    let bm25Cache = BM25PostingsCache()
     /// Index builds run one at a time, off the caller's thread, below its priority.
     let indexQueue = BackgroundQueue(name: "quiver.index")
     /// Background compactions run here, below the callers' priority.

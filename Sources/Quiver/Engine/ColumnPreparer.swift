@@ -29,13 +29,14 @@ enum ColumnPreparer {
                 } else {
                     stored.columns[field.name] = try scalars(column, field: field, rows: n)
                 }
-            } else if !(field.isPrimaryKey && generatesKeys) {
+            } else if !(field.isPrimaryKey && generatesKeys) && schema.function(writing: field.name) == nil {
                 let value = try RowPreparer.absentValue(field, row: 0)
                 var c = Column(emptyFor: field.dataType)
                 for _ in 0..<n { c.append(value) }
                 stored.columns[field.name] = c
             }
         }
+        schema.applyFunctions(to: &stored.columns, rows: n)
         if schema.enableDynamicField {
             var meta = [[String: Value]](repeating: [:], count: n)
             for (name, column) in dynamic {

@@ -16,9 +16,10 @@ enum RowPreparer {
             }
         }
         for field in schema.fields where stored[field.name] == nil {
-            if field.isPrimaryKey && generatesKeys { continue }
+            if (field.isPrimaryKey && generatesKeys) || schema.function(writing: field.name) != nil { continue }
             stored[field.name] = try absentValue(field, row: index)
         }
+        schema.applyFunctions(to: &stored)
         if schema.enableDynamicField { stored[dynamicFieldName] = .object(meta) }
         return stored
     }
@@ -27,10 +28,14 @@ enum RowPreparer {
 
     /// The schema field a row key or column name names; `nil` for a dynamic field.
     ///
-    /// - Throws: `.invalidArgument` for a generated primary key, `$meta`, or an unknown name
-    ///   when dynamic fields are off.
+    /// - Throws: `.invalidArgument` for a generated primary key, a function's output field,
+    ///   `$meta`, or an unknown name when dynamic fields are off.
     static func declaredField(_ key: String, schema: CollectionSchema, generatesKeys: Bool, row index: Int) throws -> FieldSchema? {
         if let field = schema.field(named: key) {
+            if let function = schema.function(writing: key) {
+                throw QuiverError.invalidArgument(
+                    "row \(index): field '\(key)' is computed by \(function.type.rawValue) function '\(function.name)' from '\(function.inputFieldNames.joined(separator: "', '"))'; leave it out")
+            }
             if field.isPrimaryKey && generatesKeys {
                 throw QuiverError.invalidArgument(
                     "row \(index): primary key '\(key)' is generated (auto_id); leave it out of inserted rows")

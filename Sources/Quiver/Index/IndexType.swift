@@ -68,6 +68,8 @@ struct IndexBuildParams: Sendable, Hashable {
     var m = 16
     var efConstruction = 200
     var nlist = 128
+    /// Sparse indexes of a BM25 function's output field: `bm25_k1` and `bm25_b`.
+    var bm25 = BM25.Parameters()
 
     static let defaultNprobe = 8
     static let minimumEf = 64
@@ -94,7 +96,7 @@ struct IndexBuildParams: Sendable, Hashable {
         case .flat, .autoIndex: allowed = []
         case .hnsw, .hnswSQ: allowed = ["M", "efConstruction"]
         case .ivfFlat, .ivfSQ8: allowed = ["nlist"]
-        case .sparseInvertedIndex, .sparseWAND: allowed = ["drop_ratio_build", "inverted_index_algo"]
+        case .sparseInvertedIndex, .sparseWAND: allowed = ["drop_ratio_build", "inverted_index_algo", "bm25_k1", "bm25_b"]
         }
         for key in params.keys where !allowed.contains(key) {
             throw QuiverError.invalidArgument(
@@ -103,6 +105,7 @@ struct IndexBuildParams: Sendable, Hashable {
         if let m = try int("M", 2...2048) { self.m = m }
         if let e = try int("efConstruction", 1...Int(Int32.max)) { efConstruction = e }
         if let n = try int("nlist", 1...65536) { nlist = n }
+        bm25 = try BM25.Parameters(indexParams: params)
         if let ratio = params["drop_ratio_build"] {
             guard ratio.doubleValue ?? ratio.stringValue.flatMap(Double.init) == 0 else {
                 throw QuiverError(.unsupported, "drop_ratio_build must be 0 (every weight is indexed, so results are exact); got \(ratio)")
@@ -118,7 +121,8 @@ struct IndexBuildParams: Sendable, Hashable {
     /// The parameters as stored (only those that apply to `type`).
     func stored(for type: IndexType) -> [String: Value] {
         switch type {
-        case .flat, .autoIndex, .sparseInvertedIndex, .sparseWAND: [:]
+        case .flat, .autoIndex: [:]
+        case .sparseInvertedIndex, .sparseWAND: bm25 == BM25.Parameters() ? [:] : ["bm25_k1": .double(bm25.k1), "bm25_b": .double(bm25.b)]
         case .hnsw, .hnswSQ: ["M": .int(Int64(m)), "efConstruction": .int(Int64(efConstruction))]
         case .ivfFlat, .ivfSQ8: ["nlist": .int(Int64(nlist))]
         }

@@ -5,12 +5,15 @@ enum QueryVectors: Sendable {
     case floats([[Float]])
     case bytes([[UInt8]])
     case sparse([SparseVector])
+    /// Query texts of a BM25 function's output field.
+    case texts([String])
 
     var count: Int {
         switch self {
         case .floats(let q): q.count
         case .bytes(let q): q.count
         case .sparse(let q): q.count
+        case .texts(let q): q.count
         }
     }
 }

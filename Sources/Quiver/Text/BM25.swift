@@ -1,0 +1,231 @@
+import Foundation
+
+/// BM25 full-text scoring: the term frequencies a BM25 function writes, the collection-wide
+/// statistics, and the score.
+///
+/// A row's BM25 output field holds, for each distinct term of its analyzed text, the term's id
+/// (``termID(_:)``) and its frequency; the row's length is the sum of the frequencies (the
+/// number of tokens the analyzer kept). A query's text is analyzed the same way, and a row's
+/// score is Lucene's BM25 with Milvus's (k1 + 1) numerator:
+///
+///     score(q, d) = Σ_{t ∈ q} qtf(t) · idf(t) · tf(t, d) · (k1 + 1) / (tf(t, d) + k1 · (1 − b + b · |d| / avgdl))
+///     idf(t)      = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))
+///
+/// where `qtf(t)` is how often the term occurs in the query, `N` the number of live rows with at
+/// least one term, `df(t)` those of them that contain `t`, and `avgdl` their mean length: all over
+/// the whole collection (every partition, sealed and growing segments, deleted rows excluded),
+/// so a flush or a compaction, which do not change the live rows, do not change any score.
+/// Scores are positive, higher is better (Milvus Lite returns them negated).
+enum BM25 {
+    /// Lucene's and Milvus's default term-frequency saturation.
+    static let defaultK1 = 1.2
+    /// Lucene's and Milvus's default length normalization.
+    static let defaultB = 0.75
+
+    /// `k1` and `b`, from the output field's index parameters (`bm25_k1`, `bm25_b`) or the defaults.
+    struct Parameters: Sendable, Hashable {
+        var k1 = BM25.defaultK1
+        var b = BM25.defaultB
+
+        /// Reads `bm25_k1` (Milvus's range 1.2…2.0 is advice; any value in 0…3 is taken) and
+        /// `bm25_b` (0…1) from index parameters.
+        ///
+        /// - Throws: `.invalidArgument` for a value that is not a number in range.
+        init(indexParams: [String: Value]) throws {
+            if let v = indexParams["bm25_k1"] {
+                guard let k1 = v.doubleValue, (0...3).contains(k1) else {
+                    throw QuiverError.invalidArgument("bm25_k1 must be a number in 0...3, got \(v.jsonString)")
+                }
+                self.k1 = k1
+            }
+            if let v = indexParams["bm25_b"] {
+                guard let b = v.doubleValue, (0...1).contains(b) else {
+                    throw QuiverError.invalidArgument("bm25_b must be a number in 0...1, got \(v.jsonString)")
+                }
+                self.b = b
+            }
+        }
+
+        init() {}
+    }
+
+    /// The id of a term: MurmurHash3 (x86, 32-bit, seed 0) of its UTF-8 bytes (`UInt32.max`, which
+    /// Milvus reserves, becomes `UInt32.max − 1`). A stable hash
+    /// rather than a dictionary: the id depends on the term alone, so nothing but the rows needs
+    /// to be stored or recovered, and every segment, the WAL and a query agree on it. Two terms
+    /// with the same hash count as one term (with n distinct terms, about n² / 2³³ such pairs:
+    /// a few among a million terms).
+    static func termID(_ term: String) -> UInt32 {
+        var h: UInt32 = 0
+        let c1: UInt32 = 0xcc9e_2d51, c2: UInt32 = 0x1b87_3593
+        var utf8 = Array(term.utf8)
+        let n = utf8.count
+        let blocks = n / 4
+        utf8.withUnsafeMutableBytes { raw in
+            for i in 0..<blocks {
+                var k = UInt32(raw[4 * i]) | UInt32(raw[4 * i + 1]) << 8 | UInt32(raw[4 * i + 2]) << 16 | UInt32(raw[4 * i + 3]) << 24
+                k = (k &* c1).rotatedLeft(15) &* c2
+                h ^= k
+                h = h.rotatedLeft(13) &* 5 &+ 0xe654_6b64
+            }
+            var k: UInt32 = 0
+            let tail = 4 * blocks
+            if n & 3 >= 3 { k ^= UInt32(raw[tail + 2]) << 16 }
+            if n & 3 >= 2 { k ^= UInt32(raw[tail + 1]) << 8 }
+            if n & 3 >= 1 {
+                k ^= UInt32(raw[tail])
+                h ^= (k &* c1).rotatedLeft(15) &* c2
+            }
+        }
+        h ^= UInt32(truncatingIfNeeded: n)
+        h ^= h >> 16
+        h = h &* 0x85eb_ca6b
+        h ^= h >> 13
+        h = h &* 0xc2b2_ae35
+        h ^= h >> 16
+        return min(h, SparseVector.maxIndex)  // Milvus reserves UInt32.max
+    }
+
+    /// A row's term frequencies, what its BM25 output field holds: distinct term ids, ascending,
+    /// with their counts.
+    static func documentVector(_ text: String, analyzer: Analyzer) -> SparseVector {
+        var counts: [UInt32: Float] = [:]
+        for token in analyzer.analyze(text) { counts[termID(token.text), default: 0] += 1 }
+        let indices = counts.keys.sorted()
+        return SparseVector(checkedIndices: indices, values: indices.map { counts[$0]! })
+    }
+
+    /// A query's terms: distinct ids in order of first occurrence, each with its count.
+    static func queryTerms(_ text: String, analyzer: Analyzer) -> [(id: UInt32, weight: Double)] {
+        var order: [UInt32] = []
+        var counts: [UInt32: Double] = [:]
+        for token in analyzer.analyze(text) {
+            let id = termID(token.text)
+            if counts[id] == nil { order.append(id) }
+            counts[id, default: 0] += 1
+        }
+        return order.map { ($0, counts[$0]!) }
+    }
+
+    /// Lucene's idf, always positive.
+    static func idf(documents n: Int, containing df: Int) -> Double {
+        log(1 + (Double(n) - Double(df) + 0.5) / (Double(df) + 0.5))
+    }
+}
+
+extension UInt32 {
+    @inline(__always) fileprivate func rotatedLeft(_ r: UInt32) -> UInt32 { (self << r) | (self >> (32 - r)) }
+}
+
+/// The statistics BM25 needs, over some set of live rows: how many have a term, their total
+/// length, and per query term how many contain it.
+struct BM25Statistics: Sendable {
+    var documents = 0
+    var totalLength = 0.0
+    /// Document frequency per query term id.
+    var documentFrequency: [UInt32: Int] = [:]
+
+    mutating func add(_ other: BM25Statistics) {
+        documents += other.documents
+        totalLength += other.totalLength
+        for (t, n) in other.documentFrequency { documentFrequency[t, default: 0] += n }
+    }
+
+    var averageLength: Double { documents > 0 ? totalLength / Double(documents) : 0 }
+}
+
+/// The term frequencies of one segment's BM25 field, inverted: for each term the rows that
+/// have it with its frequency, and each row's length. Built once per sealed segment (they are
+/// immutable) from the stored output field, and for the growing segment per search.
+final class BM25Postings: Sendable {
+    let rowCount: Int
+    /// Each row's length (sum of its term frequencies).
+    let lengths: [Float]
+    /// Rows with at least one term, and their total length, over all rows (deleted ones too).
+    let documents: Int
+    let totalLength: Double
+    /// Per term: the rows (ascending) and their frequencies.
+    let postings: [UInt32: (rows: [Int32], frequencies: [Float])]
+
+    /// Inverts the rows of a BM25 output column.
+    ///
+    /// - Complexity: O(stored pairs).
+    init(_ rows: SparseRows) {
+        let rowCount = rows.count
+        self.rowCount = rowCount
+        var lengths = [Float](repeating: 0, count: rowCount)
+        var lists: [UInt32: (rows: [Int32], frequencies: [Float])] = [:]
+        var documents = 0
+        var total = 0.0
+        for i in 0..<rowCount {
+            var length: Float = 0
+            rows.withRow(i) { indices, values in
+                for (t, f) in zip(indices, values) where f > 0 {
+                    lists[t, default: ([], [])].rows.append(Int32(i))
+                    lists[t]!.frequencies.append(f)
+                    length += f
+                }
+            }
+            lengths[i] = length
+            if length > 0 {
+                documents += 1
+                total += Double(length)
+            }
+        }
+        self.lengths = lengths
+        self.documents = documents
+        totalLength = total
+        postings = lists
+    }
+
+    /// The statistics of the live rows (`live` nil: all rows) for `terms`.
+    ///
+    /// - Complexity: O(rows / 64 + deleted rows) plus, with deletes, the postings of `terms`.
+    func statistics(live: Bitset?, terms: [UInt32]) -> BM25Statistics {
+        var s = BM25Statistics(documents: documents, totalLength: totalLength)
+        if let live {
+            var deleted = live
+            deleted.invert()
+            deleted.forEachSet { row in
+                guard row < rowCount else { return }
+                let length = lengths[row]
+                if length > 0 {
+                    s.documents -= 1
+                    s.totalLength -= Double(length)
+                }
+            }
+        }
+        for t in terms where s.documentFrequency[t] == nil {
+            guard let list = postings[t] else {
+                s.documentFrequency[t] = 0
+                continue
+            }
+            s.documentFrequency[t] = live.map { live in list.rows.reduce(0) { $0 + (live[Int($1)] ? 1 : 0) } } ?? list.rows.count
+        }
+        return s
+    }
+
+    /// The best `k` rows among `allowed` (nil: all) by BM25 score, best first (ties: lower row).
+    /// `terms` carry each query term's weight × idf.
+    func topK(terms: [(id: UInt32, weight: Double)], parameters p: BM25.Parameters, averageLength: Double, allowed: Bitset?, k: Int)
+        -> [ScoredRow]
+    {
+        guard k > 0, averageLength > 0 else { return [] }
+        var scores = [Double](repeating: 0, count: rowCount)
+        var touched: [Int32] = []
+        for (t, weight) in terms {
+            guard let list = postings[t] else { continue }
+            for (row, tf) in zip(list.rows, list.frequencies) {
+                let r = Int(row)
+                if let allowed, !allowed[r] { continue }
+                let tf = Double(tf)
+                let norm = p.k1 * (1 - p.b + p.b * Double(lengths[r]) / averageLength)
+                if scores[r] == 0 { touched.append(row) }
+                scores[r] += weight * tf * (p.k1 + 1) / (tf + norm)
+            }
+        }
+        var best = TopK(k: k, higherIsBetter: true)
+        for row in touched { best.push(row: Int(row), distance: Float(scores[Int(row)])) }
+        return best.sorted()
+    }
+}
