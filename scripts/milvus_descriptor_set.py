@@ -25,7 +25,7 @@ SERVED = [
     "RenameCollection", "GetCollectionStatistics",
     "LoadCollection", "ReleaseCollection", "GetLoadingProgress", "GetLoadState",
     "CreateIndex", "DescribeIndex", "DropIndex", "GetIndexState", "GetIndexBuildProgress",
-    "Insert", "Upsert", "Delete", "Search", "Query", "Flush", "GetFlushState",
+    "Insert", "Upsert", "Delete", "Search", "HybridSearch", "Query", "Flush", "GetFlushState",
     "CreateAlias", "AlterAlias", "DropAlias", "ListAliases", "DescribeAlias",
     "CreatePartition", "DropPartition", "HasPartition", "ShowPartitions",
 ]

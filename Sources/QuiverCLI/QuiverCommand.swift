@@ -26,7 +26,7 @@ struct QuiverCommand: AsyncParsableCommand {
         abstract: "Quiver: an embeddable vector database.",
         discussion: "JSON results go to standard output; errors go to standard error with a non-zero exit status.",
         subcommands: [
-            Create.self, Insert.self, Upsert.self, Delete.self, Get.self, Query.self, Search.self,
+            Create.self, Insert.self, Upsert.self, Delete.self, Get.self, Query.self, Search.self, Hybrid.self,
             Flush.self, Compact.self, List.self, Describe.self, Stats.self, Rename.self, Drop.self, Load.self, Release.self,
             Index.self, Alias.self, Partition.self, Demo.self,
             EmbedCommand.self, ModelCommand.self, Ingest.self, Retrieve.self, Ask.self, Serve.self, Export.self, Import.self,

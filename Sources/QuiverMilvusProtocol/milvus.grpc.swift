@@ -386,6 +386,19 @@ public enum Milvus_Proto_Milvus_MilvusService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "HybridSearch" metadata.
+        public enum HybridSearch: Sendable {
+            /// Request type for "HybridSearch".
+            public typealias Input = Milvus_Proto_Milvus_HybridSearchRequest
+            /// Response type for "HybridSearch".
+            public typealias Output = Milvus_Proto_Milvus_SearchResults
+            /// Descriptor for "HybridSearch".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "milvus.proto.milvus.MilvusService"),
+                method: "HybridSearch",
+                type: .unary
+            )
+        }
         /// Namespace for "Flush" metadata.
         public enum Flush: Sendable {
             /// Request type for "Flush".
@@ -533,6 +546,7 @@ public enum Milvus_Proto_Milvus_MilvusService: Sendable {
             Delete.descriptor,
             Upsert.descriptor,
             Search.descriptor,
+            HybridSearch.descriptor,
             Flush.descriptor,
             Query.descriptor,
             GetFlushState.descriptor,
@@ -957,6 +971,20 @@ extension Milvus_Proto_Milvus_MilvusService {
         /// - Returns: A streaming response of `Milvus_Proto_Milvus_SearchResults` messages.
         func search(
             request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_SearchRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Milvus_SearchResults>
+
+        /// Handle the "HybridSearch" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Milvus_Proto_Milvus_HybridSearchRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Milvus_Proto_Milvus_SearchResults` messages.
+        func hybridSearch(
+            request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_HybridSearchRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Milvus_SearchResults>
 
@@ -1487,6 +1515,20 @@ extension Milvus_Proto_Milvus_MilvusService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Milvus_SearchResults>
 
+        /// Handle the "HybridSearch" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_HybridSearchRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Milvus_Proto_Milvus_SearchResults` message.
+        func hybridSearch(
+            request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_HybridSearchRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Milvus_SearchResults>
+
         /// Handle the "Flush" method.
         ///
         /// - Parameters:
@@ -2012,6 +2054,20 @@ extension Milvus_Proto_Milvus_MilvusService {
             context: GRPCCore.ServerContext
         ) async throws -> Milvus_Proto_Milvus_SearchResults
 
+        /// Handle the "HybridSearch" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Milvus_Proto_Milvus_HybridSearchRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Milvus_Proto_Milvus_SearchResults` to respond with.
+        func hybridSearch(
+            request: Milvus_Proto_Milvus_HybridSearchRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Milvus_Proto_Milvus_SearchResults
+
         /// Handle the "Flush" method.
         ///
         /// - Parameters:
@@ -2453,6 +2509,17 @@ extension Milvus_Proto_Milvus_MilvusService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Milvus_Proto_Milvus_MilvusService.Method.HybridSearch.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_HybridSearchRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_SearchResults>(),
+            handler: { request, context in
+                try await self.hybridSearch(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Milvus_Proto_Milvus_MilvusService.Method.Flush.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_FlushRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_FlushResponse>(),
@@ -2859,6 +2926,17 @@ extension Milvus_Proto_Milvus_MilvusService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Milvus_SearchResults> {
         let response = try await self.search(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func hybridSearch(
+        request: GRPCCore.StreamingServerRequest<Milvus_Proto_Milvus_HybridSearchRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Milvus_Proto_Milvus_SearchResults> {
+        let response = try await self.hybridSearch(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -3325,6 +3403,19 @@ extension Milvus_Proto_Milvus_MilvusService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Milvus_SearchResults> {
         return GRPCCore.ServerResponse<Milvus_Proto_Milvus_SearchResults>(
             message: try await self.search(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func hybridSearch(
+        request: GRPCCore.ServerRequest<Milvus_Proto_Milvus_HybridSearchRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Milvus_Proto_Milvus_SearchResults> {
+        return GRPCCore.ServerResponse<Milvus_Proto_Milvus_SearchResults>(
+            message: try await self.hybridSearch(
                 request: request.message,
                 context: context
             ),
@@ -3986,6 +4077,25 @@ extension Milvus_Proto_Milvus_MilvusService {
         func search<Result>(
             request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_SearchRequest>,
             serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_SearchRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_SearchResults>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_SearchResults>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "HybridSearch" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_HybridSearchRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_HybridSearchRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Milvus_SearchResults` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func hybridSearch<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_HybridSearchRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_HybridSearchRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_SearchResults>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_SearchResults>) async throws -> Result
@@ -5019,6 +5129,36 @@ extension Milvus_Proto_Milvus_MilvusService {
             )
         }
 
+        /// Call the "HybridSearch" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Milvus_Proto_Milvus_HybridSearchRequest` message.
+        ///   - serializer: A serializer for `Milvus_Proto_Milvus_HybridSearchRequest` messages.
+        ///   - deserializer: A deserializer for `Milvus_Proto_Milvus_SearchResults` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func hybridSearch<Result>(
+            request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_HybridSearchRequest>,
+            serializer: some GRPCCore.MessageSerializer<Milvus_Proto_Milvus_HybridSearchRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Milvus_Proto_Milvus_SearchResults>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_SearchResults>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Milvus_Proto_Milvus_MilvusService.Method.HybridSearch.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "Flush" method.
         ///
         /// - Parameters:
@@ -5988,6 +6128,31 @@ extension Milvus_Proto_Milvus_MilvusService.ClientProtocol {
         try await self.search(
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_SearchRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_SearchResults>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "HybridSearch" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Milvus_Proto_Milvus_HybridSearchRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func hybridSearch<Result>(
+        request: GRPCCore.ClientRequest<Milvus_Proto_Milvus_HybridSearchRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_SearchResults>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.hybridSearch(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Milvus_Proto_Milvus_HybridSearchRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Milvus_Proto_Milvus_SearchResults>(),
             options: options,
             onResponse: handleResponse
@@ -7029,6 +7194,35 @@ extension Milvus_Proto_Milvus_MilvusService.ClientProtocol {
             metadata: metadata
         )
         return try await self.search(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "HybridSearch" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func hybridSearch<Result>(
+        _ message: Milvus_Proto_Milvus_HybridSearchRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Milvus_Proto_Milvus_SearchResults>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Milvus_Proto_Milvus_HybridSearchRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.hybridSearch(
             request: request,
             options: options,
             onResponse: handleResponse

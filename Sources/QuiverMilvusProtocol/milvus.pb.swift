@@ -1636,6 +1636,105 @@ public nonisolated struct Milvus_Proto_Milvus_SearchResults: Sendable {
   fileprivate var _results: Milvus_Proto_Schema_SearchResultData? = nil
 }
 
+public nonisolated struct Milvus_Proto_Milvus_HybridSearchRequest: @unchecked Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var base: Milvus_Proto_Common_MsgBase {
+    get {_storage._base ?? Milvus_Proto_Common_MsgBase()}
+    set {_uniqueStorage()._base = newValue}
+  }
+  /// Returns true if `base` has been explicitly set.
+  public var hasBase: Bool {_storage._base != nil}
+  /// Clears the value of `base`. Subsequent reads from it will return its default value.
+  public mutating func clearBase() {_uniqueStorage()._base = nil}
+
+  public var dbName: String {
+    get {_storage._dbName}
+    set {_uniqueStorage()._dbName = newValue}
+  }
+
+  public var collectionName: String {
+    get {_storage._collectionName}
+    set {_uniqueStorage()._collectionName = newValue}
+  }
+
+  public var partitionNames: [String] {
+    get {_storage._partitionNames}
+    set {_uniqueStorage()._partitionNames = newValue}
+  }
+
+  public var requests: [Milvus_Proto_Milvus_SearchRequest] {
+    get {_storage._requests}
+    set {_uniqueStorage()._requests = newValue}
+  }
+
+  public var rankParams: [Milvus_Proto_Common_KeyValuePair] {
+    get {_storage._rankParams}
+    set {_uniqueStorage()._rankParams = newValue}
+  }
+
+  public var travelTimestamp: UInt64 {
+    get {_storage._travelTimestamp}
+    set {_uniqueStorage()._travelTimestamp = newValue}
+  }
+
+  public var guaranteeTimestamp: UInt64 {
+    get {_storage._guaranteeTimestamp}
+    set {_uniqueStorage()._guaranteeTimestamp = newValue}
+  }
+
+  public var notReturnAllMeta: Bool {
+    get {_storage._notReturnAllMeta}
+    set {_uniqueStorage()._notReturnAllMeta = newValue}
+  }
+
+  public var outputFields: [String] {
+    get {_storage._outputFields}
+    set {_uniqueStorage()._outputFields = newValue}
+  }
+
+  public var consistencyLevel: Milvus_Proto_Common_ConsistencyLevel {
+    get {_storage._consistencyLevel}
+    set {_uniqueStorage()._consistencyLevel = newValue}
+  }
+
+  public var useDefaultConsistency: Bool {
+    get {_storage._useDefaultConsistency}
+    set {_uniqueStorage()._useDefaultConsistency = newValue}
+  }
+
+  public var functionScore: Milvus_Proto_Schema_FunctionScore {
+    get {_storage._functionScore ?? Milvus_Proto_Schema_FunctionScore()}
+    set {_uniqueStorage()._functionScore = newValue}
+  }
+  /// Returns true if `functionScore` has been explicitly set.
+  public var hasFunctionScore: Bool {_storage._functionScore != nil}
+  /// Clears the value of `functionScore`. Subsequent reads from it will return its default value.
+  public mutating func clearFunctionScore() {_uniqueStorage()._functionScore = nil}
+
+  public var namespace: String {
+    get {_storage._namespace ?? String()}
+    set {_uniqueStorage()._namespace = newValue}
+  }
+  /// Returns true if `namespace` has been explicitly set.
+  public var hasNamespace: Bool {_storage._namespace != nil}
+  /// Clears the value of `namespace`. Subsequent reads from it will return its default value.
+  public mutating func clearNamespace() {_uniqueStorage()._namespace = nil}
+
+  public var functionChains: [Milvus_Proto_Schema_FunctionChain] {
+    get {_storage._functionChains}
+    set {_uniqueStorage()._functionChains = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
 public nonisolated struct Milvus_Proto_Milvus_FlushRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -4976,6 +5075,174 @@ nonisolated extension Milvus_Proto_Milvus_SearchResults: SwiftProtobuf.Message, 
     if lhs._results != rhs._results {return false}
     if lhs.collectionName != rhs.collectionName {return false}
     if lhs.sessionTs != rhs.sessionTs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Milvus_Proto_Milvus_HybridSearchRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HybridSearchRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}base\0\u{3}db_name\0\u{3}collection_name\0\u{3}partition_names\0\u{1}requests\0\u{3}rank_params\0\u{3}travel_timestamp\0\u{3}guarantee_timestamp\0\u{3}not_return_all_meta\0\u{3}output_fields\0\u{3}consistency_level\0\u{3}use_default_consistency\0\u{3}function_score\0\u{1}namespace\0\u{3}function_chains\0")
+
+  fileprivate class _StorageClass {
+    var _base: Milvus_Proto_Common_MsgBase? = nil
+    var _dbName: String = String()
+    var _collectionName: String = String()
+    var _partitionNames: [String] = []
+    var _requests: [Milvus_Proto_Milvus_SearchRequest] = []
+    var _rankParams: [Milvus_Proto_Common_KeyValuePair] = []
+    var _travelTimestamp: UInt64 = 0
+    var _guaranteeTimestamp: UInt64 = 0
+    var _notReturnAllMeta: Bool = false
+    var _outputFields: [String] = []
+    var _consistencyLevel: Milvus_Proto_Common_ConsistencyLevel = .strong
+    var _useDefaultConsistency: Bool = false
+    var _functionScore: Milvus_Proto_Schema_FunctionScore? = nil
+    var _namespace: String? = nil
+    var _functionChains: [Milvus_Proto_Schema_FunctionChain] = []
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _base = source._base
+      _dbName = source._dbName
+      _collectionName = source._collectionName
+      _partitionNames = source._partitionNames
+      _requests = source._requests
+      _rankParams = source._rankParams
+      _travelTimestamp = source._travelTimestamp
+      _guaranteeTimestamp = source._guaranteeTimestamp
+      _notReturnAllMeta = source._notReturnAllMeta
+      _outputFields = source._outputFields
+      _consistencyLevel = source._consistencyLevel
+      _useDefaultConsistency = source._useDefaultConsistency
+      _functionScore = source._functionScore
+      _namespace = source._namespace
+      _functionChains = source._functionChains
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularMessageField(value: &_storage._base) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._dbName) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._collectionName) }()
+        case 4: try { try decoder.decodeRepeatedStringField(value: &_storage._partitionNames) }()
+        case 5: try { try decoder.decodeRepeatedMessageField(value: &_storage._requests) }()
+        case 6: try { try decoder.decodeRepeatedMessageField(value: &_storage._rankParams) }()
+        case 7: try { try decoder.decodeSingularUInt64Field(value: &_storage._travelTimestamp) }()
+        case 8: try { try decoder.decodeSingularUInt64Field(value: &_storage._guaranteeTimestamp) }()
+        case 9: try { try decoder.decodeSingularBoolField(value: &_storage._notReturnAllMeta) }()
+        case 10: try { try decoder.decodeRepeatedStringField(value: &_storage._outputFields) }()
+        case 11: try { try decoder.decodeSingularEnumField(value: &_storage._consistencyLevel) }()
+        case 12: try { try decoder.decodeSingularBoolField(value: &_storage._useDefaultConsistency) }()
+        case 13: try { try decoder.decodeSingularMessageField(value: &_storage._functionScore) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._namespace) }()
+        case 15: try { try decoder.decodeRepeatedMessageField(value: &_storage._functionChains) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      try { if let v = _storage._base {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+      } }()
+      if !_storage._dbName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._dbName, fieldNumber: 2)
+      }
+      if !_storage._collectionName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._collectionName, fieldNumber: 3)
+      }
+      if !_storage._partitionNames.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._partitionNames, fieldNumber: 4)
+      }
+      if !_storage._requests.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._requests, fieldNumber: 5)
+      }
+      if !_storage._rankParams.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._rankParams, fieldNumber: 6)
+      }
+      if _storage._travelTimestamp != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._travelTimestamp, fieldNumber: 7)
+      }
+      if _storage._guaranteeTimestamp != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._guaranteeTimestamp, fieldNumber: 8)
+      }
+      if _storage._notReturnAllMeta != false {
+        try visitor.visitSingularBoolField(value: _storage._notReturnAllMeta, fieldNumber: 9)
+      }
+      if !_storage._outputFields.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._outputFields, fieldNumber: 10)
+      }
+      if _storage._consistencyLevel != .strong {
+        try visitor.visitSingularEnumField(value: _storage._consistencyLevel, fieldNumber: 11)
+      }
+      if _storage._useDefaultConsistency != false {
+        try visitor.visitSingularBoolField(value: _storage._useDefaultConsistency, fieldNumber: 12)
+      }
+      try { if let v = _storage._functionScore {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      } }()
+      try { if let v = _storage._namespace {
+        try visitor.visitSingularStringField(value: v, fieldNumber: 14)
+      } }()
+      if !_storage._functionChains.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._functionChains, fieldNumber: 15)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Milvus_Proto_Milvus_HybridSearchRequest, rhs: Milvus_Proto_Milvus_HybridSearchRequest) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._base != rhs_storage._base {return false}
+        if _storage._dbName != rhs_storage._dbName {return false}
+        if _storage._collectionName != rhs_storage._collectionName {return false}
+        if _storage._partitionNames != rhs_storage._partitionNames {return false}
+        if _storage._requests != rhs_storage._requests {return false}
+        if _storage._rankParams != rhs_storage._rankParams {return false}
+        if _storage._travelTimestamp != rhs_storage._travelTimestamp {return false}
+        if _storage._guaranteeTimestamp != rhs_storage._guaranteeTimestamp {return false}
+        if _storage._notReturnAllMeta != rhs_storage._notReturnAllMeta {return false}
+        if _storage._outputFields != rhs_storage._outputFields {return false}
+        if _storage._consistencyLevel != rhs_storage._consistencyLevel {return false}
+        if _storage._useDefaultConsistency != rhs_storage._useDefaultConsistency {return false}
+        if _storage._functionScore != rhs_storage._functionScore {return false}
+        if _storage._namespace != rhs_storage._namespace {return false}
+        if _storage._functionChains != rhs_storage._functionChains {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

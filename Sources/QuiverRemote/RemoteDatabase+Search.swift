@@ -21,6 +21,18 @@ extension RemoteDatabase {
     ///   paging or options; `.filterSyntax`; `.notFound` for a missing collection.
     public func search(_ collection: String, _ request: SearchRequest) async throws -> [[Hit]] {
         let schema = try await schema(of: collection)
+        let message = try Self.searchMessage(collection, request, schema: schema, databaseName: databaseName)
+        let response = try await call("Search", idempotent: true) { [message] service, metadata, options in
+            try await service.search(message, metadata: metadata, options: options)
+        }
+        return try Self.hits("Search", response.results, outputFields: request.outputFields ?? [], schema: schema)
+    }
+
+    /// The `SearchRequest` message of a search, checked first as the embedded engine would
+    /// (field, dimensions, paging) so bad input fails before it is sent.
+    static func searchMessage(
+        _ collection: String, _ request: SearchRequest, schema: CollectionSchema, databaseName: String
+    ) throws -> Milvus_Proto_Milvus_SearchRequest {
         let field = try Self.vectorField(request.annsField, queries: request.queries, schema: schema)
         guard request.limit >= 1, request.offset >= 0, request.limit <= maxTopK, request.offset <= maxTopK - request.limit else {
             throw QuiverError(.invalidArgument, "limit must be at least 1 and limit + offset at most \(maxTopK), got limit \(request.limit) and offset \(request.offset)")
@@ -52,21 +64,25 @@ extension RemoteDatabase {
         }
         guard message.nq >= 1 else { throw QuiverError(.invalidArgument, "a search needs at least one query") }
         message.searchParams = Self.searchParameters(request, field: field)
+        return message
+    }
 
-        let response = try await call("Search", idempotent: true) { [message] service, metadata, options in
-            try await service.search(message, metadata: metadata, options: options)
-        }
-        let data = response.results
+    /// The hits of a server's `SearchResultData`, one list per query, with the output fields in
+    /// each hit's entity.
+    ///
+    /// - Throws: `.serverError` when the result's ids, scores and counts disagree.
+    static func hits(
+        _ rpc: String, _ data: Milvus_Proto_Schema_SearchResultData, outputFields: [String], schema: CollectionSchema
+    ) throws -> [[Hit]] {
         let ids = FieldConversion.keys(data.ids)
         let total = data.topks.reduce(0) { $0 + Int($1) }
         guard ids.count == total, data.scores.count == total else {
-            throw QuiverError(.serverError, "Search: the server's result has \(ids.count) ids and \(data.scores.count) scores for \(total) hits")
+            throw QuiverError(.serverError, "\(rpc): the server's result has \(ids.count) ids and \(data.scores.count) scores for \(total) hits")
         }
         var entities = [Row](repeating: [:], count: total)
-        let outputs = request.outputFields ?? []
-        if !outputs.isEmpty {
+        if !outputFields.isEmpty {
             entities = try Self.resultRows(
-                "Search", data.fieldsData, count: total, outputFields: outputs, returned: data.outputFields, schema: schema,
+                rpc, data.fieldsData, count: total, outputFields: outputFields, returned: data.outputFields, schema: schema,
                 includePrimaryKey: false)
         }
         var hits = [[Hit]]()

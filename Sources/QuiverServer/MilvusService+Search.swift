@@ -67,71 +67,77 @@ extension MilvusService {
             let name = request.collectionName
             let schema = try schema(of: name, database: request.dbName)
             guard request.subReqs.isEmpty, !request.hasFunctionScore, request.functionChains.isEmpty else {
-                throw MilvusError.unsupported("hybrid search, function scores and function chains")
+                throw MilvusError.unsupported("sub-requests, function scores and function chains in Search (hybrid search is the HybridSearch RPC)")
             }
-            let parameters = try SearchParameters(request.searchParams)
-            let filterParams = try FieldConversion.templateValues(request.exprTemplateValues)
             let outputNames = request.outputFields.flatMap(Self.splitNames)
+            var search = try Self.engineSearch(request)
             // The group-by field's values are returned in `group_by_field_value`; ask for them too.
             var engineFields = outputNames
-            if let group = parameters.options.groupBy, !engineFields.contains(group) { engineFields.append(group) }
-            let hits: [[Hit]]
-            switch request.searchInput {
-            case .placeholderGroup(let bytes)?:
-                let queries = try Self.queryVectors(bytes)
-                switch queries {
-                case .floats(let vectors):
-                    hits = try database.search(
-                        name, vectors: vectors, limit: parameters.limit, offset: parameters.offset, filter: request.dsl,
-                        filterParams: filterParams, outputFields: engineFields, annsField: parameters.annsField,
-                        metric: parameters.metric, options: parameters.options, partitions: request.partitionNames)
-                case .sparse(let vectors):
-                    hits = try database.search(
-                        name, sparseVectors: vectors, limit: parameters.limit, offset: parameters.offset, filter: request.dsl,
-                        filterParams: filterParams, outputFields: engineFields, annsField: parameters.annsField,
-                        metric: parameters.metric, options: parameters.options, partitions: request.partitionNames)
-                case .bytes(let vectors):
-                    hits = try database.search(
-                        name, binaryVectors: vectors, limit: parameters.limit, offset: parameters.offset, filter: request.dsl,
-                        filterParams: filterParams, outputFields: engineFields, annsField: parameters.annsField,
-                        metric: parameters.metric, options: parameters.options, partitions: request.partitionNames)
-                }
-            case .ids(let ids)?:
-                let keys: [Value] = switch ids.idField {
-                case .intID(let a)?: a.data.map { .int($0) }
-                case .strID(let a)?: a.data.map { .string($0) }
-                case nil: []
-                }
-                guard !keys.isEmpty, keys.count <= Self.maxQueries else {
-                    throw MilvusError.invalid("search by primary keys needs 1…\(Self.maxQueries) keys, got \(keys.count)")
-                }
-                hits = try database.search(
-                    name, ids: keys, limit: parameters.limit, offset: parameters.offset, filter: request.dsl,
-                    filterParams: filterParams, outputFields: engineFields, annsField: parameters.annsField,
-                    metric: parameters.metric, options: parameters.options, partitions: request.partitionNames)
-            case nil:
-                throw MilvusError.invalid("the search request has no query vectors")
-            }
-            var data = Milvus_Proto_Schema_SearchResultData()
-            data.numQueries = Int64(hits.count)
-            data.topK = Int64(parameters.limit)
-            data.topks = hits.map { Int64($0.count) }
-            let flat = hits.flatMap { $0 }
-            data.ids = FieldConversion.ids(flat.map(\.id), schema: schema)
-            data.scores = flat.map(\.distance)
-            data.primaryFieldName = schema.primaryField.name
-            let projection = FieldConversion.Projection(outputNames, schema: schema, includePrimaryKey: false)
-            data.fieldsData = FieldConversion.columns(of: flat.map(\.entity), projection: projection, schema: schema)
-            data.outputFields = projection.outputNames
-            if let group = parameters.options.groupBy, let field = schema.field(named: group) {
-                data.groupByFieldValue = FieldConversion.column(
-                    field, id: FieldConversion.fieldID(of: group, in: schema), values: flat.map { $0.entity[group] ?? .null })
-            }
-            var response = Milvus_Proto_Milvus_SearchResults()
-            response.results = data
-            response.collectionName = name
-            return response
+            if let group = search.options.groupBy, !engineFields.contains(group) { engineFields.append(group) }
+            search.outputFields = engineFields
+            let hits = try database.search(name, search)
+            return Self.searchResults(
+                hits, collection: name, limit: search.limit, outputNames: outputNames, groupBy: search.options.groupBy,
+                schema: schema)
         }
+    }
+
+    /// The engine's search of a `SearchRequest` message: its queries (placeholder group or
+    /// primary keys), filter with template values, partitions and search parameters; no output
+    /// fields (the caller adds those it needs).
+    static func engineSearch(_ request: Milvus_Proto_Milvus_SearchRequest) throws -> SearchRequest {
+        let parameters = try SearchParameters(request.searchParams)
+        let queries: SearchRequest.Queries
+        switch request.searchInput {
+        case .placeholderGroup(let bytes)?:
+            switch try Self.queryVectors(bytes) {
+            case .floats(let vectors): queries = .vectors(vectors)
+            case .sparse(let vectors): queries = .sparseVectors(vectors)
+            case .bytes(let vectors): queries = .binaryVectors(vectors)
+            }
+        case .ids(let ids)?:
+            let keys: [Value] = switch ids.idField {
+            case .intID(let a)?: a.data.map { .int($0) }
+            case .strID(let a)?: a.data.map { .string($0) }
+            case nil: []
+            }
+            guard !keys.isEmpty, keys.count <= Self.maxQueries else {
+                throw MilvusError.invalid("search by primary keys needs 1…\(Self.maxQueries) keys, got \(keys.count)")
+            }
+            queries = .ids(keys)
+        case nil:
+            throw MilvusError.invalid("the search request has no query vectors")
+        }
+        return SearchRequest(
+            queries: queries, limit: parameters.limit, offset: parameters.offset, filter: request.dsl,
+            filterParams: try FieldConversion.templateValues(request.exprTemplateValues), annsField: parameters.annsField,
+            metric: parameters.metric, options: parameters.options, partitions: request.partitionNames)
+    }
+
+    /// `SearchResults` of hits: ids, scores, the output fields' columns (`outputNames`, as the
+    /// request named them) and, when grouping, the group values.
+    static func searchResults(
+        _ hits: [[Hit]], collection: String, limit: Int, outputNames: [String], groupBy: String?, schema: CollectionSchema
+    ) -> Milvus_Proto_Milvus_SearchResults {
+        var data = Milvus_Proto_Schema_SearchResultData()
+        data.numQueries = Int64(hits.count)
+        data.topK = Int64(limit)
+        data.topks = hits.map { Int64($0.count) }
+        let flat = hits.flatMap { $0 }
+        data.ids = FieldConversion.ids(flat.map(\.id), schema: schema)
+        data.scores = flat.map(\.distance)
+        data.primaryFieldName = schema.primaryField.name
+        let projection = FieldConversion.Projection(outputNames, schema: schema, includePrimaryKey: false)
+        data.fieldsData = FieldConversion.columns(of: flat.map(\.entity), projection: projection, schema: schema)
+        data.outputFields = projection.outputNames
+        if let group = groupBy, let field = schema.field(named: group) {
+            data.groupByFieldValue = FieldConversion.column(
+                field, id: FieldConversion.fieldID(of: group, in: schema), values: flat.map { $0.entity[group] ?? .null })
+        }
+        var response = Milvus_Proto_Milvus_SearchResults()
+        response.results = data
+        response.collectionName = collection
+        return response
     }
 
     enum QueryVectors {

@@ -276,6 +276,40 @@ public enum ConformanceScenario {
         let cats = grouped[0].compactMap { $0.entity["cat"]?.intValue }
         #expect(cats.count == 3 && Set(cats).count == 3, "\(backend.name): group by returned cats \(cats)")
 
+        // Hybrid search: two requests (a filter on the second) fused by RRF, the model's fusion
+        // here (Σ 1/(60 + rank) in Float, in request order; ties by the smaller key's bytes).
+        let second = "cat != 2"
+        let hybrid = try await db.hybridSearch(name, HybridSearchRequest(
+            requests: [
+                SearchRequest(queries: .vectors(queries), limit: 6),
+                SearchRequest(queries: .vectors([queries[1], queries[0]]), limit: 6, filter: second),
+            ],
+            ranker: .rrf(), limit: 5, outputFields: ["cat"]))
+        #expect(hybrid.count == 2)
+        for q in 0..<2 {
+            let lists = [
+                ranking(queries[q]).prefix(6).map(\.id),
+                ranking(queries[1 - q]).filter { model[$0.id.stringValue!]!.cat != 2 }.prefix(6).map(\.id),
+            ]
+            var fused = [Value: Float]()
+            for list in lists {
+                for (r, id) in list.enumerated() { fused[id, default: 0] += 1 / (60 + Float(r + 1)) }
+            }
+            // Tie-robust (servers may order equal scores differently): the scores in order are
+            // the model's, and each hit's score is the model's score of its id.
+            let expected = fused.values.sorted(by: >).prefix(5)
+            #expect(hybrid[q].count == expected.count, "\(backend.name): hybrid query \(q)")
+            for (hit, want) in zip(hybrid[q], expected) {
+                #expect(abs(hit.distance - want) < 1e-6, "\(backend.name): hybrid query \(q): \(hit.distance) vs \(want)")
+                #expect(fused[hit.id].map { abs($0 - hit.distance) < 1e-6 } == true, "\(backend.name): \(hit.id) not fused so")
+            }
+            for hit in hybrid[q] { #expect(hit.entity["cat"]?.intValue == hit.id.stringValue.flatMap { model[$0]?.cat }) }
+        }
+        await expectError(.invalidArgument, backend, "a weight count other than the request count") {
+            _ = try await db.hybridSearch(name, HybridSearchRequest(
+                requests: [SearchRequest(queries: .vectors([queries[0]]))], ranker: .weighted([0.5, 0.5])))
+        }
+
         // Release (every backend, as Milvus: reads refused until a load), drop the index, drop the collection.
         try await db.releaseCollection(name)
         #expect(try await db.loadState(name) == .notLoad)

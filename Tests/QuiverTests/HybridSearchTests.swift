@@ -288,6 +288,9 @@ import Testing
         var withFields = one
         withFields.outputFields = ["g"]
         refused(HybridSearchRequest(requests: [withFields]), .invalidArgument, "output fields")
+        var paged = one
+        paged.offset = 2
+        refused(HybridSearchRequest(requests: [paged]), .invalidArgument, "offset")
         var grouping = one
         grouping.options.groupBy = "g"
         refused(HybridSearchRequest(requests: [grouping]), .invalidArgument, "group_by")

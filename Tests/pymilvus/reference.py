@@ -49,3 +49,28 @@ def assert_hits(hits: list[dict], expected: list[tuple[object, float]], rel: flo
     assert [g[0] for g in got] == [e[0] for e in expected], f"ids {got} != {expected}"
     for (gid, gd), (_, ed) in zip(got, expected):
         assert abs(gd - ed) <= abs_tol + rel * abs(ed), f"id {gid}: distance {gd} != {ed}"
+
+
+def normalize(metric: str, score: float) -> float:
+    """Milvus's WeightedRanker normalization into [0, 1], larger is closer."""
+    if metric == "COSINE":
+        return (1.0 + score) * 0.5
+    if metric == "IP":
+        return 0.5 + float(np.arctan(score)) / np.pi
+    return 1.0 - 2.0 * float(np.arctan(score)) / np.pi
+
+
+def fuse(lists: list[list[tuple[object, float]]], strategy: str, metric: str, limit: int,
+         offset: int = 0, k: float = 60.0, weights=None, norm_score: bool = True
+         ) -> list[tuple[object, float]]:
+    """Milvus's hybrid-search rerank of one query: RRF Σ 1/(k + rank) (rank from 1) or the
+    weighted sum of (normalized) scores; ties go to the smaller id."""
+    fused: dict[object, float] = {}
+    for i, hits in enumerate(lists):
+        for r, (pk, s) in enumerate(hits):
+            add = (1.0 / (k + r + 1) if strategy == "rrf"
+                   else weights[i] * (normalize(metric, s) if norm_score else s))
+            fused[pk] = fused.get(pk, 0.0) + add
+    descending = strategy == "rrf" or norm_score or LARGER_IS_CLOSER[metric]
+    order = sorted(fused.items(), key=lambda kv: ((-kv[1] if descending else kv[1]), kv[0]))
+    return order[offset:offset + limit]

@@ -20,7 +20,7 @@ extension Database {
     ///
     /// - Throws: `.invalidArgument` for no requests, requests with different numbers of queries,
     ///   a weight count other than the request count, a weight outside 0...1, an RRF `k` outside
-    ///   0 < k < 16384, output fields or grouping given in a request, or bad paging or grouping;
+    ///   0 < k < 16384, output fields, an offset or grouping given in a request, or bad paging or grouping;
     ///   any error of ``search(_:_:)`` for a request (its message names the request's index).
     /// - Complexity: the sum of the requests' searches, plus O(n log n) for the n hits they return.
     public func hybridSearch(_ collection: String, _ request: HybridSearchRequest) throws -> [[Hit]] {

@@ -50,8 +50,8 @@ public enum GroupScorer: String, Sendable, Hashable, CaseIterable {
 /// `limit` is how many hits it contributes to the fusion; `outputFields` and grouping are the
 /// hybrid search's (a request giving its own is refused).
 public struct HybridSearchRequest: Sendable, Hashable {
-    /// The searches to fuse, at least one. Their `outputFields` must be `nil` and their
-    /// `options.groupBy` unset: output fields and grouping are given here.
+    /// The searches to fuse, at least one. Their `outputFields` must be `nil`, their `offset` 0
+    /// and their `options.groupBy` unset: output fields, paging and grouping are given here.
     public var requests: [SearchRequest]
     /// How the requests' ranked lists are fused.
     public var ranker: Ranker
@@ -98,8 +98,8 @@ public struct HybridSearchRequest: Sendable, Hashable {
 
 extension HybridSearchRequest {
     /// Checks what needs no collection: at least one request, the same number of queries in
-    /// each, the ranker's parameters against the requests, paging, and no output fields or
-    /// grouping in a request. Every backend runs it before searching (a remote one before sending).
+    /// each, the ranker's parameters against the requests, paging, and no output fields,
+    /// offset or grouping in a request. Every backend runs it before searching (a remote one before sending).
     ///
     /// - Throws: `.invalidArgument` naming what is wrong.
     public func validate() throws {
@@ -114,6 +114,9 @@ extension HybridSearchRequest {
             }
             guard r.outputFields == nil else {
                 throw QuiverError.invalidArgument("request \(i) of a hybrid search gives output fields; give them to the hybrid search")
+            }
+            guard r.offset == 0 else {
+                throw QuiverError.invalidArgument("request \(i) of a hybrid search has an offset; give offset to the hybrid search")
             }
             guard r.options.groupBy == nil else {
                 throw QuiverError.invalidArgument("request \(i) of a hybrid search groups; give group_by to the hybrid search")

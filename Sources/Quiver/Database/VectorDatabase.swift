@@ -143,6 +143,12 @@ public protocol VectorDatabase: Sendable {
     ///
     /// - Throws: `.dimensionMismatch`, `.invalidArgument`, `.filterSyntax`.
     func search(_ collection: String, _ request: SearchRequest) async throws -> [[Hit]]
+    /// Hybrid search (``HybridSearchRequest``): several searches fused by a ``Ranker``; one list
+    /// of hits per query, with the fused scores.
+    ///
+    /// - Throws: `.invalidArgument` for mismatched query counts, weights or bad fusion
+    ///   parameters; any error of `search` for a request.
+    func hybridSearch(_ collection: String, _ request: HybridSearchRequest) async throws -> [[Hit]]
 
     /// Defines an index on a vector field and starts building it.
     ///
@@ -443,6 +449,19 @@ extension VectorDatabase {
         try await search(collection, SearchRequest(
             queries: .texts(texts), limit: limit, offset: offset, filter: filter, filterParams: filterParams,
             outputFields: outputFields, annsField: annsField, options: options, partitions: partitions))
+    }
+
+    /// Hybrid search of `requests` fused by `ranker` (see ``HybridSearchRequest`` for grouping,
+    /// rounding and partitions).
+    ///
+    /// - Throws: `.invalidArgument` for mismatched query counts, weights or bad fusion
+    ///   parameters; any error of `search` for a request.
+    public func hybridSearch(
+        _ collection: String, requests: [SearchRequest], ranker: Ranker = .rrf(), limit: Int = 10, offset: Int = 0,
+        outputFields: [String]? = nil
+    ) async throws -> [[Hit]] {
+        try await hybridSearch(collection, HybridSearchRequest(
+            requests: requests, ranker: ranker, limit: limit, offset: offset, outputFields: outputFields))
     }
 
     /// Searches a binary vector field (HAMMING or JACCARD) with bit vectors of `dimension / 8` bytes.
