@@ -60,7 +60,8 @@ extension RemoteDatabase {
         case .ids(let keys):
             guard !keys.isEmpty else { throw QuiverError(.invalidArgument, "search by primary keys needs at least one key") }
             message.ids = FieldConversion.ids(keys, schema: schema)
-            message.nq = Int64(keys.count)
+            message.nq = Int64(keys.count)        case .texts:
+            throw QuiverError(.unsupported, "RemoteDatabase does not send full-text (BM25) queries yet; search a server with vectors")
         }
         guard message.nq >= 1 else { throw QuiverError(.invalidArgument, "a search needs at least one query") }
         message.searchParams = Self.searchParameters(request, field: field)
@@ -109,7 +110,7 @@ extension RemoteDatabase {
             case .vectors: candidates = schema.vectorFields.filter { !$0.dataType.isBinaryVector }
             case .binaryVectors: candidates = schema.vectorFields.filter(\.dataType.isBinaryVector)
             case .ids: candidates = schema.searchableFields
-            case .sparseVectors: candidates = schema.sparseVectorFields
+            case .sparseVectors, .texts: candidates = schema.sparseVectorFields
             }
             guard candidates.count == 1 else {
                 throw QuiverError(.invalidArgument, candidates.isEmpty
