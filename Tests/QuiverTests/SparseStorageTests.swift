@@ -194,6 +194,22 @@ import Testing
         try db.close()
     }
 
+    /// `export` and `importDump` carry sparse rows (as JSON objects of index → weight) and the
+    /// sparse index definition over unchanged.
+    @Test func dumpRoundTripKeepsSparseRows() throws {
+        let dir = TemporaryDirectory()
+        try Self.filledDatabase(dir, rows: 120, seed: 12) { db in
+            try db.createIndex("c", field: "sparse", type: .sparseInvertedIndex)
+            let dump = dir.path + "-dump"
+            defer { try? FileManager.default.removeItem(atPath: dump) }
+            #expect(try db.export("c", to: dump) == 120)
+            #expect(try db.importDump(from: dump, into: "copy") == 120)
+            let all = { (name: String) in try db.query(name, filter: "id >= 0", limit: 1000, outputFields: ["*"]) }
+            #expect(try all("copy") == all("c"))
+            #expect(try db.describeIndex("copy", field: "sparse").type == .sparseInvertedIndex)
+        }
+    }
+
     /// A flipped byte in a sealed segment's sparse column is `.corruption` when the collection loads.
     @Test func damagedSparseColumnIsCorruption() throws {
         let dir = TemporaryDirectory()
