@@ -254,6 +254,33 @@ import Testing
         try f.db.close()
     }
 
+    /// A BM25 request fuses like any other: it goes through the same search path.
+    @Test func bm25AndDenseRequestsFuse() throws {
+        let dir = TemporaryDirectory()
+        let db = try Database.open(at: dir.path, options: quietOptions())
+        let schema = try CollectionSchema(fields: [
+            FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true),
+            FieldSchema(name: "vector", dataType: .floatVector(dimension: 2)),
+            FieldSchema(name: "text", dataType: .varchar(maxLength: 200), enableAnalyzer: true),
+            FieldSchema(name: "sparse", dataType: .sparseFloatVector),
+        ], functions: [FunctionSchema(name: "bm25", type: .bm25, inputFieldNames: ["text"], outputFieldNames: ["sparse"])])
+        try db.createCollection("t", schema: schema, metric: .l2)
+        _ = try db.insert("t", rows: [
+            ["id": 1, "vector": .vector([0, 0]), "text": "apples and pears"],
+            ["id": 2, "vector": .vector([1, 0]), "text": "mmap enabled collections"],
+            ["id": 3, "vector": .vector([2, 0]), "text": "nothing relevant here"],
+        ])
+        let dense = SearchRequest(queries: .vectors([[0, 0]]), limit: 3, annsField: "vector")
+        let text = SearchRequest(queries: .texts(["mmap"]), limit: 3, annsField: "sparse")
+        let bm25 = try db.search("t", text)[0]
+        #expect(bm25.map(\.id) == [2])
+        let fused = try db.hybridSearch("t", requests: [dense, text], limit: 3)[0]
+        // dense ranks 1, 2, 3; BM25 ranks only 2: 2 has 1/62 + 1/61, more than 1's 1/61.
+        #expect(fused.map(\.id) == [2, 1, 3])
+        #expect(fused[0].distance == 1 / Float(62) + 1 / Float(61))
+        try db.close()
+    }
+
     @Test func badInputIsRefusedWithTypedErrors() throws {
         let f = try Fixture(metric: .l2, seal: false)
         let one = SearchRequest(queries: .vectors([f.a[0]!]), limit: 5, annsField: "a")
