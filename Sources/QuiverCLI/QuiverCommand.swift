@@ -29,7 +29,7 @@ struct QuiverCommand: AsyncParsableCommand {
             Create.self, Insert.self, Upsert.self, Delete.self, Get.self, Query.self, Search.self, Hybrid.self,
             Flush.self, Compact.self, List.self, Describe.self, Stats.self, Rename.self, Drop.self, Load.self, Release.self,
             Index.self, Alias.self, Partition.self, Demo.self,
-            EmbedCommand.self, ModelCommand.self, Ingest.self, Retrieve.self, Ask.self, Serve.self, Export.self, Import.self,
+            EmbedCommand.self, Analyze.self, ModelCommand.self, Ingest.self, Retrieve.self, Ask.self, Serve.self, Export.self, Import.self,
         ]
     )
 }
