@@ -13,7 +13,7 @@ extension Database {
     ///     ranker: .weighted([0.8, 0.2]), limit: 5, outputFields: ["text"]))
     /// ```
     ///
-    /// Every request runs through the one search path (``search(_:_:)``'s checks and engine), all
+    /// Every request runs through the one search path (``search(_:_:)-2djs6``'s checks and engine), all
     /// over the same snapshot, so a request can be any search the collection allows; then the
     /// lists of each query are fused as Milvus's proxy does (see ``Ranker``; ties go to the smaller
     /// primary key).
@@ -21,15 +21,15 @@ extension Database {
     /// - Throws: `.invalidArgument` for no requests, requests with different numbers of queries,
     ///   a weight count other than the request count, a weight outside 0...1, an RRF `k` outside
     ///   0 < k < 16384, output fields, an offset or grouping given in a request, or bad paging or grouping;
-    ///   any error of ``search(_:_:)`` for a request (its message names the request's index).
+    ///   any error of ``search(_:_:)-2djs6`` for a request (its message names the request's index).
     /// - Complexity: the sum of the requests' searches, plus O(n log n) for the n hits they return.
     public func hybridSearch(_ collection: String, _ request: HybridSearchRequest) throws -> [[Hit]] {
         try withEngine(collection, .read) { e in try e.hybridSearch(checkedHybrid(e, request)) }
     }
 
-    /// Hybrid search of `requests` fused by `ranker`; see ``hybridSearch(_:_:)``.
+    /// Hybrid search of `requests` fused by `ranker`; see `hybridSearch(_:_:)`.
     ///
-    /// - Throws: as ``hybridSearch(_:_:)``.
+    /// - Throws: as `hybridSearch(_:_:)`.
     public func hybridSearch(
         _ collection: String, requests: [SearchRequest], ranker: Ranker = .rrf(), limit: Int = 10, offset: Int = 0,
         outputFields: [String]? = nil

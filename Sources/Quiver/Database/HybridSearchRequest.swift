@@ -45,7 +45,7 @@ public enum GroupScorer: String, Sendable, Hashable, CaseIterable {
 /// ```
 ///
 /// Every request must have the same number of queries (nq); the i-th queries of all requests
-/// form the i-th fused result list. Each request runs through the same path as ``Database/search(_:_:)``
+/// form the i-th fused result list. Each request runs through the same path as ``Database/search(_:_:)-2djs6``
 /// (so a request can be anything a search can be), over one snapshot of the collection. Its
 /// `limit` is how many hits it contributes to the fusion; `outputFields` and grouping are the
 /// hybrid search's (a request giving its own is refused).
@@ -76,7 +76,7 @@ public struct HybridSearchRequest: Sendable, Hashable {
     /// Search only these partitions in the requests that name none; empty for all.
     public var partitions: [String]
 
-    /// A hybrid search; see ``Database/hybridSearch(_:_:)``.
+    /// A hybrid search; see `Database.hybridSearch(_:_:)`.
     public init(
         requests: [SearchRequest], ranker: Ranker = .rrf(), limit: Int = 10, offset: Int = 0,
         outputFields: [String]? = nil, groupBy: String? = nil, groupSize: Int = 1, strictGroupSize: Bool = false,
