@@ -278,6 +278,18 @@ import Testing
         // dense ranks 1, 2, 3; BM25 ranks only 2: 2 has 1/62 + 1/61, more than 1's 1/61.
         #expect(fused.map(\.id) == [2, 1, 3])
         #expect(fused[0].distance == 1 / Float(62) + 1 / Float(61))
+        // Weighted: a BM25 list is normalized as Milvus does for BM25, 2·arctan(s)/π (not as IP's
+        // 1/2 + arctan(s)/π), the L2 list as 1 − 2·arctan(d)/π; row 2 is in both lists.
+        let weighted = try db.hybridSearch("t", requests: [dense, text], ranker: .weighted([0.5, 1]), limit: 3)[0]
+        let denseHits = try db.search("t", dense)[0]
+        func model(_ id: Value) -> Float {
+            var s: Float = 0
+            if let d = denseHits.first(where: { $0.id == id })?.distance { s += 0.5 * (1 - 2 * Float(atan(Double(d))) / Float.pi) }
+            if let b = bm25.first(where: { $0.id == id })?.distance { s += 1 * (2 * Float(atan(Double(b))) / Float.pi) }
+            return s
+        }
+        #expect(weighted.map(\.id) == [2, 1, 3])
+        for hit in weighted { #expect(hit.distance == model(hit.id), "row \(hit.id)") }
         try db.close()
     }
 

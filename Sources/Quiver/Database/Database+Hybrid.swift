@@ -74,7 +74,7 @@ extension Database {
             }
         }
         let fusion = HybridFusion(
-            ranker: request.ranker, metrics: searches.map { e.metric(searching: $0.field) }, limit: request.limit,
+            ranker: request.ranker, scorings: searches.map(e.scoring), limit: request.limit,
             offset: request.offset,
             grouping: request.groupBy.map {
                 .init(field: $0, size: request.groupSize, strict: request.strictGroupSize, scorer: request.groupScorer)
@@ -97,6 +97,13 @@ extension CollectionEngine {
     /// a hybrid search's normalization): IP for a sparse field (Milvus's only sparse metric), the
     /// collection's otherwise.
     func metric(searching field: FieldSchema) -> MetricType { field.dataType.isSparseVector ? .ip : metric }
+
+    /// What a checked request's scores are for the Weighted ranker: BM25 scores for a search by
+    /// text, else those of ``metric(searching:)``.
+    func scoring(_ request: SearchRequest) -> HybridFusion.Scoring {
+        if case .texts = request.queries { return .bm25 }
+        return .metric(metric(searching: request.field))
+    }
 
     /// Runs every request over one snapshot, then fuses the lists of each query.
     func hybridSearch(_ hybrid: HybridSearch) throws -> [[Hit]] {

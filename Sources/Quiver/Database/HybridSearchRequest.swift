@@ -12,8 +12,9 @@ public enum Ranker: Sendable, Hashable {
     /// A weighted sum of the requests' scores, one weight in 0...1 per request, in request order.
     ///
     /// With `normalizeScores` (the default, Milvus's `norm_score=True`), each score is first mapped
-    /// into 0...1 by its metric, as Milvus does: COSINE (1 + s) / 2; IP ½ + arctan(s) / π; L2,
-    /// HAMMING and JACCARD distances 1 − 2·arctan(d) / π; and the sum ranks descending. Without it,
+    /// into 0...1 by its metric, as Milvus does: COSINE (1 + s) / 2; IP ½ + arctan(s) / π; BM25
+    /// (a search by text) 2·arctan(s) / π; L2, HAMMING and JACCARD distances 1 − 2·arctan(d) / π;
+    /// and the sum ranks descending. Without it,
     /// raw scores are summed: descending when any request's metric is a similarity (a distance
     /// is then first turned by 1 − 2·arctan(d) / π), ascending when every metric is a distance.
     case weighted([Float], normalizeScores: Bool = true)

@@ -24,9 +24,24 @@ struct HybridFusion {
         var scorer: GroupScorer
     }
 
+    /// What a request's scores are, for the Weighted ranker's normalization: those of a metric,
+    /// or BM25 scores (a search by text of a BM25 function's output), which Milvus normalizes
+    /// on their own (`2·arctan(s) / π`: non-negative, larger is better).
+    enum Scoring: Equatable {
+        case metric(MetricType)
+        case bm25
+
+        var higherIsBetter: Bool {
+            switch self {
+            case .metric(let m): m.higherIsBetter
+            case .bm25: true
+            }
+        }
+    }
+
     var ranker: Ranker
-    /// The metric of each request, in request order.
-    var metrics: [MetricType]
+    /// The scoring of each request, in request order.
+    var scorings: [Scoring]
     var limit: Int
     var offset: Int
     var grouping: Grouping?
@@ -36,7 +51,7 @@ struct HybridFusion {
     var descending: Bool {
         switch ranker {
         case .rrf: true
-        case .weighted(_, let normalize): normalize || metrics.contains(where: \.higherIsBetter)
+        case .weighted(_, let normalize): normalize || scorings.contains(where: \.higherIsBetter)
         }
     }
 
@@ -81,11 +96,11 @@ struct HybridFusion {
             let k = Float(k)
             return { _, rank in 1 / (k + Float(rank + 1)) }
         case .weighted(let weights, let normalize):
-            let w = weights[i], metric = metrics[i]
-            let mixed = metrics.contains(where: \.higherIsBetter) && metrics.contains(where: { !$0.higherIsBetter })
+            let w = weights[i], scoring = scorings[i]
+            let mixed = scorings.contains(where: \.higherIsBetter) && scorings.contains(where: { !$0.higherIsBetter })
             if normalize {
-                return { score, _ in w * Self.normalized(score, metric: metric) }
-            } else if mixed && !metric.higherIsBetter {
+                return { score, _ in w * Self.normalized(score, scoring) }
+            } else if mixed && !scoring.higherIsBetter {
                 return { score, _ in w * Self.distanceToSimilarity(score) }
             } else {
                 return { score, _ in w * score }
@@ -94,11 +109,12 @@ struct HybridFusion {
     }
 
     /// Milvus's normalization of a score into 0...1, larger is closer.
-    static func normalized(_ score: Float, metric: MetricType) -> Float {
-        switch metric {
-        case .cosine: (1 + score) * 0.5
-        case .ip: 0.5 + Float(atan(Double(score))) / Float.pi
-        case .l2, .hamming, .jaccard: distanceToSimilarity(score)
+    static func normalized(_ score: Float, _ scoring: Scoring) -> Float {
+        switch scoring {
+        case .metric(.cosine): (1 + score) * 0.5
+        case .metric(.ip): 0.5 + Float(atan(Double(score))) / Float.pi
+        case .metric(.l2), .metric(.hamming), .metric(.jaccard): distanceToSimilarity(score)
+        case .bm25: 2 * Float(atan(Double(score))) / Float.pi
         }
     }
 
