@@ -15,7 +15,7 @@ extension RemoteDatabase {
     /// grouping, `group_by_field`, `group_size`, `strict_group_size` and `rank_group_scorer`,
     /// each value JSON as pymilvus writes it (the scorer as plain text).
     ///
-    /// - Throws: `.invalidArgument` for what ``HybridSearchRequest/validate()`` refuses and for a
+    /// - Throws: `.invalidArgument` for what `HybridSearchRequest.validate()` refuses and for a
     ///   request `search` would refuse (before sending); `.dimensionMismatch`; the server's
     ///   errors, mapped as for `search`.
     public func hybridSearch(_ collection: String, _ request: HybridSearchRequest) async throws -> [[Hit]] {
