@@ -190,6 +190,13 @@ extension RemoteDatabase {
     /// - Throws: `.invalidArgument` for no filter, ids or limit, bad paging, an unknown field;
     ///   `.filterSyntax`; `.notFound` for a missing collection.
     public func query(_ collection: String, _ request: QueryRequest) async throws -> [Row] {
+        try await query(collection, request, iterator: false)
+    }
+
+    /// `query(_:_:)`, or with `iterator` a page of a query iterator: `iterator` and
+    /// `reduce_stop_for_best` in `query_params`, as pymilvus's `query_iterator` sends them, so that
+    /// the server answers the `limit` smallest matching keys in key order.
+    func query(_ collection: String, _ request: QueryRequest, iterator: Bool) async throws -> [Row] {
         let schema = try await schema(of: collection)
         let outputs = request.outputFields ?? []
         let isCount = outputs.contains { $0.lowercased() == "count(*)" }
@@ -219,6 +226,10 @@ extension RemoteDatabase {
         if request.ids == nil && !isCount {
             if let limit = request.limit { message.queryParams.append(Self.pair("limit", String(limit))) }
             if request.offset > 0 { message.queryParams.append(Self.pair("offset", String(request.offset))) }
+            if iterator {
+                message.queryParams.append(Self.pair("iterator", "True"))
+                message.queryParams.append(Self.pair("reduce_stop_for_best", "True"))
+            }
         }
         let response = try await call("Query", idempotent: true) { [message] service, metadata, options in
             try await service.query(message, metadata: metadata, options: options)
@@ -246,17 +257,22 @@ extension RemoteDatabase {
         let trimmed = filter.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let ids else { return trimmed }
         let pk = schema.primaryField
-        let literals = try ids.map { id -> String in
-            switch (pk.dataType, id) {
-            case (.int64, .int(let i)): return String(i)
-            case (.varchar, .string(let s)):
-                return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
-            default:
-                throw QuiverError(.invalidArgument, "primary key \(id.jsonString) is not of the key field's type (\(pk.dataType.name))")
-            }
-        }
+        let literals = try ids.map { try keyLiteral($0, of: pk) }
         let keys = "\(pk.name) in [\(literals.joined(separator: ","))]"
         return trimmed.isEmpty ? keys : "(\(keys)) and (\(trimmed))"
+    }
+
+    /// A primary key written as a filter literal (a string quoted and escaped).
+    ///
+    /// - Throws: `.invalidArgument` when the key is not of the key field's type.
+    static func keyLiteral(_ id: Value, of pk: FieldSchema) throws -> String {
+        switch (pk.dataType, id) {
+        case (.int64, .int(let i)): return String(i)
+        case (.varchar, .string(let s)):
+            return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        default:
+            throw QuiverError(.invalidArgument, "primary key \(id.jsonString) is not of the key field's type (\(pk.dataType.name))")
+        }
     }
 
     /// The rows of a result's columns, limited to what `outputFields` asks for.

@@ -99,15 +99,12 @@ extension MilvusService {
             }
             let rows: [Row]
             if params["iterator"]?.lowercased() == "true" {
-                guard request.partitionNames.isEmpty else {
-                    throw MilvusError.unsupported("query iterators over partitions: iterate the whole collection with a filter")
-                }
                 // pymilvus's query_iterator pages with `pk > last` filters and expects each page to
                 // be the smallest keys that match, in key order: the first batch of a query iterator.
                 let wanted = min(maxTopK, (limit ?? maxTopK) + offset)
                 let walk = try database.queryIterator(
                     name, batchSize: max(1, wanted), limit: wanted, filter: request.expr, filterParams: filterParams,
-                    outputFields: outputNames)
+                    outputFields: outputNames, partitions: request.partitionNames)
                 rows = Array((walk.next() ?? []).dropFirst(offset))
             } else {
                 rows = try database.query(

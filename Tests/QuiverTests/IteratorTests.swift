@@ -73,14 +73,16 @@ import Testing
         let (db, ids) = try Self.filled(dir, count: 25_000)
         defer { try? db.close() }
         var tags = [Int64]()
-        for await batch in try db.queryIterator("c", batchSize: 777, filter: "tag == {t}", filterParams: ["t": "b"], outputFields: ["tag"]) {
+        // In async code a call without `await` needs its type named: `await` picks VectorDatabase's BatchSequence.
+        let walk: QueryIterator = try db.queryIterator("c", batchSize: 777, filter: "tag == {t}", filterParams: ["t": "b"], outputFields: ["tag"])
+        for await batch in walk {
             for row in batch {
                 #expect(row["tag"] == "b" && row["n"] == nil)
                 tags.append(row["id"]!.intValue!)
             }
         }
         #expect(tags == ids.filter { $0 / 3 % 3 == 1 })
-        let limited = try db.queryIterator("c", batchSize: 400, limit: 1_000)
+        let limited: QueryIterator = try db.queryIterator("c", batchSize: 400, limit: 1_000)
         var sizes = [Int]()
         var last = [Row]()
         while let batch = limited.next() { sizes.append(batch.count); last = batch }

@@ -14,6 +14,17 @@ def fill(client, name, n, metric="L2"):
     return sorted(ids)
 
 
+def drain(it):
+    """Every row of a query iterator's batches, in order; closes it."""
+    rows = []
+    while True:
+        batch = it.next()
+        if not batch:
+            it.close()
+            return rows
+        rows += batch
+
+
 def test_query_iterator_walks_every_row_once_in_key_order(client, name):
     ids = fill(client, name, 20_000)
     it = client.query_iterator(name, batch_size=3000, output_fields=["color"])
@@ -36,13 +47,7 @@ def test_query_iterator_filter_and_limit(client, name):
     ids = fill(client, name, 20_000)
     it = client.query_iterator(name, batch_size=1000, limit=2500, filter='color == "green"',
                                output_fields=["color"])
-    seen = []
-    while True:
-        batch = it.next()
-        if not batch:
-            it.close()
-            break
-        seen += [row["id"] for row in batch]
+    seen = [row["id"] for row in drain(it)]
     assert seen == [i for i in ids if i // 3 % 3 == 1][:2500]
 
 
@@ -63,3 +68,13 @@ def test_search_iterator_walks_past_the_top_k_limit(client, name):
             last = hit["distance"]
     assert len(seen) == len(set(seen))
     assert len(seen) == n
+
+
+def test_query_iterator_in_a_partition(client, name):
+    client.create_collection(name, dimension=2, metric_type="L2", consistency_level="Strong")
+    client.create_partition(name, "p")
+    client.insert(name, [{"id": i, "vector": [float(i), 0.0]} for i in range(0, 6000, 2)], partition_name="p")
+    client.insert(name, [{"id": i, "vector": [float(i), 0.0]} for i in range(1, 6000, 2)])
+    it = client.query_iterator(name, batch_size=1000, partition_names=["p"], filter="id >= 1000")
+    seen = [row["id"] for row in drain(it)]
+    assert seen == list(range(1000, 6000, 2))

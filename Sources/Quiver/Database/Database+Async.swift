@@ -215,6 +215,34 @@ extension Database: VectorDatabase {
         try await Self.offload { try self.search(collection, request) }
     }
 
+    /// A query iterator over a snapshot taken now, whose batches are read without blocking the
+    /// caller's thread; see the synchronous ``QueryIterator``.
+    ///
+    /// - Throws: as the synchronous `queryIterator(_:batchSize:limit:filter:filterParams:outputFields:partitions:)`.
+    public func queryIterator(_ collection: String, _ request: QueryIteratorRequest) async throws -> BatchSequence<Row> {
+        let walk = try await Self.offload {
+            try self.queryIterator(
+                collection, batchSize: request.batchSize, limit: request.limit, filter: request.filter,
+                filterParams: request.filterParams, outputFields: request.outputFields, partitions: request.partitions)
+        }
+        return BatchSequence { try await Self.offload { walk.next() } }
+    }
+
+    /// A search iterator over a snapshot taken now, whose batches (exact scans) run without
+    /// blocking the caller's thread; see the synchronous ``SearchIterator``.
+    ///
+    /// - Throws: as the synchronous
+    ///   `searchIterator(_:vector:batchSize:limit:filter:filterParams:outputFields:annsField:partitions:)`.
+    public func searchIterator(_ collection: String, _ request: SearchIteratorRequest) async throws -> BatchSequence<Hit> {
+        let walk = try await Self.offload {
+            try self.searchIterator(
+                collection, vector: request.vector, batchSize: request.batchSize, limit: request.limit, filter: request.filter,
+                filterParams: request.filterParams, outputFields: request.outputFields, annsField: request.annsField,
+                partitions: request.partitions)
+        }
+        return BatchSequence { try await Self.offload { try walk.next() } }
+    }
+
     /// Runs a hybrid search without blocking the caller's thread; see the synchronous
     /// `hybridSearch(_:_:)`.
     ///

@@ -155,7 +155,7 @@ extension Database {
         _ collection: String, batchSize: Int = 1000, limit: Int? = nil, filter: String = "",
         filterParams: [String: Value] = [:], outputFields: [String]? = nil, partitions: [String] = []
     ) throws -> QueryIterator {
-        try Self.checkIteration(batchSize: batchSize, limit: limit)
+        try checkIteration(batchSize: batchSize, limit: limit)
         return try withEngine(collection, .read) { e in
             let expression = try FilterExpression.compile(filter, params: filterParams, schema: e.schema)
             if outputFields?.contains("count(*)") == true {
@@ -190,19 +190,11 @@ extension Database {
         filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
         partitions: [String] = []
     ) throws -> SearchIterator {
-        try Self.checkIteration(batchSize: batchSize, limit: limit)
+        try checkIteration(batchSize: batchSize, limit: limit)
         return try withEngine(collection, .read) { e in
             let request = try checkedSearch(e, SearchRequest(
                 queries: .vectors([vector]), limit: batchSize, filter: filter, filterParams: filterParams,
                 outputFields: outputFields, annsField: annsField, partitions: partitions))
             return SearchIterator(engine: e, snapshot: try e.snapshot(), request: request, batchSize: batchSize, limit: limit)
         }
-    }
-
-    private static func checkIteration(batchSize: Int, limit: Int?) throws {
-        guard (1...maxTopK).contains(batchSize) else {
-            throw QuiverError.invalidArgument("batch size \(batchSize) is out of range: it must be 1 to \(maxTopK)")
-        }
-        if let limit, limit < 0 { throw QuiverError.invalidArgument("limit \(limit) must not be negative") }
-    }
-}
+    }}

@@ -149,6 +149,24 @@ public protocol VectorDatabase: Sendable {
     /// - Throws: `.invalidArgument` for mismatched query counts, weights or bad fusion
     ///   parameters; any error of `search` for a request.
     func hybridSearch(_ collection: String, _ request: HybridSearchRequest) async throws -> [[Hit]]
+    /// Walks the rows a ``QueryIteratorRequest`` matches in primary-key order, a batch at a time,
+    /// past the ``maxTopK`` limit of a query (pymilvus's `query_iterator`). The embedded engine
+    /// reads a snapshot taken by this call; a server is paged with `pk > last` queries, so rows
+    /// written during the walk may appear in it (as with pymilvus).
+    ///
+    /// - Throws: `.invalidArgument` for what ``QueryIteratorRequest/validate()`` refuses, a bad
+    ///   output field or `count(*)`; `.filterSyntax`; `.notFound` for an unknown collection or partition.
+    func queryIterator(_ collection: String, _ request: QueryIteratorRequest) async throws -> BatchSequence<Row>
+    /// Walks the rows nearest to one query vector (``SearchIteratorRequest``) best first, a batch at
+    /// a time, past the ``maxTopK`` limit of a search (pymilvus's `search_iterator`): each batch a
+    /// range search beyond the last distance returned. The embedded engine scans a snapshot
+    /// exactly; a server answers each range search with its index, so its walk is as exact as
+    /// its range search.
+    ///
+    /// - Throws: `.invalidArgument` for what ``SearchIteratorRequest/validate()`` refuses, a NaN
+    ///   component, a binary or sparse field, an unknown field; `.dimensionMismatch`;
+    ///   `.filterSyntax`; `.notFound` for an unknown collection or partition.
+    func searchIterator(_ collection: String, _ request: SearchIteratorRequest) async throws -> BatchSequence<Hit>
 
     /// Defines an index on a vector field and starts building it.
     ///
@@ -320,6 +338,37 @@ public struct IndexRequest: Sendable, Hashable {
 // MARK: - The labelled calls, with defaults, on every backend
 
 extension VectorDatabase {
+    /// Walks the rows matching `filter` in primary-key order, `batchSize` at a time; see
+    /// ``queryIterator(_:_:)``.
+    ///
+    /// ```swift
+    /// for try await batch in try await db.queryIterator("docs", batchSize: 1000, outputFields: ["title"]) { … }
+    /// ```
+    ///
+    /// - Throws: as ``queryIterator(_:_:)``.
+    public func queryIterator(
+        _ collection: String, batchSize: Int = 1000, limit: Int? = nil, filter: String = "",
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, partitions: [String] = []
+    ) async throws -> BatchSequence<Row> {
+        try await queryIterator(collection, QueryIteratorRequest(
+            batchSize: batchSize, limit: limit, filter: filter, filterParams: filterParams, outputFields: outputFields,
+            partitions: partitions))
+    }
+
+    /// Walks the rows nearest to `vector`, best first, `batchSize` at a time; see
+    /// ``searchIterator(_:_:)``.
+    ///
+    /// - Throws: as ``searchIterator(_:_:)``.
+    public func searchIterator(
+        _ collection: String, vector: [Float], batchSize: Int = 1000, limit: Int? = nil, filter: String = "",
+        filterParams: [String: Value] = [:], outputFields: [String]? = nil, annsField: String? = nil,
+        partitions: [String] = []
+    ) async throws -> BatchSequence<Hit> {
+        try await searchIterator(collection, SearchIteratorRequest(
+            vector: vector, batchSize: batchSize, limit: limit, filter: filter, filterParams: filterParams,
+            outputFields: outputFields, annsField: annsField, partitions: partitions))
+    }
+
     /// Creates a collection the quick way (Milvus's quick setup): an `id` primary key, a float
     /// vector field `vector` and a dynamic field; see ``CollectionSchema/quick(dimension:idType:autoID:)``.
     ///
