@@ -219,6 +219,55 @@ func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
         }
     }
 
+    /// Version 2: layer-0 links and SQ8 codes are used where they lie in the loaded file (no copy),
+    /// and a version 1 file (no padding before layer 0, as sessions before 2026-12-03 wrote
+    /// them) still loads to the same graph.
+    @Test(arguments: [IndexType.hnsw, .hnswSQ])
+    func hnswLinksAreUsedInPlaceAndVersion1StillLoads(_ type: IndexType) throws {
+        let f = Self.fixture(n: 301, d: 8)
+        try withExtendedLifetime(f) {
+            let space = f.space(.l2)
+            let index = SegmentIndex.build(type, params: try IndexBuildParams(type: type, params: ["M": 6]), space: space)!
+            guard case .hnsw(let built) = index else { Issue.record("not an HNSW index"); return }
+            let bytes = IndexFile.encode(index, segmentID: 1, metric: .l2)
+            // The layout written here as the file format describes it: header, M, max level,
+            // entry, levels, upper offsets, upper count and links, zero padding, layer 0.
+            let n = built.count
+            let beforePad = IndexFile.headerSize + 12 + n + 4 * n + 8 + 4 * built.upper.count
+            let level0At = (beforePad + 63) / 64 * 64
+            #expect(bytes[8..<12].elementsEqual([2, 0, 0, 0]))
+            #expect(bytes[beforePad..<level0At].allSatisfy { $0 == 0 })
+            let file = bytes.withUnsafeBytes { MappedFile(copying: $0, name: "x.qidx") }
+            guard case .hnsw(let loaded) = try IndexFile.decode(file, segmentID: 1, rows: n, dimension: f.d, metric: .l2) else {
+                Issue.record("not an HNSW index"); return
+            }
+            let base = UnsafeRawPointer(file.bytes.baseAddress!)
+            #expect(UnsafeRawPointer(loaded.level0.pointer) == base + level0At)
+            #expect(loaded.level0.buffer.elementsEqual(built.level0.buffer))
+            if type == .hnswSQ {
+                let codesAt = bytes.count - 4 - n * f.d
+                #expect(UnsafeRawPointer(loaded.codes.pointer) == base + codesAt)
+                #expect(loaded.codes.buffer.elementsEqual(built.codes.buffer))
+            }
+
+            // The same file as version 1 wrote it: no padding, version 1, payload length and
+            // checksum recomputed.
+            var v1 = Array(bytes[0..<beforePad]) + Array(bytes[level0At..<(bytes.count - 4)])
+            v1.replaceSubrange(8..<12, with: [1, 0, 0, 0])
+            let payload = UInt64(v1.count - IndexFile.headerSize)
+            v1.replaceSubrange((IndexFile.headerSize - 8)..<IndexFile.headerSize, with: withUnsafeBytes(of: payload.littleEndian) { Array($0) })
+            v1 += withUnsafeBytes(of: CRC32C.checksum(v1).littleEndian) { Array($0) }
+            guard case .hnsw(let old) = try IndexFile.decode(v1, path: "v1.qidx", segmentID: 1, rows: n, dimension: f.d, metric: .l2) else {
+                Issue.record("not an HNSW index"); return
+            }
+            #expect(old.level0.buffer.elementsEqual(built.level0.buffer) && old.upper == built.upper && old.levels == built.levels)
+            let queries = Array(f.queries.prefix(5))
+            let want = index.search(queries: queries, space: space, k: 5, allowed: nil, params: IndexSearchParams(), threads: 1)
+            #expect(SegmentIndex.hnsw(old).search(queries: queries, space: space, k: 5, allowed: nil, params: IndexSearchParams(), threads: 1) == want)
+            #expect(SegmentIndex.hnsw(loaded).search(queries: queries, space: space, k: 5, allowed: nil, params: IndexSearchParams(), threads: 1) == want)
+        }
+    }
+
     /// Damage behind a valid checksum (a bug or a crafted file): every mutated payload either
     /// fails with `.corruption` or loads an index that searches without trapping.
     @Test(arguments: [IndexType.hnsw, .hnswSQ, .ivfFlat, .ivfSQ8])

@@ -184,8 +184,10 @@ final class CollectionEngine: Sendable {
                     let def = s.manifest.indexes.first(where: { $0.field == field })
                 else { throw QuiverError.corruption("manifest lists index file '\(name)' for '\(field)', which has no index") }
                 let ipath = directory + "/" + name
+                // Mapped or read into page memory as the segments are: an HNSW graph's links are
+                // then used where they lie (IndexFile's version 2).
                 s.segmentIndexes[entry.id, default: [:]][field] = try IndexFile.decode(
-                    try FileSystem.readFile(ipath), path: ipath, segmentID: entry.id, rows: segment.rowCount, dimension: d,
+                    try MappedFile(path: ipath, load: load), segmentID: entry.id, rows: segment.rowCount, dimension: d,
                     metric: def.metric)
             }
             let index = s.sealed.count

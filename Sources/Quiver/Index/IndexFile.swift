@@ -9,9 +9,17 @@
 /// All integers little-endian. The loader checks the checksum first and then every structural
 /// invariant the search relies on (link counts, ids in range, list offsets), so a damaged file
 /// throws `.corruption` naming it and never traps.
+///
+/// From version 2 on, an HNSW file's layer-0 links start at a file offset that is a multiple of
+/// ``linkAlignment`` (zero bytes before them), so that a loaded file's links and SQ8 codes are
+/// used where they lie in the ``MappedFile`` — mapped, or read once into page memory — instead
+/// of being copied into new pages (which cost 62% of opening 10M × 128 mapped; Benchmarks.md).
+/// Version 1 files are still read, their links copied when they are not aligned.
 enum IndexFile {
     static let magic: [UInt8] = Array("QVINDEX".utf8) + [0]
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
+    /// The file offset that HNSW layer-0 links are aligned to (version 2): a cache line.
+    static let linkAlignment = 64
     static let headerSize = 8 + 4 + 4 + 8 + 8 + 4 + 8
 
     static func metricCode(_ m: MetricType) -> UInt8 {
@@ -37,6 +45,8 @@ enum IndexFile {
             writeInts(&p, h.upperOffsets)
             p.writeInteger(UInt64(h.upper.count))
             writeInts(&p, h.upper)
+            let at = headerSize + p.bytes.count
+            p.writeBytes([UInt8](repeating: 0, count: (linkAlignment - at % linkAlignment) % linkAlignment))
             writeInts(&p, h.level0.buffer)
             if let q = h.quantizer { writeQuantizer(&p, q, codes: UnsafeRawBufferPointer(h.codes.buffer)) }
         case .ivf(let v):
@@ -89,18 +99,27 @@ enum IndexFile {
         w.writeBytes(codes)
     }
 
-    /// Decodes and verifies an index file of segment `segmentID` (`rows` rows, `dimension`, `metric`).
+    /// Decodes and verifies index file bytes held in memory (tests and fuzzing).
     static func decode(_ bytes: [UInt8], path: String, segmentID: UInt64, rows: Int, dimension: Int, metric: MetricType) throws -> SegmentIndex {
+        let file = bytes.withUnsafeBytes { MappedFile(copying: $0, name: path) }
+        return try decode(file, segmentID: segmentID, rows: rows, dimension: dimension, metric: metric)
+    }
+
+    /// Decodes and verifies the index file of segment `segmentID` (`rows` rows, `dimension`,
+    /// `metric`). An HNSW index keeps `file` alive and reads its layer-0 links and codes in it.
+    static func decode(_ file: MappedFile, segmentID: UInt64, rows: Int, dimension: Int, metric: MetricType) throws -> SegmentIndex {
+        let path = file.path
         func bad(_ what: String) -> QuiverError { QuiverError.corruption("index file '\(path)': \(what)") }
-        guard bytes.count >= headerSize + 4 else { throw bad("too short (\(bytes.count) bytes)") }
-        return try bytes.withUnsafeBytes { raw in
+        let raw = file.bytes
+        guard raw.count >= headerSize + 4 else { throw bad("too short (\(raw.count) bytes)") }
+        do {
             let body = UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 4)])
             let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: raw.count - 4, as: UInt32.self))
             guard Array(raw[0..<8]) == magic else { throw bad("bad magic number") }
             guard CRC32C.checksum(body) == stored else { throw bad("checksum mismatch") }
             var r = ByteReader(body, offset: 8, context: "index file '\(path)'")
             let v: UInt32 = try r.readInteger()
-            guard v == version else { throw bad("unsupported version \(v)") }
+            guard v == 1 || v == version else { throw bad("unsupported version \(v)") }
             let kind: UInt8 = try r.readInteger()
             let flags: UInt8 = try r.readInteger()
             let m: UInt8 = try r.readInteger()
@@ -115,7 +134,7 @@ enum IndexFile {
             guard flags & ~1 == 0 else { throw bad("unknown flags \(flags)") }
             let index: SegmentIndex
             switch kind {
-            case 1: index = .hnsw(try decodeHNSW(&r, rows: rows, dimension: dimension, sq: sq, bad: bad))
+            case 1: index = .hnsw(try decodeHNSW(&r, file: file, version: v, rows: rows, dimension: dimension, sq: sq, bad: bad))
             case 2: index = .ivf(try decodeIVF(&r, rows: rows, dimension: dimension, sq: sq, bad: bad))
             case 3 where !sq: index = .sparse(try decodeSparse(&r, rows: rows, bad: bad))
             default: throw bad("unknown index kind \(kind)")
@@ -139,9 +158,17 @@ enum IndexFile {
         }
     }
 
-    /// As `readInts`, into ``PageArray`` memory.
-    private static func readPageInts(_ r: inout ByteReader, _ count: Int) throws -> PageArray<Int32> {
+    /// As `readInts`, as a ``PageArray``: a view of `file` where the integers lie when they are
+    /// aligned (on a little-endian machine), else a copy.
+    private static func readPageInts(_ r: inout ByteReader, _ count: Int, in file: MappedFile) throws -> PageArray<Int32> {
         guard count >= 0, count <= r.remaining / 4 else { throw r.corruption("array of \(count) integers exceeds the file") }
+        #if _endian(little)
+        if r.offset % MemoryLayout<Int32>.alignment == 0 {
+            let at = r.offset
+            _ = try r.readBytes(count * 4)
+            return PageArray(viewing: file, byteOffset: at, count: count)
+        }
+        #endif
         let raw = try r.readBytes(count * 4)
         let out = PageArray<Int32>(count: count)
         #if _endian(little)
@@ -160,7 +187,9 @@ enum IndexFile {
         return (ScalarQuantizer(minimum: lo, scale: scale), try r.readBytes(codes))
     }
 
-    private static func decodeHNSW(_ r: inout ByteReader, rows n: Int, dimension d: Int, sq: Bool, bad: (String) -> QuiverError) throws -> HNSWIndex {
+    private static func decodeHNSW(
+        _ r: inout ByteReader, file: MappedFile, version: UInt32, rows n: Int, dimension d: Int, sq: Bool, bad: (String) -> QuiverError
+    ) throws -> HNSWIndex {
         let m = Int(try r.readInteger(UInt32.self))
         guard (2...2048).contains(m) else { throw bad("M \(m) out of range") }
         let maxLevel = Int(try r.readInteger(UInt32.self))
@@ -176,7 +205,11 @@ enum IndexFile {
         let m0 = 2 * m
         let (l0count, overflow) = n.multipliedReportingOverflow(by: m0 + 1)
         guard !overflow else { throw bad("layer 0 size overflows") }
-        let level0 = try readPageInts(&r, l0count)
+        if version >= 2 {
+            let pad = (linkAlignment - r.offset % linkAlignment) % linkAlignment
+            guard pad <= r.remaining, try r.readBytes(pad).allSatisfy({ $0 == 0 }) else { throw bad("bad padding before layer 0") }
+        }
+        let level0 = try readPageInts(&r, l0count, in: file)
         if n > 0 && Int(levels[Int(entry)]) != maxLevel { throw bad("entry point is not on the top level") }
         for i in 0..<n {
             let l = Int(levels[i])
@@ -205,7 +238,8 @@ enum IndexFile {
         if sq {
             let (q, raw) = try readQuantizer(&r, codes: n * d, dimension: d)
             quantizer = q
-            codes = PageArray(raw.bindMemory(to: UInt8.self))
+            codes = raw.isEmpty ? PageArray(count: 0)
+                : PageArray(viewing: file, byteOffset: raw.baseAddress! - UnsafeRawPointer(file.bytes.baseAddress!), count: raw.count)
         }
         return HNSWIndex(count: n, dimension: d, m: m, entryPoint: entry, maxLevel: maxLevel, levels: levels, level0: level0,
                          upperOffsets: upperOffsets, upper: upper, quantizer: quantizer, codes: codes)

@@ -60,12 +60,16 @@ final class PageMemory: @unchecked Sendable {
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: byteCount) }
 }
 
-/// A fixed-length array of plain values in ``PageMemory``, zero-initialized.
+/// A fixed-length array of plain values in ``PageMemory``, zero-initialized, or a read-only view
+/// of part of a ``MappedFile`` (an index file's links used where they lie).
 final class PageArray<Element: BitwiseCopyable>: @unchecked Sendable {
     // @unchecked: as PageMemory — written by its owner before it is shared, then only read.
     let count: Int
+    /// Writable only for an array made by `init(count:)`; a view's pages are read-only and a
+    /// write to them stops the process (nothing writes an index once it is loaded).
     let pointer: UnsafeMutablePointer<Element>
-    private let memory: PageMemory
+    /// Keeps the memory alive: a ``PageMemory`` or the ``MappedFile`` viewed.
+    private let memory: AnyObject
 
     /// Stops the process when the memory cannot be reserved, as a failed allocation does.
     init(count: Int) {
@@ -76,6 +80,17 @@ final class PageArray<Element: BitwiseCopyable>: @unchecked Sendable {
         }
         self.memory = memory
         pointer = memory.base.bindMemory(to: Element.self, capacity: count)
+    }
+
+    /// `count` elements of `file` from `byteOffset` on, without a copy; the offset must be
+    /// aligned for `Element` (the caller checks).
+    init(viewing file: MappedFile, byteOffset: Int, count: Int) {
+        precondition(byteOffset >= 0 && count >= 0 && byteOffset + count * MemoryLayout<Element>.stride <= file.bytes.count)
+        self.count = count
+        memory = file
+        let address = file.bytes.baseAddress.map { $0 + byteOffset } ?? UnsafeRawPointer(bitPattern: 64)!
+        precondition(Int(bitPattern: address) % MemoryLayout<Element>.alignment == 0, "misaligned view")
+        pointer = UnsafeMutableRawPointer(mutating: address).bindMemory(to: Element.self, capacity: count)
     }
 
     /// A copy of `elements`.
