@@ -12,6 +12,8 @@
 //         -Xswiftc -DQUIVER_LOCK_STATS and its own --scratch-path, also lock wait/hold times per call site)
 //     swift run -c release --package-path Benchmarks open-bench create DIR | measure DIR [COLL]
 //         (Database.open of 100 collections × 100k rows, and the first query of one, in a fresh process)
+//     swift run -c release --package-path Benchmarks bm25-bench --docs D.txt --queries Q.txt --out OUT.json
+//         (BM25 build, size, QPS and top 10s; python Benchmarks/bm25_compare.py runs it beside tantivy and bm25s)
 //     swift run -c release --package-path Benchmarks embed-bench --file texts.jsonl --threads 1
 //         (all-MiniLM-L6-v2 throughput; Benchmarks/embeddings/bench.py runs it next to onnxruntime)
 //     .venv-pymilvus/bin/python Benchmarks/remote_client_bench.py [--rows 100000]
@@ -68,6 +70,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "open-bench",
+            dependencies: [.product(name: "Quiver", package: "Quiver"), "BenchSupport"]
+        ),
+        .executableTarget(
+            name: "bm25-bench",
             dependencies: [.product(name: "Quiver", package: "Quiver"), "BenchSupport"]
         ),
         .executableTarget(

@@ -42,6 +42,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -241,6 +242,27 @@ def run_bm25s(corpus, queries, work, passes):
     return {"build_s": build, "size_bytes": dir_size(path), "qps": qps}, tops
 
 
+def run_quiver(corpus, queries, work, passes, binary, hybrid=None):
+    """Quiver through Benchmarks/Sources/bm25-bench (release): the documents and the queries'
+    distinct tokens, joined by spaces, one a line; its JSON has build, size, QPS and top 10s
+    (or, with `hybrid` = a dimension, the hybrid latency run instead)."""
+    path = os.path.join(work, "quiver-hybrid" if hybrid else "quiver")
+    os.makedirs(path)
+    docs, qs, out = (os.path.join(path, n) for n in ("docs.txt", "queries.txt", "out.json"))
+    Path(docs).write_text("".join(" ".join(d) + "\n" for d in corpus), encoding="utf-8")
+    Path(qs).write_text("".join(" ".join(dict.fromkeys(q)) + "\n" for q in queries), encoding="utf-8")
+    command = [binary, "--docs", docs, "--queries", qs, "--out", out, "--passes", str(passes), "--db", os.path.join(path, "db")]
+    if hybrid:
+        command += ["--hybrid", str(hybrid)]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    stats = json.loads(Path(out).read_text())
+    if hybrid:
+        return stats["hybrid"] | {"size_bytes": stats["size_bytes"]}, None
+    tops = stats.pop("tops")
+    stats["qps"] = {int(t): v for t, v in stats["qps"].items()}
+    return stats, tops
+
+
 def agreement(tops, truth, exact, queries):
     same = sum(1 for a, b in zip(tops, truth) if set(a) == set(b))
     correct = sum(1 for a, q in zip(tops, queries) if exact.equivalent(q, a))
@@ -256,7 +278,16 @@ def main():
     parser.add_argument("--seed", type=int, default=18)
     parser.add_argument("--corpora", default="chunks,synthetic")
     parser.add_argument("--json")
+    parser.add_argument("--bm25-bench", default=str(REPO / "Benchmarks" / ".build" / "release" / "bm25-bench"),
+                        help="Quiver's side (swift build -c release --package-path Benchmarks --product bm25-bench)")
+    parser.add_argument("--hybrid", default="chunks", help="corpora on which to time Quiver's hybrid search (comma-separated, or none)")
+    parser.add_argument("--hybrid-dim", type=int, default=384)
     args = parser.parse_args()
+    engines = [("tantivy", run_tantivy), ("bm25s", run_bm25s)]
+    if os.path.exists(args.bm25_bench):
+        engines.append(("quiver", lambda c, q, w, p: run_quiver(c, q, w, p, args.bm25_bench)))
+    else:
+        print(f"no {args.bm25_bench}: Quiver left out")
 
     results = {}
     for name in args.corpora.split(","):
@@ -274,10 +305,12 @@ def main():
                "tokens": int(sum(len(d) for d in corpus)), "exact_qps": len(queries) / exact_s}
         work = tempfile.mkdtemp(prefix="bm25-compare-")
         try:
-            for engine, run in (("tantivy", run_tantivy), ("bm25s", run_bm25s)):
+            for engine, run in engines:
                 stats, tops = run(corpus, queries, work, args.passes)
                 stats["agreement"] = agreement(tops, truth, exact, queries)
                 row[engine] = stats
+            if name in args.hybrid.split(",") and os.path.exists(args.bm25_bench):
+                row["quiver_hybrid"], _ = run_quiver(corpus, queries, work, args.passes, args.bm25_bench, hybrid=args.hybrid_dim)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         results[name] = row
@@ -285,13 +318,22 @@ def main():
     print(f"{'corpus':10} {'engine':8} {'docs':>8} {'queries':>7} {'build s':>8} {'size MB':>8} "
           f"{'QPS 1t':>8} {'QPS 2t':>8} {'same top10':>10} {'correct':>10} {'overlap':>7}")
     for name, row in results.items():
-        for engine in ("tantivy", "bm25s"):
+        for engine in ("tantivy", "bm25s", "quiver"):
+            if engine not in row:
+                continue
             s = row[engine]
             a = s["agreement"]
             print(f"{name:10} {engine:8} {row['documents']:8} {row['queries']:7} {s['build_s']:8.2f} "
                   f"{s['size_bytes'] / 1e6:8.2f} {s['qps'][1]:8.0f} {s['qps'][2]:8.0f} "
                   f"{a['identical_top10']:>5}/{a['queries']:<4} {a['correct_top10']:>5}/{a['queries']:<4} {a['mean_overlap']:7.4f}")
         print(f"{name:10} {'exact':8} {row['documents']:8} {row['queries']:7} {'':8} {'':8} {row['exact_qps']:8.0f}")
+    for name, row in results.items():
+        if "quiver_hybrid" in row:
+            h = row["quiver_hybrid"]
+            m = h["median_ms"]
+            print(f"{name:10} hybrid latency (ms/query, median of {h['rounds']} rounds, dense d={h['dimension']} FLAT): "
+                  f"dense {m['dense']:.3f}  bm25 {m['bm25']:.3f}  hybrid RRF {m['hybrid']:.3f}  "
+                  f"hybrid / (dense + bm25) = {h['ratio']:.3f}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
 

@@ -26,6 +26,7 @@ import Testing
                 if counts[w] == nil { order.append(w) }
                 counts[w, default: 0] += 1
             }
+            let df = Dictionary(uniqueKeysWithValues: order.map { term in (term, Double(withTerms.values.filter { $0.contains(term) }.count)) })
             var scores: [(Int64, Double)] = []
             for (id, words) in docs where allowed(id) {
                 var score = 0.0
@@ -34,7 +35,7 @@ import Testing
                     let tf = Double(words.filter { $0 == term }.count)
                     guard tf > 0 else { continue }
                     matched = true
-                    let df = Double(withTerms.values.filter { $0.contains(term) }.count)
+                    let df = df[term]!
                     let idf = log(1 + (n - df + 0.5) / (df + 0.5))
                     score += counts[term]! * idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * Double(words.count) / avgdl))
                 }
@@ -86,7 +87,7 @@ import Testing
     /// storage order there, by id in the model, so tied scores are compared as sets) and scores
     /// within Float rounding.
     static func expectMatches(_ got: [[(Int64, Float)]], _ model: Model, allowed: (Int64) -> Bool = { _ in true }, limit: Int = 10,
-                              sourceLocation: SourceLocation = #_sourceLocation) {
+                              queries: [String] = queries, sourceLocation: SourceLocation = #_sourceLocation) {
         for (q, hits) in got.enumerated() {
             let want = model.top(queries[q], k: limit, allowed: allowed)
             #expect(hits.count == want.count, "query \(queries[q])", sourceLocation: sourceLocation)
@@ -256,5 +257,59 @@ import Testing
                 FieldSchema(name: "sparse", dataType: .sparseFloatVector),
             ], functions: [FunctionSchema(name: "f", type: .bm25, inputFieldNames: ["text"], outputFieldNames: ["sparse"])])
         }
+    }
+
+    /// Many rows over a skewed vocabulary, so that frequent terms have long lists with repeated
+    /// frequencies and MaxScore prunes most rows: the top `k` still equals the model's for small
+    /// and large `k`, over several segments (one growing), with deletes and a filter, and again
+    /// after reopening with a `SPARSE_INVERTED_INDEX` (whose lists the search then reads).
+    @Test func prunedSearchEqualsTheModelOnALargerCorpus() throws {
+        var g = Texts(state: 1818)
+        let words = (0..<300).map { "t\($0)" }
+        // Zipf-like: word i with probability ∝ 1 / (i + 1), by inverting the cumulative weights.
+        let cumulative = (0..<words.count).reduce(into: [Double]()) { c, i in c.append((c.last ?? 0) + 1 / Double(i + 1)) }
+        func word() -> String {
+            let r = Double(g.next() % 1_000_000) / 1_000_000 * cumulative.last!
+            return words[cumulative.firstIndex { $0 >= r } ?? words.count - 1]
+        }
+        var model = Model()
+        let rows = (Int64(0)..<2_000).map { id -> Row in
+            let text = (0..<(1 + Int(g.next() % 30))).map { _ in word() }.joined(separator: " ")
+            model.docs[id] = text.split(separator: " ").map(String.init)
+            return Self.row(id, text)
+        }
+        let queries = (0..<24).map { q -> String in
+            // Frequent words, rare words and mixes; a repeated word weighs twice.
+            let n = 1 + q % 6
+            return (0..<n).map { i in i % 2 == 0 ? word() : words[Int(g.next() % UInt64(words.count))] }.joined(separator: " ")
+        } + ["t0 t1 t2", "t0 t299", "t5 t5 t7"]
+        let dir = try TemporaryDirectory()
+        var db = try Database.open(at: dir.path, options: manualCompactionOptions())
+        try db.createCollection("docs", schema: try Self.schema(), metric: .l2)
+        _ = try db.insert("docs", rows: Array(rows[..<900]))
+        try db.flush("docs")
+        _ = try db.insert("docs", rows: Array(rows[900..<1_700]))
+        try db.flush("docs")
+        _ = try db.insert("docs", rows: Array(rows[1_700...]))
+        _ = try db.delete("docs", ids: (0..<2_000).filter { $0 % 11 == 3 }.map { .int(Int64($0)) })
+        for id in Int64(0)..<2_000 where id % 11 == 3 { model.docs[id] = nil }
+
+        func check(_ db: Database, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            for limit in [1, 10, 100] {
+                let got = try db.search("docs", texts: queries, limit: limit, annsField: "sparse").map { $0.map { ($0.id.intValue!, $0.distance) } }
+                Self.expectMatches(got, model, limit: limit, queries: queries, sourceLocation: sourceLocation)
+            }
+            let filtered = try db.search("docs", texts: queries, limit: 10, filter: "id % 3 == 0", annsField: "sparse")
+            Self.expectMatches(filtered.map { $0.map { ($0.id.intValue!, $0.distance) } }, model, allowed: { $0 % 3 == 0 }, queries: queries,
+                               sourceLocation: sourceLocation)
+        }
+        try check(db)
+        try db.flush("docs")
+        try db.createIndex("docs", field: "sparse", type: .sparseInvertedIndex)
+        try db.waitForIndexBuilds("docs")
+        try db.close()
+        db = try Database.open(at: dir.path, options: manualCompactionOptions())
+        defer { try? db.close() }
+        try check(db)
     }
 }

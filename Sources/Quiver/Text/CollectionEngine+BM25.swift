@@ -31,7 +31,7 @@ extension CollectionEngine {
         let parameters = snap.indexDefinitions.first { $0.field == field.name }?.params.bm25 ?? BM25.Parameters()
         let queryTerms = texts.map { BM25.queryTerms($0, analyzer: analyzer) }
         let distinct = Array(Set(queryTerms.flatMap { $0.map(\.id) }))
-        let sealed = bm25Cache.postings(for: snap.sealed, field: field.name)
+        let sealed = bm25Cache.postings(for: snap.sealed, field: field.name, indexes: snap.indexes)
         let growing = BM25Postings(Self.sparseRows(of: .growing(snap.growing), field: field.name))
         var stats = BM25Statistics()
         // Every live row of the collection: no filter, every partition.
@@ -81,18 +81,30 @@ final class BM25PostingsCache: Sendable {
     private let entries = Locked<[UInt64: [String: BM25Postings]]>([:])
 
     /// The postings of `field` for each of `segments`, building those not cached (without the
-    /// lock, so searches of other segments go on); forgets segments not among `segments`.
-    func postings(for segments: [SealedSegment], field: String) -> [UInt64: BM25Postings] {
-        var found = entries.withLock { cache -> [UInt64: BM25Postings] in
-            let live = Set(segments.map(\.id))
-            cache = cache.filter { live.contains($0.key) }
-            return cache.compactMapValues { $0[field] }
+    /// lock, so searches of other segments go on) from the segment's `SPARSE_INVERTED_INDEX` when
+    /// `indexes` has it (sharing its lists), else from its column; forgets segments not among `segments`.
+    func postings(for segments: [SealedSegment], field: String, indexes: [UInt64: [String: SegmentIndex]]) -> [UInt64: BM25Postings] {
+        var found = [UInt64: BM25Postings](minimumCapacity: segments.count)
+        entries.withLock { cache in
+            for s in segments {
+                if let p = cache[s.id]?[field] { found[s.id] = p }
+            }
+            // Segments compacted away or dropped: only when the cache holds more than `segments`.
+            if cache.count > found.count {
+                let live = Set(segments.map(\.id))
+                cache = cache.filter { live.contains($0.key) }
+            }
         }
+        guard found.count < segments.count else { return found }
         var built: [UInt64: BM25Postings] = [:]
         for s in segments where found[s.id] == nil {
-            built[s.id] = BM25Postings(CollectionEngine.sparseRows(of: .sealed(s), field: field))
+            let column = CollectionEngine.sparseRows(of: .sealed(s), field: field)
+            if case .sparse(let index)? = indexes[s.id]?[field], index.rowCount == column.count {
+                built[s.id] = BM25Postings(column, index: index)
+            } else {
+                built[s.id] = BM25Postings(column)
+            }
         }
-        guard !built.isEmpty else { return found }
         entries.withLock { cache in
             for (id, p) in built { cache[id, default: [:]][field] = p }
         }
