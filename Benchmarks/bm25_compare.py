@@ -254,6 +254,8 @@ def run_quiver(corpus, queries, work, passes, binary, hybrid=None):
     command = [binary, "--docs", docs, "--queries", qs, "--out", out, "--passes", str(passes), "--db", os.path.join(path, "db")]
     if hybrid:
         command += ["--hybrid", str(hybrid)]
+    if hybrid:
+        command += ["--rounds", "15"]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     stats = json.loads(Path(out).read_text())
     if hybrid:
@@ -333,7 +335,9 @@ def main():
             m = h["median_ms"]
             print(f"{name:10} hybrid latency (ms/query, median of {h['rounds']} rounds, dense d={h['dimension']} FLAT): "
                   f"dense {m['dense']:.3f}  bm25 {m['bm25']:.3f}  hybrid RRF {m['hybrid']:.3f}  "
-                  f"hybrid / (dense + bm25) = {h['ratio']:.3f}")
+                  f"hybrid / (dense + bm25) = {h['ratio']:.3f}; CPU time: "
+                  f"{h['median_cpu_ms']['dense']:.3f} {h['median_cpu_ms']['bm25']:.3f} {h['median_cpu_ms']['hybrid']:.3f}, ratio {h['cpu_ratio']:.3f}; "
+                  f"both searches as two calls {m['both']:.3f}, hybrid / both {h['ratio_to_both']:.3f}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
 

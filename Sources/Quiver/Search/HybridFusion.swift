@@ -57,34 +57,43 @@ struct HybridFusion {
 
     /// Fuses the lists of one query (`lists[i]` is request i's ranking, best first).
     func fuse(_ lists: [[Hit]]) -> [Hit] {
-        var scores = [Value: Float]()
-        var first = [Value: Hit]()
+        // One entry per distinct row, in order of first appearance: its first hit (whose entity
+        // is returned) and its fused score; the keys are hashed once per hit, never while sorting.
+        var hits: [Hit] = []
+        var scores: [Float] = []
+        // A few dozen hits (the usual limits) are found faster by comparing keys than by hashing them.
+        let total = lists.reduce(0) { $0 + $1.count }
+        let small = total <= 32
+        var slot = [Value: Int](minimumCapacity: small ? 0 : total)
+        hits.reserveCapacity(total)
+        scores.reserveCapacity(total)
         let transforms = lists.indices.map(scoreTransform)
         for (i, list) in lists.enumerated() {
             for (rank, hit) in list.enumerated() {
                 let contribution = transforms[i](hit.distance, rank)
-                if let s = scores[hit.id] {
-                    scores[hit.id] = s + contribution
+                if let j = small ? hits.firstIndex(where: { $0.id == hit.id }) : slot[hit.id] {
+                    scores[j] = scores[j] + contribution
                 } else {
-                    scores[hit.id] = contribution
-                    first[hit.id] = hit
+                    if !small { slot[hit.id] = hits.count }
+                    hits.append(hit)
+                    scores.append(contribution)
                 }
             }
         }
         let descending = grouping == nil ? self.descending : true
-        let ids = scores.keys.sorted { a, b in
-            let sa = scores[a]!, sb = scores[b]!
+        let order = hits.indices.sorted { a, b in
+            let sa = scores[a], sb = scores[b]
             if sa != sb { return descending ? sa > sb : sa < sb }
-            return Self.keyPrecedes(a, b)
+            return Self.keyPrecedes(hits[a].id, hits[b].id)
         }
-        let ranked: [(id: Value, score: Float)]
+        let ranked: [(index: Int, score: Float)]
         if let grouping {
-            ranked = grouped(ids, scores: scores, entities: first, grouping)
+            ranked = grouped(order, scores: scores, hits: hits, grouping)
         } else {
-            ranked = ids.dropFirst(offset).prefix(limit).map { ($0, scores[$0]!) }
+            ranked = order.dropFirst(offset).prefix(limit).map { (index: $0, score: scores[$0]) }
         }
-        return ranked.map { id, score in
-            Hit(id: id, distance: rounded(score), entity: first[id]!.entity)
+        return ranked.map { j, score in
+            Hit(id: hits[j].id, distance: rounded(score), entity: hits[j].entity)
         }
     }
 
@@ -132,42 +141,42 @@ struct HybridFusion {
         }
     }
 
-    /// Step 3 with grouping: `ids` in descending score order.
+    /// Step 3 with grouping: `order` (indices into `hits` and `scores`) in descending score order.
     private func grouped(
-        _ ids: [Value], scores: [Value: Float], entities: [Value: Hit], _ grouping: Grouping
-    ) -> [(id: Value, score: Float)] {
+        _ order: [Int], scores: [Float], hits: [Hit], _ grouping: Grouping
+    ) -> [(index: Int, score: Float)] {
         struct Group {
-            var ids: [Value] = []
+            var members: [Int] = []
             var sum: Float = 0
         }
         var groups = [Value: Group]()
-        var order = [Value]()
-        for id in ids {
-            let key = entities[id]!.entity[grouping.field] ?? .null
+        var keys = [Value]()
+        for j in order {
+            let key = hits[j].entity[grouping.field] ?? .null
             if groups[key] == nil {
                 groups[key] = Group()
-                order.append(key)
+                keys.append(key)
             }
-            guard groups[key]!.ids.count < grouping.size else { continue }
-            groups[key]!.ids.append(id)
-            groups[key]!.sum += scores[id]!
+            guard groups[key]!.members.count < grouping.size else { continue }
+            groups[key]!.members.append(j)
+            groups[key]!.sum += scores[j]
         }
         func score(_ g: Group) -> Float {
             switch grouping.scorer {
-            case .max: scores[g.ids[0]]!
+            case .max: scores[g.members[0]]
             case .sum: g.sum
-            case .avg: g.sum / Float(g.ids.count)
+            case .avg: g.sum / Float(g.members.count)
             }
         }
-        let ranked = order.map { groups[$0]! }.sorted { a, b in
+        let ranked = keys.map { groups[$0]! }.sorted { a, b in
             let sa = score(a), sb = score(b)
             if sa != sb { return sa > sb }
-            if a.ids.count != b.ids.count { return a.ids.count > b.ids.count }
-            return Self.keyPrecedes(a.ids[0], b.ids[0])
+            if a.members.count != b.members.count { return a.members.count > b.members.count }
+            return Self.keyPrecedes(hits[a.members[0]].id, hits[b.members[0]].id)
         }
         return ranked.dropFirst(offset).prefix(limit)
-            .filter { !grouping.strict || $0.ids.count == grouping.size }
-            .flatMap { g in g.ids.map { ($0, scores[$0]!) } }
+            .filter { !grouping.strict || $0.members.count == grouping.size }
+            .flatMap { g in g.members.map { (index: $0, score: scores[$0]) } }
     }
 
     private func rounded(_ score: Float) -> Float {

@@ -157,7 +157,8 @@ public struct Analyzer: Sendable, Hashable {
         var start: Int?
         var offset = 0
         for s in text.unicodeScalars {
-            if s.properties.isWhitespace {
+            // ASCII without the property table lookup (U+0009–U+000D and U+0020 are its White_Space).
+            if s.isASCII ? s.value == 0x20 || (0x09...0x0D).contains(s.value) : s.properties.isWhitespace {
                 if let st = start { out.append(st..<offset); start = nil }
             } else if start == nil {
                 start = offset

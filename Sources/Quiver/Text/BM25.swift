@@ -56,26 +56,30 @@ enum BM25 {
     /// with the same hash count as one term (with n distinct terms, about n² / 2³³ such pairs:
     /// a few among a million terms).
     static func termID(_ term: String) -> UInt32 {
+        var term = term
+        // Native strings hash their UTF-8 in place; others (bridged) once copied.
+        return term.withUTF8 { termID(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``termID(_:)`` of UTF-8 bytes.
+    static func termID(utf8 raw: UnsafeRawBufferPointer) -> UInt32 {
         var h: UInt32 = 0
         let c1: UInt32 = 0xcc9e_2d51, c2: UInt32 = 0x1b87_3593
-        var utf8 = Array(term.utf8)
-        let n = utf8.count
+        let n = raw.count
         let blocks = n / 4
-        utf8.withUnsafeMutableBytes { raw in
-            for i in 0..<blocks {
-                var k = UInt32(raw[4 * i]) | UInt32(raw[4 * i + 1]) << 8 | UInt32(raw[4 * i + 2]) << 16 | UInt32(raw[4 * i + 3]) << 24
-                k = (k &* c1).rotatedLeft(15) &* c2
-                h ^= k
-                h = h.rotatedLeft(13) &* 5 &+ 0xe654_6b64
-            }
-            var k: UInt32 = 0
-            let tail = 4 * blocks
-            if n & 3 >= 3 { k ^= UInt32(raw[tail + 2]) << 16 }
-            if n & 3 >= 2 { k ^= UInt32(raw[tail + 1]) << 8 }
-            if n & 3 >= 1 {
-                k ^= UInt32(raw[tail])
-                h ^= (k &* c1).rotatedLeft(15) &* c2
-            }
+        for i in 0..<blocks {
+            var k = UInt32(raw[4 * i]) | UInt32(raw[4 * i + 1]) << 8 | UInt32(raw[4 * i + 2]) << 16 | UInt32(raw[4 * i + 3]) << 24
+            k = (k &* c1).rotatedLeft(15) &* c2
+            h ^= k
+            h = h.rotatedLeft(13) &* 5 &+ 0xe654_6b64
+        }
+        var k: UInt32 = 0
+        let tail = 4 * blocks
+        if n & 3 >= 3 { k ^= UInt32(raw[tail + 2]) << 16 }
+        if n & 3 >= 2 { k ^= UInt32(raw[tail + 1]) << 8 }
+        if n & 3 >= 1 {
+            k ^= UInt32(raw[tail])
+            h ^= (k &* c1).rotatedLeft(15) &* c2
         }
         h ^= UInt32(truncatingIfNeeded: n)
         h ^= h >> 16
@@ -97,14 +101,17 @@ enum BM25 {
 
     /// A query's terms: distinct ids in order of first occurrence, each with its count.
     static func queryTerms(_ text: String, analyzer: Analyzer) -> [(id: UInt32, weight: Double)] {
-        var order: [UInt32] = []
-        var counts: [UInt32: Double] = [:]
+        var terms: [(id: UInt32, weight: Double)] = []
+        // A query has few terms: a linear search finds a repeated one faster than hashing.
         for token in analyzer.analyze(text) {
             let id = termID(token.text)
-            if counts[id] == nil { order.append(id) }
-            counts[id, default: 0] += 1
+            if let i = terms.firstIndex(where: { $0.id == id }) {
+                terms[i].weight += 1
+            } else {
+                terms.append((id: id, weight: 1))
+            }
         }
-        return order.map { ($0, counts[$0]!) }
+        return terms
     }
 
     /// Lucene's idf, always positive.
@@ -122,13 +129,20 @@ extension UInt32 {
 struct BM25Statistics: Sendable {
     var documents = 0
     var totalLength = 0.0
-    /// Document frequency per query term id.
-    var documentFrequency: [UInt32: Int] = [:]
+    /// Document frequency of each query term, in the order of the terms asked for.
+    var documentFrequency: [Int]
 
+    init(documents: Int = 0, totalLength: Double = 0, terms: Int) {
+        self.documents = documents
+        self.totalLength = totalLength
+        documentFrequency = Array(repeating: 0, count: terms)
+    }
+
+    /// Adds the statistics of other rows (for the same terms).
     mutating func add(_ other: BM25Statistics) {
         documents += other.documents
         totalLength += other.totalLength
-        for (t, n) in other.documentFrequency { documentFrequency[t, default: 0] += n }
+        for i in documentFrequency.indices { documentFrequency[i] += other.documentFrequency[i] }
     }
 
     var averageLength: Double { documents > 0 ? totalLength / Double(documents) : 0 }

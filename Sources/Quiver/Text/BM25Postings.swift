@@ -45,6 +45,9 @@ final class BM25Postings: Sendable {
         var length: Float
     }
 
+    /// The postings of no rows (an empty growing segment).
+    static let empty = BM25Postings(SparseRows())
+
     /// Inverts the rows of a BM25 output column.
     ///
     /// - Complexity: O(stored pairs + terms × log terms).
@@ -108,11 +111,11 @@ final class BM25Postings: Sendable {
         return lo < terms.count && terms[lo] == id ? lo : nil
     }
 
-    /// The statistics of the live rows (`live` nil: all rows) for `terms`.
+    /// The statistics of the live rows (`live` nil: all rows) for `terms` (distinct ids).
     ///
     /// - Complexity: O(rows / 64 + deleted rows) plus, with deletes, the postings of `terms`.
     func statistics(live: Bitset?, terms ids: [UInt32]) -> BM25Statistics {
-        var s = BM25Statistics(documents: documents, totalLength: totalLength)
+        var s = BM25Statistics(documents: documents, totalLength: totalLength, terms: ids.count)
         if let live {
             var deleted = live
             deleted.invert()
@@ -125,13 +128,10 @@ final class BM25Postings: Sendable {
                 }
             }
         }
-        for id in ids where s.documentFrequency[id] == nil {
-            guard let t = term(id) else {
-                s.documentFrequency[id] = 0
-                continue
-            }
+        for (i, id) in ids.enumerated() {
+            guard let t = term(id) else { continue }
             let list = offsets[t]..<offsets[t + 1]
-            s.documentFrequency[id] = live.map { live in list.reduce(0) { $0 + (live[Int(rows[$1])] ? 1 : 0) } } ?? list.count
+            s.documentFrequency[i] = live.map { live in list.reduce(0) { $0 + (live[Int(rows[$1])] ? 1 : 0) } } ?? list.count
         }
         return s
     }
@@ -227,7 +227,7 @@ final class BM25Postings: Sendable {
                             if !pruned {
                                 var score = 0.0
                                 for s in contribution { score += s }
-                                if top.push(row: doc, score: score) && top.isFull {
+                                if score > top.threshold && top.push(row: doc, score: score) && top.isFull {
                                     let threshold = top.threshold
                                     while essential < n && prefix[essential + 1] * widen < threshold { essential += 1 }
                                 }

@@ -30,19 +30,34 @@ extension CollectionEngine {
         let analyzer = schema.bm25(output: field.name)!.analyzer
         let parameters = snap.indexDefinitions.first { $0.field == field.name }?.params.bm25 ?? BM25.Parameters()
         let queryTerms = texts.map { BM25.queryTerms($0, analyzer: analyzer) }
-        let distinct = Array(Set(queryTerms.flatMap { $0.map(\.id) }))
+        // The distinct ids of all texts, and where each is in that list.
+        var distinct = queryTerms.count == 1 ? queryTerms[0].map(\.id) : []
+        var slot = [UInt32: Int]()
+        if queryTerms.count > 1 {
+            for list in queryTerms {
+                for t in list where slot[t.id] == nil {
+                    slot[t.id] = distinct.count
+                    distinct.append(t.id)
+                }
+            }
+        }
         let sealed = bm25Cache.postings(for: snap.sealed, field: field.name, indexes: snap.indexes)
-        let growing = BM25Postings(Self.sparseRows(of: .growing(snap.growing), field: field.name))
-        var stats = BM25Statistics()
+        let growingRows = Self.sparseRows(of: .growing(snap.growing), field: field.name)
+        let growing = growingRows.count == 0 ? BM25Postings.empty : BM25Postings(growingRows)
+        var stats = BM25Statistics(terms: distinct.count)
         // Every live row of the collection: no filter, every partition.
         for entry in snap.searchable(FilterExpression(predicate: nil, text: "")) {
             switch entry.segment {
             case .sealed(let s): stats.add(sealed[s.id]!.statistics(live: entry.allowed, terms: distinct))
-            case .growing: stats.add(growing.statistics(live: entry.allowed, terms: distinct))
+            case .growing where growing.rowCount > 0: stats.add(growing.statistics(live: entry.allowed, terms: distinct))
+            case .growing: break
             }
         }
         let terms = queryTerms.map { list in
-            list.map { t in (t.id, t.weight * BM25.idf(documents: stats.documents, containing: stats.documentFrequency[t.id] ?? 0)) }
+            list.enumerated().map { i, t -> (id: UInt32, weight: Double) in
+                let df = stats.documentFrequency[queryTerms.count == 1 ? i : slot[t.id]!]
+                return (id: t.id, weight: t.weight * BM25.idf(documents: stats.documents, containing: df))
+            }
         }
         return BM25Query(terms: terms, averageLength: stats.averageLength, parameters: parameters, sealed: sealed, growing: growing)
     }
