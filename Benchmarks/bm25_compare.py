@@ -26,13 +26,30 @@ every query with exact lengths; its top 10 (ties by the smaller document number)
 tantivy stores document lengths in one byte (Lucene's lossy field norms), so its scores differ
 slightly and a top 10 can differ at the boundary; bm25s (method "lucene") keeps exact lengths.
 
-Reported per engine and corpus: index build time, index size on disk, queries per second on 1
-and on 2 threads (tantivy: one query per call, a thread pool of 1 or 2; bm25s: its batch retrieve
-with n_threads 1 or 2), and agreement with the exact top 10 (queries whose top-10 set equals the
-reference's; queries whose top 10 is correct up to ties, every document scoring at least the
-reference's 10th score; and the mean overlap of the sets). Each timing is the best of --passes passes.
-Quiver's own BM25 is not in this script yet (issue 18's BM25 function had not landed when it
-was written); its row belongs beside these once it has.
+Quiver runs through Benchmarks/Sources/bm25-bench (build it first, release:
+`swift build -c release --package-path Benchmarks --product bm25-bench`; --bm25-bench PATH names
+another binary, and Quiver is left out when it is missing). It gets the documents and each
+query's distinct tokens as lines of space-joined tokens, in a collection whose text field has the
+analyzer {"tokenizer": "whitespace"} (it checks with Database.analyze that the tokens come back
+unchanged), a BM25 function into a sparse field, default DatabaseOptions, inserted in batches of
+10,000, flushed, then SPARSE_INVERTED_INDEX (bm25_k1 1.2, bm25_b 0.75) built and waited for.
+Quiver stores exact lengths, so its top 10 must equal the reference's up to ties.
+
+Reported per engine and corpus: index build time (Quiver: insert + flush + index + its first
+search, which inverts each segment's column once), size on disk (Quiver: the whole database
+directory, the stored texts and the WAL included), queries per second on 1 and on 2 threads
+(tantivy: one query per call, a thread pool of 1 or 2; bm25s: its batch retrieve with n_threads 1
+or 2; Quiver: one query per `Database.search` call, on one thread or on two threads taking the
+next query from a shared counter), and agreement with the exact top 10 (queries whose top-10 set
+equals the reference's; queries whose top 10 is correct up to ties, every document scoring at
+least the reference's 10th score; and the mean overlap of the sets). Each timing is the best of
+--passes passes.
+
+Hybrid latency (--hybrid, the chunks by default): bm25-bench --hybrid 384 adds a 384-dimensional
+dense field of seeded random unit vectors (COSINE, no index: exact) and times, per query, one
+query per call, one thread: the dense search alone, the BM25 search alone, both as two calls,
+and hybridSearch of the two fused by RRF (limit 10 each), 15 rounds in rotating order; medians of
+wall and CPU time, and hybrid / (dense + BM25).
 """
 
 from __future__ import annotations

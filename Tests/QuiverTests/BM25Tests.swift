@@ -261,7 +261,7 @@ import Testing
 
     /// Many rows over a skewed vocabulary, so that frequent terms have long lists with repeated
     /// frequencies and MaxScore prunes most rows: the top `k` still equals the model's for small
-    /// and large `k`, over several segments (one growing), with deletes and a filter, and again
+    /// and large `k` and for a query of 70 terms, over several segments (one growing), with deletes and a filter, and again
     /// after reopening with a `SPARSE_INVERTED_INDEX` (whose lists the search then reads).
     @Test func prunedSearchEqualsTheModelOnALargerCorpus() throws {
         var g = Texts(state: 1818)
@@ -282,7 +282,7 @@ import Testing
             // Frequent words, rare words and mixes; a repeated word weighs twice.
             let n = 1 + q % 6
             return (0..<n).map { i in i % 2 == 0 ? word() : words[Int(g.next() % UInt64(words.count))] }.joined(separator: " ")
-        } + ["t0 t1 t2", "t0 t299", "t5 t5 t7"]
+        } + ["t0 t1 t2", "t0 t299", "t5 t5 t7", words[100..<170].joined(separator: " ")]  // the last: 70 terms
         let dir = try TemporaryDirectory()
         var db = try Database.open(at: dir.path, options: manualCompactionOptions())
         try db.createCollection("docs", schema: try Self.schema(), metric: .l2)

@@ -6,16 +6,17 @@
 /// row's length (the sum of its frequencies). Built once per sealed segment (they are
 /// immutable) and, for the growing segment, per search.
 ///
-/// Search is document-at-a-time with MaxScore dynamic pruning (Turtle & Flood 1995; Lucene's
-/// `MaxScoreBulkScorer`): a term's contribution `w · tf / (tf + k1 · (1 − b + b · len / avgdl))`
-/// is largest for a large frequency in a short row, and `avgdl` is known only at query time
-/// (it is the whole collection's), so each list keeps its *impacts*: the (frequency, length)
-/// pairs of its postings that no other posting of the list dominates (a frequency at least as
-/// large in a row at most as long; Lucene's competitive impacts). The largest contribution of
-/// a list is then the exact maximum over its few impacts, computed per query. Lists whose bounds
-/// together cannot reach the current k-th best score stop producing candidates; they are only
-/// probed (galloping) for rows the other lists bring, and a row is given up as soon as its
-/// bound falls below the k-th best.
+/// Search is MaxScore dynamic pruning (Turtle & Flood 1995) evaluated a window of rows at a
+/// time, as Lucene's `MaxScoreBulkScorer`: a term's contribution
+/// `w · tf / (tf + k1 · (1 − b + b · len / avgdl))` is largest for a large frequency in a short
+/// row, and `avgdl` is known only at query time (it is the whole collection's), so each list
+/// keeps its *impacts*: the (frequency, length) pairs of its postings that no other posting of
+/// the list dominates (a frequency at least as large in a row at most as long; Lucene's
+/// competitive impacts). The largest contribution of a list is then the exact maximum over its
+/// few impacts, computed per query. Lists whose bounds together cannot reach the current k-th
+/// best score stop producing candidates (non-essential); the essential lists are walked term at
+/// a time over a window of rows, and each row they reach is completed from the non-essential
+/// lists (galloping) only while its bound can still reach the k-th best.
 ///
 /// Results are exact: a row's score is the sum of its terms' contributions in query order
 /// (Double), whatever was pruned, so it is the same in every segment, before and after a flush
@@ -152,7 +153,7 @@ final class BM25Postings: Sendable {
     /// `terms` carry each query term's weight × idf (distinct ids).
     ///
     /// - Complexity: O(postings of the query's terms) at worst; MaxScore skips most of the
-    ///   postings of frequent terms once `k` good rows are found.
+    ///   postings of frequent terms once `k` good rows are found. Allocates O(window × terms).
     func topK(terms query: [(id: UInt32, weight: Double)], parameters p: BM25.Parameters, averageLength: Double, allowed: Bitset?, k: Int)
         -> [ScoredRow]
     {
@@ -180,59 +181,108 @@ final class BM25Postings: Sendable {
         let widen = 1 + 1e-9
         var prefix = [Double](repeating: 0, count: n + 1)
         for j in 0..<n { prefix[j + 1] = prefix[j] + cursors[j].bound }
-        var contribution = [Double](repeating: 0, count: query.count)
+        // Rows are taken a window at a time: the essential lists are walked term at a time over
+        // the window (a tight loop), each row keeping its contributions by query slot and which
+        // slots it has; then the window's rows, ascending, are completed from the non-essential
+        // lists (galloping) while their bound can still reach the k-th best, and summed in slot
+        // order. A window holds at most 8,192 contributions (64 KiB).
+        let slots = query.count
+        let words = (slots + 63) / 64
+        let window = max(64, min(512, (8_192 / slots) & ~63))
+        var partial = [Double](repeating: 0, count: window)
+        var masks = [UInt64](repeating: 0, count: window * words)
+        var touched = [UInt64](repeating: 0, count: window / 64)
+        var contributions = [Double](unsafeUninitializedCapacity: window * slots) { _, count in count = window * slots }
         var top = BM25TopK(k: k)
         var essential = 0
         rows.withUnsafeBufferPointer { rows in
             frequencies.withUnsafeBufferPointer { frequencies in
                 lengths.withUnsafeBufferPointer { lengths in
                     cursors.withUnsafeMutableBufferPointer { cursors in
-                        while true {
-                            // The next candidate: the smallest row at an essential cursor.
-                            var doc = Int32.max
-                            for j in essential..<n where cursors[j].position < cursors[j].end {
-                                doc = min(doc, rows[cursors[j].position])
-                            }
-                            if doc == .max { break }
-                            let norm = a + c * Double(lengths[Int(doc)])
-                            var partial = 0.0
-                            for j in essential..<n where cursors[j].position < cursors[j].end && rows[cursors[j].position] == doc {
-                                let tf = Double(frequencies[cursors[j].position])
-                                let s = cursors[j].weight * tf / (tf + norm)
-                                contribution[cursors[j].slot] = s
-                                partial += s
-                                cursors[j].position += 1
-                            }
-                            var pruned = allowed.map { !$0[Int(doc)] } ?? false
-                            if !pruned {
-                                // The non-essential lists, largest bound first, while the row can still enter.
-                                let threshold = top.threshold
-                                var j = essential - 1
-                                while j >= 0 {
-                                    if (partial + prefix[j + 1]) * widen < threshold {
-                                        pruned = true
-                                        break
+                        partial.withUnsafeMutableBufferPointer { partial in
+                            masks.withUnsafeMutableBufferPointer { masks in
+                                touched.withUnsafeMutableBufferPointer { touched in
+                                    contributions.withUnsafeMutableBufferPointer { contributions in
+                                        while essential < n {
+                                            // The window starts at the smallest row left in an essential list.
+                                            var first = Int32.max
+                                            for j in essential..<n where cursors[j].position < cursors[j].end {
+                                                first = min(first, rows[cursors[j].position])
+                                            }
+                                            if first == .max { break }
+                                            let base = Int(first), limit = Int32(min(rowCount, base + window))
+                                            let firstEssential = essential
+                                            for j in firstEssential..<n {
+                                                var p = cursors[j].position
+                                                let end = cursors[j].end, w = cursors[j].weight, slot = cursors[j].slot
+                                                let bit = UInt64(1) << UInt64(slot & 63), word = slot >> 6
+                                                while p < end && rows[p] < limit {
+                                                    let r = Int(rows[p]), d = r - base
+                                                    let tf = Double(frequencies[p])
+                                                    let s = w * tf / (tf + (a + c * Double(lengths[r])))
+                                                    contributions[d * slots + slot] = s
+                                                    masks[d * words + word] |= bit
+                                                    partial[d] += s
+                                                    touched[d >> 6] |= UInt64(1) << UInt64(d & 63)
+                                                    p += 1
+                                                }
+                                                cursors[j].position = p
+                                            }
+                                            for t in 0..<touched.count {
+                                                var bits = touched[t]
+                                                touched[t] = 0
+                                                while bits != 0 {
+                                                    let d = t << 6 + bits.trailingZeroBitCount
+                                                    bits &= bits - 1
+                                                    let row = base + d
+                                                    var sum = partial[d]
+                                                    partial[d] = 0
+                                                    var pruned = allowed.map { !$0[row] } ?? false
+                                                    if !pruned {
+                                                        // The non-essential lists, largest bound first, while the row can still enter.
+                                                        let threshold = top.threshold
+                                                        let norm = a + c * Double(lengths[row])
+                                                        var j = firstEssential - 1
+                                                        while j >= 0 {
+                                                            if (sum + prefix[j + 1]) * widen < threshold {
+                                                                pruned = true
+                                                                break
+                                                            }
+                                                            let at = SparseInvertedIndex.seek(rows, from: cursors[j].position, to: cursors[j].end, Int32(row))
+                                                            cursors[j].position = at
+                                                            if at < cursors[j].end && rows[at] == Int32(row) {
+                                                                let tf = Double(frequencies[at])
+                                                                let s = cursors[j].weight * tf / (tf + norm)
+                                                                let slot = cursors[j].slot
+                                                                contributions[d * slots + slot] = s
+                                                                masks[d * words + slot >> 6] |= UInt64(1) << UInt64(slot & 63)
+                                                                sum += s
+                                                            }
+                                                            j -= 1
+                                                        }
+                                                    }
+                                                    if !pruned {
+                                                        // The exact score: the contributions in query order.
+                                                        var score = 0.0
+                                                        for w in 0..<words {
+                                                            var m = masks[d * words + w]
+                                                            while m != 0 {
+                                                                score += contributions[d * slots + w << 6 + m.trailingZeroBitCount]
+                                                                m &= m - 1
+                                                            }
+                                                        }
+                                                        if score > top.threshold && top.push(row: Int32(row), score: score) && top.isFull {
+                                                            let threshold = top.threshold
+                                                            while essential < n && prefix[essential + 1] * widen < threshold { essential += 1 }
+                                                        }
+                                                    }
+                                                    for w in 0..<words { masks[d * words + w] = 0 }
+                                                }
+                                            }
+                                        }
                                     }
-                                    let at = SparseInvertedIndex.seek(rows, from: cursors[j].position, to: cursors[j].end, doc)
-                                    cursors[j].position = at
-                                    if at < cursors[j].end && rows[at] == doc {
-                                        let tf = Double(frequencies[at])
-                                        let s = cursors[j].weight * tf / (tf + norm)
-                                        contribution[cursors[j].slot] = s
-                                        partial += s
-                                    }
-                                    j -= 1
                                 }
                             }
-                            if !pruned {
-                                var score = 0.0
-                                for s in contribution { score += s }
-                                if score > top.threshold && top.push(row: doc, score: score) && top.isFull {
-                                    let threshold = top.threshold
-                                    while essential < n && prefix[essential + 1] * widen < threshold { essential += 1 }
-                                }
-                            }
-                            for i in contribution.indices { contribution[i] = 0 }
                         }
                     }
                 }
