@@ -355,20 +355,23 @@ extension QuiverCommand {
 
     struct Search: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Nearest neighbours of one or more query vectors.",
+            abstract: "Nearest neighbours of one or more query vectors, or full-text (BM25) search with --text.",
             discussion: """
-                With --iterate: the hits of one --vector, best first, every matching row (no 16,384 limit, at most \
+                With --text: rows ranked by BM25 against each query text, searching the output field of a BM25 \
+                function (the schema's first, or --field). With --iterate: the hits of one --vector, best first, every matching row (no 16,384 limit, at most \
                 --limit when given), from a snapshot taken at the start, --batch-size at a time, printed as JSON \
                 Lines (one hit a line) as it goes: exact range scans, as searchIterator. A database path only.
                 """)
         @OptionGroup var target: CollectionArguments
         @Option(help: "One query vector as a JSON array (a sparse field: a JSON object of index → weight, {\"3\": 0.5}).") var vector: String?
         @Option(help: "A JSONL file of query vectors.") var vectorsFile: String?
+        @Option(help: "A query text for full-text (BM25) search; repeat for several queries.") var text: [String] = []
         @Option(help: "Results per query (default 10; with --iterate, all when not given).") var limit: Int?
         @Option(help: "Skip this many results first.") var offset: Int = 0
         @OptionGroup var filter: FilterOptions
         @Option(help: "Comma-separated output fields.") var outputFields: String?
-        @Option(help: "The vector field to search.") var annsField: String?
+        @Option(name: [.customLong("anns-field"), .customLong("field")], help: "The vector field to search (with --text: a BM25 function's output field).")
+        var annsField: String?
         @Option(help: ArgumentHelp(
             "Range search: RADIUS, or RADIUS,RANGE_FILTER (Milvus's radius and range_filter): only hits whose distance is within them.",
             valueName: "radius[,range-filter]"))
@@ -380,7 +383,9 @@ extension QuiverCommand {
         @OptionGroup var iteration: IterationOptions
 
         func validate() throws {
-            guard (vector == nil) != (vectorsFile == nil) else { throw ValidationError("give exactly one of --vector and --vectors-file") }
+            guard [vector != nil, vectorsFile != nil, !text.isEmpty].filter({ $0 }).count == 1 else {
+                throw ValidationError("give exactly one of --vector, --vectors-file and --text")
+            }
             _ = try options()
             if groupSize != nil && groupBy == nil { throw ValidationError("--group-size needs --group-by") }
             if iteration.iterate && (vector == nil || offset != 0 || range != nil || groupBy != nil || params != nil) {
@@ -423,6 +428,15 @@ extension QuiverCommand {
             }
             let options = try options()
             let limit = self.limit ?? 10
+            if !text.isEmpty {
+                return try await withDatabase(target.database) { db in
+                    let hits = try await db.search(
+                        target.collection, texts: text, limit: limit, offset: offset, filter: filter.filter ?? "",
+                        filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField,
+                        options: options, partitions: partition.partitions)
+                    print(hitsJSON(hits))
+                }
+            }
             let values = try vector.map { [try Value(json: $0)] } ?? readJSONLines(vectorsFile!)
             try await withDatabase(target.database) { db in
                 let schema = try await db.describeCollection(target.collection).schema

@@ -13,11 +13,13 @@ extension FieldConversion {
     ///
     /// Nullable fields go in pymilvus's compact layout, the valid rows' values only with
     /// `valid_data` flagging every row, which Milvus and Milvus Lite accept; a generated (`autoID`)
-    /// key is left out of an insert, as pymilvus leaves it out.
+    /// key is left out of an insert, as pymilvus leaves it out, and so is a function's output field.
     package static func requestColumns(of stored: [Row], schema: CollectionSchema, upsert: Bool) -> [Column] {
         var columns = [Column]()
         for field in schema.fields {
             if field.isPrimaryKey && field.autoID && !upsert { continue }
+            // A function's output is computed by the server (pymilvus never sends it either).
+            if schema.function(writing: field.name) != nil { continue }
             let values = stored.map { $0[field.name] ?? .null }
             var c = column(field, id: fieldID(of: field.name, in: schema), values: values)
             if field.nullable {

@@ -237,14 +237,16 @@ package enum FieldConversion {
         /// for by name (pymilvus keeps only those keys of `$meta`; none listed means all of them).
         package var outputNames: [String]
 
-        /// The projection of `names` (a request's output fields; `*` is every field and key).
+        /// The projection of `names` (a request's output fields; `*` is every field and key but a
+        /// BM25 function's output field).
         package init(_ names: [String], schema: CollectionSchema, includePrimaryKey: Bool) {
             var wanted = Set<String>()
             var dynamicKeys = [String]()
             var allDynamic = false
             for name in names {
                 if name == "*" {
-                    schema.fields.forEach { wanted.insert($0.name) }
+                    // Every field but a BM25 function's output, which Milvus leaves out of `*`.
+                    schema.fields.filter { !SchemaConversion.isBM25Output($0.name, in: schema) }.forEach { wanted.insert($0.name) }
                     allDynamic = true
                 } else if schema.field(named: name) != nil {
                     wanted.insert(name)

@@ -9,16 +9,17 @@ package enum SchemaConversion {
 
     /// Quiver's schema for a wire schema.
     ///
-    /// - Throws: `MilvusError` (invalid parameter) for a type Quiver does not have (sparse and
-    ///   int8 vectors, geometry, text, timestamps), a missing or malformed `dim`, `max_length` or
-    ///   `max_capacity`, a function (BM25 and other functions run in Milvus, not here), or
+    /// Analyzer settings travel as the varchar field's type params `enable_analyzer`,
+    /// `analyzer_params` (JSON) and `enable_match`; BM25 functions as `functions` (the output
+    /// field's `is_function_output` flag follows from them and is not read).
+    ///
+    /// - Throws: `MilvusError` (invalid parameter) for a type Quiver does not have (int8
+    ///   vectors, geometry, text, timestamps), a missing or malformed `dim`, `max_length`,
+    ///   `max_capacity` or `analyzer_params`, a function other than BM25 (unsupported), or
     ///   whatever `CollectionSchema` rejects.
     /// - Parameter numPartitions: the request's or description's `num_partitions`, used with a
     ///   partition key field (0, as pymilvus sends by default: Milvus's 16).
     package static func schema(from wire: Milvus_Proto_Schema_CollectionSchema, numPartitions: Int64 = 0) throws -> CollectionSchema {
-        guard wire.functions.isEmpty else {
-            throw MilvusError.unsupported("schema functions (\(wire.functions.map(\.name).joined(separator: ", "))) are not supported by Quiver")
-        }
         guard wire.structArrayFields.isEmpty else {
             throw MilvusError.unsupported("struct array fields are not supported by Quiver")
         }
@@ -29,6 +30,7 @@ package enum SchemaConversion {
                 name: f.name, dataType: type, isPrimaryKey: f.isPrimaryKey,
                 autoID: f.isPrimaryKey && (f.autoID || wire.autoID), nullable: f.nullable, description: f.description_p,
                 isPartitionKey: f.isPartitionKey)
+            try readAnalyzer(f, into: &field)
             if f.hasDefaultValue {
                 field.defaultValue = try defaultValue(f.defaultValue, field: f.name)
             }
@@ -39,7 +41,96 @@ package enum SchemaConversion {
         }
         return try CollectionSchema(
             fields: fields, enableDynamicField: wire.enableDynamicField, description: wire.description_p,
-            numPartitions: numPartitions == 0 ? 16 : Int(numPartitions))
+            numPartitions: numPartitions == 0 ? 16 : Int(numPartitions), functions: try wire.functions.map(function))
+    }
+
+    /// Quiver's function of a wire `FunctionSchema` (BM25 only; its params are kept, and the
+    /// schema refuses any).
+    private static func function(_ f: Milvus_Proto_Schema_FunctionSchema) throws -> FunctionSchema {
+        guard f.type == .bm25 else {
+            throw MilvusError.unsupported("function '\(f.name)' has type \(f.type); Quiver runs BM25 functions only")
+        }
+        var params = [String: Value]()
+        for pair in f.params { params[pair.key] = (try? Value(json: pair.value)) ?? .string(pair.value) }
+        return FunctionSchema(
+            name: f.name, type: .bm25, inputFieldNames: f.inputFieldNames, outputFieldNames: f.outputFieldNames,
+            params: params, description: f.description_p)
+    }
+
+    /// The wire form of a function: ids 100, 101, … in schema order (Milvus's first user
+    /// function id), with its fields' ids.
+    private static func wireFunction(_ f: FunctionSchema, index: Int, schema: CollectionSchema) -> Milvus_Proto_Schema_FunctionSchema {
+        var w = Milvus_Proto_Schema_FunctionSchema()
+        w.name = f.name
+        w.id = Int64(100 + index)
+        w.description_p = f.description
+        w.type = .bm25
+        w.inputFieldNames = f.inputFieldNames
+        w.inputFieldIds = f.inputFieldNames.map { FieldConversion.fieldID(of: $0, in: schema) }
+        w.outputFieldNames = f.outputFieldNames
+        w.outputFieldIds = f.outputFieldNames.map { FieldConversion.fieldID(of: $0, in: schema) }
+        w.params = f.params.sorted { $0.key < $1.key }.map { keyValue($0.key, $0.value.stringValue ?? $0.value.jsonString) }
+        return w
+    }
+
+    /// Reads a field's analyzer type params (`enable_analyzer`, `analyzer_params`, `enable_match`;
+    /// pymilvus writes booleans as Python's `True`).
+    private static func readAnalyzer(_ f: Milvus_Proto_Schema_FieldSchema, into field: inout FieldSchema) throws {
+        let params = Dictionary(f.typeParams.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
+        func flag(_ key: String) throws -> Bool {
+            guard let text = params[key] else { return false }
+            switch text.lowercased() {
+            case "true": return true
+            case "false": return false
+            default: throw MilvusError.invalid("type param(\(key)) of the field(\(f.name)) must be true or false, got '\(text)'")
+            }
+        }
+        field.enableAnalyzer = try flag("enable_analyzer")
+        field.enableMatch = try flag("enable_match")
+        if let text = params["analyzer_params"], !text.isEmpty {
+            guard case .object? = try? Value(json: text) else {
+                throw MilvusError.invalid("type param(analyzer_params) of the field(\(f.name)) must be a JSON object, got '\(text)'")
+            }
+            field.analyzerParams = try Value(json: text)
+        }
+    }
+
+    /// Whether `field` is the output of one of the schema's BM25 functions: searched with query
+    /// texts and metric `BM25`, never returned as an output field (Milvus refuses its raw data).
+    package static func isBM25Output(_ field: String, in schema: CollectionSchema) -> Bool {
+        schema.function(writing: field)?.type == .bm25
+    }
+
+    /// The wire name of the metric of `field`: `BM25` for a BM25 function's output (which the
+    /// engine reports as IP, the metric it compares sparse fields with), else the metric's name.
+    package static func wireMetricName(_ metric: MetricType, field: String, schema: CollectionSchema) -> String {
+        isBM25Output(field, in: schema) ? bm25MetricName : metric.rawValue
+    }
+
+    /// Milvus's metric name for BM25 fields.
+    package static let bm25MetricName = "BM25"
+
+    /// The engine metric of a metric name a server reports (an index's `metric_type`): `BM25`
+    /// is IP, the engine's metric of sparse fields; `nil` for a name Quiver does not have.
+    package static func metric(named name: String) -> MetricType? {
+        name.uppercased() == bm25MetricName ? .ip : MetricType(name: name)
+    }
+
+    /// The engine metric of a wire metric name given for `field` (a search's or an index's
+    /// `metric_type`): `nil` when empty; `BM25` is the engine's IP on a BM25 output field.
+    ///
+    /// - Throws: `MilvusError` (invalid parameter) for an unknown name, `BM25` on another field,
+    ///   or another metric on a BM25 output field (Milvus's "metric type not match").
+    package static func metric(wireName name: String, field: String?, schema: CollectionSchema) throws -> MetricType? {
+        if name.isEmpty { return nil }
+        let bm25 = field.map { isBM25Output($0, in: schema) }
+        if name.uppercased() == bm25MetricName {
+            if bm25 == false { throw MilvusError.invalid("metric type not match: invalid parameter[expected=IP][actual=BM25]: BM25 applies to the output field of a BM25 function only") }
+            return .ip
+        }
+        guard let metric = MetricType(name: name) else { throw MilvusError.invalid("unknown metric_type '\(name)'") }
+        if bm25 == true { throw MilvusError.invalid("metric type not match: invalid parameter[expected=BM25][actual=\(metric.rawValue)]") }
+        return metric
     }
 
     /// The wire schema of a Quiver collection; field ids are 100, 101, … in schema order, as Milvus numbers them.
@@ -71,11 +162,16 @@ package enum SchemaConversion {
             default: break
             }
             f.typeParams = params.map { keyValue($0.0, $0.1) }
+            if field.enableAnalyzer { f.typeParams.append(keyValue("enable_analyzer", "true")) }
+            if field.enableMatch { f.typeParams.append(keyValue("enable_match", "true")) }
+            if let analyzer = field.analyzerParams { f.typeParams.append(keyValue("analyzer_params", analyzer.jsonString)) }
+            f.isFunctionOutput = schema.function(writing: field.name) != nil
             if let value = field.defaultValue, let wireValue = wireDefault(value, type: field.dataType) {
                 f.defaultValue = wireValue
             }
             wire.fields.append(f)
         }
+        wire.functions = schema.functions.enumerated().map { wireFunction($1, index: $0, schema: schema) }
         return wire
     }
 

@@ -123,13 +123,15 @@ extension RemoteDatabase {
     func sendCreateIndex(
         _ collection: String, field: String, indexName: String, type: String, metric: MetricType, params: [String: Value]
     ) async throws {
+        // A BM25 function's output field takes metric BM25 (Milvus and Milvus Lite refuse IP there).
+        let metricName = SchemaConversion.wireMetricName(metric, field: field, schema: try await schema(of: collection))
         var request = Milvus_Proto_Milvus_CreateIndexRequest()
         request.dbName = databaseName
         request.collectionName = collection
         request.fieldName = field
         request.indexName = indexName
         request.extraParams = [
-            Self.pair("index_type", type), Self.pair("metric_type", metric.rawValue),
+            Self.pair("index_type", type), Self.pair("metric_type", metricName),
             Self.pair("params", Value.object(params).jsonString),
         ]
         // Repeatable: Milvus answers the same index again with success.
@@ -163,7 +165,7 @@ extension RemoteDatabase {
         guard let type = IndexType(rawValue: typeName.uppercased() == "BIN_FLAT" ? "FLAT" : typeName.uppercased()) else {
             throw QuiverError(.unsupported, "field '\(index.fieldName)' has a \(typeName) index, a type Quiver does not have")
         }
-        guard let metric = MetricType(name: pairs["metric_type"] ?? "") else {
+        guard let metric = SchemaConversion.metric(named: pairs["metric_type"] ?? "") else {
             throw QuiverError(.unsupported, "field '\(index.fieldName)' has an index with metric '\(pairs["metric_type"] ?? "")', which Quiver does not have")
         }
         var params = [String: Value]()

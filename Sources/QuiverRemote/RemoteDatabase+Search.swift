@@ -60,11 +60,13 @@ extension RemoteDatabase {
         case .ids(let keys):
             guard !keys.isEmpty else { throw QuiverError(.invalidArgument, "search by primary keys needs at least one key") }
             message.ids = FieldConversion.ids(keys, schema: schema)
-            message.nq = Int64(keys.count)        case .texts:
-            throw QuiverError(.unsupported, "RemoteDatabase does not send full-text (BM25) queries yet; search a server with vectors")
+            message.nq = Int64(keys.count)
+        case .texts(let texts):
+            message.placeholderGroup = try Self.placeholders(texts: texts)
+            message.nq = Int64(texts.count)
         }
         guard message.nq >= 1 else { throw QuiverError(.invalidArgument, "a search needs at least one query") }
-        message.searchParams = Self.searchParameters(request, field: field)
+        message.searchParams = Self.searchParameters(request, field: field, schema: schema)
         return message
     }
 
@@ -110,7 +112,9 @@ extension RemoteDatabase {
             case .vectors: candidates = schema.vectorFields.filter { !$0.dataType.isBinaryVector }
             case .binaryVectors: candidates = schema.vectorFields.filter(\.dataType.isBinaryVector)
             case .ids: candidates = schema.searchableFields
-            case .sparseVectors, .texts: candidates = schema.sparseVectorFields
+            case .sparseVectors: candidates = schema.sparseVectorFields
+            // Texts go to the first BM25 output field, as the embedded engine picks it.
+            case .texts: candidates = schema.functions.first { $0.type == .bm25 }.flatMap { schema.field(named: $0.outputFieldNames[0]) }.map { [$0] } ?? []
             }
             guard candidates.count == 1 else {
                 throw QuiverError(.invalidArgument, candidates.isEmpty
@@ -124,6 +128,10 @@ extension RemoteDatabase {
             throw QuiverError(.invalidArgument, "field '\(field.name)' holds binary vectors; search it with binaryVectors")
         case .binaryVectors where !field.dataType.isBinaryVector:
             throw QuiverError(.invalidArgument, "field '\(field.name)' holds float vectors; search it with vectors")
+        case .texts where !SchemaConversion.isBM25Output(field.name, in: schema):
+            throw QuiverError(.invalidArgument, "'\(field.name)' is not the output of a BM25 function; only such a field is searched with texts")
+        case _ where !queries.isTexts && SchemaConversion.isBM25Output(field.name, in: schema):
+            throw QuiverError(.invalidArgument, "'\(field.name)' is the output of a BM25 function; search it with texts")
         case .sparseVectors where !field.dataType.isSparseVector, .vectors where field.dataType.isSparseVector:
             throw QuiverError(.invalidArgument, field.dataType.isSparseVector
                 ? "field '\(field.name)' holds sparse vectors; search it with sparseVectors"
@@ -131,6 +139,18 @@ extension RemoteDatabase {
         default:
             return field
         }
+    }
+
+    /// A serialized `PlaceholderGroup` of full-text queries, as pymilvus sends `data=["text"]`
+    /// for a BM25 function's output field: type `VarChar`, one UTF-8 string per query.
+    static func placeholders(texts: [String]) throws -> Data {
+        var placeholder = Milvus_Proto_Common_PlaceholderValue()
+        placeholder.tag = "$0"
+        placeholder.type = .varChar
+        placeholder.values = texts.map { Data($0.utf8) }
+        var group = Milvus_Proto_Common_PlaceholderGroup()
+        group.placeholders = [placeholder]
+        return try group.serializedData()
     }
 
     /// A serialized `PlaceholderGroup` of float queries: little-endian float32, or float16 /
@@ -198,7 +218,9 @@ extension RemoteDatabase {
     }
 
     /// `search_params` as pymilvus writes them (values as Python's `str()`, `params` as JSON).
-    static func searchParameters(_ request: SearchRequest, field: FieldSchema) -> [Milvus_Proto_Common_KeyValuePair] {
+    static func searchParameters(
+        _ request: SearchRequest, field: FieldSchema, schema: CollectionSchema
+    ) -> [Milvus_Proto_Common_KeyValuePair] {
         let options = request.options
         var pairs = [
             pair("topk", String(request.limit)),
@@ -211,7 +233,9 @@ extension RemoteDatabase {
             pairs.append(pair("group_size", String(options.groupSize)))
             pairs.append(pair("strict_group_size", options.strictGroupSize ? "True" : "False"))
         }
-        if let metric = request.metric { pairs.append(pair("metric_type", metric.rawValue)) }
+        if let metric = request.metric {
+            pairs.append(pair("metric_type", SchemaConversion.wireMetricName(metric, field: field.name, schema: schema)))
+        }
         pairs.append(pair("anns_field", field.name))
         var params = options.params
         if let radius = options.radius { params["radius"] = .double(Double(radius)) }
@@ -219,4 +243,9 @@ extension RemoteDatabase {
         pairs.append(pair("params", Value.object(params).jsonString))
         return pairs
     }
+}
+
+extension SearchRequest.Queries {
+    /// Whether these are query texts (a full-text search).
+    fileprivate var isTexts: Bool { if case .texts = self { true } else { false } }
 }

@@ -82,7 +82,7 @@ extension MilvusService {
             var response = Milvus_Proto_Milvus_QueryResults()
             response.collectionName = name
             response.primaryFieldName = schema.primaryField.name
-            let outputNames = request.outputFields.flatMap(Self.splitNames)
+            let outputNames = try Self.outputNames(request.outputFields, schema: schema)
             if outputNames.contains(where: { $0.lowercased() == "count(*)" }) {
                 guard outputNames.count == 1 else { throw MilvusError.invalid("count(*) cannot be combined with other output fields") }
                 let rows = try database.query(
@@ -153,9 +153,18 @@ extension MilvusService {
         return try database.describeCollection(name).schema
     }
 
-    /// Output field names; pymilvus may send several in one comma-separated string.
-    static func splitNames(_ names: String) -> [String] {
-        names.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    /// The output field names of a query or search (pymilvus may send several in one
+    /// comma-separated string): the one check of output fields for `Query`, `Search` and
+    /// `HybridSearch`.
+    ///
+    /// - Throws: `MilvusError` (invalid parameter) for a BM25 function's output field named
+    ///   explicitly, as Milvus refuses it (`*` leaves it out instead; see `FieldConversion.Projection`).
+    static func outputNames(_ fields: [String], schema: CollectionSchema) throws -> [String] {
+        let names = fields.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        if let name = names.first(where: { SchemaConversion.isBM25Output($0, in: schema) }) {
+            throw MilvusError.invalid("not allowed to retrieve raw data of field \(name)")
+        }
+        return names
     }
 
     static func integer(_ text: String, name: String) throws -> Int {

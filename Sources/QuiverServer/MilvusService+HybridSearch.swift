@@ -92,7 +92,7 @@ extension MilvusService {
             }
             let rank = try RankParameters(request.rankParams)
             let searches = try request.requests.map { message in
-                var search = try Self.engineSearch(message)
+                var search = try Self.engineSearch(message, schema: schema)
                 // pymilvus repeats the hybrid search's offset and grouping in each sub-request;
                 // Milvus ignores them there (a sub-search returns its first `limit` hits), and the
                 // engine takes them from the hybrid search.
@@ -100,7 +100,7 @@ extension MilvusService {
                 search.options.groupBy = nil
                 return search
             }
-            let outputNames = request.outputFields.flatMap(Self.splitNames)
+            let outputNames = try Self.outputNames(request.outputFields, schema: schema)
             var engineFields = outputNames
             if let group = rank.groupBy, !engineFields.contains(group) { engineFields.append(group) }
             let hybrid = HybridSearchRequest(

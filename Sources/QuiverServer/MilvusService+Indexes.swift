@@ -32,12 +32,8 @@ extension MilvusService {
             for key in ["M", "efConstruction", "nlist"] where params[key] == nil {
                 if let text = pairs[key] { params[key] = .string(text) }
             }
-            let metricName = pairs["metric_type"] ?? ""
-            var metric: MetricType?
-            if !metricName.isEmpty {
-                guard let m = MetricType(name: metricName) else { throw MilvusError.invalid("unknown metric_type '\(metricName)'") }
-                metric = m
-            }
+            // BM25 on a BM25 function's output field (which the engine compares with IP).
+            let metric = try SchemaConversion.metric(wireName: pairs["metric_type"] ?? "", field: field.name, schema: schema)
             // Milvus chooses a collection's metric with its first index: follow it while no index
             // exists (a sparse field's index is IP and leaves the dense fields' metric alone).
             if let metric, !field.dataType.isSparseVector, try database.listIndexes(collection).isEmpty,
@@ -55,7 +51,7 @@ extension MilvusService {
     func describeIndex(request: Milvus_Proto_Milvus_DescribeIndexRequest, context: ServerContext) async throws -> Milvus_Proto_Milvus_DescribeIndexResponse {
         let collection = request.collectionName
         return await answer(index: collection) {
-            try requireCollection(collection, database: request.dbName)
+            let schema = try schema(of: collection, database: request.dbName)
             var response = Milvus_Proto_Milvus_DescribeIndexResponse()
             for index in try indexes(collection, indexName: request.indexName, fieldName: request.fieldName) {
                 let field = index.field
@@ -67,7 +63,7 @@ extension MilvusService {
                 for (key, value) in index.params { buildParams[key] = value }
                 d.params = [
                     SchemaConversion.keyValue("index_type", index.type.rawValue),
-                    SchemaConversion.keyValue("metric_type", index.metric.rawValue),
+                    SchemaConversion.keyValue("metric_type", SchemaConversion.wireMetricName(index.metric, field: field, schema: schema)),
                     SchemaConversion.keyValue("params", Value.object(buildParams).jsonString),
                 ]
                 d.indexedRows = Int64(index.indexedRows)

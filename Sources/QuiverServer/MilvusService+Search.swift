@@ -16,7 +16,8 @@ extension MilvusService {
     struct SearchParameters {
         var limit = 10
         var offset = 0
-        var metric: MetricType?
+        /// `metric_type` as sent; resolved against the searched field by `engineSearch`.
+        var metricName = ""
         var annsField: String?
         var options = SearchOptions()
 
@@ -25,10 +26,7 @@ extension MilvusService {
             if let text = values["topk"] ?? values["limit"] { limit = try MilvusService.integer(text, name: "topk") }
             if let text = values["offset"] { offset = try MilvusService.integer(text, name: "offset") }
             if let text = values["round_decimal"] { options.roundDecimal = try MilvusService.integer(text, name: "round_decimal") }
-            if let text = values["metric_type"], !text.isEmpty {
-                guard let metric = MetricType(name: text) else { throw MilvusError.invalid("unknown metric_type '\(text)'") }
-                self.metric = metric
-            }
+            metricName = values["metric_type"] ?? ""
             if let text = values["anns_field"], !text.isEmpty { annsField = text }
             if let text = values["group_by_field"], !text.isEmpty { options.groupBy = text }
             if let text = values["group_size"] { options.groupSize = try MilvusService.integer(text, name: "group_size") }
@@ -69,8 +67,8 @@ extension MilvusService {
             guard request.subReqs.isEmpty, !request.hasFunctionScore, request.functionChains.isEmpty else {
                 throw MilvusError.unsupported("sub-requests, function scores and function chains in Search (hybrid search is the HybridSearch RPC)")
             }
-            let outputNames = request.outputFields.flatMap(Self.splitNames)
-            var search = try Self.engineSearch(request)
+            let outputNames = try Self.outputNames(request.outputFields, schema: schema)
+            var search = try Self.engineSearch(request, schema: schema)
             // The group-by field's values are returned in `group_by_field_value`; ask for them too.
             var engineFields = outputNames
             if let group = search.options.groupBy, !engineFields.contains(group) { engineFields.append(group) }
@@ -82,10 +80,12 @@ extension MilvusService {
         }
     }
 
-    /// The engine's search of a `SearchRequest` message: its queries (placeholder group or
-    /// primary keys), filter with template values, partitions and search parameters; no output
-    /// fields (the caller adds those it needs).
-    static func engineSearch(_ request: Milvus_Proto_Milvus_SearchRequest) throws -> SearchRequest {
+    /// The engine's search of a `SearchRequest` message: its queries (placeholder group of
+    /// vectors or texts, or primary keys), filter with template values, partitions and search
+    /// parameters, with the metric resolved against the searched field of `schema` (`BM25` for
+    /// a BM25 function's output); no output fields (the caller adds those it needs). `Search`
+    /// and each sub-request of `HybridSearch` come through here.
+    static func engineSearch(_ request: Milvus_Proto_Milvus_SearchRequest, schema: CollectionSchema) throws -> SearchRequest {
         let parameters = try SearchParameters(request.searchParams)
         let queries: SearchRequest.Queries
         switch request.searchInput {
@@ -94,6 +94,7 @@ extension MilvusService {
             case .floats(let vectors): queries = .vectors(vectors)
             case .sparse(let vectors): queries = .sparseVectors(vectors)
             case .bytes(let vectors): queries = .binaryVectors(vectors)
+            case .texts(let texts): queries = .texts(texts)
             }
         case .ids(let ids)?:
             let keys: [Value] = switch ids.idField {
@@ -108,10 +109,19 @@ extension MilvusService {
         case nil:
             throw MilvusError.invalid("the search request has no query vectors")
         }
+        // The searched field as the engine picks it: the one named, a BM25 output for texts, or the only one.
+        let field: String? = if let name = parameters.annsField {
+            name
+        } else if case .texts = queries {
+            schema.functions.first { $0.type == .bm25 }?.outputFieldNames.first
+        } else {
+            schema.searchableFields.count == 1 ? schema.searchableFields[0].name : nil
+        }
+        let metric = try SchemaConversion.metric(wireName: parameters.metricName, field: field, schema: schema)
         return SearchRequest(
             queries: queries, limit: parameters.limit, offset: parameters.offset, filter: request.dsl,
             filterParams: try FieldConversion.templateValues(request.exprTemplateValues), annsField: parameters.annsField,
-            metric: parameters.metric, options: parameters.options, partitions: request.partitionNames)
+            metric: metric, options: parameters.options, partitions: request.partitionNames)
     }
 
     /// `SearchResults` of hits: ids, scores, the output fields' columns (`outputNames`, as the
@@ -144,11 +154,12 @@ extension MilvusService {
         case floats([[Float]])
         case bytes([[UInt8]])
         case sparse([SparseVector])
+        case texts([String])
     }
 
     /// The query vectors of a serialized `PlaceholderGroup`: float vectors as little-endian
     /// float32, float16 and bfloat16 vectors widened to float, binary vectors as bytes, sparse
-    /// vectors as (index, weight) pairs (`SparseConversion`).
+    /// vectors as (index, weight) pairs (`SparseConversion`), and texts (type `VarChar`) as UTF-8.
     static func queryVectors(_ serialized: Data) throws -> QueryVectors {
         let group: Milvus_Proto_Common_PlaceholderGroup
         do { group = try Milvus_Proto_Common_PlaceholderGroup(serializedBytes: serialized) } catch {
@@ -178,6 +189,12 @@ extension MilvusService {
             return .bytes(values.map { [UInt8]($0) })
         case .sparseFloatVector:
             return .sparse(try values.enumerated().map { i, bytes in try SparseConversion.vector(bytes, what: "query vector \(i)") })
+        case .varChar:
+            // Full-text queries (pymilvus's `data=["text"]` for a BM25 field): one UTF-8 string each.
+            return .texts(try values.enumerated().map { i, bytes in
+                guard let text = String(data: bytes, encoding: .utf8) else { throw MilvusError.invalid("query text \(i) is not UTF-8") }
+                return text
+            })
         default:
             throw MilvusError.invalid("query vectors of type \(placeholder.type) are not supported by Quiver")
         }

@@ -49,6 +49,49 @@ import Testing
         #expect(try SchemaConversion.schema(from: decoded) == schema)
     }
 
+    /// A BM25 function as pymilvus sends it (booleans as Python's `True`, analyzer params as JSON)
+    /// becomes the engine's function, and comes back as Milvus describes it: the function with
+    /// ids, the output field flagged `is_function_output`, the analyzer as type params.
+    @Test func bm25FunctionsRoundTripThroughTheWire() throws {
+        var wire = Milvus_Proto_Schema_CollectionSchema()
+        func field(_ name: String, _ type: Milvus_Proto_Schema_DataType, _ params: [(String, String)], primary: Bool = false) {
+            var f = Milvus_Proto_Schema_FieldSchema()
+            f.name = name
+            f.dataType = type
+            f.isPrimaryKey = primary
+            f.typeParams = params.map { SchemaConversion.keyValue($0.0, $0.1) }
+            wire.fields.append(f)
+        }
+        field("id", .int64, [], primary: true)
+        field("text", .varChar, [("max_length", "100"), ("enable_analyzer", "True"), ("analyzer_params", #"{"type": "english"}"#)])
+        field("sparse", .sparseFloatVector, [])
+        var function = Milvus_Proto_Schema_FunctionSchema()
+        function.name = "bm25"
+        function.type = .bm25
+        function.inputFieldNames = ["text"]
+        function.outputFieldNames = ["sparse"]
+        wire.functions = [function]
+        let schema = try SchemaConversion.schema(from: wire)
+        #expect(schema.functions == [FunctionSchema(name: "bm25", type: .bm25, inputFieldNames: ["text"], outputFieldNames: ["sparse"])])
+        #expect(schema.field(named: "text")?.enableAnalyzer == true)
+        #expect(schema.field(named: "text")?.analyzerParams == ["type": "english"])
+
+        let back = SchemaConversion.wireSchema(name: "c", schema: schema)
+        #expect(back.functions.map(\.id) == [100] && back.functions[0].inputFieldIds == [101] && back.functions[0].outputFieldIds == [102])
+        #expect(back.fields.map(\.isFunctionOutput) == [false, false, true])
+        #expect(back.fields[1].typeParams.contains { $0.key == "enable_analyzer" && $0.value == "true" })
+        #expect(try SchemaConversion.schema(from: back) == schema)
+
+        // Metric BM25 belongs to the BM25 output field, and only BM25 does.
+        #expect(try SchemaConversion.metric(wireName: "BM25", field: "sparse", schema: schema) == .ip)
+        #expect(throws: MilvusError.self) { try SchemaConversion.metric(wireName: "IP", field: "sparse", schema: schema) }
+        #expect(SchemaConversion.wireMetricName(.ip, field: "sparse", schema: schema) == "BM25")
+
+        // Other function types are refused.
+        wire.functions[0].type = .textEmbedding
+        #expect(throws: MilvusError.self) { try SchemaConversion.schema(from: wire) }
+    }
+
     @Test func schemaErrorsNameTheProblem() throws {
         var wire = SchemaConversion.wireSchema(name: "c", schema: try Self.everyTypeSchema())
         wire.fields[0].typeParams = []

@@ -40,12 +40,16 @@ public enum ConformanceScenario {
         /// `renameCollection` keeps a loaded collection loaded. When false, the renamed
         /// collection answers `loadState` with `.notLoad` and is loaded again before its search.
         public var renameKeepsLoaded: Bool
+        /// BM25 scores come back as positive similarities (Milvus's). When false, the server
+        /// returns each score negated (best first still), and the full-text step checks `-distance`.
+        public var positiveBM25Scores: Bool
 
         /// A backend description; the defaults are the embedded engine's.
         public init(
             name: String, filterTemplates: Bool = true, indexesOnlyFromCreateIndex: Bool = true,
-            binaryVectors: Bool = true, renameKeepsLoaded: Bool = true
+            binaryVectors: Bool = true, renameKeepsLoaded: Bool = true, positiveBM25Scores: Bool = true
         ) {
+            self.positiveBM25Scores = positiveBM25Scores
             self.name = name
             self.filterTemplates = filterTemplates
             self.indexesOnlyFromCreateIndex = indexesOnlyFromCreateIndex
@@ -70,9 +74,12 @@ public enum ConformanceScenario {
         ///   not support" (code 6, `.unsupported`).
         /// - `RenameCollection` releases the collection: `GetLoadState` answers NotLoad, and a
         ///   search "Collection 'q2' is in state 'released'; call load() before search" (code 101).
+        /// - BM25 scores come back negated: the best hit of a text search has distance −0.65 for a
+        ///   score of 0.65 (2026-12-03). (It also keeps BM25 statistics per segment; the full-text
+        ///   step writes its rows in one insert and never flushes, so one segment holds them all.)
         public static let milvusLite = Backend(
             name: "milvus-lite server", filterTemplates: false, indexesOnlyFromCreateIndex: false,
-            binaryVectors: false, renameKeepsLoaded: false)
+            binaryVectors: false, renameKeepsLoaded: false, positiveBM25Scores: false)
     }
 
     /// Runs the scenario on `db`, in collections whose names start with `prefix` (created and
@@ -81,6 +88,7 @@ public enum ConformanceScenario {
         try await quickCollection(db, backend: backend, name: prefix + "_quick", renamed: prefix + "_renamed")
         try await schemaCollection(db, backend: backend, name: prefix + "_docs")
         try await binaryCollection(db, backend: backend, name: prefix + "_bits")
+        try await fullTextCollection(db, backend: backend, name: prefix + "_text")
         let left = try await db.listCollections().filter { $0.hasPrefix(prefix + "_") }
         #expect(left.isEmpty, "\(backend.name): collections left after the drops: \(left)")
     }
@@ -333,6 +341,86 @@ public enum ConformanceScenario {
     }
 
     // MARK: - Binary vectors, HAMMING
+
+    // MARK: - Full-text search (a BM25 function)
+
+    static func fullTextCollection(_ db: any VectorDatabase, backend: Backend, name: String) async throws {
+        let bm25 = FunctionSchema(name: "text_bm25", type: .bm25, inputFieldNames: ["text"], outputFieldNames: ["sparse"])
+        let schema = try CollectionSchema(fields: [
+            FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true),
+            FieldSchema(name: "dense", dataType: .floatVector(dimension: 2)),
+            FieldSchema(name: "text", dataType: .varchar(maxLength: 256), enableAnalyzer: true),
+            FieldSchema(name: "sparse", dataType: .sparseFloatVector),
+        ], functions: [bm25])
+        try await db.createCollection(name, schema: schema, metric: .l2)
+        let description = try await db.describeCollection(name)
+        #expect(description.schema.functions == [bm25], "\(backend.name): functions \(description.schema.functions)")
+        #expect(description.schema.field(named: "text")?.enableAnalyzer == true, "\(backend.name)")
+        #expect(description.schema.field(named: "sparse")?.dataType == .sparseFloatVector, "\(backend.name)")
+        try await db.createIndex(name, field: "dense", type: .flat, metric: .l2)
+        try await db.loadCollection(name)
+
+        // Lower-case ASCII words, which the standard analyzer keeps as they are; rows carry no "sparse".
+        let words = ["red", "green", "blue", "fox", "dog", "river", "stone"]
+        var g = Generator(seed: 3000)
+        var texts = [Int64: [String]]()
+        var rows = [Row]()
+        for i in 0..<24 {
+            let text = (0..<(2 + Int(g.unit() * 7))).map { _ in words[min(Int(g.unit() * g.unit() * 7), 6)] }
+            texts[Int64(i)] = text
+            rows.append(["id": .int(Int64(i)), "dense": .vector([Float(i), 0]), "text": .string(text.joined(separator: " "))])
+        }
+        #expect(try await db.insert(name, rows: rows).insertCount == 24)
+
+        // The model: Lucene's BM25 (k1 1.2, b 0.75) over every row.
+        let avg = Double(texts.values.reduce(0) { $0 + $1.count }) / Double(texts.count)
+        func ranking(_ query: [String], keep: (Int64) -> Bool = { _ in true }) -> [(id: Value, distance: Double)] {
+            var out = [(id: Value, distance: Double)]()
+            for (id, doc) in texts where keep(id) {
+                var score = 0.0
+                for term in Set(query) where doc.contains(term) {
+                    let tf = Double(doc.filter { $0 == term }.count)
+                    let df = Double(texts.values.filter { $0.contains(term) }.count)
+                    let idf = log(1 + (Double(texts.count) - df + 0.5) / (df + 0.5))
+                    score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * Double(doc.count) / avg))
+                }
+                if score > 0 { out.append((.int(id), score)) }
+            }
+            return out.sorted { $0.distance > $1.distance }
+        }
+        func positive(_ hits: [Hit]) -> [Hit] {
+            backend.positiveBM25Scores ? hits : hits.map { Hit(id: $0.id, distance: -$0.distance, entity: $0.entity) }
+        }
+        let hits = try await db.search(name, texts: ["fox", "river stone"], limit: 5, outputFields: ["text"])
+        #expect(hits.count == 2)
+        expectHits(positive(hits[0]), ranking(["fox"]), count: 5, higherIsBetter: true, backend, "BM25 fox")
+        expectHits(positive(hits[1]), ranking(["river", "stone"]), count: 5, higherIsBetter: true, backend, "BM25 river stone")
+        for hit in hits.flatMap({ $0 }) {
+            #expect(hit.entity["text"]?.stringValue == texts[hit.id.intValue ?? -1]?.joined(separator: " "), "\(backend.name)")
+        }
+        let filtered = try await db.search(name, texts: ["fox"], limit: 5, filter: "id >= 12", annsField: "sparse")
+        expectHits(positive(filtered[0]), ranking(["fox"]) { $0 >= 12 }, count: 5, higherIsBetter: true, backend, "BM25 filtered")
+
+        // A hybrid search of the dense field and the BM25 field, fused by RRF (ranks only).
+        let dense = SearchRequest(queries: .vectors([[0, 0]]), limit: 5, annsField: "dense")
+        let text = SearchRequest(queries: .texts(["fox"]), limit: 5, annsField: "sparse")
+        let fused = try await db.hybridSearch(name, HybridSearchRequest(requests: [dense, text], ranker: .rrf(k: 60), limit: 3))
+        var rrf = [Value: Double]()
+        for (r, id) in (0..<5).map({ Value.int(Int64($0)) }).enumerated() { rrf[id, default: 0] += 1 / Double(61 + r) }
+        for (r, hit) in positive(hits[0]).enumerated() { rrf[hit.id, default: 0] += 1 / Double(61 + r) }
+        let best = rrf.values.sorted(by: >).prefix(3)
+        #expect(fused.first?.count == 3, "\(backend.name): hybrid")
+        for (hit, want) in zip(fused.first ?? [], best) {
+            #expect(close(hit.distance, want), "\(backend.name): hybrid \(hit.id) at \(hit.distance), expected \(want)")
+        }
+
+        // Texts on the dense field and vectors on the BM25 field are refused.
+        await expectError(.invalidArgument, backend, "texts on a dense field") { _ = try await db.search(name, texts: ["fox"], annsField: "dense") }
+        await expectError(.invalidArgument, backend, "vectors on the BM25 field") {
+            _ = try await db.search(name, sparseVectors: [try SparseVector([1: 1])], annsField: "sparse")
+        }
+        try await db.dropCollection(name)
+    }
 
     static func binaryCollection(_ db: any VectorDatabase, backend: Backend, name: String) async throws {
         var g = Generator(seed: 30000)
