@@ -10,8 +10,9 @@ import Testing
 /// `milvus-lite server` the steps that 3.2.2 lacks or does differently check what it does
 /// instead, as `ConformanceScenario.Backend.milvusLite` lists: no filter templates (the values
 /// are written into the filter), one index per field (the exact index made at creation is
-/// listed and comes back after `dropIndex`), no binary vectors (`.unsupported`), and a rename
-/// that releases the collection.
+/// listed and comes back after `dropIndex`), no binary vectors (`.unsupported`), a rename
+/// that releases the collection, and BM25 scores that are negated and not Lucene's over the
+/// live rows (the hits are checked for query words and order only).
 @Suite(.serialized) struct RemoteConformanceTests {
     @Test(.enabled(if: !availableBackends.isEmpty, "needs the built quiver or milvus-lite (scripts/test-pymilvus.sh makes .venv-pymilvus)"),
           arguments: availableBackends)
