@@ -317,9 +317,9 @@ extension QuiverCommand {
         static let configuration = CommandConfiguration(
             abstract: "Rows by filter and/or ids, with paging; or count(*).",
             discussion: """
-                With --iterate: every matching row (no 16,384 limit, at most --limit), in primary-key order, from \
-                a snapshot taken at the start, read --batch-size rows at a time and printed as JSON Lines (one \
-                row a line) as it goes. A database path only (queryIterator); a server's URL is refused.
+                With --iterate: every matching row (no 16,384 limit, at most --limit), in primary-key order, read \
+                --batch-size rows at a time and printed as JSON Lines (one row a line) as it goes (queryIterator): \
+                from a snapshot taken at the start on a database path, paged by key as pymilvus pages on a server.
                 """)
         @OptionGroup var target: CollectionArguments
         @Option(help: "Comma-separated primary keys.") var ids: String?
@@ -337,10 +337,10 @@ extension QuiverCommand {
         func run() async throws {
             if iteration.iterate {
                 return try await withDatabase(target.database) { db in
-                    let walk = try embedded(db, for: "query --iterate").queryIterator(
+                    let walk = try await db.queryIterator(
                         target.collection, batchSize: iteration.batchSize, limit: limit, filter: filter.filter ?? "",
                         filterParams: try filter.params(), outputFields: outputFields.map(parseList), partitions: partition.partitions)
-                    while let batch = walk.next() { printJSONLines(batch.map { .object($0) }) }
+                    for try await batch in walk { printJSONLines(batch.map { .object($0) }) }
                 }
             }
             try await withDatabase(target.database) { db in
@@ -360,7 +360,8 @@ extension QuiverCommand {
                 With --text: rows ranked by BM25 against each query text, searching the output field of a BM25 \
                 function (the schema's first, or --field). With --iterate: the hits of one --vector, best first, every matching row (no 16,384 limit, at most \
                 --limit when given), from a snapshot taken at the start, --batch-size at a time, printed as JSON \
-                Lines (one hit a line) as it goes: exact range scans, as searchIterator. A database path only.
+                Lines (one hit a line) as it goes (searchIterator): exact range scans of a snapshot on a database \
+                path; on a server, range searches as pymilvus pages them (as exact as the server's range search).
                 """)
         @OptionGroup var target: CollectionArguments
         @Option(help: "One query vector as a JSON array (a sparse field: a JSON object of index → weight, {\"3\": 0.5}).") var vector: String?
@@ -417,11 +418,11 @@ extension QuiverCommand {
             if iteration.iterate {
                 guard let query = try Value(json: vector!).floatVector else { throw ValidationError("--vector is not an array of numbers") }
                 return try await withDatabase(target.database) { db in
-                    let walk = try embedded(db, for: "search --iterate").searchIterator(
+                    let walk = try await db.searchIterator(
                         target.collection, vector: query, batchSize: iteration.batchSize, limit: self.limit, filter: filter.filter ?? "",
                         filterParams: try filter.params(), outputFields: outputFields.map(parseList), annsField: annsField,
                         partitions: partition.partitions)
-                    while let batch = try walk.next() {
+                    for try await batch in walk {
                         for hit in batch { print(hitJSON(hit)) }
                     }
                 }

@@ -53,4 +53,36 @@ import Testing
         let bad = try QuiverExecutable.run(["query", base, "c", "--iterate", "--ids", "1"])
         #expect(bad.status != 0 && bad.stderr.contains("--iterate takes no --ids"))
     }
+
+    /// The same walks on a server's URL (`quiver serve`, paged as pymilvus pages) as on a path.
+    @Test(.enabled(if: hasQuiver, "needs the quiver executable (swift build)"))
+    func iterateOnAURLGivesWhatAPathGives() throws {
+        let base = FileManager.default.temporaryDirectory.path + "/quiver-cli-iterate-url-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        // 18,000 rows with ids in a shuffled order; row id i has the vector [i, 0].
+        var g = SystemRandomNumberGenerator()
+        let ids = (0..<18_000).shuffled(using: &g)
+        let file = base + "/rows.jsonl"
+        try ids.map { "{\"id\": \($0), \"vector\": [\($0), 0], \"odd\": \($0 % 2 == 1)}" }.joined(separator: "\n")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let server = try ServerProcess.quiver()
+        defer { server.stop() }
+        func walks(_ db: String) throws -> [[Value]] {
+            for args in [["create", db, "c", "--dimension", "2", "--metric", "l2"], ["insert", db, "c", "--file", file]] {
+                let r = try QuiverExecutable.run(args)
+                #expect(r.status == 0, "quiver \(args.joined(separator: " ")): \(r.stderr)")
+            }
+            return [
+                try Self.lines(["query", db, "c", "--iterate", "--batch-size", "7000", "--output-fields", "odd"]),
+                try Self.lines(["query", db, "c", "--iterate", "--filter", "odd == true", "--limit", "5000"]),
+                try Self.lines(["search", db, "c", "--iterate", "--vector", "[100.2, 0]", "--batch-size", "4096", "--limit", "17000"]),
+            ]
+        }
+        let local = try walks(base + "/local.quiver")
+        let remote = try walks(server.uri)
+        #expect(local[0].map { $0.objectValue?["id"]?.intValue } == (0..<18_000).map { Int64($0) })
+        #expect(local[1].count == 5000 && local[2].count == 17_000)
+        #expect(remote == local)
+    }
 }
