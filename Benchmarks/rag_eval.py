@@ -6,8 +6,8 @@ parameter and configuration names, error strings — and 30 natural ones), each 
 that answer it (paths relative to that folder). Written for this project from the documents'
 contents; no document text is copied.
 
-For each question and retrieval mode the script runs `quiver retrieve DB QUESTION --json --limit K`
-and reads the chunks' `source` paths. A chunk is relevant when its source is one of the
+For each question and retrieval mode the script runs
+`quiver retrieve DB QUESTION --json --limit K --mode MODE` and reads the chunks' `source` paths. A chunk is relevant when its source is one of the
 question's answer files. Reported per mode, overall and per kind (term / natural):
 hit@1, hit@3, hit@5 (a relevant chunk among the first 1, 3, 5) and MRR@K (1 / the rank of the
 first relevant chunk, 0 when none is among the first K).
@@ -15,9 +15,11 @@ first relevant chunk, 0 when none is among the first K).
     python3 Benchmarks/rag_eval.py                       # ingests the docs into a temporary database
     python3 Benchmarks/rag_eval.py --db ./eval.quiver    # reuses (or creates) that database
     python3 Benchmarks/rag_eval.py --modes dense,bm25,hybrid --json results.json
+    python3 Benchmarks/rag_eval.py --modes hybrid --retrieve-args=--candidates=10   # other settings
 
 `--modes` other than `dense` need a `quiver retrieve` with `--mode` (BM25 and hybrid retrieval);
-a mode the binary does not know is reported as unavailable, not as zero.
+a mode the binary does not know is reported as unavailable, not as zero. Both shapes of
+`retrieve --json` are read: a list of chunks (before `--mode`) and `{"mode", "chunks"}`.
 """
 
 from __future__ import annotations
@@ -68,16 +70,23 @@ def relative(source: str, docs: Path) -> str:
         return source
 
 
-def retrieve(quiver: str, db: str, question: str, mode: str, k: int, docs: Path) -> list[str] | None:
-    cmd = [quiver, "retrieve", db, question, "--json", "--limit", str(k)]
-    if mode != "dense":
-        cmd += ["--mode", mode]
+def retrieve(quiver: str, db: str, question: str, mode: str, k: int, docs: Path, extra: list[str]) -> list[str] | None:
+    cmd = [quiver, "retrieve", db, question, "--json", "--limit", str(k), "--mode", mode, *extra]
     r = run(cmd)
     if r.returncode != 0:
-        if "--mode" in r.stderr or "Unknown option" in r.stderr:
-            return None
-        sys.exit(f"rag_eval.py: quiver retrieve failed for {question!r}:\n{r.stderr}")
-    return [relative(chunk["source"], docs) for chunk in json.loads(r.stdout)]
+        if "Unknown option '--mode'" in r.stderr:
+            if mode == "dense" and not extra:  # a quiver before --mode: dense is all it does
+                r = run(cmd[:-2])
+            if r.returncode != 0:
+                return None
+        else:
+            sys.exit(f"rag_eval.py: quiver retrieve failed for {question!r}:\n{r.stderr}")
+    out = json.loads(r.stdout)
+    if isinstance(out, dict):
+        if out.get("mode") != mode:
+            sys.exit(f"rag_eval.py: asked for mode {mode}, quiver retrieve used {out.get('mode')}")
+        out = out["chunks"]
+    return [relative(chunk["source"], docs) for chunk in out]
 
 
 def scores(ranked: list[list[str]], answers: list[list[str]], k: int) -> dict[str, float]:
@@ -104,6 +113,7 @@ def main() -> None:
     parser.add_argument("--modes", default="dense")
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--json", help="write the results here too")
+    parser.add_argument("--retrieve-args", default="", help="more arguments for quiver retrieve, space-separated")
     args = parser.parse_args()
 
     docs = Path(args.docs)
@@ -117,7 +127,8 @@ def main() -> None:
     if db is None:
         temporary = tempfile.mkdtemp(prefix="quiver-rag-eval-")
         db = os.path.join(temporary, "eval.quiver")
-    result: dict = {"quiver": quiver, "questions": len(questions), "k": args.k, "modes": {}}
+    result: dict = {"quiver": quiver, "questions": len(questions), "k": args.k,
+                    "retrieve_args": args.retrieve_args, "modes": {}}
     try:
         listed = run([quiver, "list", db])
         if listed.returncode != 0 or "docs" not in json.loads(listed.stdout or "[]"):
@@ -127,7 +138,7 @@ def main() -> None:
             start = time.monotonic()
             ranked = []
             for q in questions:
-                sources = retrieve(quiver, db, q["question"], mode, args.k, docs)
+                sources = retrieve(quiver, db, q["question"], mode, args.k, docs, args.retrieve_args.split())
                 if sources is None:
                     ranked = None
                     break

@@ -12,7 +12,8 @@ extension QuiverCommand {
                 The LLM comes from the environment: DEEPSEEK_API_KEY, OPENROUTER_API_KEY, or \
                 QUIVER_LLM_BASE_URL (+ QUIVER_LLM_MODEL, QUIVER_LLM_API_KEY). Without one, the retrieved \
                 context is printed, the variables to set are named, and the exit status is 2. \
-                --json prints {"answer", "model", "sources": [...]}.
+                Retrieval is hybrid (dense + BM25, RRF) unless --mode says dense or bm25. \
+                --json prints {"answer", "model", "mode", "sources": [...]} ("mode" is null with --no-rag).
                 """)
         @Argument(help: databaseArgumentHelp) var db: String
         @OptionGroup var connection: ConnectionArguments
@@ -22,6 +23,7 @@ extension QuiverCommand {
         @Option(help: "A filter expression for retrieval.") var filter: String?
         @Flag(help: "Print the answer as it is generated.") var stream = false
         @Flag(help: "Ask without retrieved context (for comparison).") var noRag = false
+        @OptionGroup var retrieval: RetrievalArguments
         @Flag(help: "Print JSON.") var json = false
         @OptionGroup var http: HTTPArguments
         @Option(help: "Sampling temperature.") var temperature: Double?
@@ -45,10 +47,10 @@ extension QuiverCommand {
                 }
                 guard let chatConfiguration else {
                     if let embedding {
-                        sources = try await RAGPipeline(database: database, collection: collection, embedder: embedding)
+                        sources = try await retrieval.pipeline(database: database, collection: collection, embedder: embedding)
                             .retrieve(question, limit: limit, filter: filter ?? "")
                         if json {
-                            printJSON(["answer": nil, "model": nil, "sources": RAGCommandSupport.json(sources)])
+                            printJSON(["answer": nil, "model": nil, "mode": .string(retrieval.mode.rawValue), "sources": RAGCommandSupport.json(sources)])
                         } else {
                             print("Retrieved context:\n")
                             print(RAGCommandSupport.describe(sources), terminator: "")
@@ -59,7 +61,7 @@ extension QuiverCommand {
                     throw ExitCode(2)
                 }
                 let chat = try OpenAIChatModel(configuration: chatConfiguration, options: http.options)
-                let rag = RAGPipeline(
+                let rag = retrieval.pipeline(
                     database: database, collection: collection, embedder: embedding ?? NoEmbedding(), chatModel: chat)
                 let options = ChatOptions(temperature: temperature, maxTokens: maxTokens)
                 if stream && !json {
@@ -74,7 +76,10 @@ extension QuiverCommand {
                     let answer = try await rag.answer(question, limit: limit, filter: filter ?? "", useRetrieval: !noRag, options: options)
                     try await database.close()
                     if json {
-                        printJSON(["answer": .string(answer.answer), "model": .string(answer.model), "sources": RAGCommandSupport.json(answer.sources)])
+                        printJSON([
+                            "answer": .string(answer.answer), "model": .string(answer.model),
+                            "mode": noRag ? nil : .string(rag.retrievalMode.rawValue), "sources": RAGCommandSupport.json(answer.sources),
+                        ])
                     } else {
                         print(answer.answer)
                         printSources(answer.sources)

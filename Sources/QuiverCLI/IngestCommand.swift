@@ -121,6 +121,29 @@ struct HTTPArguments: ParsableArguments {
     }
 }
 
+extension RetrievalMode: @retroactive ExpressibleByArgument {}
+
+/// How `retrieve` and `ask` search: the mode and the depth of hybrid fusion.
+struct RetrievalArguments: ParsableArguments {
+    @Option(help: "dense (vectors), bm25 (full-text search of the chunk text) or hybrid (both, fused by RRF, k = 60).")
+    var mode: RetrievalMode = .hybrid
+    @Option(help: "Chunks each search of --mode hybrid fetches before fusion (at least --limit).")
+    var candidates: Int = 50
+
+    func validate() throws {
+        guard candidates >= 1 else { throw ValidationError("--candidates must be at least 1") }
+    }
+
+    /// A pipeline over `collection` that retrieves this way.
+    func pipeline(
+        database: any VectorDatabase, collection: String, embedder: any EmbeddingFunction, chatModel: (any ChatModel)? = nil
+    ) -> RAGPipeline {
+        var rag = RAGPipeline(database: database, collection: collection, embedder: embedder, chatModel: chatModel, retrievalMode: mode)
+        rag.hybridCandidates = candidates
+        return rag
+    }
+}
+
 /// What `ingest`, `retrieve` and `ask` share: finding files, choosing the embedder, JSON.
 enum RAGCommandSupport {
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }

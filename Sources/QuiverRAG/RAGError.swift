@@ -30,6 +30,10 @@ public struct RAGError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let notConfigured = Code("notConfigured")
         /// A bad argument: empty input, wrong dimension, a bad URL.
         public static let invalidArgument = Code("invalidArgument")
+        /// The collection was made by an older version and lacks what the call needs (the BM25
+        /// field of ``RetrievalMode/bm25`` and ``RetrievalMode/hybrid`` retrieval); the message
+        /// says how to go on: retrieve with ``RetrievalMode/dense``, or drop the collection and ingest again.
+        public static let reingestRequired = Code("reingestRequired")
     }
 
     /// What kind of failure this is.

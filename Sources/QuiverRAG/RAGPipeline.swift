@@ -21,8 +21,17 @@ import Quiver
 /// and pass the result here; this module itself does not depend on the gRPC client.
 ///
 /// One collection (``collection``, created on first ingest, COSINE) with the fields of
-/// ``RAGSchema``: a varchar primary key `"<source>#<index>"`, the vector, `text`, `source`,
+/// ``RAGSchema``: a varchar primary key `"<source>#<index>"`, the vector, `text` (analyzed),
+/// `sparse` (the BM25 function's output over `text`, computed by the database), `source`,
 /// `headings` (a JSON array of strings), `chunk_index`, `content_hash` and `embedder`.
+///
+/// ## Retrieval
+/// ``retrieve(_:limit:filter:filterParams:mode:)`` searches by ``RetrievalMode``: ``RetrievalMode/hybrid``
+/// (the default, ``retrievalMode``) fuses a dense search and a BM25 search of the chunk text by
+/// reciprocal rank fusion (k = 60), each search fetching ``hybridCandidates`` chunks. BM25's
+/// statistics (document count, average length, document frequencies) are the database's,
+/// over the chunks stored now: re-ingesting a file replaces its chunks, and the scores are those
+/// of a fresh ingest of the final contents.
 ///
 /// Because a document's chunks are numbered 0, 1, 2, … and stored under computable keys, the
 /// chunks of a source are found without a filter: keys are read in blocks until one comes back
@@ -43,6 +52,18 @@ public struct RAGPipeline: Sendable {
     public var chatModel: (any ChatModel)?
     /// Chunks embedded (and written) per request.
     public var batchSize: Int
+    /// How ``retrieve(_:limit:filter:filterParams:mode:)`` searches when no mode is given, and
+    /// how ``answer(_:limit:filter:useRetrieval:options:)`` and
+    /// ``streamAnswer(_:limit:filter:useRetrieval:options:)`` retrieve; ``RetrievalMode/hybrid`` by default.
+    public var retrievalMode: RetrievalMode
+    /// How many chunks each search of a hybrid retrieval fetches before fusion (the limit when
+    /// that is larger); 50 by default.
+    ///
+    /// Reciprocal rank fusion ranks a chunk that both searches place fairly high above one that
+    /// only one search places first, so each list must reach past the final limit for the
+    /// fusion to see such chunks: with the limit alone, a chunk at rank limit + 1 of both lists
+    /// is lost. Deeper lists cost little (two top-k searches of the same collection).
+    public var hybridCandidates: Int
 
     /// A pipeline over `collection` of `database`. Nothing is read or created until it is used.
     ///
@@ -52,10 +73,11 @@ public struct RAGPipeline: Sendable {
     ///   - embedder: the model for chunks and questions.
     ///   - chatModel: the model for ``answer(_:limit:filter:useRetrieval:options:)``; `nil` by default.
     ///   - batchSize: chunks embedded and written per request, 64 by default.
+    ///   - retrievalMode: how to retrieve when no mode is given, ``RetrievalMode/hybrid`` by default.
     /// - Precondition: `batchSize` is at least 1.
     public init(
         database: any VectorDatabase, collection: String = "docs", embedder: any EmbeddingFunction,
-        chatModel: (any ChatModel)? = nil, batchSize: Int = 64
+        chatModel: (any ChatModel)? = nil, batchSize: Int = 64, retrievalMode: RetrievalMode = .hybrid
     ) {
         precondition(batchSize >= 1, "batchSize must be at least 1")
         self.database = database
@@ -63,6 +85,8 @@ public struct RAGPipeline: Sendable {
         self.embedder = embedder
         self.chatModel = chatModel
         self.batchSize = batchSize
+        self.retrievalMode = retrievalMode
+        self.hybridCandidates = 50
     }
 
     // MARK: - Ingest
@@ -224,28 +248,63 @@ public struct RAGPipeline: Sendable {
 
     // MARK: - Retrieve
 
-    /// The `limit` chunks closest to `question`, closest first.
+    /// The `limit` chunks that best match `question`, best first.
+    ///
+    /// ```swift
+    /// let chunks = try await rag.retrieve("What does efConstruction control?", limit: 5)   // hybrid
+    /// let bm25 = try await rag.retrieve("efConstruction", mode: .bm25)
+    /// ```
     ///
     /// - Parameters:
-    ///   - question: the text to embed (with ``EmbeddingFunction/encodeQueries(_:)``) and search for.
+    ///   - question: the text to embed (with ``EmbeddingFunction/encodeQueries(_:)``) and search
+    ///     for, and, in BM25 and hybrid retrieval, the query text of the full-text search.
     ///   - limit: how many chunks to return at most, 3 by default.
     ///   - filter: a filter expression over the stored fields, e.g. `source == "faq.md"`,
     ///     `source like "%/guide/%"`, `json_contains(headings, "Install")`, `chunk_index < 3`;
-    ///     empty (the default) for none.
+    ///     empty (the default) for none. It applies to both searches of a hybrid retrieval.
     ///   - filterParams: values for the filter's `{name}` templates.
+    ///   - mode: dense, BM25 or hybrid (see ``RetrievalMode``); `nil` (the default) for ``retrievalMode``.
+    ///     ``RetrievedChunk/distance`` is the mode's score.
     /// - Throws: `QuiverError.notFound` when nothing was ingested into the collection yet;
-    ///   `QuiverError` `.filterSyntax` or `.invalidArgument` for a bad filter.
+    ///   `QuiverError` `.filterSyntax` or `.invalidArgument` for a bad filter;
+    ///   ``RAGError/Code/reingestRequired`` for BM25 or hybrid retrieval in a collection made
+    ///   before the BM25 field existed; ``RAGError/Code/invalidArgument`` for a `limit` below 1.
     public func retrieve(
-        _ question: String, limit: Int = 3, filter: String = "", filterParams: [String: Value] = [:]
+        _ question: String, limit: Int = 3, filter: String = "", filterParams: [String: Value] = [:],
+        mode: RetrievalMode? = nil
     ) async throws -> [RetrievedChunk] {
+        guard limit >= 1 else { throw RAGError(.invalidArgument, "limit must be at least 1, got \(limit)") }
+        let mode = mode ?? retrievalMode
         guard try await database.hasCollection(collection) else {
             throw QuiverError(.notFound, "collection '\(collection)' does not exist: ingest documents first")
         }
-        try RAGSchema.check(try await database.describeCollection(collection), collection: collection, embedder: embedder)
-        let query = try embedder.validated(try await embedder.encodeQueries([question]), count: 1)
-        let hits = try await database.search(
-            collection, vectors: query, limit: limit, filter: filter, filterParams: filterParams,
-            outputFields: [RAGSchema.text, RAGSchema.source, RAGSchema.headings])
+        let description = try await database.describeCollection(collection)
+        try RAGSchema.check(description, collection: collection, embedder: embedder)
+        if mode != .dense, !RAGSchema.hasBM25(description) {
+            throw RAGError(
+                .reingestRequired,
+                "collection '\(collection)' was made by an older Quiver without the BM25 field that \(mode.rawValue) retrieval needs: retrieve with mode dense (`--mode dense`), or drop the collection (`quiver drop DB \(collection)`) and ingest again")
+        }
+        let outputFields = [RAGSchema.text, RAGSchema.source, RAGSchema.headings]
+        func textSearch(limit: Int) -> SearchRequest {
+            SearchRequest(queries: .texts([question]), limit: limit, filter: filter, filterParams: filterParams, annsField: RAGSchema.sparse)
+        }
+        func denseSearch(limit: Int) async throws -> SearchRequest {
+            let query = try embedder.validated(try await embedder.encodeQueries([question]), count: 1)
+            return SearchRequest(queries: .vectors(query), limit: limit, filter: filter, filterParams: filterParams, annsField: RAGSchema.vector)
+        }
+        let hits: [[Hit]]
+        switch mode {
+        case .dense, .bm25:
+            var request = mode == .dense ? try await denseSearch(limit: limit) : textSearch(limit: limit)
+            request.outputFields = outputFields
+            hits = try await database.search(collection, request)
+        case .hybrid:
+            let depth = min(max(limit, hybridCandidates), maxTopK)
+            hits = try await database.hybridSearch(collection, HybridSearchRequest(
+                requests: [try await denseSearch(limit: depth), textSearch(limit: depth)], ranker: .rrf(k: 60), limit: limit,
+                outputFields: outputFields))
+        }
         return hits.first?.map(Self.retrieved) ?? []
     }
 
@@ -314,6 +373,18 @@ public enum RAGSchema {
     /// The largest chunk text, in UTF-8 bytes (Milvus's varchar limit).
     public static let maxTextBytes = 65_535
 
+    /// The BM25 function's output, a sparse float vector of the chunk text's term frequencies
+    /// that the database computes from ``text`` (rows never carry it). Collections made before
+    /// it existed lack it: see ``hasBM25(_:)``.
+    public static let sparse = "sparse"
+    /// The name of the BM25 function from ``text`` to ``sparse``.
+    public static let bm25Function = "text_bm25"
+    /// The analyzer of ``text`` (Milvus's `analyzer_params`): `{"type": "english"}`, the standard
+    /// tokenizer, lower-casing, the English (Porter2) stemmer and Lucene's English stop words.
+    /// Measured against the standard analyzer on the retrieval evaluation set
+    /// (Documentation/Benchmarks.md, "Retrieval quality and BM25 engines").
+    public static let textAnalyzer: Value = ["type": "english"]
+
     /// The schema for vectors of `dimension` floats.
     ///
     /// - Throws: `QuiverError` `.invalidArgument` for a dimension out of range.
@@ -321,13 +392,24 @@ public enum RAGSchema {
         try CollectionSchema(fields: [
             FieldSchema(name: id, dataType: .varchar(maxLength: 8192), isPrimaryKey: true),
             FieldSchema(name: vector, dataType: .floatVector(dimension: dimension)),
-            FieldSchema(name: text, dataType: .varchar(maxLength: maxTextBytes)),
+            FieldSchema(name: text, dataType: .varchar(maxLength: maxTextBytes), enableAnalyzer: true, analyzerParams: textAnalyzer),
+            FieldSchema(name: sparse, dataType: .sparseFloatVector),
             FieldSchema(name: source, dataType: .varchar(maxLength: 8192)),
             FieldSchema(name: headings, dataType: .json),
             FieldSchema(name: chunkIndex, dataType: .int64),
             FieldSchema(name: contentHash, dataType: .varchar(maxLength: 64)),
             FieldSchema(name: embedder, dataType: .varchar(maxLength: 512)),
+        ], functions: [
+            FunctionSchema(name: bm25Function, type: .bm25, inputFieldNames: [text], outputFieldNames: [sparse]),
         ], description: "QuiverRAG chunks")
+    }
+
+    /// `true` when the collection stores the BM25 field that ``RetrievalMode/bm25`` and
+    /// ``RetrievalMode/hybrid`` search: a BM25 function writes ``sparse`` from ``text``.
+    /// Collections made by Quiver versions before it was added have vectors only.
+    public static func hasBM25(_ description: CollectionDescription) -> Bool {
+        guard let function = description.schema.function(writing: sparse) else { return false }
+        return function.type == .bm25 && function.inputFieldNames == [text]
     }
 
     static func check(_ description: CollectionDescription, collection: String, embedder embedding: any EmbeddingFunction) throws {

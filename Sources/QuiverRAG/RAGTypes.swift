@@ -15,11 +15,13 @@ public struct Document: Sendable, Hashable {
     }
 }
 
-/// A chunk found by ``RAGPipeline/retrieve(_:limit:filter:filterParams:)``.
+/// A chunk found by ``RAGPipeline/retrieve(_:limit:filter:filterParams:mode:)``.
 public struct RetrievedChunk: Sendable, Hashable, Codable {
     /// The chunk's primary key, `"<source>#<index>"`.
     public var id: String
-    /// Cosine similarity to the question (higher is closer), as Milvus reports it for COSINE.
+    /// The retrieval mode's score, higher is better (Milvus's `distance` of the hit): the cosine
+    /// similarity to the question (``RetrievalMode/dense``), the BM25 score (``RetrievalMode/bm25``)
+    /// or the reciprocal-rank-fusion score, Σ 1 / (60 + rank) (``RetrievalMode/hybrid``).
     public var distance: Float
     /// The chunk's text.
     public var text: String

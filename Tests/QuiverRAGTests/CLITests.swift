@@ -67,9 +67,17 @@ import Testing
             summary = try Value(json: r.stdout)
             #expect(summary.objectValue?["embedded"] == 0 && summary.objectValue?["unchanged"] == 72)
 
+            // Hybrid by default; the JSON says which mode ran.
             r = try await run(["retrieve", db, "Where does Milvus store data?", "--json"], env: embed)
             #expect(r.status == 0, "\(r.stderr)")
-            let hits = try #require(try Value(json: r.stdout).arrayValue)
+            let hybrid = try #require(try Value(json: r.stdout).objectValue)
+            #expect(hybrid["mode"] == "hybrid" && hybrid["chunks"]?.arrayValue?.count == 3)
+
+            r = try await run(["retrieve", db, "Where does Milvus store data?", "--json", "--mode", "dense"], env: embed)
+            #expect(r.status == 0, "\(r.stderr)")
+            let dense = try #require(try Value(json: r.stdout).objectValue)
+            #expect(dense["mode"] == "dense")
+            let hits = try #require(dense["chunks"]?.arrayValue)
             #expect(hits.count == 3)
             #expect(hits.allSatisfy { Set($0.objectValue?.keys.map { $0 } ?? []) == ["id", "distance", "text", "source", "headings"] })
             // The closest chunk by brute force with the same embedder.
@@ -85,9 +93,21 @@ import Testing
             #expect(hits[0].objectValue?["text"]?.stringValue == best.chunk.text)
             #expect(hits[0].objectValue?["headings"] == .array(best.chunk.headings.map(Value.string)))
 
+            // BM25 returns only chunks that hold a query term.
+            r = try await run(["retrieve", db, "MinIO", "--json", "--mode", "bm25", "--limit", "10"], env: embed)
+            #expect(r.status == 0, "\(r.stderr)")
+            let bm25 = try #require(try Value(json: r.stdout).objectValue)
+            let termHits = try #require(bm25["chunks"]?.arrayValue)
+            #expect(bm25["mode"] == "bm25" && !termHits.isEmpty)
+            #expect(termHits.allSatisfy { $0.objectValue?["text"]?.stringValue?.lowercased().contains("minio") == true })
+            #expect(termHits.allSatisfy { ($0.objectValue?["distance"]?.doubleValue ?? 0) > 0 })
+
+            r = try await run(["retrieve", db, "MinIO", "--mode", "sparse"], env: embed)
+            #expect(r.status != 0 && r.stderr.contains("--mode"))
+
             r = try await run(["retrieve", db, "Where does Milvus store data?", "--json", "--limit", "5", "--filter", "source like \"%operational_faq.md\""], env: embed)
             #expect(r.status == 0, "\(r.stderr)")
-            let filtered = try #require(try Value(json: r.stdout).arrayValue)
+            let filtered = try #require(try Value(json: r.stdout).objectValue?["chunks"]?.arrayValue)
             #expect(filtered.count == 5 && filtered.allSatisfy { $0.objectValue?["source"]?.stringValue == faq + "/operational_faq.md" })
 
             r = try await run(["retrieve", db, "Where does Milvus store data?", "--limit", "1"], env: embed)
@@ -105,7 +125,12 @@ import Testing
             let answer = try #require(try Value(json: r.stdout).objectValue)
             #expect(answer["answer"] == "Milvus stores data in object storage.")
             #expect(answer["model"] == "smol")
+            #expect(answer["mode"] == "hybrid")
             #expect(answer["sources"]?.arrayValue?.count == 3)
+
+            r = try await run(["ask", db, "Where does Milvus store data?", "--json", "--mode", "bm25"], env: llm)
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(try Value(json: r.stdout).objectValue?["mode"] == "bm25")
             let chat = try #require(server.requests.last)
             let user = ((chat.json["messages"] as? [[String: String]])?.last?["content"]) ?? ""
             #expect(user.contains("<context>\n") && user.contains("<question>\nWhere does Milvus store data?\n</question>"))
@@ -116,7 +141,8 @@ import Testing
 
             r = try await run(["ask", db, "Where does Milvus store data?", "--no-rag", "--json"], env: noModel.merging(["QUIVER_LLM_BASE_URL": server.baseURL]) { $1 })
             #expect(r.status == 0, "\(r.stderr)")
-            #expect(try Value(json: r.stdout).objectValue?["sources"] == [])
+            let noRag = try #require(try Value(json: r.stdout).objectValue)
+            #expect(noRag["sources"] == [] && noRag["mode"] == .null)
 
             r = try await run(["ask", db, "q", "--no-rag"], env: noModel.merging(["QUIVER_LLM_BASE_URL": server.baseURL, "QUIVER_LLM_API_KEY": Self.secret]) { $1 })
             #expect(r.status != 0)
@@ -137,9 +163,9 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         let summary = try Value(json: r.stdout)
         #expect(summary.objectValue?["chunks"] == 72 && summary.objectValue?["embedder"] == .string(BuiltInEmbedding.name))
-        r = try await run(["retrieve", db, "How is data stored in milvus?", "--json"], env: [:])
+        r = try await run(["retrieve", db, "How is data stored in milvus?", "--json", "--mode", "dense"], env: [:])
         #expect(r.status == 0, "\(r.stderr)")
-        let hits = try #require(try Value(json: r.stdout).arrayValue)
+        let hits = try #require(try Value(json: r.stdout).objectValue?["chunks"]?.arrayValue)
         let starts = ["Where does Milvus store data?", "How does Milvus flush data?", "What is the maximum dataset size Milvus can handle?"]
         #expect(hits.count == 3)
         for (hit, start) in zip(hits, starts) {

@@ -21,7 +21,11 @@ import Testing
     /// What one run of the flow saw, compared across backends.
     struct Transcript {
         var reports: [IngestReport] = []
+        /// Dense retrieval, which the prompts use.
         var retrieved: [[RetrievedChunk]] = []
+        /// BM25 and hybrid retrieval (the default), limit 3, per question.
+        var bm25: [[RetrievedChunk]] = []
+        var hybrid: [[RetrievedChunk]] = []
         /// The distances of the top 4, to check that the top 3 has no tie (see `compareBackends`).
         var topFour: [[Float]] = []
         var prompts: [[ChatMessage]] = []
@@ -38,13 +42,16 @@ import Testing
         let db = try await connect(uri)
         do {
             let chat = RecordingChatModel()
-            let rag = RAGPipeline(database: db, embedder: embedder, chatModel: chat)
+            // Dense for the prompts: chunks at the same fused rank score may come in any order.
+            let rag = RAGPipeline(database: db, embedder: embedder, chatModel: chat, retrievalMode: .dense)
             var t = Transcript()
             t.reports.append(try await rag.ingest(documents, splitter: splitter))
             t.reports.append(try await rag.ingest(documents, splitter: splitter))
             for question in questions {
                 t.retrieved.append(try await rag.retrieve(question, limit: 3))
                 t.topFour.append(try await rag.retrieve(question, limit: 4).map(\.distance))
+                t.bm25.append(try await rag.retrieve(question, limit: 3, mode: .bm25))
+                t.hybrid.append(try await rag.retrieve(question, limit: 3, mode: .hybrid))
                 t.answers.append(try await rag.answer(question, limit: 3).answer)
             }
             t.prompts = chat.requests
@@ -87,6 +94,22 @@ import Testing
             #expect(l.map(\.text) == r.map(\.text) && l.map(\.source) == r.map(\.source) && l.map(\.headings) == r.map(\.headings))
             for (a, b) in zip(l, r) {
                 #expect(abs(a.distance - b.distance) <= 1e-5 * max(1, abs(a.distance)), "question \(q), \(a.id): \(a.distance) vs \(b.distance)")
+            }
+        }
+        // BM25 and hybrid: the same scores rank by rank, and the same score for a chunk both return.
+        for (name, l, r) in [("bm25", local.bm25, remote.bm25), ("hybrid", local.hybrid, remote.hybrid)] {
+            #expect(l.count == questions.count && r.count == questions.count, "\(name)")
+            for (q, (lq, rq)) in zip(l, r).enumerated() {
+                #expect(!lq.isEmpty && lq.count == rq.count, "\(name) question \(q): \(lq.count) vs \(rq.count) chunks")
+                for (a, b) in zip(lq, rq) {
+                    #expect(abs(a.distance - b.distance) <= 1e-5 * max(1, abs(a.distance)), "\(name) question \(q): \(a.distance) vs \(b.distance)")
+                }
+                let remoteScores = Dictionary(rq.map { ($0.id, $0.distance) }, uniquingKeysWith: { a, _ in a })
+                for a in lq {
+                    if let b = remoteScores[a.id] {
+                        #expect(abs(a.distance - b) <= 1e-5 * max(1, abs(a.distance)), "\(name) question \(q), \(a.id)")
+                    }
+                }
             }
         }
         #expect(local.prompts == remote.prompts)

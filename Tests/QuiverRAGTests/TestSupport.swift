@@ -29,6 +29,29 @@ struct HashingEmbedding: EmbeddingFunction {
     }
 }
 
+/// A hashed bag of words that cannot see identifiers (words with `_` or a digit): a stand-in
+/// for an embedding model that blurs exact technical terms, which BM25 matches exactly.
+struct IdentifierBlindEmbedding: EmbeddingFunction {
+    var dimension: Int { 256 }
+    var name: String { "test:identifier-blind-256" }
+
+    func encodeDocuments(_ texts: [String]) async throws -> [[Float]] { texts.map(vector) }
+    func encodeQueries(_ texts: [String]) async throws -> [[Float]] { texts.map(vector) }
+
+    func vector(_ text: String) -> [Float] {
+        var v = [Float](repeating: 0, count: dimension)
+        for word in text.lowercased().split(whereSeparator: { $0.isWhitespace || ($0.isPunctuation && $0 != "_") }) {
+            guard !word.contains(where: { $0 == "_" || $0.isNumber }) else { continue }
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for b in word.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+            v[Int(h % UInt64(dimension))] += 1
+        }
+        let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        if norm == 0 { v[0] = 1; return v }
+        return v.map { $0 / norm }
+    }
+}
+
 /// Counts the texts an embedder was asked to embed.
 final class CallCounter: Sendable {
     private let n = Mutex(0)
