@@ -121,7 +121,7 @@ struct HTTPArguments: ParsableArguments {
     }
 }
 
-extension RetrievalMode: @retroactive ExpressibleByArgument {}
+extension RetrievalMode: ExpressibleByArgument {}
 
 /// How `retrieve` and `ask` search: the mode and the depth of hybrid fusion.
 struct RetrievalArguments: ParsableArguments {

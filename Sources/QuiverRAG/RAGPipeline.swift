@@ -399,9 +399,9 @@ public enum RAGSchema {
             FieldSchema(name: chunkIndex, dataType: .int64),
             FieldSchema(name: contentHash, dataType: .varchar(maxLength: 64)),
             FieldSchema(name: embedder, dataType: .varchar(maxLength: 512)),
-        ], functions: [
+        ], description: "QuiverRAG chunks", functions: [
             FunctionSchema(name: bm25Function, type: .bm25, inputFieldNames: [text], outputFieldNames: [sparse]),
-        ], description: "QuiverRAG chunks")
+        ])
     }
 
     /// `true` when the collection stores the BM25 field that ``RetrievalMode/bm25`` and
