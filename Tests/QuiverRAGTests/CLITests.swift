@@ -110,11 +110,11 @@ import Testing
             let filtered = try #require(try Value(json: r.stdout).objectValue?["chunks"]?.arrayValue)
             #expect(filtered.count == 5 && filtered.allSatisfy { $0.objectValue?["source"]?.stringValue == faq + "/operational_faq.md" })
 
-            r = try await run(["retrieve", db, "Where does Milvus store data?", "--limit", "1"], env: embed)
+            r = try await run(["retrieve", db, "Where does Milvus store data?", "--limit", "1", "--mode", "dense"], env: embed)
             #expect(r.status == 0 && r.stdout.hasPrefix("1. ") && r.stdout.contains(best.chunk.source))
 
             // No LLM: the context and the variables to set, non-zero exit.
-            r = try await run(["ask", db, "Where does Milvus store data?"], env: embed)
+            r = try await run(["ask", db, "Where does Milvus store data?", "--mode", "dense"], env: embed)
             #expect(r.status == 2)
             #expect(r.stdout.hasPrefix("Retrieved context:") && r.stdout.contains(best.chunk.source))
             #expect(r.stderr.contains("DEEPSEEK_API_KEY") && r.stderr.contains("QUIVER_LLM_BASE_URL"))
