@@ -283,7 +283,7 @@ public struct RAGPipeline: Sendable {
         if mode != .dense, !RAGSchema.hasBM25(description) {
             throw RAGError(
                 .reingestRequired,
-                "collection '\(collection)' was made by an older Quiver without the BM25 field that \(mode.rawValue) retrieval needs: retrieve with mode dense (`--mode dense`), or drop the collection (`quiver drop DB \(collection)`) and ingest again")
+                "collection '\(collection)' has no BM25 field, which \(mode.rawValue) retrieval needs (it was made by an older Quiver, or on a server that did not keep the schema's BM25 function): retrieve with mode dense (`--mode dense`), or drop the collection (`quiver drop DB \(collection)`) and ingest again")
         }
         let outputFields = [RAGSchema.text, RAGSchema.source, RAGSchema.headings]
         func textSearch(limit: Int) -> SearchRequest {
