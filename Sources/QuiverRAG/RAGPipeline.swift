@@ -379,11 +379,16 @@ public enum RAGSchema {
     public static let sparse = "sparse"
     /// The name of the BM25 function from ``text`` to ``sparse``.
     public static let bm25Function = "text_bm25"
-    /// The analyzer of ``text`` (Milvus's `analyzer_params`): `{"type": "english"}`, the standard
-    /// tokenizer, lower-casing, the English (Porter2) stemmer and Lucene's English stop words.
-    /// Measured against the standard analyzer on the retrieval evaluation set
-    /// (Documentation/Benchmarks.md, "Retrieval quality and BM25 engines").
-    public static let textAnalyzer: Value = ["type": "english"]
+    /// The analyzer of ``text`` (Milvus's `analyzer_params`): Milvus's `english` analyzer spelled
+    /// out — the standard tokenizer, lower-casing, the English (Porter2) stemmer and Lucene's
+    /// English stop words — because milvus-lite 3.2.2 refuses `{"type": "english"}` ("unknown
+    /// tokenizer type") but takes the tokenizer and filters. Measured against the standard
+    /// analyzer on the retrieval evaluation set (Documentation/Benchmarks.md, "Retrieval quality
+    /// and BM25 engines").
+    public static let textAnalyzer: Value = [
+        "tokenizer": "standard",
+        "filter": ["lowercase", ["type": "stemmer", "language": "english"], ["type": "stop", "stop_words": ["_english_"]]],
+    ]
 
     /// The schema for vectors of `dimension` floats.
     ///

@@ -10,6 +10,20 @@ import Testing
         Document(source: "b.md", text: "# Cats\nCats sleep a lot.\n# Dogs\nDogs bark at night."),
     ]
 
+    /// The chunk text's analyzer, spelled out so that milvus-lite takes it, makes the tokens of
+    /// Milvus's `{"type": "english"}` analyzer.
+    @Test func theTextAnalyzerIsTheEnglishAnalyzer() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rag-analyzer-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let db = try Database.open(at: dir)
+        defer { try? db.close() }
+        let texts = ["The indexes were Running quickly; HNSW's efConstruction of the segments", "Flushing, flushed and flushes: a test of THE stop words"]
+        let spelled = try db.analyze(texts, params: RAGSchema.textAnalyzer)
+        #expect(spelled == (try db.analyze(texts, params: ["type": "english"])))
+        let terms = spelled[1].map(\.text)
+        #expect(terms.contains("flush") && !terms.contains("the"))
+    }
+
     @Test func ingestThenRetrieveTheClosestChunk() async throws {
         try await withTemporaryDatabase { db, _ in
             let rag = RAGPipeline(database: db, embedder: HashingEmbedding(), batchSize: 2)

@@ -97,10 +97,14 @@ import Testing
             }
         }
         // BM25 and hybrid: the same scores rank by rank, and the same score for a chunk both return.
+        // Not on milvus-lite 3.2.2, whose BM25 scores are negated and come from per-segment
+        // statistics (test_fulltext.py and the conformance scenario measure it): there, each
+        // question gets as many chunks.
         for (name, l, r) in [("bm25", local.bm25, remote.bm25), ("hybrid", local.hybrid, remote.hybrid)] {
             #expect(l.count == questions.count && r.count == questions.count, "\(name)")
             for (q, (lq, rq)) in zip(l, r).enumerated() {
                 #expect(!lq.isEmpty && lq.count == rq.count, "\(name) question \(q): \(lq.count) vs \(rq.count) chunks")
+                if kind == .milvusLite { continue }
                 for (a, b) in zip(lq, rq) {
                     #expect(abs(a.distance - b.distance) <= 1e-5 * max(1, abs(a.distance)), "\(name) question \(q): \(a.distance) vs \(b.distance)")
                 }

@@ -118,6 +118,28 @@ import Testing
         ["id": .int(id), "vector": .vector([Float(id), 0]), "text": text.map(Value.string) ?? .null]
     }
 
+    /// A dump leaves the BM25 output out (an insert refuses it) and its import computes it again:
+    /// the imported collection answers with the same scores.
+    @Test func exportAndImportKeepTheScores() throws {
+        var texts = Texts(state: 29)
+        let dir = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+        let db = try Database.open(at: dir.path + "/a", options: quietOptions())
+        try db.createCollection("docs", schema: try Self.schema(), metric: .l2)
+        _ = try db.insert("docs", rows: (0..<300).map { Self.row($0, $0 % 17 == 0 ? nil : texts.text()) })
+        try db.flush("docs")
+        _ = try db.insert("docs", rows: (300..<400).map { Self.row($0, texts.text()) })
+        let want = try Self.search(db)
+        try db.export("docs", to: dir.path + "/dump")
+        let rows = try String(contentsOfFile: dir.path + "/dump/rows.jsonl", encoding: .utf8)
+        #expect(!rows.contains("\"sparse\"") && rows.contains("\"text\""))
+        let other = try Database.open(at: dir.path + "/b", options: quietOptions())
+        #expect(try other.importDump(from: dir.path + "/dump") == 400)
+        #expect(Self.same(try Self.search(other), want))
+        try db.close()
+        try other.close()
+    }
+
     @Test func scoresMatchAnIndependentBM25AndSurviveFlushCompactionAndReopen() throws {
         var texts = Texts(state: 18)
         var model = Model()

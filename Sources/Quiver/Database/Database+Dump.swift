@@ -18,8 +18,9 @@ extension Database {
     static let dumpRowsFile = "rows.jsonl"
 
     /// Writes `collection` to `directory` as a portable dump: `schema.json` (schema, metric,
-    /// index definitions, row count), `rows.jsonl` (every field but the vectors, and the dynamic
-    /// fields, one JSON object per row) and `FIELD.npy` per vector field (float32, float16,
+    /// index definitions, row count), `rows.jsonl` (every field but the vectors and the outputs
+    /// of functions, which an import computes again, and the dynamic fields, one JSON object per
+    /// row) and `FIELD.npy` per vector field (float32, float16,
     /// bfloat16 bit patterns as uint16, or packed bits as uint8), rows in primary-key order.
     ///
     /// The dump is a snapshot (``queryIterator(_:batchSize:limit:filter:filterParams:outputFields:partitions:)``):
@@ -58,11 +59,14 @@ extension Database {
             try file.write(NPYFormat.header(descr: descr, rows: walk.count, columns: width))
             vectorFiles[field.name] = file
         }
+        // A BM25 function's output is computed from its input at insert, and an insert refuses it.
+        let computed = schema.functions.flatMap(\.outputFieldNames)
         var written = 0
         while let batch = walk.next() {
             var text = ""
             var vectors = [String: [UInt8]]()
             for var row in batch {
+                for name in computed { row[name] = nil }
                 for field in schema.vectorFields {
                     NPYFormat.append(row.removeValue(forKey: field.name) ?? .null, type: field.dataType, to: &vectors[field.name, default: []])
                 }
