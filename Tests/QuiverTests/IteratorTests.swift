@@ -32,6 +32,36 @@ import Testing
         return (db, ids.sorted())
     }
 
+    /// A limit smaller than the matching rows keeps only the smallest keys (a bounded heap rather
+    /// than a sort of every row): the model is the sorted keys' prefix, for int and string keys,
+    /// over sealed segments, the growing one and deletes.
+    @Test(arguments: [0, 1, 2, 7, 999, 10_000, 24_998, 24_999, 25_000, 40_000])
+    func aLimitKeepsTheSmallestKeys(_ limit: Int) throws {
+        let dir = TemporaryDirectory()
+        let (db, ids) = try Self.filled(dir, count: 25_000, seed: UInt64(limit) + 3)
+        defer { try? db.close() }
+        _ = try db.delete("c", ids: [.int(ids[1]), .int(ids[24_999])])
+        let live = ids.filter { $0 != ids[1] && $0 != ids[24_999] }
+        let walk: QueryIterator = try db.queryIterator("c", batchSize: maxTopK, limit: limit)
+        var seen = [Int64]()
+        while let batch = walk.next() { seen += batch.map { $0["id"]!.intValue! } }
+        #expect(seen == Array(live.prefix(limit)))
+
+        let strings = TemporaryDirectory()
+        let sdb = try Database.open(at: strings.path, options: manualCompactionOptions())
+        defer { try? sdb.close() }
+        try sdb.createCollection("s", dimension: 2, metric: .l2, idType: .varchar(maxLength: 16))
+        var g = SeededGenerator(seed: UInt64(limit) + 11)
+        let keys = (0..<3_000).map { "k\($0 * 7 % 3_001)" }.shuffled(using: &g)
+        _ = try sdb.insert("s", rows: keys.prefix(2_000).map { ["id": .string($0), "vector": .vector([0, 1])] })
+        try sdb.flush("s")
+        _ = try sdb.insert("s", rows: keys.dropFirst(2_000).map { ["id": .string($0), "vector": .vector([0, 1])] })
+        let swalk: QueryIterator = try sdb.queryIterator("s", batchSize: 1_000, limit: limit)
+        var sseen = [String]()
+        while let batch = swalk.next() { sseen += batch.map { $0["id"]!.stringValue! } }
+        #expect(sseen == Array(keys.sorted().prefix(limit)))
+    }
+
     @Test func queryIteratorWalksEveryRowOnceInKeyOrderWhileWritesGoOn() throws {
         let dir = TemporaryDirectory()
         let (db, ids) = try Self.filled(dir, count: 52_000)

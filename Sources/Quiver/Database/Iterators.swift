@@ -22,9 +22,9 @@ public final class QueryIterator: Sendable, AsyncSequence {
     private let position = Locked(0)
 
     init(snapshot: Snapshot, filter: FilterExpression, scope: Set<UInt64>?, fields: OutputFields, batchSize: Int, limit: Int?) {
-        let (segments, order) = CollectionEngine.keyOrder(snapshot, filter: filter, scope: scope)
+        let (segments, order) = CollectionEngine.keyOrder(snapshot, filter: filter, scope: scope, limit: limit)
         self.segments = segments
-        self.order = limit.map { Array(order.prefix($0)) } ?? order
+        self.order = order
         self.fields = fields
         self.batchSize = batchSize
     }

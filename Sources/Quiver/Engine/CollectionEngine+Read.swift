@@ -234,20 +234,68 @@ extension CollectionEngine {
     }
 
     /// Where the live rows of `snap` matching `filter` are, in primary-key order: the walk of a
-    /// query iterator.
+    /// query iterator; only the first `limit` of them when given.
     ///
-    /// - Complexity: O(rows × log rows) for the sort; 8 bytes per matching row are kept.
-    static func keyOrder(_ snap: Snapshot, filter: FilterExpression, scope: Set<UInt64>? = nil) -> (segments: [SegmentRef], rows: [RowRef]) {
+    /// - Complexity: O(rows × log rows) for the sort, or O(rows × log `limit`) with a limit
+    ///   smaller than the matching rows (a page of `quiver serve`'s query iterator, which pymilvus
+    ///   asks for once per batch); 8 bytes per row kept.
+    static func keyOrder(
+        _ snap: Snapshot, filter: FilterExpression, scope: Set<UInt64>? = nil, limit: Int? = nil
+    ) -> (segments: [SegmentRef], rows: [RowRef]) {
         let pk = snap.schema.primaryField.name
         let matching = snap.matching(filter, scope: scope)
+        let count = matching.reduce(0) { $0 + $1.rows.cardinality }
         var keyed = [(key: PrimaryKey, at: RowRef)]()
-        keyed.reserveCapacity(matching.reduce(0) { $0 + $1.rows.cardinality })
-        for (i, (segment, rows)) in matching.enumerated() {
-            let column = segment.column(pk)!
-            rows.forEachSet { keyed.append((CollectionEngine.primaryKey(column, $0), RowRef(segment: Int32(i), row: Int32($0)))) }
+        if let limit, limit < count {
+            // The `limit` smallest keys: a max-heap of them (the largest at the root), then sorted.
+            keyed.reserveCapacity(limit)
+            for (i, (segment, rows)) in matching.enumerated() {
+                let column = segment.column(pk)!
+                rows.forEachSet { row in
+                    let item = (key: CollectionEngine.primaryKey(column, row), at: RowRef(segment: Int32(i), row: Int32(row)))
+                    if keyed.count < limit {
+                        keyed.append(item)
+                        siftUp(&keyed, from: keyed.count - 1)
+                    } else if limit > 0 && item.key < keyed[0].key {
+                        keyed[0] = item
+                        siftDown(&keyed, from: 0)
+                    }
+                }
+            }
+        } else {
+            keyed.reserveCapacity(count)
+            for (i, (segment, rows)) in matching.enumerated() {
+                let column = segment.column(pk)!
+                rows.forEachSet { keyed.append((CollectionEngine.primaryKey(column, $0), RowRef(segment: Int32(i), row: Int32($0)))) }
+            }
         }
         keyed.sort { $0.key < $1.key }
         return (matching.map(\.segment), keyed.map(\.at))
+    }
+
+    /// Restores the max-heap order (by key) of `heap` after the element at `i` grew.
+    private static func siftUp(_ heap: inout [(key: PrimaryKey, at: RowRef)], from i: Int) {
+        var child = i
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[parent].key < heap[child].key else { return }
+            heap.swapAt(parent, child)
+            child = parent
+        }
+    }
+
+    /// Restores the max-heap order (by key) of `heap` after the element at `i` shrank.
+    private static func siftDown(_ heap: inout [(key: PrimaryKey, at: RowRef)], from i: Int) {
+        var parent = i
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var largest = parent
+            if left < heap.count && heap[largest].key < heap[left].key { largest = left }
+            if right < heap.count && heap[largest].key < heap[right].key { largest = right }
+            if largest == parent { return }
+            heap.swapAt(parent, largest)
+            parent = largest
+        }
     }
 
     /// The primary keys of the live rows matching `filter` in `scope`.
