@@ -187,11 +187,28 @@ public enum ModelFetcher {
         } catch {
             throw MiniLMError(.fetchFailed, "cannot run \(tool): \(error.localizedDescription)")
         }
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
+        let stderr = readToEnd(errors.fileHandleForReading.fileDescriptor)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let tail = String(decoding: stderr.suffix(400), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             throw MiniLMError(.fetchFailed, "\(tool) exited with status \(process.terminationStatus)\(tail.isEmpty ? "" : ": \(tail)")")
+        }
+    }
+
+    /// Reads `fd` to end of file with `read(2)`, retrying `EINTR` (Foundation's
+    /// `readDataToEndOfFile()` ends in `try!` and crashes on an interrupted read).
+    static func readToEnd(_ fd: Int32) -> Data {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                data.append(contentsOf: buffer[0..<n])
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                return data
+            }
         }
     }
 }

@@ -40,8 +40,7 @@ import Testing
         try process.run()
         var text = ""
         while !text.contains("\n10000/\(rows) rows") {
-            let data = err.fileHandleForReading.availableData
-            if data.isEmpty { break }
+            guard let data = PipeReading.readSome(err.fileHandleForReading) else { break }
             text += String(decoding: data, as: UTF8.self)
         }
         kill(process.processIdentifier, SIGKILL)

@@ -40,11 +40,11 @@ public enum QuiverExecutable {
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
-            let d = err.fileHandleForReading.readDataToEndOfFile()
+            let d = PipeReading.readToEnd(err.fileHandleForReading)
             errData.withLock { $0 = d }
             group.leave()
         }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let o = PipeReading.readToEnd(out.fileHandleForReading)
         group.wait()
         process.waitUntilExit()
         return Output(
