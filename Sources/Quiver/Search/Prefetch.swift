@@ -18,6 +18,17 @@ internal import CQuiverSupport
     }
 }
 
+/// Prefetches every 64-byte line that the `bytes` bytes at `start` touch, wherever `start` falls
+/// within its line (a span that starts near a line's end covers one line more than its length).
+@inline(__always) func prefetchSpan(_ start: UnsafeRawPointer, bytes: Int) {
+    let first = UInt(bitPattern: start) & ~63, end = UInt(bitPattern: start) + UInt(bytes)
+    var line = first
+    while line < end {
+        quiver_prefetch(UnsafeRawPointer(bitPattern: line)!)
+        line += 64
+    }
+}
+
 /// Prefetches row `i` of a row-major float table with `dimension` columns.
 @inline(__always) func prefetchRow(_ vectors: UnsafePointer<Float>, _ i: Int, dimension: Int) {
     prefetchLines(vectors + i * dimension, bytes: dimension * MemoryLayout<Float>.stride)
