@@ -141,7 +141,7 @@ import Testing
         let length = bytes.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: t, as: UInt32.self))) }
         var footer = try bytes.withUnsafeBytes { raw in
             var r = ByteReader(UnsafeRawBufferPointer(rebasing: raw[(t - length)..<t]), context: "test")
-            return try SegmentFormat.Footer.decode(&r)
+            return try SegmentFormat.Footer.decode(&r, version: SegmentFormat.version)
         }
         edit(&footer)
         let encoded = footer.encode()

@@ -45,13 +45,13 @@ import Testing
             #expect(segment.rowCount == live.count)
             let field = schema.field(named: "v")!
             for (i, row) in live.enumerated() {
-                guard segment.vectorValue("v", row: i) == growing.vectorValue(field, row: row) else {
+                guard try segment.vectorValue("v", row: i) == growing.vectorValue(field, row: row) else {
                     Issue.record("row \(i) (growing row \(row)) differs")
                     break
                 }
             }
             if !type.isBinaryVector {
-                #expect(Array(segment.norms("v")) == live.map { growing.norms["v"]![$0] })
+                #expect(Array(try segment.norms("v")) == live.map { growing.norms["v"]![$0] })
             }
             #expect((0..<live.count).map { segment.columns["id"]!.value(at: $0) } == live.map { .int(Int64($0)) })
             #expect((0..<live.count).map { segment.columns["tag"]!.value(at: $0) } == live.map { $0 % 5 == 0 ? .null : .string("t\($0 % 3)") })
@@ -59,7 +59,8 @@ import Testing
     }
 
     /// A compaction's content reads the kept rows of several sealed segments in runs; written
-    /// streamed, a damaged byte in any vector chunk of the result is `.corruption` naming it.
+    /// streamed, a damaged byte anywhere in the vectors or norms of the result is `.corruption`
+    /// naming the rows when they are read, while the other rows still read.
     @Test func gatheredFromSegmentsAndDamagedChunkIsCorruption() throws {
         let dir = TemporaryDirectory()
         try FileSystem.createDirectory(dir.path)
@@ -84,39 +85,82 @@ import Testing
             kept.append(rowsKept)
             expected += rowsKept.map { vectors[$0] }
         }
-        let content = SegmentContent.gathering(kept, of: sources, schema: schema)
+        let content = try SegmentContent.gathering(kept, of: sources, schema: schema)
         let path = dir.path + "/m.qseg"
         do {  // released before the file is damaged below (it maps the file)
             let merged = try SealedSegment.write(content, id: 20, path: path, schema: schema, load: false)
             #expect(merged.rowCount == expected.count)
-            #expect((0..<expected.count).allSatisfy { merged.vectorValue("v", row: $0) == .vector(expected[$0]) })
-            #expect(Array(merged.norms("v")) == kept.enumerated().flatMap { s, rows in rows.map { sources[s].norms("v")[$0] } })
+            #expect(try (0..<expected.count).allSatisfy { try merged.vectorValue("v", row: $0) == .vector(expected[$0]) })
+            #expect(Array(try merged.norms("v")) == (try kept.enumerated().flatMap { s, rows in try rows.map { try sources[s].norms("v")[$0] } }))
         }
 
+        // Version 2 verifies vectors when they are read: the damaged segment opens, and reading
+        // the damaged row's group (or all rows) is `.corruption` naming the rows.
         let original = try FileSystem.readFile(path)
         let regionStart = try #require(Self.vectorRegionOffset(original))
+        let groupRows = SegmentFormat.vectorGroupRows(rowBytes: 28)
         let chunkCount = (expected.count * 32 + SegmentFormat.vectorChunkBytes - 1) / SegmentFormat.vectorChunkBytes
         #expect(chunkCount >= 2)
         for chunk in 0..<chunkCount {
             var damaged = original
-            damaged[regionStart + chunk * SegmentFormat.vectorChunkBytes + 5] ^= 0x01
+            let at = chunk * SegmentFormat.vectorChunkBytes + 5
+            damaged[regionStart + at] ^= 0x01
             try FileSystem.writeFile(path, damaged)
-            do {
-                _ = try SealedSegment(path: path, id: 20, schema: schema, load: false)
-                Issue.record("chunk \(chunk): a damaged segment opened")
-            } catch let e as QuiverError {
-                #expect(e.code == .corruption && e.message.contains("chunk \(chunk) checksum mismatch"), "\(e)")
+            let segment = try SealedSegment(path: path, id: 20, schema: schema, load: false)
+            // The byte is a vector's or, past the vectors, a norm's.
+            let row = at < expected.count * 28 ? at / 28 : (at - ((expected.count * 28 + 3) & ~3)) / 4
+            let group = row / groupRows
+            let rows = "rows \(group * groupRows)..<\(min((group + 1) * groupRows, expected.count)) checksum mismatch"
+            let elsewhere = group == 0 ? expected.count - 1 : 0
+            #expect(try segment.vectorValue("v", row: elsewhere) == .vector(expected[elsewhere]))
+            for read in [{ _ = try segment.vectorValue("v", row: row) }, { _ = try segment.vectors("v") }] {
+                do {
+                    try read()
+                    Issue.record("chunk \(chunk): damaged row \(row) was read")
+                } catch let e as QuiverError {
+                    #expect(e.code == .corruption && e.message.contains(rows) && e.message.contains("m.qseg"), "\(e)")
+                }
             }
         }
     }
 
-    /// The offset of the first vector section, read from the footer.
-    static func vectorRegionOffset(_ file: [UInt8]) -> Int? {
+    /// Version 1 files (1 MiB checksum chunks, every chunk verified on open) still open, read
+    /// back bit for bit, and a damaged chunk is `.corruption` at open.
+    @Test func versionOneSegmentsAreVerifiedWholeOnOpen() throws {
+        let dir = TemporaryDirectory()
+        try FileSystem.createDirectory(dir.path)
+        let schema = try CollectionSchema(fields: [
+            FieldSchema(name: "id", dataType: .int64, isPrimaryKey: true),
+            FieldSchema(name: "v", dataType: .floatVector(dimension: 5)),
+        ])
+        var g = SeededGenerator(seed: 23)
+        var growing = GrowingSegment(schema: schema)
+        let vectors = (0..<60_000).map { _ in randomVector(5, using: &g) }
+        for (i, v) in vectors.enumerated() { growing.append(["id": .int(Int64(i)), "v": .vector(v)], partition: 0) }
+        let path = dir.path + "/v1.qseg"
+        try SegmentWriter.write(growing.content(of: Array(0..<vectors.count)), id: 3, path: path, inMemory: false, version: 1)
+        let original = try FileSystem.readFile(path)
+        #expect(original[8] == 1)
+        for load in [false, true] {
+            let segment = try SealedSegment(path: path, id: 3, schema: schema, load: load)
+            #expect(segment.space("v", metric: .l2).verifier == nil)  // nothing left to verify
+            #expect(try (0..<vectors.count).allSatisfy { try segment.vectorValue("v", row: $0) == .vector(vectors[$0]) })
+        }
+        var damaged = original
+        damaged[try #require(Self.vectorRegionOffset(original, version: 1)) + SegmentFormat.vectorChunkBytes + 9] ^= 0x10
+        try FileSystem.writeFile(path, damaged)
+        #expect { _ = try SealedSegment(path: path, id: 3, schema: schema, load: false) } throws: { error in
+            (error as? QuiverError)?.code == .corruption && "\(error)".contains("chunk 1 checksum mismatch")
+        }
+    }
+
+    /// The offset of the first vector section, read from the footer of a file of format `version`.
+    static func vectorRegionOffset(_ file: [UInt8], version: UInt32 = SegmentFormat.version) -> Int? {
         file.withUnsafeBytes { bytes -> Int? in
             let t = bytes.count - SegmentFormat.trailerSize
             let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: t, as: UInt32.self)))
             var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[(t - length)..<t]), context: "test")
-            return (try? SegmentFormat.Footer.decode(&reader))?.vectors.first.map { Int($0.offset) }
+            return (try? SegmentFormat.Footer.decode(&reader, version: version))?.vectors.first.map { Int($0.offset) }
         }
     }
 

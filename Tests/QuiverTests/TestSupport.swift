@@ -18,6 +18,8 @@ func openAndUse(_ path: String, _ name: String = "c") throws {
     let db = try Database.open(at: path, options: quietOptions())
     defer { db.abandonForTesting() }
     _ = try db.collectionStats(name)
+    // Every field of every row: sealed vectors are verified when first read, not on open.
+    _ = try db.query(name, limit: maxTopK, outputFields: ["*"])
 }
 
 /// The engine's SplitMix64, so failures reproduce from the seed.

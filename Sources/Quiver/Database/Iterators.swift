@@ -21,8 +21,13 @@ public final class QueryIterator: Sendable, AsyncSequence {
     public let batchSize: Int
     private let position = Locked(0)
 
-    init(snapshot: Snapshot, filter: FilterExpression, scope: Set<UInt64>?, fields: OutputFields, batchSize: Int, limit: Int?) {
+    /// - Throws: `.corruption` naming the file when a vector field asked for is damaged: its
+    ///   rows are verified here, whole, so that `next()` has nothing left to fail on.
+    init(snapshot: Snapshot, filter: FilterExpression, scope: Set<UInt64>?, fields: OutputFields, batchSize: Int, limit: Int?) throws {
         let (segments, order) = CollectionEngine.keyOrder(snapshot, filter: filter, scope: scope, limit: limit)
+        for case .sealed(let s) in segments {
+            for field in fields.schemaFields where field.dataType.isVector && !field.dataType.isSparseVector { try s.verifyVectors(field.name) }
+        }
         self.segments = segments
         self.order = order
         self.fields = fields
@@ -42,7 +47,8 @@ public final class QueryIterator: Sendable, AsyncSequence {
             return range
         }
         guard !range.isEmpty else { return nil }
-        return order[range].map { segments[Int($0.segment)].entity(row: Int($0.row), fields: fields) }
+        // Cannot throw: the vectors asked for were verified when the iterator was made.
+        return order[range].map { try! segments[Int($0.segment)].entity(row: Int($0.row), fields: fields) }
     }
 
     /// The batches as an `AsyncSequence`.
@@ -163,7 +169,7 @@ extension Database {
             }
             let fields = try OutputFields.resolve(outputFields, schema: e.schema, includePrimaryKey: true)
             let scope = try e.scope(partitions, filter: expression)
-            return QueryIterator(
+            return try QueryIterator(
                 snapshot: try e.snapshot(), filter: expression, scope: scope, fields: fields, batchSize: batchSize, limit: limit)
         }
     }

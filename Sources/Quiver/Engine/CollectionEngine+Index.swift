@@ -189,7 +189,8 @@ extension CollectionEngine {
             index = SparseInvertedIndex.build(rows, cancel: buildCancellation).map { .sparse($0) }
         } else {
             let d = field.dataType.dimension!
-            let space = VectorSpace(vectors: segment.vectors(def.field), norms: segment.norms(def.field), count: segment.rowCount, dimension: d, metric: metric)
+            let space = VectorSpace(
+                vectors: try segment.vectors(def.field), norms: try segment.norms(def.field), count: segment.rowCount, dimension: d, metric: metric)
             index = withExtendedLifetime(segment) {
                 SegmentIndex.build(def.type, params: def.params, space: space, threads: max(1, options.indexBuildThreads), cancel: buildCancellation)!
             }

@@ -52,18 +52,23 @@ enum SegmentRef: Sendable {
     }
 
     /// The stored vector of `row` in `field` (floats, or bytes for binary vectors).
-    func vectorValue(_ field: FieldSchema, row: Int) -> Value {
+    ///
+    /// - Throws: `.corruption` naming the file when the row's stored vector is damaged.
+    func vectorValue(_ field: FieldSchema, row: Int) throws -> Value {
         switch self {
-        case .sealed(let s): return s.vectorValue(field.name, row: row)
+        case .sealed(let s): return try s.vectorValue(field.name, row: row)
         case .growing(let g): return g.vectorValue(field, row: row)
         }
     }
 
-    func entity(row: Int, fields: OutputFields) -> Row {
+    /// The output `fields` of `row`.
+    ///
+    /// - Throws: `.corruption` naming the file when a vector asked for is damaged.
+    func entity(row: Int, fields: OutputFields) throws -> Row {
         var out = Row(minimumCapacity: fields.schemaFields.count)
         for field in fields.schemaFields {
             if field.dataType.isVector {
-                out[field.name] = vectorValue(field, row: row)
+                out[field.name] = try vectorValue(field, row: row)
             } else {
                 out[field.name] = column(field.name)!.value(at: row)
             }
@@ -202,7 +207,7 @@ extension CollectionEngine {
                 }
                 if !matches[location.segment]![row] { continue }
             }
-            out.append(segment.entity(row: row, fields: fields))
+            out.append(try segment.entity(row: row, fields: fields))
         }
         return out
     }
@@ -222,12 +227,14 @@ extension CollectionEngine {
         var skipped = 0
         for (segment, rows) in try snapshot().matching(filter, scope: scope) {
             var done = false
+            var picked = [Int]()
             rows.forEachSet { row in
                 guard !done else { return }
                 if skipped < offset { skipped += 1; return }
-                out.append(segment.entity(row: row, fields: fields))
-                if let limit, out.count >= limit { done = true }
+                picked.append(row)
+                if let limit, out.count + picked.count >= limit { done = true }
             }
+            for row in picked { out.append(try segment.entity(row: row, fields: fields)) }
             if done { break }
         }
         return out

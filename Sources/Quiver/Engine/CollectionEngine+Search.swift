@@ -53,19 +53,24 @@ extension CollectionEngine {
             let all = candidates(request, segments: segments, indexes: indexes, k: request.limit + request.offset)
             ranked = all.map { Array($0.dropFirst(request.offset).prefix(request.limit)) }
         }
+        // The rows searched were verified as they were read; damage found on the way is thrown
+        // here, before anything computed from them is returned.
+        if request.field.dataType.isVector {
+            for case .sealed(let s) in segments.map(\.segment) { try s.checkVectors(request.field.name) }
+        }
         let scale = request.roundDecimal >= 0 ? Float(pow(10, Double(request.roundDecimal))) : 0
         // The hits' primary keys are at random rows: start all their cache misses at once.
         let keys = segments.map { $0.segment.column(pk)! }
         for list in ranked {
             for c in list { keys[c.segment].prefetch(row: c.row) }
         }
-        return ranked.map { list in
-            list.map { c in
+        return try ranked.map { list in
+            try list.map { c in
                 let segment = segments[c.segment].segment
                 let distance = scale > 0 ? (c.distance * scale).rounded() / scale : c.distance
                 return Hit(
                     id: keys[c.segment].value(at: c.row), distance: distance,
-                    entity: segment.entity(row: c.row, fields: request.fields))
+                    entity: try segment.entity(row: c.row, fields: request.fields))
             }
         }
     }
@@ -96,17 +101,19 @@ extension CollectionEngine {
             }
             switch (segment, type, request.queries) {
             case (.sealed(let s), .floatVector, .floats(let queries)) where indexed(index):
-                // An approximate index is ready for this segment (range search stays exact).
-                let space = VectorSpace(vectors: s.vectors(name), norms: s.norms(name), count: s.rowCount, dimension: d, metric: metric)
+                // An approximate index is ready for this segment (range search stays exact). It
+                // verifies the rows it reads; `search` checks for damage before returning.
+                let space = s.space(name, metric: metric)
                 results = withExtendedLifetime(s) {
                     indexes[s.id]![name]!.search(
                         queries: queries, space: space, k: k, allowed: allowed, allowedCount: count, params: request.indexParams,
                         threads: threads)
                 }
             case (.sealed(let s), .floatVector, .floats(let queries)):
+                let scanned = s.scan(name)
                 results = FlatScan.topK(
-                    queries: queries, vectors: s.vectors(name), count: s.rowCount, dimension: d,
-                    norms: s.norms(name), metric: metric, k: k, allowed: allowed, threads: threads,
+                    queries: queries, vectors: scanned.bytes.bindMemory(to: Float.self), count: s.rowCount, dimension: d,
+                    norms: scanned.norms, metric: metric, k: k, allowed: allowed, threads: threads,
                     radius: request.radius, rangeFilter: request.rangeFilter)
             case (.growing(let g), .floatVector, .floats(let queries)):
                 results = g.vectors[name]!.withUnsafeBufferPointer { vectors in
@@ -118,11 +125,10 @@ extension CollectionEngine {
                     }
                 }
             case (.sealed(let s), .float16Vector, .floats(let queries)), (.sealed(let s), .bfloat16Vector, .floats(let queries)):
-                let raw = s.vectorBytes(name)
-                let half = UnsafeBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: UInt16.self), count: raw.count / 2)
+                let scanned = s.scan(name)
                 results = FlatScan.topK(
-                    queries: queries, halfVectors: half, format: VectorStorage.halfFormat(type),
-                    count: s.rowCount, dimension: d, norms: s.norms(name), metric: metric, k: k, allowed: allowed,
+                    queries: queries, halfVectors: scanned.bytes.bindMemory(to: UInt16.self), format: VectorStorage.halfFormat(type),
+                    count: s.rowCount, dimension: d, norms: scanned.norms, metric: metric, k: k, allowed: allowed,
                     threads: threads, radius: request.radius, rangeFilter: request.rangeFilter)
             case (.growing(let g), .float16Vector, .floats(let queries)), (.growing(let g), .bfloat16Vector, .floats(let queries)):
                 results = g.halfVectors[name]!.withUnsafeBufferPointer { vectors in
@@ -134,7 +140,7 @@ extension CollectionEngine {
                     }
                 }
             case (.sealed(let s), .binaryVector, .bytes(let queries)):
-                results = binary(queries, s.vectorBytes(name))
+                results = binary(queries, s.scan(name).bytes)
             case (.growing(let g), .binaryVector, .bytes(let queries)):
                 results = g.binaryVectors[name]!.withUnsafeBytes { binary(queries, $0) }
             default:

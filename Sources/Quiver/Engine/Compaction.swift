@@ -65,7 +65,7 @@ extension CollectionEngine {
             mapping.append(map)
             kept.append(live)
         }
-        let content = SegmentContent.gathering(kept, of: plan.segments, schema: schema)
+        let content = try SegmentContent.gathering(kept, of: plan.segments, schema: schema)
         let path = directory + "/" + FileNames.segment(plan.newID)
         var merged: SealedSegment? = nil
         if content.rowCount > 0 {
@@ -348,18 +348,23 @@ extension SegmentContent {
     /// The rows `rows[i]` of `segments[i]` (each ascending), in that order, as one segment's
     /// content: every column is allocated once at its final size; the vectors and norms are read
     /// from the segments, in runs of consecutive rows, as the new segment is written.
-    static func gathering(_ rows: [[Int]], of segments: [SealedSegment], schema: CollectionSchema) -> SegmentContent {
+    ///
+    /// - Throws: `.corruption` naming the file when a source's vectors are damaged (verified
+    ///   whole first: damage must not be copied under the new segment's fresh checksums).
+    static func gathering(_ rows: [[Int]], of segments: [SealedSegment], schema: CollectionSchema) throws -> SegmentContent {
         let runs = RowRuns(rows)
         var out = SegmentContent(rowCount: runs.count, columns: [:], vectors: [:])
         for field in schema.vectorFields {
             let name = field.name, rowBytes = field.dataType.vectorRowBytes
+            let vectors = try segments.map { try $0.vectorBytes(name) }
+            let norms = field.dataType.isBinaryVector ? [] : try segments.map { try $0.norms(name) }
             out.vectors[name] = SegmentVectors(
                 type: field.dataType, runs: runs,
                 copyVectors: { source, rows, destination in
-                    destination.copyMemory(from: segments[source].vectorBytes(name).baseAddress! + rows.lowerBound * rowBytes, byteCount: rows.count * rowBytes)
+                    destination.copyMemory(from: vectors[source].baseAddress! + rows.lowerBound * rowBytes, byteCount: rows.count * rowBytes)
                 },
                 copyNorms: { source, rows, destination in
-                    destination.copyMemory(from: segments[source].norms(name).baseAddress! + rows.lowerBound, byteCount: rows.count * 4)
+                    destination.copyMemory(from: norms[source].baseAddress! + rows.lowerBound, byteCount: rows.count * 4)
                 })
         }
         var names = Set(schema.fields.filter { !$0.dataType.isVector }.map(\.name))

@@ -58,26 +58,28 @@ final class HNSWIndex: Sendable {
         let scratch = scratchPool.withLock { $0.popLast() } ?? TraversalScratch(rows: count, maxLinks: m0, ef: ef)
         defer { scratchPool.withLock { if $0.count < 8 { $0.append(scratch) } } }
         let q = space.prepare(query)
+        /// Walks with `dist`, verifying each row it reads while the segment's rows are not all verified.
+        func run<D: QueryDistance>(_ dist: D) -> Int {
+            if let verifier = space.verifier {
+                return walk(VerifiedDistance(inner: dist, verifier: verifier), ef: ef, allowed: allowed, scratch: scratch)
+            }
+            return walk(dist, ef: ef, allowed: allowed, scratch: scratch)
+        }
         let found = q.withUnsafeBufferPointer { qp -> Int in
             let query = qp.baseAddress!
             if let quantizer {
                 let prepared = quantizer.prepare(q, metric: space.metric)
                 return prepared.a.withUnsafeBufferPointer { a in
                     quantizer.scale.withUnsafeBufferPointer { s in
-                        walk(QuantizedDistance(quantizer: quantizer, query: a.baseAddress!, bias: prepared.bias, scale: s.baseAddress!,
-                                               codes: codes.pointer, norms: space.norms, metric: space.metric),
-                             ef: ef, allowed: allowed, scratch: scratch)
+                        run(QuantizedDistance(quantizer: quantizer, query: a.baseAddress!, bias: prepared.bias, scale: s.baseAddress!,
+                                              codes: codes.pointer, norms: space.norms, metric: space.metric))
                     }
                 }
             }
             switch space.metric {
-            case .l2:
-                return walk(L2Distance(vectors: space.vectors, dimension: dimension, query: query), ef: ef, allowed: allowed, scratch: scratch)
-            case .ip:
-                return walk(IPDistance(vectors: space.vectors, dimension: dimension, query: query), ef: ef, allowed: allowed, scratch: scratch)
-            default:
-                return walk(CosineDistance(vectors: space.vectors, norms: space.norms!, dimension: dimension, query: query, queryScale: 1),
-                            ef: ef, allowed: allowed, scratch: scratch)
+            case .l2: return run(L2Distance(vectors: space.vectors, dimension: dimension, query: query))
+            case .ip: return run(IPDistance(vectors: space.vectors, dimension: dimension, query: query))
+            default: return run(CosineDistance(vectors: space.vectors, norms: space.norms!, dimension: dimension, query: query, queryScale: 1))
             }
         }
         var ranked = UnsafeMutableBufferPointer(start: scratch.found, count: found)

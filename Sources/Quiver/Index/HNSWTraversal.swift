@@ -120,6 +120,25 @@ struct CosineDistance: RowDistance, @unchecked Sendable {
     }
 }
 
+/// A distance that first verifies the rows it reads (``VectorVerifier``): the walk over a segment
+/// whose rows are not all verified yet. Once they are, searches use the bare distance.
+struct VerifiedDistance<D: QueryDistance>: QueryDistance {
+    let inner: D
+    let verifier: VectorVerifier
+
+    @inline(__always) func prefetch(_ i: Int) { inner.prefetch(i) }
+
+    @inline(__always) func callAsFunction(_ i: Int) -> Float {
+        verifier.ensure(row: i)
+        return inner(i)
+    }
+
+    @inline(__always) func distances(_ ids: UnsafePointer<Int32>, _ n: Int, into out: UnsafeMutablePointer<Float>) {
+        verifier.ensure(ids, n)
+        inner.distances(ids, n, into: out)
+    }
+}
+
 /// Approximate distances from a float query to the 8-bit codes of HNSW_SQ.
 struct QuantizedDistance: QueryDistance {
     let quantizer: ScalarQuantizer

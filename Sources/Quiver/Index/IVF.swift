@@ -176,6 +176,7 @@ final class IVFIndex: Sendable {
                                 for p in Int(offsets[Int(list)])..<Int(offsets[Int(list) + 1]) {
                                     let row = ids[p]
                                     if let allowed, !allowed[Int(row)] { continue }
+                                    space.ensure(Int(row))  // its norm is read
                                     offer(quantizer.distance(a.baseAddress!, bias: prepared.bias, scale: s.baseAddress!,
                                                              codes: codes.baseAddress! + p * d, metric: space.metric,
                                                              rowNorm: space.norms?[Int(row)] ?? 1), row)

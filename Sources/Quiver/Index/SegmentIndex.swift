@@ -59,7 +59,8 @@ enum SegmentIndex: Sendable {
                 params: IndexSearchParams, threads: Int) -> [[ScoredRow]] {
         let allowedCount = allowedCount ?? allowed?.cardinality ?? count
         func exact(_ qs: [[Float]]) -> [[ScoredRow]] {
-            FlatScan.topK(
+            space.verifyAll()
+            return FlatScan.topK(
                 queries: qs, vectors: UnsafeBufferPointer(start: space.vectors, count: space.count * space.dimension),
                 count: space.count, dimension: space.dimension,
                 norms: space.norms.map { UnsafeBufferPointer(start: $0, count: space.count) },

@@ -3,14 +3,24 @@
 ///
 /// `@unchecked Sendable`: the pointers are into a sealed segment's bytes that the caller keeps
 /// alive (it holds the `SealedSegment`) for as long as the space is used; nothing writes them.
+///
+/// With a `verifier` (rows of a segment not yet all verified, see `SealedSegment.space`), a
+/// search must verify each row before it reads it — `distance(_:_:)` does, a graph walk wraps its
+/// distance in ``VerifiedDistance``, an exact scan calls `verifyAll()` — and the caller checks the
+/// verifier's damage before returning what was found.
 struct VectorSpace: @unchecked Sendable {
     let vectors: UnsafePointer<Float>
     let norms: UnsafePointer<Float>?
     let count: Int
     let dimension: Int
     let metric: MetricType
+    /// Verifies rows on first read; nil when every row is verified (or the rows are not a segment's).
+    let verifier: VectorVerifier?
 
-    init(vectors: UnsafeBufferPointer<Float>, norms: UnsafeBufferPointer<Float>?, count: Int, dimension: Int, metric: MetricType) {
+    init(
+        vectors: UnsafeBufferPointer<Float>, norms: UnsafeBufferPointer<Float>?, count: Int, dimension: Int, metric: MetricType,
+        verifier: VectorVerifier? = nil
+    ) {
         precondition(vectors.count >= count * dimension)
         precondition(metric != .cosine || (norms?.count ?? 0) >= count)
         self.vectors = vectors.baseAddress ?? UnsafePointer(bitPattern: 16)!
@@ -18,7 +28,14 @@ struct VectorSpace: @unchecked Sendable {
         self.count = count
         self.dimension = dimension
         self.metric = metric
+        self.verifier = verifier
     }
+
+    /// Verifies row `i` (and its norm) unless it has been.
+    @inline(__always) func ensure(_ i: Int) { verifier?.ensure(row: i) }
+
+    /// Verifies every row not yet verified, before a scan of all of them.
+    func verifyAll() { verifier?.ensureAll() }
 
     @inline(__always) func row(_ i: Int) -> UnsafePointer<Float> { vectors + i * dimension }
 
@@ -35,8 +52,9 @@ struct VectorSpace: @unchecked Sendable {
         return n > 0 ? query.map { $0 / n } : query
     }
 
-    /// Distance (lower is closer) of a prepared query to row `i`.
+    /// Distance (lower is closer) of a prepared query to row `i` (verified first).
     @inline(__always) func distance(_ q: UnsafePointer<Float>, _ i: Int) -> Float {
+        ensure(i)
         switch metric {
         case .l2: return Kernels.l2Squared(q, row(i), dimension)
         case .ip: return -Kernels.dot(q, row(i), dimension)

@@ -69,12 +69,25 @@ enum VectorChecksum {
                 i += 64
             }
         }
-        var fold = ByteWriter(capacity: 160)
-        for lanes in [a0, b0, a1, b1] {
-            for lane in 0..<8 { fold.writeInteger(lanes[lane]) }
+        // The fold: the 32 lane sums, the tail (under 64 bytes) and the length, little-endian,
+        // laid out on the stack (a 4 KiB group is checksummed per first read of its rows).
+        let tail = n - i
+        return withUnsafeTemporaryAllocation(byteCount: 128 + 64 + 8, alignment: 8) { fold in
+            var at = 0
+            func store(_ lanes: SIMD8<UInt32>) {
+                for lane in 0..<8 {
+                    fold.storeBytes(of: lanes[lane].littleEndian, toByteOffset: at, as: UInt32.self)
+                    at += 4
+                }
+            }
+            store(a0)
+            store(b0)
+            store(a1)
+            store(b1)
+            if tail > 0 { (fold.baseAddress! + at).copyMemory(from: bytes.baseAddress! + i, byteCount: tail) }
+            at += tail
+            fold.storeBytes(of: UInt64(n).littleEndian, toByteOffset: at, as: UInt64.self)
+            return CRC32C.checksum(UnsafeRawBufferPointer(rebasing: fold[0..<(at + 8)]))
         }
-        fold.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[i..<n]))
-        fold.writeInteger(UInt64(n))
-        return CRC32C.checksum(fold.bytes)
     }
 }

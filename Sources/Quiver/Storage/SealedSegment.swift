@@ -3,8 +3,11 @@ import Dispatch
 /// An immutable, flushed segment: scalar columns decoded in memory, vectors used in place in the
 /// file's bytes (read into memory or memory-mapped, see `DatabaseOptions.memoryMapSegments`).
 ///
-/// Opening verifies every checksum (blocks, footer and vector chunks); any mismatch or
-/// structural problem throws `.corruption` naming the file.
+/// Opening verifies the structure, the footer and every scalar block; any mismatch throws
+/// `.corruption` naming the file. Vectors are verified a group of rows at a time when first read
+/// (format version 2, ``VectorVerifier``), or all on open (version 1): every accessor of the
+/// vectors below verifies what it hands out, or hands out a ``VectorSpace`` that verifies each row
+/// it scores, whose damage the caller checks with `checkVectors` before returning results.
 final class SealedSegment: SegmentColumns {
     let id: UInt64
     let path: String
@@ -20,6 +23,8 @@ final class SealedSegment: SegmentColumns {
         var dimension: Int
         var rowBytes: Int
         var normsOffset: Int
+        /// Version 2's per-group verification; nil when everything was verified on open (version 1).
+        var verifier: VectorVerifier?
     }
 
     /// Opens the segment file at `path`, read into memory (`load`) or memory-mapped.
@@ -39,7 +44,7 @@ final class SealedSegment: SegmentColumns {
         guard bytes.count >= SegmentFormat.headerSize + SegmentFormat.trailerSize else { throw bad("file too short") }
         guard Array(bytes[0..<8]) == SegmentFormat.magic else { throw bad("bad magic number") }
         let version = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-        guard version == SegmentFormat.version else { throw bad("unsupported version \(version)") }
+        guard SegmentFormat.supportedVersions.contains(version) else { throw bad("unsupported version \(version)") }
         guard bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self) == 0 else { throw bad("reserved header bytes are not zero") }
         let t = bytes.count - SegmentFormat.trailerSize
         guard Array(bytes[(t + 8)..<(t + 16)]) == SegmentFormat.endMagic else { throw bad("bad trailer magic") }
@@ -49,7 +54,7 @@ final class SealedSegment: SegmentColumns {
         let footerBytes = UnsafeRawBufferPointer(rebasing: bytes[(t - footerLength)..<t])
         guard CRC32C.checksum(footerBytes) == footerCRC else { throw bad("footer checksum mismatch") }
         var reader = ByteReader(footerBytes, context: "\(name) footer")
-        let footer = try SegmentFormat.Footer.decode(&reader)
+        let footer = try SegmentFormat.Footer.decode(&reader, version: version)
         guard footer.segmentID == id else { throw bad("segment id \(footer.segmentID) differs from the manifest's \(id)") }
         rowCount = footer.rowCount
         let dataEnd = t - footerLength
@@ -111,13 +116,29 @@ final class SealedSegment: SegmentColumns {
                 throw bad("vector field '\(section.name)' is out of range")
             }
             regions.append((start, start + length))
-            let chunk = SegmentFormat.vectorChunkBytes
-            let chunks = (length + chunk - 1) / chunk
-            guard section.chunkCRCs.count == chunks else { throw bad("vector field '\(section.name)' has a bad checksum count") }
-            let region = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
-            let failed = Self.firstBadChunk(region, crcs: section.chunkCRCs)
-            if let failed { throw bad("vector field '\(section.name)' chunk \(failed) checksum mismatch") }
-            layouts[section.name] = VectorLayout(type: type, offset: start, dimension: d, rowBytes: type.vectorRowBytes, normsOffset: start + normsOffset)
+            var verifier: VectorVerifier? = nil
+            if let groupRows = section.rowsPerGroup {
+                guard section.checksums.count == SegmentFormat.groupCount(rows: rowCount, rowsPerGroup: groupRows) else {
+                    throw bad("vector field '\(section.name)' has a bad checksum count")
+                }
+                // The groups cover the vectors and the norms; the padding between them is checked here.
+                for i in (start + rowCount * type.vectorRowBytes)..<(start + normsOffset) where bytes[i] != 0 {
+                    throw bad("padding byte \(i) is not zero")
+                }
+                verifier = VectorVerifier(
+                    vectors: bytes.baseAddress! + start, norms: type.isBinaryVector ? nil : bytes.baseAddress! + start + normsOffset,
+                    rowCount: rowCount, rowBytes: type.vectorRowBytes, rowsPerGroup: groupRows, checksums: section.checksums,
+                    owner: file, label: "\(name) vector field '\(section.name)'")
+            } else {
+                let chunk = SegmentFormat.vectorChunkBytes
+                let chunks = (length + chunk - 1) / chunk
+                guard section.checksums.count == chunks else { throw bad("vector field '\(section.name)' has a bad checksum count") }
+                let region = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + length)])
+                let failed = Self.firstBadChunk(region, crcs: section.checksums)
+                if let failed { throw bad("vector field '\(section.name)' chunk \(failed) checksum mismatch") }
+            }
+            layouts[section.name] = VectorLayout(
+                type: type, offset: start, dimension: d, rowBytes: type.vectorRowBytes, normsOffset: start + normsOffset, verifier: verifier)
         }
         // Every byte is accounted for: blocks, vectors and footer tile the file, and the only gaps
         // are the zero padding before vector sections. So any flipped byte is detected.
@@ -169,32 +190,89 @@ final class SealedSegment: SegmentColumns {
         return bad.firstIndex(of: true)
     }
 
-    /// The float32 vectors of field `name`, row-major, in the file's bytes (not copied).
-    func vectors(_ name: String) -> UnsafeBufferPointer<Float> {
+    // MARK: Vectors, verified before use
+
+    /// Verifies every row of field `name` not yet verified.
+    ///
+    /// - Throws: `.corruption` naming the file when a row's checksum fails (now or earlier).
+    func verifyVectors(_ name: String) throws {
+        guard let verifier = vectorLayouts[name]!.verifier else { return }
+        verifier.ensureAll()
+        try checkVectors(name)
+    }
+
+    /// Throws the damage found so far in field `name`'s rows: searches through ``space(_:metric:)``
+    /// verify the rows they score as they go and call this before returning anything.
+    func checkVectors(_ name: String) throws {
+        if let damage = vectorLayouts[name]?.verifier?.damage { throw damage }
+    }
+
+    /// The float32 vectors of field `name`, row-major, in the file's bytes (not copied), all verified.
+    func vectors(_ name: String) throws -> UnsafeBufferPointer<Float> {
+        try verifyVectors(name)
+        return rawVectors(name)
+    }
+
+    /// The stored bytes of the vectors of field `name` (any vector type), in the file's bytes, all verified.
+    func vectorBytes(_ name: String) throws -> UnsafeRawBufferPointer {
+        try verifyVectors(name)
+        return rawVectorBytes(name)
+    }
+
+    /// The Euclidean norms of the vectors of field `name` (float and half vectors), all verified.
+    func norms(_ name: String) throws -> UnsafeBufferPointer<Float> {
+        try verifyVectors(name)
+        return rawNorms(name)
+    }
+
+    /// The float32 vectors of field `name` for an index to search: each row is verified when the
+    /// index first scores it; the caller calls `checkVectors(name)` before using the results.
+    func space(_ name: String, metric: MetricType) -> VectorSpace {
+        let l = vectorLayouts[name]!
+        let verifier = l.verifier.flatMap { $0.isComplete ? nil : $0 }
+        return VectorSpace(
+            vectors: rawVectors(name), norms: rawNorms(name), count: rowCount, dimension: l.dimension, metric: metric,
+            verifier: verifier)
+    }
+
+    /// Field `name`'s stored vector bytes and norms (empty for binary vectors) for a search to
+    /// scan whole: every row is verified first, and damage is recorded, not thrown: the search
+    /// calls `checkVectors(name)` before returning anything.
+    func scan(_ name: String) -> (bytes: UnsafeRawBufferPointer, norms: UnsafeBufferPointer<Float>) {
+        let l = vectorLayouts[name]!
+        l.verifier?.ensureAll()
+        return (rawVectorBytes(name), l.type.isBinaryVector ? UnsafeBufferPointer(start: nil, count: 0) : rawNorms(name))
+    }
+
+    /// The stored vector of `row` as a value: `.vector` for float and half types, `.bytes` for binary.
+    ///
+    /// - Throws: `.corruption` naming the file when the row's checksum group is damaged.
+    func vectorValue(_ name: String, row: Int) throws -> Value {
+        let l = vectorLayouts[name]!
+        if let verifier = l.verifier {
+            verifier.ensure(row: row)
+            try checkVectors(name)
+        }
+        let raw = UnsafeRawBufferPointer(rebasing: rawVectorBytes(name)[(row * l.rowBytes)..<((row + 1) * l.rowBytes)])
+        return VectorStorage.value(raw, type: l.type)
+    }
+
+    private func rawVectors(_ name: String) -> UnsafeBufferPointer<Float> {
         let l = vectorLayouts[name]!
         precondition(l.type == .floatVector(dimension: l.dimension))
         let p = (file.bytes.baseAddress! + l.offset).assumingMemoryBound(to: Float.self)
         return UnsafeBufferPointer(start: p, count: rowCount * l.dimension)
     }
 
-    /// The stored bytes of the vectors of field `name` (any vector type), in the file's bytes.
-    func vectorBytes(_ name: String) -> UnsafeRawBufferPointer {
+    private func rawVectorBytes(_ name: String) -> UnsafeRawBufferPointer {
         let l = vectorLayouts[name]!
         return UnsafeRawBufferPointer(start: file.bytes.baseAddress! + l.offset, count: rowCount * l.rowBytes)
     }
 
-    /// The Euclidean norms of the vectors of field `name` (float and half vectors).
-    func norms(_ name: String) -> UnsafeBufferPointer<Float> {
+    private func rawNorms(_ name: String) -> UnsafeBufferPointer<Float> {
         let l = vectorLayouts[name]!
         let p = (file.bytes.baseAddress! + l.normsOffset).assumingMemoryBound(to: Float.self)
         return UnsafeBufferPointer(start: p, count: rowCount)
-    }
-
-    /// The stored vector of `row` as a value: `.vector` for float and half types, `.bytes` for binary.
-    func vectorValue(_ name: String, row: Int) -> Value {
-        let l = vectorLayouts[name]!
-        let raw = UnsafeRawBufferPointer(rebasing: vectorBytes(name)[(row * l.rowBytes)..<((row + 1) * l.rowBytes)])
-        return VectorStorage.value(raw, type: l.type)
     }
 
     func column(named name: String) -> Column? { columns[name] }

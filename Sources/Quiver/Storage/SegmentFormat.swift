@@ -4,19 +4,55 @@
 /// header   := "QVSEG\0\0\0" (8) | version u32 | reserved u32                       16 bytes
 /// blocks   := LZ4 blocks of scalar columns (8192 rows each)
 /// vectors  := per vector field, 64-byte aligned raw little-endian float32, row-major,
-///             then its norms (float32 per row)
+///             then its norms (float32 per row); checksummed per group of rows (version 2)
+///             or per 1 MiB chunk (version 1, still read)
 /// footer   := segment id u64 | row count u64 | section count varint | section*
 /// trailer  := footer length u32 | footer crc32c u32 | "QVSEGEND" (8)                  16 bytes
 /// ```
 enum SegmentFormat {
     static let magic: [UInt8] = Array("QVSEG".utf8) + [0, 0, 0]
     static let endMagic: [UInt8] = Array("QVSEGEND".utf8)
-    static let version: UInt32 = 1
+    /// The version written: 2 checksums vectors per group of rows, verified when first read
+    /// (``VectorVerifier``); 1 checksummed them per 1 MiB chunk, all verified on open.
+    static let version: UInt32 = 2
+    static let supportedVersions: ClosedRange<UInt32> = 1...2
     static let headerSize = 16
     static let trailerSize = 16
     static let rowsPerBlock = 8192
-    /// Vector data is checksummed in chunks of this many bytes, verified in parallel on open.
+    /// Version 1 checksummed vector data in chunks of this many bytes, verified in parallel on
+    /// open; version 2 writes vectors through a buffer of about this size.
     static let vectorChunkBytes = 1 << 20
+    /// The bytes of vectors a version 2 checksum group covers at most (one 4 KiB page), unless
+    /// one row is larger.
+    static let vectorGroupBytes = 4096
+
+    /// Rows per checksum group for rows of `rowBytes` bytes: the largest power of two whose
+    /// vectors fit in `vectorGroupBytes`, at least 1 (a power of two so that a row's group is a shift).
+    static func vectorGroupRows(rowBytes: Int) -> Int {
+        var rows = 1
+        while rows * 2 * rowBytes <= vectorGroupBytes { rows *= 2 }
+        return rows
+    }
+
+    /// The number of checksum groups of `rows` rows.
+    static func groupCount(rows: Int, rowsPerGroup: Int) -> Int { (rows + rowsPerGroup - 1) / rowsPerGroup }
+
+    /// The checksum of a group's vector bytes (its first part; ``groupChecksum(_:norms:)`` adds the norms).
+    static func groupChecksum(vectors: UnsafeRawBufferPointer) -> UInt32 { VectorChecksum.checksum(vectors) }
+
+    /// A group's checksum: the checksum of its vectors continued by CRC-32C over its norms (the
+    /// register's start is a bijection of the vectors' part, so damage to either changes it).
+    static func groupChecksum(_ vectorPart: UInt32, norms: UnsafeRawBufferPointer?) -> UInt32 {
+        guard let norms else { return vectorPart }
+        return CRC32C.checksum(norms, crc: vectorPart)
+    }
+
+    /// The checksum of rows `rows` of a vector region whose vectors (`rowBytes` each) start at
+    /// `vectors` and whose norms (nil for binary vectors) start at `norms`.
+    static func groupChecksum(vectors: UnsafeRawPointer, norms: UnsafeRawPointer?, rows: Range<Int>, rowBytes: Int) -> UInt32 {
+        let v = groupChecksum(vectors: UnsafeRawBufferPointer(start: vectors + rows.lowerBound * rowBytes, count: rows.count * rowBytes))
+        return groupChecksum(v, norms: norms.map { UnsafeRawBufferPointer(start: $0 + rows.lowerBound * 4, count: rows.count * 4) })
+    }
 
     enum SectionKind: UInt8 {
         case scalar = 0
@@ -51,8 +87,11 @@ enum SegmentFormat {
         var dimension: Int
         /// Offset of the vectors; the norms follow at `offset + rowCount * dimension * 4`.
         var offset: UInt64
-        /// `VectorChecksum` of each `vectorChunkBytes` chunk of vectors-then-norms.
-        var chunkCRCs: [UInt32]
+        /// Version 2: rows per checksum group (a power of two); nil in version 1.
+        var rowsPerGroup: Int?
+        /// Version 2: each group's checksum (`groupChecksum`). Version 1: the `VectorChecksum` of
+        /// each `vectorChunkBytes` chunk of vectors-then-norms.
+        var checksums: [UInt32]
     }
 
     struct Footer: Sendable, Equatable {
@@ -86,13 +125,15 @@ enum SegmentFormat {
                 w.writeString(v.name)
                 w.writeVarint(UInt64(v.dimension))
                 w.writeInteger(v.offset)
-                w.writeVarint(UInt64(v.chunkCRCs.count))
-                for c in v.chunkCRCs { w.writeInteger(c) }
+                if let g = v.rowsPerGroup { w.writeVarint(UInt64(g)) }
+                w.writeVarint(UInt64(v.checksums.count))
+                for c in v.checksums { w.writeInteger(c) }
             }
             return w.bytes
         }
 
-        static func decode(_ reader: inout ByteReader) throws -> Footer {
+        /// Decodes a footer of a segment of format `version`.
+        static func decode(_ reader: inout ByteReader, version: UInt32) throws -> Footer {
             let id: UInt64 = try reader.readInteger()
             let rows = try reader.readInteger(UInt64.self)
             guard rows <= UInt64(Int32.max) else { throw reader.corruption("row count \(rows) is too large") }
@@ -120,11 +161,17 @@ enum SegmentFormat {
                 case .vector:
                     let dim = try reader.readCount(limit: 1 << 20)
                     let offset: UInt64 = try reader.readInteger()
+                    var groupRows: Int? = nil
+                    if version >= 2 {
+                        let g = try reader.readCount(limit: 1 << 20)
+                        guard g > 0, g & (g - 1) == 0 else { throw reader.corruption("rows per checksum group \(g) is not a power of two") }
+                        groupRows = g
+                    }
                     let n = try reader.readCount(limit: reader.remaining / 4)
                     var crcs = [UInt32]()
                     crcs.reserveCapacity(n)
                     for _ in 0..<n { crcs.append(try reader.readInteger()) }
-                    footer.vectors.append(VectorSection(name: name, dimension: dim, offset: offset, chunkCRCs: crcs))
+                    footer.vectors.append(VectorSection(name: name, dimension: dim, offset: offset, rowsPerGroup: groupRows, checksums: crcs))
                 }
             }
             guard reader.isAtEnd else { throw reader.corruption("trailing bytes in footer") }

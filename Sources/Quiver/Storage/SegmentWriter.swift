@@ -263,8 +263,13 @@ enum SegmentWriter {
     /// Either way the vectors and norms are copied from where they are (``SegmentVectors``) into
     /// their place a 1 MiB checksum chunk at a time, and each chunk's checksum is computed there:
     /// the only copy of the vectors is the segment's own.
+    ///
+    /// `version` 1 (the earlier format, 1 MiB checksum chunks) is for tests of reading old files.
     @discardableResult
-    static func write(_ content: SegmentContent, id: UInt64, path: String, inMemory: Bool) throws -> MappedFile? {
+    static func write(
+        _ content: SegmentContent, id: UInt64, path: String, inMemory: Bool, version: UInt32 = SegmentFormat.version
+    ) throws -> MappedFile? {
+        precondition(SegmentFormat.supportedVersions.contains(version))
         var footer = SegmentFormat.Footer(segmentID: id, rowCount: content.rowCount, scalars: [], vectors: [])
         // The compressed scalar blocks and where they go.
         var blocks = [[UInt8]]()
@@ -295,9 +300,12 @@ enum SegmentWriter {
             precondition(vectors.rowCount == content.rowCount)
             offset = (offset + 63) & ~63
             let length = vectors.region.length
-            let chunks = (length + SegmentFormat.vectorChunkBytes - 1) / SegmentFormat.vectorChunkBytes
+            let groupRows = version >= 2 ? SegmentFormat.vectorGroupRows(rowBytes: vectors.rowBytes) : nil
+            let count = groupRows.map { SegmentFormat.groupCount(rows: vectors.rowCount, rowsPerGroup: $0) }
+                ?? (length + SegmentFormat.vectorChunkBytes - 1) / SegmentFormat.vectorChunkBytes
             footer.vectors.append(SegmentFormat.VectorSection(
-                name: name, dimension: vectors.dimension, offset: UInt64(offset), chunkCRCs: [UInt32](repeating: 0, count: chunks)))
+                name: name, dimension: vectors.dimension, offset: UInt64(offset), rowsPerGroup: groupRows,
+                checksums: [UInt32](repeating: 0, count: count)))
             offset += length
         }
         let dataEnd = offset
@@ -309,7 +317,7 @@ enum SegmentWriter {
         func lay(_ sink: inout some SegmentSink) throws {
             var header = ByteWriter()
             header.writeBytes(SegmentFormat.magic)
-            header.writeInteger(SegmentFormat.version)
+            header.writeInteger(version)
             header.writeInteger(UInt32(0))
             try sink.append(header.bytes)
             var position = header.bytes.count
@@ -322,11 +330,15 @@ enum SegmentWriter {
                 let start = Int(footer.vectors[i].offset)
                 _ = try sink.append(start - position) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
                 let length = vectors.region.length
-                for c in footer.vectors[i].chunkCRCs.indices {
-                    let s = c * SegmentFormat.vectorChunkBytes, e = min(s + SegmentFormat.vectorChunkBytes, length)
-                    footer.vectors[i].chunkCRCs[c] = try sink.append(e - s) { out in
-                        vectors.copyRegion(s..<e, to: out.baseAddress!)
-                        return VectorChecksum.checksum(UnsafeRawBufferPointer(out))
+                if let groupRows = footer.vectors[i].rowsPerGroup {
+                    try laySections(vectors, groupRows: groupRows, checksums: &footer.vectors[i].checksums, &sink)
+                } else {
+                    for c in footer.vectors[i].checksums.indices {
+                        let s = c * SegmentFormat.vectorChunkBytes, e = min(s + SegmentFormat.vectorChunkBytes, length)
+                        footer.vectors[i].checksums[c] = try sink.append(e - s) { out in
+                            vectors.copyRegion(s..<e, to: out.baseAddress!)
+                            return VectorChecksum.checksum(UnsafeRawBufferPointer(out))
+                        }
                     }
                 }
                 position = start + length
@@ -360,6 +372,43 @@ enum SegmentWriter {
         try file.write(image.bytes)
         try file.sync()
         return MappedFile(memory: image, path: path)
+    }
+}
+
+extension SegmentWriter {
+    /// Appends one field's vector region to `sink` in version 2's layout (the vectors, zero
+    /// padding to a multiple of 4, the norms), about `vectorChunkBytes` at a time, and sets each
+    /// group's checksum from the bytes where they were laid: the vectors' part first, then the
+    /// norms' part over it (`SegmentFormat.groupChecksum`).
+    fileprivate static func laySections(
+        _ vectors: SegmentVectors, groupRows: Int, checksums: inout [UInt32], _ sink: inout some SegmentSink
+    ) throws {
+        let rows = vectors.rowCount, (normsOffset, length) = vectors.region
+        /// Lays the part of the region holding rows' items of `itemBytes` bytes from `base` on,
+        /// whole groups at a time, and lets `update` fold each group's bytes into its checksum.
+        func lay(from base: Int, itemBytes: Int, _ update: (Int, UnsafeRawBufferPointer) -> Void) throws {
+            let groupsPerPiece = max(1, SegmentFormat.vectorChunkBytes / (groupRows * itemBytes))
+            var group = 0
+            while group < checksums.count {
+                let end = min(group + groupsPerPiece, checksums.count)
+                let first = group * groupRows, last = min(end * groupRows, rows)
+                try sink.append((last - first) * itemBytes) { out in
+                    vectors.copyRegion((base + first * itemBytes)..<(base + last * itemBytes), to: out.baseAddress!)
+                    for g in group..<end {
+                        let s = (g * groupRows - first) * itemBytes, e = (min((g + 1) * groupRows, rows) - first) * itemBytes
+                        update(g, UnsafeRawBufferPointer(rebasing: out[s..<e]))
+                    }
+                }
+                group = end
+            }
+        }
+        try lay(from: 0, itemBytes: vectors.rowBytes) { g, bytes in checksums[g] = SegmentFormat.groupChecksum(vectors: bytes) }
+        let vectorBytes = rows * vectors.rowBytes
+        _ = try sink.append(normsOffset - vectorBytes) { $0.initializeMemory(as: UInt8.self, repeating: 0) }
+        if vectors.hasNorms {
+            try lay(from: normsOffset, itemBytes: 4) { g, bytes in checksums[g] = SegmentFormat.groupChecksum(checksums[g], norms: bytes) }
+        }
+        precondition(normsOffset + (vectors.hasNorms ? rows * 4 : 0) == length)
     }
 }
 

@@ -1,0 +1,124 @@
+import Dispatch
+import Synchronization
+
+/// Verifies one vector field of a sealed segment a group of rows at a time, the first time the
+/// group is read, instead of the whole field when the segment opens (segment format version 2).
+///
+/// A group is `rowsPerGroup` consecutive rows (a power of two, about 4 KiB of vectors: see
+/// `SegmentFormat.vectorGroupRows`); its checksum covers their vectors and their norms. An HNSW
+/// walk over a 10M-row memory-mapped segment reads a few thousand rows, so checking only the
+/// groups it reads lets the first search start without reading (or faulting in) gigabytes.
+///
+/// Every read of the vectors goes through a verifier: a graph walk or an IVF probe asks for the
+/// groups of the rows it scores (`ensure(row:)`), whole-field readers (flat scans, compaction,
+/// index builds) for every group (`ensureAll()`). A group whose checksum fails is recorded
+/// (`damage`), never marked verified, and stays damaged; the engine checks `damage` after every
+/// search and throws `.corruption` naming the file before any result computed from those rows is
+/// returned.
+final class VectorVerifier: @unchecked Sendable {
+    // @unchecked: the bits and counters are atomics; `vectors`/`norms` point into `owner`'s
+    // immutable bytes, kept alive by it; `checksums` is never written after init.
+    let rowsPerGroup: Int
+    let groupCount: Int
+    private let shift: Int
+    private let rowCount: Int
+    private let rowBytes: Int
+    private let vectors: UnsafeRawPointer
+    private let norms: UnsafeRawPointer?
+    private let checksums: [UInt32]
+    private let owner: AnyObject
+    private let label: String
+    /// One bit per group, set once the group has matched its checksum.
+    private let verified: UnsafeMutablePointer<Atomic<UInt64>>
+    private let wordCount: Int
+    private let verifiedCount = Atomic<Int>(0)
+    private let allVerified = Atomic<Bool>(false)
+    /// The first group found damaged, or -1.
+    private let damagedGroup = Atomic<Int>(-1)
+
+    /// A verifier of the `rowCount` rows at `vectors` (`rowBytes` each) and their `norms` (nil
+    /// for binary vectors), which `owner` keeps alive; `label` names the file and field in errors.
+    init(
+        vectors: UnsafeRawPointer, norms: UnsafeRawPointer?, rowCount: Int, rowBytes: Int, rowsPerGroup: Int,
+        checksums: [UInt32], owner: AnyObject, label: String
+    ) {
+        precondition(rowsPerGroup > 0 && rowsPerGroup & (rowsPerGroup - 1) == 0)
+        precondition(checksums.count == SegmentFormat.groupCount(rows: rowCount, rowsPerGroup: rowsPerGroup))
+        self.vectors = vectors
+        self.norms = norms
+        self.rowCount = rowCount
+        self.rowBytes = rowBytes
+        self.rowsPerGroup = rowsPerGroup
+        shift = rowsPerGroup.trailingZeroBitCount
+        groupCount = checksums.count
+        self.checksums = checksums
+        self.owner = owner
+        self.label = label
+        wordCount = (groupCount + 63) / 64
+        verified = .allocate(capacity: max(wordCount, 1))
+        for i in 0..<wordCount { (verified + i).initialize(to: Atomic<UInt64>(0)) }
+        if groupCount == 0 { allVerified.store(true, ordering: .relaxed) }
+    }
+
+    deinit {
+        verified.deinitialize(count: wordCount)
+        verified.deallocate()
+    }
+
+    /// Whether every group has been verified (nothing left to check on reads).
+    var isComplete: Bool { allVerified.load(ordering: .relaxed) }
+
+    /// Checks the group of `row` unless it has been checked.
+    @inline(__always) func ensure(row: Int) {
+        let g = row &>> shift
+        if verified[g &>> 6].load(ordering: .relaxed) & (1 &<< UInt64(g & 63)) == 0 { verify(group: g) }
+    }
+
+    /// Checks the groups of rows `ids[0..<n]`.
+    @inline(__always) func ensure(_ ids: UnsafePointer<Int32>, _ n: Int) {
+        for j in 0..<n { ensure(row: Int(ids[j])) }
+    }
+
+    /// Checks every group not yet checked, on all cores.
+    func ensureAll() {
+        guard !isComplete else { return }
+        let workers = max(1, min(wordCount, ProcessInfo.processInfo.activeProcessorCount))
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var word = w
+            while word < wordCount {
+                var missing = ~verified[word].load(ordering: .relaxed)
+                while missing != 0 {
+                    let g = word * 64 + missing.trailingZeroBitCount
+                    missing &= missing - 1
+                    if g < groupCount { verify(group: g) }
+                }
+                word += workers
+            }
+        }
+    }
+
+    /// `.corruption` naming the file when a group failed its check, else nil.
+    var damage: QuiverError? {
+        let g = damagedGroup.load(ordering: .relaxed)
+        guard g >= 0 else { return nil }
+        let first = g << shift
+        return QuiverError.corruption("\(label): rows \(first)..<\(min(first + rowsPerGroup, rowCount)) checksum mismatch")
+    }
+
+    /// Checks group `g` and marks it verified, or records it as damaged.
+    private func verify(group g: Int) {
+        let first = g << shift, end = min(first + rowsPerGroup, rowCount)
+        guard SegmentFormat.groupChecksum(vectors: vectors, norms: norms, rows: first..<end, rowBytes: rowBytes) == checksums[g] else {
+            _ = damagedGroup.compareExchange(expected: -1, desired: g, ordering: .relaxed)
+            return
+        }
+        let bit: UInt64 = 1 << UInt64(g & 63)
+        if verified[g >> 6].bitwiseOr(bit, ordering: .relaxed).oldValue & bit == 0,
+            verifiedCount.add(1, ordering: .relaxed).newValue == groupCount
+        {
+            allVerified.store(true, ordering: .relaxed)
+        }
+    }
+}
+
+import class Foundation.ProcessInfo
