@@ -17,7 +17,7 @@ public func fuzzSegment(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let segment = try SealedSegment(file: file, id: 1, schema: makeFuzzSchema())
         // Touch everything a reader would.
         for row in 0..<segment.rowCount {
-            _ = segment.vectorValue("vector", row: row)
+            _ = try segment.vectorValue("vector", row: row)
             for (_, column) in segment.columns { _ = column.value(at: row) }
         }
     } catch let error as QuiverError {
