@@ -40,6 +40,7 @@ import Testing
             defer { db.abandonForTesting() }
             var rows = [Int64: Value]()
             for r in try db.query("c", limit: 100, outputFields: ["vector"]) { rows[r["id"]!.intValue!] = r["vector"] }
+            try readEverything(db)
             return .success(rows)
         } catch let e as QuiverError {
             return .failure(e)

@@ -206,8 +206,9 @@ func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
                 var damaged = bytes
                 let at = Int(g.next() % UInt64(bytes.count))
                 damaged[at] ^= UInt8(1 << (g.next() % 8))
+                // An HNSW file's links and codes are verified when first read: here, all at once.
                 #expect(throws: QuiverError.self) {
-                    _ = try IndexFile.decode(damaged, path: "seg-1-1.qidx", segmentID: 1, rows: f.n, dimension: f.d, metric: .l2)
+                    try IndexFile.decode(damaged, path: "seg-1-1.qidx", segmentID: 1, rows: f.n, dimension: f.d, metric: .l2).verifyAll()
                 }
             }
             do {
@@ -219,9 +220,10 @@ func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
         }
     }
 
-    /// Version 2: layer-0 links and SQ8 codes are used where they lie in the loaded file (no copy),
-    /// and a version 1 file (no padding before layer 0, as sessions before 2026-12-03 wrote
-    /// them) still loads to the same graph.
+    /// Version 2 on: layer-0 links and SQ8 codes are used where they lie in the loaded file (no
+    /// copy); version 3 adds their group checksums after them; and a version 1 file (no padding
+    /// before layer 0, no group checksums, as sessions before 2026-12-03 wrote them) still loads
+    /// to the same graph.
     @Test(arguments: [IndexType.hnsw, .hnswSQ])
     func hnswLinksAreUsedInPlaceAndVersion1StillLoads(_ type: IndexType) throws {
         let f = Self.fixture(n: 301, d: 8)
@@ -235,7 +237,10 @@ func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
             let n = built.count
             let beforePad = IndexFile.headerSize + 12 + n + 4 * n + 8 + 4 * built.upper.count
             let level0At = (beforePad + 63) / 64 * 64
-            #expect(bytes[8..<12].elementsEqual([2, 0, 0, 0]))
+            #expect(bytes[8..<12].elementsEqual([3, 0, 0, 0]))
+            // After layer 0 (and the codes): rows per group, group count, the group checksums.
+            let groupRows = SegmentFormat.vectorGroupRows(rowBytes: (2 * 6 + 1) * 4)
+            let tail = 8 + 4 * SegmentFormat.groupCount(rows: n, rowsPerGroup: groupRows)
             #expect(bytes[beforePad..<level0At].allSatisfy { $0 == 0 })
             let file = bytes.withUnsafeBytes { MappedFile(copying: $0, name: "x.qidx") }
             guard case .hnsw(let loaded) = try IndexFile.decode(file, segmentID: 1, rows: n, dimension: f.d, metric: .l2) else {
@@ -245,14 +250,14 @@ func recall(_ got: [[Int]], _ want: [[Int]]) -> Double {
             #expect(UnsafeRawPointer(loaded.level0.pointer) == base + level0At)
             #expect(loaded.level0.buffer.elementsEqual(built.level0.buffer))
             if type == .hnswSQ {
-                let codesAt = bytes.count - 4 - n * f.d
+                let codesAt = bytes.count - 4 - tail - n * f.d
                 #expect(UnsafeRawPointer(loaded.codes.pointer) == base + codesAt)
                 #expect(loaded.codes.buffer.elementsEqual(built.codes.buffer))
             }
 
             // The same file as version 1 wrote it: no padding, version 1, payload length and
             // checksum recomputed.
-            var v1 = Array(bytes[0..<beforePad]) + Array(bytes[level0At..<(bytes.count - 4)])
+            var v1 = Array(bytes[0..<beforePad]) + Array(bytes[level0At..<(bytes.count - 4 - tail)])
             v1.replaceSubrange(8..<12, with: [1, 0, 0, 0])
             let payload = UInt64(v1.count - IndexFile.headerSize)
             v1.replaceSubrange((IndexFile.headerSize - 8)..<IndexFile.headerSize, with: withUnsafeBytes(of: payload.littleEndian) { Array($0) })

@@ -18,8 +18,15 @@ func openAndUse(_ path: String, _ name: String = "c") throws {
     let db = try Database.open(at: path, options: quietOptions())
     defer { db.abandonForTesting() }
     _ = try db.collectionStats(name)
-    // Every field of every row: sealed vectors are verified when first read, not on open.
+    try readEverything(db, name)
+}
+
+/// Reads every stored byte of collection `name` that opening leaves for later: every field of
+/// every row (sealed vectors are verified when first read) and every index part a walk verifies
+/// when it first reads it (an HNSW file's layer-0 links and codes).
+func readEverything(_ db: Database, _ name: String = "c") throws {
     _ = try db.query(name, limit: maxTopK, outputFields: ["*"])
+    for index in try db.engine(name).snapshot().indexes.values.flatMap(\.values) { try index.verifyAll() }
 }
 
 /// The engine's SplitMix64, so failures reproduce from the seed.

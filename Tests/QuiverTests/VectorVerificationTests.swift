@@ -97,4 +97,40 @@ import Testing
         try db.flush("c")
         Self.expectCorruption(segment, { try db.compact("c") }, "compaction")
     }
+
+    /// An HNSW file (version 3) loads without reading its layer-0 links; a walk verifies the
+    /// blocks it reads, and a damaged block is `.corruption` naming the file (and is never followed).
+    @Test func damagedIndexLinksAreCorruptionWhenAWalkReadsThem() throws {
+        let (dir, vectors, _) = try Self.makeDatabase()
+        let index = try #require(try FileSystem.listDirectory(dir.path + "/c1").first { $0.hasSuffix(".qidx") })
+        let path = dir.path + "/c1/" + index
+        var file = try FileSystem.readFile(path)
+        #expect(file[8] == 3)  // version
+        do {
+            let db = try Database.open(at: dir.path, options: quietOptions())
+            defer { db.abandonForTesting() }
+            let engine = try db.engine("c")
+            _ = try db.collectionStats("c")
+            guard case .hnsw(let h)? = try engine.snapshot().indexes.values.first?["vector"] else {
+                Issue.record("no HNSW index loaded")
+                return
+            }
+            let links = try #require(h.linkVerifier)
+            #expect(!links.isComplete)
+            #expect(try db.search("c", vectors: [vectors[99]], limit: 1)[0].first?.id == 99)
+            #expect(!links.isComplete)  // a walk reads a few hundred of 4,000 blocks
+        }
+        // Damage node 2,000's link count: a walk that reaches it fails; loading does not.
+        // The file ends: links | rows per group u32 | group count u32 | checksums | crc (M 8: 17-slot blocks).
+        let blockBytes = 17 * 4
+        let groups = SegmentFormat.groupCount(rows: Self.rows, rowsPerGroup: SegmentFormat.vectorGroupRows(rowBytes: blockBytes))
+        let links = file.count - 4 - 4 * groups - 8 - Self.rows * blockBytes
+        file[links + 2000 * blockBytes] = 0x7F
+        try FileSystem.writeFile(path, file)
+        let db = try Database.open(at: dir.path, options: quietOptions())
+        defer { db.abandonForTesting() }
+        #expect(try db.query("c", limit: 3, outputFields: ["vector"]).count == 3)
+        Self.expectCorruption(path, { _ = try db.search("c", vectors: [vectors[2000]], limit: 3) }, "HNSW search")
+        Self.expectCorruption(path, { _ = try db.search("c", vectors: [vectors[2000]], limit: 3) }, "HNSW search again")
+    }
 }

@@ -56,7 +56,10 @@ extension CollectionEngine {
         // The rows searched were verified as they were read; damage found on the way is thrown
         // here, before anything computed from them is returned.
         if request.field.dataType.isVector {
-            for case .sealed(let s) in segments.map(\.segment) { try s.checkVectors(request.field.name) }
+            for case .sealed(let s) in segments.map(\.segment) {
+                try s.checkVectors(request.field.name)
+                if let damage = indexes[s.id]?[request.field.name]?.damage { throw damage }
+            }
         }
         let scale = request.roundDecimal >= 0 ? Float(pow(10, Double(request.roundDecimal))) : 0
         // The hits' primary keys are at random rows: start all their cache misses at once.

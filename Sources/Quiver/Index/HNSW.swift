@@ -30,11 +30,14 @@ final class HNSWIndex: Sendable {
     let quantizer: ScalarQuantizer?
     /// HNSW_SQ's codes, `dimension` per row, in ``PageArray`` memory like `level0` (empty for HNSW).
     let codes: PageArray<UInt8>
+    /// Verifies the layer-0 links and codes a group of nodes at a time when a walk first reads
+    /// them (loaded from an index file of version 3); nil when they were verified on load or built here.
+    let linkVerifier: VectorVerifier?
     /// Scratch memory for searches, reused so a search allocates nothing but its answer.
     private let scratchPool = Locked<[TraversalScratch]>([])
 
     init(count: Int, dimension: Int, m: Int, entryPoint: Int32, maxLevel: Int, levels: [UInt8], level0: PageArray<Int32>,
-         upperOffsets: [Int32], upper: [Int32], quantizer: ScalarQuantizer?, codes: PageArray<UInt8>) {
+         upperOffsets: [Int32], upper: [Int32], quantizer: ScalarQuantizer?, codes: PageArray<UInt8>, linkVerifier: VectorVerifier? = nil) {
         self.count = count
         self.dimension = dimension
         self.m = m
@@ -47,7 +50,11 @@ final class HNSWIndex: Sendable {
         self.upper = upper
         self.quantizer = quantizer
         self.codes = codes
+        self.linkVerifier = linkVerifier
     }
+
+    /// `.corruption` naming the file when a walk found damaged links or codes, else nil.
+    var damage: QuiverError? { linkVerifier?.damage }
 
     // MARK: Search
 
@@ -58,12 +65,14 @@ final class HNSWIndex: Sendable {
         let scratch = scratchPool.withLock { $0.popLast() } ?? TraversalScratch(rows: count, maxLinks: m0, ef: ef)
         defer { scratchPool.withLock { if $0.count < 8 { $0.append(scratch) } } }
         let q = space.prepare(query)
-        /// Walks with `dist`, verifying each row it reads while the segment's rows are not all verified.
+        /// Walks with `dist`, verifying each row, link block and code it reads while they are not all verified.
+        let links = linkVerifier.flatMap { $0.isComplete ? nil : $0 }
         func run<D: QueryDistance>(_ dist: D) -> Int {
-            if let verifier = space.verifier {
-                return walk(VerifiedDistance(inner: dist, verifier: verifier), ef: ef, allowed: allowed, scratch: scratch)
+            let codes = quantizer == nil ? nil : links
+            if space.verifier != nil || codes != nil {
+                return walk(VerifiedDistance(inner: dist, rows: space.verifier, codes: codes), ef: ef, allowed: allowed, links: links, scratch: scratch)
             }
-            return walk(dist, ef: ef, allowed: allowed, scratch: scratch)
+            return walk(dist, ef: ef, allowed: allowed, links: links, scratch: scratch)
         }
         let found = q.withUnsafeBufferPointer { qp -> Int in
             let query = qp.baseAddress!
@@ -93,21 +102,27 @@ final class HNSWIndex: Sendable {
     }
 
     /// Descends greedily from the entry point, then searches layer 0 with `ef`; the results are
-    /// left in `scratch.found` and their number returned.
-    private func walk<D: QueryDistance>(_ dist: D, ef: Int, allowed: Bitset?, scratch: TraversalScratch) -> Int {
+    /// left in `scratch.found` and their number returned. With `links`, each layer-0 block is
+    /// verified before it is read.
+    private func walk<D: QueryDistance>(_ dist: D, ef: Int, allowed: Bitset?, links verifier: VectorVerifier?, scratch: TraversalScratch) -> Int {
         LinkLayout.with(level0: level0, upper: upper, upperOffsets: upperOffsets, m: m) { layout in
             let links = FrozenLinks(layout: layout)
-            var current = GraphNode(d: dist(Int(entryPoint)), id: entryPoint)
-            for level in stride(from: maxLevel, to: 0, by: -1) {
-                current = GraphWalk.greedy(links, level: level, from: current, dist: dist, scratch: scratch)
-            }
-            guard let allowed else {
-                return GraphWalk.searchLayer(links, level: 0, entry: current, ef: ef, dist: dist, filter: AllowAll(), scratch: scratch)
-            }
-            return allowed.words.withUnsafeBufferPointer { words in
-                GraphWalk.searchLayer(links, level: 0, entry: current, ef: ef, dist: dist,
-                                      filter: AllowedRows(words: words.baseAddress!), scratch: scratch)
-            }
+            if let verifier { return walk(VerifiedLinks(inner: links, verifier: verifier), dist, ef: ef, allowed: allowed, scratch: scratch) }
+            return walk(links, dist, ef: ef, allowed: allowed, scratch: scratch)
+        }
+    }
+
+    private func walk<S: LinkSource, D: QueryDistance>(_ links: S, _ dist: D, ef: Int, allowed: Bitset?, scratch: TraversalScratch) -> Int {
+        var current = GraphNode(d: dist(Int(entryPoint)), id: entryPoint)
+        for level in stride(from: maxLevel, to: 0, by: -1) {
+            current = GraphWalk.greedy(links, level: level, from: current, dist: dist, scratch: scratch)
+        }
+        guard let allowed else {
+            return GraphWalk.searchLayer(links, level: 0, entry: current, ef: ef, dist: dist, filter: AllowAll(), scratch: scratch)
+        }
+        return allowed.words.withUnsafeBufferPointer { words in
+            GraphWalk.searchLayer(links, level: 0, entry: current, ef: ef, dist: dist,
+                                  filter: AllowedRows(words: words.baseAddress!), scratch: scratch)
         }
     }
 

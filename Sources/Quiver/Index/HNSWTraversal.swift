@@ -120,21 +120,26 @@ struct CosineDistance: RowDistance, @unchecked Sendable {
     }
 }
 
-/// A distance that first verifies the rows it reads (``VectorVerifier``): the walk over a segment
-/// whose rows are not all verified yet. Once they are, searches use the bare distance.
+/// A distance that first verifies what it reads (``VectorVerifier``): the segment's rows and,
+/// for HNSW_SQ, the index's codes, while they are not all verified. Once they are, searches use
+/// the bare distance. A damaged row is still scored (its bytes are in range); the search throws
+/// the damage before returning.
 struct VerifiedDistance<D: QueryDistance>: QueryDistance {
     let inner: D
-    let verifier: VectorVerifier
+    let rows: VectorVerifier?
+    let codes: VectorVerifier?
 
     @inline(__always) func prefetch(_ i: Int) { inner.prefetch(i) }
 
     @inline(__always) func callAsFunction(_ i: Int) -> Float {
-        verifier.ensure(row: i)
+        rows?.ensure(row: i)
+        codes?.ensure(row: i)
         return inner(i)
     }
 
     @inline(__always) func distances(_ ids: UnsafePointer<Int32>, _ n: Int, into out: UnsafeMutablePointer<Float>) {
-        verifier.ensure(ids, n)
+        rows?.ensure(ids, n)
+        codes?.ensure(ids, n)
         inner.distances(ids, n, into: out)
     }
 }
@@ -230,6 +235,22 @@ protocol LinkSource {
     /// The count-prefixed links of `node` on `level`, valid until the next call; `spare` has room
     /// for a whole block and may be used to return a copy.
     func links(_ node: Int, level: Int, spare: UnsafeMutablePointer<Int32>) -> UnsafePointer<Int32>
+}
+
+/// Links read in place, each layer-0 block verified before it is read (``VectorVerifier``, index
+/// files of version 3). A damaged block reads as empty, so that no link out of range is
+/// followed; the search throws the damage before returning.
+struct VerifiedLinks: LinkSource {
+    let inner: FrozenLinks
+    let verifier: VectorVerifier
+    @inline(__always) func prefetch(_ node: Int, level: Int) { inner.prefetch(node, level: level) }
+    @inline(__always) func links(_ node: Int, level: Int, spare: UnsafeMutablePointer<Int32>) -> UnsafePointer<Int32> {
+        if level == 0 && !verifier.ensure(row: node) {
+            spare[0] = 0
+            return UnsafePointer(spare)
+        }
+        return inner.links(node, level: level, spare: spare)
+    }
 }
 
 /// Links read in place, without locks: a finished graph, or one that a single worker is building.

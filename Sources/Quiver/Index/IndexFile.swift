@@ -15,9 +15,15 @@
 /// used where they lie in the ``MappedFile`` — mapped, or read once into page memory — instead
 /// of being copied into new pages (which cost 62% of opening 10M × 128 mapped; Benchmarks.md).
 /// Version 1 files are still read, their links copied when they are not aligned.
+///
+/// From version 3 on, an HNSW file's layer-0 links and SQ8 codes are checksummed per group of
+/// nodes (the checksums follow the payload's other parts) and left out of the file checksum:
+/// they are verified, and the links' counts and targets checked, when a walk first reads a
+/// group (``VectorVerifier``), so that loading reads the small parts only. Version 2 files are
+/// still read and verified whole on load.
 enum IndexFile {
     static let magic: [UInt8] = Array("QVINDEX".utf8) + [0]
-    static let version: UInt32 = 2
+    static let version: UInt32 = 3
     /// The file offset that HNSW layer-0 links are aligned to (version 2): a cache line.
     static let linkAlignment = 64
     static let headerSize = 8 + 4 + 4 + 8 + 8 + 4 + 8
@@ -35,6 +41,8 @@ enum IndexFile {
     static func encode(_ index: SegmentIndex, segmentID: UInt64, metric: MetricType) -> [UInt8] {
         var p = ByteWriter()
         let kind: UInt8, sq: Bool, rows: Int, dim: Int
+        /// Payload ranges verified per group instead of by the file checksum (HNSW's links and codes).
+        var lazy = [Range<Int>]()
         switch index {
         case .hnsw(let h):
             kind = 1; sq = h.quantizer != nil; rows = h.count; dim = h.dimension
@@ -47,8 +55,27 @@ enum IndexFile {
             writeInts(&p, h.upper)
             let at = headerSize + p.bytes.count
             p.writeBytes([UInt8](repeating: 0, count: (linkAlignment - at % linkAlignment) % linkAlignment))
+            let links = p.bytes.count
             writeInts(&p, h.level0.buffer)
-            if let q = h.quantizer { writeQuantizer(&p, q, codes: UnsafeRawBufferPointer(h.codes.buffer)) }
+            lazy.append(links..<p.bytes.count)
+            if let q = h.quantizer {
+                writeQuantizer(&p, q, codes: UnsafeRawBufferPointer(h.codes.buffer))
+                lazy.append((p.bytes.count - h.codes.count)..<p.bytes.count)
+            }
+            // Version 3: rows per group, the group count, each group's checksum over the bytes as written.
+            let blockBytes = (h.m0 + 1) * 4
+            let groupRows = SegmentFormat.vectorGroupRows(rowBytes: blockBytes)
+            let groups = SegmentFormat.groupCount(rows: h.count, rowsPerGroup: groupRows)
+            let sums = p.bytes.withUnsafeBytes { payload in
+                (0..<groups).map { g in
+                    SegmentFormat.groupChecksum(
+                        vectors: payload.baseAddress! + links, norms: lazy.count > 1 ? payload.baseAddress! + lazy[1].lowerBound : nil,
+                        normBytes: h.dimension, rows: (g * groupRows)..<min((g + 1) * groupRows, h.count), rowBytes: blockBytes)
+                }
+            }
+            p.writeInteger(UInt32(groupRows))
+            p.writeInteger(UInt32(groups))
+            for c in sums { p.writeInteger(c) }
         case .ivf(let v):
             kind = 2; sq = v.quantizer != nil; rows = v.count; dim = v.dimension
             p.writeInteger(UInt32(v.nlist))
@@ -77,8 +104,19 @@ enum IndexFile {
         w.writeInteger(UInt32(dim))
         w.writeInteger(UInt64(p.bytes.count))
         w.writeBytes(p.bytes)
-        w.writeInteger(CRC32C.checksum(w.bytes))
+        let crc = w.bytes.withUnsafeBytes { checksum($0, excluding: lazy.map { ($0.lowerBound + headerSize)..<($0.upperBound + headerSize) }) }
+        w.writeInteger(crc)
         return w.bytes
+    }
+
+    /// The file checksum: CRC-32C of `bytes` but the (ascending, disjoint) ranges `excluded`.
+    static func checksum(_ bytes: UnsafeRawBufferPointer, excluding excluded: [Range<Int>]) -> UInt32 {
+        var crc: UInt32 = 0, at = 0
+        for range in excluded + [bytes.count..<bytes.count] {
+            crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[at..<range.lowerBound]), crc: crc)
+            at = range.upperBound
+        }
+        return crc
     }
 
     private static func writeInts(_ w: inout ByteWriter, _ a: [Int32]) {
@@ -116,11 +154,18 @@ enum IndexFile {
             let body = UnsafeRawBufferPointer(rebasing: raw[0..<(raw.count - 4)])
             let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: raw.count - 4, as: UInt32.self))
             guard Array(raw[0..<8]) == magic else { throw bad("bad magic number") }
-            guard CRC32C.checksum(body) == stored else { throw bad("checksum mismatch") }
-            var r = ByteReader(body, offset: 8, context: "index file '\(path)'")
-            let v: UInt32 = try r.readInteger()
-            guard v == 1 || v == version else { throw bad("unsupported version \(v)") }
-            let kind: UInt8 = try r.readInteger()
+            let v = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+            guard (1...version).contains(v) else { throw bad("unsupported version \(v)") }
+            let kind = raw[12]
+            // Version 3 HNSW files leave their links and codes out of the file checksum: it is
+            // checked once they are located (`decodeHNSW`).
+            let partial = v >= 3 && kind == 1
+            /// Checks the file checksum over every byte but `lazy` (file offsets).
+            func verify(excluding lazy: [Range<Int>]) throws {
+                guard checksum(body, excluding: lazy) == stored else { throw bad("checksum mismatch") }
+            }
+            if !partial { try verify(excluding: []) }
+            var r = ByteReader(body, offset: 13, context: "index file '\(path)'")
             let flags: UInt8 = try r.readInteger()
             let m: UInt8 = try r.readInteger()
             _ = try r.readInteger(UInt8.self)
@@ -134,7 +179,8 @@ enum IndexFile {
             guard flags & ~1 == 0 else { throw bad("unknown flags \(flags)") }
             let index: SegmentIndex
             switch kind {
-            case 1: index = .hnsw(try decodeHNSW(&r, file: file, version: v, rows: rows, dimension: dimension, sq: sq, bad: bad))
+            case 1:
+                index = .hnsw(try decodeHNSW(&r, file: file, version: v, rows: rows, dimension: dimension, sq: sq, bad: bad, verify: verify))
             case 2: index = .ivf(try decodeIVF(&r, rows: rows, dimension: dimension, sq: sq, bad: bad))
             case 3 where !sq: index = .sparse(try decodeSparse(&r, rows: rows, bad: bad))
             default: throw bad("unknown index kind \(kind)")
@@ -187,8 +233,12 @@ enum IndexFile {
         return (ScalarQuantizer(minimum: lo, scale: scale), try r.readBytes(codes))
     }
 
+    /// From version 3 on, `verify(lazy)` checks the file checksum once the lazily verified ranges
+    /// are located, before anything read is trusted; the layer-0 links are then checked per group
+    /// when first read, the other invariants here.
     private static func decodeHNSW(
-        _ r: inout ByteReader, file: MappedFile, version: UInt32, rows n: Int, dimension d: Int, sq: Bool, bad: (String) -> QuiverError
+        _ r: inout ByteReader, file: MappedFile, version: UInt32, rows n: Int, dimension d: Int, sq: Bool, bad: (String) -> QuiverError,
+        verify: ([Range<Int>]) throws -> Void
     ) throws -> HNSWIndex {
         let m = Int(try r.readInteger(UInt32.self))
         guard (2...2048).contains(m) else { throw bad("M \(m) out of range") }
@@ -209,17 +259,49 @@ enum IndexFile {
             let pad = (linkAlignment - r.offset % linkAlignment) % linkAlignment
             guard pad <= r.remaining, try r.readBytes(pad).allSatisfy({ $0 == 0 }) else { throw bad("bad padding before layer 0") }
         }
+        let linksAt = r.offset
         let level0 = try readPageInts(&r, l0count, in: file)
+        var lazy = [linksAt..<r.offset]
+        var quantizer: ScalarQuantizer? = nil
+        var codes = PageArray<UInt8>(count: 0)
+        if sq {
+            let (q, raw) = try readQuantizer(&r, codes: n * d, dimension: d)
+            quantizer = q
+            let at = raw.baseAddress.map { $0 - UnsafeRawPointer(file.bytes.baseAddress!) } ?? r.offset
+            lazy.append(at..<(at + raw.count))
+            codes = raw.isEmpty ? PageArray(count: 0) : PageArray(viewing: file, byteOffset: at, count: raw.count)
+        }
+        /// The problem with the layer-0 link blocks of `nodes`, nil when none.
+        @Sendable func linkProblem(_ nodes: Range<Int>) -> String? {
+            for i in nodes {
+                let c = Int(level0[i * (m0 + 1)])
+                guard c >= 0 && c <= m0 else { return "node \(i) has \(c) layer-0 links" }
+                for j in 0..<c {
+                    let e = level0[i * (m0 + 1) + 1 + j]
+                    guard e >= 0 && Int(e) < n else { return "node \(i) links to \(e), out of range" }
+                }
+            }
+            return nil
+        }
+        var linkVerifier: VectorVerifier? = nil
+        if version >= 3 {
+            let groupRows = Int(try r.readInteger(UInt32.self))
+            guard groupRows > 0, groupRows & (groupRows - 1) == 0 else { throw bad("rows per checksum group \(groupRows) is not a power of two") }
+            let groups = Int(try r.readInteger(UInt32.self))
+            guard groups == SegmentFormat.groupCount(rows: n, rowsPerGroup: groupRows) else { throw bad("bad checksum count \(groups)") }
+            let sums: [UInt32] = try r.readArray(groups)
+            try verify(lazy)
+            let base = file.bytes.baseAddress!
+            linkVerifier = VectorVerifier(
+                vectors: base + lazy[0].lowerBound, norms: sq ? base + lazy[1].lowerBound : nil, normBytes: d, rowCount: n,
+                rowBytes: (m0 + 1) * 4, rowsPerGroup: groupRows, checksums: sums, owner: file,
+                label: "index file '\(file.path)' layer 0", validate: linkProblem)
+        }
         if n > 0 && Int(levels[Int(entry)]) != maxLevel { throw bad("entry point is not on the top level") }
         for i in 0..<n {
             let l = Int(levels[i])
             guard l <= maxLevel else { throw bad("node \(i) has level \(l) above the top \(maxLevel)") }
-            let c = Int(level0[i * (m0 + 1)])
-            guard c >= 0 && c <= m0 else { throw bad("node \(i) has \(c) layer-0 links") }
-            for j in 0..<c {
-                let e = level0[i * (m0 + 1) + 1 + j]
-                guard e >= 0 && Int(e) < n else { throw bad("node \(i) links to \(e), out of range") }
-            }
+            if linkVerifier == nil, let problem = linkProblem(i..<(i + 1)) { throw bad(problem) }
             if l == 0 { continue }
             let o = Int(upperOffsets[i])
             guard o >= 0, o <= upper.count, l * (m + 1) <= upper.count - o else { throw bad("node \(i) has bad upper links") }
@@ -233,16 +315,8 @@ enum IndexFile {
                 }
             }
         }
-        var quantizer: ScalarQuantizer? = nil
-        var codes = PageArray<UInt8>(count: 0)
-        if sq {
-            let (q, raw) = try readQuantizer(&r, codes: n * d, dimension: d)
-            quantizer = q
-            codes = raw.isEmpty ? PageArray(count: 0)
-                : PageArray(viewing: file, byteOffset: raw.baseAddress! - UnsafeRawPointer(file.bytes.baseAddress!), count: raw.count)
-        }
         return HNSWIndex(count: n, dimension: d, m: m, entryPoint: entry, maxLevel: maxLevel, levels: levels, level0: level0,
-                         upperOffsets: upperOffsets, upper: upper, quantizer: quantizer, codes: codes)
+                         upperOffsets: upperOffsets, upper: upper, quantizer: quantizer, codes: codes, linkVerifier: linkVerifier)
     }
 
     /// A sparse inverted index: terms ascending, offsets from 0 up to the postings, rows

@@ -37,6 +37,22 @@ enum SegmentIndex: Sendable {
     /// Below this fraction of allowed rows an IVF search scans the allowed rows exactly.
     static let exactFraction = 0.05
 
+    /// `.corruption` naming the file when a search found part of the index damaged (an HNSW
+    /// file's layer-0 links or codes, verified when first read), else nil.
+    var damage: QuiverError? {
+        if case .hnsw(let h) = self { return h.damage }
+        return nil
+    }
+
+    /// Verifies every part not verified yet (an HNSW file's layer-0 links and codes).
+    ///
+    /// - Throws: `.corruption` naming the file when a part is damaged.
+    func verifyAll() throws {
+        guard case .hnsw(let h) = self, let verifier = h.linkVerifier else { return }
+        verifier.ensureAll()
+        if let damage = verifier.damage { throw damage }
+    }
+
     /// `true` when scanning the allowed rows exactly is cheaper than walking the graph.
     ///
     /// A filtered walk visits about `ef / fraction` nodes (only a `fraction` of those reached may

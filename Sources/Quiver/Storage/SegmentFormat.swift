@@ -48,10 +48,13 @@ enum SegmentFormat {
     }
 
     /// The checksum of rows `rows` of a vector region whose vectors (`rowBytes` each) start at
-    /// `vectors` and whose norms (nil for binary vectors) start at `norms`.
-    static func groupChecksum(vectors: UnsafeRawPointer, norms: UnsafeRawPointer?, rows: Range<Int>, rowBytes: Int) -> UInt32 {
+    /// `vectors` and whose norms (`normBytes` each, nil for binary vectors) start at `norms`.
+    /// (An HNSW file's groups use it too: link blocks for vectors, SQ8 codes for norms.)
+    static func groupChecksum(
+        vectors: UnsafeRawPointer, norms: UnsafeRawPointer?, normBytes: Int = 4, rows: Range<Int>, rowBytes: Int
+    ) -> UInt32 {
         let v = groupChecksum(vectors: UnsafeRawBufferPointer(start: vectors + rows.lowerBound * rowBytes, count: rows.count * rowBytes))
-        return groupChecksum(v, norms: norms.map { UnsafeRawBufferPointer(start: $0 + rows.lowerBound * 4, count: rows.count * 4) })
+        return groupChecksum(v, norms: norms.map { UnsafeRawBufferPointer(start: $0 + rows.lowerBound * normBytes, count: rows.count * normBytes) })
     }
 
     enum SectionKind: UInt8 {

@@ -2,12 +2,14 @@ import Dispatch
 import Synchronization
 
 /// Verifies one vector field of a sealed segment a group of rows at a time, the first time the
-/// group is read, instead of the whole field when the segment opens (segment format version 2).
+/// group is read, instead of the whole field when the segment opens (segment format version 2),
+/// and in the same way an HNSW file's layer-0 links and SQ8 codes (index file version 3).
 ///
 /// A group is `rowsPerGroup` consecutive rows (a power of two, about 4 KiB of vectors: see
-/// `SegmentFormat.vectorGroupRows`); its checksum covers their vectors and their norms. An HNSW
-/// walk over a 10M-row memory-mapped segment reads a few thousand rows, so checking only the
-/// groups it reads lets the first search start without reading (or faulting in) gigabytes.
+/// `SegmentFormat.vectorGroupRows`); its checksum covers their vectors and their norms (for an
+/// index: their link blocks and codes). An HNSW walk over a 10M-row memory-mapped segment reads a
+/// few thousand rows, so checking only the groups it reads lets the first search start without
+/// reading (or faulting in) gigabytes.
 ///
 /// Every read of the vectors goes through a verifier: a graph walk or an IVF probe asks for the
 /// groups of the rows it scores (`ensure(row:)`), whole-field readers (flat scans, compaction,
@@ -25,7 +27,11 @@ final class VectorVerifier: @unchecked Sendable {
     private let rowBytes: Int
     private let vectors: UnsafeRawPointer
     private let norms: UnsafeRawPointer?
+    private let normBytes: Int
     private let checksums: [UInt32]
+    /// What else a group must satisfy once its checksum matches (an index's link counts and
+    /// targets); returns the problem, nil when none.
+    private let validate: (@Sendable (Range<Int>) -> String?)?
     private let owner: AnyObject
     private let label: String
     /// One bit per group, set once the group has matched its checksum.
@@ -36,16 +42,19 @@ final class VectorVerifier: @unchecked Sendable {
     /// The first group found damaged, or -1.
     private let damagedGroup = Atomic<Int>(-1)
 
-    /// A verifier of the `rowCount` rows at `vectors` (`rowBytes` each) and their `norms` (nil
-    /// for binary vectors), which `owner` keeps alive; `label` names the file and field in errors.
+    /// A verifier of the `rowCount` rows at `vectors` (`rowBytes` each) and their `norms`
+    /// (`normBytes` each; nil for binary vectors), which `owner` keeps alive; `label` names the
+    /// file and field in errors.
     init(
-        vectors: UnsafeRawPointer, norms: UnsafeRawPointer?, rowCount: Int, rowBytes: Int, rowsPerGroup: Int,
-        checksums: [UInt32], owner: AnyObject, label: String
+        vectors: UnsafeRawPointer, norms: UnsafeRawPointer?, normBytes: Int = 4, rowCount: Int, rowBytes: Int, rowsPerGroup: Int,
+        checksums: [UInt32], owner: AnyObject, label: String, validate: (@Sendable (Range<Int>) -> String?)? = nil
     ) {
         precondition(rowsPerGroup > 0 && rowsPerGroup & (rowsPerGroup - 1) == 0)
         precondition(checksums.count == SegmentFormat.groupCount(rows: rowCount, rowsPerGroup: rowsPerGroup))
         self.vectors = vectors
         self.norms = norms
+        self.normBytes = normBytes
+        self.validate = validate
         self.rowCount = rowCount
         self.rowBytes = rowBytes
         self.rowsPerGroup = rowsPerGroup
@@ -68,10 +77,11 @@ final class VectorVerifier: @unchecked Sendable {
     /// Whether every group has been verified (nothing left to check on reads).
     var isComplete: Bool { allVerified.load(ordering: .relaxed) }
 
-    /// Checks the group of `row` unless it has been checked.
-    @inline(__always) func ensure(row: Int) {
+    /// Checks the group of `row` unless it has been checked; whether it is sound.
+    @inline(__always) @discardableResult func ensure(row: Int) -> Bool {
         let g = row &>> shift
-        if verified[g &>> 6].load(ordering: .relaxed) & (1 &<< UInt64(g & 63)) == 0 { verify(group: g) }
+        if verified[g &>> 6].load(ordering: .relaxed) & (1 &<< UInt64(g & 63)) != 0 { return true }
+        return verify(group: g)
     }
 
     /// Checks the groups of rows `ids[0..<n]`.
@@ -101,16 +111,23 @@ final class VectorVerifier: @unchecked Sendable {
     var damage: QuiverError? {
         let g = damagedGroup.load(ordering: .relaxed)
         guard g >= 0 else { return nil }
-        let first = g << shift
-        return QuiverError.corruption("\(label): rows \(first)..<\(min(first + rowsPerGroup, rowCount)) checksum mismatch")
+        let rows = (g << shift)..<min((g << shift) + rowsPerGroup, rowCount)
+        if SegmentFormat.groupChecksum(vectors: vectors, norms: norms, normBytes: normBytes, rows: rows, rowBytes: rowBytes) == checksums[g],
+            let problem = validate?(rows)
+        {
+            return QuiverError.corruption("\(label): \(problem)")
+        }
+        return QuiverError.corruption("\(label): rows \(rows.lowerBound)..<\(rows.upperBound) checksum mismatch")
     }
 
-    /// Checks group `g` and marks it verified, or records it as damaged.
-    private func verify(group g: Int) {
+    /// Checks group `g` and marks it verified, or records it as damaged; whether it is sound.
+    private func verify(group g: Int) -> Bool {
         let first = g << shift, end = min(first + rowsPerGroup, rowCount)
-        guard SegmentFormat.groupChecksum(vectors: vectors, norms: norms, rows: first..<end, rowBytes: rowBytes) == checksums[g] else {
+        guard SegmentFormat.groupChecksum(vectors: vectors, norms: norms, normBytes: normBytes, rows: first..<end, rowBytes: rowBytes) == checksums[g],
+            validate?(first..<end) == nil
+        else {
             _ = damagedGroup.compareExchange(expected: -1, desired: g, ordering: .relaxed)
-            return
+            return false
         }
         let bit: UInt64 = 1 << UInt64(g & 63)
         if verified[g >> 6].bitwiseOr(bit, ordering: .relaxed).oldValue & bit == 0,
@@ -118,6 +135,7 @@ final class VectorVerifier: @unchecked Sendable {
         {
             allVerified.store(true, ordering: .relaxed)
         }
+        return true
     }
 }
 
