@@ -63,9 +63,15 @@ import Testing
         #expect(hits.first?.id == 17)
         // The walk scored a few hundred rows at most: most groups are still unread.
         #expect(!verifier.isComplete)
-        // Reading every row (a query of the vectors) verifies the rest.
+        // Reading every row (a query of the vectors) verifies the rest; `verify` also the links.
         #expect(try db.query("c", limit: Self.rows, outputFields: ["vector"]).count == Self.rows)
         #expect(verifier.isComplete)
+        try db.verify("c")
+        guard case .hnsw(let h)? = try db.engine("c").snapshot().indexes.values.first?["vector"] else {
+            Issue.record("no HNSW index loaded")
+            return
+        }
+        #expect(h.linkVerifier?.isComplete == true)
         #expect(try Self.sealed(db).space("vector", metric: .cosine).verifier == nil)
     }
 
@@ -85,6 +91,7 @@ import Testing
         let far = try db.get("c", ids: [.int(3000)], outputFields: ["vector"])
         #expect(far.first?["vector"] == .vector(vectors[3000]))
         #expect(try db.get("c", ids: [.int(Int64(damagedRow))], outputFields: ["id"]).count == 1)  // no vector asked for
+        Self.expectCorruption(segment, { try db.verify("c") }, "verify")
         Self.expectCorruption(segment, { _ = try db.get("c", ids: [.int(Int64(damagedRow))], outputFields: ["vector"]) }, "get")
         // A walk toward the damaged row scores it and fails; so does any scan of every row.
         Self.expectCorruption(segment, { _ = try db.search("c", vectors: [vectors[damagedRow]], limit: 3) }, "HNSW search")

@@ -85,6 +85,10 @@ struct Search: AsyncParsableCommand {
     var mmap = false
     @Option(help: "Database directory, reused by later runs with the same inputs (default: a fresh temporary directory, removed afterwards).")
     var db: String?
+    @Flag(help: """
+        With a reused --db: verify the whole collection (Database.verify) after opening it, so         that searches run with nothing left to verify on first read (default: vectors and links         are verified as searches first read them).
+        """)
+    var verify = false
     @Option(name: .customLong("result-ids"), help: "Where to write the single-query ids (.npy int64 nq×k).") var resultIDs: String?
     @Option(name: .customLong("result-distances"), help: "Where to write the single-query scores (.npy float32 nq×k, NaN where fewer than k hits).")
     var resultDistances: String?
@@ -108,7 +112,7 @@ struct Search: AsyncParsableCommand {
         if uri == nil {
             guard token == nil else { throw ValidationError("--token goes with --uri") }
         } else {
-            let embeddedOnly = [("--db", db != nil), ("--segment-rows", segmentRows != nil), ("--mmap", mmap),
+            let embeddedOnly = [("--db", db != nil), ("--segment-rows", segmentRows != nil), ("--mmap", mmap), ("--verify", verify),
                                 ("--build-threads", buildThreads != nil), ("--threads", threads != nil)]
             let given = embeddedOnly.filter(\.1).map(\.0)
             guard given.isEmpty else { throw ValidationError("\(given.joined(separator: ", ")) set the embedded engine, not a server: leave them out with --uri") }
@@ -236,6 +240,7 @@ struct Search: AsyncParsableCommand {
             guard rows == header.rows else {
                 throw RunMarkerMismatch("\(directory) holds \(rows) rows, \(base) has \(header.rows); give another --db directory")
             }
+            if verify { try database.verify("bench") }
         } else {
             let fieldType = Self.fieldType(vectorType, dimension: d)!
             if type != .flat { try Self.checkIndexSupported(type, params: buildParams, field: fieldType, metric: metricType) }

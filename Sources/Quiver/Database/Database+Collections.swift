@@ -262,6 +262,25 @@ extension Database {
         }
     }
 
+    /// Reads and verifies every stored byte of the collection that opening leaves to its first
+    /// use: the vectors of every sealed segment and the layer-0 links and codes of every HNSW
+    /// index file (`Documentation/FileFormats.md`, "Segment" and "Index file").
+    ///
+    /// A search verifies only what it reads, the first time it reads it, and throws
+    /// `.corruption` before returning anything computed from a damaged part; this checks the
+    /// whole collection now, for example after copying or restoring a database.
+    ///
+    /// ```swift
+    /// try db.verify("docs")   // throws .corruption naming the damaged file and rows
+    /// ```
+    ///
+    /// - Throws: `.corruption` naming the file (and the rows) that are damaged; `.notFound` when
+    ///   there is no such collection; `.closed` after ``close()-1qu38``.
+    /// - Complexity: reads every stored vector, link block and code once, on all cores.
+    public func verify(_ name: String) throws {
+        try withEngine(name, .read) { try $0.verify() }
+    }
+
     /// Seals the collection's growing segment into a segment file and records its deletes.
     ///
     /// With ``DatabaseOptions/autoCompaction`` on, a flush also tells background compaction that

@@ -212,6 +212,16 @@ extension CollectionEngine {
         return out
     }
 
+    /// Verifies what opening left to first use: every sealed segment's vectors and every HNSW
+    /// index file's layer-0 links and codes (`Database.verify`).
+    func verify() throws {
+        let snap = try snapshot()
+        for segment in snap.sealed {
+            for field in schema.vectorFields where !field.dataType.isSparseVector { try segment.verifyVectors(field.name) }
+            for index in (snap.indexes[segment.id] ?? [:]).values { try index.verifyAll() }
+        }
+    }
+
     /// The number of live rows matching `filter` in `scope`.
     func count(filter: FilterExpression, scope: Set<UInt64>? = nil) throws -> Int {
         if filter.matchesAll && scope == nil { return try state.withLock { s in
