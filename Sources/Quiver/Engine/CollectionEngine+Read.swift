@@ -179,6 +179,7 @@ extension CollectionEngine {
     /// The live rows with `keys` (in the order of `keys`, missing ones and those outside `scope`
     /// skipped).
     func get(keys: [PrimaryKey], fields: OutputFields, filter: FilterExpression?, scope: Set<UInt64>? = nil) throws -> [Row] {
+        if state.withLock({ !$0.pkIndexBuilt }) { try writeLock.withLock { _ in try ensurePrimaryKeyIndex() } }
         let (snap, locations): (Snapshot, [RowLocation]) = try state.withLock { s in
             guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
             let snap = Snapshot(

@@ -36,6 +36,7 @@ extension CollectionEngine {
         let generatesKeys = pkField.autoID && !upsert
         var stored = batch
         let (keys, flushed) = try serialized { () throws -> ([PrimaryKey], Bool) in
+            try ensurePrimaryKeyIndex()
             let partition = try partitionID(forWriting: partition)
             try refuseWhenGrowingIsFull()
             let sequence = try state.withLock { s -> UInt64 in
@@ -110,6 +111,7 @@ extension CollectionEngine {
     ///   to a collection with a partition key.
     func delete(keys: [PrimaryKey]?, filter: FilterExpression?, partitions: [String] = []) throws -> Int {
         try serialized {
+            try ensurePrimaryKeyIndex()
             let scope = try scope(partitions, filter: filter)
             var keys = keys
             if let filter {

@@ -70,7 +70,12 @@ final class CollectionEngine: Sendable {
         /// Sealed segments whose deletes changed since the manifest was written.
         var dirtyDeletes: Set<UInt64> = []
         var growing: GrowingSegment
+        /// The live keys; empty until `pkIndexBuilt` (see `ensurePrimaryKeyIndex`).
         var pkIndex = PrimaryKeyIndex()
+        /// Whether `pkIndex` holds the live keys. False from open until a write, a get or a WAL
+        /// replay needs it (searches never do; building it is ~1 s per 10M keys); while false,
+        /// the growing segment is empty.
+        var pkIndexBuilt = false
         var lastSequence: UInt64 = 0
         var wal: WALWriter?
         var closed = false
@@ -161,10 +166,6 @@ final class CollectionEngine: Sendable {
 
     /// `load`: read each segment into memory rather than map it (`!DatabaseOptions.memoryMapSegments`).
     private static func loadSegments(_ s: inout State, directory: String, schema: CollectionSchema, load: Bool) throws {
-        let pkName = schema.primaryField.name
-        s.pkIndex.reserveCapacity(
-            s.manifest.segments.reduce(0) { $0 + $1.rowCount - $1.deletedCount },
-            strings: schema.primaryField.dataType != .int64)
         for entry in s.manifest.segments {
             let path = directory + "/" + FileNames.segment(entry.id)
             let segment = try SealedSegment(path: path, id: entry.id, schema: schema, load: load)
@@ -195,9 +196,36 @@ final class CollectionEngine: Sendable {
             s.sealedDeletes.append(deletes)
             s.sealedDeleteCounts.append(deletes.cardinality)
             s.segmentIndex[entry.id] = index
-            if let key = s.pkIndex.addSegment(id: entry.id, keys: segment.columns[pkName]!, deleted: deletes) {
-                throw QuiverError.corruption("primary key \(key) is live in two rows (segment '\(path)')")
+        }
+    }
+
+    /// The primary-key index of the live rows of `sealed` (whose delete bitmaps are `deletes`).
+    ///
+    /// - Throws: `.corruption` naming the segment when a key is live in two rows.
+    static func primaryKeyIndex(_ sealed: [SealedSegment], deletes: [Bitset], counts: [Int], schema: CollectionSchema) throws -> PrimaryKeyIndex {
+        var index = PrimaryKeyIndex()
+        index.reserveCapacity(zip(sealed, counts).reduce(0) { $0 + $1.0.rowCount - $1.1 }, strings: schema.primaryField.dataType != .int64)
+        for (segment, deleted) in zip(sealed, deletes) {
+            if let key = index.addSegment(id: segment.id, keys: segment.columns[schema.primaryField.name]!, deleted: deleted) {
+                throw QuiverError.corruption("primary key \(key) is live in two rows (segment '\(segment.path)')")
             }
+        }
+        return index
+    }
+
+    /// Builds the primary-key index unless it is built: the first write, delete, flush or get
+    /// after open. The caller holds `writeLock`, so the segments do not change meanwhile; the
+    /// index is built without `state`'s lock (readers go on) and installed under it.
+    ///
+    /// - Throws: `.corruption` naming the segment when a key is live in two rows.
+    func ensurePrimaryKeyIndex() throws {
+        guard let (sealed, deletes, counts) = state.withLock({ s in s.pkIndexBuilt ? nil : (s.sealed, s.sealedDeletes, s.sealedDeleteCounts) })
+        else { return }
+        let index = try Self.primaryKeyIndex(sealed, deletes: deletes, counts: counts, schema: schema)
+        state.withLock { s in
+            precondition(s.growing.rowCount == 0, "rows were written before the primary-key index was built")
+            s.pkIndex = index
+            s.pkIndexBuilt = true
         }
     }
 
@@ -232,6 +260,10 @@ final class CollectionEngine: Sendable {
     /// (rows of the schema's shape, no key inserted twice): whatever a checksum-valid record
     /// holds, the outcome is the applied state or `.corruption` naming `path`.
     static func replay(_ operations: [WALOperation], into s: inout State, schema: CollectionSchema, path: String) throws {
+        if !s.pkIndexBuilt && operations.contains(where: { $0.sequence > s.lastSequence }) {
+            s.pkIndex = try primaryKeyIndex(s.sealed, deletes: s.sealedDeletes, counts: s.sealedDeleteCounts, schema: schema)
+            s.pkIndexBuilt = true
+        }
         /// Applies an insert whose keys must be new (a key inserted twice is damage).
         func replayInsert(_ batch: StoredBatch, partition: UInt64) throws {
             let keys = batch.keys(schema.primaryField)
@@ -383,6 +415,7 @@ extension CollectionEngine.State {
         } else {
             growing.append(batch, partitions: CollectionEngine.partitions(of: batch, explicit: partition, schema: schema))
         }
+        precondition(pkIndexBuilt, "a write before the primary-key index was built")
         for (i, key) in keys.enumerated() {
             if replacing { _ = applyDelete([key]) }
             pkIndex[key] = RowLocation(segment: RowLocation.growing, row: Int32(base + i))
@@ -410,6 +443,7 @@ extension CollectionEngine.State {
 
     /// Deletes the live rows with `keys`; returns how many there were.
     mutating func applyDelete(_ keys: [PrimaryKey]) -> Int {
+        precondition(pkIndexBuilt, "a delete before the primary-key index was built")
         var count = 0
         for key in keys {
             guard let location = pkIndex.removeValue(forKey: key) else { continue }
@@ -426,5 +460,9 @@ extension CollectionEngine.State {
         return count
     }
 
-    var liveRowCount: Int { pkIndex.count }
+    /// The live rows: the index's keys, or before it is built (the growing segment then empty)
+    /// the sealed rows not deleted.
+    var liveRowCount: Int {
+        pkIndexBuilt ? pkIndex.count : zip(sealed, sealedDeleteCounts).reduce(0) { $0 + $1.0.rowCount - $1.1 }
+    }
 }

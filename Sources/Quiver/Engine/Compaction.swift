@@ -81,12 +81,12 @@ extension CollectionEngine {
         try writeLock.withLock { _ in
             // Copied under `state`'s lock (copy-on-write, O(segments)): the chosen segments' delete
             // bitmaps now, the manifest and the primary-key index.
-            let prepared = state.withLock { s -> (deletes: [Bitset], next: Manifest, oldEntries: [Manifest.SegmentEntry], pkIndex: PrimaryKeyIndex)? in
+            let prepared = state.withLock { s -> (deletes: [Bitset], next: Manifest, oldEntries: [Manifest.SegmentEntry], pkIndex: PrimaryKeyIndex?)? in
                 // A partition drop may have removed the chosen segments meanwhile: nothing to switch.
                 guard !s.closed, s.failure == nil, plan.ids.allSatisfy({ s.segmentIndex[$0] != nil }) else { return nil }
                 let removed = Set(plan.ids)
                 return (plan.ids.map { s.sealedDeletes[s.segmentIndex[$0]!] }, s.manifest,
-                        s.manifest.segments.filter { removed.contains($0.id) }, s.pkIndex)
+                        s.manifest.segments.filter { removed.contains($0.id) }, s.pkIndexBuilt ? s.pkIndex : nil)
             }
             guard let prepared else {
                 try? FileSystem.remove(path)
@@ -103,12 +103,14 @@ extension CollectionEngine {
                 }
             }
             let newDeleteCount = newDeletes.cardinality
+            // An index not built yet (nothing written since open) is left so: it will be built
+            // from the segments as they are then.
             var pkIndex = prepared.pkIndex
-            if let merged {
+            if let merged, pkIndex != nil {
                 FaultInjector.shared.stall(.repoint, path: merged.path)
                 let keys = merged.columns[schema.primaryField.name]!
                 for (i, id) in plan.ids.enumerated() {
-                    pkIndex.repoint(
+                    pkIndex!.repoint(
                         keys: keys, segment: merged.id,
                         rows: mapping[i].enumerated().lazy.filter { $0.element >= 0 && !newDeletes[Int($0.element)] }
                             .map { (Int($0.element), RowLocation(segment: id, row: Int32($0.offset))) })
@@ -166,7 +168,10 @@ extension CollectionEngine {
                     }
                     index[entry.id] = sealed.count - 1
                 }
-                swap(&s.pkIndex, &pkIndex)
+                if pkIndex != nil {
+                    precondition(s.pkIndexBuilt)
+                    swap(&s.pkIndex, &pkIndex!)
+                }
                 s.sealed = sealed
                 s.sealedDeletes = deletes
                 s.sealedDeleteCounts = counts

@@ -64,6 +64,8 @@ extension CollectionEngine {
             return (s.growing, s.manifest, deletes, s.lastSequence, s.wal)
         }
         guard let frozen, let oldWAL = frozen.wal else { return }
+        // Rows written or deleted since open built it already; a partition drop may need it.
+        try ensurePrimaryKeyIndex()
 
         // Steps 1–3, without `state`'s lock.
         var created = [String]()
