@@ -2,8 +2,9 @@ import Foundation
 import Testing
 @testable import Quiver
 
-/// The primary-key index is built on first need (a write, a delete, a flush, a get, a WAL
-/// replay), not at open: searches, queries and counts never need it.
+/// The primary-key index is built on first need (a write, a delete, a flush, a get, `verify`, a
+/// WAL replay), not at open: searches, queries and counts never need it, and a compaction before
+/// it checks only the keys it merges.
 @Suite struct LazyPrimaryKeyIndexTests {
     static func built(_ db: Database) throws -> Bool {
         try db.engine("c").state.withLock { $0.pkIndexBuilt }
@@ -78,7 +79,8 @@ import Testing
     }
 
     /// A key live in two segments (a delete file lost from the manifest) is found when the index is
-    /// built: `.corruption` naming the segment, at the first get or write; searches still run.
+    /// built: `.corruption` naming the segment, at the first get, write or `verify`; searches still
+    /// run, and a compaction refuses to merge the two rows.
     @Test func aKeyLiveInTwoRowsIsCorruptionWhenTheIndexIsBuilt() throws {
         let (dir, _) = try Self.makeDatabase()
         let path = dir.path + "/c1/MANIFEST"
@@ -98,13 +100,166 @@ import Testing
         let db = try Database.open(at: dir.path, options: manualCompactionOptions())
         defer { db.abandonForTesting() }
         _ = try db.search("c", vectors: [[1, 1]], limit: 3)
-        for (what, call) in [("get", { _ = try db.get("c", ids: [1]) }), ("insert", { _ = try db.insert("c", rows: [Self.row(99, 1)]) })] as [(String, () throws -> Void)] {
+        let segmentFiles = try FileSystem.listDirectory(dir.path + "/c1").filter { $0.hasSuffix(".qseg") }.sorted()
+        #expect(segmentFiles.count == 2)
+        let calls: [(String, () throws -> Void)] = [
+            ("get", { _ = try db.get("c", ids: [1]) }), ("insert", { _ = try db.insert("c", rows: [Self.row(99, 1)]) }),
+            ("verify", { try db.verify("c") }),
+            // A compaction before the index is built checks the keys it would merge.
+            ("compact", { try db.compact("c") }),
+        ]
+        for (what, call) in calls {
             do {
                 try call()
                 Issue.record("\(what): a key live in two rows went unnoticed")
             } catch let e as QuiverError {
-                #expect(e.code == .corruption && e.message.contains("primary key 7 is live in two rows") && e.message.contains(".qseg"), "\(what): \(e)")
+                #expect(e.code == .corruption && e.message.contains("primary key 7 is live in two rows") && e.message.contains(segmentFiles[1]), "\(what): \(e)")
             }
         }
+        #expect(try !Self.built(db))
+        // Nothing was merged: the segments that hold the damage are still the collection's.
+        #expect(try FileSystem.listDirectory(dir.path + "/c1").filter { $0.hasSuffix(".qseg") }.sorted() == segmentFiles)
+        #expect(try db.collectionStats("c").segmentCount == 2)
+    }
+
+    /// A read-only open builds it at the first get too, from the flushed segments.
+    @Test func readOnlyOpenBuildsItAtTheFirstGet() throws {
+        let (dir, model) = try Self.makeDatabase()
+        var options = manualCompactionOptions()
+        options.readOnly = true
+        let db = try Database.open(at: dir.path, options: options)
+        defer { try? db.close() }
+        #expect(try Self.rows(db) == model)
+        #expect(try !Self.built(db))
+        #expect(try db.get("c", ids: [7, 3, 25, 29], outputFields: ["vector"]).map { $0["vector"] } == [.vector([70, 1]), .vector([29, 1])])
+        #expect(try Self.built(db))
+        #expect { _ = try db.insert("c", rows: [Self.row(99, 1)]) } throws: { ($0 as? QuiverError)?.code == .unsupported }
+    }
+
+    /// Dropping a partition right after open builds it (the drop's flush removes the partition's
+    /// keys from it): the dropped keys can be inserted again, the others cannot.
+    @Test func droppingAPartitionFirstBuildsIt() throws {
+        let dir = TemporaryDirectory()
+        var db = try Database.open(at: dir.path, options: manualCompactionOptions())
+        try db.createCollection("c", dimension: 2, metric: .l2)
+        try db.createPartition("c", partition: "p")
+        _ = try db.insert("c", rows: (0..<10).map { Self.row($0, Float($0)) })
+        _ = try db.insert("c", rows: (10..<20).map { Self.row($0, Float($0)) }, partition: "p")
+        try db.flush("c")
+        _ = try db.delete("c", ids: [3])
+        try db.close()
+
+        db = try Database.open(at: dir.path, options: manualCompactionOptions())
+        defer { try? db.close() }
+        #expect(try !Self.built(db))
+        try db.dropPartition("c", partition: "p")
+        #expect(try Self.built(db))
+        var model = [Int64: Float]()
+        for i in 0..<10 where i != 3 { model[Int64(i)] = Float(i) }
+        #expect(try Self.rows(db) == model)
+        #expect(try db.collectionStats("c").rowCount == model.count)
+        _ = try db.insert("c", rows: [Self.row(15, 150), Self.row(3, 30)])
+        #expect { _ = try db.insert("c", rows: [Self.row(5, 1)]) } throws: { ($0 as? QuiverError)?.code == .alreadyExists }
+        model[15] = 150
+        model[3] = 30
+        #expect(try Self.rows(db) == model)
+    }
+
+    /// Random writes, gets, flushes, compactions and reopens (clean, or abandoned so that the WAL
+    /// is replayed) against a dictionary, with int and string keys: every result is the model's,
+    /// and the index is built exactly when something needed it.
+    @Test(arguments: [(UInt64(1), false), (2, true), (3, false), (4, true)])
+    func randomOperationsAcrossReopensMatchModel(seed: UInt64, stringKeys: Bool) throws {
+        var g = SeededGenerator(seed: seed)
+        let dir = TemporaryDirectory()
+        let schema = try CollectionSchema(fields: [
+            FieldSchema(name: "id", dataType: stringKeys ? .varchar(maxLength: 8) : .int64, isPrimaryKey: true),
+            FieldSchema(name: "vector", dataType: .floatVector(dimension: 2)),
+        ])
+        func key(_ k: Int) -> Value { stringKeys ? .string("k\(k)") : .int(Int64(k)) }
+        func number(_ v: Value) -> Int {
+            switch v {
+            case .string(let s): Int(s.dropFirst())!
+            default: Int(v.intValue!)
+            }
+        }
+        func row(_ k: Int, _ x: Float) -> Row { ["id": key(k), "vector": .vector([x, 1])] }
+        func rows(_ db: Database) throws -> [Int: Float] {
+            var out = [Int: Float]()
+            for r in try db.query("c", limit: 1000, outputFields: ["vector"]) { out[number(r["id"]!)] = r["vector"]!.floatVector![0] }
+            return out
+        }
+
+        var db = try Database.open(at: dir.path, options: manualCompactionOptions())
+        defer { db.abandonForTesting() }
+        try db.createCollection("c", schema: schema, metric: .l2)
+        var model = [Int: Float]()
+        var built = false  // as after an open with nothing to replay
+        // What a flush would write: rows in the growing segment (deleted ones too), deletes of
+        // sealed rows not yet in a delete file (a compaction writes those of the segments it merges).
+        var growing = false, dirtyDeletes = false
+        // The WAL holds records past the manifest's checkpoint, which a reopen replays. Only a
+        // flush that writes something moves the checkpoint: a compaction does not, so a reopen
+        // after one may replay deletes it already carries (no-ops, but the index is built).
+        var logged = false
+        /// A flush, explicit or by a clean close: nothing happens when there is nothing to write.
+        func flushed() {
+            if growing || dirtyDeletes { (growing, dirtyDeletes, logged) = (false, false, false) }
+        }
+        var value: Float = 0
+        for step in 0..<300 {
+            let context = "seed \(seed) step \(step)"
+            let keys = Set((0..<Int.random(in: 1...4, using: &g)).map { _ in Int.random(in: 0..<60, using: &g) }).sorted()
+            value += 1
+            switch Int.random(in: 0..<100, using: &g) {
+            case 0..<25:  // an insert, refused whole when a key is live
+                built = true
+                if keys.contains(where: { model[$0] != nil }) {
+                    #expect(throws: QuiverError.self, "\(context)") { try db.insert("c", rows: keys.map { row($0, value) }) }
+                } else {
+                    _ = try db.insert("c", rows: keys.map { row($0, value) })
+                    for k in keys { model[k] = value }
+                    (growing, logged) = (true, true)
+                }
+            case 25..<40:
+                let replaced = keys.contains { model[$0] != nil }
+                _ = try db.upsert("c", rows: keys.map { row($0, value) })
+                for k in keys { model[k] = value }
+                (built, growing, logged) = (true, true, true)
+                dirtyDeletes = dirtyDeletes || replaced
+            case 40..<52:
+                let live = keys.filter { model[$0] != nil }
+                #expect(try db.delete("c", ids: keys.map(key)).deleteCount == live.count, "\(context)")
+                for k in live { model[k] = nil }
+                built = true
+                if !live.isEmpty { (dirtyDeletes, logged) = (true, true) }
+            case 52..<60:
+                try db.flush("c")
+                flushed()
+            case 60..<65:
+                try db.compact("c")  // merges every sealed segment of the one partition
+                dirtyDeletes = false
+            case 65..<77:
+                let got = try db.get("c", ids: keys.map(key), outputFields: ["vector"])
+                #expect(got.map { number($0["id"]!) } == keys.filter { model[$0] != nil }, "\(context)")
+                #expect(got.map { $0["vector"]!.floatVector![0] } == keys.compactMap { model[$0] }, "\(context)")
+                built = true
+            case 77..<85:
+                #expect(try rows(db) == model, "\(context)")
+                #expect(try db.collectionStats("c").rowCount == model.count, "\(context)")
+                #expect(try db.search("c", vectors: [[0, 1]], limit: 1)[0].count == min(1, model.count), "\(context)")
+            case 85..<92:
+                try db.close()
+                flushed()
+                db = try Database.open(at: dir.path, options: manualCompactionOptions())
+                built = logged  // replay builds it when the WAL has records to apply
+            default:
+                db.abandonForTesting()
+                db = try Database.open(at: dir.path, options: manualCompactionOptions())
+                built = logged
+            }
+            #expect(try Self.built(db) == built, "\(context)")
+        }
+        #expect(try rows(db) == model, "seed \(seed) final")
     }
 }

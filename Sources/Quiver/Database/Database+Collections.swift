@@ -264,7 +264,9 @@ extension Database {
 
     /// Reads and verifies every stored byte of the collection that opening leaves to its first
     /// use: the vectors of every sealed segment and the layer-0 links and codes of every HNSW
-    /// index file (`Documentation/FileFormats.md`, "Segment" and "Index file").
+    /// index file (`Documentation/FileFormats.md`, "Segment" and "Index file"), and that no
+    /// primary key is live in two rows (it builds the primary-key index, as the first get or
+    /// write would).
     ///
     /// A search verifies only what it reads, the first time it reads it, and throws
     /// `.corruption` before returning anything computed from a damaged part; this checks the
@@ -274,9 +276,11 @@ extension Database {
     /// try db.verify("docs")   // throws .corruption naming the damaged file and rows
     /// ```
     ///
-    /// - Throws: `.corruption` naming the file (and the rows) that are damaged; `.notFound` when
-    ///   there is no such collection; `.closed` after ``close()-1qu38``.
-    /// - Complexity: reads every stored vector, link block and code once, on all cores.
+    /// - Throws: `.corruption` naming the file (and the rows) that are damaged, or the segment in
+    ///   which a primary key is live a second time; `.notFound` when there is no such collection;
+    ///   `.closed` after ``close()-1qu38``.
+    /// - Complexity: reads every stored vector, link block and code once, on all cores, and
+    ///   every primary key once (the first time only).
     public func verify(_ name: String) throws {
         try withEngine(name, .read) { try $0.verify() }
     }

@@ -179,7 +179,7 @@ extension CollectionEngine {
     /// The live rows with `keys` (in the order of `keys`, missing ones and those outside `scope`
     /// skipped).
     func get(keys: [PrimaryKey], fields: OutputFields, filter: FilterExpression?, scope: Set<UInt64>? = nil) throws -> [Row] {
-        if state.withLock({ !$0.pkIndexBuilt }) { try writeLock.withLock { _ in try ensurePrimaryKeyIndex() } }
+        try ensurePrimaryKeyIndexForReading()
         let (snap, locations): (Snapshot, [RowLocation]) = try state.withLock { s in
             guard !s.closed else { throw QuiverError(.closed, "the collection is closed or was dropped") }
             let snap = Snapshot(
@@ -213,9 +213,11 @@ extension CollectionEngine {
         return out
     }
 
-    /// Verifies what opening left to first use: every sealed segment's vectors and every HNSW
-    /// index file's layer-0 links and codes (`Database.verify`).
+    /// Verifies what opening left to first use: every sealed segment's vectors, every HNSW
+    /// index file's layer-0 links and codes, and that no primary key is live in two rows (by
+    /// building the primary-key index) (`Database.verify`).
     func verify() throws {
+        try ensurePrimaryKeyIndexForReading()
         let snap = try snapshot()
         for segment in snap.sealed {
             for field in schema.vectorFields where !field.dataType.isSparseVector { try segment.verifyVectors(field.name) }

@@ -36,7 +36,8 @@ struct Snapshot: Sendable {
 /// - `state`'s lock guards the in-memory state and is held only for memory work: a writer
 ///   holding `writeLock` reads what it needs, does its I/O without `state`'s lock, then takes it
 ///   again to apply the result. Readers take only `state`'s lock, to copy a `Snapshot`, so they
-///   never wait for a disk.
+///   never wait for a disk — except the first get by key after open, which takes `writeLock`
+///   once to build the primary-key index (`ensurePrimaryKeyIndexForReading`).
 /// The state changes only while both are held (see `serialized`).
 final class CollectionEngine: Sendable {
     let id: UInt64
@@ -213,9 +214,9 @@ final class CollectionEngine: Sendable {
         return index
     }
 
-    /// Builds the primary-key index unless it is built: the first write, delete, flush or get
-    /// after open. The caller holds `writeLock`, so the segments do not change meanwhile; the
-    /// index is built without `state`'s lock (readers go on) and installed under it.
+    /// Builds the primary-key index unless it is built: the first write, delete, flush, get or
+    /// `verify` after open. The caller holds `writeLock`, so the segments do not change
+    /// meanwhile; the index is built without `state`'s lock (readers go on) and installed under it.
     ///
     /// - Throws: `.corruption` naming the segment when a key is live in two rows.
     func ensurePrimaryKeyIndex() throws {
@@ -227,6 +228,15 @@ final class CollectionEngine: Sendable {
             s.pkIndex = index
             s.pkIndexBuilt = true
         }
+    }
+
+    /// `ensurePrimaryKeyIndex` for a reader (a get by key, `verify`), which does not hold
+    /// `writeLock`: it takes it only while the index is not built, so a reader waits for a
+    /// writer's I/O at most once after open.
+    ///
+    /// - Throws: `.corruption` naming the segment when a key is live in two rows.
+    func ensurePrimaryKeyIndexForReading() throws {
+        if state.withLock({ !$0.pkIndexBuilt }) { try writeLock.withLock { _ in try ensurePrimaryKeyIndex() } }
     }
 
     static func primaryKey(_ column: Column, _ row: Int) -> PrimaryKey {

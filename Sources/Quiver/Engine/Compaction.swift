@@ -4,8 +4,9 @@ import Dispatch
 ///
 /// 1. Serialized with writes (`serialized`): choose the segments, reserve a segment id, copy
 ///    their delete bitmaps.
-/// 2. Without any lock (writers and readers go on): write the merged live rows to a new segment
-///    file and open it.
+/// 2. Without any lock (writers and readers go on): when the primary-key index is not built yet
+///    (nothing has checked the keys since open), check that no key is live in two of the chosen
+///    rows; write the merged live rows to a new segment file and open it.
 /// 3. Holding `writeLock`: rows deleted in the old segments meanwhile are deleted in the new one
 ///    and the primary-key index is re-pointed at the merged rows, both computed on copies taken
 ///    under `state`'s lock and worked on without it; their delete file is written, the WAL is
@@ -32,7 +33,7 @@ extension CollectionEngine {
         compactionGroup.enter()
         defer { compactionGroup.leave() }
         // Step 1.
-        let plan: (ids: [UInt64], segments: [SealedSegment], deletes: [Bitset], newID: UInt64)? = try serialized { state.withLock { s in
+        let plan: (ids: [UInt64], segments: [SealedSegment], deletes: [Bitset], newID: UInt64, keysChecked: Bool)? = try serialized { state.withLock { s in
             guard !s.compacting else { return nil }
             let chosen = nextCompaction(policy, &s)
             guard !chosen.isEmpty else { return nil }
@@ -40,7 +41,7 @@ extension CollectionEngine {
             let newID = s.manifest.nextSegmentID
             s.manifest.nextSegmentID += 1
             let indices = chosen.map { s.segmentIndex[$0]! }
-            return (chosen, indices.map { s.sealed[$0] }, indices.map { s.sealedDeletes[$0] }, newID)
+            return (chosen, indices.map { s.sealed[$0] }, indices.map { s.sealedDeletes[$0] }, newID, s.pkIndexBuilt)
         } }
         guard let plan else { return false }
         var finished = false
@@ -49,7 +50,12 @@ extension CollectionEngine {
             scheduleIndexBuilds()
         }
 
-        // Step 2.
+        // Step 2. A key live in two of the chosen rows (damage the index would report when built)
+        // must not be merged into one segment: the error would then name the new file, and the
+        // files that hold the damage would be unlinked. The check's index is thrown away.
+        if !plan.keysChecked {
+            _ = try Self.primaryKeyIndex(plan.segments, deletes: plan.deletes, counts: plan.deletes.map(\.cardinality), schema: schema)
+        }
         var mapping = [[Int32]]()  // old row → new row (-1 when dropped), per chosen segment
         var kept = [[Int]]()  // the live rows of each chosen segment
         var mergedRows = 0
