@@ -26,7 +26,7 @@ public final class QueryIterator: Sendable, AsyncSequence {
     init(snapshot: Snapshot, filter: FilterExpression, scope: Set<UInt64>?, fields: OutputFields, batchSize: Int, limit: Int?) throws {
         let (segments, order) = CollectionEngine.keyOrder(snapshot, filter: filter, scope: scope, limit: limit)
         for case .sealed(let s) in segments {
-            for field in fields.schemaFields where field.dataType.isVector && !field.dataType.isSparseVector { try s.verifyVectors(field.name) }
+            for field in fields.schemaFields where field.dataType.isVector { try s.verifyVectors(field.name) }
         }
         self.segments = segments
         self.order = order

@@ -220,7 +220,7 @@ extension CollectionEngine {
         try ensurePrimaryKeyIndexForReading()
         let snap = try snapshot()
         for segment in snap.sealed {
-            for field in schema.vectorFields where !field.dataType.isSparseVector { try segment.verifyVectors(field.name) }
+            for field in schema.vectorFields { try segment.verifyVectors(field.name) }
             for index in (snap.indexes[segment.id] ?? [:]).values { try index.verifyAll() }
         }
     }

@@ -203,9 +203,9 @@ final class CollectionEngine: Sendable {
     /// The primary-key index of the live rows of `sealed` (whose delete bitmaps are `deletes`).
     ///
     /// - Throws: `.corruption` naming the segment when a key is live in two rows.
-    static func primaryKeyIndex(_ sealed: [SealedSegment], deletes: [Bitset], counts: [Int], schema: CollectionSchema) throws -> PrimaryKeyIndex {
+    static func primaryKeyIndex(_ sealed: [SealedSegment], deletes: [Bitset], schema: CollectionSchema) throws -> PrimaryKeyIndex {
         var index = PrimaryKeyIndex()
-        index.reserveCapacity(zip(sealed, counts).reduce(0) { $0 + $1.0.rowCount - $1.1 }, strings: schema.primaryField.dataType != .int64)
+        index.reserveCapacity(zip(sealed, deletes).reduce(0) { $0 + $1.0.rowCount - $1.1.cardinality }, strings: schema.primaryField.dataType != .int64)
         for (segment, deleted) in zip(sealed, deletes) {
             if let key = index.addSegment(id: segment.id, keys: segment.columns[schema.primaryField.name]!, deleted: deleted) {
                 throw QuiverError.corruption("primary key \(key) is live in two rows (segment '\(segment.path)')")
@@ -220,14 +220,9 @@ final class CollectionEngine: Sendable {
     ///
     /// - Throws: `.corruption` naming the segment when a key is live in two rows.
     func ensurePrimaryKeyIndex() throws {
-        guard let (sealed, deletes, counts) = state.withLock({ s in s.pkIndexBuilt ? nil : (s.sealed, s.sealedDeletes, s.sealedDeleteCounts) })
-        else { return }
-        let index = try Self.primaryKeyIndex(sealed, deletes: deletes, counts: counts, schema: schema)
-        state.withLock { s in
-            precondition(s.growing.rowCount == 0, "rows were written before the primary-key index was built")
-            s.pkIndex = index
-            s.pkIndexBuilt = true
-        }
+        guard let (sealed, deletes) = state.withLock({ s in s.pkIndexBuilt ? nil : (s.sealed, s.sealedDeletes) }) else { return }
+        let index = try Self.primaryKeyIndex(sealed, deletes: deletes, schema: schema)
+        state.withLock { $0.install(index) }
     }
 
     /// `ensurePrimaryKeyIndex` for a reader (a get by key, `verify`), which does not hold
@@ -271,8 +266,7 @@ final class CollectionEngine: Sendable {
     /// holds, the outcome is the applied state or `.corruption` naming `path`.
     static func replay(_ operations: [WALOperation], into s: inout State, schema: CollectionSchema, path: String) throws {
         if !s.pkIndexBuilt && operations.contains(where: { $0.sequence > s.lastSequence }) {
-            s.pkIndex = try primaryKeyIndex(s.sealed, deletes: s.sealedDeletes, counts: s.sealedDeleteCounts, schema: schema)
-            s.pkIndexBuilt = true
+            s.install(try primaryKeyIndex(s.sealed, deletes: s.sealedDeletes, schema: schema))
         }
         /// Applies an insert whose keys must be new (a key inserted twice is damage).
         func replayInsert(_ batch: StoredBatch, partition: UInt64) throws {
@@ -449,6 +443,14 @@ extension CollectionEngine.State {
             next = v + 1
         }
         return next
+    }
+
+    /// Makes `index` (built from the sealed segments) the primary-key index; the growing
+    /// segment is empty until it is built.
+    mutating func install(_ index: PrimaryKeyIndex) {
+        precondition(growing.rowCount == 0, "rows were written before the primary-key index was built")
+        pkIndex = index
+        pkIndexBuilt = true
     }
 
     /// Deletes the live rows with `keys`; returns how many there were.

@@ -54,7 +54,7 @@ extension CollectionEngine {
         // must not be merged into one segment: the error would then name the new file, and the
         // files that hold the damage would be unlinked. The check's index is thrown away.
         if !plan.keysChecked {
-            _ = try Self.primaryKeyIndex(plan.segments, deletes: plan.deletes, counts: plan.deletes.map(\.cardinality), schema: schema)
+            _ = try Self.primaryKeyIndex(plan.segments, deletes: plan.deletes, schema: schema)
         }
         var mapping = [[Int32]]()  // old row → new row (-1 when dropped), per chosen segment
         var kept = [[Int]]()  // the live rows of each chosen segment

@@ -66,7 +66,7 @@ final class HNSWIndex: Sendable {
         defer { scratchPool.withLock { if $0.count < 8 { $0.append(scratch) } } }
         let q = space.prepare(query)
         /// Walks with `dist`, verifying each row, link block and code it reads while they are not all verified.
-        let links = linkVerifier.flatMap { $0.isComplete ? nil : $0 }
+        let links = linkVerifier?.pending
         func run<D: QueryDistance>(_ dist: D) -> Int {
             let codes = quantizer == nil ? nil : links
             if space.verifier != nil || codes != nil {

@@ -69,7 +69,7 @@ enum IndexFile {
             let sums = p.bytes.withUnsafeBytes { payload in
                 (0..<groups).map { g in
                     SegmentFormat.groupChecksum(
-                        vectors: payload.baseAddress! + links, norms: lazy.count > 1 ? payload.baseAddress! + lazy[1].lowerBound : nil,
+                        vectors: payload.baseAddress! + links, norms: h.quantizer == nil ? nil : payload.baseAddress! + lazy[1].lowerBound,
                         normBytes: h.dimension, rows: (g * groupRows)..<min((g + 1) * groupRows, h.count), rowBytes: blockBytes)
                 }
             }

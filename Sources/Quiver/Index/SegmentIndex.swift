@@ -48,9 +48,7 @@ enum SegmentIndex: Sendable {
     ///
     /// - Throws: `.corruption` naming the file when a part is damaged.
     func verifyAll() throws {
-        guard case .hnsw(let h) = self, let verifier = h.linkVerifier else { return }
-        verifier.ensureAll()
-        if let damage = verifier.damage { throw damage }
+        if case .hnsw(let h) = self { try h.linkVerifier?.verifyAll() }
     }
 
     /// `true` when scanning the allowed rows exactly is cheaper than walking the graph.

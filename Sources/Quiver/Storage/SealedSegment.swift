@@ -196,9 +196,7 @@ final class SealedSegment: SegmentColumns {
     ///
     /// - Throws: `.corruption` naming the file when a row's checksum fails (now or earlier).
     func verifyVectors(_ name: String) throws {
-        guard let verifier = vectorLayouts[name]!.verifier else { return }
-        verifier.ensureAll()
-        try checkVectors(name)
+        try vectorLayouts[name]!.verifier?.verifyAll()
     }
 
     /// Throws the damage found so far in field `name`'s rows: searches through ``space(_:metric:)``
@@ -229,10 +227,9 @@ final class SealedSegment: SegmentColumns {
     /// index first scores it; the caller calls `checkVectors(name)` before using the results.
     func space(_ name: String, metric: MetricType) -> VectorSpace {
         let l = vectorLayouts[name]!
-        let verifier = l.verifier.flatMap { $0.isComplete ? nil : $0 }
         return VectorSpace(
             vectors: rawVectors(name), norms: rawNorms(name), count: rowCount, dimension: l.dimension, metric: metric,
-            verifier: verifier)
+            verifier: l.verifier?.pending)
     }
 
     /// Field `name`'s stored vector bytes and norms (empty for binary vectors) for a search to
@@ -246,7 +243,8 @@ final class SealedSegment: SegmentColumns {
 
     /// The stored vector of `row` as a value: `.vector` for float and half types, `.bytes` for binary.
     ///
-    /// - Throws: `.corruption` naming the file when the row's checksum group is damaged.
+    /// - Throws: `.corruption` naming the file when the row's checksum group is damaged, or one
+    ///   of the field's groups was found damaged before (damage is sticky, as for searches).
     func vectorValue(_ name: String, row: Int) throws -> Value {
         let l = vectorLayouts[name]!
         if let verifier = l.verifier {

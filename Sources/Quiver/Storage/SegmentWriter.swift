@@ -261,8 +261,8 @@ enum SegmentWriter {
     /// `streamBufferBytes` and nil is returned.
     ///
     /// Either way the vectors and norms are copied from where they are (``SegmentVectors``) into
-    /// their place a 1 MiB checksum chunk at a time, and each chunk's checksum is computed there:
-    /// the only copy of the vectors is the segment's own.
+    /// their place about 1 MiB (whole checksum groups) at a time, and each group's checksum is
+    /// computed there (`laySections`): the only copy of the vectors is the segment's own.
     ///
     /// `version` 1 (the earlier format, 1 MiB checksum chunks) is for tests of reading old files.
     @discardableResult

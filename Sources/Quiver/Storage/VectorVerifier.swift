@@ -77,6 +77,10 @@ final class VectorVerifier: @unchecked Sendable {
     /// Whether every group has been verified (nothing left to check on reads).
     var isComplete: Bool { allVerified.load(ordering: .relaxed) }
 
+    /// This verifier while groups are left to check, nil once every one is: what a search carries
+    /// (a nil verifier lets it read without checks).
+    var pending: VectorVerifier? { isComplete ? nil : self }
+
     /// Checks the group of `row` unless it has been checked; whether it is sound.
     @inline(__always) @discardableResult func ensure(row: Int) -> Bool {
         let g = row &>> shift
@@ -105,6 +109,14 @@ final class VectorVerifier: @unchecked Sendable {
                 word += workers
             }
         }
+    }
+
+    /// Checks every group not yet checked (`ensureAll`).
+    ///
+    /// - Throws: the `damage` found, now or earlier.
+    func verifyAll() throws {
+        ensureAll()
+        if let damage { throw damage }
     }
 
     /// `.corruption` naming the file when a group failed its check, else nil.
