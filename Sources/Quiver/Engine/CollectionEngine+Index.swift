@@ -191,8 +191,11 @@ extension CollectionEngine {
             let d = field.dataType.dimension!
             let space = VectorSpace(
                 vectors: try segment.vectors(def.field), norms: try segment.norms(def.field), count: segment.rowCount, dimension: d, metric: metric)
-            index = withExtendedLifetime(segment) {
-                SegmentIndex.build(def.type, params: def.params, space: space, threads: max(1, options.indexBuildThreads), cancel: buildCancellation)!
+            // A build reads every row, at random: read ahead while it runs (VectorVerifier).
+            index = VectorVerifier.readingWhole(segment.verifiers[...]) {
+                withExtendedLifetime(segment) {
+                    SegmentIndex.build(def.type, params: def.params, space: space, threads: max(1, options.indexBuildThreads), cancel: buildCancellation)!
+                }
             }
         }
         guard let index, !buildCancellation.isCancelled else { throw QuiverError(.closed, "the index build was cancelled: the collection is closing") }

@@ -113,11 +113,12 @@ extension CollectionEngine {
                         threads: threads)
                 }
             case (.sealed(let s), .floatVector, .floats(let queries)):
-                let scanned = s.scan(name)
-                results = FlatScan.topK(
-                    queries: queries, vectors: scanned.bytes.bindMemory(to: Float.self), count: s.rowCount, dimension: d,
-                    norms: scanned.norms, metric: metric, k: k, allowed: allowed, threads: threads,
-                    radius: request.radius, rangeFilter: request.rangeFilter)
+                results = s.scanning(name) { bytes, norms in
+                    FlatScan.topK(
+                        queries: queries, vectors: bytes.bindMemory(to: Float.self), count: s.rowCount, dimension: d,
+                        norms: norms, metric: metric, k: k, allowed: allowed, threads: threads,
+                        radius: request.radius, rangeFilter: request.rangeFilter)
+                }
             case (.growing(let g), .floatVector, .floats(let queries)):
                 results = g.vectors[name]!.withUnsafeBufferPointer { vectors in
                     g.norms[name]!.withUnsafeBufferPointer { norms in
@@ -128,11 +129,12 @@ extension CollectionEngine {
                     }
                 }
             case (.sealed(let s), .float16Vector, .floats(let queries)), (.sealed(let s), .bfloat16Vector, .floats(let queries)):
-                let scanned = s.scan(name)
-                results = FlatScan.topK(
-                    queries: queries, halfVectors: scanned.bytes.bindMemory(to: UInt16.self), format: VectorStorage.halfFormat(type),
-                    count: s.rowCount, dimension: d, norms: scanned.norms, metric: metric, k: k, allowed: allowed,
-                    threads: threads, radius: request.radius, rangeFilter: request.rangeFilter)
+                results = s.scanning(name) { bytes, norms in
+                    FlatScan.topK(
+                        queries: queries, halfVectors: bytes.bindMemory(to: UInt16.self), format: VectorStorage.halfFormat(type),
+                        count: s.rowCount, dimension: d, norms: norms, metric: metric, k: k, allowed: allowed,
+                        threads: threads, radius: request.radius, rangeFilter: request.rangeFilter)
+                }
             case (.growing(let g), .float16Vector, .floats(let queries)), (.growing(let g), .bfloat16Vector, .floats(let queries)):
                 results = g.halfVectors[name]!.withUnsafeBufferPointer { vectors in
                     g.norms[name]!.withUnsafeBufferPointer { norms in
@@ -143,7 +145,7 @@ extension CollectionEngine {
                     }
                 }
             case (.sealed(let s), .binaryVector, .bytes(let queries)):
-                results = binary(queries, s.scan(name).bytes)
+                results = s.scanning(name) { bytes, _ in binary(queries, bytes) }
             case (.growing(let g), .binaryVector, .bytes(let queries)):
                 results = g.binaryVectors[name]!.withUnsafeBytes { binary(queries, $0) }
             default:

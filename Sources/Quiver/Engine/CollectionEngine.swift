@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import class Foundation.ProcessInfo
 
 /// Where a live row is: segment id 0 is the growing segment.
 struct RowLocation: Sendable, Hashable {
@@ -166,38 +167,78 @@ final class CollectionEngine: Sendable {
     }
 
     /// `load`: read each segment into memory rather than map it (`!DatabaseOptions.memoryMapSegments`).
+    ///
+    /// The segments are opened on all cores, a segment per worker (their reads and checksums are
+    /// independent), and installed in the manifest's order; when several fail, the error of the
+    /// first in that order is thrown, as a sequential load would.
     private static func loadSegments(_ s: inout State, directory: String, schema: CollectionSchema, load: Bool) throws {
-        for entry in s.manifest.segments {
-            let path = directory + "/" + FileNames.segment(entry.id)
-            let segment = try SealedSegment(path: path, id: entry.id, schema: schema, load: load)
-            guard segment.rowCount == entry.rowCount else {
-                throw QuiverError.corruption("segment '\(path)' has \(segment.rowCount) rows; the manifest says \(entry.rowCount)")
-            }
-            var deletes = Bitset(count: segment.rowCount)
-            if let name = entry.deleteFile {
-                let dpath = directory + "/" + name
-                deletes = try DeleteFile.decode(try FileSystem.readFile(dpath), path: dpath, segmentID: entry.id, rowCount: segment.rowCount)
-                guard deletes.cardinality == entry.deletedCount else {
-                    throw QuiverError.corruption("delete file '\(dpath)' lists \(deletes.cardinality) rows; the manifest says \(entry.deletedCount)")
+        let entries = s.manifest.segments, manifest = s.manifest
+        let slots = WorkerSlots<Result<LoadedSegment, any Error>?>(capacity: entries.count)
+        slots.base.initialize(repeating: nil, count: entries.count)
+        defer {
+            slots.base.deinitialize(count: entries.count)
+            slots.deallocate()
+        }
+        let next = Atomic<Int>(0)
+        let workers = min(entries.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard i < entries.count else { return }
+                slots.base[i] = Result {
+                    try loadSegment(entries[i], manifest: manifest, directory: directory, schema: schema, load: load)
                 }
             }
-            for (field, name) in entry.indexFiles {
-                guard let f = schema.field(named: field), let d = f.dataType.dimension ?? (f.dataType.isSparseVector ? 0 : nil),
-                    let def = s.manifest.indexes.first(where: { $0.field == field })
-                else { throw QuiverError.corruption("manifest lists index file '\(name)' for '\(field)', which has no index") }
-                let ipath = directory + "/" + name
-                // Mapped or read into page memory as the segments are: an HNSW graph's links are
-                // then used where they lie (IndexFile's version 2).
-                s.segmentIndexes[entry.id, default: [:]][field] = try IndexFile.decode(
-                    try MappedFile(path: ipath, load: load), segmentID: entry.id, rows: segment.rowCount, dimension: d,
-                    metric: def.metric)
-            }
-            let index = s.sealed.count
-            s.sealed.append(segment)
-            s.sealedDeletes.append(deletes)
-            s.sealedDeleteCounts.append(deletes.cardinality)
-            s.segmentIndex[entry.id] = index
         }
+        for i in entries.indices {
+            let loaded = try slots.base[i]!.get()
+            let entry = entries[i]
+            if !loaded.indexes.isEmpty { s.segmentIndexes[entry.id] = loaded.indexes }
+            s.segmentIndex[entry.id] = s.sealed.count
+            s.sealed.append(loaded.segment)
+            s.sealedDeletes.append(loaded.deletes)
+            s.sealedDeleteCounts.append(loaded.deletes.cardinality)
+        }
+    }
+
+    /// One segment opened by `loadSegments`: the file, its delete bitmap, its index files.
+    private struct LoadedSegment {
+        var segment: SealedSegment
+        var deletes: Bitset
+        var indexes: [String: SegmentIndex]
+    }
+
+    /// Opens the segment of manifest entry `entry`, its delete file and its index files, checking
+    /// each against the manifest.
+    private static func loadSegment(
+        _ entry: Manifest.SegmentEntry, manifest: Manifest, directory: String, schema: CollectionSchema, load: Bool
+    ) throws -> LoadedSegment {
+        let path = directory + "/" + FileNames.segment(entry.id)
+        let segment = try SealedSegment(path: path, id: entry.id, schema: schema, load: load)
+        guard segment.rowCount == entry.rowCount else {
+            throw QuiverError.corruption("segment '\(path)' has \(segment.rowCount) rows; the manifest says \(entry.rowCount)")
+        }
+        var deletes = Bitset(count: segment.rowCount)
+        if let name = entry.deleteFile {
+            let dpath = directory + "/" + name
+            deletes = try DeleteFile.decode(try FileSystem.readFile(dpath), path: dpath, segmentID: entry.id, rowCount: segment.rowCount)
+            guard deletes.cardinality == entry.deletedCount else {
+                throw QuiverError.corruption("delete file '\(dpath)' lists \(deletes.cardinality) rows; the manifest says \(entry.deletedCount)")
+            }
+        }
+        var indexes = [String: SegmentIndex]()
+        for (field, name) in entry.indexFiles {
+            guard let f = schema.field(named: field), let d = f.dataType.dimension ?? (f.dataType.isSparseVector ? 0 : nil),
+                let def = manifest.indexes.first(where: { $0.field == field })
+            else { throw QuiverError.corruption("manifest lists index file '\(name)' for '\(field)', which has no index") }
+            let ipath = directory + "/" + name
+            // Mapped or read into page memory as the segments are: an HNSW graph's links are
+            // then used where they lie (IndexFile's version 2).
+            indexes[field] = try IndexFile.decode(
+                try MappedFile(path: ipath, load: load), segmentID: entry.id, rows: segment.rowCount, dimension: d,
+                metric: def.metric)
+        }
+        return LoadedSegment(segment: segment, deletes: deletes, indexes: indexes)
     }
 
     /// The primary-key index of the live rows of `sealed` (whose delete bitmaps are `deletes`).

@@ -71,12 +71,15 @@ extension CollectionEngine {
             mapping.append(map)
             kept.append(live)
         }
+        // The chosen segments are read from end to end (advised so when mapped: VectorVerifier).
         let content = try SegmentContent.gathering(kept, of: plan.segments, schema: schema)
         let path = directory + "/" + FileNames.segment(plan.newID)
         var merged: SealedSegment? = nil
         if content.rowCount > 0 {
             do {
-                merged = try SealedSegment.write(content, id: plan.newID, path: path, schema: schema, load: !options.memoryMapSegments)
+                merged = try VectorVerifier.readingWhole(plan.segments.flatMap(\.verifiers)[...]) {
+                    try SealedSegment.write(content, id: plan.newID, path: path, schema: schema, load: !options.memoryMapSegments)
+                }
             } catch {
                 try? FileSystem.remove(path)
                 throw error

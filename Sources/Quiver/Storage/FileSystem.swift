@@ -313,6 +313,29 @@ final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: p, count: size)
     }
 
+    /// The two access patterns a mapped file's ranges are advised of (``advise(_:_:count:)``).
+    enum Access {
+        /// Read a page at a time, at random (graph walks, probes): a fault reads its page only.
+        case random
+        /// Read from end to end: a fault reads ahead of the page, in large requests (the default).
+        case sequential
+    }
+
+    /// Advises the kernel of how the `count` bytes from `start` (inside ``bytes``) will be read.
+    /// Only a mapped file takes advice (a file read into memory is already resident); the range
+    /// is widened to whole pages.
+    func advise(_ access: Access, _ start: UnsafeRawPointer, count: Int) {
+        guard memory == nil, reservation != nil, count > 0 else { return }
+        let page = Platform.pageSize
+        let lo = Int(bitPattern: start) & ~(page - 1)
+        let hi = Int(bitPattern: start) + count
+        let p = UnsafeMutableRawPointer(bitPattern: lo)!
+        switch access {
+        case .random: Platform.adviseRandomAccess(p, hi - lo)
+        case .sequential: Platform.adviseNormalAccess(p, hi - lo)
+        }
+    }
+
     deinit {
         if let reservation { munmap(reservation.start, reservation.size) }
     }

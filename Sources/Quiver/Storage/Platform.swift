@@ -59,6 +59,35 @@ enum Platform {
         #endif
     }
 
+    /// Advises the kernel that a mapped file's pages in `start..<start + byteCount` (page-aligned
+    /// start) are read at random: a page fault reads that page only.
+    ///
+    /// Without it Linux reads around every fault of a mapping: up to `read_ahead_kb` (8 MiB on
+    /// this project's VMs) about the page, or a whole 2 MiB folio where the range is advised
+    /// `MADV_HUGEPAGE`, so that the few thousand faults of one HNSW walk over a cold 10M-row
+    /// database read gigabytes (Benchmarks.md, "Cold reads of a mapped database"). On Linux the
+    /// range is also advised `MADV_NOHUGEPAGE`, which `MADV_RANDOM` alone does not override;
+    /// Darwin takes `MADV_RANDOM`. Advice only: an error leaves the default behaviour.
+    static func adviseRandomAccess(_ start: UnsafeMutableRawPointer, _ byteCount: Int) {
+        #if canImport(Glibc) || canImport(Musl)
+        _ = madvise(start, byteCount, MADV_NOHUGEPAGE)
+        _ = madvise(start, byteCount, MADV_RANDOM)
+        #elseif canImport(Darwin)
+        _ = madvise(start, byteCount, MADV_RANDOM)
+        #endif
+    }
+
+    /// Undoes ``adviseRandomAccess(_:_:)``'s `MADV_RANDOM` for a pass that reads a mapped range
+    /// from end to end (`MADV_NORMAL`: faults read ahead again). Read a page per fault, this VM's
+    /// disk gives ~50 MB/s instead of ~1–2 GB/s; `MADV_SEQUENTIAL` measured slower than normal
+    /// read-ahead here.
+    static func adviseNormalAccess(_ start: UnsafeMutableRawPointer, _ byteCount: Int) {
+        _ = madvise(start, byteCount, MADV_NORMAL)
+    }
+
+    /// The size of a memory page (`sysconf(_SC_PAGESIZE)`).
+    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
     /// Advises the kernel to back a 2 MiB-aligned range with transparent huge pages.
     ///
     /// Linux only (`MADV_HUGEPAGE`): advice, not a requirement, so an error (a kernel without THP)

@@ -232,13 +232,22 @@ final class SealedSegment: SegmentColumns {
             verifier: l.verifier?.pending)
     }
 
-    /// Field `name`'s stored vector bytes and norms (empty for binary vectors) for a search to
-    /// scan whole: every row is verified first, and damage is recorded, not thrown: the search
-    /// calls `checkVectors(name)` before returning anything.
-    func scan(_ name: String) -> (bytes: UnsafeRawBufferPointer, norms: UnsafeBufferPointer<Float>) {
+    /// The verifiers of the vector fields (format version 2; none for version 1), for
+    /// `VectorVerifier.readingWhole(_:_:)`: a compaction or an index build reads every row.
+    var verifiers: [VectorVerifier] { vectorLayouts.values.compactMap(\.verifier) }
+
+    /// Calls `body` with field `name`'s stored vector bytes and norms (empty for binary vectors)
+    /// for a search to scan whole: every row is verified first, and damage is recorded, not
+    /// thrown: the search calls `checkVectors(name)` before returning anything. In a mapped file
+    /// the rows are read ahead while `body` runs (``VectorVerifier/readingWhole(_:)``).
+    func scanning<T>(_ name: String, _ body: (UnsafeRawBufferPointer, UnsafeBufferPointer<Float>) throws -> T) rethrows -> T {
         let l = vectorLayouts[name]!
-        l.verifier?.ensureAll()
-        return (rawVectorBytes(name), l.type.isBinaryVector ? UnsafeBufferPointer(start: nil, count: 0) : rawNorms(name))
+        let norms = l.type.isBinaryVector ? UnsafeBufferPointer(start: nil, count: 0) : rawNorms(name)
+        guard let verifier = l.verifier else { return try body(rawVectorBytes(name), norms) }
+        return try verifier.readingWhole {
+            verifier.ensureAll()
+            return try body(rawVectorBytes(name), norms)
+        }
     }
 
     /// The stored vector of `row` as a value: `.vector` for float and half types, `.bytes` for binary.

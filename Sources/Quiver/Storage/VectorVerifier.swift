@@ -17,6 +17,11 @@ import Synchronization
 /// (`damage`), never marked verified, and stays damaged; the engine checks `damage` after every
 /// search and throws `.corruption` naming the file before any result computed from those rows is
 /// returned.
+///
+/// In a mapped file the verifier's ranges are advised random (``MappedFile/advise(_:_:count:)``):
+/// a walk's page fault reads its page only, where the kernel's read-around would read megabytes
+/// per fault (Benchmarks.md, "Cold reads of a mapped database"); a pass over every group
+/// (``readingWhole(_:)``) switches them back to read-ahead while it runs.
 final class VectorVerifier: @unchecked Sendable {
     // @unchecked: the bits and counters are atomics; `vectors`/`norms` point into `owner`'s
     // immutable bytes, kept alive by it; `checksums` is never written after init.
@@ -32,7 +37,7 @@ final class VectorVerifier: @unchecked Sendable {
     /// What else a group must satisfy once its checksum matches (an index's link counts and
     /// targets); returns the problem, nil when none.
     private let validate: (@Sendable (Range<Int>) -> String?)?
-    private let owner: AnyObject
+    private let owner: MappedFile
     private let label: String
     /// One bit per group, set once the group has matched its checksum.
     private let verified: UnsafeMutablePointer<Atomic<UInt64>>
@@ -41,13 +46,15 @@ final class VectorVerifier: @unchecked Sendable {
     private let allVerified = Atomic<Bool>(false)
     /// The first group found damaged, or -1.
     private let damagedGroup = Atomic<Int>(-1)
+    /// How many passes over every row (`readingWhole`) are running.
+    private let wholeReaders = Mutex(0)
 
     /// A verifier of the `rowCount` rows at `vectors` (`rowBytes` each) and their `norms`
     /// (`normBytes` each; nil for binary vectors), which `owner` keeps alive; `label` names the
     /// file and field in errors.
     init(
         vectors: UnsafeRawPointer, norms: UnsafeRawPointer?, normBytes: Int = 4, rowCount: Int, rowBytes: Int, rowsPerGroup: Int,
-        checksums: [UInt32], owner: AnyObject, label: String, validate: (@Sendable (Range<Int>) -> String?)? = nil
+        checksums: [UInt32], owner: MappedFile, label: String, validate: (@Sendable (Range<Int>) -> String?)? = nil
     ) {
         precondition(rowsPerGroup > 0 && rowsPerGroup & (rowsPerGroup - 1) == 0)
         precondition(checksums.count == SegmentFormat.groupCount(rows: rowCount, rowsPerGroup: rowsPerGroup))
@@ -67,6 +74,31 @@ final class VectorVerifier: @unchecked Sendable {
         verified = .allocate(capacity: max(wordCount, 1))
         for i in 0..<wordCount { (verified + i).initialize(to: Atomic<UInt64>(0)) }
         if groupCount == 0 { allVerified.store(true, ordering: .relaxed) }
+        advise(.random)
+    }
+
+    /// Advises `owner` of how the rows (vectors and norms) will be read.
+    private func advise(_ access: MappedFile.Access) {
+        owner.advise(access, vectors, count: rowCount * rowBytes)
+        if let norms { owner.advise(access, norms, count: rowCount * normBytes) }
+    }
+
+    /// Runs `body`, a pass that reads every row (a flat scan, `ensureAll`), with the rows'
+    /// ranges read ahead as the kernel does by default, and advises them random again when the
+    /// last such pass ends. (Passes overlap: the advice is counted, and changes only on the first
+    /// start and the last end.)
+    func readingWhole<T>(_ body: () throws -> T) rethrows -> T {
+        wholeReaders.withLock { n in
+            if n == 0 { advise(.sequential) }
+            n += 1
+        }
+        defer {
+            wholeReaders.withLock { n in
+                n -= 1
+                if n == 0 { advise(.random) }
+            }
+        }
+        return try body()
     }
 
     deinit {
@@ -93,22 +125,28 @@ final class VectorVerifier: @unchecked Sendable {
         for j in 0..<n { ensure(row: Int(ids[j])) }
     }
 
+    /// `readingWhole` of every verifier in `verifiers` at once (a compaction reads several segments).
+    static func readingWhole<T>(_ verifiers: ArraySlice<VectorVerifier>, _ body: () throws -> T) rethrows -> T {
+        guard let first = verifiers.first else { return try body() }
+        return try first.readingWhole { try readingWhole(verifiers.dropFirst(), body) }
+    }
+
     /// Checks every group not yet checked, on all cores.
     func ensureAll() {
         guard !isComplete else { return }
         let workers = max(1, min(wordCount, ProcessInfo.processInfo.activeProcessorCount))
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        readingWhole { DispatchQueue.concurrentPerform(iterations: workers) { w in
             var word = w
             while word < wordCount {
                 var missing = ~verified[word].load(ordering: .relaxed)
                 while missing != 0 {
                     let g = word * 64 + missing.trailingZeroBitCount
                     missing &= missing - 1
-                    if g < groupCount { verify(group: g) }
+                    if g < groupCount { _ = verify(group: g) }
                 }
                 word += workers
             }
-        }
+        } }
     }
 
     /// Checks every group not yet checked (`ensureAll`).
