@@ -78,6 +78,29 @@ import Testing
         #expect(try db.get("c", ids: [21, 0], outputFields: ["vector"]).map { $0["vector"] } == [.vector([210, 1])])
     }
 
+    /// Deletes a compaction has already applied, or that matched nothing, leave no rows to flush;
+    /// closing still moves the WAL checkpoint past them, so the next open replays nothing and
+    /// leaves the index unbuilt.
+    @Test func closingAfterDeletesACompactionAppliedLeavesNothingToReplay() throws {
+        let (dir, model) = try Self.makeDatabase()
+        var db = try Database.open(at: dir.path, options: manualCompactionOptions())
+        #expect(try db.delete("c", ids: [5, 26]).deleteCount == 2)
+        try db.compact("c")
+        try db.close()
+        var expected = model
+        expected[5] = nil
+        expected[26] = nil
+        db = try Database.open(at: dir.path, options: manualCompactionOptions())
+        #expect(try Self.rows(db) == expected)
+        #expect(try !Self.built(db), "the deletes were replayed")
+        #expect(try db.delete("c", ids: [1000]).deleteCount == 0)  // matches nothing
+        try db.close()
+        db = try Database.open(at: dir.path, options: manualCompactionOptions())
+        defer { db.abandonForTesting() }
+        #expect(try Self.rows(db) == expected)
+        #expect(try !Self.built(db), "the delete of nothing was replayed")
+    }
+
     /// A key live in two segments (a delete file lost from the manifest) is found when the index is
     /// built: `.corruption` naming the segment, at the first get, write or `verify`; searches still
     /// run, and a compaction refuses to merge the two rows.
@@ -198,13 +221,13 @@ import Testing
         // What a flush would write: rows in the growing segment (deleted ones too), deletes of
         // sealed rows not yet in a delete file (a compaction writes those of the segments it merges).
         var growing = false, dirtyDeletes = false
-        // The WAL holds records past the manifest's checkpoint, which a reopen replays. Only a
-        // flush that writes something moves the checkpoint: a compaction does not, so a reopen
-        // after one may replay deletes it already carries (no-ops, but the index is built).
+        // The WAL holds records past the manifest's checkpoint, which a reopen replays (and a
+        // replay builds the index). A compaction does not move the checkpoint; a flush does, even
+        // with nothing to write (deletes a compaction already carries).
         var logged = false
-        /// A flush, explicit or by a clean close: nothing happens when there is nothing to write.
+        /// A flush, explicit or by a clean close.
         func flushed() {
-            if growing || dirtyDeletes { (growing, dirtyDeletes, logged) = (false, false, false) }
+            (growing, dirtyDeletes, logged) = (false, false, false)
         }
         var value: Float = 0
         for step in 0..<300 {

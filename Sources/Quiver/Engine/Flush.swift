@@ -58,7 +58,11 @@ extension CollectionEngine {
         let log = options.logHandler
         // Copy what the flush writes (memory only).
         let frozen = state.withLock { s -> (growing: GrowingSegment, manifest: Manifest, deletes: [UInt64: Bitset], sequence: UInt64, wal: WALWriter?)? in
-            guard s.growing.rowCount > 0 || !s.dirtyDeletes.isEmpty || dropping != nil else { return nil }
+            // WAL records past the checkpoint with nothing left to write (deletes a compaction has
+            // already applied, deletes that matched nothing) still move the checkpoint: the next
+            // open would otherwise replay them, and a replay builds the primary-key index.
+            guard s.growing.rowCount > 0 || !s.dirtyDeletes.isEmpty || dropping != nil || s.lastSequence > s.manifest.checkpointSequence
+            else { return nil }
             var deletes = [UInt64: Bitset]()
             for id in s.dirtyDeletes { deletes[id] = s.sealedDeletes[s.segmentIndex[id]!] }
             return (s.growing, s.manifest, deletes, s.lastSequence, s.wal)
