@@ -41,6 +41,7 @@ import Testing
         let (dir, vectors, segmentPath) = try VectorVerificationTests.makeDatabase()
         var options = quietOptions()
         options.memoryMapSegments = true
+        options.warmMappedSegments = false
         let db = try Database.open(at: dir.path, options: options)
         defer { db.abandonForTesting() }
         _ = try db.collectionStats("c")
@@ -74,6 +75,29 @@ import Testing
         let hits = try db.search("c", vectors: [vectors[17]], limit: 3, options: options2)[0]
         #expect(hits.first?.id == .int(17))
         #expect(try randomRanges(resolved) >= 1)
+    }
+
+    /// The warm-up after open reads the ranges into the page cache and leaves them advised for
+    /// read-ahead and huge pages; a whole pass then returns them to that, not to random.
+    @Test(.enabled(if: hasSmaps, "needs Linux's /proc/self/smaps to see the advice"))
+    func aWarmedMappingRestsAdvisedForHugePagesNotRandom() throws {
+        let (dir, vectors, segmentPath) = try VectorVerificationTests.makeDatabase()
+        var options = quietOptions()
+        options.memoryMapSegments = true
+        let db = try Database.open(at: dir.path, options: options)
+        defer { db.abandonForTesting() }
+        let engine = try db.engine("c")
+        #expect(try db.search("c", vectors: [vectors[3]], limit: 1)[0].first?.id == .int(3))  // starts the warm-up
+        engine.warmGroup.wait()
+        let resolved = URL(fileURLWithPath: segmentPath).resolvingSymlinksInPath().path
+        let flags = try Self.vmFlags(of: resolved)
+        #expect(!flags.isEmpty && !flags.contains { $0.contains("rr") }, "\(flags)")
+        #expect(flags.contains { $0.contains("hg") }, "\(flags)")
+        let verifier = try #require(try VectorVerificationTests.sealed(db).verifiers.first)
+        try verifier.readingWhole { }
+        let after = try Self.vmFlags(of: resolved)
+        #expect(!after.contains { $0.contains("rr") } && after.contains { $0.contains("hg") }, "\(after)")
+        #expect(try db.search("c", vectors: [vectors[9]], limit: 1)[0].first?.id == .int(9))
     }
 
     @Test(.enabled(if: hasSmaps, "needs Linux's /proc/self/smaps to see the advice"))

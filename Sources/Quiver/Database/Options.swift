@@ -95,6 +95,13 @@ public struct DatabaseOptions: Sendable {
     /// kernel pages segments in on demand and may evict them, so collections larger than
     /// memory stay usable, at the cost of slower random reads.
     public var memoryMapSegments: Bool = false
+    /// With ``memoryMapSegments``, read a collection's vectors and HNSW links into the page cache
+    /// on a background thread after it loads (Milvus's `warmup`), when they take at most half the
+    /// physical memory. Until then a search faults in only the pages it reads, so the first search
+    /// after a cold open is not held up; once warm, the mapping uses huge pages where the kernel
+    /// offers them. `false` leaves the pages to be read as searches touch them, one at a time
+    /// (the choice for a collection that shares memory with other large data).
+    public var warmMappedSegments: Bool = true
     /// Receives recovery reports (such as a dropped torn WAL record) and other events.
     /// The default writes warnings and errors to standard error.
     public var logHandler: @Sendable (LogLevel, String) -> Void = { level, message in

@@ -32,7 +32,8 @@ extension CollectionEngine {
     }
 
     func search(_ request: SearchRequest) throws -> [[Hit]] {
-        try search(request, in: try snapshot())
+        defer { warmInBackground() }  // a mapped collection, after its first search
+        return try search(request, in: try snapshot())
     }
 
     /// `search` over a given snapshot (a search iterator's, held across its batches).

@@ -53,6 +53,9 @@ final class CollectionEngine: Sendable {
     let compactionGroup = DispatchGroup()
     /// Entered by scheduled index builds; `close` cancels the running one and waits for it.
     let indexGroup = DispatchGroup()
+    /// The warm-up of a mapped collection after its first search (`warmInBackground`).
+    let warmGroup = DispatchGroup()
+    private let warmStarted = Atomic<Bool>(false)
     /// Set by `close`: the running index build stops early and is discarded (built again at the next open).
     let buildCancellation = BuildCancellation()
     /// The BM25 postings of sealed segments (see `CollectionEngine+BM25.swift`).
@@ -142,6 +145,34 @@ final class CollectionEngine: Sendable {
         // Segments whose build was interrupted by a close or crash (after the compaction due on
         // them, if one is).
         compactInBackgroundIfDue()
+    }
+
+    /// Reads a mapped collection's randomly read ranges (vectors and norms, HNSW links and codes)
+    /// into the page cache on a background thread, index files first, then advises them for
+    /// read-ahead and huge pages (`VectorVerifier.warm`), unless they exceed half the physical
+    /// memory (a collection larger than memory stays read at random, a page per fault) or
+    /// `DatabaseOptions.warmMappedSegments` is off. Until a
+    /// range is warmed, searches fault in only the pages they read: the first search after a cold
+    /// open does not wait for gigabytes of read-around (Benchmarks.md, "Cold reads of a mapped
+    /// database"). It starts when the first search returns (`search(_:)`), not at open: run
+    /// alongside, its reads delayed the first search's page faults behind them (a cold 10M open
+    /// to first result took 2.7–3.4 s instead of 0.9–1.0 s). Cancelled by `close`, which waits
+    /// for it (at most one 4 MiB read).
+    func warmInBackground() {
+        guard options.memoryMapSegments, options.warmMappedSegments,
+            warmStarted.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
+        else { return }
+        let verifiers = state.withLock { s in
+            s.sealed.flatMap { s.segmentIndexes[$0.id]?.values.compactMap(\.verifier) ?? [] } + s.sealed.flatMap(\.verifiers)
+        }
+        let bytes = verifiers.reduce(0) { $0 + $1.byteCount }
+        guard !verifiers.isEmpty, UInt64(bytes) <= ProcessInfo.processInfo.physicalMemory / 2 else { return }
+        let cancellation = buildCancellation
+        warmGroup.enter()
+        DispatchQueue.global(qos: .utility).async { [warmGroup] in
+            defer { warmGroup.leave() }
+            for v in verifiers where !cancellation.isCancelled { v.warm { cancellation.isCancelled } }
+        }
     }
 
     /// The last flushed state, read without the directory lock while a writer may be flushing
@@ -415,6 +446,7 @@ final class CollectionEngine: Sendable {
         buildCancellation.cancel()
         compactionGroup.wait()
         indexGroup.wait()
+        warmGroup.wait()
         try writeLock.withLock { _ in
             guard !state.withLock({ $0.closed }) else { return }
             defer {

@@ -44,6 +44,12 @@ enum SegmentIndex: Sendable {
         return nil
     }
 
+    /// The verifier of an HNSW file's layer-0 links and codes (version 3), nil for other indexes.
+    var verifier: VectorVerifier? {
+        if case .hnsw(let h) = self { return h.linkVerifier }
+        return nil
+    }
+
     /// Verifies every part not verified yet (an HNSW file's layer-0 links and codes).
     ///
     /// - Throws: `.corruption` naming the file when a part is damaged.

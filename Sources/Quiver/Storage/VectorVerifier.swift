@@ -46,8 +46,9 @@ final class VectorVerifier: @unchecked Sendable {
     private let allVerified = Atomic<Bool>(false)
     /// The first group found damaged, or -1.
     private let damagedGroup = Atomic<Int>(-1)
-    /// How many passes over every row (`readingWhole`) are running.
-    private let wholeReaders = Mutex(0)
+    /// How many passes over every row (`readingWhole`) are running, and whether the rows have
+    /// been read into the page cache (`warm`): the advice the ranges rest in between passes.
+    private let access = Mutex((wholeReaders: 0, warmed: false))
 
     /// A verifier of the `rowCount` rows at `vectors` (`rowBytes` each) and their `norms`
     /// (`normBytes` each; nil for binary vectors), which `owner` keeps alive; `label` names the
@@ -88,17 +89,33 @@ final class VectorVerifier: @unchecked Sendable {
     /// last such pass ends. (Passes overlap: the advice is counted, and changes only on the first
     /// start and the last end.)
     func readingWhole<T>(_ body: () throws -> T) rethrows -> T {
-        wholeReaders.withLock { n in
-            if n == 0 { advise(.sequential) }
-            n += 1
+        access.withLock { a in
+            if a.wholeReaders == 0 { advise(.sequential) }
+            a.wholeReaders += 1
         }
         defer {
-            wholeReaders.withLock { n in
-                n -= 1
-                if n == 0 { advise(.random) }
+            access.withLock { a in
+                a.wholeReaders -= 1
+                if a.wholeReaders == 0 { advise(a.warmed ? .cached : .random) }
             }
         }
         return try body()
+    }
+
+    /// The bytes of the rows' ranges (vectors and norms, or links and codes).
+    var byteCount: Int { rowCount * rowBytes + (norms == nil ? 0 : rowCount * normBytes) }
+
+    /// Reads the rows' ranges of a mapped file into the page cache (``MappedFile/warm(_:count:isCancelled:)``)
+    /// unless `isCancelled()` first; then they rest advised ``MappedFile/Access/cached``, not
+    /// random: a fault now finds its page cached, and huge pages spare the walk's TLB misses.
+    func warm(isCancelled: () -> Bool) {
+        guard owner.warm(vectors, count: rowCount * rowBytes, isCancelled: isCancelled),
+            norms.map({ owner.warm($0, count: rowCount * normBytes, isCancelled: isCancelled) }) ?? true
+        else { return }
+        access.withLock { a in
+            a.warmed = true
+            if a.wholeReaders == 0 { advise(.cached) }
+        }
     }
 
     deinit {
