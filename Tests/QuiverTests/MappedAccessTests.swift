@@ -36,68 +36,104 @@ import Testing
 
     static let hasSmaps = FileManager.default.fileExists(atPath: "/proc/self/smaps")
 
+    /// Drops the page cache's clean pages of every file in `directory` (`POSIX_FADV_DONTNEED`),
+    /// so that an open finds them cold.
+    static func evictFromPageCache(_ directory: String) throws {
+        for name in try FileSystem.listDirectory(directory) {
+            let fd = open(directory + "/" + name, O_RDONLY)
+            guard fd >= 0 else { continue }
+            _ = fsync(fd)
+            _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
+            close(fd)
+        }
+    }
+
+    /// A cold mapped file of 32 MiB (8,192 rows of 4 KiB, one row per group) under a verifier.
+    /// (A database small enough for a unit test is read whole by the faults of its footer and
+    /// key columns, so the cold cases are checked here, on the verifier itself.)
+    static func coldVerifier(_ dir: TemporaryDirectory) throws -> (VectorVerifier, path: String) {
+        let rows = 8192, rowBytes = 4096
+        var g = SeededGenerator(seed: 9)
+        let bytes = (0..<(rows * rowBytes / 8)).flatMap { _ in withUnsafeBytes(of: g.next()) { Array($0) } }
+        try FileManager.default.createDirectory(atPath: dir.path, withIntermediateDirectories: true)
+        let path = dir.path + "/rows.bin"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        try evictFromPageCache(dir.path)
+        let file = try MappedFile(path: path, load: false)
+        let base = try #require(file.bytes.baseAddress)
+        let sums = bytes.withUnsafeBytes { b in
+            (0..<rows).map { SegmentFormat.groupChecksum(vectors: b.baseAddress!, norms: nil, rows: $0..<($0 + 1), rowBytes: rowBytes) }
+        }
+        let verifier = VectorVerifier(
+            vectors: base, norms: nil, rowCount: rows, rowBytes: rowBytes, rowsPerGroup: 1, checksums: sums, owner: file, label: "rows.bin")
+        return (verifier, URL(fileURLWithPath: path).resolvingSymlinksInPath().path)
+    }
+
     @Test(.enabled(if: hasSmaps, "needs Linux's /proc/self/smaps to see the advice"))
-    func aMappedSegmentsVectorsAndLinksAreReadAtRandomExceptDuringAWholePass() throws {
-        let (dir, vectors, segmentPath) = try VectorVerificationTests.makeDatabase()
+    func coldRowsAreReadAtRandomExceptDuringAWholePassUntilWarmed() throws {
+        let dir = TemporaryDirectory()
+        let (verifier, path) = try Self.coldVerifier(dir)
+        func random() throws -> Int { try Self.vmFlags(of: path).filter { $0.contains("rr") }.count }
+        let flags = try Self.vmFlags(of: path)
+        #expect(flags.contains { $0.contains("rr") && $0.contains("nh") }, "cold: random, no huge pages: \(flags)")
+
+        // A pass over every row reads ahead while it runs, nested passes too, and random again after.
+        let (during, nested, outerAfterInner) = try verifier.readingWhole {
+            let during = try random()
+            let nested = try verifier.readingWhole { try random() }
+            return (during, nested, try random())
+        }
+        #expect(during == 0 && nested == 0)
+        #expect(outerAfterInner == 0, "the outer pass is still running")
+        #expect(try random() >= 1)
+        verifier.ensureAll()  // every group verified, in a pass of its own
+        #expect(verifier.isComplete && verifier.damage == nil)
+        #expect(try random() >= 1)
+
+        // Warmed, the rows rest advised for read-ahead and huge pages, also after a pass.
+        verifier.warm { false }
+        #expect(try random() == 0)
+        #expect(try Self.vmFlags(of: path).contains { $0.contains("hg") })
+        verifier.readingWhole {}
+        #expect(try random() == 0)
+    }
+
+    @Test(.enabled(if: hasSmaps, "needs Linux's /proc/self/smaps to see the advice"))
+    func aCancelledWarmUpLeavesTheRowsRandom() throws {
+        let dir = TemporaryDirectory()
+        let (verifier, path) = try Self.coldVerifier(dir)
+        verifier.warm { true }
+        #expect(try Self.vmFlags(of: path).contains { $0.contains("rr") })
+    }
+
+    /// A mapped collection's first search starts the warm-up; `close` waits for it.
+    @Test func theFirstSearchOfAMappedCollectionWarmsIt() throws {
+        let (dir, vectors, _) = try VectorVerificationTests.makeDatabase()
+        var options = quietOptions()
+        options.memoryMapSegments = true
+        let db = try Database.open(at: dir.path, options: options)
+        defer { db.abandonForTesting() }
+        #expect(try db.search("c", vectors: [vectors[3]], limit: 1)[0].first?.id == .int(3))
+        let engine = try db.engine("c")
+        engine.warmGroup.wait()
+        let verifiers = try VectorVerificationTests.sealed(db).verifiers
+        #expect(!verifiers.isEmpty)
+        #expect(verifiers.allSatisfy { $0.isWarmed })
+    }
+
+    /// Opened while the page cache holds the files (just written), the ranges start warmed:
+    /// no random advice, no warm-up needed.
+    @Test(.enabled(if: hasSmaps, "needs Linux's /proc/self/smaps to see the advice"))
+    func aWarmOpenStartsWarmed() throws {
+        let (dir, _, segmentPath) = try VectorVerificationTests.makeDatabase()
         var options = quietOptions()
         options.memoryMapSegments = true
         options.warmMappedSegments = false
         let db = try Database.open(at: dir.path, options: options)
         defer { db.abandonForTesting() }
         _ = try db.collectionStats("c")
-        let segment = try VectorVerificationTests.sealed(db)
-        let indexName = try #require(try FileSystem.listDirectory(dir.path + "/c1").first { $0.hasSuffix(".qidx") })
-        let indexPath = dir.path + "/c1/" + indexName
-        let resolved = URL(fileURLWithPath: segmentPath).resolvingSymlinksInPath().path
-        let resolvedIndex = URL(fileURLWithPath: indexPath).resolvingSymlinksInPath().path
-        func randomRanges(_ path: String) throws -> Int { try Self.vmFlags(of: path).filter { $0.contains("rr") }.count }
-
-        // Open advised the vectors and norms (segment) and the links (index) random, not all of each file.
-        let segmentFlags = try Self.vmFlags(of: resolved), indexFlags = try Self.vmFlags(of: resolvedIndex)
-        #expect(segmentFlags.contains { $0.contains("rr") }, "\(segmentFlags)")
-        #expect(segmentFlags.contains { !$0.contains("rr") }, "the footer and key columns keep read-ahead: \(segmentFlags)")
-        #expect(indexFlags.contains { $0.contains("rr") }, "\(indexFlags)")
-
-        // A pass over every row reads ahead while it runs, nested passes too, and random again after.
-        let verifier = try #require(segment.verifiers.first)
-        let (during, nested, outerAfterInner) = try verifier.readingWhole {
-            let during = try randomRanges(resolved)
-            let nested = try verifier.readingWhole { try randomRanges(resolved) }
-            return (during, nested, try randomRanges(resolved))
-        }
-        #expect(during == 0 && nested == 0)
-        #expect(outerAfterInner == 0, "the outer pass is still running")
-        #expect(try randomRanges(resolved) >= 1)
-
-        // So does a flat scan (a range search is exact), and its answer is right.
-        var options2 = SearchOptions()
-        options2.radius = 0.999  // COSINE keeps similarities above the radius
-        let hits = try db.search("c", vectors: [vectors[17]], limit: 3, options: options2)[0]
-        #expect(hits.first?.id == .int(17))
-        #expect(try randomRanges(resolved) >= 1)
-    }
-
-    /// The warm-up after open reads the ranges into the page cache and leaves them advised for
-    /// read-ahead and huge pages; a whole pass then returns them to that, not to random.
-    @Test(.enabled(if: hasSmaps, "needs Linux's /proc/self/smaps to see the advice"))
-    func aWarmedMappingRestsAdvisedForHugePagesNotRandom() throws {
-        let (dir, vectors, segmentPath) = try VectorVerificationTests.makeDatabase()
-        var options = quietOptions()
-        options.memoryMapSegments = true
-        let db = try Database.open(at: dir.path, options: options)
-        defer { db.abandonForTesting() }
-        let engine = try db.engine("c")
-        #expect(try db.search("c", vectors: [vectors[3]], limit: 1)[0].first?.id == .int(3))  // starts the warm-up
-        engine.warmGroup.wait()
-        let resolved = URL(fileURLWithPath: segmentPath).resolvingSymlinksInPath().path
-        let flags = try Self.vmFlags(of: resolved)
+        let flags = try Self.vmFlags(of: URL(fileURLWithPath: segmentPath).resolvingSymlinksInPath().path)
         #expect(!flags.isEmpty && !flags.contains { $0.contains("rr") }, "\(flags)")
-        #expect(flags.contains { $0.contains("hg") }, "\(flags)")
-        let verifier = try #require(try VectorVerificationTests.sealed(db).verifiers.first)
-        try verifier.readingWhole { }
-        let after = try Self.vmFlags(of: resolved)
-        #expect(!after.contains { $0.contains("rr") } && after.contains { $0.contains("hg") }, "\(after)")
-        #expect(try db.search("c", vectors: [vectors[9]], limit: 1)[0].first?.id == .int(9))
     }
 
     @Test(.enabled(if: hasSmaps, "needs Linux's /proc/self/smaps to see the advice"))

@@ -339,6 +339,22 @@ final class MappedFile: @unchecked Sendable {
         }
     }
 
+    /// Whether the `count` bytes from `start` (inside ``bytes``) are all in memory: a file read
+    /// into memory is; a mapped file's pages are asked for with `mincore`, 4 MiB at a time.
+    func isResident(_ start: UnsafeRawPointer, count: Int) -> Bool {
+        guard memory == nil, reservation != nil, count > 0, let base = bytes.baseAddress else { return true }
+        let chunk = 4 << 20, page = Platform.pageSize
+        var scratch = [UInt8](repeating: 0, count: chunk / page + 1)
+        var offset = (start - base) & ~(page - 1)
+        let end = start - base + count
+        while offset < end {
+            let n = min(chunk, end - offset)
+            guard Platform.isResident(UnsafeMutableRawPointer(mutating: base + offset), n, scratch: &scratch) else { return false }
+            offset += n
+        }
+        return true
+    }
+
     /// Reads the `count` bytes from `start` (inside ``bytes``) of a mapped file into the page
     /// cache with `pread`, 4 MiB at a time, skipping what is resident already (`mincore`), until
     /// done or `isCancelled()`; whether it got to the end. A file read into memory has nothing to

@@ -18,10 +18,11 @@ import Synchronization
 /// search and throws `.corruption` naming the file before any result computed from those rows is
 /// returned.
 ///
-/// In a mapped file the verifier's ranges are advised random (``MappedFile/advise(_:_:count:)``):
-/// a walk's page fault reads its page only, where the kernel's read-around would read megabytes
-/// per fault (Benchmarks.md, "Cold reads of a mapped database"); a pass over every group
-/// (``readingWhole(_:)``) switches them back to read-ahead while it runs.
+/// In a mapped file the verifier's ranges are advised random (``MappedFile/advise(_:_:count:)``)
+/// unless the page cache holds them whole already: a walk's page fault reads its page only,
+/// where the kernel's read-around would read megabytes per fault (Benchmarks.md, "Cold reads of
+/// a mapped database"); a pass over every group (``readingWhole(_:)``) switches them to
+/// read-ahead while it runs, and ``warm(isCancelled:)`` reads them in and ends the random advice.
 final class VectorVerifier: @unchecked Sendable {
     // @unchecked: the bits and counters are atomics; `vectors`/`norms` point into `owner`'s
     // immutable bytes, kept alive by it; `checksums` is never written after init.
@@ -75,7 +76,11 @@ final class VectorVerifier: @unchecked Sendable {
         verified = .allocate(capacity: max(wordCount, 1))
         for i in 0..<wordCount { (verified + i).initialize(to: Atomic<UInt64>(0)) }
         if groupCount == 0 { allVerified.store(true, ordering: .relaxed) }
-        advise(.random)
+        // Ranges the page cache already holds whole (a warm open) start as warmed ones end.
+        let resident = owner.isResident(vectors, count: rowCount * rowBytes)
+            && norms.map { owner.isResident($0, count: rowCount * normBytes) } ?? true
+        access.withLock { $0.warmed = resident }
+        advise(resident ? .cached : .random)
     }
 
     /// Advises `owner` of how the rows (vectors and norms) will be read.
@@ -101,6 +106,9 @@ final class VectorVerifier: @unchecked Sendable {
         }
         return try body()
     }
+
+    /// Whether the rows' ranges rest warmed (read into the page cache, or found there on open).
+    var isWarmed: Bool { access.withLock { $0.warmed } }
 
     /// The bytes of the rows' ranges (vectors and norms, or links and codes).
     var byteCount: Int { rowCount * rowBytes + (norms == nil ? 0 : rowCount * normBytes) }
