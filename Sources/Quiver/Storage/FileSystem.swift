@@ -340,19 +340,9 @@ final class MappedFile: @unchecked Sendable {
     }
 
     /// Whether the `count` bytes from `start` (inside ``bytes``) are all in memory: a file read
-    /// into memory is; a mapped file's pages are asked for with `mincore`, 4 MiB at a time.
+    /// into memory is; a mapped file's pages are asked for with `mincore`.
     func isResident(_ start: UnsafeRawPointer, count: Int) -> Bool {
-        guard memory == nil, reservation != nil, count > 0, let base = bytes.baseAddress else { return true }
-        let chunk = 4 << 20, page = Platform.pageSize
-        var scratch = [UInt8](repeating: 0, count: chunk / page + 1)
-        var offset = (start - base) & ~(page - 1)
-        let end = start - base + count
-        while offset < end {
-            let n = min(chunk, end - offset)
-            guard Platform.isResident(UnsafeMutableRawPointer(mutating: base + offset), n, scratch: &scratch) else { return false }
-            offset += n
-        }
-        return true
+        forEachChunk(start, count: count) { _, _, resident in resident }
     }
 
     /// Reads the `count` bytes from `start` (inside ``bytes``) of a mapped file into the page
@@ -362,28 +352,42 @@ final class MappedFile: @unchecked Sendable {
     /// (2 MiB on ext4 and XFS), which a mapping advised ``Access/cached`` then maps with one TLB
     /// entry each; it runs on a background thread after open (`CollectionEngine.warmInBackground`).
     func warm(_ start: UnsafeRawPointer, count: Int, isCancelled: () -> Bool) -> Bool {
-        guard memory == nil, reservation != nil, count > 0, let base = bytes.baseAddress else { return true }
+        guard memory == nil, reservation != nil, count > 0 else { return true }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return false }  // replaced meanwhile (a compaction): the mapping stays valid
         defer { Platform.closeDescriptor(fd) }
-        let chunk = 4 << 20, page = Platform.pageSize
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: chunk, alignment: page)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: Self.residencyChunk, alignment: Platform.pageSize)
         defer { buffer.deallocate() }
-        var scratch = [UInt8](repeating: 0, count: chunk / page + 1)
+        return forEachChunk(start, count: count) { offset, n, resident in
+            if isCancelled() { return false }
+            var done = 0
+            while !resident && done < n {
+                let r = pread(fd, buffer, n - done, off_t(offset + done))
+                if r < 0 && errno == EINTR { continue }
+                guard r > 0 else { return false }
+                done += r
+            }
+            return true
+        }
+    }
+
+    /// The chunk `isResident` and `warm` ask `mincore` about at a time.
+    private static let residencyChunk = 4 << 20
+
+    /// Calls `body(file offset, length, resident)` for each chunk of ``residencyChunk`` bytes of
+    /// the `count` bytes from `start` (widened to whole pages), `resident` when `mincore` finds
+    /// every page of it in memory, until `body` returns false; whether it got to the end. A file
+    /// read into memory has no chunks to visit.
+    private func forEachChunk(_ start: UnsafeRawPointer, count: Int, _ body: (Int, Int, Bool) -> Bool) -> Bool {
+        guard memory == nil, reservation != nil, count > 0, let base = bytes.baseAddress else { return true }
+        let page = Platform.pageSize
+        var scratch = [UInt8](repeating: 0, count: Self.residencyChunk / page + 1)
         var offset = (start - base) & ~(page - 1)
         let end = start - base + count
         while offset < end {
-            if isCancelled() { return false }
-            let n = min(chunk, end - offset)
-            if !Platform.isResident(UnsafeMutableRawPointer(mutating: base + offset), n, scratch: &scratch) {
-                var done = 0
-                while done < n {
-                    let r = pread(fd, buffer, n - done, off_t(offset + done))
-                    if r < 0 && errno == EINTR { continue }
-                    guard r > 0 else { return false }
-                    done += r
-                }
-            }
+            let n = min(Self.residencyChunk, end - offset)
+            let resident = Platform.isResident(UnsafeMutableRawPointer(mutating: base + offset), n, scratch: &scratch)
+            guard body(offset, n, resident) else { return false }
             offset += n
         }
         return true

@@ -90,9 +90,9 @@ final class VectorVerifier: @unchecked Sendable {
     }
 
     /// Runs `body`, a pass that reads every row (a flat scan, `ensureAll`), with the rows'
-    /// ranges read ahead as the kernel does by default, and advises them random again when the
-    /// last such pass ends. (Passes overlap: the advice is counted, and changes only on the first
-    /// start and the last end.)
+    /// ranges read ahead as the kernel does by default, and advises them back to their resting
+    /// advice (random, or cached once warmed) when the last such pass ends. (Passes overlap: the
+    /// advice is counted, and changes only on the first start and the last end.)
     func readingWhole<T>(_ body: () throws -> T) rethrows -> T {
         access.withLock { a in
             if a.wholeReaders == 0 { advise(.sequential) }
