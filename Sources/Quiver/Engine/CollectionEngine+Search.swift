@@ -162,22 +162,9 @@ extension CollectionEngine {
         // query's rows over the threads.)
         let fanned = searched.filter(indexed).sorted { segments[$0].segment.rowCount > segments[$1].segment.rowCount }
         if request.threads > 1 && request.queries.count < request.threads && fanned.count > 1 {
-            let slots = WorkerSlots<[[ScoredRow]]>(capacity: fanned.count)
-            slots.base.initialize(repeating: [], count: fanned.count)
-            let next = Atomic<Int>(0)
-            let search = UncheckedBox(results)
-            // @unchecked (UncheckedBox): `results` reads the snapshot, which nothing changes while
-            // this call holds it; each worker writes only the slots of the segments it took.
-            DispatchQueue.concurrentPerform(iterations: min(fanned.count, request.threads)) { _ in
-                while true {
-                    let j = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    guard j < fanned.count else { return }
-                    slots.base[j] = search.value(fanned[j], 1)
-                }
-            }
-            for (j, index) in fanned.enumerated() { perSegment[index] = slots.base[j] }
-            slots.base.deinitialize(count: fanned.count)
-            slots.deallocate()
+            // `results` reads the snapshot, which nothing changes while this call holds it.
+            let walked = WorkerSlots.map(fanned.count, workers: request.threads) { results(fanned[$0], threads: 1) }
+            for (j, index) in fanned.enumerated() { perSegment[index] = walked[j] }
         }
         var out = [[Candidate]](repeating: [], count: request.queries.count)
         // Rounding can put a cosine a hair outside [-1, 1]; Milvus's range is closed.

@@ -159,7 +159,8 @@ final class CollectionEngine: Sendable {
     /// to first result took 2.7–3.4 s instead of 0.9–1.0 s). Cancelled by `close`, which waits
     /// for it (at most one 4 MiB read).
     func warmInBackground() {
-        guard options.memoryMapSegments, options.warmMappedSegments,
+        // Called after every search: a plain load first keeps the hot path free of the CAS's write.
+        guard options.memoryMapSegments, options.warmMappedSegments, !warmStarted.load(ordering: .relaxed),
             warmStarted.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
         else { return }
         let verifiers = state.withLock { s in
@@ -171,7 +172,7 @@ final class CollectionEngine: Sendable {
         warmGroup.enter()
         DispatchQueue.global(qos: .utility).async { [warmGroup] in
             defer { warmGroup.leave() }
-            for v in verifiers where !cancellation.isCancelled { v.warm { cancellation.isCancelled } }
+            for v in verifiers where !cancellation.isCancelled && !v.isWarmed { v.warm { cancellation.isCancelled } }
         }
     }
 
@@ -204,25 +205,11 @@ final class CollectionEngine: Sendable {
     /// first in that order is thrown, as a sequential load would.
     private static func loadSegments(_ s: inout State, directory: String, schema: CollectionSchema, load: Bool) throws {
         let entries = s.manifest.segments, manifest = s.manifest
-        let slots = WorkerSlots<Result<LoadedSegment, any Error>?>(capacity: entries.count)
-        slots.base.initialize(repeating: nil, count: entries.count)
-        defer {
-            slots.base.deinitialize(count: entries.count)
-            slots.deallocate()
-        }
-        let next = Atomic<Int>(0)
-        let workers = min(entries.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while true {
-                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                guard i < entries.count else { return }
-                slots.base[i] = Result {
-                    try loadSegment(entries[i], manifest: manifest, directory: directory, schema: schema, load: load)
-                }
-            }
+        let opened = WorkerSlots.map(entries.count, workers: ProcessInfo.processInfo.activeProcessorCount) { i in
+            Result { try loadSegment(entries[i], manifest: manifest, directory: directory, schema: schema, load: load) }
         }
         for i in entries.indices {
-            let loaded = try slots.base[i]!.get()
+            let loaded = try opened[i].get()
             let entry = entries[i]
             if !loaded.indexes.isEmpty { s.segmentIndexes[entry.id] = loaded.indexes }
             s.segmentIndex[entry.id] = s.sealed.count

@@ -379,6 +379,30 @@ struct WorkerSlots<Element>: @unchecked Sendable {
     let base: UnsafeMutablePointer<Element>
     init(capacity: Int) { base = .allocate(capacity: capacity) }
     func deallocate() { base.deallocate() }
+
+    /// `body(i)` for every `i` in `0..<count`, on up to `workers` threads, each worker taking
+    /// the next index not taken yet (so items of uneven cost stay balanced); the results in
+    /// index order. One worker, or one item, runs on the caller's thread. `body` runs
+    /// concurrently with itself: it may only read what nothing changes during the call.
+    static func map(_ count: Int, workers: Int, _ body: (Int) -> Element) -> [Element] {
+        guard count > 1, workers > 1 else { return (0..<count).map(body) }
+        let slots = WorkerSlots(capacity: count)
+        defer { slots.deallocate() }
+        let next = Atomic<Int>(0)
+        withoutActuallyEscaping(body) { body in
+            // @unchecked (UncheckedBox): see the contract above; each index is taken by one
+            // worker, which initializes that slot only.
+            let work = UncheckedBox(body)
+            DispatchQueue.concurrentPerform(iterations: min(workers, count)) { _ in
+                while true {
+                    let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard i < count else { return }
+                    (slots.base + i).initialize(to: work.value(i))
+                }
+            }
+        }
+        return (0..<count).map { (slots.base + $0).move() }
+    }
 }
 
 extension Kernels {

@@ -78,20 +78,8 @@ struct SparseInvertedIndex: Sendable {
     /// The best `k` allowed rows for each query (rows scoring 0 are never returned), on up to
     /// `threads` threads (one query each).
     func search(queries: [SparseVector], k: Int, allowed: Bitset?, threads: Int) -> [[ScoredRow]] {
-        guard queries.count > 1, threads > 1 else { return queries.map { search($0, k: k, allowed: allowed) } }
-        let slots = WorkerSlots<[ScoredRow]>(capacity: queries.count)
-        slots.base.initialize(repeating: [], count: queries.count)
-        defer { slots.base.deinitialize(count: queries.count); slots.deallocate() }
-        let next = Atomic<Int>(0)
-        // Each worker writes only the slots of the queries it took; `self` and `allowed` are read-only.
-        DispatchQueue.concurrentPerform(iterations: min(threads, queries.count)) { _ in
-            while true {
-                let q = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                guard q < queries.count else { return }
-                slots.base[q] = search(queries[q], k: k, allowed: allowed)
-            }
-        }
-        return (0..<queries.count).map { slots.base[$0] }
+        // `self` and `allowed` are read-only.
+        WorkerSlots.map(queries.count, workers: threads) { search(queries[$0], k: k, allowed: allowed) }
     }
 
     /// The best `k` allowed rows for `query`, best first (MaxScore; see the type's summary).

@@ -90,18 +90,19 @@ final class VectorVerifier: @unchecked Sendable {
     }
 
     /// Runs `body`, a pass that reads every row (a flat scan, `ensureAll`), with the rows'
-    /// ranges read ahead as the kernel does by default, and advises them back to their resting
-    /// advice (random, or cached once warmed) when the last such pass ends. (Passes overlap: the
-    /// advice is counted, and changes only on the first start and the last end.)
+    /// ranges read ahead as the kernel does by default, and advises them random again when the
+    /// last such pass ends. (Passes overlap: the advice is counted, and changes only on the first
+    /// start and the last end.) Warmed ranges rest read ahead already: a pass over them makes no
+    /// system call, which spares a flat search of a warm mapped segment two `madvise`s a query.
     func readingWhole<T>(_ body: () throws -> T) rethrows -> T {
         access.withLock { a in
-            if a.wholeReaders == 0 { advise(.sequential) }
+            if a.wholeReaders == 0 && !a.warmed { advise(.sequential) }
             a.wholeReaders += 1
         }
         defer {
             access.withLock { a in
                 a.wholeReaders -= 1
-                if a.wholeReaders == 0 { advise(a.warmed ? .cached : .random) }
+                if a.wholeReaders == 0 && !a.warmed { advise(.random) }
             }
         }
         return try body()
@@ -122,7 +123,7 @@ final class VectorVerifier: @unchecked Sendable {
         else { return }
         access.withLock { a in
             a.warmed = true
-            if a.wholeReaders == 0 { advise(.cached) }
+            advise(.cached)  // during a pass too: read-ahead as the pass has it, and huge pages
         }
     }
 
