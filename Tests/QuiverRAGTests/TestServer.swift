@@ -39,24 +39,29 @@ final class TestServer: Sendable {
     private let task: Task<Void, Never>
     private let recorded = Mutex<[RecordedRequest]>([])
     private let disconnectCount = Mutex(0)
+    private let connections: Connections
 
     var baseURL: String { "http://127.0.0.1:\(port)/v1" }
     var requests: [RecordedRequest] { recorded.withLock { $0 } }
     /// Connections whose client went away while the server was still writing (`ping` streams).
     var disconnects: Int { disconnectCount.withLock { $0 } }
 
-    private init(port: Int, task: Task<Void, Never>) {
+    private init(port: Int, task: Task<Void, Never>, connections: Connections) {
         self.port = port
         self.task = task
+        self.connections = connections
     }
 
     static func start(_ handler: @escaping @Sendable (_ request: RecordedRequest, _ index: Int) -> TestResponse) async throws -> TestServer {
+        let connections = Connections()
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                    let connection = try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                    connections.adopt(connection)
+                    return connection
                 }
             }
         let port = channel.channel.localAddress!.port!
@@ -73,7 +78,7 @@ final class TestServer: Sendable {
                 group.cancelAll()
             }
         }
-        let server = TestServer(port: port, task: task)
+        let server = TestServer(port: port, task: task, connections: connections)
         box.set(server)
         return server
     }
@@ -81,6 +86,7 @@ final class TestServer: Sendable {
     func stop() async {
         task.cancel()
         await task.value
+        await connections.closeAll()
     }
 
     private func serve(
@@ -155,6 +161,34 @@ final class TestServer: Sendable {
             try await Task.sleep(for: .seconds(3600))
             return false
         }
+    }
+}
+
+/// Every connection the server accepted, so that `stop` can finish and close the ones the accept
+/// loop never took: cancelling it drops the connections NIO has accepted but not yet handed over,
+/// and a `NIOAsyncChannel` released without `executeThenClose` traps ("Deinited NIOAsyncWriter
+/// without calling finish()", swift-nio issues 2637 and 2813; it crashed a test run on
+/// 2026-12-04). A connection accepted after `closeAll` is finished and closed at once.
+private final class Connections: Sendable {
+    private let state = Mutex<(open: [NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>], closed: Bool)>(([], false))
+
+    /// Keeps `connection` until `closeAll` (called on its event loop, in the child initializer).
+    func adopt(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) {
+        let late = state.withLock { s in
+            if !s.closed { s.open.append(connection) }
+            return s.closed
+        }
+        if late { Task { try? await connection.executeThenClose { _, _ in } } }
+    }
+
+    /// Finishes and closes every connection (again, for those `serve` closed: both are idempotent).
+    func closeAll() async {
+        let open = state.withLock { s in
+            s.closed = true
+            defer { s.open = [] }
+            return s.open
+        }
+        for connection in open { try? await connection.executeThenClose { _, _ in } }
     }
 }
 
