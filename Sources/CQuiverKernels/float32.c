@@ -6,17 +6,37 @@
 
 // MARK: Pairwise
 
+/// Asks the cache for the two lines at `next + offset` (a row to be scored soon), when `next`
+/// is not null. The walk's gather kernels spread a row's hints over the steps of the row before.
+QK_INLINE void prefetch_step(const char *next, size_t offset) {
+    if (next) {
+        __builtin_prefetch(next + offset);
+        __builtin_prefetch(next + offset + 64);
+    }
+}
+
+/// The lines of the `n`-float row at `next` from float `i` on, when `next` is not null.
+QK_INLINE void prefetch_rest(const char *next, size_t i, size_t n) {
+    if (next && i < n) {
+        for (size_t offset = i * sizeof(float); offset < n * sizeof(float); offset += 64) __builtin_prefetch(next + offset);
+        __builtin_prefetch(next + n * sizeof(float) - 1);
+    }
+}
+
 /// Four independent chains over 32-float steps, 8-float steps into the first, the zero-padded
-/// tail into the second, then `(s0 + s1) + (s2 + s3)` reduced.
-QK_INLINE float pairwise_body(const float *a, const float *b, size_t n, int l2, qk_level lv) {
+/// tail into the second, then `(s0 + s1) + (s2 + s3)` reduced. With `next`, the row at `next`
+/// is prefetched as this one is read (`prefetch_step`); the arithmetic is the same.
+QK_INLINE float pairwise_body(const float *a, const float *b, size_t n, int l2, qk_level lv, const char *next) {
     qk_f32x8 s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
+        prefetch_step(next, i * sizeof(float));
         s0 = QK_STEP8(s0, QK_LOAD8(a + i), QK_LOAD8(b + i), l2, lv);
         s1 = QK_STEP8(s1, QK_LOAD8(a + i + 8), QK_LOAD8(b + i + 8), l2, lv);
         s2 = QK_STEP8(s2, QK_LOAD8(a + i + 16), QK_LOAD8(b + i + 16), l2, lv);
         s3 = QK_STEP8(s3, QK_LOAD8(a + i + 24), QK_LOAD8(b + i + 24), l2, lv);
     }
+    prefetch_rest(next, i, n);
     for (; i + 8 <= n; i += 8) s0 = QK_STEP8(s0, QK_LOAD8(a + i), QK_LOAD8(b + i), l2, lv);
     if (i < n) s1 = QK_STEP8(s1, QK_LOAD_PARTIAL8(a + i, n - i), QK_LOAD_PARTIAL8(b + i, n - i), l2, lv);
     return QK_REDUCE8((s0 + s1) + (s2 + s3));
@@ -24,9 +44,13 @@ QK_INLINE float pairwise_body(const float *a, const float *b, size_t n, int l2, 
 
 // MARK: Gather (the HNSW walk's batch of neighbours)
 
-/// How many rows ahead of the one being scored a gather kernel asks the cache for (of 2, 4 and 8,
-/// 4 walked 100k × 384 fastest, 8 slowest: more hints than the core's miss buffers are wasted).
-#define QK_GATHER_AHEAD 4
+/// How many rows ahead of the one being scored a gather kernel asks the cache for. The first
+/// rows are asked for whole; each later one a step at a time while the row `QK_GATHER_AHEAD`
+/// before it is scored (`prefetch_step`). Asked for whole, 4 rows ahead (of 2, 4 and 8) walked
+/// 100k × 384 fastest; spread out, 2 ahead walked it 6% faster single and 9% in a batch (AMD
+/// EPYC, session 17): the 24 hints of a whole row stalled the core while its miss buffers were
+/// full (a fifth of the kernel's samples fell on them).
+#define QK_GATHER_AHEAD 2
 
 /// Asks the cache for the `d` floats of one row, one hint per 64-byte line.
 QK_INLINE void prefetch_row(const float *row, size_t d) {
@@ -34,14 +58,15 @@ QK_INLINE void prefetch_row(const float *row, size_t d) {
     for (size_t offset = 0; offset < d * sizeof(float); offset += 64) __builtin_prefetch(p + offset);
 }
 
-/// `out[i] = score(q, rows + ids[i] × d)` for `i < n`, each row prefetched `QK_GATHER_AHEAD`
-/// rows before it is scored; `score` is a kernel body, so each score has its bits.
+/// `out[i] = score(q, rows + ids[i] × d)` for `i < n`, the row `QK_GATHER_AHEAD` later (`next`)
+/// prefetched as row `i` is scored; `score` is a kernel body, so each score has its bits.
 #define QK_GATHER_BODY(score)                                                                                \
     do {                                                                                                     \
         for (size_t i = 0; i < n && i < QK_GATHER_AHEAD; i++) prefetch_row(rows + (size_t)ids[i] * d, d);    \
         for (size_t i = 0; i < n; i++) {                                                                     \
-            if (i + QK_GATHER_AHEAD < n) prefetch_row(rows + (size_t)ids[i + QK_GATHER_AHEAD] * d, d);       \
             const float *r = rows + (size_t)ids[i] * d;                                                      \
+            const char *next =                                                                               \
+                i + QK_GATHER_AHEAD < n ? (const char *)(rows + (size_t)ids[i + QK_GATHER_AHEAD] * d) : 0;   \
             out[i] = (score);                                                                                \
         }                                                                                                    \
     } while (0)
@@ -141,18 +166,18 @@ QK_INLINE void block_body(const float *queries, size_t nq, size_t qs, const floa
 
 #define QK_FLOAT32_VARIANTS(suffix, attribute, level)                                                        \
     attribute float quiver_dot_##suffix(const float *a, const float *b, size_t n) {                          \
-        return pairwise_body(a, b, n, 0, level);                                                             \
+        return pairwise_body(a, b, n, 0, level, 0);                                                          \
     }                                                                                                        \
     attribute float quiver_l2_squared_##suffix(const float *a, const float *b, size_t n) {                   \
-        return pairwise_body(a, b, n, 1, level);                                                             \
+        return pairwise_body(a, b, n, 1, level, 0);                                                          \
     }                                                                                                        \
     attribute void quiver_dot_gather_##suffix(const float *q, const float *rows, size_t d, const int32_t *ids, \
                                               size_t n, float *out) {                                        \
-        QK_GATHER_BODY(pairwise_body(q, r, d, 0, level));                                                    \
+        QK_GATHER_BODY(pairwise_body(q, r, d, 0, level, next));                                              \
     }                                                                                                        \
     attribute void quiver_l2_squared_gather_##suffix(const float *q, const float *rows, size_t d,            \
                                                      const int32_t *ids, size_t n, float *out) {             \
-        QK_GATHER_BODY(pairwise_body(q, r, d, 1, level));                                                    \
+        QK_GATHER_BODY(pairwise_body(q, r, d, 1, level, next));                                              \
     }                                                                                                        \
     attribute void quiver_score_block_##suffix(const float *queries, size_t nq, size_t qs, const float *rows, \
                                                size_t nr, size_t d, int l2, float *out, size_t os) {         \
@@ -177,9 +202,10 @@ typedef float qk_f32x16u __attribute__((ext_vector_type(16), aligned(4), may_ali
 
 #define LOAD16(p) ((qk_f32x16) * (const qk_f32x16u *)(p))
 
-QK_INLINE float wide_body(const float *a, const float *b, size_t n, int l2) {
+QK_INLINE float wide_body(const float *a, const float *b, size_t n, int l2, const char *next) {
     qk_f32x16 s0 = 0, s1 = 0;
     for (size_t i = 0; i < n; i += 32) {
+        prefetch_step(next, i * sizeof(float));
         qk_f32x16 x0 = LOAD16(a + i), y0 = LOAD16(b + i), x1 = LOAD16(a + i + 16), y1 = LOAD16(b + i + 16);
         if (l2) {
             x0 -= y0; y0 = x0;
@@ -193,23 +219,23 @@ QK_INLINE float wide_body(const float *a, const float *b, size_t n, int l2) {
 }
 
 QK_SKYLAKE float quiver_dot_wide_skylake(const float *a, const float *b, size_t n) {
-    return n % 32 == 0 ? wide_body(a, b, n, 0) : pairwise_body(a, b, n, 0, QK_FUSED);
+    return n % 32 == 0 ? wide_body(a, b, n, 0, 0) : pairwise_body(a, b, n, 0, QK_FUSED, 0);
 }
 
 QK_SKYLAKE float quiver_l2_squared_wide_skylake(const float *a, const float *b, size_t n) {
-    return n % 32 == 0 ? wide_body(a, b, n, 1) : pairwise_body(a, b, n, 1, QK_FUSED);
+    return n % 32 == 0 ? wide_body(a, b, n, 1, 0) : pairwise_body(a, b, n, 1, QK_FUSED, 0);
 }
 
 QK_SKYLAKE void quiver_dot_gather_wide_skylake(const float *q, const float *rows, size_t d, const int32_t *ids,
                                                size_t n, float *out) {
-    if (d % 32 == 0) QK_GATHER_BODY(wide_body(q, r, d, 0));
-    else QK_GATHER_BODY(pairwise_body(q, r, d, 0, QK_FUSED));
+    if (d % 32 == 0) QK_GATHER_BODY(wide_body(q, r, d, 0, next));
+    else QK_GATHER_BODY(pairwise_body(q, r, d, 0, QK_FUSED, next));
 }
 
 QK_SKYLAKE void quiver_l2_squared_gather_wide_skylake(const float *q, const float *rows, size_t d, const int32_t *ids,
                                                       size_t n, float *out) {
-    if (d % 32 == 0) QK_GATHER_BODY(wide_body(q, r, d, 1));
-    else QK_GATHER_BODY(pairwise_body(q, r, d, 1, QK_FUSED));
+    if (d % 32 == 0) QK_GATHER_BODY(wide_body(q, r, d, 1, next));
+    else QK_GATHER_BODY(pairwise_body(q, r, d, 1, QK_FUSED, next));
 }
 #else
 QK_FLOAT32_VARIANTS(neon, , QK_FUSED)

@@ -457,35 +457,29 @@ final class TraversalScratch {
 // MARK: Traversal
 
 enum GraphWalk {
-    /// How many distances ahead a neighbour's row is prefetched. Two hides the cache misses of
+    /// How many distances ahead a neighbour's row is prefetched by distances without a gather
+    /// kernel (``QueryDistance/distances(_:_:into:)``'s default). Two hides the cache misses of
     /// a 384-float row behind the distances before it; fetching every neighbour's row at once
     /// measured no faster (the core's fill buffers run out), one measured slower.
     static let prefetchAhead = 2
-    /// Greedy descent on one upper level: moves to a closer neighbour until none is closer.
+    /// Greedy descent on one upper level: moves to the closest neighbour (the first of equals)
+    /// while one is closer. A block's distances are computed in one run, as `searchLayer`'s.
     @inline(__always)
     static func greedy<D: QueryDistance, S: LinkSource>(_ source: S, level: Int, from start: GraphNode, dist: D,
                                                          scratch: TraversalScratch) -> GraphNode {
-        let spare = scratch.links
+        let spare = scratch.links, batchD = scratch.batchD
         var current = start
         var changed = true
         while changed {
             changed = false
             let block = source.links(Int(current.id), level: level, spare: spare)
             let n = Int(block[0])
-            // Rows are fetched `prefetchAhead` distances before they are needed.
-            for j in stride(from: 1, through: min(n, prefetchAhead), by: 1) { dist.prefetch(Int(block[j])) }
-            var j = 1
-            while j <= n {
-                if j + prefetchAhead <= n { dist.prefetch(Int(block[j + prefetchAhead])) }
-                let e = block[j]
-                let d = dist(Int(e))
-                if d < current.d {
-                    current = GraphNode(d: d, id: e)
-                    changed = true
-                    source.prefetch(Int(e), level: level)
-                }
-                j += 1
+            dist.distances(block + 1, n, into: batchD)
+            for j in 0..<n where batchD[j] < current.d {
+                current = GraphNode(d: batchD[j], id: block[1 + j])
+                changed = true
             }
+            if changed { source.prefetch(Int(current.id), level: level) }
         }
         return current
     }
