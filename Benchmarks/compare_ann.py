@@ -22,7 +22,10 @@ loads the index and sweeps ef (HNSW) or nprobe (IVF), each point passes over all
 time after 100 untimed warm-up queries, giving recall@k against the exact top k and queries per
 second (the fastest of --passes passes, default 3, for every library alike), then all queries in one
 batch call on --threads threads (fastest of --passes passes again). Quiver builds once
-into a --db directory and every later point reuses it ("reused": true).
+into a --db directory and every later point reuses it ("reused": true). With --rounds R the sweeps
+run R times over the same indexes, the libraries taking turns (reversed every other round), and
+each point's q/s is the median of its R values (all kept in the JSON): on a shared machine whose
+speed drifts for minutes at a time, one library's sweep may otherwise fall in a slow spell alone.
 Ground truth: FAISS IndexFlat (L2, or inner product on normalised vectors for cosine), cached
 beside the base file. Prints Markdown tables (QPS at recall 0.90 / 0.95 / 0.99, build time, index
 size, peak RSS, Quiver's ratios) and writes every point as JSON (--out).
@@ -319,7 +322,7 @@ def markdown(results, args, n, d):
         "Quiver's default database settings" if args.quiver_segment_rows == "default"
         else f"segments of {args.quiver_segment_rows} rows")
     lines = [f"{n:,} × {d}, {args.metric}, k = {args.k}, {args.threads} thread(s), {args.nq} queries one at a time and in one "
-             f"batch (fastest of {args.passes} passes each); HNSW M = {args.m}, efConstruction = {args.ef_construction}; "
+             f"batch (fastest of {args.passes} passes each{f'; the median of {args.rounds} rounds' if args.rounds > 1 else ''}); HNSW M = {args.m}, efConstruction = {args.ef_construction}; "
              f"IVF nlist = {args.nlist}; Quiver: {segments}.", "",
              "| library | index | " + " | ".join(f"q/s @ recall {t:.2f}" for t in RECALL_TARGETS)
              + " | " + " | ".join(f"batch q/s @ {t:.2f}" for t in RECALL_TARGETS)
@@ -390,6 +393,9 @@ def main():
     ap.add_argument("--work", help="directory for the indexes and Quiver's databases, kept afterwards so a rerun "
                                    "reuses Quiver's builds (default: a temporary directory under Benchmarks/data, removed)")
     ap.add_argument("--out", help="raw points as JSON (default: Benchmarks/data/ann_<data>_<metric>.json)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="search sweeps per library over the same indexes, the libraries in turn (reversed every "
+                         "other round); each point's q/s is the median of the rounds (default 1)")
     ap.add_argument("--swift-flags", default="")
     args = ap.parse_args()
 
@@ -430,26 +436,58 @@ def main():
     work = args.work or tempfile.mkdtemp(prefix="ann-work-", dir=DATA)
     os.makedirs(work, exist_ok=True)
     results = []
+
+    def sweep_of(kind):
+        hnsw = kind.startswith("hnsw")
+        params = {"M": args.m, "efConstruction": args.ef_construction} if hnsw else {"nlist": args.nlist}
+        return (params, *(("ef", ef_sweep) if hnsw else ("nprobe", nprobe_sweep)))
+
+    def spec_of(lib, kind, params):
+        return {"lib": lib, "kind": kind, "metric": args.metric, "threads": args.threads, "params": params,
+                "base": args.base, "index_file": os.path.join(work, f"{lib}-{kind}.index")}
+
+    def search_again(lib, kind):
+        """One more sweep over the index built in round 1 (Quiver reuses its database)."""
+        params, param_name, sweep = sweep_of(kind)
+        if lib == "quiver":
+            return run_quiver(binary, kind, params, sweep, param_name, args, gt_path, work)["points"]
+        return run_worker({"op": "search", **spec_of(lib, kind, params), "queries": args.queries, "gt": gt_path,
+                           "k": args.k, "sweep": sweep, "param_name": param_name, "passes": args.passes})["points"]
+
     try:
         for lib, kind in configs:
-            hnsw = kind.startswith("hnsw")
-            params = {"M": args.m, "efConstruction": args.ef_construction} if hnsw else {"nlist": args.nlist}
-            param_name, sweep = ("ef", ef_sweep) if hnsw else ("nprobe", nprobe_sweep)
+            params, param_name, sweep = sweep_of(kind)
             t0 = time.time()
             print(f"{lib} {kind} {params}", file=sys.stderr, flush=True)
             if lib == "quiver":
                 r = run_quiver(binary, kind, params, sweep, param_name, args, gt_path, work)
             else:
-                spec = {"lib": lib, "kind": kind, "metric": args.metric, "threads": args.threads, "params": params,
-                        "base": args.base, "index_file": os.path.join(work, f"{lib}-{kind}.index")}
+                spec = spec_of(lib, kind, params)
                 r = run_worker({"op": "build", **spec})
                 print(f"  built in {r['build_s']:.1f} s, {r['index_size_mb']:.1f} MB", file=sys.stderr, flush=True)
                 s = run_worker({"op": "search", **spec, "queries": args.queries, "gt": gt_path, "k": args.k,
                                 "sweep": sweep, "param_name": param_name, "passes": args.passes})
                 r.update(points=s["points"], search_peak_rss_mb=s["peak_rss_mb"])
-                os.remove(spec["index_file"])
             r.update(lib=lib, kind=kind, params=params, param_name=param_name, wall_s=time.time() - t0)
             results.append(r)
+        # Later rounds take the libraries in turn, in reverse order every other round, so that a
+        # slow spell of a shared machine falls on each alike; every point keeps the median.
+        rounds = [[p["qps"] for p in r["points"]] for r in results], [[p["qps_batch"] for p in r["points"]] for r in results]
+        for round_ in range(1, args.rounds):
+            order = list(range(len(results)))[::-1 if round_ % 2 else 1]
+            print(f"round {round_ + 1} of {args.rounds}: {[results[i]['lib'] for i in order]}", file=sys.stderr, flush=True)
+            for i in order:
+                for j, p in enumerate(search_again(results[i]["lib"], results[i]["kind"])):
+                    rounds[0][i][j] = [*np.atleast_1d(rounds[0][i][j]), p["qps"]]
+                    rounds[1][i][j] = [*np.atleast_1d(rounds[1][i][j]), p["qps_batch"]]
+        if args.rounds > 1:
+            for i, r in enumerate(results):
+                for j, p in enumerate(r["points"]):
+                    p.update(qps_rounds=rounds[0][i][j], qps_batch_rounds=rounds[1][i][j],
+                             qps=float(np.median(rounds[0][i][j])), qps_batch=float(np.median(rounds[1][i][j])))
+        for r in results:
+            if r["lib"] != "quiver":
+                os.remove(spec_of(r["lib"], r["kind"], r["params"])["index_file"])
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)
