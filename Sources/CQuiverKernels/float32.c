@@ -6,20 +6,26 @@
 
 // MARK: Pairwise
 
+/// Asks the second-level cache for the line at `p`: `prefetcht1` on x86-64, `prfm pldl2keep` on
+/// arm64. A row a gather scores a few rows later is asked for this way, not into the first level
+/// (`prefetcht0`): hints to the first level each hold one of its few miss buffers until the line
+/// arrives, and a walk's rows of 24 lines filled them (see `QK_GATHER_AHEAD`).
+#define QK_PREFETCH_L2(p) __builtin_prefetch((p), 0, 2)
+
 /// Asks the cache for the two lines at `next + offset` (a row to be scored soon), when `next`
 /// is not null. The walk's gather kernels spread a row's hints over the steps of the row before.
 QK_INLINE void prefetch_step(const char *next, size_t offset) {
     if (next) {
-        __builtin_prefetch(next + offset);
-        __builtin_prefetch(next + offset + 64);
+        QK_PREFETCH_L2(next + offset);
+        QK_PREFETCH_L2(next + offset + 64);
     }
 }
 
 /// The lines of the `n`-float row at `next` from float `i` on, when `next` is not null.
 QK_INLINE void prefetch_rest(const char *next, size_t i, size_t n) {
     if (next && i < n) {
-        for (size_t offset = i * sizeof(float); offset < n * sizeof(float); offset += 64) __builtin_prefetch(next + offset);
-        __builtin_prefetch(next + n * sizeof(float) - 1);
+        for (size_t offset = i * sizeof(float); offset < n * sizeof(float); offset += 64) QK_PREFETCH_L2(next + offset);
+        QK_PREFETCH_L2(next + n * sizeof(float) - 1);
     }
 }
 
@@ -44,18 +50,19 @@ QK_INLINE float pairwise_body(const float *a, const float *b, size_t n, int l2, 
 
 // MARK: Gather (the HNSW walk's batch of neighbours)
 
-/// How many rows ahead of the one being scored a gather kernel asks the cache for. The first
-/// rows are asked for whole; each later one a step at a time while the row `QK_GATHER_AHEAD`
-/// before it is scored (`prefetch_step`). Asked for whole, 4 rows ahead (of 2, 4 and 8) walked
-/// 100k × 384 fastest; spread out, 2 ahead walked it 6% faster single and 9% in a batch (AMD
-/// EPYC, session 17): the 24 hints of a whole row stalled the core while its miss buffers were
-/// full (a fifth of the kernel's samples fell on them).
-#define QK_GATHER_AHEAD 2
+/// How many rows ahead of the one being scored a gather kernel asks the second-level cache for
+/// (`QK_PREFETCH_L2`). The first rows are asked for whole; each later one a step at a time while
+/// the row `QK_GATHER_AHEAD` before it is scored (`prefetch_step`). Measured on 100k × 384 text,
+/// HNSW ef 32, AMD EPYC with AVX-512 (session 17): hints into the first level, a whole row 4 ahead
+/// (24 at once), stalled the core on its full miss buffers (a fifth of the kernel's samples fell
+/// on them); spread out, 2 ahead, they walked 5–9% faster single and in a batch; into the second
+/// level, 4 ahead and spread, 30–40% faster again (2, 6 and 8 ahead and whole rows were close).
+#define QK_GATHER_AHEAD 4
 
-/// Asks the cache for the `d` floats of one row, one hint per 64-byte line.
+/// Asks the second-level cache for the `d` floats of one row, one hint per 64-byte line.
 QK_INLINE void prefetch_row(const float *row, size_t d) {
     const char *p = (const char *)row;
-    for (size_t offset = 0; offset < d * sizeof(float); offset += 64) __builtin_prefetch(p + offset);
+    for (size_t offset = 0; offset < d * sizeof(float); offset += 64) QK_PREFETCH_L2(p + offset);
 }
 
 /// `out[i] = score(q, rows + ids[i] × d)` for `i < n`, the row `QK_GATHER_AHEAD` later (`next`)
