@@ -56,7 +56,7 @@ QK_INLINE float pairwise_body(const float *a, const float *b, size_t n, int l2, 
 /// HNSW ef 32, AMD EPYC with AVX-512 (session 17): hints into the first level, a whole row 4 ahead
 /// (24 at once), stalled the core on its full miss buffers (a fifth of the kernel's samples fell
 /// on them); spread out, 2 ahead, they walked 5–9% faster single and in a batch; into the second
-/// level, 4 ahead and spread, 30–40% faster again (2, 6 and 8 ahead and whole rows were close).
+/// level, 4 ahead and spread, 27–54% faster again (2, 6 and 8 ahead and whole rows were close).
 #define QK_GATHER_AHEAD 4
 
 /// Asks the second-level cache for the `d` floats of one row, one hint per 64-byte line.
