@@ -446,13 +446,18 @@ def main():
         return {"lib": lib, "kind": kind, "metric": args.metric, "threads": args.threads, "params": params,
                 "base": args.base, "index_file": os.path.join(work, f"{lib}-{kind}.index")}
 
+    def sweep_python(lib, kind):
+        """A Python library's sweep over the index it saved (a worker process of its own)."""
+        params, param_name, sweep = sweep_of(kind)
+        return run_worker({"op": "search", **spec_of(lib, kind, params), "queries": args.queries, "gt": gt_path,
+                           "k": args.k, "sweep": sweep, "param_name": param_name, "passes": args.passes})
+
     def search_again(lib, kind):
         """One more sweep over the index built in round 1 (Quiver reuses its database)."""
-        params, param_name, sweep = sweep_of(kind)
         if lib == "quiver":
+            params, param_name, sweep = sweep_of(kind)
             return run_quiver(binary, kind, params, sweep, param_name, args, gt_path, work)["points"]
-        return run_worker({"op": "search", **spec_of(lib, kind, params), "queries": args.queries, "gt": gt_path,
-                           "k": args.k, "sweep": sweep, "param_name": param_name, "passes": args.passes})["points"]
+        return sweep_python(lib, kind)["points"]
 
     try:
         for lib, kind in configs:
@@ -462,29 +467,28 @@ def main():
             if lib == "quiver":
                 r = run_quiver(binary, kind, params, sweep, param_name, args, gt_path, work)
             else:
-                spec = spec_of(lib, kind, params)
-                r = run_worker({"op": "build", **spec})
+                r = run_worker({"op": "build", **spec_of(lib, kind, params)})
                 print(f"  built in {r['build_s']:.1f} s, {r['index_size_mb']:.1f} MB", file=sys.stderr, flush=True)
-                s = run_worker({"op": "search", **spec, "queries": args.queries, "gt": gt_path, "k": args.k,
-                                "sweep": sweep, "param_name": param_name, "passes": args.passes})
+                s = sweep_python(lib, kind)
                 r.update(points=s["points"], search_peak_rss_mb=s["peak_rss_mb"])
             r.update(lib=lib, kind=kind, params=params, param_name=param_name, wall_s=time.time() - t0)
             results.append(r)
         # Later rounds take the libraries in turn, in reverse order every other round, so that a
         # slow spell of a shared machine falls on each alike; every point keeps the median.
-        rounds = [[p["qps"] for p in r["points"]] for r in results], [[p["qps_batch"] for p in r["points"]] for r in results]
+        rates = ("qps", "qps_batch")
+        samples = [[{key: [p[key]] for key in rates} for p in r["points"]] for r in results]
         for round_ in range(1, args.rounds):
             order = list(range(len(results)))[::-1 if round_ % 2 else 1]
             print(f"round {round_ + 1} of {args.rounds}: {[results[i]['lib'] for i in order]}", file=sys.stderr, flush=True)
             for i in order:
-                for j, p in enumerate(search_again(results[i]["lib"], results[i]["kind"])):
-                    rounds[0][i][j] = [*np.atleast_1d(rounds[0][i][j]), p["qps"]]
-                    rounds[1][i][j] = [*np.atleast_1d(rounds[1][i][j]), p["qps_batch"]]
+                for s, p in zip(samples[i], search_again(results[i]["lib"], results[i]["kind"])):
+                    for key in rates:
+                        s[key].append(p[key])
         if args.rounds > 1:
-            for i, r in enumerate(results):
-                for j, p in enumerate(r["points"]):
-                    p.update(qps_rounds=rounds[0][i][j], qps_batch_rounds=rounds[1][i][j],
-                             qps=float(np.median(rounds[0][i][j])), qps_batch=float(np.median(rounds[1][i][j])))
+            for r, rs in zip(results, samples):
+                for p, s in zip(r["points"], rs):
+                    p.update({f"{key}_rounds": s[key] for key in rates})
+                    p.update({key: float(np.median(s[key])) for key in rates})
         for r in results:
             if r["lib"] != "quiver":
                 os.remove(spec_of(r["lib"], r["kind"], r["params"])["index_file"])

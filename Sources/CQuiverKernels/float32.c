@@ -12,8 +12,9 @@
 /// arrives, and a walk's rows of 24 lines filled them (see `QK_GATHER_AHEAD`).
 #define QK_PREFETCH_L2(p) __builtin_prefetch((p), 0, 2)
 
-/// Asks the cache for the two lines at `next + offset` (a row to be scored soon), when `next`
-/// is not null. The walk's gather kernels spread a row's hints over the steps of the row before.
+/// Asks the second-level cache for the two lines at `next + offset` (a row to be scored soon),
+/// when `next` is not null. The walk's gather kernels spread a row's hints over the steps of the
+/// row before.
 QK_INLINE void prefetch_step(const char *next, size_t offset) {
     if (next) {
         QK_PREFETCH_L2(next + offset);
@@ -21,7 +22,8 @@ QK_INLINE void prefetch_step(const char *next, size_t offset) {
     }
 }
 
-/// The lines of the `n`-float row at `next` from float `i` on, when `next` is not null.
+/// Asks the second-level cache for the lines of the `n`-float row at `next` from float `i` on
+/// (the last one included, wherever the row starts), when `next` is not null.
 QK_INLINE void prefetch_rest(const char *next, size_t i, size_t n) {
     if (next && i < n) {
         for (size_t offset = i * sizeof(float); offset < n * sizeof(float); offset += 64) QK_PREFETCH_L2(next + offset);
@@ -59,11 +61,8 @@ QK_INLINE float pairwise_body(const float *a, const float *b, size_t n, int l2, 
 /// level, 4 ahead and spread, 27–54% faster again (2, 6 and 8 ahead and whole rows were close).
 #define QK_GATHER_AHEAD 4
 
-/// Asks the second-level cache for the `d` floats of one row, one hint per 64-byte line.
-QK_INLINE void prefetch_row(const float *row, size_t d) {
-    const char *p = (const char *)row;
-    for (size_t offset = 0; offset < d * sizeof(float); offset += 64) QK_PREFETCH_L2(p + offset);
-}
+/// Asks the second-level cache for all `d` floats of one row.
+QK_INLINE void prefetch_row(const float *row, size_t d) { prefetch_rest((const char *)row, 0, d); }
 
 /// `out[i] = score(q, rows + ids[i] × d)` for `i < n`, the row `QK_GATHER_AHEAD` later (`next`)
 /// prefetched as row `i` is scored; `score` is a kernel body, so each score has its bits.

@@ -457,10 +457,10 @@ final class TraversalScratch {
 // MARK: Traversal
 
 enum GraphWalk {
-    /// How many distances ahead a neighbour's row is prefetched by distances without a gather
-    /// kernel (``QueryDistance/distances(_:_:into:)``'s default). Two hides the cache misses of
-    /// a 384-float row behind the distances before it; fetching every neighbour's row at once
-    /// measured no faster (the core's fill buffers run out), one measured slower.
+    /// How many rows ahead ``QueryDistance/distances(_:_:into:)``'s default prefetches: the
+    /// distances without a gather kernel of their own (HNSW_SQ's codes). Two was measured when the
+    /// float walk used it too, on 384-float rows (all at once no faster, one slower); not measured
+    /// again for codes. The float distances use the C gather kernels, which prefetch themselves.
     static let prefetchAhead = 2
     /// Greedy descent on one upper level: moves to the closest neighbour (the first of equals)
     /// while one is closer. A block's distances are computed in one run, as `searchLayer`'s.
